@@ -1,0 +1,206 @@
+//! smoke.toml: read in two phases (a serde mirror of the file with spans, then
+//! a validated [`Config`] with URLs parsed, `${VAR}` expanded and secrets
+//! wrapped). Every problem is a [`Diagnostic`] naming file:line:col and the key.
+//!
+//! OWNER NOTE (skeleton): the types below are the contract the gate, the demo
+//! and the snapshot use. The loader is implemented in this module's children.
+
+use crate::secret::{Redactor, Secret};
+use indexmap::IndexMap;
+use std::path::PathBuf;
+use std::time::Duration;
+use url::Url;
+
+/// The REST API version used when smoke.toml does not set one.
+pub const DEFAULT_API_VERSION: &str = "62.0";
+/// The newest version whose SOAP endpoint still has `login()` (absent from v65.0).
+pub const MAX_SOAP_LOGIN_VERSION: &str = "64.0";
+/// Where the JUnit report goes when neither `--junit` nor `junit =` says.
+pub const DEFAULT_JUNIT_PATH: &str = "target/smoke/junit.xml";
+
+/// A validated smoke.toml.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// The file it came from.
+    pub path: PathBuf,
+    /// JUnit output path from the `junit` key, relative paths resolved
+    /// against the current directory (as cargo does), if set.
+    pub junit: Option<PathBuf>,
+    /// Per-request timeout (`timeout_secs`, default 30 s).
+    pub request_timeout: Duration,
+    /// Overall deadline for the whole run (`deadline_secs`, default 120 s).
+    pub deadline: Duration,
+    /// Concurrent checks per org (`concurrency`, default 4).
+    pub concurrency: usize,
+    /// Orgs in file order.
+    pub orgs: IndexMap<String, OrgConfig>,
+    /// Every secret value the config resolved, for scrubbing output.
+    pub redactor: Redactor,
+}
+
+/// One `[orgs.<name>]` table.
+#[derive(Clone, Debug)]
+pub struct OrgConfig {
+    pub name: String,
+    /// `https://login.salesforce.com`, `https://test.salesforce.com`, a My
+    /// Domain, or `http://127.0.0.1:PORT` (plain http only on loopback).
+    pub login_url: Url,
+    /// REST API version for the checks, e.g. `62.0` (org key overrides the
+    /// top-level `api_version`).
+    pub api_version: String,
+    pub auth: Auth,
+    /// Object API names; one `SELECT Id FROM <Object> LIMIT 1` each.
+    pub objects: Vec<String>,
+    /// `[[orgs.<name>.checks]]`.
+    pub checks: Vec<ExtraCheck>,
+    /// Extra PEM CA certificate to trust (the simulated org's, or a corporate
+    /// proxy's). `ca_file` key.
+    pub ca_file: Option<PathBuf>,
+    /// Optional auditor credential used to diagnose failures
+    /// (`[orgs.<name>.diagnose]`).
+    pub diagnose: Option<Box<DiagnoseConfig>>,
+}
+
+/// `[orgs.<name>.diagnose]`: a second, read-only auditor login.
+#[derive(Clone, Debug)]
+pub struct DiagnoseConfig {
+    pub login_url: Url,
+    pub auth: Auth,
+}
+
+#[derive(Clone, Debug)]
+pub struct ExtraCheck {
+    pub name: String,
+    pub soql: String,
+}
+
+/// How to log in. Each variant holds exactly what its flow needs.
+#[derive(Clone, Debug)]
+pub enum Auth {
+    /// `auth = "password"` without `client_id`: SOAP `login()`.
+    SoapPassword {
+        username: String,
+        password: Secret,
+        security_token: Option<Secret>,
+    },
+    /// `auth = "password"` with `client_id`: OAuth username-password flow.
+    OAuthPassword {
+        client_id: String,
+        client_secret: Option<Secret>,
+        username: String,
+        password: Secret,
+        security_token: Option<Secret>,
+    },
+    /// `auth = "jwt"`: JWT bearer flow.
+    Jwt {
+        client_id: String,
+        username: String,
+        /// The PEM file's path (for messages) and its contents.
+        private_key_path: PathBuf,
+        private_key_pem: Secret,
+        /// `aud` claim; defaults from the login URL (test.salesforce.com for
+        /// sandboxes, else login.salesforce.com; the login URL itself for
+        /// loopback).
+        audience: String,
+    },
+    /// `auth = "client_credentials"`.
+    ClientCredentials {
+        client_id: String,
+        client_secret: Secret,
+    },
+    /// `auth = "refresh_token"`.
+    RefreshToken {
+        client_id: String,
+        client_secret: Option<Secret>,
+        refresh_token: Secret,
+    },
+    /// `auth = "sfdx_url"`: `force://<clientId>:<clientSecret>:<refreshToken>@<instance>`.
+    SfdxUrl {
+        client_id: String,
+        client_secret: Option<Secret>,
+        refresh_token: Secret,
+        /// The instance from the URL; the token request goes there.
+        instance_url: Url,
+    },
+    /// `auth = "access_token"`.
+    AccessToken {
+        instance_url: Url,
+        access_token: Secret,
+    },
+}
+
+impl Auth {
+    /// The `auth` value as written in smoke.toml.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Auth::SoapPassword { .. } | Auth::OAuthPassword { .. } => "password",
+            Auth::Jwt { .. } => "jwt",
+            Auth::ClientCredentials { .. } => "client_credentials",
+            Auth::RefreshToken { .. } => "refresh_token",
+            Auth::SfdxUrl { .. } => "sfdx_url",
+            Auth::AccessToken { .. } => "access_token",
+        }
+    }
+
+    /// The integration user's name where the config knows it.
+    pub fn username(&self) -> Option<&str> {
+        match self {
+            Auth::SoapPassword { username, .. }
+            | Auth::OAuthPassword { username, .. }
+            | Auth::Jwt { username, .. } => Some(username),
+            _ => None,
+        }
+    }
+}
+
+/// One problem in smoke.toml (or on the command line).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Diagnostic {
+    /// The file, as given on the command line.
+    pub file: PathBuf,
+    /// 1-based; 0 when the problem has no position (e.g. a missing file).
+    pub line: usize,
+    pub col: usize,
+    /// Dotted key, e.g. `orgs.prod.password`; empty when none applies.
+    pub key: String,
+    /// Lowercase fragment, no final period.
+    pub message: String,
+    /// What to do about it.
+    pub hint: Option<String>,
+}
+
+impl std::fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.file.display())?;
+        if self.line > 0 {
+            write!(f, ":{}:{}", self.line, self.col)?;
+        }
+        write!(f, ": ")?;
+        if !self.key.is_empty() {
+            write!(f, "{}: ", self.key)?;
+        }
+        write!(f, "{}", self.message)?;
+        if let Some(h) = &self.hint {
+            write!(f, "\n  (hint: {h})")?;
+        }
+        Ok(())
+    }
+}
+
+/// A config that could not be used, with what could still be learned from it
+/// so the JUnit report can still be written.
+#[derive(Clone, Debug)]
+pub struct ConfigFailure {
+    pub diagnostics: Vec<Diagnostic>,
+    /// True when the file was read and parsed as TOML (then `junit` and
+    /// `org_names` are filled in as far as they are known).
+    pub readable: bool,
+    pub junit: Option<PathBuf>,
+    pub org_names: Vec<String>,
+}
+
+/// `sfsmoke validate`.
+pub fn validate_command(_args: &crate::cli::ValidateArgs) -> u8 {
+    eprintln!("error: `validate` is not implemented yet");
+    crate::exit::UNUSABLE_INPUT
+}

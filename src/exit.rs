@@ -1,0 +1,17 @@
+//! Exit codes, in one place (as nextest keeps them). Documented in `--help`
+//! and the README.
+
+use std::process::ExitCode;
+
+/// Every check passed.
+pub const SUCCESS: u8 = 0;
+/// At least one check failed: a login, a query, a drift check, or a report
+/// could not be written.
+pub const CHECK_FAILED: u8 = 1;
+/// The config or the command line is unusable. clap uses 2 for usage errors
+/// too.
+pub const UNUSABLE_INPUT: u8 = 2;
+
+pub fn code(value: u8) -> ExitCode {
+    ExitCode::from(value)
+}

@@ -1,0 +1,36 @@
+//! tracing setup: `-v`/`-q` and `RUST_LOG`, to stderr, colour only on a
+//! terminal and never with `NO_COLOR`.
+
+use crate::cli::Verbosity;
+use tracing_subscriber::EnvFilter;
+
+/// Install the global subscriber. `RUST_LOG` wins over `-v`.
+pub fn init(v: Verbosity) {
+    let default = match (v.quiet, v.verbose) {
+        (true, _) => "error",
+        (_, 0) => "warn",
+        (_, 1) => "sfsmoke=info",
+        (_, 2) => "sfsmoke=debug",
+        _ => "sfsmoke=trace",
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    let ansi = use_colour_on_stderr();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(ansi)
+        .with_target(false)
+        .try_init();
+}
+
+/// Colour only on a terminal, never with `NO_COLOR` set (https://no-color.org).
+pub fn use_colour_on_stderr() -> bool {
+    use std::io::IsTerminal;
+    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stderr().is_terminal()
+}
+
+/// Same rule for stdout.
+pub fn use_colour_on_stdout() -> bool {
+    use std::io::IsTerminal;
+    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stdout().is_terminal()
+}

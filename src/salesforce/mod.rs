@@ -1,0 +1,3 @@
+//! Talking to Salesforce's REST API once logged in, and typing its errors.
+
+pub mod error;
