@@ -2,6 +2,8 @@
 //! Salesforce's wire formats and derives every answer from a modelled org's
 //! state.
 
+pub mod soql;
+
 use crate::cli::SimArgs;
 
 pub async fn serve_command(_args: SimArgs) -> u8 {

@@ -1,0 +1,1 @@
+//! REST calls with a session: query, limits, versions.

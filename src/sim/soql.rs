@@ -1,0 +1,1 @@
+//! A SOQL subset for the simulated org: parse, then evaluate over rows.
