@@ -1,1 +1,275 @@
-//! REST calls with a session: query, limits, versions.
+//! REST calls with a session: `query(soql)` and plain `GET`s of JSON
+//! resources (limits, versions, setup objects for diagnosis).
+//!
+//! One [`reqwest::Client`] per org, built by [`http_client`]: rustls only (no
+//! OpenSSL), the org's extra CA from `ca_file` trusted on top of the web
+//! roots, redirects off (a token endpoint that redirects is a misconfigured
+//! login URL, and following it would resend credentials), a per-request
+//! timeout. Every answer's `Sforce-Limit-Info` header is kept so the report
+//! can show API usage. Error bodies pass through the run's [`Redactor`]
+//! before they are parsed, so no echoed credential survives into a message.
+
+use crate::auth::Session;
+use crate::salesforce::error::{self, Failure, Origin};
+use crate::secret::{Redactor, Secret};
+use std::path::Path;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+use url::Url;
+
+/// `User-Agent` sent with every request.
+pub const USER_AGENT: &str = concat!("sfsmoke/", env!("CARGO_PKG_VERSION"));
+
+/// Build the HTTP client for one org: rustls, optional extra CA (PEM, one or
+/// more certificates), redirects off, `request_timeout` per request.
+pub fn http_client(
+    ca_file: Option<&Path>,
+    request_timeout: Duration,
+) -> Result<reqwest::Client, Failure> {
+    let mut builder = reqwest::Client::builder()
+        .use_rustls_tls()
+        .user_agent(USER_AGENT)
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(request_timeout)
+        .connect_timeout(request_timeout);
+    if let Some(path) = ca_file {
+        let pem = std::fs::read(path).map_err(|e| {
+            Failure::new(
+                Origin::Sfsmoke,
+                "CONFIG_ERROR",
+                format!("cannot read ca_file {}: {e}", path.display()),
+            )
+        })?;
+        let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
+            Failure::new(
+                Origin::Sfsmoke,
+                "CONFIG_ERROR",
+                format!(
+                    "ca_file {} is not a PEM certificate: {}",
+                    path.display(),
+                    e.without_url()
+                ),
+            )
+        })?;
+        if certs.is_empty() {
+            return Err(Failure::new(
+                Origin::Sfsmoke,
+                "CONFIG_ERROR",
+                format!("ca_file {} holds no PEM certificate", path.display()),
+            ));
+        }
+        for cert in certs {
+            builder = builder.add_root_certificate(cert);
+        }
+    }
+    builder.build().map_err(|e| {
+        Failure::new(
+            Origin::Sfsmoke,
+            "CONFIG_ERROR",
+            format!("cannot build the HTTP client: {}", e.without_url()),
+        )
+    })
+}
+
+/// The answer to a query: the first page.
+#[derive(Clone, Debug)]
+pub struct QueryResult {
+    pub total_size: u64,
+    pub done: bool,
+    pub records: Vec<serde_json::Value>,
+}
+
+impl QueryResult {
+    /// `1 record`, `0 records`, `3 of 120 records`.
+    pub fn detail(&self) -> String {
+        let n = self.records.len() as u64;
+        let plural = |k: u64| if k == 1 { "record" } else { "records" };
+        if n == self.total_size {
+            format!("{n} {}", plural(n))
+        } else {
+            format!("{n} of {} {}", self.total_size, plural(self.total_size))
+        }
+    }
+}
+
+/// A logged-in REST connection to one org. Cheap to share behind an `Arc`;
+/// the session can be replaced after a re-login.
+#[derive(Debug)]
+pub struct Connection {
+    http: reqwest::Client,
+    session: RwLock<(Url, Secret)>,
+    api_version: String,
+    redactor: Redactor,
+    limit_info: Arc<Mutex<Option<String>>>,
+}
+
+impl Connection {
+    /// `redactor` scrubs error bodies; the session's token is added to it.
+    pub fn new(
+        http: reqwest::Client,
+        session: &Session,
+        api_version: &str,
+        redactor: &Redactor,
+    ) -> Self {
+        let mut redactor = redactor.clone();
+        redactor.add_secret(&session.access_token);
+        Connection {
+            http,
+            session: RwLock::new((session.instance_url.clone(), session.access_token.clone())),
+            api_version: api_version.to_string(),
+            redactor,
+            limit_info: Arc::new(Mutex::new(None)),
+        }
+    }
+
+    /// Use a new session (after logging in again).
+    pub fn replace_session(&self, session: &Session) {
+        if let Ok(mut s) = self.session.write() {
+            *s = (session.instance_url.clone(), session.access_token.clone());
+        }
+    }
+
+    pub fn instance_url(&self) -> Url {
+        self.session
+            .read()
+            .map(|s| s.0.clone())
+            .unwrap_or_else(|p| p.into_inner().0.clone())
+    }
+
+    fn token(&self) -> Secret {
+        self.session
+            .read()
+            .map(|s| s.1.clone())
+            .unwrap_or_else(|p| p.into_inner().1.clone())
+    }
+
+    /// API usage from the last `Sforce-Limit-Info: api-usage=USED/MAX` seen.
+    pub fn api_usage(&self) -> Option<String> {
+        self.limit_info.lock().ok().and_then(|g| g.clone())
+    }
+
+    /// `GET /services/data/vXX.X/query?q=...`, first page only.
+    pub async fn query(&self, soql: &str) -> Result<QueryResult, Failure> {
+        let path = format!("/services/data/v{}/query", self.api_version);
+        let value = self.get_json(&path, &[("q", soql)]).await?;
+        parse_query(&value)
+            .ok_or_else(|| error::unexpected(200, &self.redactor.redact(&value.to_string())))
+    }
+
+    /// `GET` a JSON resource on the instance (`path` from the host root, e.g.
+    /// `/services/data/v62.0/limits/`), with the session's bearer token.
+    pub async fn get_json(
+        &self,
+        path: &str,
+        query: &[(&str, &str)],
+    ) -> Result<serde_json::Value, Failure> {
+        let mut url = self.instance_url();
+        url.set_path(path);
+        url.set_query(None);
+        if !query.is_empty() {
+            url.query_pairs_mut().extend_pairs(query.iter());
+        }
+        let host = origin_of(&url);
+        tracing::debug!(path, "GET");
+        let response = self
+            .http
+            .get(url)
+            .bearer_auth(self.token().expose())
+            .header(reqwest::header::ACCEPT, "application/json")
+            .send()
+            .await
+            .map_err(|e| {
+                error::from_reqwest(&format!("REST call to {host}"), e).redacted(&self.redactor)
+            })?;
+        self.note_limit_info(response.headers());
+        let status = response.status().as_u16();
+        let body = response.text().await.map_err(|e| {
+            error::from_reqwest(&format!("REST call to {host}"), e).redacted(&self.redactor)
+        })?;
+        tracing::debug!(status, bytes = body.len(), "answer");
+        if !(200..300).contains(&status) {
+            return Err(
+                error::from_rest(status, &self.redactor.redact(&body)).redacted(&self.redactor)
+            );
+        }
+        serde_json::from_str(&body)
+            .map_err(|_| error::unexpected(status, &self.redactor.redact(&body)))
+    }
+
+    fn note_limit_info(&self, headers: &reqwest::header::HeaderMap) {
+        if let Some(usage) = headers
+            .get("Sforce-Limit-Info")
+            .and_then(|v| v.to_str().ok())
+            .and_then(parse_limit_info)
+        {
+            if let Ok(mut g) = self.limit_info.lock() {
+                *g = Some(usage);
+            }
+        }
+    }
+}
+
+/// `api-usage=18/5000` (possibly among other comma-separated entries) → `18/5000`.
+pub fn parse_limit_info(value: &str) -> Option<String> {
+    value.split(',').find_map(|part| {
+        let (k, v) = part.trim().split_once('=')?;
+        (k.trim() == "api-usage").then(|| v.trim().to_string())
+    })
+}
+
+fn parse_query(value: &serde_json::Value) -> Option<QueryResult> {
+    let total_size = value.get("totalSize")?.as_u64()?;
+    let done = value.get("done").and_then(|d| d.as_bool()).unwrap_or(true);
+    let records = value.get("records")?.as_array()?.clone();
+    Some(QueryResult {
+        total_size,
+        done,
+        records,
+    })
+}
+
+/// `scheme://host[:port]` for messages (never a path or query).
+pub fn origin_of(url: &Url) -> String {
+    url.origin().ascii_serialization()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limit_info_is_parsed() {
+        assert_eq!(
+            parse_limit_info("api-usage=18/5000"),
+            Some("18/5000".into())
+        );
+        assert_eq!(
+            parse_limit_info("per-app-api-usage=1/10(appName=x), api-usage=25/15000"),
+            Some("25/15000".into())
+        );
+        assert_eq!(parse_limit_info("nothing"), None);
+    }
+
+    #[test]
+    fn query_answer_is_parsed() {
+        let v: serde_json::Value = serde_json::from_str(
+            r#"{"totalSize":1,"done":true,"records":[{"attributes":{"type":"Account","url":"/x"},"Id":"001"}]}"#,
+        )
+        .unwrap();
+        let q = parse_query(&v).unwrap();
+        assert_eq!(q.total_size, 1);
+        assert_eq!(q.detail(), "1 record");
+        assert!(parse_query(&serde_json::json!({"foo": 1})).is_none());
+    }
+
+    #[test]
+    fn missing_ca_file_is_a_config_error() {
+        let e = http_client(
+            Some(Path::new("/nonexistent/ca.pem")),
+            Duration::from_secs(1),
+        )
+        .unwrap_err();
+        assert_eq!(e.code, "CONFIG_ERROR");
+        assert!(e.message.contains("/nonexistent/ca.pem"));
+    }
+}

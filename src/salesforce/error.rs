@@ -82,3 +82,465 @@ impl fmt::Display for Failure {
         Ok(())
     }
 }
+
+// ---------------------------------------------------------------------------
+// Parsers: Salesforce's three error shapes, plus what reqwest reports.
+//
+// Callers pass bodies that went through the run's `Redactor` first (an error
+// body may echo a credential); the parsers then cut excerpts, so a secret is
+// never half-cut past the redactor.
+// ---------------------------------------------------------------------------
+
+/// Our code for an answer that is not what Salesforce sends.
+pub const UNEXPECTED_RESPONSE: &str = "UNEXPECTED_RESPONSE";
+/// Our code for a connection that failed (refused, reset, DNS).
+pub const NETWORK_ERROR: &str = "NETWORK_ERROR";
+/// Our code for no answer in time.
+pub const TIMEOUT: &str = "TIMEOUT";
+/// Our code for a TLS handshake or certificate problem.
+pub const TLS_ERROR: &str = "TLS_ERROR";
+
+/// How many characters of a foreign body go into a message.
+const EXCERPT_CHARS: usize = 160;
+
+/// A REST error answer: `[{"message": "...", "errorCode": "..."}]` (the first
+/// entry wins; a single object is accepted too). Anything else becomes
+/// `Origin::Protocol` / `UNEXPECTED_RESPONSE` with a short excerpt.
+pub fn from_rest(status: u16, body: &str) -> Failure {
+    #[derive(serde::Deserialize)]
+    struct RestError {
+        #[serde(rename = "errorCode")]
+        error_code: String,
+        #[serde(default)]
+        message: String,
+    }
+    #[derive(serde::Deserialize)]
+    #[serde(untagged)]
+    enum Shape {
+        Many(Vec<RestError>),
+        One(RestError),
+    }
+    match serde_json::from_str::<Shape>(body.trim()) {
+        Ok(Shape::Many(mut errors)) if !errors.is_empty() => {
+            let e = errors.swap_remove(0);
+            Failure::new(Origin::Rest, e.error_code, e.message).with_status(status)
+        }
+        Ok(Shape::One(e)) => {
+            Failure::new(Origin::Rest, e.error_code, e.message).with_status(status)
+        }
+        _ => unexpected(status, body),
+    }
+}
+
+/// An OAuth token endpoint error: `{"error": "...", "error_description": "..."}`.
+/// A REST-style error array is accepted too (Salesforce sends one for some
+/// refusals on the same host); anything else is `UNEXPECTED_RESPONSE`.
+pub fn from_oauth(status: u16, body: &str) -> Failure {
+    #[derive(serde::Deserialize)]
+    struct OAuthError {
+        error: String,
+        #[serde(default)]
+        error_description: Option<String>,
+    }
+    if let Ok(e) = serde_json::from_str::<OAuthError>(body.trim()) {
+        if !e.error.is_empty() {
+            let message = e
+                .error_description
+                .filter(|d| !d.is_empty())
+                .unwrap_or_else(|| e.error.clone());
+            return Failure::new(Origin::OAuth, e.error, message).with_status(status);
+        }
+    }
+    let rest = from_rest(status, body);
+    if rest.origin == Origin::Rest {
+        return rest;
+    }
+    unexpected(status, body)
+}
+
+/// A SOAP fault (`soapenv:Fault`): the code is `sf:exceptionCode` from the
+/// fault's `detail` when present, else the `faultcode` without its prefix
+/// (Salesforce sends it both bare and `sf:`-prefixed); the message is
+/// `sf:exceptionMessage`, else `faultstring` without a leading `CODE: `.
+pub fn from_soap_fault(status: u16, body: &str) -> Failure {
+    let fields = xml_leaf_texts(
+        body,
+        &[
+            "faultcode",
+            "faultstring",
+            "exceptionCode",
+            "exceptionMessage",
+        ],
+    );
+    let Some(fields) = fields else {
+        return unexpected(status, body);
+    };
+    let get = |k: &str| fields.get(k).map(|s| s.trim()).filter(|s| !s.is_empty());
+    let faultcode = get("faultcode").map(|c| c.rsplit(':').next().unwrap_or(c));
+    let code = match get("exceptionCode").or(faultcode) {
+        Some(c) => c.to_string(),
+        None => return unexpected(status, body),
+    };
+    let message = match get("exceptionMessage") {
+        Some(m) => m.to_string(),
+        None => {
+            let fs = get("faultstring").unwrap_or("");
+            fs.strip_prefix(&format!("{code}: "))
+                .unwrap_or(fs)
+                .to_string()
+        }
+    };
+    Failure::new(Origin::Soap, code, message).with_status(status)
+}
+
+/// An answer that is not what Salesforce sends (HTML page from a proxy,
+/// empty body, unexpected JSON).
+pub fn unexpected(status: u16, body: &str) -> Failure {
+    let what = match status {
+        410 => format!("HTTP {status} Gone (the API version is retired or the resource is gone)"),
+        _ => format!("HTTP {status}"),
+    };
+    let message = if body.trim().is_empty() {
+        format!("unexpected answer: {what} with an empty body")
+    } else {
+        format!(
+            "unexpected answer, not a Salesforce API response: {what}, body starts with \"{}\"",
+            excerpt(body)
+        )
+    };
+    Failure::new(Origin::Protocol, UNEXPECTED_RESPONSE, message).with_status(status)
+}
+
+/// A short, one-line excerpt of a foreign body: markup tags dropped,
+/// whitespace collapsed, cut at a character boundary.
+pub fn excerpt(body: &str) -> String {
+    let mut text = String::new();
+    let mut in_tag = false;
+    for ch in body.chars() {
+        match ch {
+            '<' => in_tag = true,
+            '>' if in_tag => {
+                in_tag = false;
+                text.push(' ');
+            }
+            _ if in_tag => {}
+            c if c.is_control() || c.is_whitespace() => text.push(' '),
+            c => text.push(c),
+        }
+    }
+    let collapsed = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let collapsed = if collapsed.is_empty() {
+        body.split_whitespace().collect::<Vec<_>>().join(" ")
+    } else {
+        collapsed
+    };
+    if collapsed.chars().count() > EXCERPT_CHARS {
+        let cut: String = collapsed.chars().take(EXCERPT_CHARS).collect();
+        format!("{cut}...")
+    } else {
+        collapsed
+    }
+}
+
+/// A reqwest error as a [`Failure`]: `TIMEOUT`, `TLS_ERROR` or
+/// `NETWORK_ERROR`, with the error chain (URL stripped) as the message.
+/// `what` says which call failed, e.g. `token request to https://host`.
+pub fn from_reqwest(what: &str, err: reqwest::Error) -> Failure {
+    let is_timeout = err.is_timeout();
+    let err = err.without_url();
+    let mut chain = vec![err.to_string()];
+    let mut tls = false;
+    let mut source = std::error::Error::source(&err);
+    while let Some(s) = source {
+        if s.downcast_ref::<rustls::Error>().is_some() {
+            tls = true;
+        }
+        if let Some(io) = s.downcast_ref::<std::io::Error>() {
+            if let Some(inner) = io.get_ref() {
+                if inner.downcast_ref::<rustls::Error>().is_some() {
+                    tls = true;
+                }
+                let text = inner.to_string();
+                if !chain.contains(&text) {
+                    chain.push(text);
+                }
+            }
+        }
+        let text = s.to_string();
+        if !chain.iter().any(|c| c.contains(&text)) {
+            chain.push(text);
+        }
+        source = s.source();
+    }
+    let joined = chain.join(": ");
+    let lower = joined.to_lowercase();
+    if !tls
+        && (lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake"))
+    {
+        tls = true;
+    }
+    if is_timeout || lower.contains("timed out") {
+        Failure::new(
+            Origin::Timeout,
+            TIMEOUT,
+            format!("{what}: no answer in time ({joined})"),
+        )
+    } else if tls {
+        Failure::new(
+            Origin::Tls,
+            TLS_ERROR,
+            format!("{what}: TLS failed ({joined})"),
+        )
+    } else {
+        Failure::new(
+            Origin::Network,
+            NETWORK_ERROR,
+            format!("{what}: could not connect ({joined})"),
+        )
+    }
+}
+
+impl Failure {
+    /// The same failure with every known secret replaced by `***`.
+    pub fn redacted(mut self, redactor: &crate::secret::Redactor) -> Self {
+        self.code = redactor.redact(&self.code);
+        self.message = redactor.redact(&self.message);
+        self
+    }
+}
+
+/// The text of the first element with each local name (namespace prefixes
+/// ignored), or `None` when `body` is not well-formed XML with a root.
+pub fn xml_leaf_texts(
+    body: &str,
+    names: &[&str],
+) -> Option<std::collections::HashMap<String, String>> {
+    use quick_xml::events::Event;
+    let mut reader = quick_xml::Reader::from_str(body);
+    let mut out = std::collections::HashMap::new();
+    let mut current: Option<String> = None;
+    let mut buf = String::new();
+    let mut saw_root = false;
+    loop {
+        match reader.read_event() {
+            Ok(Event::Start(e)) => {
+                saw_root = true;
+                let local = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
+                if names.contains(&local.as_str()) && !out.contains_key(&local) {
+                    current = Some(local);
+                    buf.clear();
+                } else {
+                    current = None;
+                }
+            }
+            Ok(Event::Empty(e)) => {
+                saw_root = true;
+                let local = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
+                if names.contains(&local.as_str()) {
+                    out.entry(local).or_default();
+                }
+            }
+            Ok(Event::Text(t)) => {
+                if current.is_some() {
+                    buf.push_str(&t.decode().ok()?);
+                }
+            }
+            Ok(Event::CData(t)) => {
+                if current.is_some() {
+                    buf.push_str(&String::from_utf8_lossy(&t));
+                }
+            }
+            Ok(Event::GeneralRef(r)) => {
+                if current.is_some() {
+                    if let Ok(Some(c)) = r.resolve_char_ref() {
+                        buf.push(c);
+                    } else {
+                        let name = r.decode().ok()?;
+                        let c = match name.as_ref() {
+                            "amp" => '&',
+                            "lt" => '<',
+                            "gt" => '>',
+                            "quot" => '"',
+                            "apos" => '\'',
+                            _ => return None,
+                        };
+                        buf.push(c);
+                    }
+                }
+            }
+            Ok(Event::End(_)) => {
+                if let Some(name) = current.take() {
+                    out.insert(name, std::mem::take(&mut buf));
+                }
+            }
+            Ok(Event::Eof) => break,
+            Ok(_) => {}
+            Err(_) => return None,
+        }
+    }
+    saw_root.then_some(out)
+}
+
+#[cfg(test)]
+mod parser_tests {
+    use super::*;
+
+    #[test]
+    fn rest_error_array_keeps_code_message_and_status() {
+        let f = from_rest(
+            403,
+            r#"[{"message":"The REST API is not enabled for this Organization.","errorCode":"API_DISABLED_FOR_ORG"}]"#,
+        );
+        assert_eq!(f.origin, Origin::Rest);
+        assert_eq!(f.code, "API_DISABLED_FOR_ORG");
+        assert_eq!(
+            f.message,
+            "The REST API is not enabled for this Organization."
+        );
+        assert_eq!(f.http_status, Some(403));
+        assert!(f.origin.is_answer());
+    }
+
+    #[test]
+    fn rest_error_array_with_fields_and_several_entries_takes_the_first() {
+        let f = from_rest(
+            400,
+            r#"[{"message":"No such column 'Nme'","errorCode":"INVALID_FIELD","fields":[]},{"message":"x","errorCode":"OTHER"}]"#,
+        );
+        assert_eq!(f.code, "INVALID_FIELD");
+        assert_eq!(f.message, "No such column 'Nme'");
+    }
+
+    #[test]
+    fn rest_single_object_is_accepted() {
+        let f = from_rest(
+            401,
+            r#"{"errorCode":"INVALID_SESSION_ID","message":"Session expired or invalid"}"#,
+        );
+        assert_eq!(f.code, "INVALID_SESSION_ID");
+        assert_eq!(f.http_status, Some(401));
+    }
+
+    #[test]
+    fn oauth_error_json() {
+        let f = from_oauth(
+            400,
+            r#"{"error":"invalid_grant","error_description":"authentication failure"}"#,
+        );
+        assert_eq!(f.origin, Origin::OAuth);
+        assert_eq!(f.code, "invalid_grant");
+        assert_eq!(f.message, "authentication failure");
+        assert_eq!(f.http_status, Some(400));
+    }
+
+    #[test]
+    fn oauth_error_without_description_uses_the_code() {
+        let f = from_oauth(400, r#"{"error":"unsupported_grant_type"}"#);
+        assert_eq!(f.code, "unsupported_grant_type");
+        assert_eq!(f.message, "unsupported_grant_type");
+    }
+
+    #[test]
+    fn oauth_endpoint_answering_a_rest_array() {
+        let f = from_oauth(
+            403,
+            r#"[{"message":"TotalRequests Limit exceeded.","errorCode":"REQUEST_LIMIT_EXCEEDED"}]"#,
+        );
+        assert_eq!(f.origin, Origin::Rest);
+        assert_eq!(f.code, "REQUEST_LIMIT_EXCEEDED");
+    }
+
+    const SOAP_PREFIXED: &str = r#"<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:sf="urn:fault.partner.soap.sforce.com" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><soapenv:Body><soapenv:Fault><faultcode>sf:INVALID_LOGIN</faultcode><faultstring>INVALID_LOGIN: Invalid username, password, security token; or user locked out.</faultstring><detail><sf:LoginFault xsi:type="sf:LoginFault"><sf:exceptionCode>INVALID_LOGIN</sf:exceptionCode><sf:exceptionMessage>Invalid username, password, security token; or user locked out.</sf:exceptionMessage></sf:LoginFault></detail></soapenv:Fault></soapenv:Body></soapenv:Envelope>"#;
+
+    #[test]
+    fn soap_fault_prefixed_reads_exception_code() {
+        let f = from_soap_fault(500, SOAP_PREFIXED);
+        assert_eq!(f.origin, Origin::Soap);
+        assert_eq!(f.code, "INVALID_LOGIN");
+        assert_eq!(
+            f.message,
+            "Invalid username, password, security token; or user locked out."
+        );
+        assert_eq!(f.http_status, Some(500));
+    }
+
+    #[test]
+    fn soap_fault_bare_faultcode_without_detail() {
+        let body = r#"<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body><soapenv:Fault><faultcode>API_DISABLED_FOR_ORG</faultcode><faultstring>API_DISABLED_FOR_ORG: API is not enabled for this Organization or Partner</faultstring></soapenv:Fault></soapenv:Body></soapenv:Envelope>"#;
+        let f = from_soap_fault(500, body);
+        assert_eq!(f.code, "API_DISABLED_FOR_ORG");
+        assert_eq!(
+            f.message,
+            "API is not enabled for this Organization or Partner"
+        );
+    }
+
+    #[test]
+    fn soap_fault_with_entities_in_the_message() {
+        let body = r#"<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body><soapenv:Fault><faultcode>sf:UNSUPPORTED_API_VERSION</faultcode><faultstring>UNSUPPORTED_API_VERSION: Invalid Api version specified on URL &amp; &lt;v20.0&gt; &#39;x&#39;</faultstring></soapenv:Fault></soapenv:Body></soapenv:Envelope>"#;
+        let f = from_soap_fault(500, body);
+        assert_eq!(f.code, "UNSUPPORTED_API_VERSION");
+        assert_eq!(
+            f.message,
+            "Invalid Api version specified on URL & <v20.0> 'x'"
+        );
+    }
+
+    #[test]
+    fn html_body_is_an_unexpected_response_with_a_short_excerpt() {
+        let html = format!(
+            "<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway</h1>{}</body></html>",
+            "x".repeat(1000)
+        );
+        for f in [
+            from_rest(502, &html),
+            from_oauth(502, &html),
+            from_soap_fault(502, &html),
+        ] {
+            assert_eq!(f.origin, Origin::Protocol);
+            assert!(!f.origin.is_answer());
+            assert_eq!(f.code, UNEXPECTED_RESPONSE);
+            assert_eq!(f.http_status, Some(502));
+            assert!(
+                f.message.contains("502 Bad Gateway Bad Gateway"),
+                "{}",
+                f.message
+            );
+            assert!(!f.message.contains('<'), "{}", f.message);
+            assert!(f.message.len() < 300, "{}", f.message);
+        }
+    }
+
+    #[test]
+    fn empty_body_is_an_unexpected_response() {
+        for f in [
+            from_rest(500, ""),
+            from_oauth(500, " \n"),
+            from_soap_fault(500, ""),
+        ] {
+            assert_eq!(f.origin, Origin::Protocol);
+            assert_eq!(f.code, UNEXPECTED_RESPONSE);
+            assert!(f.message.contains("empty body"), "{}", f.message);
+        }
+    }
+
+    #[test]
+    fn unexpected_json_is_an_unexpected_response() {
+        assert_eq!(
+            from_rest(200, r#"{"totalSize":1}"#).code,
+            UNEXPECTED_RESPONSE
+        );
+        assert_eq!(from_rest(400, "[]").code, UNEXPECTED_RESPONSE);
+        assert_eq!(from_oauth(400, r#"{"foo":1}"#).code, UNEXPECTED_RESPONSE);
+    }
+
+    #[test]
+    fn excerpt_is_cut_at_a_char_boundary_and_redaction_happens_before() {
+        let mut r = crate::secret::Redactor::new();
+        r.add("canary-secret-value");
+        let body = format!("{}canary-secret-value", "é".repeat(200));
+        let f = from_rest(500, &r.redact(&body)).redacted(&r);
+        assert!(!f.message.contains("canary"));
+        assert!(f.message.ends_with("...\""), "{}", f.message);
+    }
+}

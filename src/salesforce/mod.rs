@@ -1,4 +1,4 @@
 //! Talking to Salesforce's REST API once logged in, and typing its errors.
 
-pub mod error;
 pub mod client;
+pub mod error;
