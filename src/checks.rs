@@ -1,2 +1,444 @@
 //! Plans and runs one org's checks: the login, then one query per object and
 //! per extra check, concurrently and bounded, each under its own timeout.
+//!
+//! - The login case comes first; when it fails, every other case is listed
+//!   as skipped, saying why (never a second login attempt: lockout risk).
+//! - Queries run with at most `concurrency` in flight, each request under
+//!   the per-request timeout.
+//! - The whole run shares one deadline: a case that has not finished by then
+//!   becomes an errored `TIMEOUT` case, so the report always lists every case.
+//! - A query answered `INVALID_SESSION_ID` "Session expired or invalid" logs
+//!   in again once for the org (never after a failed login, never for "This
+//!   session is not valid for use with the REST API", never for
+//!   `access_token`) and retries that query once; the org gets a warning.
+//! - Each failure gets its triage hint from [`crate::triage::hint_for`];
+//!   diagnosis is attached afterwards by [`attach_diagnoses`] (issue 5 hook).
+
+use crate::auth::{self, Session};
+use crate::config::{Auth, OrgConfig};
+use crate::report::{CaseKind, CaseReport, OrgReport, Outcome};
+use crate::salesforce::client::{self, Connection};
+use crate::salesforce::error::{self, Failure, Origin};
+use crate::secret::Redactor;
+use futures::StreamExt;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// Run-wide settings for the checks.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub request_timeout: Duration,
+    /// Wall-clock instant after which nothing new finishes.
+    pub deadline: tokio::time::Instant,
+    /// The deadline as configured, for messages.
+    pub deadline_len: Duration,
+    pub concurrency: usize,
+}
+
+/// Called once per finished case (live console lines, progress).
+pub type OnCase = Arc<dyn Fn(&str, &CaseReport) + Send + Sync>;
+
+/// Shared across orgs: the config's secrets plus every token obtained.
+pub type SharedRedactor = Arc<Mutex<Redactor>>;
+
+/// The SOQL of an object case.
+pub fn object_soql(object: &str) -> String {
+    format!("SELECT Id FROM {object} LIMIT 1")
+}
+
+/// The login case's name: `login (<auth kind>)`.
+pub fn login_case_name(auth: &Auth) -> String {
+    format!("login ({})", auth.kind())
+}
+
+/// One planned query case.
+#[derive(Clone, Debug)]
+struct Planned {
+    name: String,
+    kind: CaseKind,
+    target: String,
+    soql: String,
+}
+
+fn plan(org: &OrgConfig) -> Vec<Planned> {
+    let mut cases: Vec<Planned> = org
+        .objects
+        .iter()
+        .map(|o| Planned {
+            name: format!("query {o}"),
+            kind: CaseKind::Object,
+            target: o.clone(),
+            soql: object_soql(o),
+        })
+        .collect();
+    cases.extend(org.checks.iter().map(|c| Planned {
+        name: format!("check: {}", c.name),
+        kind: CaseKind::Check,
+        target: c.name.clone(),
+        soql: c.soql.clone(),
+    }));
+    cases
+}
+
+fn snapshot(r: &SharedRedactor) -> Redactor {
+    r.lock().map(|g| g.clone()).unwrap_or_default()
+}
+
+fn problem(failure: Failure, redactor: &Redactor) -> Outcome {
+    let failure = failure.redacted(redactor);
+    let hint = redactor.redact(&crate::triage::hint_for(&failure));
+    Outcome::from_failure(failure, hint, None)
+}
+
+fn deadline_failure(settings: &Settings, what: &str) -> Failure {
+    Failure::new(
+        Origin::Timeout,
+        error::TIMEOUT,
+        format!(
+            "{what} had not finished when the run's deadline ({}s) passed",
+            settings.deadline_len.as_secs_f64()
+        ),
+    )
+}
+
+fn request_timeout_failure(settings: &Settings, what: &str) -> Failure {
+    Failure::new(
+        Origin::Timeout,
+        error::TIMEOUT,
+        format!(
+            "{what}: no answer within the request timeout ({}s)",
+            settings.request_timeout.as_secs_f64()
+        ),
+    )
+}
+
+/// Run one op under the request timeout and the run's deadline.
+async fn bounded<T>(
+    settings: &Settings,
+    what: &str,
+    fut: impl std::future::Future<Output = Result<T, Failure>>,
+) -> Result<T, Failure> {
+    let per_request = tokio::time::timeout(settings.request_timeout, fut);
+    match tokio::time::timeout_at(settings.deadline, per_request).await {
+        Err(_) => Err(deadline_failure(settings, what)),
+        Ok(Err(_)) => Err(request_timeout_failure(settings, what)),
+        Ok(Ok(r)) => r,
+    }
+}
+
+/// Is this the "session expired" refusal that a new login cures?
+pub fn is_curable_session_error(f: &Failure) -> bool {
+    let m = f.message.to_ascii_lowercase();
+    f.code == "INVALID_SESSION_ID"
+        && m.contains("session expired or invalid")
+        && !m.contains("not valid for use with the rest api")
+}
+
+/// One org's re-login state: at most one new login per org and run.
+struct Relogin {
+    /// `None`: not tried; `Some(Ok)`: done; `Some(Err)`: failed.
+    state: tokio::sync::Mutex<Option<Result<(), Failure>>>,
+    warned: Mutex<bool>,
+}
+
+/// Everything the org's cases share.
+struct OrgCtx<'a> {
+    org: &'a OrgConfig,
+    http: reqwest::Client,
+    conn: Connection,
+    settings: &'a Settings,
+    redactor: SharedRedactor,
+    relogin: Relogin,
+    warnings: Mutex<Vec<String>>,
+}
+
+impl OrgCtx<'_> {
+    async fn run_query(&self, case: &Planned) -> Outcome {
+        let what = format!("query {}", case.target);
+        let first = bounded(self.settings, &what, self.conn.query(&case.soql)).await;
+        let failure = match first {
+            Ok(r) => {
+                return Outcome::Passed {
+                    detail: Some(r.detail()),
+                }
+            }
+            Err(f) => f,
+        };
+        if !is_curable_session_error(&failure) || matches!(self.org.auth, Auth::AccessToken { .. })
+        {
+            return problem(failure, &snapshot(&self.redactor));
+        }
+        // Session expired mid-run: one new login for the org, then one retry.
+        let relogged = {
+            let mut state = self.relogin.state.lock().await;
+            if state.is_none() {
+                tracing::info!(org = %self.org.name, "session expired or invalid: logging in again once");
+                let r = bounded(
+                    self.settings,
+                    "logging in again",
+                    auth::login_with(&self.http, self.org, &snapshot(&self.redactor)),
+                )
+                .await
+                .map(|s| {
+                    if let Ok(mut red) = self.redactor.lock() {
+                        red.add_secret(&s.access_token);
+                    }
+                    self.conn.replace_session(&s);
+                });
+                *state = Some(r);
+            }
+            state.clone().unwrap_or(Ok(()))
+        };
+        if let Err(f) = relogged {
+            let f = Failure {
+                message: format!(
+                    "the session expired mid-run (INVALID_SESSION_ID) and logging in again failed: {}",
+                    f.message
+                ),
+                ..f
+            };
+            return problem(f, &snapshot(&self.redactor));
+        }
+        if let Ok(mut warned) = self.relogin.warned.lock() {
+            if !*warned {
+                *warned = true;
+                if let Ok(mut w) = self.warnings.lock() {
+                    w.push("the session expired mid-run (INVALID_SESSION_ID \"Session expired or invalid\"): sfsmoke logged in again once and retried the affected queries; if this repeats, check the session timeout and \"Lock sessions to the IP address\" settings".to_string());
+                }
+            }
+        }
+        match bounded(self.settings, &what, self.conn.query(&case.soql)).await {
+            Ok(r) => Outcome::Passed {
+                detail: Some(format!("{} (after logging in again)", r.detail())),
+            },
+            Err(f) => problem(f, &snapshot(&self.redactor)),
+        }
+    }
+}
+
+/// Run every check of one org and return its report (cases in plan order).
+pub async fn run_org(
+    org: &OrgConfig,
+    settings: &Settings,
+    redactor: SharedRedactor,
+    on_case: OnCase,
+) -> OrgReport {
+    let started = Instant::now();
+    let planned = plan(org);
+    let mut report = OrgReport {
+        name: org.name.clone(),
+        login_url: org.login_url.as_str().trim_end_matches('/').to_string(),
+        api_version: org.api_version.clone(),
+        auth_kind: org.auth.kind().to_string(),
+        instance_url: None,
+        username: org.auth.username().map(str::to_string),
+        api_usage: None,
+        warnings: Vec::new(),
+        duration: Duration::ZERO,
+        cases: Vec::new(),
+    };
+    let login_name = login_case_name(&org.auth);
+    let emit = |report: &mut OrgReport, case: CaseReport| {
+        on_case(&org.name, &case);
+        report.cases.push(case);
+    };
+
+    // The HTTP client (a bad ca_file fails the login case).
+    let t0 = Instant::now();
+    let http = match client::http_client(org.ca_file.as_deref(), settings.request_timeout) {
+        Ok(h) => h,
+        Err(f) => {
+            let outcome = problem(f, &snapshot(&redactor));
+            finish_failed_login(&mut report, org, &planned, login_name, t0, outcome, &emit);
+            report.duration = started.elapsed();
+            return report;
+        }
+    };
+
+    // The login.
+    let login = bounded(
+        settings,
+        "the login",
+        auth::login_with(&http, org, &snapshot(&redactor)),
+    )
+    .await;
+    let session: Session = match login {
+        Ok(s) => s,
+        Err(f) => {
+            let outcome = problem(f, &snapshot(&redactor));
+            finish_failed_login(&mut report, org, &planned, login_name, t0, outcome, &emit);
+            report.duration = started.elapsed();
+            return report;
+        }
+    };
+    if let Ok(mut r) = redactor.lock() {
+        r.add_secret(&session.access_token);
+    }
+    report.warnings.extend(session.warnings.iter().cloned());
+    report.instance_url = Some(
+        session
+            .instance_url
+            .as_str()
+            .trim_end_matches('/')
+            .to_string(),
+    );
+    let detail = match &org.auth {
+        Auth::AccessToken { .. } => {
+            "token from the config (checked by the first query)".to_string()
+        }
+        _ => format!(
+            "instance {}",
+            session.instance_url.as_str().trim_end_matches('/')
+        ),
+    };
+    emit(
+        &mut report,
+        CaseReport {
+            name: login_name,
+            kind: CaseKind::Login,
+            target: "login".into(),
+            soql: None,
+            duration: t0.elapsed(),
+            outcome: Outcome::Passed {
+                detail: Some(detail),
+            },
+        },
+    );
+
+    // The queries, bounded.
+    let conn = Connection::new(
+        http.clone(),
+        &session,
+        &org.api_version,
+        &snapshot(&redactor),
+    );
+    let ctx = OrgCtx {
+        org,
+        http,
+        conn,
+        settings,
+        redactor: redactor.clone(),
+        relogin: Relogin {
+            state: tokio::sync::Mutex::new(None),
+            warned: Mutex::new(false),
+        },
+        warnings: Mutex::new(Vec::new()),
+    };
+    let ctx_ref = &ctx;
+    let on_case_ref = &on_case;
+    let org_name = org.name.as_str();
+    let cases: Vec<CaseReport> = futures::stream::iter(planned.iter())
+        .map(|p| async move {
+            let t = Instant::now();
+            let outcome = ctx_ref.run_query(p).await;
+            let case = CaseReport {
+                name: p.name.clone(),
+                kind: p.kind,
+                target: p.target.clone(),
+                soql: Some(p.soql.clone()),
+                duration: t.elapsed(),
+                outcome,
+            };
+            on_case_ref(org_name, &case);
+            case
+        })
+        .buffered(settings.concurrency.max(1))
+        .collect()
+        .await;
+    report.cases.extend(cases);
+    report.api_usage = ctx.conn.api_usage();
+    if let Ok(w) = ctx.warnings.lock() {
+        report.warnings.extend(w.iter().cloned());
+    }
+    let final_redactor = snapshot(&redactor);
+    report.warnings = report
+        .warnings
+        .iter()
+        .map(|w| final_redactor.redact(w))
+        .collect();
+    attach_diagnoses(org, &mut report).await;
+    report.duration = started.elapsed();
+    report
+}
+
+fn finish_failed_login(
+    report: &mut OrgReport,
+    org: &OrgConfig,
+    planned: &[Planned],
+    login_name: String,
+    t0: Instant,
+    outcome: Outcome,
+    emit: &impl Fn(&mut OrgReport, CaseReport),
+) {
+    let code = outcome
+        .problem()
+        .map(|p| p.failure.code.clone())
+        .unwrap_or_default();
+    // A login that could not even be tried still warns about its flow.
+    match &org.auth {
+        Auth::SoapPassword { .. } => report.warnings.push(auth::SOAP_LOGIN_DEPRECATION.into()),
+        Auth::OAuthPassword { .. } => report
+            .warnings
+            .push(auth::OAUTH_PASSWORD_DEPRECATION.into()),
+        _ => {}
+    }
+    emit(
+        report,
+        CaseReport {
+            name: login_name,
+            kind: CaseKind::Login,
+            target: "login".into(),
+            soql: None,
+            duration: t0.elapsed(),
+            outcome,
+        },
+    );
+    for p in planned {
+        emit(
+            report,
+            CaseReport {
+                name: p.name.clone(),
+                kind: p.kind,
+                target: p.target.clone(),
+                soql: Some(p.soql.clone()),
+                duration: Duration::ZERO,
+                outcome: Outcome::Skipped {
+                    reason: format!("not run: the login failed ({code})"),
+                },
+            },
+        );
+    }
+}
+
+/// Issue 5 hook: fill `Problem::diagnosis` of the org's failed cases (and add
+/// an "access drift" case) using the org's optional auditor connection. The
+/// gate calls it once per org, after the checks and before the reports are
+/// rendered. Does nothing yet.
+pub async fn attach_diagnoses(_org: &OrgConfig, _report: &mut OrgReport) {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_expired_session_is_curable() {
+        let f = |code: &str, msg: &str| Failure::new(Origin::Rest, code, msg).with_status(401);
+        assert!(is_curable_session_error(&f(
+            "INVALID_SESSION_ID",
+            "Session expired or invalid"
+        )));
+        assert!(!is_curable_session_error(&f(
+            "INVALID_SESSION_ID",
+            "This session is not valid for use with the REST API"
+        )));
+        assert!(!is_curable_session_error(&f(
+            "API_DISABLED_FOR_ORG",
+            "Session expired or invalid"
+        )));
+    }
+
+    #[test]
+    fn object_soql_is_trivial() {
+        assert_eq!(object_soql("Account"), "SELECT Id FROM Account LIMIT 1");
+    }
+}

@@ -1,1 +1,393 @@
-//! TODO
+//! Console output of `sfsmoke smoke`, in the spirit of cargo-nextest: one
+//! short line per check with its time, then each failure with its code,
+//! message, hint and diagnosis, then one summary line.
+//!
+//! ```text
+//!     PASS [   0.412s] prod: login (jwt)
+//!     PASS [   0.123s] prod: query Account
+//!     FAIL [   0.050s] prod: query Opportunity
+//!     SKIP [   0.000s] sandbox: query Account
+//!     WARN prod: SOAP login() is being retired: ...
+//!
+//! --- FAIL prod: query Opportunity
+//!     API_DISABLED_FOR_ORG: The REST API is not enabled for this Organization. (HTTP 403)
+//!     hint: ...
+//!
+//! Summary: 7 checks, 5 passed, 1 failed, 1 skipped in 1.2s
+//! ```
+//!
+//! The report lines go to stdout. Colour only when stdout is a terminal and
+//! `NO_COLOR` is unset. The live progress line goes to stderr, and only when
+//! stderr is a terminal (never in CI logs). `-q` prints only the failures and
+//! the summary. Under GitLab CI each org's block is a collapsible section
+//! ([`super::gitlab`]).
+
+use super::{CaseReport, OrgReport, Outcome, RunReport};
+use anstyle::{AnsiColor, Style};
+use std::io::Write;
+use std::sync::Mutex;
+use std::time::Duration;
+
+/// How the console looks.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ConsoleOptions {
+    pub colour: bool,
+    pub quiet: bool,
+    /// Wrap each org's block in GitLab collapsible sections.
+    pub gitlab: bool,
+    /// Show a live progress line on stderr.
+    pub progress: bool,
+}
+
+impl ConsoleOptions {
+    /// From the environment: colour and progress only on a terminal, never
+    /// with `NO_COLOR`; GitLab sections when `GITLAB_CI=true`.
+    pub fn detect(quiet: bool) -> Self {
+        use std::io::IsTerminal;
+        ConsoleOptions {
+            colour: crate::logging::use_colour_on_stdout(),
+            quiet,
+            gitlab: super::gitlab::enabled(),
+            progress: std::io::stderr().is_terminal() && std::env::var_os("CI").is_none() && !quiet,
+        }
+    }
+}
+
+fn paint(colour: bool, style: Style, text: &str) -> String {
+    if colour {
+        format!("{}{text}{}", style.render(), style.render_reset())
+    } else {
+        text.to_string()
+    }
+}
+
+fn status_of(outcome: &Outcome) -> (&'static str, Style) {
+    let bold = |c: AnsiColor| Style::new().bold().fg_color(Some(c.into()));
+    match outcome {
+        Outcome::Passed { .. } => ("PASS", bold(AnsiColor::Green)),
+        Outcome::Failed(_) => ("FAIL", bold(AnsiColor::Red)),
+        Outcome::Errored(_) => ("ERROR", bold(AnsiColor::Red)),
+        Outcome::Skipped { .. } => ("SKIP", bold(AnsiColor::Yellow)),
+    }
+}
+
+/// `    PASS [   0.123s] prod: query Account`
+pub fn case_line(org: &str, case: &CaseReport, colour: bool) -> String {
+    let (word, style) = status_of(&case.outcome);
+    let status = paint(colour, style, &format!("{word:>8}"));
+    format!(
+        "{status} [{:>8.3}s] {org}: {}",
+        case.duration.as_secs_f64(),
+        case.name
+    )
+}
+
+/// The block of lines for one org: one per case, then its warnings.
+pub fn org_block(org: &OrgReport, opts: &ConsoleOptions) -> String {
+    let mut out = String::new();
+    for case in &org.cases {
+        if opts.quiet && !case.outcome.is_bad() {
+            continue;
+        }
+        out.push_str(&case_line(&org.name, case, opts.colour));
+        out.push('\n');
+    }
+    if !opts.quiet {
+        for w in &org.warnings {
+            let word = paint(
+                opts.colour,
+                Style::new().bold().fg_color(Some(AnsiColor::Yellow.into())),
+                &format!("{:>8}", "WARN"),
+            );
+            out.push_str(&format!("{word} {}: {w}\n", org.name));
+        }
+    }
+    if opts.gitlab {
+        let t = org.tally();
+        let collapsed = t.failed + t.errored == 0;
+        out = super::gitlab::section(&org.name, &header(org), &out, collapsed);
+    }
+    out
+}
+
+fn header(org: &OrgReport) -> String {
+    let t = org.tally();
+    format!(
+        "org {} ({}, {}): {} passed, {} failed, {} skipped",
+        org.name,
+        org.auth_kind,
+        org.login_url,
+        t.passed,
+        t.failed + t.errored,
+        t.skipped
+    )
+}
+
+/// Every failure of the run with its code, message, hint and diagnosis.
+pub fn failures(report: &RunReport, colour: bool) -> String {
+    let mut out = String::new();
+    for e in &report.config_errors {
+        out.push_str(&paint(
+            colour,
+            Style::new().bold().fg_color(Some(AnsiColor::Red.into())),
+            "--- CONFIG",
+        ));
+        out.push_str(&format!(" {}\n\n", e.replace('\n', "\n    ")));
+    }
+    for org in &report.orgs {
+        for case in &org.cases {
+            let Some(p) = case.outcome.problem() else {
+                continue;
+            };
+            let (word, style) = status_of(&case.outcome);
+            out.push_str(&paint(colour, style, &format!("--- {word}")));
+            out.push_str(&format!(" {}: {}\n", org.name, case.name));
+            out.push_str(&format!("    {}\n", indent(&p.failure.to_string())));
+            if !p.hint.is_empty() {
+                out.push_str(&format!("    hint: {}\n", indent(&p.hint)));
+            }
+            if let Some(d) = &p.diagnosis {
+                out.push_str(&format!("    diagnosis: {}\n", indent(d)));
+            }
+            out.push('\n');
+        }
+    }
+    out
+}
+
+fn indent(text: &str) -> String {
+    text.trim_end().replace('\n', "\n    ")
+}
+
+/// `Summary: 7 checks, 5 passed, 1 failed, 1 skipped in 1.2s`
+pub fn summary(report: &RunReport, colour: bool) -> String {
+    let t = report.tally();
+    let mut parts = vec![
+        format!(
+            "{} {}",
+            t.tests,
+            if t.tests == 1 { "check" } else { "checks" }
+        ),
+        format!("{} passed", t.passed),
+        format!("{} failed", t.failed),
+    ];
+    if t.errored > 0 {
+        parts.push(format!("{} errored", t.errored));
+    }
+    parts.push(format!("{} skipped", t.skipped));
+    if !report.config_errors.is_empty() {
+        parts.push(format!(
+            "{} config {}",
+            report.config_errors.len(),
+            if report.config_errors.len() == 1 {
+                "error"
+            } else {
+                "errors"
+            }
+        ));
+    }
+    let bad = t.failed + t.errored > 0 || !report.config_errors.is_empty();
+    let style = if bad {
+        Style::new().bold().fg_color(Some(AnsiColor::Red.into()))
+    } else {
+        Style::new().bold().fg_color(Some(AnsiColor::Green.into()))
+    };
+    format!(
+        "{} {} in {}",
+        paint(colour, style, "Summary:"),
+        parts.join(", "),
+        secs(report.duration)
+    )
+}
+
+fn secs(d: Duration) -> String {
+    format!("{:.1}s", d.as_secs_f64())
+}
+
+/// Console writer shared by concurrently running orgs.
+pub struct Console {
+    pub opts: ConsoleOptions,
+    progress: Mutex<Progress>,
+}
+
+#[derive(Default)]
+struct Progress {
+    total_orgs: usize,
+    orgs_done: usize,
+    checks_done: usize,
+    shown: bool,
+}
+
+impl Console {
+    pub fn new(opts: ConsoleOptions, total_orgs: usize) -> Self {
+        Console {
+            opts,
+            progress: Mutex::new(Progress {
+                total_orgs,
+                ..Progress::default()
+            }),
+        }
+    }
+
+    /// A case finished: update the progress line.
+    pub fn case_done(&self, _org: &str, _case: &CaseReport) {
+        if !self.opts.progress {
+            return;
+        }
+        if let Ok(mut p) = self.progress.lock() {
+            p.checks_done += 1;
+            p.shown = true;
+            let mut err = std::io::stderr().lock();
+            let _ = write!(
+                err,
+                "\r\x1b[2K    Running [{}/{} orgs done, {} checks finished]",
+                p.orgs_done, p.total_orgs, p.checks_done
+            );
+            let _ = err.flush();
+        }
+    }
+
+    /// An org finished: print its block.
+    pub fn org_done(&self, org: &OrgReport) {
+        let block = org_block(org, &self.opts);
+        if let Ok(mut p) = self.progress.lock() {
+            p.orgs_done += 1;
+            if p.shown {
+                let mut err = std::io::stderr().lock();
+                let _ = write!(err, "\r\x1b[2K");
+                let _ = err.flush();
+                p.shown = false;
+            }
+            let mut out = std::io::stdout().lock();
+            let _ = out.write_all(block.as_bytes());
+            let _ = out.flush();
+        }
+    }
+
+    /// The end of the run: failures, then the summary line.
+    pub fn finish(&self, report: &RunReport) {
+        if let Ok(mut p) = self.progress.lock() {
+            if p.shown {
+                let mut err = std::io::stderr().lock();
+                let _ = write!(err, "\r\x1b[2K");
+                let _ = err.flush();
+                p.shown = false;
+            }
+        }
+        let mut out = std::io::stdout().lock();
+        let f = failures(report, self.opts.colour);
+        if !f.is_empty() {
+            let _ = writeln!(out);
+            let _ = out.write_all(f.as_bytes());
+        } else {
+            let _ = writeln!(out);
+        }
+        let _ = writeln!(out, "{}", summary(report, self.opts.colour));
+        let _ = out.flush();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::{CaseKind, Problem};
+    use crate::salesforce::error::{Failure, Origin};
+
+    fn case(name: &str, outcome: Outcome, ms: u64) -> CaseReport {
+        CaseReport {
+            name: name.into(),
+            kind: CaseKind::Object,
+            target: name.into(),
+            soql: None,
+            duration: Duration::from_millis(ms),
+            outcome,
+        }
+    }
+
+    fn sample() -> RunReport {
+        let failure = Failure::new(
+            Origin::Rest,
+            "API_DISABLED_FOR_ORG",
+            "The REST API is not enabled for this Organization.",
+        )
+        .with_status(403);
+        RunReport {
+            started_at: chrono::Utc::now(),
+            duration: Duration::from_millis(1234),
+            config_path: "smoke.toml".into(),
+            config_errors: vec![],
+            orgs: vec![OrgReport {
+                name: "prod".into(),
+                login_url: "https://login.salesforce.com".into(),
+                api_version: "62.0".into(),
+                auth_kind: "jwt".into(),
+                instance_url: None,
+                username: None,
+                api_usage: None,
+                warnings: vec!["soap is retiring".into()],
+                duration: Duration::from_millis(1200),
+                cases: vec![
+                    case("login (jwt)", Outcome::Passed { detail: None }, 412),
+                    case("query Account", Outcome::Passed { detail: None }, 123),
+                    case(
+                        "query Opportunity",
+                        Outcome::Failed(Problem {
+                            failure,
+                            hint: "assign API Enabled".into(),
+                            diagnosis: Some("profile X lacks it".into()),
+                        }),
+                        50,
+                    ),
+                    case("check: x", Outcome::Skipped { reason: "r".into() }, 0),
+                ],
+            }],
+        }
+    }
+
+    #[test]
+    fn lines_look_like_nextest() {
+        let r = sample();
+        let block = org_block(&r.orgs[0], &ConsoleOptions::default());
+        let lines: Vec<&str> = block.lines().collect();
+        assert_eq!(lines[0], "    PASS [   0.412s] prod: login (jwt)");
+        assert_eq!(lines[1], "    PASS [   0.123s] prod: query Account");
+        assert_eq!(lines[2], "    FAIL [   0.050s] prod: query Opportunity");
+        assert_eq!(lines[3], "    SKIP [   0.000s] prod: check: x");
+        assert_eq!(lines[4], "    WARN prod: soap is retiring");
+        assert!(!block.contains('\x1b'));
+    }
+
+    #[test]
+    fn failures_show_code_message_hint_and_diagnosis() {
+        let f = failures(&sample(), false);
+        assert!(f.contains("--- FAIL prod: query Opportunity"));
+        assert!(f.contains(
+            "API_DISABLED_FOR_ORG: The REST API is not enabled for this Organization. (HTTP 403)"
+        ));
+        assert!(f.contains("hint: assign API Enabled"));
+        assert!(f.contains("diagnosis: profile X lacks it"));
+    }
+
+    #[test]
+    fn summary_counts() {
+        assert_eq!(
+            summary(&sample(), false),
+            "Summary: 4 checks, 2 passed, 1 failed, 1 skipped in 1.2s"
+        );
+    }
+
+    #[test]
+    fn quiet_shows_only_bad_cases() {
+        let opts = ConsoleOptions {
+            quiet: true,
+            ..Default::default()
+        };
+        let block = org_block(&sample().orgs[0], &opts);
+        assert_eq!(block.lines().count(), 1);
+    }
+
+    #[test]
+    fn colour_adds_escapes() {
+        assert!(case_line("p", &sample().orgs[0].cases[0], true).contains('\x1b'));
+    }
+}
