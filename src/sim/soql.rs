@@ -1,1 +1,0 @@
-//! A SOQL subset for the simulated org: parse, then evaluate over rows.
