@@ -1,0 +1,650 @@
+//! Gathering: the few SOQL queries on setup objects that the reasoning needs,
+//! run through a [`SetupQuery`] (a logged-in REST connection in production,
+//! canned records in tests). Nothing here decides a cause.
+//!
+//! Objects and fields (Salesforce Object Reference): `User` (`IsActive`,
+//! `UserType`, `ProfileId`), `Profile` (`PermissionsApiEnabled`,
+//! `UserLicenseId`), `UserLicense` (`Name`, `LicenseDefinitionKey`),
+//! `PermissionSetAssignment` (`AssigneeId`, `PermissionSetId`,
+//! `PermissionSetGroupId`, `IsActive`, `ExpirationDate`), `PermissionSet`
+//! (`PermissionsApiEnabled`, `IsOwnedByProfile`, `ProfileId`),
+//! `PermissionSetGroup` (`MasterLabel`, `Status`), `Organization`
+//! (`OrganizationType`, `IsSandbox`, `TrialExpirationDate`),
+//! `ConnectedApplication` (`OptionsAllowAdminApprovedUsersOnly`),
+//! `SetupEntityAccess` (`ParentId`, `SetupEntityId`, `SetupEntityType`),
+//! `ObjectPermissions` (`ParentId`, `SobjectType`, `PermissionsRead`).
+//! Most need "View Setup and Configuration"; without it Salesforce answers
+//! `INVALID_TYPE`, which lands in [`Facts::gaps`].
+
+use crate::salesforce::error::Failure;
+use chrono::{DateTime, NaiveDate, Utc};
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+use std::future::Future;
+
+/// Read access to an org's setup objects: one SOQL query (all pages) and the
+/// list of API versions (`GET /services/data/`).
+pub trait SetupQuery {
+    /// The `records` of every page of `GET .../query?q=<soql>`, each still
+    /// shaped as Salesforce sends it (with `attributes`).
+    fn query(&self, soql: &str) -> impl Future<Output = Result<Vec<Value>, Failure>> + Send;
+    /// The `version` values of `GET /services/data/`, as sent.
+    fn versions(&self) -> impl Future<Output = Result<Vec<String>, Failure>> + Send;
+}
+
+/// Whose access to examine.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Target {
+    pub username: Option<String>,
+    pub user_id: Option<String>,
+}
+
+impl Target {
+    pub fn describe(&self) -> String {
+        match (&self.username, &self.user_id) {
+            (Some(u), _) => format!("user '{u}'"),
+            (None, Some(id)) => format!("user id {id}"),
+            (None, None) => "the integration user (unknown: this auth flow names no user)".into(),
+        }
+    }
+}
+
+/// The integration user.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UserFacts {
+    pub id: String,
+    pub username: String,
+    pub active: bool,
+    pub user_type: Option<String>,
+    pub profile_id: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProfileFacts {
+    pub id: String,
+    pub name: String,
+    /// `Profile.PermissionsApiEnabled`, or its own permission set's.
+    pub api_enabled: bool,
+    pub license_id: Option<String>,
+    /// The permission set the profile owns (`IsOwnedByProfile`), if seen.
+    pub own_permission_set_id: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LicenseFacts {
+    pub name: String,
+    pub key: Option<String>,
+}
+
+/// One `PermissionSetAssignment` of the user (profile-owned rows excluded).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Assignment {
+    pub permission_set_id: String,
+    /// The permission set's label (for a group: the group's aggregate set).
+    pub permission_set: String,
+    /// The permission set group's label when assigned through a group.
+    pub group: Option<String>,
+    pub group_status: Option<String>,
+    pub active: bool,
+    pub expires: Option<DateTime<Utc>>,
+    /// The permission set (or the group's aggregate) has API Enabled.
+    pub grants_api: bool,
+}
+
+impl Assignment {
+    /// Active and not expired at `now`.
+    pub fn in_force(&self, now: DateTime<Utc>) -> bool {
+        self.active && self.expires.is_none_or(|e| e > now)
+    }
+
+    /// `permission set 'X'` or `permission set group 'G'`.
+    pub fn source(&self) -> String {
+        match &self.group {
+            Some(g) => format!("permission set group '{g}'"),
+            None => format!("permission set '{}'", self.permission_set),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OrgFacts {
+    pub name: Option<String>,
+    /// `Organization.OrganizationType`, e.g. `Enterprise Edition`.
+    pub edition: String,
+    pub is_sandbox: bool,
+    pub trial_expires: Option<DateTime<Utc>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AppFacts {
+    pub id: String,
+    pub name: String,
+    /// Permitted Users = "Admin approved users are pre-authorized".
+    pub admin_approved_only: bool,
+    /// Which of the user's profile / permission sets pre-authorize it for
+    /// this app (`SetupEntityAccess`), as `profile 'P'` / `permission set 'S'`.
+    pub preauthorized_via: Vec<String>,
+}
+
+/// A query that failed: which object (or `versions`), and Salesforce's answer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Gap {
+    pub object: String,
+    pub failure: Failure,
+}
+
+impl std::fmt::Display for Gap {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}: {}: {}",
+            self.object, self.failure.code, self.failure.message
+        )
+    }
+}
+
+/// Everything the queries found, plus what could not be read.
+#[derive(Clone, Debug, Default)]
+pub struct Facts {
+    pub target: Target,
+    pub user: Option<UserFacts>,
+    pub profile: Option<ProfileFacts>,
+    pub license: Option<LicenseFacts>,
+    pub assignments: Vec<Assignment>,
+    pub org: Option<OrgFacts>,
+    pub apps: Vec<AppFacts>,
+    /// Supported REST API versions, oldest first (empty when unknown).
+    pub versions: Vec<String>,
+    /// Object -> the sources granting Read (empty: none does). Only for the
+    /// objects asked for.
+    pub object_read: BTreeMap<String, Vec<String>>,
+    /// Queries that failed.
+    pub gaps: Vec<Gap>,
+    pub now: DateTime<Utc>,
+}
+
+impl Facts {
+    /// The user's permission sets in force now (not the profile's own).
+    pub fn in_force(&self) -> impl Iterator<Item = &Assignment> {
+        self.assignments.iter().filter(|a| a.in_force(self.now))
+    }
+
+    /// Where API Enabled comes from now: `profile 'P'`, `permission set 'S'`,
+    /// `permission set group 'G'`; sorted, no duplicates.
+    pub fn api_sources(&self) -> Vec<String> {
+        let mut out = BTreeSet::new();
+        if let Some(p) = &self.profile {
+            if p.api_enabled {
+                out.insert(format!("profile '{}'", p.name));
+            }
+        }
+        for a in self.in_force().filter(|a| a.grants_api) {
+            out.insert(a.source());
+        }
+        out.into_iter().collect()
+    }
+
+    /// True when the query of `object` failed.
+    pub fn gap(&self, object: &str) -> bool {
+        self.gaps.iter().any(|g| g.object == object)
+    }
+
+    /// (oldest, newest) supported version.
+    pub fn version_range(&self) -> Option<(&str, &str)> {
+        Some((
+            self.versions.first()?.as_str(),
+            self.versions.last()?.as_str(),
+        ))
+    }
+}
+
+/// A SOQL string literal: quotes and backslashes escaped.
+pub fn soql_quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('\'');
+    for c in s.chars() {
+        match c {
+            '\'' => out.push_str("\\'"),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '"' => out.push_str("\\\""),
+            c => out.push(c),
+        }
+    }
+    out.push('\'');
+    out
+}
+
+fn soql_in(ids: &BTreeSet<String>) -> String {
+    let parts: Vec<String> = ids.iter().map(|s| soql_quote(s)).collect();
+    format!("({})", parts.join(", "))
+}
+
+fn s(v: &Value, field: &str) -> Option<String> {
+    match v.get(field) {
+        Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
+        _ => None,
+    }
+}
+
+/// A boolean field; `None` when absent or null.
+fn b(v: &Value, field: &str) -> Option<bool> {
+    match v.get(field) {
+        Some(Value::Bool(b)) => Some(*b),
+        Some(Value::String(s)) => match s.as_str() {
+            "true" => Some(true),
+            "false" => Some(false),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// Salesforce datetimes (`2026-01-31T00:00:00.000+0000`), RFC 3339, or a
+/// bare date (midnight UTC).
+pub fn parse_datetime(text: &str) -> Option<DateTime<Utc>> {
+    if let Ok(d) = DateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f%z") {
+        return Some(d.with_timezone(&Utc));
+    }
+    if let Ok(d) = DateTime::parse_from_rfc3339(text) {
+        return Some(d.with_timezone(&Utc));
+    }
+    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|d| d.and_utc())
+}
+
+fn dt(v: &Value, field: &str) -> Option<DateTime<Utc>> {
+    s(v, field).and_then(|t| parse_datetime(&t))
+}
+
+/// Numeric order of API versions (`9.0` < `31.0` < `62.0`).
+pub fn version_key(v: &str) -> (u32, u32) {
+    let mut it = v.trim_start_matches('v').split('.');
+    let major = it.next().and_then(|m| m.parse().ok()).unwrap_or(0);
+    let minor = it.next().and_then(|m| m.parse().ok()).unwrap_or(0);
+    (major, minor)
+}
+
+struct Gatherer<'q, Q> {
+    q: &'q Q,
+    gaps: Vec<Gap>,
+}
+
+impl<Q: SetupQuery> Gatherer<'_, Q> {
+    /// Run one query; on failure note the gap and return no records.
+    async fn run(&mut self, object: &str, soql: String) -> Option<Vec<Value>> {
+        match self.q.query(&soql).await {
+            Ok(r) => Some(r),
+            Err(f) => {
+                tracing::debug!(object, code = %f.code, "setup query failed");
+                self.gaps.push(Gap {
+                    object: object.to_string(),
+                    failure: f,
+                });
+                None
+            }
+        }
+    }
+}
+
+/// Run the queries for `target` and collect the facts. `objects` are the
+/// configured objects whose Read permission to record; `with_apps` adds
+/// the Connected App queries. Never fails as a whole: failed queries become
+/// [`Facts::gaps`].
+pub async fn gather<Q: SetupQuery>(
+    q: &Q,
+    target: &Target,
+    objects: &[String],
+    with_apps: bool,
+    now: DateTime<Utc>,
+) -> Facts {
+    let mut g = Gatherer {
+        q,
+        gaps: Vec::new(),
+    };
+    let mut facts = Facts {
+        target: target.clone(),
+        now,
+        ..Facts::default()
+    };
+
+    // The org and its versions do not depend on the user.
+    if let Some(rows) = g
+        .run(
+            "Organization",
+            "SELECT Id, Name, OrganizationType, IsSandbox, TrialExpirationDate FROM Organization"
+                .into(),
+        )
+        .await
+    {
+        facts.org = rows.first().map(|r| OrgFacts {
+            name: s(r, "Name"),
+            edition: s(r, "OrganizationType").unwrap_or_else(|| "unknown edition".into()),
+            is_sandbox: b(r, "IsSandbox").unwrap_or(false),
+            trial_expires: dt(r, "TrialExpirationDate"),
+        });
+    }
+    match q.versions().await {
+        Ok(mut v) => {
+            v.sort_by_key(|x| version_key(x));
+            v.dedup();
+            facts.versions = v;
+        }
+        Err(f) => g.gaps.push(Gap {
+            object: "versions".into(),
+            failure: f,
+        }),
+    }
+
+    // The user.
+    let filter = match (&target.user_id, &target.username) {
+        (Some(id), _) => Some(format!("Id = {}", soql_quote(id))),
+        (None, Some(u)) => Some(format!("Username = {}", soql_quote(u))),
+        (None, None) => None,
+    };
+    let Some(filter) = filter else {
+        facts.gaps = g.gaps;
+        return facts;
+    };
+    let Some(rows) = g
+        .run(
+            "User",
+            format!("SELECT Id, Username, IsActive, UserType, ProfileId FROM User WHERE {filter}"),
+        )
+        .await
+    else {
+        facts.gaps = g.gaps;
+        return facts;
+    };
+    let Some(user) = rows.first().and_then(|r| {
+        Some(UserFacts {
+            id: s(r, "Id")?,
+            username: s(r, "Username").unwrap_or_default(),
+            active: b(r, "IsActive").unwrap_or(true),
+            user_type: s(r, "UserType"),
+            profile_id: s(r, "ProfileId"),
+        })
+    }) else {
+        facts.gaps = g.gaps;
+        return facts;
+    };
+
+    // Profile and license.
+    if let Some(pid) = &user.profile_id {
+        if let Some(rows) = g
+            .run(
+                "Profile",
+                format!(
+                    "SELECT Id, Name, PermissionsApiEnabled, UserLicenseId FROM Profile WHERE Id = {}",
+                    soql_quote(pid)
+                ),
+            )
+            .await
+        {
+            facts.profile = rows.first().map(|r| ProfileFacts {
+                id: s(r, "Id").unwrap_or_else(|| pid.clone()),
+                name: s(r, "Name").unwrap_or_else(|| pid.clone()),
+                api_enabled: b(r, "PermissionsApiEnabled").unwrap_or(false),
+                license_id: s(r, "UserLicenseId"),
+                own_permission_set_id: None,
+            });
+        }
+    }
+    if let Some(lid) = facts.profile.as_ref().and_then(|p| p.license_id.clone()) {
+        if let Some(rows) = g
+            .run(
+                "UserLicense",
+                format!(
+                    "SELECT Id, Name, MasterLabel, LicenseDefinitionKey FROM UserLicense WHERE Id = {}",
+                    soql_quote(&lid)
+                ),
+            )
+            .await
+        {
+            facts.license = rows.first().map(|r| LicenseFacts {
+                name: s(r, "Name")
+                    .or_else(|| s(r, "MasterLabel"))
+                    .unwrap_or_else(|| lid.clone()),
+                key: s(r, "LicenseDefinitionKey"),
+            });
+        }
+    }
+
+    // Permission set assignments (direct and through groups). Salesforce
+    // also lists the profile's own permission set here; it is folded into
+    // the profile below.
+    let psa = g
+        .run(
+            "PermissionSetAssignment",
+            format!(
+                "SELECT Id, PermissionSetId, PermissionSetGroupId, IsActive, ExpirationDate \
+                 FROM PermissionSetAssignment WHERE AssigneeId = {}",
+                soql_quote(&user.id)
+            ),
+        )
+        .await
+        .unwrap_or_default();
+    let mut ps_ids: BTreeSet<String> = psa.iter().filter_map(|r| s(r, "PermissionSetId")).collect();
+    let group_ids: BTreeSet<String> = psa
+        .iter()
+        .filter_map(|r| s(r, "PermissionSetGroupId"))
+        .collect();
+
+    let mut ps_by_id: BTreeMap<String, Value> = BTreeMap::new();
+    let profile_filter = user
+        .profile_id
+        .as_ref()
+        .map(|p| format!("ProfileId = {}", soql_quote(p)));
+    let ps_filter = match (ps_ids.is_empty(), &profile_filter) {
+        (false, Some(pf)) => Some(format!("Id IN {} OR {pf}", soql_in(&ps_ids))),
+        (false, None) => Some(format!("Id IN {}", soql_in(&ps_ids))),
+        (true, Some(pf)) => Some(pf.clone()),
+        (true, None) => None,
+    };
+    if let Some(filter) = ps_filter {
+        if let Some(rows) = g
+            .run(
+                "PermissionSet",
+                format!(
+                    "SELECT Id, Name, Label, IsOwnedByProfile, ProfileId, PermissionSetGroupId, \
+                     PermissionsApiEnabled FROM PermissionSet WHERE {filter}"
+                ),
+            )
+            .await
+        {
+            for r in rows {
+                if let Some(id) = s(&r, "Id") {
+                    ps_by_id.insert(id, r);
+                }
+            }
+        }
+    }
+    let mut groups: BTreeMap<String, (String, Option<String>)> = BTreeMap::new();
+    if !group_ids.is_empty() {
+        if let Some(rows) = g
+            .run(
+                "PermissionSetGroup",
+                format!(
+                    "SELECT Id, DeveloperName, MasterLabel, Status FROM PermissionSetGroup WHERE Id IN {}",
+                    soql_in(&group_ids)
+                ),
+            )
+            .await
+        {
+            for r in rows {
+                if let Some(id) = s(&r, "Id") {
+                    let label = s(&r, "MasterLabel")
+                        .or_else(|| s(&r, "DeveloperName"))
+                        .unwrap_or_else(|| id.clone());
+                    groups.insert(id, (label, s(&r, "Status")));
+                }
+            }
+        }
+    }
+
+    // The profile's own permission set: API Enabled may sit there too.
+    let own = ps_by_id.values().find(|r| {
+        b(r, "IsOwnedByProfile") == Some(true)
+            && (s(r, "ProfileId") == user.profile_id || user.profile_id.is_none())
+    });
+    if let (Some(own), Some(profile)) = (own, facts.profile.as_mut()) {
+        profile.own_permission_set_id = s(own, "Id");
+        if b(own, "PermissionsApiEnabled") == Some(true) {
+            profile.api_enabled = true;
+        }
+    }
+
+    for r in &psa {
+        let Some(ps_id) = s(r, "PermissionSetId") else {
+            continue;
+        };
+        let ps = ps_by_id.get(&ps_id);
+        if ps.and_then(|p| b(p, "IsOwnedByProfile")) == Some(true) {
+            continue;
+        }
+        let group_id =
+            s(r, "PermissionSetGroupId").or_else(|| ps.and_then(|p| s(p, "PermissionSetGroupId")));
+        let (group, group_status) = match &group_id {
+            Some(gid) => match groups.get(gid) {
+                Some((label, status)) => (Some(label.clone()), status.clone()),
+                None => (Some(gid.clone()), None),
+            },
+            None => (None, None),
+        };
+        facts.assignments.push(Assignment {
+            permission_set: ps
+                .and_then(|p| s(p, "Label").or_else(|| s(p, "Name")))
+                .unwrap_or_else(|| ps_id.clone()),
+            permission_set_id: ps_id,
+            group,
+            group_status,
+            active: b(r, "IsActive").unwrap_or(true),
+            expires: dt(r, "ExpirationDate"),
+            grants_api: ps.and_then(|p| b(p, "PermissionsApiEnabled")) == Some(true),
+        });
+    }
+    facts.assignments.sort_by(|a, b| {
+        (a.source(), &a.permission_set_id).cmp(&(b.source(), &b.permission_set_id))
+    });
+
+    // The permission sets that act for the user now: the profile's own plus
+    // every assignment in force.
+    let own_id = facts
+        .profile
+        .as_ref()
+        .and_then(|p| p.own_permission_set_id.clone());
+    let mut acting: BTreeMap<String, String> = BTreeMap::new();
+    if let (Some(id), Some(p)) = (&own_id, &facts.profile) {
+        acting.insert(id.clone(), format!("profile '{}'", p.name));
+    }
+    for a in facts.assignments.iter().filter(|a| a.in_force(now)) {
+        acting.insert(a.permission_set_id.clone(), a.source());
+    }
+    ps_ids = acting.keys().cloned().collect();
+
+    // Object permissions for the configured objects.
+    if !objects.is_empty() {
+        let objs: BTreeSet<String> = objects.iter().cloned().collect();
+        for o in &objs {
+            facts.object_read.insert(o.clone(), Vec::new());
+        }
+        if !ps_ids.is_empty() {
+            if let Some(rows) = g
+                .run(
+                    "ObjectPermissions",
+                    format!(
+                        "SELECT Id, ParentId, SobjectType, PermissionsRead FROM ObjectPermissions \
+                         WHERE ParentId IN {} AND SobjectType IN {}",
+                        soql_in(&ps_ids),
+                        soql_in(&objs)
+                    ),
+                )
+                .await
+            {
+                for r in rows {
+                    let (Some(parent), Some(obj)) = (s(&r, "ParentId"), s(&r, "SobjectType"))
+                    else {
+                        continue;
+                    };
+                    if b(&r, "PermissionsRead") != Some(true) {
+                        continue;
+                    }
+                    if let (Some(src), Some(list)) =
+                        (acting.get(&parent), facts.object_read.get_mut(&obj))
+                    {
+                        if !list.contains(src) {
+                            list.push(src.clone());
+                            list.sort();
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    // Connected Apps: the permitted-users policy and who is pre-authorized.
+    if with_apps {
+        if let Some(rows) = g
+            .run(
+                "ConnectedApplication",
+                "SELECT Id, Name, OptionsAllowAdminApprovedUsersOnly FROM ConnectedApplication"
+                    .into(),
+            )
+            .await
+        {
+            let mut apps: Vec<AppFacts> = rows
+                .iter()
+                .filter_map(|r| {
+                    Some(AppFacts {
+                        id: s(r, "Id")?,
+                        name: s(r, "Name").unwrap_or_default(),
+                        admin_approved_only: b(r, "OptionsAllowAdminApprovedUsersOnly")
+                            .unwrap_or(false),
+                        preauthorized_via: Vec::new(),
+                    })
+                })
+                .collect();
+            apps.sort_by(|a, b| (&a.name, &a.id).cmp(&(&b.name, &b.id)));
+            if apps.iter().any(|a| a.admin_approved_only) && !ps_ids.is_empty() {
+                if let Some(rows) = g
+                    .run(
+                        "SetupEntityAccess",
+                        format!(
+                            "SELECT Id, ParentId, SetupEntityId, SetupEntityType FROM SetupEntityAccess \
+                             WHERE SetupEntityType = 'ConnectedApplication' AND ParentId IN {}",
+                            soql_in(&ps_ids)
+                        ),
+                    )
+                    .await
+                {
+                    for r in rows {
+                        if s(&r, "SetupEntityType").is_some_and(|t| t != "ConnectedApplication") {
+                            continue;
+                        }
+                        let (Some(parent), Some(entity)) = (s(&r, "ParentId"), s(&r, "SetupEntityId"))
+                        else {
+                            continue;
+                        };
+                        let Some(src) = acting.get(&parent) else {
+                            continue;
+                        };
+                        if let Some(app) = apps.iter_mut().find(|a| a.id == entity) {
+                            if !app.preauthorized_via.contains(src) {
+                                app.preauthorized_via.push(src.clone());
+                                app.preauthorized_via.sort();
+                            }
+                        }
+                    }
+                }
+            }
+            facts.apps = apps;
+        }
+    }
+
+    facts.user = Some(user);
+    facts.gaps = g.gaps;
+    facts
+}

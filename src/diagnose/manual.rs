@@ -1,0 +1,61 @@
+//! Without an auditor: the checks to do by hand, in the order that resolves
+//! most cases (the seed's four, then what the failure code adds), each with
+//! its Setup path.
+
+use super::reason::Family;
+use crate::salesforce::error::Failure;
+
+const UI_LOGIN: &str = "log in to the Salesforce UI as the integration user: if that fails too, \
+                        the problem is the user or its credentials, not the API (Setup > Users > \
+                        Users > user > Login History shows why)";
+const PROFILE: &str = "\"API Enabled\" on the user's profile: Setup > Users > Profiles > the \
+                       profile > System Permissions > API Enabled (a profile cloned from Standard \
+                       User may have it off)";
+const PERMSETS: &str = "the user's permission sets: Setup > Users > Users > user > Permission \
+                        Set Assignments and Permission Set Group Assignments: is the one that \
+                        granted API Enabled still assigned, active and unexpired?";
+const EDITION: &str = "the org's edition: Setup > Company Settings > Company Information > \
+                       Organization Edition: Enterprise, Unlimited, Performance or Developer have \
+                       API access; Professional only with the API add-on; Essentials none; an \
+                       expired trial none";
+const LICENSE: &str = "the user's license: Setup > Users > Users > user > User License: Chatter \
+                       Free and Identity have no API access; use Salesforce or Salesforce \
+                       Integration";
+const APP: &str = "the Connected App's policy: Setup > App Manager > the app > Manage > Edit \
+                   Policies > Permitted Users: with \"Admin approved users are pre-authorized\", \
+                   the user's profile or one of its permission sets must be listed under Manage \
+                   Profiles / Manage Permission Sets";
+const VERSION: &str = "the API version: GET /services/data/ on the instance lists the supported \
+                       versions; set api_version in smoke.toml to one of them (retired versions \
+                       answer 410 or UNSUPPORTED_API_VERSION)";
+const CREDENTIALS: &str = "the credentials: password plus security token (Setup > My Personal \
+                           Information > Reset My Security Token), or the Connected App's consumer \
+                           key/secret and certificate; an inactive user also fails here";
+
+/// The checks to do by hand for `failure`, numbered, one per line.
+pub fn manual_checks(failure: &Failure) -> String {
+    let family = Family::of(failure);
+    let steps: Vec<&str> = match family {
+        Family::Version => vec![VERSION, UI_LOGIN, PROFILE, PERMSETS, EDITION],
+        Family::App => vec![APP, UI_LOGIN, PROFILE, PERMSETS, EDITION],
+        Family::Credentials => vec![
+            UI_LOGIN,
+            CREDENTIALS,
+            LICENSE,
+            APP,
+            PROFILE,
+            PERMSETS,
+            EDITION,
+        ],
+        _ => vec![UI_LOGIN, PROFILE, PERMSETS, EDITION, LICENSE, APP, VERSION],
+    };
+    let mut out = String::from("no auditor configured: check by hand, in this order\n");
+    for (i, s) in steps.iter().enumerate() {
+        out.push_str(&format!("{}. {s}\n", i + 1));
+    }
+    out.push_str(
+        "(hint: add an [orgs.<name>.diagnose] auditor login with \"View Setup and Configuration\" \
+         and sfsmoke runs these checks itself)",
+    );
+    out
+}

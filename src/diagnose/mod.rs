@@ -1,0 +1,212 @@
+//! Diagnosis with an auditor connection: when the gate hits an access,
+//! credentials or version failure, query the org's setup objects as the
+//! auditor (`[orgs.<name>.diagnose]`) and name the cause that holds.
+//!
+//! Three layers, kept apart so the reasoning can be tested without a server:
+//! - [`facts`]: the SOQL queries, run through the [`SetupQuery`] trait;
+//! - [`reason`]: a pure function from facts (and the smoke.lock entry, when
+//!   there is one) to a [`Diagnosis`];
+//! - [`manual`]: without an auditor, the checks to do by hand.
+//!
+//! The gate calls one function, [`diagnose_org_with`] (or [`diagnose_org`]
+//! when it has no lock path), for every failed case; it returns the text for
+//! `Problem.diagnosis`, or `None` when the failure is not one diagnosis can
+//! help with (network, timeout, quota, malformed query...).
+
+pub mod facts;
+pub mod manual;
+pub mod reason;
+pub mod rest;
+
+pub use facts::{gather, Facts, SetupQuery, Target};
+pub use manual::manual_checks;
+pub use reason::{reason, Family};
+
+use crate::config::{Auth, OrgConfig};
+use crate::salesforce::error::Failure;
+use serde::Serialize;
+use std::fmt;
+use std::path::Path;
+
+/// The cause a diagnosis names. One per cause in the seed, plus "none found"
+/// and "the auditor cannot see".
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Cause {
+    /// No user with that username (or id) in the org.
+    UserNotFound,
+    /// The user is deactivated.
+    UserInactive,
+    /// A license without API access (Chatter Free, Identity).
+    LicenseWithoutApi,
+    /// An edition without API access (Essentials, Professional without the
+    /// add-on, ...).
+    EditionWithoutApi,
+    /// A trial org past its expiration date.
+    TrialExpired,
+    /// Neither the profile nor any permission set in force grants API Enabled.
+    ApiNotEnabled,
+    /// The permission set (or group) that granted API Enabled was unassigned,
+    /// deactivated or expired.
+    PermissionSetLost,
+    /// The Connected App admits admin-approved users only and the user is
+    /// not pre-authorized.
+    ConnectedAppNotPreAuthorized,
+    /// The configured API version is outside what the org supports.
+    ApiVersionUnsupported,
+    /// The auditor could not read the setup objects it needs.
+    AuditorCannotSee,
+    /// Every checked setting is in order.
+    NoneFound,
+}
+
+impl Cause {
+    /// A short title, unique per cause (the first line of the diagnosis).
+    pub fn title(self) -> &'static str {
+        match self {
+            Cause::UserNotFound => "integration user not found",
+            Cause::UserInactive => "integration user deactivated",
+            Cause::LicenseWithoutApi => "user license without API access",
+            Cause::EditionWithoutApi => "org edition without API access",
+            Cause::TrialExpired => "trial org expired",
+            Cause::ApiNotEnabled => "API Enabled not granted",
+            Cause::PermissionSetLost => "permission set granting API Enabled lost",
+            Cause::ConnectedAppNotPreAuthorized => "user not pre-authorized for the Connected App",
+            Cause::ApiVersionUnsupported => "API version not supported",
+            Cause::AuditorCannotSee => "auditor cannot read setup objects",
+            Cause::NoneFound => "no access problem found",
+        }
+    }
+
+    /// Every cause, for docs and tests.
+    pub const ALL: [Cause; 11] = [
+        Cause::UserNotFound,
+        Cause::UserInactive,
+        Cause::LicenseWithoutApi,
+        Cause::EditionWithoutApi,
+        Cause::TrialExpired,
+        Cause::ApiNotEnabled,
+        Cause::PermissionSetLost,
+        Cause::ConnectedAppNotPreAuthorized,
+        Cause::ApiVersionUnsupported,
+        Cause::AuditorCannotSee,
+        Cause::NoneFound,
+    ];
+}
+
+/// The result: one cause, why we think so, what to do, what we saw.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Diagnosis {
+    pub cause: Cause,
+    /// e.g. "profile 'Integration (cloned)' has API Enabled off and no
+    /// assigned permission set grants it".
+    pub explanation: String,
+    /// e.g. "assign a permission set with API Enabled (e.g. 'Salesforce API
+    /// Integration')".
+    pub fix: String,
+    /// One line per fact the queries found.
+    pub evidence: Vec<String>,
+}
+
+impl fmt::Display for Diagnosis {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "diagnosis: {}", self.cause.title())?;
+        writeln!(f, "cause: {}", self.explanation)?;
+        write!(f, "fix: {}", self.fix)?;
+        if !self.evidence.is_empty() {
+            write!(f, "\nevidence (setup objects read by the auditor):")?;
+            for e in &self.evidence {
+                write!(f, "\n  - {e}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// True for the failures a diagnosis can explain: access, credentials,
+/// Connected App, API version, object access.
+pub fn applies_to(failure: &Failure) -> bool {
+    !matches!(Family::of(failure), Family::Other)
+}
+
+/// True when the org logs in through a Connected App (OAuth flows).
+pub fn uses_connected_app(auth: &Auth) -> bool {
+    !matches!(auth, Auth::SoapPassword { .. } | Auth::AccessToken { .. })
+}
+
+/// [`diagnose_org_with`] without a smoke.lock.
+pub async fn diagnose_org(
+    http: &reqwest::Client,
+    org: &OrgConfig,
+    failure: &Failure,
+) -> Option<String> {
+    diagnose_org_with(http, org, failure, None, None).await
+}
+
+/// The text for `Problem.diagnosis` of a failed case of `org`:
+/// - `None` when the failure is not in the access / credentials / version
+///   family ([`applies_to`]);
+/// - without `[orgs.<name>.diagnose]`: the checks to do by hand;
+/// - with it: logs in as the auditor, queries the setup objects and names
+///   the cause ([`Diagnosis`]'s `Display`). `lock_path` (smoke.lock, read if
+///   it exists) lets it say "was granted by X"; `user_id` (from the
+///   integration user's session, when the login worked) identifies the user
+///   when the auth flow names none.
+pub async fn diagnose_org_with(
+    http: &reqwest::Client,
+    org: &OrgConfig,
+    failure: &Failure,
+    lock_path: Option<&Path>,
+    user_id: Option<&str>,
+) -> Option<String> {
+    if !applies_to(failure) {
+        return None;
+    }
+    if org.diagnose.is_none() {
+        return Some(manual_checks(failure));
+    }
+    let known_good = lock_path
+        .and_then(|p| crate::snapshot::read_lock(p).ok().flatten())
+        .and_then(|lock| lock.orgs.get(&org.name).cloned());
+    match diagnose(http, org, failure, known_good.as_ref(), user_id).await {
+        Ok(d) => Some(d.to_string()),
+        Err(f) => Some(format!(
+            "the auditor login for diagnosis failed ({f}), so no cause could be named\n{}",
+            manual_checks(failure)
+        )),
+    }
+}
+
+/// Log in as the auditor and diagnose. `Err` only when the auditor cannot
+/// log in (or the org has no auditor).
+pub async fn diagnose(
+    http: &reqwest::Client,
+    org: &OrgConfig,
+    failure: &Failure,
+    known_good: Option<&crate::snapshot::OrgSnapshot>,
+    user_id: Option<&str>,
+) -> Result<Diagnosis, Failure> {
+    let audit = crate::snapshot::connect_auditor(http, org).await?;
+    let target = Target {
+        username: org.auth.username().map(str::to_string),
+        user_id: user_id.map(str::to_string),
+    };
+    let facts = gather(
+        &audit,
+        &target,
+        &org.objects,
+        uses_connected_app(&org.auth),
+        chrono::Utc::now(),
+    )
+    .await;
+    Ok(reason(
+        &facts,
+        failure,
+        known_good,
+        &org.api_version,
+        uses_connected_app(&org.auth),
+    ))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,564 @@
+//! Reasoning: from [`Facts`] (and the last known-good snapshot, when there is
+//! one) to the one cause that explains the failure. Pure: no I/O, no clock.
+
+use super::facts::{version_key, Facts};
+use super::{Cause, Diagnosis};
+use crate::salesforce::error::Failure;
+use crate::snapshot::OrgSnapshot;
+
+/// What the failure looks like, to rank causes that hold at the same time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Family {
+    /// API_DISABLED_FOR_ORG, API_CURRENTLY_DISABLED.
+    Access,
+    /// INVALID_LOGIN, invalid_grant, ...
+    Credentials,
+    /// invalid_app_access, "user hasn't approved this consumer".
+    App,
+    /// UNSUPPORTED_API_VERSION, HTTP 410.
+    Version,
+    /// INVALID_TYPE / INSUFFICIENT_ACCESS on an object.
+    Object,
+    /// Anything else (or no failure: a drift check).
+    Other,
+}
+
+impl Family {
+    pub fn of(f: &Failure) -> Family {
+        let code = f.code.as_str();
+        let msg = f.message.to_ascii_lowercase();
+        match code {
+            "API_DISABLED_FOR_ORG" | "API_CURRENTLY_DISABLED" | "FUNCTIONALITY_NOT_ENABLED" => {
+                Family::Access
+            }
+            "invalid_app_access" => Family::App,
+            "invalid_grant" if msg.contains("approve") => Family::App,
+            "UNSUPPORTED_API_VERSION" => Family::Version,
+            _ if f.http_status == Some(410) => Family::Version,
+            "INVALID_LOGIN"
+            | "LOGIN_MUST_USE_SECURITY_TOKEN"
+            | "INVALID_OPERATION_WITH_EXPIRED_PASSWORD"
+            | "PASSWORD_LOCKOUT"
+            | "USER_INACTIVE"
+            | "invalid_grant"
+            | "inactive_user"
+            | "invalid_client_id"
+            | "invalid_client" => Family::Credentials,
+            "INVALID_TYPE" | "INSUFFICIENT_ACCESS_OR_READONLY" | "INSUFFICIENT_ACCESS" => {
+                Family::Object
+            }
+            _ => Family::Other,
+        }
+    }
+}
+
+fn edition_without_api(edition: &str) -> bool {
+    let e = edition.to_ascii_lowercase();
+    [
+        "essentials",
+        "contact manager",
+        "group edition",
+        "team edition",
+        "personal edition",
+        "starter",
+    ]
+    .iter()
+    .any(|x| e.contains(x))
+}
+
+fn license_without_api(name: &str, key: Option<&str>) -> bool {
+    let n = name.to_ascii_lowercase();
+    let k = key.unwrap_or("").to_ascii_lowercase();
+    n.contains("chatter free")
+        || n.contains("chatter external")
+        || n.contains("chatter only")
+        || n.contains("identity")
+        || k == "pid_chatter"
+        || k.contains("identity")
+}
+
+struct Finding {
+    cause: Cause,
+    explanation: String,
+    fix: String,
+}
+
+/// Name the cause of `failure` from `facts`; `known_good` is the org's entry
+/// in smoke.lock, when there is one ("was granted by X").
+pub fn reason(
+    facts: &Facts,
+    failure: &Failure,
+    known_good: Option<&OrgSnapshot>,
+    requested_version: &str,
+    uses_connected_app: bool,
+) -> Diagnosis {
+    let family = Family::of(failure);
+    let evidence = evidence(facts, requested_version);
+    let mut found: Vec<Finding> = Vec::new();
+    let now = facts.now;
+
+    // The org: edition and trial.
+    if let Some(org) = &facts.org {
+        if let Some(t) = org.trial_expires.filter(|t| *t <= now) {
+            found.push(Finding {
+                cause: Cause::TrialExpired,
+                explanation: format!(
+                    "the org's trial ({}) expired on {}; an expired trial has no API access",
+                    org.edition,
+                    t.format("%Y-%m-%d")
+                ),
+                fix: "convert the trial to a paid edition, or point the integration at an active org \
+                      (Setup > Company Information)"
+                    .into(),
+            });
+        } else if edition_without_api(&org.edition) {
+            found.push(Finding {
+                cause: Cause::EditionWithoutApi,
+                explanation: format!("the org is {}, which has no API access", org.edition),
+                fix: "buy the API add-on or upgrade to Enterprise, Unlimited or Performance \
+                      (Setup > Company Information > Organization Edition)"
+                    .into(),
+            });
+        }
+        if let Some(snap) = known_good {
+            if !snap.edition.is_empty() && snap.edition != org.edition {
+                if let Some(f) = found
+                    .iter_mut()
+                    .find(|f| matches!(f.cause, Cause::EditionWithoutApi | Cause::TrialExpired))
+                {
+                    f.explanation
+                        .push_str(&format!(" (smoke.lock recorded {})", snap.edition));
+                }
+            }
+        }
+    }
+
+    // The user.
+    let user_unreadable = facts.gap("User");
+    match &facts.user {
+        None if facts.target.username.is_none() && facts.target.user_id.is_none() => {}
+        None if user_unreadable => {}
+        None => found.push(Finding {
+            cause: Cause::UserNotFound,
+            explanation: format!("no user matches {} in this org", facts.target.describe()),
+            fix: "check the username in smoke.toml (sandbox usernames end in the sandbox name, \
+                  e.g. .qa) against Setup > Users > Users"
+                .into(),
+        }),
+        Some(u) => {
+            if !u.active {
+                found.push(Finding {
+                    cause: Cause::UserInactive,
+                    explanation: format!("user '{}' is deactivated (IsActive = false)", u.username),
+                    fix: format!(
+                        "reactivate it: Setup > Users > Users > '{}' > Edit > Active; \
+                         or point the integration at an active user",
+                        u.username
+                    ),
+                });
+            }
+            if let Some(l) = &facts.license {
+                if license_without_api(&l.name, l.key.as_deref()) {
+                    let mut explanation = format!(
+                        "user '{}' has the '{}' license, which has no API access whatever the profile says",
+                        u.username, l.name
+                    );
+                    if let Some(snap) =
+                        known_good.filter(|s| !s.license.is_empty() && s.license != l.name)
+                    {
+                        explanation.push_str(&format!(
+                            " (smoke.lock recorded '{}': the license was changed)",
+                            snap.license
+                        ));
+                    }
+                    found.push(Finding {
+                        cause: Cause::LicenseWithoutApi,
+                        explanation,
+                        fix:
+                            "give the user a license with API access: 'Salesforce', or 'Salesforce \
+                              Integration' with profile 'Minimum Access - API Only Integrations' \
+                              (Setup > Users > Users > Edit > User License)"
+                                .into(),
+                    });
+                }
+            }
+            if let Some(f) = api_enabled_finding(facts, known_good, &u.username) {
+                found.push(f);
+            }
+            if uses_connected_app || family == Family::App {
+                if let Some(f) = app_finding(facts, family, &u.username) {
+                    found.push(f);
+                }
+            }
+        }
+    }
+
+    // The API version.
+    if let Some((oldest, newest)) = facts.version_range() {
+        let k = version_key(requested_version);
+        if k < version_key(oldest) || k > version_key(newest) {
+            found.push(Finding {
+                cause: Cause::ApiVersionUnsupported,
+                explanation: format!(
+                    "API version {requested_version} is outside what the org supports ({oldest} to {newest})"
+                ),
+                fix: format!("set api_version = \"{newest}\" (or another version from {oldest} to {newest}) in smoke.toml"),
+            });
+        }
+    }
+
+    // Professional Edition: the add-on is not visible through the API, so it
+    // is named only when nothing else explains an access refusal.
+    if found.is_empty() && family == Family::Access {
+        if let Some(org) = facts
+            .org
+            .as_ref()
+            .filter(|o| o.edition.to_ascii_lowercase().contains("professional"))
+        {
+            found.push(Finding {
+                cause: Cause::EditionWithoutApi,
+                explanation: format!(
+                    "the org is {}, which has API access only with the API add-on, and the user's \
+                     own access is in order",
+                    org.edition
+                ),
+                fix: "buy the API add-on for Professional Edition, or upgrade to Enterprise \
+                      (Setup > Company Information > Organization Edition)"
+                    .into(),
+            });
+        }
+    }
+
+    // Rank: the cause matching the failure's family first, then the order
+    // above (org, user, license, API Enabled, app, version).
+    let preferred: &[Cause] = match family {
+        Family::Version => &[Cause::ApiVersionUnsupported],
+        Family::App => &[Cause::ConnectedAppNotPreAuthorized],
+        Family::Credentials => &[Cause::UserNotFound, Cause::UserInactive],
+        _ => &[],
+    };
+    if let Some(pos) = found.iter().position(|f| preferred.contains(&f.cause)) {
+        let f = found.remove(pos);
+        found.insert(0, f);
+    }
+
+    let mut it = found.into_iter();
+    match it.next() {
+        Some(first) => {
+            let also: Vec<String> = it.map(|f| f.explanation).collect();
+            let mut explanation = first.explanation;
+            if !also.is_empty() {
+                explanation.push_str("; also: ");
+                explanation.push_str(&also.join("; "));
+            }
+            Diagnosis {
+                cause: first.cause,
+                explanation,
+                fix: first.fix,
+                evidence,
+            }
+        }
+        None => nothing_found(facts, failure, family, evidence),
+    }
+}
+
+fn api_enabled_finding(
+    facts: &Facts,
+    known_good: Option<&OrgSnapshot>,
+    username: &str,
+) -> Option<Finding> {
+    if facts.gap("Profile") || facts.gap("PermissionSetAssignment") || facts.gap("PermissionSet") {
+        return None;
+    }
+    if !facts.api_sources().is_empty() {
+        return None;
+    }
+    let profile = facts
+        .profile
+        .as_ref()
+        .map(|p| p.name.clone())
+        .unwrap_or_else(|| "(unknown)".into());
+
+    // A grant that lapsed: an assignment still listed but expired/inactive.
+    let lapsed: Vec<String> = facts
+        .assignments
+        .iter()
+        .filter(|a| a.grants_api && !a.in_force(facts.now))
+        .map(|a| match a.expires.filter(|e| *e <= facts.now) {
+            Some(e) => format!(
+                "{} (assignment expired on {})",
+                a.source(),
+                e.format("%Y-%m-%d")
+            ),
+            None => format!("{} (assignment inactive)", a.source()),
+        })
+        .collect();
+    if !lapsed.is_empty() {
+        return Some(Finding {
+            cause: Cause::PermissionSetLost,
+            explanation: format!(
+                "API Enabled was granted by {}; profile '{profile}' has API Enabled off and no \
+                 assignment in force grants it",
+                lapsed.join(", ")
+            ),
+            fix: format!(
+                "extend or reactivate the assignment for '{username}' (Setup > Users > Users > \
+                 '{username}' > Permission Set Assignments), or assign a permission set with API \
+                 Enabled (e.g. 'Salesforce API Integration')"
+            ),
+        });
+    }
+
+    // Compare with the known-good snapshot: what used to grant it?
+    if let Some(snap) = known_good {
+        let current: Vec<String> = facts.in_force().map(|a| a.source()).collect();
+        let lost: Vec<&String> = snap
+            .api_enabled_by
+            .iter()
+            .filter(|s| !s.starts_with("profile ") && !current.contains(s))
+            .collect();
+        if !lost.is_empty() {
+            let names: Vec<String> = lost.iter().map(|s| s.to_string()).collect();
+            let target = names[0].clone();
+            return Some(Finding {
+                cause: Cause::PermissionSetLost,
+                explanation: format!(
+                    "API Enabled was granted by {} (smoke.lock), which is no longer assigned to \
+                     '{username}'; profile '{profile}' has API Enabled off",
+                    names.join(", ")
+                ),
+                fix: format!(
+                    "assign {target} to '{username}' again (Setup > Users > Permission Sets > \
+                     Manage Assignments), or assign another permission set with API Enabled"
+                ),
+            });
+        }
+        let profile_had = snap
+            .api_enabled_by
+            .iter()
+            .any(|s| s.starts_with("profile "));
+        if profile_had || (!snap.profile.is_empty() && snap.profile != profile) {
+            let was = if snap.profile != profile && !snap.profile.is_empty() {
+                format!(" (smoke.lock recorded profile '{}')", snap.profile)
+            } else {
+                " (smoke.lock recorded it on)".to_string()
+            };
+            return Some(Finding {
+                cause: Cause::ApiNotEnabled,
+                explanation: format!(
+                    "profile '{profile}' has API Enabled off{was} and no assigned permission set grants it"
+                ),
+                fix: api_fix(&profile),
+            });
+        }
+    }
+
+    Some(Finding {
+        cause: Cause::ApiNotEnabled,
+        explanation: format!(
+            "profile '{profile}' has API Enabled off and no assigned permission set grants it"
+        ),
+        fix: api_fix(&profile),
+    })
+}
+
+fn api_fix(profile: &str) -> String {
+    format!(
+        "assign a permission set with API Enabled (e.g. 'Salesforce API Integration'), or tick \
+         API Enabled on profile '{profile}' (Setup > Profiles > '{profile}' > System Permissions)"
+    )
+}
+
+fn app_finding(facts: &Facts, family: Family, username: &str) -> Option<Finding> {
+    if facts.gap("ConnectedApplication") {
+        return None;
+    }
+    let blocked: Vec<&str> = facts
+        .apps
+        .iter()
+        .filter(|a| a.admin_approved_only && a.preauthorized_via.is_empty())
+        .map(|a| a.name.as_str())
+        .collect();
+    if blocked.is_empty() {
+        return None;
+    }
+    // Several apps and no clear sign: the refusal may come from another app.
+    if family != Family::App && blocked.len() > 1 && facts.apps.len() > blocked.len() {
+        return None;
+    }
+    let names: Vec<String> = blocked.iter().map(|n| format!("'{n}'")).collect();
+    let profile = facts
+        .profile
+        .as_ref()
+        .map(|p| p.name.clone())
+        .unwrap_or_else(|| "(unknown)".into());
+    Some(Finding {
+        cause: Cause::ConnectedAppNotPreAuthorized,
+        explanation: format!(
+            "Connected App {} allows admin-approved users only, and neither profile '{profile}' \
+             nor any permission set of '{username}' is pre-authorized for it",
+            names.join(", ")
+        ),
+        fix: format!(
+            "pre-authorize the user: Setup > App Manager > {} > Manage > Profiles (add \
+             '{profile}') or Permission Sets (add one assigned to '{username}'); or set Permitted \
+             Users to \"All users may self-authorize\"",
+            names[0]
+        ),
+    })
+}
+
+fn nothing_found(
+    facts: &Facts,
+    failure: &Failure,
+    family: Family,
+    evidence: Vec<String>,
+) -> Diagnosis {
+    let blind: Vec<&str> = [
+        "User",
+        "Profile",
+        "PermissionSetAssignment",
+        "PermissionSet",
+        "Organization",
+    ]
+    .into_iter()
+    .filter(|o| facts.gap(o))
+    .collect();
+    if !blind.is_empty() {
+        return Diagnosis {
+            cause: Cause::AuditorCannotSee,
+            explanation: format!(
+                "the auditor could not read {} (see evidence), so the cause is undetermined",
+                blind.join(", ")
+            ),
+            fix: "give the auditor user \"View Setup and Configuration\" and \"API Enabled\" \
+                  (a read-only permission set is enough), then rerun"
+                .into(),
+            evidence,
+        };
+    }
+    if facts.user.is_none() && facts.target.username.is_none() && facts.target.user_id.is_none() {
+        return Diagnosis {
+            cause: Cause::NoneFound,
+            explanation: "this auth flow does not name the integration user, so only the org was \
+                          checked: its edition and API versions are in order"
+                .into(),
+            fix: "check the Connected App's Run As user (client credentials) or the token's user by hand \
+                  (see the checks in `sfsmoke explain`)"
+                .into(),
+            evidence,
+        };
+    }
+    let fix = match family {
+        Family::Credentials => format!(
+            "the user's access is in order, so {} is about the credentials: check the password and \
+             security token (Setup > My Personal Information > Reset My Security Token), the consumer \
+             key/secret, and the user's Login History",
+            failure.code
+        ),
+        Family::Object => "the user's API access is in order: give it Read on the object (a permission \
+                           set with the object's Read permission) or check the object's API name"
+            .into(),
+        _ => "the checked settings are in order: check login IP ranges and Login History \
+              (Setup > Users > Users > user > Login History), then open a case with Salesforce"
+            .into(),
+    };
+    Diagnosis {
+        cause: Cause::NoneFound,
+        explanation: "no known cause holds: the user is active, its license, profile or permission \
+                      sets grant API Enabled, the edition has API access and the version is supported"
+            .into(),
+        fix,
+        evidence,
+    }
+}
+
+/// Human lines for what the queries found.
+pub fn evidence(facts: &Facts, requested_version: &str) -> Vec<String> {
+    let mut ev = Vec::new();
+    if let Some(org) = &facts.org {
+        let mut line = format!("org: {}", org.edition);
+        if org.is_sandbox {
+            line.push_str(", sandbox");
+        }
+        if let Some(t) = org.trial_expires {
+            line.push_str(&format!(", trial until {}", t.format("%Y-%m-%d")));
+        }
+        ev.push(line);
+    }
+    if let Some((o, n)) = facts.version_range() {
+        ev.push(format!(
+            "API versions: {o} to {n} (configured {requested_version})"
+        ));
+    }
+    match &facts.user {
+        Some(u) => {
+            let mut line = format!(
+                "user '{}': {}",
+                u.username,
+                if u.active { "active" } else { "inactive" }
+            );
+            if let Some(t) = &u.user_type {
+                line.push_str(&format!(", type {t}"));
+            }
+            if let Some(l) = &facts.license {
+                line.push_str(&format!(", license '{}'", l.name));
+            }
+            ev.push(line);
+        }
+        None => ev.push(format!("user: {} not found", facts.target.describe())),
+    }
+    if let Some(p) = &facts.profile {
+        ev.push(format!(
+            "profile '{}': API Enabled {}",
+            p.name,
+            if p.api_enabled { "on" } else { "off" }
+        ));
+    }
+    for a in &facts.assignments {
+        let mut line = format!(
+            "{}: API Enabled {}",
+            a.source(),
+            if a.grants_api { "on" } else { "off" }
+        );
+        if !a.active {
+            line.push_str(", assignment inactive");
+        }
+        if let Some(e) = a.expires {
+            if e <= facts.now {
+                line.push_str(&format!(", expired {}", e.format("%Y-%m-%d")));
+            } else {
+                line.push_str(&format!(", expires {}", e.format("%Y-%m-%d")));
+            }
+        }
+        if let Some(s) = &a.group_status {
+            line.push_str(&format!(", group status {s}"));
+        }
+        ev.push(line);
+    }
+    if facts.user.is_some() && facts.assignments.is_empty() && !facts.gap("PermissionSetAssignment")
+    {
+        ev.push("no permission set assigned".into());
+    }
+    for app in &facts.apps {
+        let policy = if app.admin_approved_only {
+            "admin-approved users only"
+        } else {
+            "all users may self-authorize"
+        };
+        let who = if app.preauthorized_via.is_empty() {
+            if app.admin_approved_only {
+                ", user not pre-authorized".to_string()
+            } else {
+                String::new()
+            }
+        } else {
+            format!(", pre-authorized via {}", app.preauthorized_via.join(", "))
+        };
+        ev.push(format!("Connected App '{}': {policy}{who}", app.name));
+    }
+    for g in &facts.gaps {
+        ev.push(format!("could not read {g}"));
+    }
+    ev
+}

@@ -1,0 +1,844 @@
+//! The reasoning, fed with canned records shaped like Salesforce's REST query
+//! answers, one test per cause.
+
+use super::facts::*;
+use super::*;
+use crate::salesforce::error::Origin;
+use crate::snapshot::OrgSnapshot;
+use chrono::{DateTime, TimeZone, Utc};
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+/// Fields per object as listed in Salesforce's Object Reference (checked
+/// with the docs): a query naming anything else fails the test.
+fn documented(object: &str) -> &'static [&'static str] {
+    match object {
+        "User" => &["Id", "Username", "IsActive", "UserType", "ProfileId"],
+        "Profile" => &["Id", "Name", "PermissionsApiEnabled", "UserLicenseId"],
+        "UserLicense" => &[
+            "Id",
+            "Name",
+            "MasterLabel",
+            "LicenseDefinitionKey",
+            "Status",
+        ],
+        "PermissionSetAssignment" => &[
+            "Id",
+            "AssigneeId",
+            "PermissionSetId",
+            "PermissionSetGroupId",
+            "IsActive",
+            "ExpirationDate",
+        ],
+        "PermissionSet" => &[
+            "Id",
+            "Name",
+            "Label",
+            "IsOwnedByProfile",
+            "ProfileId",
+            "PermissionSetGroupId",
+            "PermissionsApiEnabled",
+        ],
+        "PermissionSetGroup" => &["Id", "DeveloperName", "MasterLabel", "Status"],
+        "Organization" => &[
+            "Id",
+            "Name",
+            "OrganizationType",
+            "IsSandbox",
+            "TrialExpirationDate",
+        ],
+        "ConnectedApplication" => &["Id", "Name", "OptionsAllowAdminApprovedUsersOnly"],
+        "SetupEntityAccess" => &["Id", "ParentId", "SetupEntityId", "SetupEntityType"],
+        "ObjectPermissions" => &["Id", "ParentId", "SobjectType", "PermissionsRead"],
+        _ => &[],
+    }
+}
+
+/// Canned org: records per object; WHERE clauses are ignored (gather joins
+/// by Id itself), fields are checked against [`documented`].
+#[derive(Default)]
+struct Canned {
+    records: BTreeMap<&'static str, Vec<Value>>,
+    refuse: Vec<&'static str>,
+    versions: Vec<String>,
+    log: Mutex<Vec<String>>,
+}
+
+fn rec(object: &str, id: &str, fields: Value) -> Value {
+    let mut v = json!({
+        "attributes": {"type": object, "url": format!("/services/data/v62.0/sobjects/{object}/{id}")},
+        "Id": id,
+    });
+    if let (Value::Object(m), Value::Object(f)) = (&mut v, fields) {
+        m.extend(f);
+    }
+    v
+}
+
+impl SetupQuery for Canned {
+    async fn query(&self, soql: &str) -> Result<Vec<Value>, Failure> {
+        self.log.lock().unwrap().push(soql.to_string());
+        let upper = soql.to_string();
+        let from = upper.find(" FROM ").expect("FROM");
+        let fields: Vec<&str> = upper["SELECT ".len()..from]
+            .split(',')
+            .map(str::trim)
+            .collect();
+        let object = upper[from + 6..].split_whitespace().next().unwrap();
+        for f in &fields {
+            assert!(
+                documented(object).contains(f),
+                "{object}.{f} is not a documented field (query: {soql})"
+            );
+        }
+        if self.refuse.contains(&object) {
+            return Err(Failure::new(
+                Origin::Rest,
+                "INVALID_TYPE",
+                format!("sObject type '{object}' is not supported."),
+            )
+            .with_status(400));
+        }
+        Ok(self.records.get(object).cloned().unwrap_or_default())
+    }
+
+    async fn versions(&self) -> Result<Vec<String>, Failure> {
+        Ok(self.versions.clone())
+    }
+}
+
+const USER: &str = "int@acme.example";
+const PROFILE: &str = "Minimum Access - API Only Integrations";
+
+fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 29, 3, 0, 0).unwrap()
+}
+
+/// A healthy org: API Enabled from 'Salesforce API Integration', a group,
+/// an admin-approved app pre-authorized through 'Stripe Integration Access'.
+fn healthy() -> Canned {
+    let mut r: BTreeMap<&'static str, Vec<Value>> = BTreeMap::new();
+    r.insert(
+        "Organization",
+        vec![rec(
+            "Organization",
+            "00D000000000001",
+            json!({"Name": "Acme", "OrganizationType": "Enterprise Edition", "IsSandbox": false, "TrialExpirationDate": null}),
+        )],
+    );
+    r.insert(
+        "User",
+        vec![rec(
+            "User",
+            "005000000000001",
+            json!({"Username": USER, "IsActive": true, "UserType": "Standard", "ProfileId": "00e000000000001"}),
+        )],
+    );
+    r.insert(
+        "Profile",
+        vec![rec(
+            "Profile",
+            "00e000000000001",
+            json!({"Name": PROFILE, "PermissionsApiEnabled": false, "UserLicenseId": "100000000000001"}),
+        )],
+    );
+    r.insert(
+        "UserLicense",
+        vec![rec(
+            "UserLicense",
+            "100000000000001",
+            json!({"Name": "Salesforce Integration", "MasterLabel": "Salesforce Integration", "LicenseDefinitionKey": "SFDC_INTEGRATION"}),
+        )],
+    );
+    let psa = |id: &str, ps: &str, group: Value| {
+        rec(
+            "PermissionSetAssignment",
+            id,
+            json!({"AssigneeId": "005000000000001", "PermissionSetId": ps, "PermissionSetGroupId": group, "IsActive": true, "ExpirationDate": null}),
+        )
+    };
+    r.insert(
+        "PermissionSetAssignment",
+        vec![
+            psa("0Pa000000000000", "0PS00000000prof", Value::Null),
+            psa("0Pa000000000001", "0PS000000000001", Value::Null),
+            psa("0Pa000000000002", "0PS000000000002", Value::Null),
+            psa(
+                "0Pa000000000003",
+                "0PS00000000grp1",
+                json!("0PG000000000001"),
+            ),
+        ],
+    );
+    let ps = |id: &str, name: &str, label: &str, api: bool, own: bool, group: Value| {
+        rec(
+            "PermissionSet",
+            id,
+            json!({"Name": name, "Label": label, "PermissionsApiEnabled": api, "IsOwnedByProfile": own,
+                   "ProfileId": if own { json!("00e000000000001") } else { Value::Null },
+                   "PermissionSetGroupId": group}),
+        )
+    };
+    r.insert(
+        "PermissionSet",
+        vec![
+            ps(
+                "0PS00000000prof",
+                "X00ex00000018ozT_128_09_04_12_1",
+                "00ex00000018ozT",
+                false,
+                true,
+                Value::Null,
+            ),
+            ps(
+                "0PS000000000001",
+                "Salesforce_API_Integration",
+                "Salesforce API Integration",
+                true,
+                false,
+                Value::Null,
+            ),
+            ps(
+                "0PS000000000002",
+                "Stripe_Integration_Access",
+                "Stripe Integration Access",
+                false,
+                false,
+                Value::Null,
+            ),
+            ps(
+                "0PS00000000grp1",
+                "Finance_Integrations",
+                "Finance Integrations",
+                false,
+                false,
+                json!("0PG000000000001"),
+            ),
+        ],
+    );
+    r.insert(
+        "PermissionSetGroup",
+        vec![rec(
+            "PermissionSetGroup",
+            "0PG000000000001",
+            json!({"DeveloperName": "Finance_Integrations", "MasterLabel": "Finance Integrations", "Status": "Updated"}),
+        )],
+    );
+    r.insert(
+        "ObjectPermissions",
+        vec![
+            rec("ObjectPermissions", "110000000000001", json!({"ParentId": "0PS000000000002", "SobjectType": "Account", "PermissionsRead": true})),
+            rec("ObjectPermissions", "110000000000002", json!({"ParentId": "0PS00000000grp1", "SobjectType": "Opportunity", "PermissionsRead": true})),
+        ],
+    );
+    r.insert(
+        "ConnectedApplication",
+        vec![rec(
+            "ConnectedApplication",
+            "0H4000000000001",
+            json!({"Name": "sfsmoke CI", "OptionsAllowAdminApprovedUsersOnly": true}),
+        )],
+    );
+    r.insert(
+        "SetupEntityAccess",
+        vec![rec(
+            "SetupEntityAccess",
+            "0J0000000000001",
+            json!({"ParentId": "0PS000000000002", "SetupEntityId": "0H4000000000001", "SetupEntityType": "ConnectedApplication"}),
+        )],
+    );
+    Canned {
+        records: r,
+        refuse: Vec::new(),
+        versions: ["31.0", "45.0", "60.0", "62.0"].map(String::from).to_vec(),
+        log: Mutex::new(Vec::new()),
+    }
+}
+
+fn target() -> Target {
+    Target {
+        username: Some(USER.into()),
+        user_id: None,
+    }
+}
+
+fn objects() -> Vec<String> {
+    vec!["Account".into(), "Opportunity".into(), "Case".into()]
+}
+
+async fn facts_of(org: &Canned) -> Facts {
+    gather(org, &target(), &objects(), true, now()).await
+}
+
+fn api_disabled() -> Failure {
+    Failure::new(
+        Origin::Rest,
+        "API_DISABLED_FOR_ORG",
+        "The REST API is not enabled for this Organization.",
+    )
+    .with_status(403)
+}
+
+async fn diagnose_canned(
+    org: &Canned,
+    failure: &Failure,
+    snap: Option<&OrgSnapshot>,
+    version: &str,
+) -> Diagnosis {
+    let facts = facts_of(org).await;
+    reason(&facts, failure, snap, version, true)
+}
+
+fn set(org: &mut Canned, object: &str, id: &str, field: &str, value: Value) {
+    let rows = org.records.get_mut(object).expect("object");
+    let row = rows
+        .iter_mut()
+        .find(|r| r["Id"] == id)
+        .unwrap_or_else(|| panic!("{object} {id}"));
+    row[field] = value;
+}
+
+fn remove(org: &mut Canned, object: &str, id: &str) {
+    org.records
+        .get_mut(object)
+        .expect("object")
+        .retain(|r| r["Id"] != id);
+}
+
+#[tokio::test]
+async fn gather_reads_the_facts() {
+    let org = healthy();
+    let f = facts_of(&org).await;
+    assert!(f.gaps.is_empty(), "{:?}", f.gaps);
+    let u = f.user.as_ref().unwrap();
+    assert_eq!(u.username, USER);
+    assert!(u.active);
+    assert_eq!(f.profile.as_ref().unwrap().name, PROFILE);
+    assert_eq!(
+        f.profile.as_ref().unwrap().own_permission_set_id.as_deref(),
+        Some("0PS00000000prof")
+    );
+    assert_eq!(f.license.as_ref().unwrap().name, "Salesforce Integration");
+    // The profile's own permission set is not listed as an assignment.
+    assert_eq!(f.assignments.len(), 3);
+    assert_eq!(
+        f.api_sources(),
+        vec!["permission set 'Salesforce API Integration'".to_string()]
+    );
+    assert_eq!(
+        f.object_read["Account"],
+        vec!["permission set 'Stripe Integration Access'"]
+    );
+    assert_eq!(
+        f.object_read["Opportunity"],
+        vec!["permission set group 'Finance Integrations'"]
+    );
+    assert!(f.object_read["Case"].is_empty());
+    assert_eq!(f.apps.len(), 1);
+    assert_eq!(
+        f.apps[0].preauthorized_via,
+        vec!["permission set 'Stripe Integration Access'"]
+    );
+    assert_eq!(f.version_range(), Some(("31.0", "62.0")));
+    assert_eq!(f.org.as_ref().unwrap().edition, "Enterprise Edition");
+    // The user is looked up by a quoted username.
+    let log = org.log.lock().unwrap();
+    assert!(
+        log.iter()
+            .any(|q| q.contains("Username = 'int@acme.example'")),
+        "{log:?}"
+    );
+}
+
+#[tokio::test]
+async fn healthy_org_has_no_cause() {
+    let d = diagnose_canned(&healthy(), &api_disabled(), None, "62.0").await;
+    assert_eq!(d.cause, Cause::NoneFound, "{d}");
+}
+
+#[tokio::test]
+async fn inactive_user() {
+    let mut org = healthy();
+    set(
+        &mut org,
+        "User",
+        "005000000000001",
+        "IsActive",
+        json!(false),
+    );
+    let f = Failure::new(Origin::OAuth, "invalid_grant", "inactive user").with_status(400);
+    let d = diagnose_canned(&org, &f, None, "62.0").await;
+    assert_eq!(d.cause, Cause::UserInactive, "{d}");
+    assert!(d.explanation.contains("deactivated"));
+}
+
+#[tokio::test]
+async fn unknown_user() {
+    let mut org = healthy();
+    org.records.insert("User", vec![]);
+    let f = Failure::new(
+        Origin::Soap,
+        "INVALID_LOGIN",
+        "Invalid username, password, security token; or user locked out.",
+    );
+    let d = diagnose_canned(&org, &f, None, "62.0").await;
+    assert_eq!(d.cause, Cause::UserNotFound, "{d}");
+}
+
+#[tokio::test]
+async fn chatter_free_license() {
+    let mut org = healthy();
+    set(
+        &mut org,
+        "UserLicense",
+        "100000000000001",
+        "Name",
+        json!("Chatter Free"),
+    );
+    set(
+        &mut org,
+        "UserLicense",
+        "100000000000001",
+        "LicenseDefinitionKey",
+        json!("PID_Chatter"),
+    );
+    let snap = OrgSnapshot {
+        license: "Salesforce Integration".into(),
+        ..OrgSnapshot::default()
+    };
+    let d = diagnose_canned(&org, &api_disabled(), Some(&snap), "62.0").await;
+    assert_eq!(d.cause, Cause::LicenseWithoutApi, "{d}");
+    assert!(d.explanation.contains("'Chatter Free'"), "{d}");
+    assert!(
+        d.explanation
+            .contains("smoke.lock recorded 'Salesforce Integration'"),
+        "{d}"
+    );
+}
+
+#[tokio::test]
+async fn identity_license() {
+    let mut org = healthy();
+    set(
+        &mut org,
+        "UserLicense",
+        "100000000000001",
+        "Name",
+        json!("Identity"),
+    );
+    let d = diagnose_canned(&org, &api_disabled(), None, "62.0").await;
+    assert_eq!(d.cause, Cause::LicenseWithoutApi, "{d}");
+}
+
+#[tokio::test]
+async fn essentials_edition() {
+    let mut org = healthy();
+    set(
+        &mut org,
+        "Organization",
+        "00D000000000001",
+        "OrganizationType",
+        json!("Essentials Edition"),
+    );
+    let d = diagnose_canned(&org, &api_disabled(), None, "62.0").await;
+    assert_eq!(d.cause, Cause::EditionWithoutApi, "{d}");
+    assert!(d.explanation.contains("Essentials Edition"));
+}
+
+#[tokio::test]
+async fn professional_edition_only_when_nothing_else_explains() {
+    let mut org = healthy();
+    set(
+        &mut org,
+        "Organization",
+        "00D000000000001",
+        "OrganizationType",
+        json!("Professional Edition"),
+    );
+    let d = diagnose_canned(&org, &api_disabled(), None, "62.0").await;
+    assert_eq!(d.cause, Cause::EditionWithoutApi, "{d}");
+    assert!(d.fix.contains("add-on"));
+    // A user-level cause wins over the unverifiable add-on.
+    remove(&mut org, "PermissionSetAssignment", "0Pa000000000001");
+    let d = diagnose_canned(&org, &api_disabled(), None, "62.0").await;
+    assert_eq!(d.cause, Cause::ApiNotEnabled, "{d}");
+}
+
+#[tokio::test]
+async fn expired_trial() {
+    let mut org = healthy();
+    set(
+        &mut org,
+        "Organization",
+        "00D000000000001",
+        "OrganizationType",
+        json!("Developer Edition"),
+    );
+    set(
+        &mut org,
+        "Organization",
+        "00D000000000001",
+        "TrialExpirationDate",
+        json!("2026-11-01T00:00:00.000+0000"),
+    );
+    let d = diagnose_canned(&org, &api_disabled(), None, "62.0").await;
+    assert_eq!(d.cause, Cause::TrialExpired, "{d}");
+    assert!(d.explanation.contains("2026-11-01"));
+    // A trial that runs on is fine.
+    set(
+        &mut org,
+        "Organization",
+        "00D000000000001",
+        "TrialExpirationDate",
+        json!("2026-12-31T00:00:00.000+0000"),
+    );
+    let d = diagnose_canned(&org, &api_disabled(), None, "62.0").await;
+    assert_eq!(d.cause, Cause::NoneFound, "{d}");
+}
+
+#[tokio::test]
+async fn no_api_enabled_anywhere() {
+    let mut org = healthy();
+    remove(&mut org, "PermissionSetAssignment", "0Pa000000000001");
+    set(
+        &mut org,
+        "Profile",
+        "00e000000000001",
+        "Name",
+        json!("Integration (cloned)"),
+    );
+    let d = diagnose_canned(&org, &api_disabled(), None, "62.0").await;
+    assert_eq!(d.cause, Cause::ApiNotEnabled, "{d}");
+    assert_eq!(
+        d.explanation,
+        "profile 'Integration (cloned)' has API Enabled off and no assigned permission set grants it"
+    );
+    assert!(d.fix.starts_with(
+        "assign a permission set with API Enabled (e.g. 'Salesforce API Integration')"
+    ));
+}
+
+#[tokio::test]
+async fn api_enabled_from_profile_or_its_own_permission_set() {
+    let mut org = healthy();
+    remove(&mut org, "PermissionSetAssignment", "0Pa000000000001");
+    set(
+        &mut org,
+        "Profile",
+        "00e000000000001",
+        "PermissionsApiEnabled",
+        json!(true),
+    );
+    let d = diagnose_canned(&org, &api_disabled(), None, "62.0").await;
+    assert_eq!(d.cause, Cause::NoneFound, "{d}");
+    let mut org = healthy();
+    remove(&mut org, "PermissionSetAssignment", "0Pa000000000001");
+    set(
+        &mut org,
+        "PermissionSet",
+        "0PS00000000prof",
+        "PermissionsApiEnabled",
+        json!(true),
+    );
+    let f = facts_of(&org).await;
+    assert_eq!(f.api_sources(), vec![format!("profile '{PROFILE}'")]);
+}
+
+#[tokio::test]
+async fn api_enabled_through_a_group() {
+    let mut org = healthy();
+    remove(&mut org, "PermissionSetAssignment", "0Pa000000000001");
+    set(
+        &mut org,
+        "PermissionSet",
+        "0PS00000000grp1",
+        "PermissionsApiEnabled",
+        json!(true),
+    );
+    let f = facts_of(&org).await;
+    assert_eq!(
+        f.api_sources(),
+        vec!["permission set group 'Finance Integrations'".to_string()]
+    );
+    let d = reason(&f, &api_disabled(), None, "62.0", true);
+    assert_eq!(d.cause, Cause::NoneFound, "{d}");
+}
+
+#[tokio::test]
+async fn unassigned_permission_set_named_from_the_snapshot() {
+    let mut org = healthy();
+    let before = crate::snapshot::OrgSnapshot::from_facts(&facts_of(&org).await).unwrap();
+    remove(&mut org, "PermissionSetAssignment", "0Pa000000000001");
+    // Without the snapshot: API Enabled is missing, no more can be said.
+    let d = diagnose_canned(&org, &api_disabled(), None, "62.0").await;
+    assert_eq!(d.cause, Cause::ApiNotEnabled, "{d}");
+    // With it: the permission set that granted it is named.
+    let d = diagnose_canned(&org, &api_disabled(), Some(&before), "62.0").await;
+    assert_eq!(d.cause, Cause::PermissionSetLost, "{d}");
+    assert!(
+        d.explanation.starts_with(
+            "API Enabled was granted by permission set 'Salesforce API Integration' (smoke.lock)"
+        ),
+        "{d}"
+    );
+    assert!(
+        d.fix
+            .contains("assign permission set 'Salesforce API Integration'"),
+        "{d}"
+    );
+}
+
+#[tokio::test]
+async fn expired_or_inactive_assignment() {
+    let mut org = healthy();
+    set(
+        &mut org,
+        "PermissionSetAssignment",
+        "0Pa000000000001",
+        "ExpirationDate",
+        json!("2026-11-28T00:00:00.000+0000"),
+    );
+    let d = diagnose_canned(&org, &api_disabled(), None, "62.0").await;
+    assert_eq!(d.cause, Cause::PermissionSetLost, "{d}");
+    assert!(d.explanation.contains("expired on 2026-11-28"), "{d}");
+    let mut org = healthy();
+    set(
+        &mut org,
+        "PermissionSetAssignment",
+        "0Pa000000000001",
+        "IsActive",
+        json!(false),
+    );
+    let d = diagnose_canned(&org, &api_disabled(), None, "62.0").await;
+    assert_eq!(d.cause, Cause::PermissionSetLost, "{d}");
+    assert!(d.explanation.contains("assignment inactive"), "{d}");
+}
+
+#[tokio::test]
+async fn connected_app_without_pre_authorization() {
+    let mut org = healthy();
+    remove(&mut org, "SetupEntityAccess", "0J0000000000001");
+    let f = Failure::new(
+        Origin::OAuth,
+        "invalid_app_access",
+        "user is not admin approved to access this app",
+    )
+    .with_status(400);
+    let d = diagnose_canned(&org, &f, None, "62.0").await;
+    assert_eq!(d.cause, Cause::ConnectedAppNotPreAuthorized, "{d}");
+    assert!(d.explanation.contains("'sfsmoke CI'"), "{d}");
+    // Also named for API_DISABLED_FOR_ORG (the seed: "the app itself denies them").
+    let d = diagnose_canned(&org, &api_disabled(), None, "62.0").await;
+    assert_eq!(d.cause, Cause::ConnectedAppNotPreAuthorized, "{d}");
+    // Pre-authorized through the profile: fine.
+    org.records.insert(
+        "SetupEntityAccess",
+        vec![rec(
+            "SetupEntityAccess",
+            "0J0000000000002",
+            json!({"ParentId": "0PS00000000prof", "SetupEntityId": "0H4000000000001", "SetupEntityType": "ConnectedApplication"}),
+        )],
+    );
+    let d = diagnose_canned(&org, &f, None, "62.0").await;
+    assert_ne!(d.cause, Cause::ConnectedAppNotPreAuthorized, "{d}");
+    // A self-authorize app never blocks.
+    let mut org = healthy();
+    remove(&mut org, "SetupEntityAccess", "0J0000000000001");
+    set(
+        &mut org,
+        "ConnectedApplication",
+        "0H4000000000001",
+        "OptionsAllowAdminApprovedUsersOnly",
+        json!(false),
+    );
+    let d = diagnose_canned(&org, &api_disabled(), None, "62.0").await;
+    assert_eq!(d.cause, Cause::NoneFound, "{d}");
+}
+
+#[tokio::test]
+async fn soap_login_ignores_connected_apps() {
+    let mut org = healthy();
+    remove(&mut org, "SetupEntityAccess", "0J0000000000001");
+    let facts = gather(&org, &target(), &objects(), false, now()).await;
+    assert!(facts.apps.is_empty());
+    let d = reason(&facts, &api_disabled(), None, "62.0", false);
+    assert_eq!(d.cause, Cause::NoneFound, "{d}");
+}
+
+#[tokio::test]
+async fn retired_api_version() {
+    let org = healthy();
+    let f = Failure::new(
+        Origin::Rest,
+        "NOT_FOUND",
+        "The requested resource does not exist",
+    )
+    .with_status(410);
+    let d = diagnose_canned(&org, &f, None, "25.0").await;
+    assert_eq!(d.cause, Cause::ApiVersionUnsupported, "{d}");
+    assert!(d.explanation.contains("31.0 to 62.0"), "{d}");
+    assert!(d.fix.contains("api_version = \"62.0\""), "{d}");
+    // Too new is outside the range too.
+    let d = diagnose_canned(&org, &api_disabled(), None, "66.0").await;
+    assert_eq!(d.cause, Cause::ApiVersionUnsupported, "{d}");
+}
+
+#[tokio::test]
+async fn the_failure_decides_between_causes_that_both_hold() {
+    let mut org = healthy();
+    remove(&mut org, "PermissionSetAssignment", "0Pa000000000001");
+    let version = Failure::new(
+        Origin::Soap,
+        "UNSUPPORTED_API_VERSION",
+        "UNSUPPORTED_API_VERSION",
+    );
+    let d = diagnose_canned(&org, &version, None, "25.0").await;
+    assert_eq!(d.cause, Cause::ApiVersionUnsupported, "{d}");
+    assert!(d.explanation.contains("also: profile"), "{d}");
+    let d = diagnose_canned(&org, &api_disabled(), None, "25.0").await;
+    assert_eq!(d.cause, Cause::ApiNotEnabled, "{d}");
+}
+
+#[tokio::test]
+async fn auditor_without_view_setup() {
+    let mut org = healthy();
+    org.refuse = vec![
+        "PermissionSetAssignment",
+        "PermissionSet",
+        "ObjectPermissions",
+        "ConnectedApplication",
+        "SetupEntityAccess",
+    ];
+    let d = diagnose_canned(&org, &api_disabled(), None, "62.0").await;
+    assert_eq!(d.cause, Cause::AuditorCannotSee, "{d}");
+    assert!(d.fix.contains("View Setup and Configuration"));
+    assert!(d.evidence.iter().any(|e| e.contains("INVALID_TYPE")), "{d}");
+}
+
+#[tokio::test]
+async fn flows_without_a_username_check_the_org_only() {
+    let mut org = healthy();
+    set(
+        &mut org,
+        "Organization",
+        "00D000000000001",
+        "OrganizationType",
+        json!("Essentials Edition"),
+    );
+    let facts = gather(&org, &Target::default(), &objects(), true, now()).await;
+    assert!(facts.user.is_none());
+    let d = reason(&facts, &api_disabled(), None, "62.0", true);
+    assert_eq!(d.cause, Cause::EditionWithoutApi, "{d}");
+    let facts = gather(&healthy(), &Target::default(), &objects(), true, now()).await;
+    let d = reason(&facts, &api_disabled(), None, "62.0", true);
+    assert_eq!(d.cause, Cause::NoneFound, "{d}");
+    assert!(
+        d.explanation.contains("does not name the integration user"),
+        "{d}"
+    );
+}
+
+#[tokio::test]
+async fn rendering_names_cause_fix_and_evidence() {
+    let mut org = healthy();
+    remove(&mut org, "PermissionSetAssignment", "0Pa000000000001");
+    let text = diagnose_canned(&org, &api_disabled(), None, "62.0")
+        .await
+        .to_string();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "diagnosis: API Enabled not granted");
+    assert!(lines[1].starts_with("cause: profile '"), "{text}");
+    assert!(
+        lines[2].starts_with("fix: assign a permission set"),
+        "{text}"
+    );
+    assert!(text.contains("  - org: Enterprise Edition"), "{text}");
+    assert!(
+        text.contains("  - permission set 'Stripe Integration Access': API Enabled off"),
+        "{text}"
+    );
+}
+
+#[test]
+fn titles_are_unique() {
+    let mut seen = std::collections::BTreeSet::new();
+    for c in Cause::ALL {
+        assert!(seen.insert(c.title()), "{c:?}");
+    }
+}
+
+#[test]
+fn manual_checks_follow_the_seed_order_and_the_failure() {
+    let text = manual_checks(&api_disabled());
+    let pos = |needle: &str| {
+        text.find(needle)
+            .unwrap_or_else(|| panic!("{needle} in {text}"))
+    };
+    // The seed's four: UI login, profile, permission sets, edition.
+    assert!(
+        pos("1. log in to the Salesforce UI") < pos("2. \"API Enabled\" on the user's profile")
+    );
+    assert!(pos("2. \"API Enabled\"") < pos("3. the user's permission sets"));
+    assert!(pos("3. the user's permission sets") < pos("4. the org's edition"));
+    assert!(text.contains("Setup > Company Settings > Company Information"));
+    let app = manual_checks(&Failure::new(
+        Origin::OAuth,
+        "invalid_app_access",
+        "user is not admin approved to access this app",
+    ));
+    assert!(app.contains("1. the Connected App's policy"), "{app}");
+    let ver = manual_checks(&Failure::new(Origin::Rest, "NOT_FOUND", "gone").with_status(410));
+    assert!(ver.contains("1. the API version"), "{ver}");
+    let login = manual_checks(&Failure::new(
+        Origin::Soap,
+        "INVALID_LOGIN",
+        "Invalid username, password, security token; or user locked out.",
+    ));
+    assert!(login.contains("2. the credentials"), "{login}");
+}
+
+#[test]
+fn applies_only_to_the_access_family() {
+    assert!(applies_to(&api_disabled()));
+    assert!(applies_to(&Failure::new(
+        Origin::Rest,
+        "API_CURRENTLY_DISABLED",
+        "API is disabled for this User"
+    )));
+    assert!(applies_to(&Failure::new(
+        Origin::OAuth,
+        "invalid_grant",
+        "authentication failure"
+    )));
+    assert!(!applies_to(&Failure::new(
+        Origin::Rest,
+        "REQUEST_LIMIT_EXCEEDED",
+        "TotalRequests Limit exceeded."
+    )));
+    assert!(!applies_to(&Failure::new(
+        Origin::Network,
+        "NETWORK_ERROR",
+        "connection refused"
+    )));
+    assert!(!applies_to(&Failure::new(
+        Origin::Rest,
+        "MALFORMED_QUERY",
+        "unexpected token"
+    )));
+}
+
+#[test]
+fn soql_literals_are_escaped() {
+    assert_eq!(soql_quote("o'brien@x.com"), r"'o\'brien@x.com'");
+    assert_eq!(soql_quote(r"a\b"), r"'a\\b'");
+}
+
+#[test]
+fn salesforce_datetimes_parse() {
+    let d = parse_datetime("2026-01-31T12:00:00.000+0000").unwrap();
+    assert_eq!(d, Utc.with_ymd_and_hms(2026, 1, 31, 12, 0, 0).unwrap());
+    assert!(parse_datetime("2026-01-31").is_some());
+    assert!(parse_datetime("2026-01-31T12:00:00Z").is_some());
+    assert!(parse_datetime("yesterday").is_none());
+}

@@ -1,0 +1,740 @@
+//! `sfsmoke snapshot` and the access-drift check: record each integration
+//! user's effective access at a known-good moment in `smoke.lock` (beside
+//! smoke.toml, meant to be committed), and compare later runs against it.
+//!
+//! smoke.lock is TOML, sorted and stable (no timestamps: the same access
+//! gives the same file byte for byte), one table per org:
+//!
+//! ```toml
+//! version = 1
+//!
+//! [orgs.prod]
+//! username = "integration@acme.example"
+//! active = true
+//! license = "Salesforce Integration"
+//! profile = "Minimum Access - API Only Integrations"
+//! edition = "Enterprise Edition"
+//! api_enabled_by = ["permission set 'Salesforce API Integration'"]
+//! permission_sets = ["Salesforce API Integration", "Stripe Integration Access"]
+//! permission_set_groups = []
+//! preauthorized_apps = []
+//! oldest_api_version = "31.0"
+//! newest_api_version = "62.0"
+//!
+//! [orgs.prod.objects]
+//! Account = "read"
+//! Opportunity = "none"
+//! ```
+//!
+//! The gate calls [`drift_case`] per org when smoke.lock exists (the
+//! "access drift" testcase) and [`update`] for `--update-snapshot`.
+
+use crate::auth;
+use crate::cli::SnapshotArgs;
+use crate::config::OrgConfig;
+use crate::diagnose::facts::{gather, Facts, Target};
+use crate::diagnose::rest::{self, RestSource};
+use crate::diagnose::uses_connected_app;
+use crate::report::{CaseKind, CaseReport, Outcome};
+use crate::salesforce::error::{Failure, Origin};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// The lock file's name.
+pub const LOCK_FILE: &str = "smoke.lock";
+/// The format version written in the file.
+pub const FORMAT_VERSION: u32 = 1;
+
+const HEADER: &str = "\
+# smoke.lock: each org's integration-user access at a known-good moment.
+# Written by `sfsmoke snapshot` (or `sfsmoke smoke --update-snapshot`); commit it.
+# `sfsmoke smoke` compares every run against it: any difference fails the
+# \"access drift\" testcase, before the API itself starts refusing.
+# Review changes like code: each line is access someone granted or removed.
+
+";
+
+/// smoke.lock: every snapshotted org by its key in smoke.toml.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Snapshot {
+    pub version: u32,
+    #[serde(default)]
+    pub orgs: BTreeMap<String, OrgSnapshot>,
+}
+
+/// One org's integration user, as the snapshot saw it. Lists are sorted.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OrgSnapshot {
+    pub username: String,
+    pub active: bool,
+    /// The user license's name, e.g. `Salesforce Integration`.
+    pub license: String,
+    pub profile: String,
+    /// `Organization.OrganizationType`, e.g. `Enterprise Edition`.
+    pub edition: String,
+    /// Where API Enabled comes from: `profile 'P'`, `permission set 'S'`,
+    /// `permission set group 'G'`.
+    pub api_enabled_by: Vec<String>,
+    /// Permission sets assigned directly and in force (labels).
+    pub permission_sets: Vec<String>,
+    /// Permission set groups assigned and in force (labels).
+    pub permission_set_groups: Vec<String>,
+    /// Admin-approved Connected Apps the user is pre-authorized for.
+    pub preauthorized_apps: Vec<String>,
+    pub oldest_api_version: String,
+    pub newest_api_version: String,
+    /// Configured object -> `read` or `none`.
+    pub objects: BTreeMap<String, String>,
+}
+
+/// What kind of difference a [`Drift`] is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DriftKind {
+    User,
+    Active,
+    License,
+    Profile,
+    Edition,
+    ApiEnabled,
+    PermissionSet,
+    PermissionSetGroup,
+    ConnectedApp,
+    ApiVersion,
+    Object,
+}
+
+/// One difference between smoke.lock and now, as a human line.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Drift {
+    pub kind: DriftKind,
+    pub line: String,
+}
+
+impl std::fmt::Display for Drift {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.line)
+    }
+}
+
+/// Problems with smoke.lock itself.
+#[derive(Debug, thiserror::Error)]
+pub enum LockError {
+    #[error("{path}: cannot read: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}:{line}:{col}: {message}\n  (hint: regenerate it with `sfsmoke snapshot`)")]
+    Parse {
+        path: PathBuf,
+        line: usize,
+        col: usize,
+        message: String,
+    },
+    #[error("{path}: format version {found}, this sfsmoke reads {FORMAT_VERSION}\n  (hint: regenerate it with `sfsmoke snapshot`)")]
+    Version { path: PathBuf, found: u32 },
+    #[error("{path}: cannot write: {source}")]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// `smoke.lock` beside the config file.
+pub fn lock_path_for(config_path: &Path) -> PathBuf {
+    match config_path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.join(LOCK_FILE),
+        _ => PathBuf::from(LOCK_FILE),
+    }
+}
+
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, col)
+}
+
+/// Parse smoke.lock text.
+pub fn parse_lock(path: &Path, text: &str) -> Result<Snapshot, LockError> {
+    let snap: Snapshot = toml::from_str(text).map_err(|e| {
+        let (line, col) = e.span().map_or((0, 0), |s| line_col(text, s.start));
+        LockError::Parse {
+            path: path.to_path_buf(),
+            line,
+            col,
+            message: e.message().to_string(),
+        }
+    })?;
+    if snap.version != FORMAT_VERSION {
+        return Err(LockError::Version {
+            path: path.to_path_buf(),
+            found: snap.version,
+        });
+    }
+    Ok(snap)
+}
+
+/// Read smoke.lock; `Ok(None)` when it does not exist.
+pub fn read_lock(path: &Path) -> Result<Option<Snapshot>, LockError> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => parse_lock(path, &text).map(Some),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(source) => Err(LockError::Read {
+            path: path.to_path_buf(),
+            source,
+        }),
+    }
+}
+
+/// The file's text: header comment, then sorted TOML.
+pub fn render_lock(snap: &Snapshot) -> String {
+    let mut snap = snap.clone();
+    snap.version = FORMAT_VERSION;
+    for o in snap.orgs.values_mut() {
+        o.normalize();
+    }
+    let body = toml::to_string_pretty(&snap).unwrap_or_default();
+    format!("{HEADER}{body}")
+}
+
+/// Write smoke.lock atomically (temp file in the same directory + rename).
+pub fn write_lock(path: &Path, snap: &Snapshot) -> Result<(), LockError> {
+    let err = |source| LockError::Write {
+        path: path.to_path_buf(),
+        source,
+    };
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    std::fs::create_dir_all(&dir).map_err(err)?;
+    let mut tmp = tempfile::NamedTempFile::new_in(&dir).map_err(err)?;
+    tmp.write_all(render_lock(snap).as_bytes()).map_err(err)?;
+    tmp.flush().map_err(err)?;
+    tmp.persist(path).map_err(|e| err(e.error))?;
+    Ok(())
+}
+
+impl OrgSnapshot {
+    /// Sort and dedup every list, so equal access gives an equal file.
+    pub fn normalize(&mut self) {
+        for v in [
+            &mut self.api_enabled_by,
+            &mut self.permission_sets,
+            &mut self.permission_set_groups,
+            &mut self.preauthorized_apps,
+        ] {
+            v.sort();
+            v.dedup();
+        }
+    }
+
+    /// The snapshot of what `facts` show. `Err` when the facts are too thin
+    /// to be a baseline (the user was not found, or setup objects could not
+    /// be read).
+    pub fn from_facts(facts: &Facts) -> Result<OrgSnapshot, Failure> {
+        let needed = [
+            "User",
+            "Profile",
+            "PermissionSetAssignment",
+            "PermissionSet",
+            "Organization",
+        ];
+        if let Some(gap) = facts
+            .gaps
+            .iter()
+            .find(|g| needed.contains(&g.object.as_str()))
+        {
+            let mut f = gap.failure.clone();
+            f.message = format!(
+                "cannot read {} to take the access snapshot: {}\n(hint: configure an \
+                 [orgs.<name>.diagnose] auditor with \"View Setup and Configuration\")",
+                gap.object, f.message
+            );
+            return Err(f);
+        }
+        let Some(user) = &facts.user else {
+            return Err(Failure::new(
+                Origin::Sfsmoke,
+                "ACCESS_DRIFT",
+                format!(
+                    "cannot take the access snapshot: no {} in the org",
+                    facts.target.describe()
+                ),
+            ));
+        };
+        let now = facts.now;
+        let in_force = facts.assignments.iter().filter(|a| a.in_force(now));
+        let mut permission_sets = Vec::new();
+        let mut permission_set_groups = Vec::new();
+        for a in in_force {
+            match &a.group {
+                Some(g) => permission_set_groups.push(g.clone()),
+                None => permission_sets.push(a.permission_set.clone()),
+            }
+        }
+        let (oldest, newest) = facts
+            .version_range()
+            .map(|(o, n)| (o.to_string(), n.to_string()))
+            .unwrap_or_default();
+        let mut snap = OrgSnapshot {
+            username: user.username.clone(),
+            active: user.active,
+            license: facts
+                .license
+                .as_ref()
+                .map(|l| l.name.clone())
+                .unwrap_or_default(),
+            profile: facts
+                .profile
+                .as_ref()
+                .map(|p| p.name.clone())
+                .unwrap_or_default(),
+            edition: facts
+                .org
+                .as_ref()
+                .map(|o| o.edition.clone())
+                .unwrap_or_default(),
+            api_enabled_by: facts.api_sources(),
+            permission_sets,
+            permission_set_groups,
+            preauthorized_apps: facts
+                .apps
+                .iter()
+                .filter(|a| a.admin_approved_only && !a.preauthorized_via.is_empty())
+                .map(|a| a.name.clone())
+                .collect(),
+            oldest_api_version: oldest,
+            newest_api_version: newest,
+            objects: facts
+                .object_read
+                .iter()
+                .map(|(o, by)| {
+                    let v = if by.is_empty() { "none" } else { "read" };
+                    (o.clone(), v.to_string())
+                })
+                .collect(),
+        };
+        snap.normalize();
+        Ok(snap)
+    }
+}
+
+fn set_diff<'a>(old: &'a [String], new: &'a [String]) -> (Vec<&'a String>, Vec<&'a String>) {
+    let o: BTreeSet<&String> = old.iter().collect();
+    let n: BTreeSet<&String> = new.iter().collect();
+    (
+        o.difference(&n).copied().collect(),
+        n.difference(&o).copied().collect(),
+    )
+}
+
+/// Every difference between the known-good `old` and the current `new`, in
+/// a fixed order (user, license, profile, edition, API Enabled, permission
+/// sets, groups, apps, versions, objects).
+pub fn compare(old: &OrgSnapshot, new: &OrgSnapshot) -> Vec<Drift> {
+    let mut out = Vec::new();
+    let mut push = |kind, line: String| out.push(Drift { kind, line });
+    if old.username != new.username {
+        push(
+            DriftKind::User,
+            format!(
+                "integration user changed from '{}' to '{}'",
+                old.username, new.username
+            ),
+        );
+    }
+    if old.active != new.active {
+        let line = if new.active {
+            format!("user '{}' reactivated", new.username)
+        } else {
+            format!("user '{}' deactivated", new.username)
+        };
+        push(DriftKind::Active, line);
+    }
+    if old.license != new.license {
+        push(
+            DriftKind::License,
+            format!(
+                "license changed from '{}' to '{}'",
+                old.license, new.license
+            ),
+        );
+    }
+    if old.profile != new.profile {
+        push(
+            DriftKind::Profile,
+            format!(
+                "profile changed from '{}' to '{}'",
+                old.profile, new.profile
+            ),
+        );
+    }
+    if old.edition != new.edition {
+        push(
+            DriftKind::Edition,
+            format!(
+                "edition changed from '{}' to '{}'",
+                old.edition, new.edition
+            ),
+        );
+    }
+    let (lost, gained) = set_diff(&old.api_enabled_by, &new.api_enabled_by);
+    for s in &lost {
+        push(
+            DriftKind::ApiEnabled,
+            format!("API Enabled no longer granted by {s}"),
+        );
+    }
+    for s in &gained {
+        push(
+            DriftKind::ApiEnabled,
+            format!("API Enabled now also granted by {s}"),
+        );
+    }
+    if !lost.is_empty() && new.api_enabled_by.is_empty() {
+        push(
+            DriftKind::ApiEnabled,
+            "API Enabled is granted by nothing now: API calls will fail with API_DISABLED_FOR_ORG"
+                .into(),
+        );
+    }
+    let (lost, gained) = set_diff(&old.permission_sets, &new.permission_sets);
+    for s in lost {
+        push(
+            DriftKind::PermissionSet,
+            format!("permission set '{s}' no longer assigned"),
+        );
+    }
+    for s in gained {
+        push(
+            DriftKind::PermissionSet,
+            format!("permission set '{s}' newly assigned"),
+        );
+    }
+    let (lost, gained) = set_diff(&old.permission_set_groups, &new.permission_set_groups);
+    for s in lost {
+        push(
+            DriftKind::PermissionSetGroup,
+            format!("permission set group '{s}' no longer assigned"),
+        );
+    }
+    for s in gained {
+        push(
+            DriftKind::PermissionSetGroup,
+            format!("permission set group '{s}' newly assigned"),
+        );
+    }
+    let (lost, gained) = set_diff(&old.preauthorized_apps, &new.preauthorized_apps);
+    for s in lost {
+        push(
+            DriftKind::ConnectedApp,
+            format!("no longer pre-authorized for Connected App '{s}'"),
+        );
+    }
+    for s in gained {
+        push(
+            DriftKind::ConnectedApp,
+            format!("newly pre-authorized for Connected App '{s}'"),
+        );
+    }
+    use crate::diagnose::facts::version_key as vk;
+    // A newer newest version is a normal release, not drift; a retirement
+    // (oldest raised) or a shrinking range is.
+    if !old.oldest_api_version.is_empty()
+        && !new.oldest_api_version.is_empty()
+        && old.oldest_api_version != new.oldest_api_version
+    {
+        push(
+            DriftKind::ApiVersion,
+            format!(
+                "oldest supported API version changed from {} to {}",
+                old.oldest_api_version, new.oldest_api_version
+            ),
+        );
+    }
+    if !old.newest_api_version.is_empty()
+        && !new.newest_api_version.is_empty()
+        && vk(&new.newest_api_version) < vk(&old.newest_api_version)
+    {
+        push(
+            DriftKind::ApiVersion,
+            format!(
+                "newest supported API version went down from {} to {}",
+                old.newest_api_version, new.newest_api_version
+            ),
+        );
+    }
+    for (obj, was) in &old.objects {
+        let Some(now) = new.objects.get(obj) else {
+            continue;
+        };
+        if was == now {
+            continue;
+        }
+        let line = if now == "read" {
+            format!("object {obj} now readable (smoke.lock: {was})")
+        } else if was == "read" {
+            format!("object {obj} no longer readable ({now})")
+        } else {
+            format!("object {obj} access changed from {was} to {now}")
+        };
+        push(DriftKind::Object, line);
+    }
+    out
+}
+
+/// A reqwest client for one org (its `ca_file` trusted), for the
+/// `snapshot` command; the gate passes its own.
+pub fn client_for(org: &OrgConfig, timeout: Duration) -> Result<reqwest::Client, String> {
+    let mut b = reqwest::Client::builder()
+        .use_rustls_tls()
+        .timeout(timeout)
+        .connect_timeout(timeout)
+        .redirect(reqwest::redirect::Policy::none());
+    if let Some(ca) = &org.ca_file {
+        let pem =
+            std::fs::read(ca).map_err(|e| format!("{}: cannot read ca_file: {e}", ca.display()))?;
+        let cert = reqwest::Certificate::from_pem(&pem)
+            .map_err(|e| format!("{}: not a PEM certificate: {e}", ca.display()))?;
+        b = b.add_root_certificate(cert);
+    }
+    b.build()
+        .map_err(|e| format!("cannot build the HTTP client: {e}"))
+}
+
+/// Log in as the org's auditor (`[orgs.<name>.diagnose]`) and return a
+/// query source, with a version the org supports.
+pub async fn connect_auditor<'a>(
+    http: &'a reqwest::Client,
+    org: &OrgConfig,
+) -> Result<RestSource<'a>, Failure> {
+    let Some(d) = &org.diagnose else {
+        return Err(Failure::new(
+            Origin::Sfsmoke,
+            "CONFIG_ERROR",
+            format!(
+                "org '{}' has no [orgs.{}.diagnose] auditor",
+                org.name, org.name
+            ),
+        ));
+    };
+    let supported = rest::list_versions(http, &d.login_url)
+        .await
+        .unwrap_or_default();
+    let version = rest::pick_version(&org.api_version, &supported);
+    let Some(auditor) = rest::auditor_org(org, &version) else {
+        unreachable!("checked above")
+    };
+    let session = auth::login(http, &auditor).await?;
+    Ok(RestSource {
+        http,
+        session,
+        version,
+    })
+}
+
+/// Log in as the integration user itself, with a version the org supports.
+async fn connect_self<'a>(
+    http: &'a reqwest::Client,
+    org: &OrgConfig,
+) -> Result<RestSource<'a>, Failure> {
+    let supported = rest::list_versions(http, &org.login_url)
+        .await
+        .unwrap_or_default();
+    let version = rest::pick_version(&org.api_version, &supported);
+    let session = auth::login(http, &rest::with_version(org, &version)).await?;
+    Ok(RestSource {
+        http,
+        session,
+        version,
+    })
+}
+
+/// Gather the facts for `org`'s integration user: as the auditor when one
+/// is configured, else as the user itself.
+pub async fn gather_for(http: &reqwest::Client, org: &OrgConfig) -> Result<Facts, Failure> {
+    let mut target = Target {
+        username: org.auth.username().map(str::to_string),
+        user_id: None,
+    };
+    let source = if org.diagnose.is_some() {
+        if target.username.is_none() {
+            // The flow names no user: learn it from the user's own session.
+            if let Ok(own) = connect_self(http, org).await {
+                target.user_id = own.session.user_id.clone();
+            }
+        }
+        connect_auditor(http, org).await?
+    } else {
+        let own = connect_self(http, org).await?;
+        target.user_id = own.session.user_id.clone();
+        own
+    };
+    Ok(gather(
+        &source,
+        &target,
+        &org.objects,
+        uses_connected_app(&org.auth),
+        chrono::Utc::now(),
+    )
+    .await)
+}
+
+/// Take `org`'s snapshot now.
+pub async fn take(http: &reqwest::Client, org: &OrgConfig) -> Result<OrgSnapshot, Failure> {
+    let facts = gather_for(http, org).await?;
+    OrgSnapshot::from_facts(&facts)
+}
+
+fn case(outcome: Outcome, started: Instant) -> CaseReport {
+    CaseReport {
+        name: "access drift".into(),
+        kind: CaseKind::Drift,
+        target: LOCK_FILE.into(),
+        soql: None,
+        duration: started.elapsed(),
+        outcome,
+    }
+}
+
+fn failed(failure: Failure, diagnosis: Option<String>) -> Outcome {
+    let hint = crate::triage::hint_for(&failure);
+    Outcome::from_failure(failure, hint, diagnosis)
+}
+
+/// The outcome of comparing `old` with `new` (used by [`drift_case`]).
+pub fn drift_outcome(org: &str, old: &OrgSnapshot, new: &OrgSnapshot) -> Outcome {
+    let drifts = compare(old, new);
+    if drifts.is_empty() {
+        return Outcome::Passed {
+            detail: Some(format!("access matches {LOCK_FILE}")),
+        };
+    }
+    let n = drifts.len();
+    let lines: Vec<String> = drifts.iter().map(|d| d.line.clone()).collect();
+    let failure = Failure::new(
+        Origin::Sfsmoke,
+        "ACCESS_DRIFT",
+        format!(
+            "{n} difference{} from {LOCK_FILE}: {}",
+            if n == 1 { "" } else { "s" },
+            lines.join("; ")
+        ),
+    );
+    let mut body = format!("access of org '{org}' differs from {LOCK_FILE}:\n");
+    for l in &lines {
+        body.push_str(&format!("  - {l}\n"));
+    }
+    body.push_str(
+        "(hint: if the change is intended, run `sfsmoke snapshot` (or `sfsmoke smoke \
+         --update-snapshot`) and commit smoke.lock; otherwise undo it in Setup)",
+    );
+    failed(failure, Some(body))
+}
+
+/// The "access drift" testcase for `org`, or `None` when `lock_path` does
+/// not exist. Passed when nothing changed; Failed (`ACCESS_DRIFT`) listing
+/// each difference; Skipped when smoke.lock has no entry for the org;
+/// Failed/Errored when the current access cannot be read.
+pub async fn drift_case(
+    http: &reqwest::Client,
+    org: &OrgConfig,
+    lock_path: &Path,
+) -> Option<CaseReport> {
+    let started = Instant::now();
+    let lock = match read_lock(lock_path) {
+        Ok(Some(l)) => l,
+        Ok(None) => return None,
+        Err(e) => {
+            let f = Failure::new(Origin::Sfsmoke, "CONFIG_ERROR", e.to_string());
+            return Some(case(failed(f, None), started));
+        }
+    };
+    let Some(old) = lock.orgs.get(&org.name) else {
+        return Some(case(
+            Outcome::Skipped {
+                reason: format!(
+                    "{} has no entry for org '{}' (hint: run `sfsmoke snapshot --org {}`)",
+                    lock_path.display(),
+                    org.name,
+                    org.name
+                ),
+            },
+            started,
+        ));
+    };
+    let outcome = match take(http, org).await {
+        Ok(new) => drift_outcome(&org.name, old, &new),
+        Err(f) if org.diagnose.is_none() && !matches!(f.origin, Origin::Rest | Origin::Sfsmoke) => {
+            // The integration user's own login failed: the login case
+            // already reports it.
+            Outcome::Skipped {
+                reason: format!("cannot read the current access: {f}"),
+            }
+        }
+        Err(f) => failed(f, None),
+    };
+    Some(case(outcome, started))
+}
+
+/// The result of refreshing one org's entry.
+#[derive(Debug)]
+pub struct Updated {
+    pub org: String,
+    /// The differences from the previous entry (empty for a new org), or
+    /// why the entry could not be refreshed (the old entry is kept).
+    pub result: Result<Vec<Drift>, Failure>,
+}
+
+/// Refresh smoke.lock for `orgs` (other orgs' entries are kept) and write
+/// it atomically. Orgs whose access cannot be read keep their old entry.
+pub async fn update(
+    http: &reqwest::Client,
+    orgs: &[&OrgConfig],
+    lock_path: &Path,
+) -> Result<Vec<Updated>, LockError> {
+    let mut lock = read_lock(lock_path)?.unwrap_or(Snapshot {
+        version: FORMAT_VERSION,
+        orgs: BTreeMap::new(),
+    });
+    let taken = futures::future::join_all(orgs.iter().map(|o| take(http, o))).await;
+    let mut out = Vec::new();
+    for (org, result) in orgs.iter().zip(taken) {
+        let result = result.map(|new| {
+            let drifts = lock
+                .orgs
+                .get(&org.name)
+                .map(|old| compare(old, &new))
+                .unwrap_or_default();
+            lock.orgs.insert(org.name.clone(), new);
+            drifts
+        });
+        out.push(Updated {
+            org: org.name.clone(),
+            result,
+        });
+    }
+    if out.iter().any(|u| u.result.is_ok()) {
+        write_lock(lock_path, &lock)?;
+    }
+    Ok(out)
+}
+
+/// `sfsmoke snapshot`.
+pub async fn run(args: SnapshotArgs) -> u8 {
+    crate::logging::init(args.verbosity);
+    command::run(args).await
+}
+
+mod command;
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,296 @@
+use super::*;
+
+fn good() -> OrgSnapshot {
+    let mut s = OrgSnapshot {
+        username: "int@acme.example".into(),
+        active: true,
+        license: "Salesforce Integration".into(),
+        profile: "Minimum Access - API Only Integrations".into(),
+        edition: "Enterprise Edition".into(),
+        api_enabled_by: vec!["permission set 'Salesforce API Integration'".into()],
+        permission_sets: vec![
+            "Stripe Integration Access".into(),
+            "Salesforce API Integration".into(),
+        ],
+        permission_set_groups: vec!["Finance Integrations".into()],
+        preauthorized_apps: vec!["sfsmoke CI".into()],
+        oldest_api_version: "31.0".into(),
+        newest_api_version: "62.0".into(),
+        objects: [("Account", "read"), ("Opportunity", "read")]
+            .into_iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect(),
+    };
+    s.normalize();
+    s
+}
+
+fn lock_of(orgs: &[(&str, OrgSnapshot)]) -> Snapshot {
+    Snapshot {
+        version: FORMAT_VERSION,
+        orgs: orgs
+            .iter()
+            .map(|(n, s)| (n.to_string(), s.clone()))
+            .collect(),
+    }
+}
+
+#[test]
+fn round_trip_has_no_drift() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sub/smoke.lock");
+    let lock = lock_of(&[("prod", good()), ("sandbox.qa", good())]);
+    write_lock(&path, &lock).unwrap();
+    let back = read_lock(&path).unwrap().unwrap();
+    assert_eq!(back, lock);
+    for (name, org) in &lock.orgs {
+        assert!(compare(org, &back.orgs[name]).is_empty());
+    }
+    // Stable: writing again gives the same bytes.
+    let first = std::fs::read_to_string(&path).unwrap();
+    write_lock(&path, &back).unwrap();
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), first);
+}
+
+#[test]
+fn the_file_is_sorted_commented_and_reviewable() {
+    let mut unsorted = good();
+    unsorted.permission_sets = vec!["Zeta".into(), "Alpha".into(), "Alpha".into()];
+    let text = render_lock(&lock_of(&[("prod", unsorted), ("a_first", good())]));
+    assert!(text.starts_with("# smoke.lock:"));
+    assert!(text.contains("commit it"));
+    assert!(
+        text.find("[orgs.a_first]").unwrap() < text.find("[orgs.prod]").unwrap(),
+        "{text}"
+    );
+    let alpha = text.rfind("\"Alpha\"").unwrap();
+    let zeta = text.rfind("\"Zeta\"").unwrap();
+    assert!(alpha < zeta, "{text}");
+    assert_eq!(text.matches("\"Alpha\"").count(), 1, "{text}");
+    assert!(text.contains("[orgs.prod.objects]"), "{text}");
+    assert!(text.contains("Account = \"read\""), "{text}");
+    assert!(text.contains("version = 1"), "{text}");
+}
+
+#[test]
+fn missing_lock_is_none_and_bad_lock_names_the_line() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(read_lock(&dir.path().join("smoke.lock")).unwrap().is_none());
+    let path = dir.path().join("smoke.lock");
+    std::fs::write(&path, "version = 1\n[orgs.prod]\nusername = \n").unwrap();
+    let e = read_lock(&path).unwrap_err().to_string();
+    assert!(e.contains("smoke.lock:3:"), "{e}");
+    std::fs::write(&path, "version = 9\n").unwrap();
+    let e = read_lock(&path).unwrap_err().to_string();
+    assert!(e.contains("format version 9"), "{e}");
+    std::fs::write(&path, "version = 1\n[orgs.prod]\nlicence = \"x\"\n").unwrap();
+    assert!(read_lock(&path).is_err(), "unknown keys are refused");
+}
+
+#[test]
+fn lock_sits_beside_the_config() {
+    assert_eq!(
+        lock_path_for(Path::new("smoke.toml")),
+        PathBuf::from("smoke.lock")
+    );
+    assert_eq!(
+        lock_path_for(Path::new("ci/smoke.toml")),
+        PathBuf::from("ci/smoke.lock")
+    );
+}
+
+fn one(old: &OrgSnapshot, new: &OrgSnapshot) -> Drift {
+    let d = compare(old, new);
+    assert_eq!(d.len(), 1, "{d:?}");
+    d.into_iter().next().unwrap()
+}
+
+#[test]
+fn each_drift_kind_is_detected() {
+    let old = good();
+
+    let mut new = old.clone();
+    new.username = "other@acme.example".into();
+    assert_eq!(one(&old, &new).kind, DriftKind::User);
+
+    let mut new = old.clone();
+    new.active = false;
+    let d = one(&old, &new);
+    assert_eq!(
+        (d.kind, d.line.as_str()),
+        (DriftKind::Active, "user 'int@acme.example' deactivated")
+    );
+
+    let mut new = old.clone();
+    new.license = "Chatter Free".into();
+    assert_eq!(
+        one(&old, &new).line,
+        "license changed from 'Salesforce Integration' to 'Chatter Free'"
+    );
+
+    let mut new = old.clone();
+    new.profile = "Integration (cloned)".into();
+    assert_eq!(
+        one(&old, &new).line,
+        "profile changed from 'Minimum Access - API Only Integrations' to 'Integration (cloned)'"
+    );
+
+    let mut new = old.clone();
+    new.edition = "Professional Edition".into();
+    assert_eq!(
+        one(&old, &new).line,
+        "edition changed from 'Enterprise Edition' to 'Professional Edition'"
+    );
+
+    let mut new = old.clone();
+    new.permission_sets
+        .retain(|p| p != "Stripe Integration Access");
+    let d = one(&old, &new);
+    assert_eq!(d.kind, DriftKind::PermissionSet);
+    assert_eq!(
+        d.line,
+        "permission set 'Stripe Integration Access' no longer assigned"
+    );
+
+    let mut new = old.clone();
+    new.permission_sets.push("Emergency API Access".into());
+    assert_eq!(
+        one(&old, &new).line,
+        "permission set 'Emergency API Access' newly assigned"
+    );
+
+    let mut new = old.clone();
+    new.permission_set_groups.clear();
+    assert_eq!(
+        one(&old, &new).line,
+        "permission set group 'Finance Integrations' no longer assigned"
+    );
+
+    let mut new = old.clone();
+    new.preauthorized_apps.clear();
+    assert_eq!(
+        one(&old, &new).line,
+        "no longer pre-authorized for Connected App 'sfsmoke CI'"
+    );
+
+    let mut new = old.clone();
+    new.oldest_api_version = "41.0".into();
+    assert_eq!(
+        one(&old, &new).line,
+        "oldest supported API version changed from 31.0 to 41.0"
+    );
+
+    let mut new = old.clone();
+    new.objects.insert("Opportunity".into(), "none".into());
+    assert_eq!(
+        one(&old, &new).line,
+        "object Opportunity no longer readable (none)"
+    );
+
+    // Losing the only source of API Enabled says what comes next.
+    let mut new = old.clone();
+    new.api_enabled_by.clear();
+    let d = compare(&old, &new);
+    assert_eq!(d.len(), 2, "{d:?}");
+    assert_eq!(
+        d[0].line,
+        "API Enabled no longer granted by permission set 'Salesforce API Integration'"
+    );
+    assert!(d[1].line.contains("API_DISABLED_FOR_ORG"));
+}
+
+#[test]
+fn normal_change_is_not_drift() {
+    let old = good();
+    let mut new = old.clone();
+    new.newest_api_version = "63.0".into(); // a new release
+    new.objects.insert("Case".into(), "none".into()); // newly configured object
+    assert!(compare(&old, &new).is_empty());
+}
+
+#[test]
+fn a_typical_incident_lists_every_change() {
+    // The seed's "worked yesterday": the permission set granting API was
+    // unassigned and the license downgraded.
+    let old = good();
+    let mut new = old.clone();
+    new.permission_sets
+        .retain(|p| p != "Salesforce API Integration");
+    new.api_enabled_by.clear();
+    new.license = "Chatter Free".into();
+    let lines: Vec<String> = compare(&old, &new).into_iter().map(|d| d.line).collect();
+    assert_eq!(
+        lines,
+        vec![
+            "license changed from 'Salesforce Integration' to 'Chatter Free'",
+            "API Enabled no longer granted by permission set 'Salesforce API Integration'",
+            "API Enabled is granted by nothing now: API calls will fail with API_DISABLED_FOR_ORG",
+            "permission set 'Salesforce API Integration' no longer assigned",
+        ]
+    );
+}
+
+#[test]
+fn drift_outcome_fails_with_access_drift_and_lists_each_difference() {
+    let old = good();
+    match drift_outcome("prod", &old, &old.clone()) {
+        Outcome::Passed { .. } => {}
+        o => panic!("{o:?}"),
+    }
+    let mut new = old.clone();
+    new.permission_sets
+        .retain(|p| p != "Stripe Integration Access");
+    new.profile = "Integration (cloned)".into();
+    match drift_outcome("prod", &old, &new) {
+        Outcome::Failed(p) => {
+            assert_eq!(p.failure.code, "ACCESS_DRIFT");
+            assert_eq!(p.failure.origin, Origin::Sfsmoke);
+            assert!(
+                p.failure
+                    .message
+                    .starts_with("2 differences from smoke.lock: "),
+                "{}",
+                p.failure.message
+            );
+            let body = p.diagnosis.unwrap();
+            assert!(
+                body.contains("  - permission set 'Stripe Integration Access' no longer assigned"),
+                "{body}"
+            );
+            assert!(body.contains("  - profile changed from"), "{body}");
+            assert!(body.contains("--update-snapshot"), "{body}");
+        }
+        o => panic!("{o:?}"),
+    }
+}
+
+#[tokio::test]
+async fn drift_case_is_none_without_a_lock_and_skipped_without_an_entry() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("smoke.lock");
+    let org = OrgConfig {
+        name: "prod".into(),
+        login_url: url::Url::parse("http://127.0.0.1:9").unwrap(),
+        api_version: "62.0".into(),
+        auth: crate::config::Auth::AccessToken {
+            instance_url: url::Url::parse("http://127.0.0.1:9").unwrap(),
+            access_token: crate::secret::Secret::new("x"),
+        },
+        objects: vec![],
+        checks: vec![],
+        ca_file: None,
+        diagnose: None,
+    };
+    let http = reqwest::Client::new();
+    assert!(drift_case(&http, &org, &path).await.is_none());
+    write_lock(&path, &lock_of(&[("other", good())])).unwrap();
+    let c = drift_case(&http, &org, &path).await.unwrap();
+    assert_eq!(c.name, "access drift");
+    assert_eq!(c.kind, CaseKind::Drift);
+    match c.outcome {
+        Outcome::Skipped { reason } => {
+            assert!(reason.contains("sfsmoke snapshot --org prod"), "{reason}")
+        }
+        o => panic!("{o:?}"),
+    }
+}
