@@ -1,12 +1,318 @@
 //! The simulated org: a real HTTP(S) server on loopback that speaks
 //! Salesforce's wire formats and derives every answer from a modelled org's
-//! state.
+//! state ([`model::Org`]).
+//!
+//! ```no_run
+//! # async fn f() -> std::io::Result<()> {
+//! use sfsmoke::sim;
+//! let org = sim::scenarios::build("healthy").unwrap();
+//! let handle = sim::start(org, sim::SimOptions::default()).await?;
+//! println!("login URL: {}", handle.login_url());
+//! // "It worked yesterday": unassign the permission set, live.
+//! handle.update(|org| sim::scenarios::apply("permset-unassigned", org));
+//! # Ok(()) }
+//! ```
+//!
+//! Served: SOAP `login()` (`/services/Soap/u/{v}`), `/services/oauth2/token`
+//! (password, JWT bearer, client credentials, refresh token),
+//! `/services/oauth2/userinfo`, and the REST API under `/services/data/`
+//! (versions, resources, limits, query, sobjects, describe, composite/batch).
+//! Not owned here: the SOQL engine (`soql.rs`).
 
+pub mod demo;
+pub mod model;
+mod oauth;
+mod query;
+pub mod records;
+mod rest;
+pub mod scenarios;
+mod server;
+mod soap;
 pub mod soql;
 
 use crate::cli::SimArgs;
+use chrono::{DateTime, Utc};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard};
 
-pub async fn serve_command(_args: SimArgs) -> u8 {
-    eprintln!("error: `sim` is not implemented yet");
-    crate::exit::UNUSABLE_INPUT
+/// How to serve.
+#[derive(Clone, Debug, Default)]
+pub struct SimOptions {
+    /// HTTPS with a self-signed certificate generated at start.
+    pub tls: bool,
+    /// Port on 127.0.0.1; 0 picks a free one.
+    pub port: u16,
+    /// Where to write the certificate PEM (TLS only). Default: a temporary
+    /// directory removed when the handle drops.
+    pub cert_path: Option<PathBuf>,
+}
+
+/// A session (access token) the sim issued.
+#[derive(Clone, Debug)]
+pub(crate) struct Session {
+    pub username: String,
+    pub last_active: DateTime<Utc>,
+}
+
+/// Mutable server state: the org, the sessions, and a clock offset tests
+/// can advance.
+pub(crate) struct State {
+    pub org: model::Org,
+    pub sessions: HashMap<String, Session>,
+    pub clock_offset: chrono::Duration,
+}
+
+impl State {
+    pub fn now(&self) -> DateTime<Utc> {
+        Utc::now() + self.clock_offset
+    }
+}
+
+pub(crate) struct Shared {
+    pub state: Mutex<State>,
+    /// `http(s)://127.0.0.1:PORT`, the login and instance URL.
+    pub base_url: String,
+}
+
+impl Shared {
+    pub fn lock(&self) -> MutexGuard<'_, State> {
+        // A panic while holding the lock cannot leave the org half-updated
+        // in a way that matters more than stopping the sim would.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// A running simulated org. Dropping it stops the server.
+pub struct SimHandle {
+    shared: Arc<Shared>,
+    addr: SocketAddr,
+    cert_path: Option<PathBuf>,
+    shutdown: Option<tokio::sync::watch::Sender<bool>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+    _cert_dir: Option<tempfile::TempDir>,
+}
+
+impl std::fmt::Debug for SimHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SimHandle")
+            .field("login_url", &self.shared.base_url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SimHandle {
+    /// `http://127.0.0.1:PORT` (or https); the instance URL is the same.
+    pub fn login_url(&self) -> String {
+        self.shared.base_url.clone()
+    }
+
+    /// The bound address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The self-signed certificate (PEM) to trust, with TLS.
+    pub fn cert_path(&self) -> Option<PathBuf> {
+        self.cert_path.clone()
+    }
+
+    /// Change the org while it runs ("it worked yesterday").
+    pub fn update<R>(&self, f: impl FnOnce(&mut model::Org) -> R) -> R {
+        f(&mut self.shared.lock().org)
+    }
+
+    /// Read the org's current state.
+    pub fn read<R>(&self, f: impl FnOnce(&model::Org) -> R) -> R {
+        f(&self.shared.lock().org)
+    }
+
+    /// Invalidate every issued session (as an admin's "expire all
+    /// sessions", or a password reset policy).
+    pub fn expire_sessions(&self) {
+        self.shared.lock().sessions.clear();
+    }
+
+    /// Move the sim's clock forward (sessions, trial and assignment
+    /// expiry, date literals follow it). No sleeping in tests.
+    pub fn advance_clock(&self, by: chrono::Duration) {
+        self.shared.lock().clock_offset += by;
+    }
+
+    /// API requests counted so far and the daily allocation.
+    pub fn api_usage(&self) -> (u64, u64) {
+        self.read(|o| (o.api_requests_used, o.daily_api_limit))
+    }
+
+    /// Number of live sessions.
+    pub fn session_count(&self) -> usize {
+        self.shared.lock().sessions.len()
+    }
+
+    /// Stop serving and wait for the accept loop to end.
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(true);
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for SimHandle {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(true);
+        }
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+}
+
+/// Start serving `org` on 127.0.0.1. Returns once the socket is bound (it
+/// accepts at once: no readiness wait needed).
+pub async fn start(org: model::Org, opts: SimOptions) -> std::io::Result<SimHandle> {
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", opts.port)).await?;
+    let addr = listener.local_addr()?;
+    let (tls, cert_path, cert_dir) = if opts.tls {
+        let (acceptor, pem) = server::tls_acceptor()?;
+        let (path, dir) = match opts.cert_path {
+            Some(p) => (p, None),
+            None => {
+                let dir = tempfile::Builder::new().prefix("sfsmoke-sim-").tempdir()?;
+                (dir.path().join("cert.pem"), Some(dir))
+            }
+        };
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent)?;
+        }
+        std::fs::write(&path, pem)?;
+        (Some(acceptor), Some(path), dir)
+    } else {
+        (None, None, None)
+    };
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let shared = Arc::new(Shared {
+        state: Mutex::new(State {
+            org,
+            sessions: HashMap::new(),
+            clock_offset: chrono::Duration::zero(),
+        }),
+        base_url: format!("{scheme}://{addr}"),
+    });
+    let (tx, rx) = tokio::sync::watch::channel(false);
+    let task = tokio::spawn(server::serve(listener, tls, shared.clone(), rx));
+    Ok(SimHandle {
+        shared,
+        addr,
+        cert_path,
+        shutdown: Some(tx),
+        task: Some(task),
+        _cert_dir: cert_dir,
+    })
+}
+
+/// `sfsmoke sim`: serve a scenario or an org file until Ctrl-C.
+pub async fn serve_command(args: SimArgs) -> u8 {
+    if args.list_scenarios {
+        let width = scenarios::names()
+            .iter()
+            .map(|(n, _)| n.len())
+            .max()
+            .unwrap_or(0);
+        for (name, desc) in scenarios::names() {
+            println!("{name:width$}  {desc}");
+        }
+        return crate::exit::SUCCESS;
+    }
+    let (org, source) = match &args.org_file {
+        Some(path) => match load_org_file(path) {
+            Ok(org) => (org, format!("org file {}", path.display())),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return crate::exit::UNUSABLE_INPUT;
+            }
+        },
+        None => match scenarios::build(&args.scenario) {
+            Some(org) => (org, format!("scenario '{}'", args.scenario)),
+            None => {
+                eprintln!(
+                    "error: unknown scenario '{}'\n(hint: `sfsmoke sim --list-scenarios` lists them)",
+                    args.scenario
+                );
+                return crate::exit::UNUSABLE_INPUT;
+            }
+        },
+    };
+    let opts = SimOptions {
+        tls: args.tls,
+        port: args.port,
+        cert_path: args.tls.then(|| args.cert_out.clone()),
+    };
+    let handle = match start(org, opts).await {
+        Ok(h) => h,
+        Err(e) => {
+            eprintln!(
+                "error: cannot start the simulated org on 127.0.0.1:{}: {e}\n(hint: pick another --port, or 0 for any free port)",
+                args.port
+            );
+            return crate::exit::UNUSABLE_INPUT;
+        }
+    };
+    println!("simulated Salesforce org ({source}) listening");
+    println!("  login URL:      {}", handle.login_url());
+    println!("  instance URL:   {}", handle.login_url());
+    if let Some(cert) = handle.cert_path() {
+        println!("  certificate:    {} (trust it: ca_file)", cert.display());
+    }
+    println!(
+        "demo credentials (DEMO VALUES, public on purpose; they open only this simulated org):"
+    );
+    println!("  username:       {}", demo::USERNAME);
+    println!("  password:       {}", demo::PASSWORD);
+    println!("  security token: {}", demo::SECURITY_TOKEN);
+    println!("  client id:      {}", demo::CLIENT_ID);
+    println!("  client secret:  {}", demo::CLIENT_SECRET);
+    println!("  refresh token:  {}", demo::REFRESH_TOKEN);
+    println!("  JWT key:        sfsmoke::sim::demo::JWT_PRIVATE_KEY_PEM (src/sim/demo.rs)");
+    println!(
+        "  auditor:        {} / {}",
+        demo::AUDITOR_USERNAME,
+        demo::AUDITOR_PASSWORD
+    );
+    println!("press Ctrl-C to stop");
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+    if let Err(e) = tokio::signal::ctrl_c().await {
+        eprintln!("error: cannot wait for Ctrl-C: {e}");
+    }
+    handle.stop().await;
+    crate::exit::SUCCESS
+}
+
+/// Read and check an org TOML file.
+pub fn load_org_file(path: &std::path::Path) -> Result<model::Org, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read org file {}: {e}", path.display()))?;
+    let org: model::Org = toml::from_str(&text).map_err(|e| {
+        let (line, col) = e.span().map(|s| line_col(&text, s.start)).unwrap_or((0, 0));
+        format!(
+            "{}:{line}:{col}: {}",
+            path.display(),
+            e.message().trim_end()
+        )
+    })?;
+    org.validate()
+        .map_err(|e| format!("{}: {}", path.display(), e.replace('\n', "\n  ")))?;
+    Ok(org)
+}
+
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, col)
 }

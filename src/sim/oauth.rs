@@ -1,0 +1,454 @@
+//! `/services/oauth2/token` (password, JWT bearer, client credentials,
+//! refresh token), `/services/oauth2/userinfo`, the identity URL and
+//! `/services/oauth2/revoke`.
+//!
+//! Success (HTTP 200): `access_token`, `instance_url`, `id`
+//! (`<base>/id/<orgId>/<userId>`), `token_type` `Bearer`, `issued_at` (ms),
+//! `signature` (base64 HMAC-SHA256 of `id + issued_at` keyed by the
+//! consumer secret), `scope`; `refresh_token` only from flows that issue one
+//! (none of the four simulated ones: the demo refresh token is
+//! pre-issued). Failure (HTTP 400): `{"error", "error_description"}`
+//! (help.salesforce.com `remoteaccess_oauth_flow_errors`, DOMAIN.md).
+//!
+//! Unlike SOAP `login()`, the token endpoint does not check the user's API
+//! permission: a user without API access gets a token, and the first REST
+//! call answers 403 API_DISABLED_FOR_ORG, as on the real platform.
+//!
+//! JWT `aud` must be `https://login.salesforce.com` (production),
+//! `https://test.salesforce.com` (sandbox), or the sim's own base URL (the
+//! "My Domain" of this org).
+
+use super::model::{user_id, ConnectedApp, LoginRefusal, User};
+use super::rest::session_user;
+use super::server::{json_response, new_token, Peer};
+use super::{Session, Shared, State as SimState};
+use axum::extract::State;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::Response;
+use axum::Extension;
+use base64::Engine;
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+fn oauth_error(error: &str, description: &str) -> Response {
+    json_response(
+        StatusCode::BAD_REQUEST,
+        &json!({ "error": error, "error_description": description }),
+    )
+}
+
+fn form(body: &str) -> HashMap<String, String> {
+    url::form_urlencoded::parse(body.as_bytes())
+        .into_owned()
+        .collect()
+}
+
+/// `Authorization: Basic base64(client_id:client_secret)`, if present.
+fn basic_auth(headers: &HeaderMap) -> Option<(String, String)> {
+    let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let b64 = v
+        .strip_prefix("Basic ")
+        .or_else(|| v.strip_prefix("basic "))?;
+    let raw = base64::engine::general_purpose::STANDARD
+        .decode(b64.trim())
+        .ok()?;
+    let s = String::from_utf8(raw).ok()?;
+    let (id, secret) = s.split_once(':')?;
+    let dec = |x: &str| {
+        url::form_urlencoded::parse(format!("x={x}").as_bytes())
+            .next()
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_default()
+    };
+    Some((dec(id), dec(secret)))
+}
+
+/// `POST /services/oauth2/token`.
+pub(crate) async fn token(
+    State(shared): State<Arc<Shared>>,
+    Extension(Peer(peer)): Extension<Peer>,
+    headers: HeaderMap,
+    body: String,
+) -> Response {
+    let mut p = form(&body);
+    if let Some((id, secret)) = basic_auth(&headers) {
+        p.entry("client_id".into()).or_insert(id);
+        p.entry("client_secret".into()).or_insert(secret);
+    }
+    let get = |k: &str| p.get(k).map(String::as_str).unwrap_or("");
+    let mut st = shared.lock();
+    let grant = get("grant_type");
+    let result = match grant {
+        "password" => password(&st, &p, peer.ip()),
+        "urn:ietf:params:oauth:grant-type:jwt-bearer" => {
+            jwt(&st, get("assertion"), &shared.base_url)
+        }
+        "client_credentials" => client_credentials(&st, &p),
+        "refresh_token" => refresh(&st, &p),
+        _ => Err(("unsupported_grant_type", "grant type not supported")),
+    };
+    match result {
+        Ok((user, app)) => issue(&mut st, &shared.base_url, &user, &app),
+        Err((e, d)) => oauth_error(e, d),
+    }
+}
+
+type Grant = Result<(User, ConnectedApp), (&'static str, &'static str)>;
+
+/// The Connected App by `client_id`, with the secret checked when
+/// `secret_required` or when one is given.
+fn app_for(
+    st: &SimState,
+    client_id: &str,
+    secret: Option<&str>,
+    secret_required: bool,
+) -> Result<ConnectedApp, (&'static str, &'static str)> {
+    let app = st
+        .org
+        .app_by_key(client_id)
+        .ok_or(("invalid_client_id", "client identifier invalid"))?;
+    match secret {
+        Some(s) if s == app.consumer_secret => {}
+        None if !secret_required => {}
+        _ => return Err(("invalid_client", "invalid client credentials")),
+    }
+    Ok(app.clone())
+}
+
+fn active_permitted(st: &SimState, app: &ConnectedApp, user: &User, jwt: bool) -> Grant {
+    if !user.active {
+        return Err(("invalid_grant", "inactive user"));
+    }
+    st.org
+        .app_access(app, user, st.now(), jwt)
+        .map_err(|d| d.oauth_error())?;
+    Ok((user.clone(), app.clone()))
+}
+
+fn password(st: &SimState, p: &HashMap<String, String>, ip: std::net::IpAddr) -> Grant {
+    let get = |k: &str| p.get(k).map(String::as_str);
+    let app = app_for(
+        st,
+        get("client_id").unwrap_or(""),
+        Some(get("client_secret").unwrap_or("")),
+        true,
+    )?;
+    let user = st
+        .org
+        .user(get("username").unwrap_or(""))
+        .ok_or(("invalid_grant", "authentication failure"))?;
+    match st
+        .org
+        .check_password(user, get("password").unwrap_or(""), ip)
+    {
+        Ok(()) => {}
+        Err(LoginRefusal::BadCredentials | LoginRefusal::TokenRequired) => {
+            return Err(("invalid_grant", "authentication failure"))
+        }
+    }
+    active_permitted(st, &app, user, false)
+}
+
+fn client_credentials(st: &SimState, p: &HashMap<String, String>) -> Grant {
+    let get = |k: &str| p.get(k).map(String::as_str);
+    let app = app_for(
+        st,
+        get("client_id").unwrap_or(""),
+        Some(get("client_secret").unwrap_or("")),
+        true,
+    )?;
+    let run_as = app
+        .run_as
+        .as_deref()
+        .and_then(|u| st.org.user(u))
+        .ok_or(("invalid_grant", "no client credentials user enabled"))?;
+    active_permitted(st, &app, run_as, false)
+}
+
+fn refresh(st: &SimState, p: &HashMap<String, String>) -> Grant {
+    let get = |k: &str| p.get(k).map(String::as_str);
+    let app = app_for(
+        st,
+        get("client_id").unwrap_or(""),
+        get("client_secret"),
+        false,
+    )?;
+    let token = get("refresh_token").unwrap_or("");
+    let grant = app
+        .refresh_tokens
+        .iter()
+        .find(|g| !token.is_empty() && g.token == token)
+        .ok_or(("invalid_grant", "expired access/refresh token"))?;
+    let user = st
+        .org
+        .user(&grant.username)
+        .ok_or(("invalid_grant", "expired access/refresh token"))?;
+    active_permitted(st, &app, user, false)
+}
+
+const INVALID_ASSERTION: (&str, &str) = ("invalid_grant", "invalid assertion");
+
+fn b64url(s: &str) -> Option<Vec<u8>> {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(s.trim_end_matches('='))
+        .ok()
+}
+
+fn jwt(st: &SimState, assertion: &str, base_url: &str) -> Grant {
+    let parts: Vec<&str> = assertion.split('.').collect();
+    let [h, c, sig] = parts[..] else {
+        return Err(INVALID_ASSERTION);
+    };
+    let header: Value = b64url(h)
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .ok_or(INVALID_ASSERTION)?;
+    let claims: Value = b64url(c)
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .ok_or(INVALID_ASSERTION)?;
+    if header.get("alg").and_then(Value::as_str) != Some("RS256") {
+        return Err(INVALID_ASSERTION);
+    }
+    let iss = claims.get("iss").and_then(Value::as_str).unwrap_or("");
+    let app = app_for(st, iss, None, false)?;
+    let key = app
+        .certificate
+        .as_deref()
+        .and_then(rsa_public_key_der)
+        .ok_or(INVALID_ASSERTION)?;
+    let key = jsonwebtoken::DecodingKey::from_rsa_der(&key);
+    let message = format!("{h}.{c}");
+    match jsonwebtoken::crypto::verify(
+        sig,
+        message.as_bytes(),
+        &key,
+        jsonwebtoken::Algorithm::RS256,
+    ) {
+        Ok(true) => {}
+        _ => return Err(INVALID_ASSERTION),
+    }
+    let expected = if st.org.sandbox {
+        "https://test.salesforce.com"
+    } else {
+        "https://login.salesforce.com"
+    };
+    let aud_ok = |a: &str| {
+        let a = a.trim_end_matches('/');
+        a == expected || a == base_url
+    };
+    let aud_valid = match claims.get("aud") {
+        Some(Value::String(a)) => aud_ok(a),
+        Some(Value::Array(v)) => v.iter().filter_map(Value::as_str).any(aud_ok),
+        _ => false,
+    };
+    if !aud_valid {
+        return Err(("invalid_grant", "audience is invalid"));
+    }
+    let exp = claims.get("exp").and_then(Value::as_f64);
+    if exp.is_none_or(|e| e <= st.now().timestamp() as f64) {
+        return Err(("invalid_grant", "expired authorization code"));
+    }
+    let sub = claims.get("sub").and_then(Value::as_str).unwrap_or("");
+    let user = st.org.user(sub).ok_or(INVALID_ASSERTION)?;
+    active_permitted(st, &app, user, true)
+}
+
+/// The RSA public key (PKCS#1 DER) inside a PEM certificate, a PEM
+/// `PUBLIC KEY` (SPKI) or a PEM `RSA PUBLIC KEY`.
+pub(crate) fn rsa_public_key_der(pem: &str) -> Option<Vec<u8>> {
+    let begin = pem.find("-----BEGIN ")?;
+    let rest = &pem[begin + 11..];
+    let label_end = rest.find("-----")?;
+    let label = &rest[..label_end];
+    let body_start = label_end + 5;
+    let end = rest.find("-----END ")?;
+    let b64: String = rest[body_start..end]
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    let der = base64::engine::general_purpose::STANDARD.decode(b64).ok()?;
+    match label {
+        "RSA PUBLIC KEY" => Some(der),
+        "PUBLIC KEY" => spki_key(&der),
+        "CERTIFICATE" => {
+            // Certificate ::= SEQUENCE { tbsCertificate SEQUENCE { [0] version?,
+            // serial, signature, issuer, validity, subject, spki, ... }, ... }
+            let (_, cert, _) = tlv(&der)?;
+            let (_, mut tbs, _) = tlv(cert)?;
+            let (tag, _, rest) = tlv(tbs)?;
+            if tag == 0xA0 {
+                tbs = rest;
+            }
+            for _ in 0..5 {
+                let (_, _, rest) = tlv(tbs)?;
+                tbs = rest;
+            }
+            let (tag, spki, _) = tlv(tbs)?;
+            if tag != 0x30 {
+                return None;
+            }
+            spki_content(spki)
+        }
+        _ => None,
+    }
+}
+
+fn spki_key(der: &[u8]) -> Option<Vec<u8>> {
+    let (_, spki, _) = tlv(der)?;
+    spki_content(spki)
+}
+
+fn spki_content(spki: &[u8]) -> Option<Vec<u8>> {
+    let (_, _alg, rest) = tlv(spki)?;
+    let (tag, bits, _) = tlv(rest)?;
+    if tag != 0x03 || bits.first() != Some(&0) {
+        return None;
+    }
+    Some(bits[1..].to_vec())
+}
+
+/// One DER TLV: (tag, content, rest).
+fn tlv(b: &[u8]) -> Option<(u8, &[u8], &[u8])> {
+    let tag = *b.first()?;
+    let first = *b.get(1)? as usize;
+    let (len, hdr) = if first < 0x80 {
+        (first, 2)
+    } else {
+        let n = first & 0x7f;
+        if n == 0 || n > 4 {
+            return None;
+        }
+        let mut len = 0usize;
+        for i in 0..n {
+            len = (len << 8) | *b.get(2 + i)? as usize;
+        }
+        (len, 2 + n)
+    };
+    let content = b.get(hdr..hdr + len)?;
+    Some((tag, content, &b[hdr + len..]))
+}
+
+fn issue(st: &mut SimState, base: &str, user: &User, app: &ConnectedApp) -> Response {
+    let now = st.now();
+    let token = new_token(&st.org.id);
+    st.sessions.insert(
+        token.clone(),
+        Session {
+            username: user.username.clone(),
+            last_active: now,
+        },
+    );
+    let id = format!("{base}/id/{}/{}", st.org.id, user_id(&user.username));
+    let issued_at = now.timestamp_millis().to_string();
+    let signature = jsonwebtoken::crypto::sign(
+        format!("{id}{issued_at}").as_bytes(),
+        &jsonwebtoken::EncodingKey::from_secret(app.consumer_secret.as_bytes()),
+        jsonwebtoken::Algorithm::HS256,
+    )
+    .ok()
+    .and_then(|s| b64url(&s))
+    .map(|raw| base64::engine::general_purpose::STANDARD.encode(raw))
+    .unwrap_or_default();
+    json_response(
+        StatusCode::OK,
+        &json!({
+            "access_token": token,
+            "signature": signature,
+            "scope": app.scopes.join(" "),
+            "instance_url": base,
+            "id": id,
+            "token_type": "Bearer",
+            "issued_at": issued_at,
+        }),
+    )
+}
+
+fn bearer(headers: &HeaderMap) -> Option<String> {
+    let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = v.split_once(' ')?;
+    (scheme.eq_ignore_ascii_case("bearer") || scheme.eq_ignore_ascii_case("oauth"))
+        .then(|| token.trim().to_string())
+}
+
+/// `GET|POST /services/oauth2/userinfo` and `GET /id/{org}/{user}`.
+pub(crate) async fn userinfo(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
+    let mut st = shared.lock();
+    let Some(user) = bearer(&headers).and_then(|t| session_user(&mut st, &t)) else {
+        let mut r = json_response(StatusCode::FORBIDDEN, &json!("Bad_OAuth_Token"));
+        *r.body_mut() = axum::body::Body::from("Bad_OAuth_Token");
+        r.headers_mut().insert(
+            header::CONTENT_TYPE,
+            axum::http::HeaderValue::from_static("text/plain;charset=UTF-8"),
+        );
+        return r;
+    };
+    let base = &shared.base_url;
+    let uid = user_id(&user.username);
+    let org_id = st.org.id.clone();
+    json_response(
+        StatusCode::OK,
+        &json!({
+            "sub": format!("{base}/id/{org_id}/{uid}"),
+            "user_id": uid,
+            "organization_id": org_id,
+            "preferred_username": user.username,
+            "nickname": user.username.split('@').next().unwrap_or(""),
+            "name": user.full_name(),
+            "email": user.email,
+            "email_verified": true,
+            "given_name": user.first_name,
+            "family_name": user.last_name,
+            "zoneinfo": "America/Los_Angeles",
+            "active": user.active,
+            "user_type": "STANDARD",
+            "language": "en_US",
+            "locale": "en_US",
+            "utcOffset": -28800000,
+            "urls": {
+                "rest": format!("{base}/services/data/v{{version}}/"),
+                "sobjects": format!("{base}/services/data/v{{version}}/sobjects/"),
+                "query": format!("{base}/services/data/v{{version}}/query/"),
+                "limits": format!("{base}/services/data/v{{version}}/limits/"),
+                "profile": format!("{base}/{uid}"),
+            },
+            "is_app_installed": true,
+        }),
+    )
+}
+
+/// `POST /services/oauth2/revoke` (`token=`): revokes an access token or a
+/// refresh token.
+pub(crate) async fn revoke(State(shared): State<Arc<Shared>>, body: String) -> Response {
+    let p = form(&body);
+    let token = p.get("token").cloned().unwrap_or_default();
+    let mut st = shared.lock();
+    let mut found = st.sessions.remove(&token).is_some();
+    for app in &mut st.org.connected_apps {
+        let before = app.refresh_tokens.len();
+        app.refresh_tokens.retain(|g| g.token != token);
+        found |= app.refresh_tokens.len() != before;
+    }
+    if found {
+        json_response(StatusCode::OK, &json!({}))
+    } else {
+        oauth_error("unsupported_token_type", "this token type is not supported")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn demo_certificate_yields_the_demo_public_key() {
+        let from_cert = rsa_public_key_der(crate::sim::demo::JWT_CERTIFICATE_PEM).unwrap();
+        // PKCS#1 RSAPublicKey: SEQUENCE { INTEGER n, INTEGER e }.
+        assert_eq!(from_cert[0], 0x30);
+        let (_, inner, _) = tlv(&from_cert).unwrap();
+        let (tag, n, rest) = tlv(inner).unwrap();
+        assert_eq!(tag, 0x02);
+        assert!(n.len() >= 256);
+        let (tag, e, _) = tlv(rest).unwrap();
+        assert_eq!((tag, e), (0x02, &[1u8, 0, 1][..]));
+    }
+}

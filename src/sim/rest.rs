@@ -1,0 +1,497 @@
+//! The REST API under `/services/data/`.
+//!
+//! Every authenticated answer passes the same gate, in this order:
+//! 1. the version: unknown (never existed, or newer than the org's newest)
+//!    -> 404 NOT_FOUND; retired -> 410 GONE ("If you request any resource
+//!    or use an operation from a retired API version, REST API returns the
+//!    410:GONE error code", API End-of-Life Policy; the body's errorCode
+//!    UNSUPPORTED_API_VERSION is unconfirmed);
+//! 2. the session (`Authorization: Bearer` or `OAuth`): missing, unknown,
+//!    timed out, or its user deactivated -> 401 INVALID_SESSION_ID
+//!    "Session expired or invalid";
+//! 3. API access ([`Org::api_access`](crate::sim::model::Org::api_access))
+//!    -> 403 API_DISABLED_FOR_ORG "The REST API is not enabled for this
+//!    Organization.";
+//! 4. the daily quota -> 403 REQUEST_LIMIT_EXCEEDED "TotalRequests Limit
+//!    exceeded.";
+//!
+//! then the request is counted (one per request; `/composite/batch` counts
+//! each subrequest instead) and answered. Answers after step 2 carry
+//! `Sforce-Limit-Info: api-usage=N/M`. `GET /services/data/` needs no
+//! session and is not counted. The rolling 24-hour window is not modelled:
+//! usage only grows (or changes through `SimHandle::update`).
+
+use super::model::{parse_version, User, VersionStatus};
+use super::query;
+use super::records::Catalog;
+use super::server::{json_response, rest_error};
+use super::{Shared, State as SimState};
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::response::Response;
+use serde_json::{json, Value};
+use std::sync::Arc;
+
+/// The user behind a live session, refreshing its activity time. Removes
+/// timed-out sessions; a deactivated user's sessions are dead too.
+pub(crate) fn session_user(st: &mut SimState, token: &str) -> Option<User> {
+    let now = st.now();
+    let timeout = chrono::Duration::seconds(st.org.session_timeout_secs as i64);
+    let session = st.sessions.get_mut(token)?;
+    if now - session.last_active >= timeout {
+        st.sessions.remove(token);
+        return None;
+    }
+    session.last_active = now;
+    let username = session.username.clone();
+    match st.org.user(&username) {
+        Some(u) if u.active => Some(u.clone()),
+        _ => {
+            st.sessions.remove(token);
+            None
+        }
+    }
+}
+
+fn bearer(headers: &HeaderMap) -> Option<String> {
+    let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = v.split_once(' ')?;
+    (scheme.eq_ignore_ascii_case("bearer") || scheme.eq_ignore_ascii_case("oauth"))
+        .then(|| token.trim().to_string())
+}
+
+/// Release label of an API version (v31.0 = Summer '14, three a year).
+fn release_label(major: u16) -> String {
+    let i = i32::from(major) - 31;
+    let (k, r) = (i.div_euclid(3), i.rem_euclid(3));
+    match r {
+        0 => format!("Summer '{:02}", 14 + k),
+        1 => format!("Winter '{:02}", 15 + k),
+        _ => format!("Spring '{:02}", 15 + k),
+    }
+}
+
+/// `GET /services/data/`: the versions, unauthenticated, not counted.
+pub(crate) async fn versions(State(shared): State<Arc<Shared>>) -> Response {
+    let st = shared.lock();
+    let list: Vec<Value> = (st.org.oldest_api_version..=st.org.newest_api_version)
+        .map(|v| {
+            json!({
+                "label": release_label(v),
+                "url": format!("/services/data/v{v}.0"),
+                "version": format!("{v}.0"),
+            })
+        })
+        .collect();
+    json_response(StatusCode::OK, &Value::Array(list))
+}
+
+fn with_usage(mut r: Response, st: &SimState) -> Response {
+    if let Ok(v) = HeaderValue::from_str(&format!(
+        "api-usage={}/{}",
+        st.org.api_requests_used, st.org.daily_api_limit
+    )) {
+        r.headers_mut().insert("sforce-limit-info", v);
+    }
+    r
+}
+
+/// A resource's answer: status and JSON body.
+type Answer = (StatusCode, Value);
+
+fn err(status: StatusCode, code: &str, message: &str) -> Answer {
+    (status, json!([{ "message": message, "errorCode": code }]))
+}
+
+fn not_found() -> Answer {
+    err(
+        StatusCode::NOT_FOUND,
+        "NOT_FOUND",
+        "The requested resource does not exist",
+    )
+}
+
+fn version_gate(st: &SimState, seg: &str) -> Result<u16, Answer> {
+    let major = seg
+        .strip_prefix('v')
+        .and_then(parse_version)
+        .ok_or_else(not_found)?;
+    match st.org.version_status(major) {
+        VersionStatus::Supported => Ok(major),
+        VersionStatus::Unknown => Err(not_found()),
+        VersionStatus::Retired => Err(err(
+            StatusCode::GONE,
+            "UNSUPPORTED_API_VERSION",
+            &format!(
+                "API version {major}.0 is retired and no longer available. The oldest supported version is {}.0.",
+                st.org.oldest_api_version
+            ),
+        )),
+    }
+}
+
+fn quota_left(st: &SimState) -> bool {
+    st.org.api_requests_used < st.org.daily_api_limit
+}
+
+fn quota_exceeded() -> Answer {
+    err(
+        StatusCode::FORBIDDEN,
+        "REQUEST_LIMIT_EXCEEDED",
+        "TotalRequests Limit exceeded.",
+    )
+}
+
+fn to_response((status, body): Answer) -> Response {
+    json_response(status, &body)
+}
+
+/// Everything under `/services/data/v{v}/`.
+pub(crate) async fn handle(
+    State(shared): State<Arc<Shared>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let path = uri.path().strip_prefix("/services/data/").unwrap_or("");
+    let mut segs: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    if segs.is_empty() {
+        return versions(State(shared)).await;
+    }
+    let vseg = segs.remove(0);
+    let mut st = shared.lock();
+    let major = match version_gate(&st, vseg) {
+        Ok(m) => m,
+        Err(a) => return to_response(a),
+    };
+    let Some(user) = bearer(&headers).and_then(|t| session_user(&mut st, &t)) else {
+        return rest_error(
+            StatusCode::UNAUTHORIZED,
+            "INVALID_SESSION_ID",
+            "Session expired or invalid",
+        );
+    };
+    let now = st.now();
+    if let Err(denial) = st.org.api_access(&user, now) {
+        let (status, code, msg) = denial.rest_error();
+        let status = StatusCode::from_u16(status).unwrap_or(StatusCode::FORBIDDEN);
+        return with_usage(rest_error(status, code, msg), &st);
+    }
+    if !quota_left(&st) {
+        return with_usage(to_response(quota_exceeded()), &st);
+    }
+    if segs == ["composite", "batch"] {
+        if method != Method::POST {
+            return with_usage(to_response(method_not_allowed(&method, "POST")), &st);
+        }
+        let answer = batch(&mut st, &user, major, &body);
+        return with_usage(to_response(answer), &st);
+    }
+    st.org.api_requests_used += 1;
+    let answer = resource(&st, &user, major, &method, &segs, uri.query().unwrap_or(""));
+    with_usage(to_response(answer), &st)
+}
+
+fn method_not_allowed(m: &Method, allowed: &str) -> Answer {
+    err(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "METHOD_NOT_ALLOWED",
+        &format!("HTTP Method '{m}' not allowed. Allowed are {allowed}"),
+    )
+}
+
+fn query_param(q: &str, name: &str) -> Option<String> {
+    url::form_urlencoded::parse(q.as_bytes())
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+/// Answer one (already admitted and counted) request.
+fn resource(
+    st: &SimState,
+    user: &User,
+    major: u16,
+    method: &Method,
+    segs: &[&str],
+    query: &str,
+) -> Answer {
+    let v = format!("{major}.0");
+    let base = format!("/services/data/v{v}");
+    if method != Method::GET && method != Method::HEAD {
+        return if segs.is_empty() || segs.len() <= 3 {
+            method_not_allowed(method, "GET,HEAD")
+        } else {
+            not_found()
+        };
+    }
+    let now = st.now();
+    let catalog = Catalog::new(&st.org, user, now);
+    match segs {
+        [] => (
+            StatusCode::OK,
+            json!({
+                "tooling": format!("{base}/tooling"),
+                "metadata": format!("{base}/metadata"),
+                "eclair": format!("{base}/eclair"),
+                "folders": format!("{base}/folders"),
+                "prechatForms": format!("{base}/prechatForms"),
+                "composite": format!("{base}/composite"),
+                "query": format!("{base}/query"),
+                "queryAll": format!("{base}/queryAll"),
+                "search": format!("{base}/search"),
+                "sobjects": format!("{base}/sobjects"),
+                "limits": format!("{base}/limits"),
+                "recent": format!("{base}/recent"),
+                "identity": format!("/id/{}/{}", st.org.id, super::model::user_id(&user.username)),
+            }),
+        ),
+        ["limits"] => {
+            if !st.org.effective(user, now).permissions.view_setup {
+                return err(
+                    StatusCode::FORBIDDEN,
+                    "INSUFFICIENT_ACCESS",
+                    "The limits resource requires the View Setup and Configuration permission.",
+                );
+            }
+            let max = st.org.daily_api_limit;
+            let rem = max.saturating_sub(st.org.api_requests_used);
+            (
+                StatusCode::OK,
+                json!({
+                    "ConcurrentAsyncGetReportInstances": {"Max": 200, "Remaining": 200},
+                    "ConcurrentSyncReportRuns": {"Max": 20, "Remaining": 20},
+                    "DailyApiRequests": {"Max": max, "Remaining": rem},
+                    "DailyAsyncApexExecutions": {"Max": 250000, "Remaining": 250000},
+                    "DailyBulkApiBatches": {"Max": 15000, "Remaining": 15000},
+                    "DataStorageMB": {"Max": 5120, "Remaining": 5100},
+                    "FileStorageMB": {"Max": 20480, "Remaining": 20400},
+                    "HourlyTimeBasedWorkflow": {"Max": 1000, "Remaining": 1000},
+                }),
+            )
+        }
+        ["query"] | ["queryAll"] => {
+            let Some(q) = query_param(query, "q").filter(|q| !q.trim().is_empty()) else {
+                return err(
+                    StatusCode::BAD_REQUEST,
+                    "MALFORMED_QUERY",
+                    "A query string has to be specified",
+                );
+            };
+            match query::run(&catalog, &q, &v) {
+                Ok(r) => (
+                    StatusCode::OK,
+                    json!({
+                        "totalSize": r.records.len(),
+                        "done": true,
+                        "records": r.records,
+                    }),
+                ),
+                Err(e) => err(StatusCode::BAD_REQUEST, e.code, &e.message),
+            }
+        }
+        ["query", _] | ["queryAll", _] => err(
+            StatusCode::BAD_REQUEST,
+            "INVALID_QUERY_LOCATOR",
+            "invalid query locator",
+        ),
+        ["sobjects"] => {
+            let list: Vec<Value> = catalog
+                .visible_objects()
+                .iter()
+                .map(|o| sobject_summary(o, &base))
+                .collect();
+            (
+                StatusCode::OK,
+                json!({"encoding": "UTF-8", "maxBatchSize": 200, "sobjects": list}),
+            )
+        }
+        ["sobjects", obj] => match catalog.describe(obj) {
+            Some(o) => (
+                StatusCode::OK,
+                json!({"objectDescribe": sobject_summary(&o, &base), "recentItems": []}),
+            ),
+            None => not_found(),
+        },
+        ["sobjects", obj, "describe"] => match catalog.describe(obj) {
+            Some(o) => (StatusCode::OK, describe(&o, &base)),
+            None => not_found(),
+        },
+        ["sobjects", obj, id] => match catalog.describe(obj) {
+            Some(o) => match catalog.row_by_id(&o.name, id) {
+                Some(row) => {
+                    let mut m = serde_json::Map::new();
+                    m.insert(
+                        "attributes".into(),
+                        json!({"type": o.name, "url": format!("{base}/sobjects/{}/{id}", o.name)}),
+                    );
+                    for f in &o.fields {
+                        let v = row.get(&f.name).cloned().unwrap_or(Value::Null);
+                        m.insert(f.name.clone(), v);
+                    }
+                    (StatusCode::OK, Value::Object(m))
+                }
+                None => not_found(),
+            },
+            None => not_found(),
+        },
+        _ => not_found(),
+    }
+}
+
+fn sobject_summary(o: &super::records::ObjectInfo, base: &str) -> Value {
+    let n = &o.name;
+    json!({
+        "activateable": false,
+        "createable": !super::records::SETUP_OBJECTS.contains(&n.as_str()),
+        "custom": o.custom,
+        "customSetting": false,
+        "deletable": !super::records::SETUP_OBJECTS.contains(&n.as_str()),
+        "keyPrefix": o.key_prefix,
+        "label": o.label,
+        "labelPlural": o.label_plural,
+        "name": n,
+        "queryable": true,
+        "retrieveable": true,
+        "searchable": true,
+        "updateable": !super::records::SETUP_OBJECTS.contains(&n.as_str()),
+        "urls": {
+            "sobject": format!("{base}/sobjects/{n}"),
+            "describe": format!("{base}/sobjects/{n}/describe"),
+            "rowTemplate": format!("{base}/sobjects/{n}/{{ID}}"),
+        },
+    })
+}
+
+fn describe(o: &super::records::ObjectInfo, base: &str) -> Value {
+    let mut v = sobject_summary(o, base);
+    let fields: Vec<Value> = o
+        .fields
+        .iter()
+        .map(|f| {
+            json!({
+                "name": f.name,
+                "label": f.label,
+                "type": f.kind,
+                "nillable": f.name != "Id",
+                "filterable": true,
+                "sortable": true,
+                "custom": f.name.ends_with("__c"),
+                "referenceTo": f.reference_to.iter().collect::<Vec<_>>(),
+                "relationshipName": f.relationship_name,
+                "length": if f.kind == "string" { 255 } else { 0 },
+            })
+        })
+        .collect();
+    if let Value::Object(m) = &mut v {
+        m.insert("fields".into(), Value::Array(fields));
+        m.insert("childRelationships".into(), json!([]));
+        m.insert("recordTypeInfos".into(), json!([]));
+    }
+    v
+}
+
+/// `POST /composite/batch`: up to 25 subrequests, each admitted and counted
+/// on its own (DOMAIN.md "Composite").
+fn batch(st: &mut SimState, user: &User, major: u16, body: &[u8]) -> Answer {
+    let parsed: Value = match serde_json::from_slice(body) {
+        Ok(v) => v,
+        Err(e) => {
+            return err(
+                StatusCode::BAD_REQUEST,
+                "JSON_PARSER_ERROR",
+                &format!("malformed JSON request body: {e}"),
+            )
+        }
+    };
+    let Some(reqs) = parsed.get("batchRequests").and_then(Value::as_array) else {
+        return err(
+            StatusCode::BAD_REQUEST,
+            "INVALID_FIELD",
+            "batchRequests is required",
+        );
+    };
+    if reqs.len() > 25 {
+        return err(
+            StatusCode::BAD_REQUEST,
+            "INVALID_BATCH_REQUEST",
+            "A batch cannot contain more than 25 requests",
+        );
+    }
+    let halt = parsed
+        .get("haltOnError")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    let _ = major;
+    let mut results = Vec::new();
+    let mut has_errors = false;
+    let mut halted = false;
+    for r in reqs {
+        let answer = if halted {
+            err(
+                StatusCode::PRECONDITION_FAILED,
+                "BATCH_PROCESSING_HALTED",
+                "Batch processing halted per request",
+            )
+        } else {
+            subrequest(st, user, r)
+        };
+        if !answer.0.is_success() {
+            has_errors = true;
+            if halt {
+                halted = true;
+            }
+        }
+        results.push(json!({"statusCode": answer.0.as_u16(), "result": answer.1}));
+    }
+    (
+        StatusCode::OK,
+        json!({"hasErrors": has_errors, "results": results}),
+    )
+}
+
+fn subrequest(st: &mut SimState, user: &User, r: &Value) -> Answer {
+    let method = r
+        .get("method")
+        .and_then(Value::as_str)
+        .and_then(|m| Method::from_bytes(m.to_ascii_uppercase().as_bytes()).ok())
+        .unwrap_or(Method::GET);
+    let url = r.get("url").and_then(Value::as_str).unwrap_or("");
+    let url = url.strip_prefix("/services/data/").unwrap_or(url);
+    let (path, query) = url.split_once('?').unwrap_or((url, ""));
+    let mut segs: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    if segs.is_empty() {
+        return not_found();
+    }
+    let vseg = segs.remove(0);
+    let major = match version_gate(st, vseg) {
+        Ok(m) => m,
+        Err(a) => return a,
+    };
+    if !quota_left(st) {
+        return quota_exceeded();
+    }
+    st.org.api_requests_used += 1;
+    if segs.first() == Some(&"composite") {
+        return err(
+            StatusCode::BAD_REQUEST,
+            "INVALID_BATCH_REQUEST",
+            "composite resources cannot be nested in a batch",
+        );
+    }
+    resource(st, user, major, &method, &segs, query)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn release_labels() {
+        assert_eq!(release_label(31), "Summer '14");
+        assert_eq!(release_label(62), "Winter '25");
+        assert_eq!(release_label(64), "Summer '25");
+        assert_eq!(release_label(66), "Spring '26");
+    }
+}

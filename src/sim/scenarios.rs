@@ -1,0 +1,656 @@
+//! Built-in orgs: a healthy one, and one per cause in the seed, each derived
+//! from the healthy org by a state change (the same change a test can apply
+//! to a running sim with `SimHandle::update` to show "it worked yesterday,
+//! it is broken today").
+//!
+//! Every scenario uses the demo credentials of [`crate::sim::demo`].
+
+use crate::sim::demo;
+use crate::sim::model::*;
+use chrono::{Duration, Utc};
+use indexmap::IndexMap;
+use serde_json::json;
+
+/// Name and one-line description of every built-in scenario.
+pub fn names() -> &'static [(&'static str, &'static str)] {
+    &[
+        ("healthy", "Enterprise org; the integration user has API Enabled from its profile and reads Account, Contact, Opportunity, Invoice__c"),
+        ("profile-no-api", "the integration user was moved to 'Integration (cloned)', a clone of Standard User with API Enabled off"),
+        ("permset-unassigned", "API Enabled had moved from the profile to the 'Salesforce API Integration' permission set, which is now unassigned"),
+        ("license-chatter-free", "the integration user was downgraded to a Chatter Free license (profile 'Chatter Free User')"),
+        ("edition-essentials", "the org is Essentials edition, without the API add-on"),
+        ("edition-professional-no-api", "the org is Professional edition, without the API add-on"),
+        ("trial-expired", "the org is a trial whose trial period ended yesterday"),
+        ("connected-app-admin-approved", "the Connected App now admits only pre-authorized users, and the integration user's profile and permission sets are not among them"),
+        ("retired-api-version", "API versions 31.0-40.0 are retired (the Summer '28 retirement): a client pinned at v40.0 or older is refused"),
+        ("quota-exhausted", "the org used its whole daily API request allocation"),
+        ("session-expiring", "sessions time out immediately (timeout 0 s): login works, the next call gets INVALID_SESSION_ID"),
+        ("security-token-required", "the trusted IP range covering the CI runner was removed: a login without the security token fails"),
+        ("object-not-readable", "'Stripe Integration Access' lost Read on Opportunity, the only grant of it"),
+        ("inactive-user", "the integration user was deactivated"),
+        ("permset-expired", "the 'Salesforce API Integration' assignment (API Enabled) passed its expiration date"),
+    ]
+}
+
+/// Build a scenario's org by name.
+pub fn build(name: &str) -> Option<Org> {
+    let mut org = healthy();
+    apply(name, &mut org)?;
+    Some(org)
+}
+
+/// Apply a scenario's state change to an org built like the healthy one.
+/// Returns `None` for an unknown name. `healthy` changes nothing.
+pub fn apply(name: &str, org: &mut Org) -> Option<()> {
+    let now = Utc::now();
+    match name {
+        "healthy" => {}
+        "profile-no-api" => {
+            org.user_mut(demo::USERNAME)?.profile = "Integration (cloned)".into();
+        }
+        "permset-unassigned" => {
+            org.profile_mut(INTEGRATION_PROFILE)?
+                .permissions
+                .api_enabled = false;
+            // The assignment that had granted it is gone.
+            org.user_mut(demo::USERNAME)?
+                .assignments
+                .retain(|a| a.permission_set.as_deref() != Some(API_PERMSET));
+        }
+        "license-chatter-free" => {
+            org.user_mut(demo::USERNAME)?.profile = "Chatter Free User".into();
+        }
+        "edition-essentials" => {
+            org.edition = Edition::Essentials;
+            org.api_add_on = false;
+        }
+        "edition-professional-no-api" => {
+            org.edition = Edition::Professional;
+            org.api_add_on = false;
+        }
+        "trial-expired" => {
+            org.edition = Edition::Developer;
+            org.trial_expiration = Some(now - Duration::days(1));
+        }
+        "connected-app-admin-approved" => {
+            let app = org.app_mut(demo::CONNECTED_APP_NAME)?;
+            app.permitted_users = PermittedUsers::AdminApproved;
+            app.profiles = vec!["System Administrator".into()];
+            app.permission_sets = vec![];
+        }
+        "retired-api-version" => {
+            org.oldest_api_version = 41;
+        }
+        "quota-exhausted" => {
+            org.api_requests_used = org.daily_api_limit;
+        }
+        "session-expiring" => {
+            org.session_timeout_secs = 0;
+        }
+        "security-token-required" => {
+            org.trusted_ip_ranges.clear();
+        }
+        "object-not-readable" => {
+            org.permission_set_mut(STRIPE_PERMSET)?
+                .objects
+                .shift_remove("Opportunity");
+        }
+        "inactive-user" => {
+            org.user_mut(demo::USERNAME)?.active = false;
+        }
+        "permset-expired" => {
+            org.profile_mut(INTEGRATION_PROFILE)?
+                .permissions
+                .api_enabled = false;
+            let user = org.user_mut(demo::USERNAME)?;
+            user.assignments.push(Assignment {
+                permission_set: Some(API_PERMSET.into()),
+                group: None,
+                active: true,
+                expires: Some(now - Duration::hours(1)),
+            });
+        }
+        _ => return None,
+    }
+    Some(())
+}
+
+/// The integration user's profile in the healthy org.
+pub const INTEGRATION_PROFILE: &str = "Integration User";
+/// API name of the permission set that grants only API Enabled.
+pub const API_PERMSET: &str = "Salesforce_API_Integration";
+/// API name of the permission set granting the integration's object access.
+pub const STRIPE_PERMSET: &str = "Stripe_Integration_Access";
+/// Developer name of the permission set group in the healthy org.
+pub const WAREHOUSE_GROUP: &str = "Data_Warehouse_Readers";
+
+fn read() -> ObjectAccess {
+    ObjectAccess {
+        read: true,
+        ..Default::default()
+    }
+}
+
+fn all() -> ObjectAccess {
+    ObjectAccess {
+        read: true,
+        create: true,
+        edit: true,
+        delete: true,
+        view_all: true,
+        modify_all: true,
+    }
+}
+
+fn objects(list: &[&str], access: ObjectAccess) -> IndexMap<String, ObjectAccess> {
+    list.iter()
+        .map(|o| (o.to_string(), access.clone()))
+        .collect()
+}
+
+fn perms(api: bool, setup: bool) -> SystemPermissions {
+    SystemPermissions {
+        api_enabled: api,
+        view_setup: setup,
+        ..Default::default()
+    }
+}
+
+fn license(name: &str, key: &str, api: bool) -> UserLicense {
+    UserLicense {
+        name: name.into(),
+        key: key.into(),
+        api_access: api,
+        total: 10,
+    }
+}
+
+fn profile(
+    name: &str,
+    lic: &str,
+    p: SystemPermissions,
+    o: IndexMap<String, ObjectAccess>,
+) -> Profile {
+    Profile {
+        name: name.into(),
+        license: lic.into(),
+        permissions: p,
+        objects: o,
+    }
+}
+
+fn permset(
+    name: &str,
+    label: &str,
+    p: SystemPermissions,
+    o: IndexMap<String, ObjectAccess>,
+) -> PermissionSet {
+    PermissionSet {
+        name: name.into(),
+        label: label.into(),
+        license: None,
+        permissions: p,
+        objects: o,
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn user(
+    username: &str,
+    first: &str,
+    last: &str,
+    password: &str,
+    token: &str,
+    profile: &str,
+    assignments: Vec<Assignment>,
+) -> User {
+    User {
+        username: username.into(),
+        first_name: first.into(),
+        last_name: last.into(),
+        email: username.replace(".example", ".example.com"),
+        active: true,
+        password: password.into(),
+        security_token: token.into(),
+        profile: profile.into(),
+        assignments,
+    }
+}
+
+fn field(name: &str, kind: &str) -> FieldDef {
+    FieldDef {
+        name: name.into(),
+        kind: kind.into(),
+        label: None,
+        reference_to: None,
+        relationship_name: None,
+    }
+}
+
+fn reference(name: &str, to: &str, rel: &str) -> FieldDef {
+    FieldDef {
+        name: name.into(),
+        kind: "reference".into(),
+        label: None,
+        reference_to: Some(to.into()),
+        relationship_name: Some(rel.into()),
+    }
+}
+
+fn rec(v: serde_json::Value) -> IndexMap<String, serde_json::Value> {
+    match v {
+        serde_json::Value::Object(m) => m.into_iter().collect(),
+        _ => IndexMap::new(),
+    }
+}
+
+/// The healthy org: Enterprise edition, API versions 31.0-66.0, 15,000
+/// requests a day, loopback trusted (no security token needed from
+/// 127.0.0.1, though appending it still works).
+pub fn healthy() -> Org {
+    let now = Utc::now();
+    let today = now.format("%Y-%m-%dT%H:%M:%S.000+0000").to_string();
+    let yesterday = (now - Duration::days(1))
+        .format("%Y-%m-%dT%H:%M:%S.000+0000")
+        .to_string();
+    let business = ["Account", "Contact", "Opportunity", "Invoice__c"];
+    Org {
+        name: "Acme (simulated)".into(),
+        id: demo::ORG_ID.into(),
+        edition: Edition::Enterprise,
+        api_add_on: false,
+        sandbox: false,
+        trial_expiration: None,
+        oldest_api_version: 31,
+        newest_api_version: 66,
+        soap_login_removed_in: 65,
+        daily_api_limit: 15_000,
+        api_requests_used: 0,
+        session_timeout_secs: 7200,
+        trusted_ip_ranges: vec![
+            IpRange {
+                start: "127.0.0.0".parse().expect("ip"),
+                end: "127.255.255.255".parse().expect("ip"),
+            },
+            IpRange {
+                start: "::1".parse().expect("ip"),
+                end: "::1".parse().expect("ip"),
+            },
+        ],
+        licenses: vec![
+            license("Salesforce", "SFDC", true),
+            license("Salesforce Integration", "PID_Salesforce_Integration", true),
+            license("Chatter Free", "PID_Chatter", false),
+            license("Identity", "PID_Identity", false),
+        ],
+        profiles: vec![
+            profile(
+                "System Administrator",
+                "Salesforce",
+                SystemPermissions {
+                    api_enabled: true,
+                    view_setup: true,
+                    view_all_data: true,
+                    modify_all_data: true,
+                    manage_users: true,
+                },
+                objects(&business, all()),
+            ),
+            profile(
+                "Standard User",
+                "Salesforce",
+                perms(true, false),
+                objects(&business, read()),
+            ),
+            profile(
+                INTEGRATION_PROFILE,
+                "Salesforce",
+                perms(true, false),
+                IndexMap::new(),
+            ),
+            // What an admin got by cloning Standard User and unticking API
+            // Enabled "because the integration does not need the UI".
+            profile(
+                "Integration (cloned)",
+                "Salesforce",
+                perms(false, false),
+                objects(&["Account", "Contact"], read()),
+            ),
+            profile(
+                "Minimum Access - API Only Integrations",
+                "Salesforce Integration",
+                perms(false, false),
+                IndexMap::new(),
+            ),
+            profile(
+                "Chatter Free User",
+                "Chatter Free",
+                perms(false, false),
+                IndexMap::new(),
+            ),
+            profile(
+                "Read Only Auditor",
+                "Salesforce",
+                perms(true, true),
+                IndexMap::new(),
+            ),
+        ],
+        permission_sets: vec![
+            permset(
+                API_PERMSET,
+                "Salesforce API Integration",
+                perms(true, false),
+                IndexMap::new(),
+            ),
+            permset(
+                STRIPE_PERMSET,
+                "Stripe Integration Access",
+                perms(false, false),
+                objects(&["Account", "Contact", "Opportunity"], read()),
+            ),
+            permset(
+                "Snowflake_Reader_Access",
+                "Snowflake Reader Access",
+                perms(false, false),
+                objects(&["Invoice__c"], read()),
+            ),
+        ],
+        permission_set_groups: vec![PermissionSetGroup {
+            name: WAREHOUSE_GROUP.into(),
+            label: "Data Warehouse Readers".into(),
+            permission_sets: vec!["Snowflake_Reader_Access".into()],
+        }],
+        users: vec![
+            user(
+                demo::USERNAME,
+                "Integration",
+                "User",
+                demo::PASSWORD,
+                demo::SECURITY_TOKEN,
+                INTEGRATION_PROFILE,
+                vec![
+                    Assignment::permission_set(STRIPE_PERMSET),
+                    Assignment::group(WAREHOUSE_GROUP),
+                ],
+            ),
+            user(
+                demo::AUDITOR_USERNAME,
+                "Setup",
+                "Auditor",
+                demo::AUDITOR_PASSWORD,
+                demo::AUDITOR_SECURITY_TOKEN,
+                "Read Only Auditor",
+                vec![],
+            ),
+            user(
+                "admin@acme.example",
+                "Ada",
+                "Admin",
+                "admin-not-for-demo-use-1",
+                "ADMINtoken00000000000000",
+                "System Administrator",
+                vec![],
+            ),
+        ],
+        connected_apps: vec![ConnectedApp {
+            name: demo::CONNECTED_APP_NAME.into(),
+            consumer_key: demo::CLIENT_ID.into(),
+            consumer_secret: demo::CLIENT_SECRET.into(),
+            certificate: Some(demo::JWT_CERTIFICATE_PEM.into()),
+            permitted_users: PermittedUsers::AllUsersSelfAuthorize,
+            profiles: vec![],
+            permission_sets: vec![],
+            run_as: Some(demo::USERNAME.into()),
+            approved_by: vec![demo::USERNAME.into(), demo::AUDITOR_USERNAME.into()],
+            refresh_tokens: vec![RefreshGrant {
+                token: demo::REFRESH_TOKEN.into(),
+                username: demo::USERNAME.into(),
+            }],
+            scopes: vec!["api".into(), "refresh_token".into()],
+        }],
+        objects: vec![
+            SObjectDef {
+                name: "Account".into(),
+                label: "Account".into(),
+                label_plural: Some("Accounts".into()),
+                key_prefix: "001".into(),
+                fields: vec![
+                    field("Id", "id"),
+                    field("Name", "string"),
+                    field("Industry", "picklist"),
+                    field("AnnualRevenue", "currency"),
+                    field("CreatedDate", "datetime"),
+                    field("LastModifiedDate", "datetime"),
+                ],
+                records: vec![
+                    rec(
+                        json!({"Id": sf_id("001", "acme"), "Name": "Acme Corporation", "Industry": "Manufacturing", "AnnualRevenue": 12000000.0, "CreatedDate": yesterday, "LastModifiedDate": today}),
+                    ),
+                    rec(
+                        json!({"Id": sf_id("001", "globex"), "Name": "Globex", "Industry": "Energy", "AnnualRevenue": 5400000.0, "CreatedDate": yesterday, "LastModifiedDate": yesterday}),
+                    ),
+                    rec(
+                        json!({"Id": sf_id("001", "initech"), "Name": "Initech", "Industry": "Technology", "CreatedDate": yesterday, "LastModifiedDate": yesterday}),
+                    ),
+                ],
+            },
+            SObjectDef {
+                name: "Contact".into(),
+                label: "Contact".into(),
+                label_plural: Some("Contacts".into()),
+                key_prefix: "003".into(),
+                fields: vec![
+                    field("Id", "id"),
+                    field("FirstName", "string"),
+                    field("LastName", "string"),
+                    field("Email", "email"),
+                    reference("AccountId", "Account", "Account"),
+                    field("CreatedDate", "datetime"),
+                    field("LastModifiedDate", "datetime"),
+                ],
+                records: vec![
+                    rec(
+                        json!({"Id": sf_id("003", "wile"), "FirstName": "Wile E.", "LastName": "Coyote", "Email": "wile@acme.example.com", "AccountId": sf_id("001", "acme"), "CreatedDate": yesterday, "LastModifiedDate": yesterday}),
+                    ),
+                    rec(
+                        json!({"Id": sf_id("003", "hank"), "FirstName": "Hank", "LastName": "Scorpio", "Email": "hank@globex.example.com", "AccountId": sf_id("001", "globex"), "CreatedDate": yesterday, "LastModifiedDate": today}),
+                    ),
+                ],
+            },
+            SObjectDef {
+                name: "Opportunity".into(),
+                label: "Opportunity".into(),
+                label_plural: Some("Opportunities".into()),
+                key_prefix: "006".into(),
+                fields: vec![
+                    field("Id", "id"),
+                    field("Name", "string"),
+                    field("StageName", "picklist"),
+                    field("Amount", "currency"),
+                    field("CloseDate", "date"),
+                    reference("AccountId", "Account", "Account"),
+                    field("CreatedDate", "datetime"),
+                    field("LastModifiedDate", "datetime"),
+                ],
+                records: vec![
+                    rec(
+                        json!({"Id": sf_id("006", "rockets"), "Name": "Rocket skates renewal", "StageName": "Negotiation/Review", "Amount": 250000.0, "CloseDate": now.format("%Y-%m-%d").to_string(), "AccountId": sf_id("001", "acme"), "CreatedDate": yesterday, "LastModifiedDate": today}),
+                    ),
+                    rec(
+                        json!({"Id": sf_id("006", "anvils"), "Name": "Anvils, bulk", "StageName": "Closed Won", "Amount": 48000.0, "CloseDate": (now - Duration::days(30)).format("%Y-%m-%d").to_string(), "AccountId": sf_id("001", "acme"), "CreatedDate": yesterday, "LastModifiedDate": yesterday}),
+                    ),
+                    rec(
+                        json!({"Id": sf_id("006", "dome"), "Name": "Globex dome", "StageName": "Prospecting", "Amount": 1000000.0, "CloseDate": (now + Duration::days(60)).format("%Y-%m-%d").to_string(), "AccountId": sf_id("001", "globex"), "CreatedDate": yesterday, "LastModifiedDate": today}),
+                    ),
+                ],
+            },
+            SObjectDef {
+                name: "Invoice__c".into(),
+                label: "Invoice".into(),
+                label_plural: Some("Invoices".into()),
+                key_prefix: "a01".into(),
+                fields: vec![
+                    field("Id", "id"),
+                    field("Name", "string"),
+                    field("Amount__c", "currency"),
+                    field("Status__c", "picklist"),
+                    reference("Account__c", "Account", "Account__r"),
+                    field("CreatedDate", "datetime"),
+                    field("LastModifiedDate", "datetime"),
+                ],
+                records: vec![rec(
+                    json!({"Id": sf_id("a01", "inv1"), "Name": "INV-0001", "Amount__c": 48000.0, "Status__c": "Paid", "Account__c": sf_id("001", "acme"), "CreatedDate": yesterday, "LastModifiedDate": yesterday}),
+                )],
+            },
+        ],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_named_scenario_builds_and_validates() {
+        for (name, desc) in names() {
+            assert!(!desc.is_empty());
+            let org = build(name).unwrap_or_else(|| panic!("scenario {name} does not build"));
+            org.validate()
+                .unwrap_or_else(|e| panic!("scenario {name} is inconsistent: {e}"));
+        }
+        assert!(build("no-such-scenario").is_none());
+    }
+
+    #[test]
+    fn healthy_integration_user_has_api_access() {
+        let org = healthy();
+        let u = org.user(demo::USERNAME).unwrap();
+        assert_eq!(org.api_access(u, Utc::now()), Ok(()));
+        let aud = org.user(demo::AUDITOR_USERNAME).unwrap();
+        assert_eq!(org.api_access(aud, Utc::now()), Ok(()));
+    }
+
+    /// Each broken scenario fails for its own cause and no other: the rule
+    /// is derived from state, so the denial tells the cause.
+    #[test]
+    fn each_access_scenario_denies_for_its_cause() {
+        let now = Utc::now();
+        let denial = |name: &str| {
+            let org = build(name).unwrap();
+            let u = org.user(demo::USERNAME).unwrap().clone();
+            org.api_access(&u, now)
+        };
+        assert!(matches!(
+            denial("profile-no-api"),
+            Err(Denial::ApiNotEnabled { profile }) if profile == "Integration (cloned)"
+        ));
+        assert!(matches!(
+            denial("permset-unassigned"),
+            Err(Denial::ApiNotEnabled { .. })
+        ));
+        assert!(matches!(
+            denial("permset-expired"),
+            Err(Denial::ApiNotEnabled { .. })
+        ));
+        assert!(matches!(
+            denial("license-chatter-free"),
+            Err(Denial::LicenseWithoutApi { license }) if license == "Chatter Free"
+        ));
+        assert_eq!(
+            denial("edition-essentials"),
+            Err(Denial::EditionWithoutApi {
+                edition: Edition::Essentials
+            })
+        );
+        assert_eq!(
+            denial("edition-professional-no-api"),
+            Err(Denial::EditionWithoutApi {
+                edition: Edition::Professional
+            })
+        );
+        assert_eq!(denial("trial-expired"), Err(Denial::TrialExpired));
+        assert_eq!(denial("inactive-user"), Err(Denial::InactiveUser));
+        for ok in [
+            "healthy",
+            "connected-app-admin-approved",
+            "retired-api-version",
+            "quota-exhausted",
+            "session-expiring",
+            "security-token-required",
+            "object-not-readable",
+        ] {
+            assert_eq!(denial(ok), Ok(()), "{ok}");
+        }
+    }
+
+    #[test]
+    fn api_enabled_through_a_group_counts() {
+        let now = Utc::now();
+        let mut org = build("permset-unassigned").unwrap();
+        // Put the API permission set into the group the user already has.
+        org.permission_set_groups[0]
+            .permission_sets
+            .push(API_PERMSET.into());
+        let u = org.user(demo::USERNAME).unwrap().clone();
+        assert_eq!(org.api_access(&u, now), Ok(()));
+        let eff = org.effective(&u, now);
+        assert_eq!(
+            eff.api_enabled_from,
+            vec!["permission set group 'Data Warehouse Readers'".to_string()]
+        );
+        // An inactive assignment grants nothing.
+        let mut org2 = org.clone();
+        org2.user_mut(demo::USERNAME).unwrap().assignments[1].active = false;
+        let u2 = org2.user(demo::USERNAME).unwrap().clone();
+        assert!(org2.api_access(&u2, now).is_err());
+    }
+
+    #[test]
+    fn admin_approved_app_admits_preauthorized_profile_or_permset() {
+        let now = Utc::now();
+        let mut org = build("connected-app-admin-approved").unwrap();
+        let u = org.user(demo::USERNAME).unwrap().clone();
+        let app = org.app_by_key(demo::CLIENT_ID).unwrap().clone();
+        assert_eq!(
+            org.app_access(&app, &u, now, false),
+            Err(AppDenial::NotPreAuthorized)
+        );
+        org.app_mut(demo::CONNECTED_APP_NAME)
+            .unwrap()
+            .permission_sets
+            .push(STRIPE_PERMSET.into());
+        let app = org.app_by_key(demo::CLIENT_ID).unwrap().clone();
+        assert_eq!(org.app_access(&app, &u, now, true), Ok(()));
+        // Through the group's member set too.
+        let mut org = build("connected-app-admin-approved").unwrap();
+        org.app_mut(demo::CONNECTED_APP_NAME)
+            .unwrap()
+            .permission_sets
+            .push("Snowflake_Reader_Access".into());
+        let app = org.app_by_key(demo::CLIENT_ID).unwrap().clone();
+        assert_eq!(org.app_access(&app, &u, now, false), Ok(()));
+    }
+
+    #[test]
+    fn object_not_readable_removes_only_opportunity() {
+        let now = Utc::now();
+        let org = build("object-not-readable").unwrap();
+        let u = org.user(demo::USERNAME).unwrap();
+        assert!(!org.can_read(u, "Opportunity", now));
+        assert!(org.can_read(u, "Account", now));
+        assert!(org.can_read(u, "invoice__c", now));
+    }
+
+    #[test]
+    fn org_round_trips_through_toml() {
+        let org = healthy();
+        let text = toml::to_string(&org).expect("serialize");
+        let back: Org = toml::from_str(&text).expect("parse");
+        back.validate().unwrap();
+        assert_eq!(back.users.len(), org.users.len());
+        assert_eq!(
+            back.user(demo::USERNAME).unwrap().assignments,
+            org.user(demo::USERNAME).unwrap().assignments
+        );
+    }
+}

@@ -1,0 +1,184 @@
+//! Accept loop (plain HTTP or TLS with a generated self-signed
+//! certificate), the router, and small response helpers shared by the
+//! endpoint modules.
+
+use super::{oauth, rest, soap, Shared};
+use axum::body::Body;
+use axum::http::{header, HeaderValue, Request, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get, post};
+use axum::Router;
+use hyper::body::Incoming;
+use hyper_util::rt::TokioIo;
+use hyper_util::service::TowerToHyperService;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio_rustls::TlsAcceptor;
+use tower::ServiceExt;
+
+/// The client's address, put in every request's extensions.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Peer(pub SocketAddr);
+
+pub(crate) fn router(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .route("/services/Soap/u/{version}", post(soap::login))
+        .route("/services/Soap/u/{version}/{*rest}", post(soap::other))
+        .route("/services/oauth2/token", post(oauth::token))
+        .route(
+            "/services/oauth2/userinfo",
+            get(oauth::userinfo).post(oauth::userinfo),
+        )
+        .route("/id/{org}/{user}", get(oauth::userinfo))
+        .route("/services/oauth2/revoke", post(oauth::revoke))
+        .route("/services/data", get(rest::versions))
+        .route("/services/data/", get(rest::versions))
+        .route("/services/data/{*rest}", any(rest::handle))
+        .fallback(not_found)
+        .with_state(shared)
+}
+
+async fn not_found() -> Response {
+    rest_error(
+        StatusCode::NOT_FOUND,
+        "NOT_FOUND",
+        "The requested resource does not exist",
+    )
+}
+
+/// Serve until `shutdown` flips (or its sender drops).
+pub(crate) async fn serve(
+    listener: TcpListener,
+    tls: Option<TlsAcceptor>,
+    shared: Arc<Shared>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let app = router(shared);
+    loop {
+        let accepted = tokio::select! {
+            _ = shutdown.changed() => break,
+            res = listener.accept() => res,
+        };
+        let (stream, peer) = match accepted {
+            Ok(x) => x,
+            Err(_) => {
+                // Out of file descriptors or similar: back off briefly.
+                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let svc = app.clone().map_request(move |mut req: Request<Incoming>| {
+            req.extensions_mut().insert(Peer(peer));
+            req
+        });
+        let svc = TowerToHyperService::new(svc);
+        let tls = tls.clone();
+        let mut sd = shutdown.clone();
+        tokio::spawn(async move {
+            let builder = hyper::server::conn::http1::Builder::new();
+            match tls {
+                Some(acceptor) => {
+                    let stream = tokio::select! {
+                        _ = sd.changed() => return,
+                        s = acceptor.accept(stream) => match s {
+                            Ok(s) => s,
+                            Err(_) => return,
+                        },
+                    };
+                    let conn = builder.serve_connection(TokioIo::new(stream), svc);
+                    tokio::select! {
+                        _ = conn => {}
+                        _ = sd.changed() => {}
+                    }
+                }
+                None => {
+                    let conn = builder.serve_connection(TokioIo::new(stream), svc);
+                    tokio::select! {
+                        _ = conn => {}
+                        _ = sd.changed() => {}
+                    }
+                }
+            }
+        });
+    }
+}
+
+/// A TLS acceptor with a fresh self-signed ECDSA P-256 certificate for
+/// 127.0.0.1 and localhost, and the certificate's PEM.
+pub(crate) fn tls_acceptor() -> std::io::Result<(TlsAcceptor, String)> {
+    use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
+    let io = |e: &dyn std::fmt::Display| std::io::Error::other(format!("tls setup: {e}"));
+    let ck =
+        rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string(), "localhost".to_string()])
+            .map_err(|e| io(&e))?;
+    let pem = ck.cert.pem();
+    let cert = ck.cert.der().clone();
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(ck.key_pair.serialize_der()));
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut cfg = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| io(&e))?
+        .with_no_client_auth()
+        .with_single_cert(vec![cert], key)
+        .map_err(|e| io(&e))?;
+    cfg.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok((TlsAcceptor::from(Arc::new(cfg)), pem))
+}
+
+/// A REST error: `[{"message": ..., "errorCode": ...}]`.
+pub(crate) fn rest_error(status: StatusCode, code: &str, message: &str) -> Response {
+    json_response(
+        status,
+        &serde_json::json!([{ "message": message, "errorCode": code }]),
+    )
+}
+
+pub(crate) fn json_response(status: StatusCode, v: &serde_json::Value) -> Response {
+    let mut r = Response::new(Body::from(v.to_string()));
+    *r.status_mut() = status;
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json;charset=UTF-8"),
+    );
+    r
+}
+
+pub(crate) fn xml_response(status: StatusCode, body: String) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, "text/xml;charset=UTF-8")],
+        body,
+    )
+        .into_response()
+}
+
+/// Escape text for XML content.
+pub(crate) fn xml_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A new access token / session id in Salesforce's shape:
+/// `<org id 15>!<opaque>`.
+pub(crate) fn new_token(org_id: &str) -> String {
+    use rand::Rng;
+    const CHARS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._";
+    let mut rng = rand::thread_rng();
+    let tail: String = (0..96)
+        .map(|_| CHARS[rng.gen_range(0..CHARS.len())] as char)
+        .collect();
+    format!("{}!AQ{tail}", &org_id[..15.min(org_id.len())])
+}

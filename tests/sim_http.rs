@@ -1,0 +1,1082 @@
+//! The simulated org over real loopback HTTP(S): every modelled rule, with
+//! Salesforce's exact codes, statuses and body shapes.
+
+use serde_json::{json, Value};
+use sfsmoke::sim::{self, demo, scenarios, SimHandle, SimOptions};
+
+async fn start(scenario: &str) -> SimHandle {
+    let org = scenarios::build(scenario).expect("scenario");
+    sim::start(org, SimOptions::default()).await.expect("start")
+}
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+}
+
+fn soap_body(username: &str, password: &str) -> String {
+    format!(
+        r#"<?xml version="1.0" encoding="utf-8"?><se:Envelope xmlns:se="http://schemas.xmlsoap.org/soap/envelope/"><se:Header/><se:Body><login xmlns="urn:partner.soap.sforce.com"><username>{username}</username><password>{password}</password></login></se:Body></se:Envelope>"#
+    )
+}
+
+struct Soap {
+    status: u16,
+    body: String,
+}
+
+impl Soap {
+    fn tag(&self, name: &str) -> Option<String> {
+        let open = format!("<{name}>");
+        let close = format!("</{name}>");
+        let i = self.body.find(&open)? + open.len();
+        let j = self.body[i..].find(&close)? + i;
+        Some(self.body[i..j].to_string())
+    }
+}
+
+async fn soap_login(h: &SimHandle, version: &str, username: &str, password: &str) -> Soap {
+    let r = client()
+        .post(format!("{}/services/Soap/u/{version}", h.login_url()))
+        .header("Content-Type", "text/xml; charset=UTF-8")
+        .header("SOAPAction", "login")
+        .body(soap_body(username, password))
+        .send()
+        .await
+        .expect("send");
+    Soap {
+        status: r.status().as_u16(),
+        body: r.text().await.expect("body"),
+    }
+}
+
+fn full_password() -> String {
+    format!("{}{}", demo::PASSWORD, demo::SECURITY_TOKEN)
+}
+
+async fn token(h: &SimHandle, form: &[(&str, &str)]) -> (u16, Value) {
+    let r = client()
+        .post(format!("{}/services/oauth2/token", h.login_url()))
+        .form(form)
+        .send()
+        .await
+        .expect("send");
+    let status = r.status().as_u16();
+    (status, r.json().await.expect("json"))
+}
+
+async fn password_grant(h: &SimHandle) -> (u16, Value) {
+    let pw = full_password();
+    token(
+        h,
+        &[
+            ("grant_type", "password"),
+            ("client_id", demo::CLIENT_ID),
+            ("client_secret", demo::CLIENT_SECRET),
+            ("username", demo::USERNAME),
+            ("password", &pw),
+        ],
+    )
+    .await
+}
+
+async fn access_token(h: &SimHandle) -> String {
+    let (status, body) = password_grant(h).await;
+    assert_eq!(status, 200, "{body}");
+    body["access_token"].as_str().expect("token").to_string()
+}
+
+async fn auditor_token(h: &SimHandle) -> String {
+    let s = soap_login(
+        h,
+        "62.0",
+        demo::AUDITOR_USERNAME,
+        &format!("{}{}", demo::AUDITOR_PASSWORD, demo::AUDITOR_SECURITY_TOKEN),
+    )
+    .await;
+    assert_eq!(s.status, 200, "{}", s.body);
+    s.tag("sessionId").expect("sessionId")
+}
+
+struct Rest {
+    status: u16,
+    usage: Option<String>,
+    body: Value,
+}
+
+async fn get(h: &SimHandle, token: Option<&str>, path: &str) -> Rest {
+    let mut req = client().get(format!("{}{path}", h.login_url()));
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    let r = req.send().await.expect("send");
+    Rest {
+        status: r.status().as_u16(),
+        usage: r
+            .headers()
+            .get("Sforce-Limit-Info")
+            .map(|v| v.to_str().unwrap_or("").to_string()),
+        body: r.json().await.unwrap_or(Value::Null),
+    }
+}
+
+async fn query(h: &SimHandle, token: &str, soql: &str) -> Rest {
+    let q: String = url::form_urlencoded::byte_serialize(soql.as_bytes()).collect();
+    get(h, Some(token), &format!("/services/data/v62.0/query?q={q}")).await
+}
+
+fn rest_error(r: &Rest) -> (u16, &str, &str) {
+    (
+        r.status,
+        r.body[0]["errorCode"].as_str().unwrap_or("?"),
+        r.body[0]["message"].as_str().unwrap_or("?"),
+    )
+}
+
+fn jwt(claims: Value) -> String {
+    let key = jsonwebtoken::EncodingKey::from_rsa_pem(demo::JWT_PRIVATE_KEY_PEM.as_bytes())
+        .expect("demo key");
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256),
+        &claims,
+        &key,
+    )
+    .expect("sign")
+}
+
+fn claims(sub: &str, aud: &str, exp_offset: i64) -> Value {
+    json!({
+        "iss": demo::CLIENT_ID,
+        "sub": sub,
+        "aud": aud,
+        "exp": chrono::Utc::now().timestamp() + exp_offset,
+    })
+}
+
+async fn jwt_grant(h: &SimHandle, assertion: &str) -> (u16, Value) {
+    token(
+        h,
+        &[
+            ("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"),
+            ("assertion", assertion),
+        ],
+    )
+    .await
+}
+
+// ---------------------------------------------------------------------------
+// SOAP login()
+
+#[tokio::test]
+async fn soap_login_returns_a_login_result_usable_on_rest() {
+    let h = start("healthy").await;
+    let s = soap_login(&h, "62.0", demo::USERNAME, &full_password()).await;
+    assert_eq!(s.status, 200, "{}", s.body);
+    assert!(s.body.contains("<loginResponse><result>"));
+    let server = s.tag("serverUrl").unwrap();
+    assert_eq!(
+        server,
+        format!("{}/services/Soap/u/62.0/{}", h.login_url(), demo::ORG_ID)
+    );
+    assert_eq!(s.tag("organizationId").unwrap(), demo::ORG_ID);
+    assert_eq!(s.tag("userName").unwrap(), demo::USERNAME);
+    assert_eq!(s.tag("passwordExpired").unwrap(), "false");
+    let session = s.tag("sessionId").unwrap();
+    let r = query(&h, &session, "SELECT Id, Name FROM Account").await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body["totalSize"], 3);
+    assert_eq!(r.body["done"], true);
+    assert_eq!(r.body["records"][0]["attributes"]["type"], "Account");
+}
+
+fn fault(s: &Soap) -> (u16, String, String, String) {
+    (
+        s.status,
+        s.tag("faultcode").unwrap_or_default(),
+        s.tag("sf:exceptionCode").unwrap_or_default(),
+        s.tag("sf:exceptionMessage").unwrap_or_default(),
+    )
+}
+
+#[tokio::test]
+async fn soap_login_faults_name_each_cause() {
+    let cases: &[(&str, &str, &str, &str)] = &[
+        (
+            "edition-essentials",
+            "62.0",
+            "API_DISABLED_FOR_ORG",
+            "API is not enabled for this Organization or Partner",
+        ),
+        (
+            "edition-professional-no-api",
+            "62.0",
+            "API_DISABLED_FOR_ORG",
+            "API is not enabled for this Organization or Partner",
+        ),
+        (
+            "trial-expired",
+            "62.0",
+            "API_DISABLED_FOR_ORG",
+            "API is not enabled for this Organization or Partner",
+        ),
+        (
+            "profile-no-api",
+            "62.0",
+            "API_CURRENTLY_DISABLED",
+            "API is disabled for this User",
+        ),
+        (
+            "permset-unassigned",
+            "62.0",
+            "API_CURRENTLY_DISABLED",
+            "API is disabled for this User",
+        ),
+        (
+            "permset-expired",
+            "62.0",
+            "API_CURRENTLY_DISABLED",
+            "API is disabled for this User",
+        ),
+        (
+            "license-chatter-free",
+            "62.0",
+            "API_CURRENTLY_DISABLED",
+            "API is disabled for this User",
+        ),
+        (
+            "inactive-user",
+            "62.0",
+            "INVALID_LOGIN",
+            "Invalid username, password, security token; or user locked out.",
+        ),
+        (
+            "retired-api-version",
+            "40.0",
+            "UNSUPPORTED_API_VERSION",
+            "Invalid Api version specified on URL",
+        ),
+        (
+            "healthy",
+            "20.0",
+            "UNSUPPORTED_API_VERSION",
+            "Invalid Api version specified on URL",
+        ),
+        (
+            "healthy",
+            "99.0",
+            "UNSUPPORTED_API_VERSION",
+            "Invalid Api version specified on URL",
+        ),
+    ];
+    for (scenario, version, code, message) in cases {
+        let h = start(scenario).await;
+        let s = soap_login(&h, version, demo::USERNAME, &full_password()).await;
+        assert_eq!(
+            fault(&s),
+            (
+                500,
+                format!("sf:{code}"),
+                code.to_string(),
+                message.to_string()
+            ),
+            "{scenario} v{version}: {}",
+            s.body
+        );
+        assert_eq!(
+            s.tag("faultstring").unwrap(),
+            format!("{code}: {message}"),
+            "{scenario}"
+        );
+        assert!(s.body.contains("<sf:LoginFault"), "{scenario}");
+    }
+}
+
+#[tokio::test]
+async fn soap_login_does_not_exist_from_v65() {
+    let h = start("healthy").await;
+    let s = soap_login(&h, "64.0", demo::USERNAME, &full_password()).await;
+    assert_eq!(s.status, 200);
+    let s = soap_login(&h, "65.0", demo::USERNAME, &full_password()).await;
+    assert_eq!(fault(&s).2, "UNSUPPORTED_API_VERSION");
+    assert!(fault(&s).3.contains("login() is not available"));
+}
+
+#[tokio::test]
+async fn wrong_password_and_missing_token() {
+    let h = start("security-token-required").await;
+    let s = soap_login(&h, "62.0", demo::USERNAME, "wrong").await;
+    assert_eq!(fault(&s).2, "INVALID_LOGIN");
+    let s = soap_login(&h, "62.0", "nobody@acme.example", &full_password()).await;
+    assert_eq!(fault(&s).2, "INVALID_LOGIN");
+    // The right password without the token, from outside the trusted ranges.
+    let s = soap_login(&h, "62.0", demo::USERNAME, demo::PASSWORD).await;
+    assert_eq!(fault(&s).2, "LOGIN_MUST_USE_SECURITY_TOKEN");
+    assert!(fault(&s).3.contains("security token"));
+    // With the token it works.
+    let s = soap_login(&h, "62.0", demo::USERNAME, &full_password()).await;
+    assert_eq!(s.status, 200, "{}", s.body);
+    // OAuth says only "authentication failure".
+    let (status, body) = token(
+        &h,
+        &[
+            ("grant_type", "password"),
+            ("client_id", demo::CLIENT_ID),
+            ("client_secret", demo::CLIENT_SECRET),
+            ("username", demo::USERNAME),
+            ("password", demo::PASSWORD),
+        ],
+    )
+    .await;
+    assert_eq!(
+        (status, body),
+        (
+            400,
+            json!({"error": "invalid_grant", "error_description": "authentication failure"})
+        )
+    );
+    // In the healthy org loopback is trusted: the bare password is enough.
+    let h = start("healthy").await;
+    let s = soap_login(&h, "62.0", demo::USERNAME, demo::PASSWORD).await;
+    assert_eq!(s.status, 200, "{}", s.body);
+}
+
+// ---------------------------------------------------------------------------
+// OAuth
+
+#[tokio::test]
+async fn password_grant_success_shape() {
+    let h = start("healthy").await;
+    let (status, body) = password_grant(&h).await;
+    assert_eq!(status, 200, "{body}");
+    let base = h.login_url();
+    assert_eq!(body["instance_url"], base);
+    assert_eq!(body["token_type"], "Bearer");
+    assert!(body["id"]
+        .as_str()
+        .unwrap()
+        .starts_with(&format!("{base}/id/{}/005", demo::ORG_ID)));
+    let issued: i64 = body["issued_at"].as_str().unwrap().parse().unwrap();
+    assert!(issued > 1_600_000_000_000);
+    assert!(body["signature"].as_str().unwrap().len() >= 40);
+    assert_eq!(body["scope"], "api refresh_token");
+    assert!(body.get("refresh_token").is_none());
+    assert!(body["access_token"]
+        .as_str()
+        .unwrap()
+        .starts_with(&demo::ORG_ID[..15]));
+}
+
+#[tokio::test]
+async fn oauth_refusals() {
+    let h = start("healthy").await;
+    let pw = full_password();
+    let base = |over: &[(&'static str, &'static str)]| {
+        let mut v: Vec<(&str, String)> = vec![
+            ("grant_type", "password".into()),
+            ("client_id", demo::CLIENT_ID.into()),
+            ("client_secret", demo::CLIENT_SECRET.into()),
+            ("username", demo::USERNAME.into()),
+            ("password", pw.clone()),
+        ];
+        for (k, val) in over {
+            v.retain(|(kk, _)| kk != k);
+            v.push((k, val.to_string()));
+        }
+        v
+    };
+    let cases: Vec<(Vec<(&str, String)>, &str, &str)> = vec![
+        (
+            base(&[("client_id", "nope")]),
+            "invalid_client_id",
+            "client identifier invalid",
+        ),
+        (
+            base(&[("client_secret", "nope")]),
+            "invalid_client",
+            "invalid client credentials",
+        ),
+        (
+            base(&[("password", "nope")]),
+            "invalid_grant",
+            "authentication failure",
+        ),
+        (
+            base(&[("grant_type", "authorization_code")]),
+            "unsupported_grant_type",
+            "grant type not supported",
+        ),
+        (
+            base(&[("grant_type", "refresh_token")]),
+            "invalid_grant",
+            "expired access/refresh token",
+        ),
+    ];
+    for (form, error, desc) in cases {
+        let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let (status, body) = token(&h, &form).await;
+        assert_eq!(
+            (status, body),
+            (400, json!({"error": error, "error_description": desc}))
+        );
+    }
+    // Inactive user, then admin-approved policy.
+    h.update(|o| scenarios::apply("inactive-user", o));
+    let (status, body) = password_grant(&h).await;
+    assert_eq!(
+        (status, body["error_description"].as_str().unwrap()),
+        (400, "inactive user")
+    );
+}
+
+#[tokio::test]
+async fn admin_approved_app_refuses_users_not_preauthorized_in_every_flow() {
+    let h = start("connected-app-admin-approved").await;
+    let refused = json!({"error": "invalid_app_access", "error_description": "user is not admin approved to access this app"});
+    assert_eq!(password_grant(&h).await, (400, refused.clone()));
+    let cc = token(
+        &h,
+        &[
+            ("grant_type", "client_credentials"),
+            ("client_id", demo::CLIENT_ID),
+            ("client_secret", demo::CLIENT_SECRET),
+        ],
+    )
+    .await;
+    assert_eq!(cc, (400, refused.clone()));
+    let a = jwt(claims(demo::USERNAME, "https://login.salesforce.com", 180));
+    assert_eq!(jwt_grant(&h, &a).await, (400, refused.clone()));
+    let rt = token(
+        &h,
+        &[
+            ("grant_type", "refresh_token"),
+            ("client_id", demo::CLIENT_ID),
+            ("refresh_token", demo::REFRESH_TOKEN),
+        ],
+    )
+    .await;
+    assert_eq!(rt, (400, refused));
+    // SOAP login does not go through the app: still fine.
+    let s = soap_login(&h, "62.0", demo::USERNAME, &full_password()).await;
+    assert_eq!(s.status, 200);
+    // Pre-authorize the permission set the user has: admitted.
+    h.update(|o| {
+        o.app_mut(demo::CONNECTED_APP_NAME)
+            .unwrap()
+            .permission_sets
+            .push(scenarios::STRIPE_PERMSET.into())
+    });
+    assert_eq!(password_grant(&h).await.0, 200);
+}
+
+#[tokio::test]
+async fn client_credentials_and_refresh_token_grants() {
+    let h = start("healthy").await;
+    let cc = [
+        ("grant_type", "client_credentials"),
+        ("client_id", demo::CLIENT_ID),
+        ("client_secret", demo::CLIENT_SECRET),
+    ];
+    let (status, body) = token(&h, &cc).await;
+    assert_eq!(status, 200, "{body}");
+    let t = body["access_token"].as_str().unwrap();
+    assert_eq!(
+        query(&h, t, "SELECT Id FROM Opportunity LIMIT 1")
+            .await
+            .status,
+        200
+    );
+    // HTTP Basic client authentication works too.
+    let r = client()
+        .post(format!("{}/services/oauth2/token", h.login_url()))
+        .basic_auth(demo::CLIENT_ID, Some(demo::CLIENT_SECRET))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+
+    let rt = [
+        ("grant_type", "refresh_token"),
+        ("client_id", demo::CLIENT_ID),
+        ("client_secret", demo::CLIENT_SECRET),
+        ("refresh_token", demo::REFRESH_TOKEN),
+    ];
+    let (status, body) = token(&h, &rt).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.get("refresh_token").is_none());
+
+    // No Run As user: refused.
+    h.update(|o| o.app_mut(demo::CONNECTED_APP_NAME).unwrap().run_as = None);
+    assert_eq!(
+        token(&h, &cc).await,
+        (
+            400,
+            json!({"error": "invalid_grant", "error_description": "no client credentials user enabled"})
+        )
+    );
+    // Revoked refresh token: refused.
+    h.update(|o| {
+        o.app_mut(demo::CONNECTED_APP_NAME)
+            .unwrap()
+            .refresh_tokens
+            .clear()
+    });
+    assert_eq!(
+        token(&h, &rt).await,
+        (
+            400,
+            json!({"error": "invalid_grant", "error_description": "expired access/refresh token"})
+        )
+    );
+}
+
+#[tokio::test]
+async fn jwt_bearer_checks_signature_issuer_audience_expiry_and_approval() {
+    let h = start("healthy").await;
+    let ok = jwt(claims(demo::USERNAME, "https://login.salesforce.com", 180));
+    let (status, body) = jwt_grant(&h, &ok).await;
+    assert_eq!(status, 200, "{body}");
+    // The sim's own URL is accepted as audience too (its "My Domain").
+    let mine = jwt(claims(demo::USERNAME, &h.login_url(), 180));
+    assert_eq!(jwt_grant(&h, &mine).await.0, 200);
+
+    let err = |e: &str, d: &str| (400u16, json!({"error": e, "error_description": d}));
+    // Tampered claims: the signature no longer matches the registered cert.
+    let mut parts: Vec<String> = ok.split('.').map(String::from).collect();
+    use base64::Engine;
+    let forged = claims(demo::AUDITOR_USERNAME, "https://login.salesforce.com", 180);
+    parts[1] = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(forged.to_string());
+    assert_eq!(
+        jwt_grant(&h, &parts.join(".")).await,
+        err("invalid_grant", "invalid assertion")
+    );
+    assert_eq!(
+        jwt_grant(&h, "not-a-jwt").await,
+        err("invalid_grant", "invalid assertion")
+    );
+    assert_eq!(
+        jwt_grant(
+            &h,
+            &jwt(claims(demo::USERNAME, "https://test.salesforce.com", 180))
+        )
+        .await,
+        err("invalid_grant", "audience is invalid")
+    );
+    assert_eq!(
+        jwt_grant(
+            &h,
+            &jwt(claims(demo::USERNAME, "https://login.salesforce.com", -10))
+        )
+        .await,
+        err("invalid_grant", "expired authorization code")
+    );
+    let mut c = claims(demo::USERNAME, "https://login.salesforce.com", 180);
+    c["iss"] = json!("unknown-consumer-key");
+    assert_eq!(
+        jwt_grant(&h, &jwt(c)).await,
+        err("invalid_client_id", "client identifier invalid")
+    );
+    // A user who never approved the self-authorized app.
+    h.update(|o| {
+        o.app_mut(demo::CONNECTED_APP_NAME)
+            .unwrap()
+            .approved_by
+            .retain(|u| u != demo::USERNAME)
+    });
+    assert_eq!(
+        jwt_grant(&h, &ok).await,
+        err("invalid_grant", "user hasn't approved this consumer")
+    );
+    // A different registered certificate: the demo key no longer verifies.
+    h.update(|o| {
+        o.app_mut(demo::CONNECTED_APP_NAME).unwrap().certificate = None;
+    });
+    assert_eq!(
+        jwt_grant(&h, &ok).await,
+        err("invalid_grant", "invalid assertion")
+    );
+}
+
+#[tokio::test]
+async fn sandbox_audience_is_test_salesforce_com() {
+    let mut org = scenarios::healthy();
+    org.sandbox = true;
+    let h = sim::start(org, SimOptions::default()).await.unwrap();
+    let a = jwt(claims(demo::USERNAME, "https://test.salesforce.com", 180));
+    assert_eq!(jwt_grant(&h, &a).await.0, 200);
+    let a = jwt(claims(demo::USERNAME, "https://login.salesforce.com", 180));
+    assert_eq!(
+        jwt_grant(&h, &a).await.1["error_description"],
+        "audience is invalid"
+    );
+}
+
+#[tokio::test]
+async fn userinfo_answers_for_a_valid_token() {
+    let h = start("healthy").await;
+    let t = access_token(&h).await;
+    let r = get(&h, Some(&t), "/services/oauth2/userinfo").await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body["preferred_username"], demo::USERNAME);
+    assert_eq!(r.body["organization_id"], demo::ORG_ID);
+    let r = client()
+        .get(format!("{}/services/oauth2/userinfo", h.login_url()))
+        .bearer_auth("bogus")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    assert_eq!(r.text().await.unwrap(), "Bad_OAuth_Token");
+}
+
+// ---------------------------------------------------------------------------
+// REST
+
+#[tokio::test]
+async fn api_disabled_shows_on_the_first_rest_call_after_an_oauth_login() {
+    for scenario in [
+        "profile-no-api",
+        "permset-unassigned",
+        "permset-expired",
+        "license-chatter-free",
+        "edition-essentials",
+        "edition-professional-no-api",
+        "trial-expired",
+    ] {
+        let h = start(scenario).await;
+        let t = access_token(&h).await;
+        let r = query(&h, &t, "SELECT Id FROM Account LIMIT 1").await;
+        assert_eq!(
+            rest_error(&r),
+            (
+                403,
+                "API_DISABLED_FOR_ORG",
+                "The REST API is not enabled for this Organization."
+            ),
+            "{scenario}"
+        );
+        assert_eq!(
+            h.api_usage().0,
+            0,
+            "{scenario}: a refused call is not counted"
+        );
+    }
+}
+
+#[tokio::test]
+async fn worked_yesterday_broken_today_with_the_same_session() {
+    let h = start("healthy").await;
+    let t = access_token(&h).await;
+    assert_eq!(query(&h, &t, "SELECT Id FROM Account").await.status, 200);
+    h.update(|o| scenarios::apply("permset-unassigned", o));
+    let r = query(&h, &t, "SELECT Id FROM Account").await;
+    assert_eq!(rest_error(&r).1, "API_DISABLED_FOR_ORG");
+    // The admin assigns the permission set back: fixed, no new login.
+    h.update(|o| {
+        o.user_mut(demo::USERNAME).unwrap().assignments.push(
+            sfsmoke::sim::model::Assignment::permission_set(scenarios::API_PERMSET),
+        )
+    });
+    assert_eq!(query(&h, &t, "SELECT Id FROM Account").await.status, 200);
+}
+
+#[tokio::test]
+async fn unauthenticated_and_invalid_sessions_get_401() {
+    let h = start("healthy").await;
+    for token in [None, Some("00D000000000000!bogus")] {
+        let r = get(
+            &h,
+            token,
+            "/services/data/v62.0/query?q=SELECT+Id+FROM+Account",
+        )
+        .await;
+        assert_eq!(
+            rest_error(&r),
+            (401, "INVALID_SESSION_ID", "Session expired or invalid")
+        );
+    }
+    // "OAuth <token>" is accepted like "Bearer <token>".
+    let t = access_token(&h).await;
+    let r = client()
+        .get(format!("{}/services/data/v62.0/", h.login_url()))
+        .header("Authorization", format!("OAuth {t}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+}
+
+#[tokio::test]
+async fn sessions_time_out_after_inactivity_and_can_be_expired() {
+    let h = start("healthy").await;
+    let t = access_token(&h).await;
+    h.advance_clock(chrono::Duration::seconds(7000));
+    assert_eq!(query(&h, &t, "SELECT Id FROM Account").await.status, 200);
+    // Activity moved the deadline: 7000 s later it is still alive.
+    h.advance_clock(chrono::Duration::seconds(7000));
+    assert_eq!(query(&h, &t, "SELECT Id FROM Account").await.status, 200);
+    h.advance_clock(chrono::Duration::seconds(7200));
+    assert_eq!(
+        rest_error(&query(&h, &t, "SELECT Id FROM Account").await).1,
+        "INVALID_SESSION_ID"
+    );
+    let t = access_token(&h).await;
+    h.expire_sessions();
+    assert_eq!(
+        rest_error(&query(&h, &t, "SELECT Id FROM Account").await).1,
+        "INVALID_SESSION_ID"
+    );
+    // A deactivated user's session dies with it.
+    let t = access_token(&h).await;
+    h.update(|o| o.user_mut(demo::USERNAME).unwrap().active = false);
+    assert_eq!(
+        rest_error(&query(&h, &t, "SELECT Id FROM Account").await).1,
+        "INVALID_SESSION_ID"
+    );
+}
+
+#[tokio::test]
+async fn session_expiring_scenario_logs_in_then_refuses_the_next_call() {
+    let h = start("session-expiring").await;
+    let s = soap_login(&h, "62.0", demo::USERNAME, &full_password()).await;
+    assert_eq!(s.status, 200);
+    assert_eq!(s.tag("sessionSecondsValid").unwrap(), "0");
+    let r = query(&h, &s.tag("sessionId").unwrap(), "SELECT Id FROM Account").await;
+    assert_eq!(rest_error(&r).1, "INVALID_SESSION_ID");
+}
+
+#[tokio::test]
+async fn quota_is_counted_per_call_and_reported_in_the_header() {
+    let h = start("healthy").await;
+    h.update(|o| {
+        o.daily_api_limit = 5;
+        o.api_requests_used = 2;
+    });
+    let t = access_token(&h).await;
+    // Logins and the version list are not counted.
+    let r = get(&h, None, "/services/data/").await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.usage, None);
+    assert_eq!(h.api_usage(), (2, 5));
+    for used in 3..=5 {
+        let r = query(&h, &t, "SELECT Id FROM Account").await;
+        assert_eq!(r.status, 200);
+        assert_eq!(
+            r.usage.as_deref(),
+            Some(format!("api-usage={used}/5").as_str())
+        );
+    }
+    // "Works for some calls, then breaks."
+    let r = query(&h, &t, "SELECT Id FROM Account").await;
+    assert_eq!(
+        rest_error(&r),
+        (
+            403,
+            "REQUEST_LIMIT_EXCEEDED",
+            "TotalRequests Limit exceeded."
+        )
+    );
+    assert_eq!(r.usage.as_deref(), Some("api-usage=5/5"));
+    assert_eq!(h.api_usage(), (5, 5));
+}
+
+#[tokio::test]
+async fn quota_exhausted_scenario_refuses_rest_but_not_login() {
+    let h = start("quota-exhausted").await;
+    let t = access_token(&h).await;
+    let r = query(&h, &t, "SELECT Id FROM Account").await;
+    assert_eq!(rest_error(&r).1, "REQUEST_LIMIT_EXCEEDED");
+    assert_eq!(r.usage.as_deref(), Some("api-usage=15000/15000"));
+}
+
+#[tokio::test]
+async fn versions_list_unknown_and_retired_versions() {
+    let h = start("healthy").await;
+    let r = get(&h, None, "/services/data/").await;
+    let list = r.body.as_array().unwrap();
+    assert_eq!(list.first().unwrap()["version"], "31.0");
+    assert_eq!(list.last().unwrap()["version"], "66.0");
+    assert_eq!(list.last().unwrap()["url"], "/services/data/v66.0");
+    let t = access_token(&h).await;
+    let r = get(
+        &h,
+        Some(&t),
+        "/services/data/v20.0/query?q=SELECT+Id+FROM+Account",
+    )
+    .await;
+    assert_eq!(r.status, 410);
+    assert_eq!(rest_error(&r).1, "UNSUPPORTED_API_VERSION");
+    let r = get(&h, Some(&t), "/services/data/v99.0/").await;
+    assert_eq!(
+        rest_error(&r),
+        (404, "NOT_FOUND", "The requested resource does not exist")
+    );
+    // The retirement as a state change.
+    assert_eq!(get(&h, Some(&t), "/services/data/v40.0/").await.status, 200);
+    h.update(|o| scenarios::apply("retired-api-version", o));
+    assert_eq!(get(&h, Some(&t), "/services/data/v40.0/").await.status, 410);
+    assert_eq!(get(&h, Some(&t), "/services/data/v41.0/").await.status, 200);
+    assert_eq!(h.api_usage().0, 2, "refused versions are not counted");
+}
+
+#[tokio::test]
+async fn query_errors_and_unreadable_objects() {
+    let h = start("object-not-readable").await;
+    let t = access_token(&h).await;
+    let r = query(&h, &t, "SELECT Id FROM Opportunity LIMIT 1").await;
+    let (status, code, msg) = rest_error(&r);
+    assert_eq!((status, code), (400, "INVALID_TYPE"));
+    assert!(
+        msg.contains("sObject type 'Opportunity' is not supported"),
+        "{msg}"
+    );
+    assert_eq!(
+        query(&h, &t, "SELECT Id FROM Account LIMIT 1").await.status,
+        200
+    );
+    let r = query(&h, &t, "SELECT Nope__c FROM Account").await;
+    assert_eq!(rest_error(&r).1, "INVALID_FIELD");
+    let r = query(&h, &t, "SELEC Id FROM Account").await;
+    assert_eq!(rest_error(&r).1, "MALFORMED_QUERY");
+    let r = get(
+        &h,
+        Some(&t),
+        "/services/data/v62.0/sobjects/Opportunity/describe",
+    )
+    .await;
+    assert_eq!(rest_error(&r).0, 404);
+    let r = get(&h, Some(&t), "/services/data/v62.0/sobjects/").await;
+    let names: Vec<&str> = r.body["sobjects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["name"].as_str().unwrap())
+        .collect();
+    assert!(names.contains(&"Account") && !names.contains(&"Opportunity"));
+    assert!(!names.contains(&"PermissionSet"));
+    let r = get(
+        &h,
+        Some(&t),
+        "/services/data/v62.0/sobjects/Invoice__c/describe",
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body["custom"], true);
+    assert!(r.body["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["name"] == "Account__c" && f["relationshipName"] == "Account__r"));
+}
+
+#[tokio::test]
+async fn setup_objects_answer_the_auditor_and_refuse_the_integration_user() {
+    let h = start("profile-no-api").await;
+    let a = auditor_token(&h).await;
+    let r = query(
+        &h,
+        &a,
+        "SELECT Id, IsActive, Profile.Name, Profile.PermissionsApiEnabled, Profile.UserLicense.Name FROM User WHERE Username = 'integration@acme.example'",
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let u = &r.body["records"][0];
+    assert_eq!(u["IsActive"], true);
+    assert_eq!(u["Profile"]["Name"], "Integration (cloned)");
+    assert_eq!(u["Profile"]["PermissionsApiEnabled"], false);
+    assert_eq!(u["Profile"]["UserLicense"]["Name"], "Salesforce");
+    let r = query(
+        &h,
+        &a,
+        "SELECT PermissionSet.Label, PermissionSet.PermissionsApiEnabled, PermissionSetGroupId, IsActive, ExpirationDate FROM PermissionSetAssignment WHERE Assignee.Username = 'integration@acme.example' AND PermissionSet.IsOwnedByProfile = false",
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["totalSize"], 2);
+    let r = query(
+        &h,
+        &a,
+        "SELECT OrganizationType, IsSandbox, TrialExpirationDate FROM Organization",
+    )
+    .await;
+    assert_eq!(
+        r.body["records"][0]["OrganizationType"],
+        "Enterprise Edition"
+    );
+    let r = query(
+        &h,
+        &a,
+        "SELECT Id, Name, OptionsAllowAdminApprovedUsersOnly FROM ConnectedApplication",
+    )
+    .await;
+    assert_eq!(
+        r.body["records"][0]["OptionsAllowAdminApprovedUsersOnly"],
+        false
+    );
+    let r = query(
+        &h,
+        &a,
+        "SELECT Name, LicenseDefinitionKey, Status FROM UserLicense WHERE Name = 'Chatter Free'",
+    )
+    .await;
+    assert_eq!(r.body["records"][0]["LicenseDefinitionKey"], "PID_Chatter");
+    // Without View Setup and Configuration it does not exist.
+    h.update(|o| scenarios::apply("healthy", o));
+    let t = access_token(&h).await;
+    h.update(|o| {
+        o.user_mut(demo::USERNAME).unwrap().profile = scenarios::INTEGRATION_PROFILE.into()
+    });
+    let r = query(&h, &t, "SELECT Id FROM PermissionSetAssignment").await;
+    assert_eq!(rest_error(&r).1, "INVALID_TYPE");
+}
+
+#[tokio::test]
+async fn connected_app_preauthorization_is_visible_through_setup_entity_access() {
+    let h = start("connected-app-admin-approved").await;
+    let a = auditor_token(&h).await;
+    let r = query(
+        &h,
+        &a,
+        "SELECT Parent.Profile.Name, Parent.IsOwnedByProfile, SetupEntityType FROM SetupEntityAccess WHERE SetupEntityType = 'ConnectedApplication'",
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["totalSize"], 1);
+    assert_eq!(
+        r.body["records"][0]["Parent"]["Profile"]["Name"],
+        "System Administrator"
+    );
+    let r = query(
+        &h,
+        &a,
+        "SELECT OptionsAllowAdminApprovedUsersOnly FROM ConnectedApplication",
+    )
+    .await;
+    assert_eq!(
+        r.body["records"][0]["OptionsAllowAdminApprovedUsersOnly"],
+        true
+    );
+}
+
+#[tokio::test]
+async fn limits_need_view_setup() {
+    let h = start("healthy").await;
+    let a = auditor_token(&h).await;
+    let r = get(&h, Some(&a), "/services/data/v62.0/limits/").await;
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        r.body["DailyApiRequests"],
+        json!({"Max": 15000, "Remaining": 14999})
+    );
+    let t = access_token(&h).await;
+    let r = get(&h, Some(&t), "/services/data/v62.0/limits").await;
+    assert_eq!(r.status, 403);
+}
+
+#[tokio::test]
+async fn composite_batch_counts_each_subrequest_and_halts_on_error() {
+    let h = start("healthy").await;
+    let t = access_token(&h).await;
+    let body = json!({
+        "batchRequests": [
+            {"method": "GET", "url": "v62.0/query?q=SELECT+Id+FROM+Account"},
+            {"method": "GET", "url": "v62.0/sobjects/Nope__c/describe"},
+            {"method": "GET", "url": "v62.0/limits"},
+        ],
+        "haltOnError": true,
+    });
+    let r = client()
+        .post(format!(
+            "{}/services/data/v62.0/composite/batch",
+            h.login_url()
+        ))
+        .bearer_auth(&t)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["hasErrors"], true);
+    let codes: Vec<u64> = v["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["statusCode"].as_u64().unwrap())
+        .collect();
+    assert_eq!(codes, vec![200, 404, 412]);
+    assert_eq!(
+        v["results"][2]["result"][0]["errorCode"],
+        "BATCH_PROCESSING_HALTED"
+    );
+    assert_eq!(h.api_usage().0, 2, "two subrequests ran, each counted");
+}
+
+#[tokio::test]
+async fn tls_with_the_generated_certificate() {
+    let org = scenarios::healthy();
+    let h = sim::start(
+        org,
+        SimOptions {
+            tls: true,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert!(h.login_url().starts_with("https://127.0.0.1:"));
+    let pem = std::fs::read(h.cert_path().unwrap()).unwrap();
+    let cert = reqwest::Certificate::from_pem(&pem).unwrap();
+    let c = reqwest::Client::builder()
+        .add_root_certificate(cert)
+        .build()
+        .unwrap();
+    let r = c
+        .get(format!("{}/services/data/", h.login_url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    // Without trusting it, the handshake fails.
+    let r = client()
+        .get(format!("{}/services/data/", h.login_url()))
+        .send()
+        .await;
+    assert!(r.is_err());
+}
+
+#[tokio::test]
+async fn dropping_the_handle_stops_the_server() {
+    let h = start("healthy").await;
+    let url = format!("{}/services/data/", h.login_url());
+    assert_eq!(client().get(&url).send().await.unwrap().status(), 200);
+    h.stop().await;
+    assert!(client().get(&url).send().await.is_err());
+}
+
+#[tokio::test]
+async fn org_file_round_trip_serves_the_same_org() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("org.toml");
+    let org = scenarios::build("edition-essentials").unwrap();
+    std::fs::write(&path, toml::to_string(&org).unwrap()).unwrap();
+    let org = sim::load_org_file(&path).unwrap();
+    let h = sim::start(org, SimOptions::default()).await.unwrap();
+    let s = soap_login(&h, "62.0", demo::USERNAME, &full_password()).await;
+    assert_eq!(fault(&s).2, "API_DISABLED_FOR_ORG");
+    // A broken reference is reported with its name.
+    std::fs::write(&path, toml::to_string(&org_with_bad_profile()).unwrap()).unwrap();
+    let e = sim::load_org_file(&path).unwrap_err();
+    assert!(e.contains("unknown profile 'Ghost'"), "{e}");
+    std::fs::write(&path, "name = 1").unwrap();
+    let e = sim::load_org_file(&path).unwrap_err();
+    assert!(e.contains("org.toml:1:8"), "{e}");
+}
+
+fn org_with_bad_profile() -> sfsmoke::sim::model::Org {
+    let mut org = scenarios::healthy();
+    org.users[0].profile = "Ghost".into();
+    org
+}
