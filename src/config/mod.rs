@@ -2,8 +2,25 @@
 //! a validated [`Config`] with URLs parsed, `${VAR}` expanded and secrets
 //! wrapped). Every problem is a [`Diagnostic`] naming file:line:col and the key.
 //!
-//! OWNER NOTE (skeleton): the types below are the contract the gate, the demo
-//! and the snapshot use. The loader is implemented in this module's children.
+//! The types below are the contract the gate, the demo and the snapshot use.
+//! The loader lives in the children: [`raw`] (phase 1, serde mirror with
+//! spans), [`load`] (phase 2, validation), [`env`] (`${VAR}`), [`names`]
+//! (object API names, suggestions), [`keys`] (PEM files), [`position`]
+//! (byte offset → line:col), [`validate`] (`sfsmoke validate`).
+
+mod env;
+mod keys;
+mod load;
+mod names;
+mod position;
+mod raw;
+mod validate;
+
+pub use load::{
+    default_audience, env_name, is_loopback, load, load_with_env, AUTH_KINDS, DEFAULT_CONCURRENCY,
+    DEFAULT_DEADLINE_SECS, DEFAULT_TIMEOUT_SECS,
+};
+pub use validate::{summary, validate_command};
 
 use crate::secret::{Redactor, Secret};
 use indexmap::IndexMap;
@@ -36,6 +53,9 @@ pub struct Config {
     pub orgs: IndexMap<String, OrgConfig>,
     /// Every secret value the config resolved, for scrubbing output.
     pub redactor: Redactor,
+    /// Problems that do not stop the run (e.g. a secret written literally in
+    /// the file). `validate` prints them; the gate may show them too.
+    pub warnings: Vec<Diagnostic>,
 }
 
 /// One `[orgs.<name>]` table.
@@ -197,10 +217,4 @@ pub struct ConfigFailure {
     pub readable: bool,
     pub junit: Option<PathBuf>,
     pub org_names: Vec<String>,
-}
-
-/// `sfsmoke validate`.
-pub fn validate_command(_args: &crate::cli::ValidateArgs) -> u8 {
-    eprintln!("error: `validate` is not implemented yet");
-    crate::exit::UNUSABLE_INPUT
 }

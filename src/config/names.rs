@@ -1,0 +1,202 @@
+//! Salesforce object API names, and "did you mean" suggestions.
+//!
+//! An object API name is `Base`, `Base__suffix` or `ns__Base__suffix`:
+//! ASCII letters, digits and single underscores, starting with a letter, not
+//! ending with `_`, with at most two `__` separators, and when there is one,
+//! a known suffix (`__c`, `__mdt`, `__e`, `__x`, `__b`, `__kav`, ...).
+//! Standard objects (`Account`, `AccountHistory`, `OpportunityFieldHistory`)
+//! have no `__`.
+
+/// Suffixes that follow `__` in object API names (matched ignoring case, as
+/// Salesforce does).
+pub(crate) const OBJECT_SUFFIXES: &[&str] = &[
+    "c",                     // custom object
+    "mdt",                   // custom metadata type
+    "e",                     // platform event
+    "x",                     // external object
+    "xo",                    // external object (cross-org adapter)
+    "b",                     // big object
+    "kav",                   // knowledge article version
+    "ka",                    // knowledge article
+    "dlm",                   // Data Cloud data model object
+    "dll",                   // Data Cloud data lake object
+    "chn",                   // change event channel
+    "hd",                    // historical trending
+    "History",               // field history of a custom object
+    "Share",                 // sharing of a custom object
+    "Feed",                  // Chatter feed of a custom object
+    "ChangeEvent",           // change data capture
+    "Tag",                   // tags
+    "OwnerSharingRule",      // owner sharing rules
+    "VersionHistory",        // knowledge
+    "ViewStat",              // knowledge
+    "VoteStat",              // knowledge
+    "DataCategorySelection", // knowledge
+    "ArticleVersionHistory", // knowledge
+];
+
+/// Why a name is not an object API name (a lowercase fragment), or None.
+pub(crate) fn object_name_problem(name: &str) -> Option<String> {
+    if name.is_empty() {
+        return Some("is empty".into());
+    }
+    if let Some(c) = name
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || *c == '_'))
+    {
+        let shown = if c.is_whitespace() {
+            "whitespace".to_string()
+        } else {
+            format!("`{c}`")
+        };
+        return Some(format!(
+            "contains {shown}: an API name has only letters, digits and underscores"
+        ));
+    }
+    if !name.starts_with(|c: char| c.is_ascii_alphabetic()) {
+        return Some("must start with a letter".into());
+    }
+    if name.ends_with('_') {
+        return Some("must not end with `_`".into());
+    }
+    if name.contains("___") {
+        return Some("has three underscores in a row".into());
+    }
+    let parts: Vec<&str> = name.split("__").collect();
+    if parts.len() > 3 {
+        return Some("has more than two `__` separators (at most `ns__Name__c`)".into());
+    }
+    for part in &parts {
+        if part.starts_with('_') || part.ends_with('_') {
+            return Some("has three underscores in a row".into());
+        }
+    }
+    if parts.len() >= 2 {
+        let suffix = parts[parts.len() - 1];
+        if !OBJECT_SUFFIXES
+            .iter()
+            .any(|s| s.eq_ignore_ascii_case(suffix))
+        {
+            return Some(format!(
+                "ends with an unknown suffix `__{suffix}` (custom objects end with `__c`, custom metadata with `__mdt`, platform events with `__e`...)"
+            ));
+        }
+        if parts.len() == 3 && !parts[0].starts_with(|c: char| c.is_ascii_alphabetic()) {
+            return Some("namespace must start with a letter".into());
+        }
+        if !parts[parts.len() - 2].starts_with(|c: char| c.is_ascii_alphabetic()) {
+            return Some("the name before the suffix must start with a letter".into());
+        }
+    }
+    None
+}
+
+/// Edit distance counting a swap of two neighbours as one edit (optimal
+/// string alignment), for suggestions: `jtw` is one edit from `jwt`.
+pub(crate) fn distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut best = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                best = best.min(d[i - 2][j - 2] + 1);
+            }
+            d[i][j] = best;
+        }
+    }
+    d[a.len()][b.len()]
+}
+
+/// The closest candidate when it is close enough to be a likely typo.
+pub(crate) fn did_you_mean<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    let lower = word.to_ascii_lowercase();
+    candidates
+        .iter()
+        .map(|c| (distance(&lower, &c.to_ascii_lowercase()), *c))
+        .filter(|(d, c)| *d <= (c.len().max(word.len()) / 3).max(1))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn valid_names() {
+        for n in [
+            "Account",
+            "Opportunity",
+            "AccountHistory",
+            "OpportunityFieldHistory",
+            "Invoice__c",
+            "Invoice_Line__c",
+            "acme__Invoice__c",
+            "acme__Invoice__C",
+            "Setting__mdt",
+            "Order_Event__e",
+            "Legacy_Order__x",
+            "Archive__b",
+            "FAQ__kav",
+            "Invoice__History",
+            "Invoice__Share",
+            "Invoice__Feed",
+            "Invoice__ChangeEvent",
+            "acme__Invoice__History",
+            "X1",
+        ] {
+            assert_eq!(object_name_problem(n), None, "{n}");
+        }
+    }
+
+    #[test]
+    fn invalid_names_with_reasons() {
+        let cases = [
+            ("", "is empty"),
+            ("Account ", "contains whitespace: an API name has only letters, digits and underscores"),
+            ("Acc-ount", "contains `-`: an API name has only letters, digits and underscores"),
+            ("Account;", "contains `;`: an API name has only letters, digits and underscores"),
+            ("1Account", "must start with a letter"),
+            ("_Account", "must start with a letter"),
+            ("Invoice_", "must not end with `_`"),
+            ("Invoice__", "must not end with `_`"),
+            ("Invoice___c", "has three underscores in a row"),
+            ("a__b__c__d", "has more than two `__` separators (at most `ns__Name__c`)"),
+            ("ns__Invoice", "ends with an unknown suffix `__Invoice` (custom objects end with `__c`, custom metadata with `__mdt`, platform events with `__e`...)"),
+            ("Invoice__cc", "ends with an unknown suffix `__cc` (custom objects end with `__c`, custom metadata with `__mdt`, platform events with `__e`...)"),
+            ("ns__1Invoice__c", "the name before the suffix must start with a letter"),
+            ("1ns__Invoice__c", "must start with a letter"),
+        ];
+        for (name, why) in cases {
+            assert_eq!(object_name_problem(name).as_deref(), Some(why), "{name}");
+        }
+    }
+
+    #[test]
+    fn distance_basics() {
+        assert_eq!(distance("objets", "objects"), 1);
+        assert_eq!(distance("", "abc"), 3);
+        assert_eq!(distance("same", "same"), 0);
+        assert_eq!(distance("jtw", "jwt"), 1);
+    }
+
+    #[test]
+    fn suggestions_only_when_close() {
+        let keys = ["objects", "checks", "login_url", "auth"];
+        assert_eq!(did_you_mean("objets", &keys), Some("objects"));
+        assert_eq!(did_you_mean("loginurl", &keys), Some("login_url"));
+        assert_eq!(did_you_mean("Auth", &keys), Some("auth"));
+        assert_eq!(did_you_mean("zebra", &keys), None);
+    }
+}
