@@ -922,6 +922,16 @@ async fn setup_objects_answer_the_auditor_and_refuse_the_integration_user() {
     )
     .await;
     assert_eq!(r.body["records"][0]["LicenseDefinitionKey"], "PID_Chatter");
+    // A group's aggregate permission set carries its members' object access.
+    let r = query(
+        &h,
+        &a,
+        "SELECT SobjectType, PermissionsRead FROM ObjectPermissions WHERE Parent.PermissionSetGroup.DeveloperName = 'Data_Warehouse_Readers'",
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["records"][0]["SobjectType"], "Invoice__c");
+    assert_eq!(r.body["records"][0]["PermissionsRead"], true);
     // Without View Setup and Configuration it does not exist.
     h.update(|o| scenarios::apply("healthy", o));
     let t = access_token(&h).await;

@@ -17,6 +17,9 @@ use crate::sim::model::*;
 use chrono::{DateTime, Utc};
 use indexmap::IndexMap;
 use serde_json::{json, Value};
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
 
 /// One record: field name -> value (references as ids).
 pub type Row = IndexMap<String, Value>;
@@ -85,6 +88,10 @@ pub struct Catalog<'a> {
     pub org: &'a Org,
     pub user: &'a User,
     pub now: DateTime<Utc>,
+    /// Rows built once per object per request (relationship paths look
+    /// parents up row by row).
+    cache: RefCell<HashMap<String, Rc<Vec<Row>>>>,
+    view_setup: bool,
 }
 
 fn f(name: &str, kind: &str) -> FieldInfo {
@@ -344,14 +351,30 @@ fn business_info(o: &SObjectDef) -> ObjectInfo {
 
 impl<'a> Catalog<'a> {
     pub fn new(org: &'a Org, user: &'a User, now: DateTime<Utc>) -> Self {
-        Catalog { org, user, now }
+        let view_setup = org.effective(user, now).permissions.view_setup;
+        Catalog {
+            org,
+            user,
+            now,
+            cache: RefCell::new(HashMap::new()),
+            view_setup,
+        }
     }
 
     fn view_setup(&self) -> bool {
-        self.org
-            .effective(self.user, self.now)
-            .permissions
-            .view_setup
+        self.view_setup
+    }
+
+    /// [`Catalog::rows`], computed once per object for this catalog.
+    pub fn cached_rows(&self, name: &str) -> Rc<Vec<Row>> {
+        if let Some(r) = self.cache.borrow().get(name) {
+            return r.clone();
+        }
+        let rows = Rc::new(self.rows(name));
+        self.cache
+            .borrow_mut()
+            .insert(name.to_string(), rows.clone());
+        rows
     }
 
     /// The object, if it exists and this user may see it. `None` means
@@ -674,6 +697,26 @@ impl<'a> Catalog<'a> {
                 for ps in &org.permission_sets {
                     push(permset_id(&ps.name), &ps.objects);
                 }
+                // A group's aggregate permission set carries the union.
+                for g in &org.permission_set_groups {
+                    let mut union: IndexMap<String, ObjectAccess> = IndexMap::new();
+                    for ps in g
+                        .permission_sets
+                        .iter()
+                        .filter_map(|n| org.permission_set(n))
+                    {
+                        for (o, a) in &ps.objects {
+                            let e = union.entry(o.clone()).or_default();
+                            e.read |= a.read;
+                            e.create |= a.create;
+                            e.edit |= a.edit;
+                            e.delete |= a.delete;
+                            e.view_all |= a.view_all;
+                            e.modify_all |= a.modify_all;
+                        }
+                    }
+                    push(group_permset_id(&g.name), &union);
+                }
                 v
             }
             _ => Vec::new(),
@@ -690,9 +733,10 @@ impl<'a> Catalog<'a> {
 
     /// One row by id (for relationship paths like `Profile.Name`).
     pub fn row_by_id(&self, object: &str, id: &str) -> Option<Row> {
-        self.rows(object)
-            .into_iter()
+        self.cached_rows(object)
+            .iter()
             .find(|r| r.get("Id").and_then(Value::as_str) == Some(id))
+            .cloned()
     }
 }
 

@@ -283,7 +283,7 @@ fn resource(
                 Ok(r) => (
                     StatusCode::OK,
                     json!({
-                        "totalSize": r.records.len(),
+                        "totalSize": r.total_size,
                         "done": true,
                         "records": r.records,
                     }),
