@@ -353,7 +353,7 @@ fn secs(d: Duration) -> String {
 
 /// A URL without user info (a URL is never supposed to carry credentials,
 /// but a property must never show one).
-fn public_url(raw: &str) -> String {
+pub(crate) fn public_url(raw: &str) -> String {
     match url::Url::parse(raw) {
         Ok(mut u) if !u.username().is_empty() || u.password().is_some() => {
             let _ = u.set_username("");
@@ -447,12 +447,14 @@ pub fn one_line(raw: &str) -> String {
 /// folders created), flushed and synced, then renamed over `path`. On any
 /// failure the temp file is removed and `path` is left as it was.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let context = |e: io::Error| io::Error::new(e.kind(), format!("{}: {e}", path.display()));
+    // The caller names the target; say which step failed.
+    let step = |what: String| move |e: io::Error| io::Error::new(e.kind(), format!("{what}: {e}"));
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
-    std::fs::create_dir_all(dir).map_err(context)?;
+    std::fs::create_dir_all(dir)
+        .map_err(step(format!("cannot create folder {}", dir.display())))?;
     let file_name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -461,11 +463,16 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
         .prefix(&format!(".{file_name}."))
         .suffix(".tmp")
         .tempfile_in(dir)
-        .map_err(context)?;
-    tmp.write_all(bytes).map_err(context)?;
-    tmp.flush().map_err(context)?;
-    tmp.as_file().sync_all().map_err(context)?;
-    tmp.persist(path).map_err(|e| context(e.error))?;
+        .map_err(step(format!(
+            "cannot create a temp file in {}",
+            dir.display()
+        )))?;
+    let writing = || step("cannot write the temp file".to_string());
+    tmp.write_all(bytes).map_err(writing())?;
+    tmp.flush().map_err(writing())?;
+    tmp.as_file().sync_all().map_err(writing())?;
+    tmp.persist(path)
+        .map_err(|e| step("cannot rename the temp file over it".to_string())(e.error))?;
     Ok(())
 }
 
@@ -1003,7 +1010,11 @@ mod tests {
         std::fs::create_dir(&path).expect("mkdir");
         std::fs::write(path.join("keep"), "x").expect("fill dir");
         let err = write(&every_outcome(), &path).expect_err("must fail");
-        assert!(err.to_string().contains("junit.xml"), "{err}");
+        assert!(
+            err.to_string()
+                .starts_with("cannot rename the temp file over it: "),
+            "{err}"
+        );
         let names: Vec<_> = std::fs::read_dir(dir.path())
             .expect("list")
             .map(|e| e.expect("entry").file_name())
@@ -1016,6 +1027,11 @@ mod tests {
         // a parent that is a file
         let blocked = dir.path().join("file");
         std::fs::write(&blocked, "x").expect("file");
-        assert!(write(&every_outcome(), &blocked.join("junit.xml")).is_err());
+        let err =
+            write(&every_outcome(), &blocked.join("junit.xml")).expect_err("parent is a file");
+        assert!(
+            err.to_string().starts_with("cannot create folder "),
+            "{err}"
+        );
     }
 }

@@ -352,7 +352,8 @@ fn render_entry(out: &mut String, e: &Entry) {
     section(out, "Checks that tell them apart, in this order");
     for (i, c) in e.checks.iter().enumerate() {
         wrap_into(out, c.what, &format!("  {}. ", i + 1), "     ");
-        wrap_into(out, c.setup, "     where: ", "            ");
+        // a Setup path is copied, not read: never wrapped
+        let _ = writeln!(out, "     where: {}", c.setup);
     }
     section(out, "Fix");
     wrap_into(out, e.fix, "  ", "  ");
