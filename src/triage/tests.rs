@@ -94,6 +94,16 @@ const VARIANTS: &[(&str, &str, &str)] = &[
         "request not supported on this domain",
     ),
     ("invalid_grant", "something Salesforce says one day", ""),
+    (
+        "UNSUPPORTED_API_VERSION",
+        "login() is not available in API version 65.0 and later; use OAuth 2.0 to log in",
+        "SOAP login() removed at this version",
+    ),
+    (
+        "UNSUPPORTED_API_VERSION",
+        "API version 20.0 is retired and no longer available.",
+        "",
+    ),
 ];
 
 fn f(origin: Origin, code: &str, message: &str) -> Failure {
@@ -397,6 +407,7 @@ fn every_code_the_sim_can_emit_has_an_entry() {
     let mut files = Vec::new();
     collect_rs(&root, &mut files);
     assert!(!files.is_empty(), "no sim sources under {}", root.display());
+    let pair = regex::Regex::new(r#"\(\s*"([a-z_]+)",\s*"([^"]+)"\s*\)"#).expect("regex");
     let upper = regex::Regex::new(r#""([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)""#).expect("regex");
     const OAUTH: &[&str] = &[
         "invalid_grant",
@@ -454,6 +465,19 @@ fn every_code_the_sim_can_emit_has_an_entry() {
         for code in OAUTH {
             if text.contains(&format!("\"{code}\"")) && lookup(code, "").is_none() {
                 missing.push(format!("{code} ({})", file.display()));
+            }
+        }
+        // an invalid_grant description the sim sends must select its own variant
+        for cap in pair.captures_iter(&text) {
+            let (code, description) = (&cap[1], &cap[2]);
+            if code.eq_ignore_ascii_case("invalid_grant") {
+                match lookup(code, description) {
+                    Some(e) if e.variant.is_some() => {}
+                    _ => missing.push(format!(
+                        "{code} \"{description}\" has no variant ({})",
+                        file.display()
+                    )),
+                }
             }
         }
     }
