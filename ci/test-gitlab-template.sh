@@ -54,6 +54,9 @@ assert hidden["stage"] == ".pre", hidden["stage"]
 print("  ok: sfsmoke = .sfsmoke + image", job["variables"]["SFSMOKE_IMAGE"])
 PY
 
+section "gitlab template: shellcheck on the job's script (as POSIX sh)"
+shellcheck_scripts gitlab "$CI_ROOT/ci/gitlab/sfsmoke.gitlab-ci.yml" "$WORK/scripts"
+
 section "gitlab template: scenarios"
 scenarios=$("$SFSMOKE_BIN" sim --list-scenarios) || die "sfsmoke sim --list-scenarios failed"
 grep -qw -- healthy <<<"$scenarios" || die "no 'healthy' scenario in sfsmoke sim --list-scenarios" "$scenarios"
