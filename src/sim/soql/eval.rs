@@ -4,13 +4,14 @@ use super::lexer::parse_datetime;
 use super::{
     bad_relationship, no_such_column, positioned, unsupported_type, CmpOp, DateLiteral, Expr,
     LikePattern, Literal, ObjectInfo, Path, Query, QueryOutput, SelectItem, SoqlError, Source,
+    SubQuery,
 };
 use chrono::{DateTime, Datelike, Days, Months, NaiveDate, Utc};
 use serde_json::{Map, Value};
 use std::borrow::Cow;
 use std::cell::RefCell;
 use std::cmp::Ordering;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
 /// Run a parsed query against `src`.
@@ -82,9 +83,63 @@ pub fn execute(
         src,
         cache: RefCell::new(HashMap::new()),
     };
-    let mut rows: Vec<Map<String, Value>> = src.rows(&root.name);
-    if let Some(f) = &filter {
-        rows.retain(|row| f.eval(row, &look));
+    let offset = q.offset.unwrap_or(0);
+    let limit = q.limit.unwrap_or(usize::MAX);
+    let matches = |row: &Map<String, Value>| filter.as_ref().is_none_or(|f| f.eval(row, &look));
+
+    if count_all {
+        // COUNT(): only totalSize, no records to build.
+        let mut n = 0usize;
+        src.scan(&root.name, &mut |row| {
+            if matches(row) {
+                n += 1;
+            }
+            true
+        });
+        return Ok(QueryOutput {
+            total_size: n.saturating_sub(offset).min(limit),
+            records: Vec::new(),
+        });
+    }
+    if let Some(p) = &count_field {
+        // COUNT(field): one AggregateResult row counting non-null values.
+        let mut n = 0usize;
+        src.scan(&root.name, &mut |row| {
+            if matches(row) && !look.get(row, p).is_null() {
+                n += 1;
+            }
+            true
+        });
+        let mut rec = Map::new();
+        rec.insert(
+            "attributes".into(),
+            serde_json::json!({"type": "AggregateResult"}),
+        );
+        rec.insert("expr0".into(), Value::from(n));
+        let records: Vec<Value> = std::iter::once(Value::Object(rec))
+            .skip(offset)
+            .take(limit)
+            .collect();
+        return Ok(QueryOutput {
+            total_size: records.len(),
+            records,
+        });
+    }
+
+    // Without ORDER BY the scan stops as soon as OFFSET + LIMIT rows matched.
+    let wanted = if order.is_empty() {
+        offset.saturating_add(limit)
+    } else {
+        usize::MAX
+    };
+    let mut rows: Vec<Map<String, Value>> = Vec::new();
+    if wanted > 0 {
+        src.scan(&root.name, &mut |row| {
+            if matches(row) {
+                rows.push(row.clone());
+            }
+            rows.len() < wanted
+        });
     }
     if !order.is_empty() {
         let mut keyed: Vec<(Vec<Value>, Map<String, Value>)> = rows
@@ -122,32 +177,8 @@ pub fn execute(
         });
         rows = keyed.into_iter().map(|(_, row)| row).collect();
     }
-    let offset = q.offset.unwrap_or(0);
-    let limit = q.limit.unwrap_or(usize::MAX);
     let rows: Vec<Map<String, Value>> = rows.into_iter().skip(offset).take(limit).collect();
 
-    if count_all {
-        return Ok(QueryOutput {
-            total_size: rows.len(),
-            records: Vec::new(),
-        });
-    }
-    if let Some(p) = &count_field {
-        let n = rows
-            .iter()
-            .filter(|row| !look.get(row, p).is_null())
-            .count();
-        let mut rec = Map::new();
-        rec.insert(
-            "attributes".into(),
-            serde_json::json!({"type": "AggregateResult"}),
-        );
-        rec.insert("expr0".into(), Value::from(n));
-        return Ok(QueryOutput {
-            total_size: 1,
-            records: vec![Value::Object(rec)],
-        });
-    }
     let records: Vec<Value> = rows
         .iter()
         .map(|row| project(&root.name, row, &tree, version, &look))
@@ -259,7 +290,48 @@ impl Resolver<'_> {
                 path: self.resolve(root, path)?,
                 pattern: pattern.clone(),
             },
+            Expr::InQuery { path, negated, sub } => {
+                let path = self.resolve(root, path)?;
+                let set = self.semi_join(sub, today)?;
+                Cond::InSet {
+                    path,
+                    negated: *negated,
+                    set,
+                }
+            }
         })
+    }
+
+    /// Run a semi-join's inner query once and keep its values, normalised
+    /// (see [`set_key`]).
+    fn semi_join(
+        &mut self,
+        sub: &SubQuery,
+        today: NaiveDate,
+    ) -> Result<HashSet<String>, SoqlError> {
+        let inner = self
+            .src
+            .object(&sub.from.text)
+            .ok_or_else(|| unsupported_type(&self.q.text, sub.from.pos, &sub.from.text))?;
+        let field = self.resolve(&inner, &sub.field)?;
+        let filter = match &sub.filter {
+            Some(e) => Some(self.compile(&inner, e, today)?),
+            None => None,
+        };
+        let look = Lookup {
+            src: self.src,
+            cache: RefCell::new(HashMap::new()),
+        };
+        let mut set = HashSet::new();
+        self.src.scan(&inner.name, &mut |row| {
+            if filter.as_ref().is_none_or(|f| f.eval(row, &look)) {
+                if let Value::String(v) = &*look.get(row, &field) {
+                    set.insert(set_key(v).into_owned());
+                }
+            }
+            true
+        });
+        Ok(set)
     }
 }
 
@@ -270,17 +342,21 @@ type Row = Rc<Map<String, Value>>;
 /// Parent rows fetched through [`Source::by_id`], cached for one execution.
 struct Lookup<'a> {
     src: &'a dyn Source,
-    cache: RefCell<HashMap<(String, String), Option<Row>>>,
+    /// object → Id → row (or `None` when the Id leads nowhere).
+    cache: RefCell<HashMap<String, HashMap<String, Option<Row>>>>,
 }
 
 impl Lookup<'_> {
-    fn parent(&self, object: &str, id: &str) -> Option<Rc<Map<String, Value>>> {
-        let key = (object.to_string(), id.to_string());
-        if let Some(hit) = self.cache.borrow().get(&key) {
+    fn parent(&self, object: &str, id: &str) -> Option<Row> {
+        if let Some(hit) = self.cache.borrow().get(object).and_then(|m| m.get(id)) {
             return hit.clone();
         }
         let row = self.src.by_id(object, id).map(Rc::new);
-        self.cache.borrow_mut().insert(key, row.clone());
+        self.cache
+            .borrow_mut()
+            .entry(object.to_string())
+            .or_default()
+            .insert(id.to_string(), row.clone());
         row
     }
 
@@ -350,15 +426,16 @@ fn insert(nodes: &mut Vec<Node>, p: &RPath, text: &str, at: &Path) -> Result<(),
         .iter()
         .any(|n| matches!(n, Node::Field(f) if *f == p.field))
     {
-        // Salesforce refuses a field selected twice.
-        let mut shown: Vec<&str> = p.hops.iter().map(|h| h.rel.as_str()).collect();
-        shown.push(&p.field);
+        // Salesforce refuses a field selected twice, naming the field
+        // without its path: "duplicate field selected: Name" with the caret
+        // on the second occurrence (forcedotcom/SFDX-Data-Move-Utility#340);
+        // INVALID_FIELD per the SOQL guide's FIELDS() section.
         return Err(SoqlError {
-            code: "MALFORMED_QUERY",
+            code: "INVALID_FIELD",
             message: positioned(
                 text,
                 at.pos,
-                &format!("duplicate field selected: {}", shown.join(".")),
+                &format!("duplicate field selected: {}", p.field),
             ),
         });
     }
@@ -454,6 +531,22 @@ enum Cond {
         path: RPath,
         pattern: LikePattern,
     },
+    /// A semi-join (or, negated, an anti-join) over precomputed values.
+    InSet {
+        path: RPath,
+        negated: bool,
+        set: HashSet<String>,
+    },
+}
+
+/// The key a semi-join compares on: the case-sensitive 15-character form of
+/// an Id, any other text lower-cased.
+fn set_key(v: &str) -> Cow<'_, str> {
+    if looks_like_id(v) {
+        Cow::Borrowed(&v[..15])
+    } else {
+        Cow::Owned(v.to_lowercase())
+    }
 }
 
 impl Cond {
@@ -483,6 +576,10 @@ impl Cond {
                     .any(|v| compare(&field, CmpOp::Eq, v, path.is_id));
                 hit != *negated
             }
+            Cond::InSet { path, negated, set } => match &*look.get(row, path) {
+                Value::String(v) => set.contains(set_key(v).as_ref()) != *negated,
+                _ => *negated,
+            },
             Cond::Like { path, pattern } => match &*look.get(row, path) {
                 Value::String(s) => pattern.matches(s),
                 Value::Null => false,
@@ -578,18 +675,36 @@ fn ids_equal(a: &str, b: &str) -> bool {
     }
 }
 
+/// `YYYY-MM-DD` at the start of `s`, parsed by hand (this runs per row).
+fn leading_date(s: &str) -> Option<NaiveDate> {
+    let b = s.as_bytes();
+    if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<u32> {
+        b[r].iter().try_fold(0u32, |acc, c| {
+            c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0'))
+        })
+    };
+    NaiveDate::from_ymd_opt(num(0..4)? as i32, num(5..7)?, num(8..10)?)
+}
+
+/// The UTC day of a date or dateTime value.
 fn value_day(s: &str) -> Option<NaiveDate> {
     if s.len() == 10 {
-        NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()
-    } else {
-        parse_datetime(s).map(|d| d.date_naive())
+        return leading_date(s);
     }
+    // Salesforce writes dateTimes in UTC ("...T08:00:00.000+0000"): the day is
+    // the date part, no need for a full parse.
+    if s.len() > 10 && s.as_bytes()[10] == b'T' && (s.ends_with("+0000") || s.ends_with('Z')) {
+        return leading_date(s);
+    }
+    parse_datetime(s).map(|d| d.date_naive())
 }
 
 fn value_instant(s: &str) -> Option<DateTime<Utc>> {
     if s.len() == 10 {
-        let d = NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()?;
-        Some(d.and_hms_opt(0, 0, 0)?.and_utc())
+        Some(leading_date(s)?.and_hms_opt(0, 0, 0)?.and_utc())
     } else {
         parse_datetime(s)
     }
@@ -694,6 +809,7 @@ pub(crate) fn date_range(lit: DateLiteral, today: NaiveDate) -> (NaiveDate, Naiv
         NextYear => months(year, 1, 1, 12),
         LastNYears(k) => months(year, -n(k), n(k), 12),
         NextNYears(k) => months(year, 1, n(k), 12),
+        NQuartersAgo(k) => months(quarter, -n(k), 1, 3),
         NYearsAgo(k) => months(year, -n(k), 1, 12),
     }
 }

@@ -21,10 +21,13 @@ pub(crate) enum Tok {
     RParen,
     /// `=`, `!=`, `<>`, `<`, `<=`, `>`, `>=`.
     Op(&'static str),
-    /// Text that is no token (a stray character, an unterminated string):
-    /// reported as "unexpected token" only when the parser reaches it, so
-    /// an earlier syntax error wins, as in Salesforce's parser.
-    Bad(String),
+    /// A character that starts no token; reported ("no viable alternative
+    /// at character") only when the parser reaches it, so an earlier syntax
+    /// error wins.
+    BadChar(char),
+    /// The text ends inside a token: a string literal without its closing
+    /// quote (`Some('\'')`) or a cut-off dateTime (`None`).
+    EndInside(Option<char>),
     Eof,
 }
 
@@ -117,7 +120,7 @@ pub(crate) fn lex(text: &str) -> Vec<Token> {
                 if !closed {
                     // An unterminated string: the offending token is the quote.
                     i = bytes.len();
-                    Tok::Bad("'".into())
+                    Tok::EndInside(Some('\''))
                 } else {
                     let body = &text[body_start..i];
                     i += 1;
@@ -125,9 +128,24 @@ pub(crate) fn lex(text: &str) -> Vec<Token> {
                 }
             }
             b'0'..=b'9' | b'-' | b'+' | b'.' => {
-                if let Some((tok, len)) = date_or_datetime(&text[i..]) {
-                    i += len;
-                    tok
+                if let Some(lexed) = date_or_datetime(&text[i..]) {
+                    match lexed {
+                        Lexed::Tok(tok, len) => {
+                            i += len;
+                            tok
+                        }
+                        Lexed::Fail(at) => {
+                            let at = i + at;
+                            let ch = text[at..].chars().next();
+                            out.push(Token {
+                                tok: ch.map_or(Tok::EndInside(None), Tok::BadChar),
+                                start: at,
+                                end: at + ch.map_or(0, char::len_utf8),
+                            });
+                            i = at + ch.map_or(0, char::len_utf8);
+                            continue;
+                        }
+                    }
                 } else {
                     let mut j = i;
                     if matches!(bytes[j], b'-' | b'+') {
@@ -140,7 +158,7 @@ pub(crate) fn lex(text: &str) -> Vec<Token> {
                     if j == digits_start {
                         i += 1;
                         out.push(Token {
-                            tok: Tok::Bad(text[start..i].to_string()),
+                            tok: Tok::BadChar(bytes[start] as char),
                             start,
                             end: i,
                         });
@@ -163,7 +181,7 @@ pub(crate) fn lex(text: &str) -> Vec<Token> {
             _ => {
                 let ch = text[i..].chars().next().unwrap_or('?');
                 i += ch.len_utf8();
-                Tok::Bad(ch.to_string())
+                Tok::BadChar(ch)
             }
         };
         out.push(Token { tok, start, end: i });
@@ -176,37 +194,54 @@ pub(crate) fn lex(text: &str) -> Vec<Token> {
     out
 }
 
-/// Recognise `YYYY-MM-DD` or a dateTime at the start of `s`; returns the token
-/// and its length in bytes.
-fn date_or_datetime(s: &str) -> Option<(Tok, usize)> {
+/// What [`date_or_datetime`] found.
+enum Lexed {
+    /// A date or dateTime token and its length in bytes.
+    Tok(Tok, usize),
+    /// `YYYY-MM-DDT` that does not complete a dateTime: the byte offset of
+    /// the first character that does not fit (ANTLR's lexer stops there).
+    Fail(usize),
+}
+
+/// Recognise `YYYY-MM-DD` or a dateTime at the start of `s`.
+fn date_or_datetime(s: &str) -> Option<Lexed> {
     let b = s.as_bytes();
-    let is_digits =
-        |r: std::ops::Range<usize>| b.get(r).is_some_and(|x| x.iter().all(u8::is_ascii_digit));
-    if !(is_digits(0..4)
-        && b.get(4) == Some(&b'-')
-        && is_digits(5..7)
-        && b.get(7) == Some(&b'-')
-        && is_digits(8..10))
+    let digit = |i: usize| b.get(i).is_some_and(u8::is_ascii_digit);
+    let is = |i: usize, c: u8| b.get(i) == Some(&c);
+    if !((0..4).all(digit)
+        && is(4, b'-')
+        && digit(5)
+        && digit(6)
+        && is(7, b'-')
+        && digit(8)
+        && digit(9))
     {
         return None;
     }
     let date = chrono::NaiveDate::parse_from_str(&s[..10], "%Y-%m-%d").ok()?;
-    if b.get(10) != Some(&b'T') {
-        return Some((Tok::Date(date), 10));
+    if !is(10, b'T') {
+        return Some(Lexed::Tok(Tok::Date(date), 10));
     }
     // hh:mm:ss
-    if !(is_digits(11..13)
-        && b.get(13) == Some(&b':')
-        && is_digits(14..16)
-        && b.get(16) == Some(&b':')
-        && is_digits(17..19))
-    {
-        return None;
+    for (i, want_digit) in [
+        (11, true),
+        (12, true),
+        (13, false),
+        (14, true),
+        (15, true),
+        (16, false),
+        (17, true),
+        (18, true),
+    ] {
+        let ok = if want_digit { digit(i) } else { is(i, b':') };
+        if !ok {
+            return Some(Lexed::Fail(i));
+        }
     }
     let mut j = 19;
-    if b.get(j) == Some(&b'.') {
+    if is(j, b'.') {
         j += 1;
-        while b.get(j).is_some_and(u8::is_ascii_digit) {
+        while digit(j) {
             j += 1;
         }
     }
@@ -214,18 +249,25 @@ fn date_or_datetime(s: &str) -> Option<(Tok, usize)> {
         Some(b'Z') | Some(b'z') => j += 1,
         Some(b'+') | Some(b'-') => {
             // +hh:mm or +hhmm
-            if is_digits(j + 1..j + 3) && b.get(j + 3) == Some(&b':') && is_digits(j + 4..j + 6) {
-                j += 6;
-            } else if is_digits(j + 1..j + 5) {
-                j += 5;
-            } else {
-                return None;
+            for k in [j + 1, j + 2] {
+                if !digit(k) {
+                    return Some(Lexed::Fail(k));
+                }
             }
+            let m = if is(j + 3, b':') { j + 4 } else { j + 3 };
+            for k in [m, m + 1] {
+                if !digit(k) {
+                    return Some(Lexed::Fail(k));
+                }
+            }
+            j = m + 2;
         }
-        _ => return None,
+        _ => return Some(Lexed::Fail(j)),
     }
-    let dt = parse_datetime(&s[..j])?;
-    Some((Tok::DateTime(dt), j))
+    match parse_datetime(&s[..j]) {
+        Some(dt) => Some(Lexed::Tok(Tok::DateTime(dt), j)),
+        None => Some(Lexed::Fail(0)),
+    }
 }
 
 /// Parse a dateTime in the forms Salesforce writes and accepts:

@@ -46,7 +46,9 @@
 //! `SELECT` field list (fields, relationship paths such as `Profile.Name` or
 //! `Assignee.Profile.Name`, `COUNT()`, `COUNT(field)`), `FROM` one object,
 //! `WHERE` with `=`, `!=`, `<>`, `<`, `<=`, `>`, `>=`, `IN (...)`,
-//! `NOT IN (...)`, `LIKE` (`%`, `_`, case-insensitive), `AND`, `OR`, `NOT`
+//! `NOT IN (...)`, semi-joins and anti-joins (`Id IN (SELECT AssigneeId FROM
+//! PermissionSetAssignment WHERE ...)`), `LIKE` (`%`, `_`, case-insensitive),
+//! `AND`, `OR`, `NOT`
 //! and parentheses (mixing `AND` and `OR` without parentheses is rejected, as
 //! Salesforce does); literals: strings with escapes, numbers, `true`,
 //! `false`, `null`, dates (`2026-01-01`), dateTimes (`2026-01-01T00:00:00Z`)
@@ -172,6 +174,17 @@ pub trait Source {
     /// One row by Id (15- or 18-character, as stored), for relationship
     /// paths.
     fn by_id(&self, object: &str, id: &str) -> Option<Map<String, Value>>;
+    /// Visit the rows of an object in [`rows`](Source::rows) order until
+    /// `visit` returns `false`. The default calls `rows`; override it to
+    /// lend rows without cloning them all (the engine clones only the rows a
+    /// query returns, and stops early on `LIMIT` without `ORDER BY`).
+    fn scan(&self, object: &str, visit: &mut dyn FnMut(&Map<String, Value>) -> bool) {
+        for row in self.rows(object) {
+            if !visit(&row) {
+                return;
+            }
+        }
+    }
 }
 
 /// A query error as Salesforce reports it: serialise it as the REST error
@@ -203,8 +216,11 @@ impl std::error::Error for SoqlError {}
 
 /// The relative date literals, e.g. `LAST_N_DAYS:30`. Weeks start on Sunday
 /// (the en_US locale), quarters are calendar quarters, the user's time zone
-/// is UTC.
+/// is UTC. The fiscal literals (`THIS_FISCAL_QUARTER`, `LAST_N_FISCAL_YEARS:n`...)
+/// are accepted and mean their calendar twins, as in an org whose fiscal
+/// year starts in January (the default).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum DateLiteral {
     Yesterday,
     Today,
@@ -231,6 +247,7 @@ pub enum DateLiteral {
     NextQuarter,
     LastNQuarters(u32),
     NextNQuarters(u32),
+    NQuartersAgo(u32),
     ThisYear,
     LastYear,
     NextYear,
@@ -314,6 +331,20 @@ pub(crate) enum Expr {
         path: Path,
         pattern: LikePattern,
     },
+    /// `path [NOT] IN (SELECT field FROM Object [WHERE ...])`
+    InQuery {
+        path: Path,
+        negated: bool,
+        sub: Box<SubQuery>,
+    },
+}
+
+/// The inner query of a semi-join or anti-join.
+#[derive(Debug, Clone)]
+pub(crate) struct SubQuery {
+    pub field: Path,
+    pub from: Name,
+    pub filter: Option<Expr>,
 }
 
 /// A `LIKE` pattern compiled once at parse time: lower-cased literal
@@ -329,40 +360,49 @@ pub(crate) enum LikeTok {
 }
 
 impl LikePattern {
-    /// Case-insensitive match of the whole `value`.
+    /// Case-insensitive match of the whole `value`; no allocation for ASCII
+    /// text (this runs per row).
     pub(crate) fn matches(&self, value: &str) -> bool {
-        let v: Vec<char> = value.chars().flat_map(char::to_lowercase).collect();
-        let p = &self.0;
-        // Iterative wildcard matching with single-star backtracking: O(n*m)
-        // worst case, no allocation besides the lower-cased value.
-        let (mut vi, mut pi) = (0usize, 0usize);
-        let mut star: Option<(usize, usize)> = None;
-        while vi < v.len() {
-            match p.get(pi) {
-                Some(LikeTok::Any) => {
-                    star = Some((pi, vi));
-                    pi += 1;
-                }
-                Some(LikeTok::One) => {
-                    vi += 1;
-                    pi += 1;
-                }
-                Some(LikeTok::Char(c)) if *c == v[vi] => {
-                    vi += 1;
-                    pi += 1;
-                }
-                _ => match star {
-                    Some((sp, sv)) => {
-                        pi = sp + 1;
-                        vi = sv + 1;
-                        star = Some((sp, sv + 1));
-                    }
-                    None => return false,
-                },
-            }
+        if value.is_ascii() {
+            let b = value.as_bytes();
+            wildcard(&self.0, b.len(), |i| char::from(b[i].to_ascii_lowercase()))
+        } else {
+            let v: Vec<char> = value.chars().flat_map(char::to_lowercase).collect();
+            wildcard(&self.0, v.len(), |i| v[i])
         }
-        p[pi..].iter().all(|t| *t == LikeTok::Any)
     }
+}
+
+/// Wildcard matching with single-star backtracking, O(n*m) worst case, over
+/// a value of `len` characters read through `at`.
+fn wildcard(p: &[LikeTok], len: usize, at: impl Fn(usize) -> char) -> bool {
+    let (mut vi, mut pi) = (0usize, 0usize);
+    let mut star: Option<(usize, usize)> = None;
+    while vi < len {
+        match p.get(pi) {
+            Some(LikeTok::Any) => {
+                star = Some((pi, vi));
+                pi += 1;
+            }
+            Some(LikeTok::One) => {
+                vi += 1;
+                pi += 1;
+            }
+            Some(LikeTok::Char(c)) if *c == at(vi) => {
+                vi += 1;
+                pi += 1;
+            }
+            _ => match star {
+                Some((sp, sv)) => {
+                    pi = sp + 1;
+                    vi = sv + 1;
+                    star = Some((sp, sv + 1));
+                }
+                None => return false,
+            },
+        }
+    }
+    p[pi..].iter().all(|t| *t == LikeTok::Any)
 }
 
 // ---- error construction ----
@@ -375,22 +415,56 @@ const CUSTOM_RELATIONSHIP_HINT: &str = "If you are attempting to use a custom re
 /// characters, before it is widened to whole words (see the module docs).
 const SNIPPET_REACH: usize = 30;
 
-/// `"\n<snippet>\n<caret>\nERROR at Row:R:Column:C\n<text>"` for an error at
-/// byte offset `pos` of `query`.
+/// `"\n<snippet>\n<caret>\nERROR at Row:R:Column:C\n<text>"` for a
+/// semantic error (unknown field or object) at byte offset `pos` of `query`:
+/// the column is 1-based and the caret sits under `pos` ("SELECT Foo FROM
+/// Account" → caret under `Foo`, Column:8).
 pub(crate) fn positioned(query: &str, pos: usize, text: &str) -> String {
+    let (row, col0) = row_col0(query, pos);
+    render(query, pos, row, col0, col0 + 1, text)
+}
+
+/// The same frame for a syntax error. Salesforce's parser reports ANTLR's
+/// 0-based character position as the column, and the caret is drawn one
+/// character before the offending token: "SELECT ,    FROM x" gives
+/// Column:11 with the caret under the space before `FROM`; an `OR` at
+/// character 61 of row 3 gives Row:3:Column:61 (public pastes: a
+/// SalesforceFoundation/EDA test fixture, salesforce.stackexchange "Unexpected
+/// token OR", AllanOricil/SOQL-Editor-Issues#10).
+pub(crate) fn syntax_error(query: &str, pos: usize, text: &str) -> SoqlError {
+    let (row, col0) = row_col0(query, pos);
+    SoqlError {
+        code: "MALFORMED_QUERY",
+        message: render(query, pos, row, col0.saturating_sub(1), col0, text),
+    }
+}
+
+/// 1-based row and 0-based character column of byte offset `pos`.
+pub(crate) fn row_col0(query: &str, pos: usize) -> (usize, usize) {
     let pos = pos.min(query.len());
-    // Row and column, 1-based, columns counted in characters.
+    let line_start = query[..pos].rfind('\n').map_or(0, |i| i + 1);
+    let row = query[..line_start].matches('\n').count() + 1;
+    (row, query[line_start..pos].chars().count())
+}
+
+/// Draw the snippet of `pos`'s line with the caret under character `caret`
+/// of that line.
+fn render(query: &str, pos: usize, row: usize, caret: usize, column: usize, text: &str) -> String {
+    let pos = pos.min(query.len());
     let line_start = query[..pos].rfind('\n').map_or(0, |i| i + 1);
     let line_end = query[pos..].find('\n').map_or(query.len(), |i| pos + i);
-    let row = query[..line_start].matches('\n').count() + 1;
     let line: Vec<char> = query[line_start..line_end]
         .trim_end_matches('\r')
         .chars()
         .collect();
-    let col = query[line_start..pos].chars().count(); // 0-based
-                                                      // Window of SNIPPET_REACH characters each side, widened to whitespace.
+    let col = caret.min(line.len());
+    // Window of SNIPPET_REACH characters each side, widened to whole words.
     let mut from = col.saturating_sub(SNIPPET_REACH);
-    while from > 0 && !line[from].is_whitespace() && !line[from - 1].is_whitespace() {
+    while from > 0
+        && from < line.len()
+        && !line[from].is_whitespace()
+        && !line[from - 1].is_whitespace()
+    {
         from -= 1;
     }
     while from < col && line[from].is_whitespace() {
@@ -404,19 +478,13 @@ pub(crate) fn positioned(query: &str, pos: usize, text: &str) -> String {
         to -= 1;
     }
     let snippet: String = line[from..to].iter().collect();
-    let caret = " ".repeat(col - from);
-    format!(
-        "\n{snippet}\n{caret}^\nERROR at Row:{row}:Column:{}\n{text}",
-        col + 1
-    )
+    let spaces = " ".repeat(col - from);
+    format!("\n{snippet}\n{spaces}^\nERROR at Row:{row}:Column:{column}\n{text}")
 }
 
 /// `MALFORMED_QUERY` "unexpected token: 'tok'" at byte offset `pos`.
 pub(crate) fn malformed_at(query: &str, pos: usize, token: &str) -> SoqlError {
-    SoqlError {
-        code: "MALFORMED_QUERY",
-        message: positioned(query, pos, &format!("unexpected token: '{token}'")),
-    }
+    syntax_error(query, pos, &format!("unexpected token: '{token}'"))
 }
 
 pub(crate) fn no_such_column(query: &str, pos: usize, field: &str, entity: &str) -> SoqlError {
@@ -458,6 +526,7 @@ pub(crate) fn unsupported_type(query: &str, pos: usize, object: &str) -> SoqlErr
 mod tests {
     use super::*;
     use serde_json::json;
+    use std::collections::HashMap;
 
     /// A tiny org: Users with Profiles, and permission set assignments whose
     /// Assignee is a User (for two-level paths).
@@ -650,23 +719,61 @@ mod tests {
 
     #[test]
     fn malformed_queries_name_the_unexpected_token() {
+        // Syntax errors report the 0-based character as the column and draw
+        // the caret one character earlier (see `syntax_error`).
         let e = parse("SELECT Id FROM").unwrap_err();
         assert_eq!(e.code, "MALFORMED_QUERY");
         assert_eq!(
             e.message,
-            "\nSELECT Id FROM\n              ^\nERROR at Row:1:Column:15\nunexpected token: '<EOF>'"
+            "\nSELECT Id FROM\n             ^\nERROR at Row:1:Column:14\nunexpected token: '<EOF>'"
+        );
+        // As in a SalesforceFoundation/EDA test fixture.
+        let e = parse("SELECT Id, FROM hed__Facility__c").unwrap_err();
+        assert_eq!(
+            e.message,
+            "\nSELECT Id, FROM hed__Facility__c\n          ^\nERROR at Row:1:Column:11\nunexpected token: 'FROM'"
         );
         let e = parse("SELECT Id, Name FROM Account WHERE Name = 'O'Brien'").unwrap_err();
         assert_eq!(
             e.message,
-            "\nFROM Account WHERE Name = 'O'Brien'\n                             ^\nERROR at Row:1:Column:46\nunexpected token: 'Brien'"
+            "\nName FROM Account WHERE Name = 'O'Brien'\n                                 ^\nERROR at Row:1:Column:45\nunexpected token: 'Brien'"
         );
-        // AND and OR may not be mixed without parentheses (Row 3 of 3).
+        // AND and OR may not be mixed without parentheses; row 3 of 3.
         let e = parse("SELECT Id\nFROM Contact\nWHERE A = 'x' AND B LIKE 'test' OR C LIKE 'test'")
             .unwrap_err();
         assert_eq!(
             e.message,
-            "\nWHERE A = 'x' AND B LIKE 'test' OR C LIKE 'test'\n                                ^\nERROR at Row:3:Column:33\nunexpected token: 'OR'"
+            "\nWHERE A = 'x' AND B LIKE 'test' OR C LIKE 'test'\n                               ^\nERROR at Row:3:Column:32\nunexpected token: 'OR'"
+        );
+        // A lexer error: '+' decoded to a space inside a dateTime
+        // (AllanOricil/SOQL-Editor-Issues#10, verbatim position and text).
+        let e = parse("SELECT COUNT(Id) FROM et4ae5__IndividualEmailResult__c WHERE et4ae5__DateSent__c = 2020-03-17T21:04:32.000 0000").unwrap_err();
+        assert_eq!(e.code, "MALFORMED_QUERY");
+        assert_eq!(
+            e.message,
+            "\net4ae5__DateSent__c = 2020-03-17T21:04:32.000 0000\n                                            ^\nERROR at Row:1:Column:106\nline 1:106 no viable alternative at character ' '"
+        );
+        let e = parse("SELECT Id FROM User WHERE Name = 'unterminated").unwrap_err();
+        assert!(
+            e.message.ends_with(
+                "ERROR at Row:1:Column:46\nline 1:46 mismatched character '<EOF>' expecting '''"
+            ),
+            "{}",
+            e.message
+        );
+        let e = parse("SELECT Id FROM User WHERE Name # 'x'").unwrap_err();
+        assert!(
+            e.message
+                .ends_with("\nline 1:31 no viable alternative at character '#'"),
+            "{}",
+            e.message
+        );
+        // A syntax error before a bad character wins.
+        let e = parse("SELECT Id FROM User User2 WHERE Name # 'x'").unwrap_err();
+        assert!(
+            e.message.ends_with("\nunexpected token: 'User2'"),
+            "{}",
+            e.message
         );
         for (q, tok) in [
             ("SELECT FROM User", "FROM"),
@@ -684,7 +791,6 @@ mod tests {
                 "<EOF>",
             ),
             ("SELECT Id FROM User u", "u"),
-            ("SELECT Id FROM User WHERE Name = 'unterminated", "'"),
             ("UPDATE User", "UPDATE"),
         ] {
             let e = parse(q).unwrap_err();
@@ -854,6 +960,57 @@ mod tests {
     }
 
     #[test]
+    fn semi_and_anti_joins() {
+        let q = |w: &str| names(&format!("SELECT Name FROM User WHERE {w}"));
+        assert_eq!(
+            q("Id IN (SELECT AssigneeId FROM PermissionSetAssignment)"),
+            ["Ada Admin", "Carol_C"]
+        );
+        assert_eq!(
+            q("Id NOT IN (SELECT AssigneeId FROM PermissionSetAssignment)"),
+            ["bob Builder", "Dave 50% off"]
+        );
+        assert_eq!(
+            q("Id IN (SELECT AssigneeId FROM PermissionSetAssignment WHERE ExpirationDate != null) AND IsActive = true"),
+            ["Ada Admin"]
+        );
+        assert_eq!(
+            q("ProfileId IN (select id from profile where PermissionsApiEnabled = true)"),
+            ["Ada Admin"]
+        );
+        assert_eq!(
+            q("ProfileId NOT IN (SELECT Id FROM Profile WHERE PermissionsApiEnabled = true)"),
+            ["bob Builder", "Carol_C", "Dave 50% off"]
+        );
+        assert_eq!(
+            col("SELECT Id FROM PermissionSetAssignment WHERE AssigneeId IN (SELECT Id FROM User WHERE Profile.Name LIKE 'System%')", "Id"),
+            ["0Pa000000000001AAA"]
+        );
+        let e = err("SELECT Id FROM User WHERE Id IN (SELECT AssigneeId FROM Nope)");
+        assert_eq!(e.code, "INVALID_TYPE");
+        assert!(
+            e.message
+                .contains("ERROR at Row:1:Column:57\nsObject type 'Nope' is not supported."),
+            "{}",
+            e.message
+        );
+        let e = err("SELECT Id FROM User WHERE Id IN (SELECT Nope FROM PermissionSetAssignment)");
+        assert!(
+            e.message
+                .contains("No such column 'Nope' on entity 'PermissionSetAssignment'."),
+            "{}",
+            e.message
+        );
+        let e =
+            parse("SELECT Id FROM User WHERE Id IN (SELECT Id FROM User ORDER BY Id)").unwrap_err();
+        assert!(
+            e.message.ends_with("unexpected token: 'ORDER'"),
+            "{}",
+            e.message
+        );
+    }
+
+    #[test]
     fn like_wildcards_are_case_insensitive_and_escapable() {
         let q = |p: &str| names(&format!("SELECT Name FROM User WHERE Name LIKE '{p}'"));
         assert_eq!(q("ada%"), ["Ada Admin"]);
@@ -1009,9 +1166,12 @@ mod tests {
     #[test]
     fn duplicate_fields_are_refused() {
         let e = err("SELECT Id, Name, name FROM User");
-        assert_eq!(e.code, "MALFORMED_QUERY");
+        assert_eq!(e.code, "INVALID_FIELD");
+        assert_eq!(e.message, "\nSELECT Id, Name, name FROM User\n                 ^\nERROR at Row:1:Column:18\nduplicate field selected: Name");
+        let e = err("SELECT Profile.Name, profile.NAME FROM User");
         assert!(
-            e.message.ends_with("duplicate field selected: Name"),
+            e.message
+                .ends_with("ERROR at Row:1:Column:22\nduplicate field selected: Name"),
             "{}",
             e.message
         );
@@ -1061,6 +1221,7 @@ mod tests {
         assert_eq!(r(LastNYears(2)), p("2024-01-01", "2025-12-31"));
         assert_eq!(r(NextNYears(1)), p("2027-01-01", "2027-12-31"));
         assert_eq!(r(NYearsAgo(1)), p("2025-01-01", "2025-12-31"));
+        assert_eq!(r(NQuartersAgo(2)), p("2025-07-01", "2025-09-30"));
         // Week boundary: on a Sunday the week starts that day.
         let sunday = d("2026-03-08");
         assert_eq!(
@@ -1217,5 +1378,111 @@ mod tests {
             e.message
         );
         assert_eq!(err("SELECT COUNT(Nope) FROM User").code, "INVALID_FIELD");
+    }
+    /// A source that lends its rows ([`Source::scan`]) and finds parents by
+    /// Id through an index, as the sim's model can.
+    struct Indexed {
+        inner: Mem,
+        by_object: HashMap<String, Vec<Map<String, Value>>>,
+        by_id: HashMap<(String, String), usize>,
+    }
+
+    impl Indexed {
+        fn new(inner: Mem) -> Indexed {
+            let mut by_object: HashMap<String, Vec<Map<String, Value>>> = HashMap::new();
+            let mut by_id = HashMap::new();
+            for (o, r) in &inner.rows {
+                let rows = by_object.entry(o.to_string()).or_default();
+                if let Some(Value::String(id)) = r.get("Id") {
+                    by_id.insert((o.to_string(), id.clone()), rows.len());
+                }
+                rows.push(r.clone());
+            }
+            Indexed {
+                inner,
+                by_object,
+                by_id,
+            }
+        }
+    }
+
+    impl Source for Indexed {
+        fn object(&self, name: &str) -> Option<ObjectInfo> {
+            self.inner.object(name)
+        }
+        fn rows(&self, object: &str) -> Vec<Map<String, Value>> {
+            self.by_object.get(object).cloned().unwrap_or_default()
+        }
+        fn by_id(&self, object: &str, id: &str) -> Option<Map<String, Value>> {
+            let i = *self.by_id.get(&(object.to_string(), id.to_string()))?;
+            Some(self.by_object[object][i].clone())
+        }
+        fn scan(&self, object: &str, visit: &mut dyn FnMut(&Map<String, Value>) -> bool) {
+            for row in self.by_object.get(object).into_iter().flatten() {
+                if !visit(row) {
+                    return;
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_lending_source_gives_the_same_answers() {
+        let fast = Indexed::new(mem());
+        for q in [
+            "SELECT Id, Name, Profile.Name FROM User WHERE IsActive = true ORDER BY Name DESC",
+            "SELECT Name FROM User WHERE Id IN (SELECT AssigneeId FROM PermissionSetAssignment) LIMIT 1",
+            "SELECT Name FROM User LIMIT 2 OFFSET 1",
+            "SELECT COUNT() FROM User WHERE Profile.Name != null",
+            "SELECT COUNT(ProfileId) FROM User",
+            "SELECT Id FROM User LIMIT 0",
+        ] {
+            let parsed = parse(q).unwrap();
+            assert_eq!(
+                execute(&parsed, &fast, "62.0", today()).unwrap(),
+                execute(&parsed, &mem(), "62.0", today()).unwrap(),
+                "{q}"
+            );
+        }
+    }
+
+    /// Throughput on a larger org; prints timings, asserts only results.
+    /// Run with `cargo test --lib sim::soql::tests::throughput -- --ignored --nocapture`.
+    #[test]
+    #[ignore]
+    fn throughput() {
+        let mut m = mem();
+        for i in 0..10_000 {
+            m.rows.push((
+                "User",
+                obj(json!({"Id": format!("005{:012}AAA", 100 + i), "Name": format!("user {i}"),
+                    "Username": format!("u{i}@example.com"), "IsActive": i % 3 != 0,
+                    "ProfileId": if i % 2 == 0 { "00e000000000001AAA" } else { "00e000000000002AAA" },
+                    "CreatedDate": "2026-03-01T08:00:00.000+0000", "FailedLogins": i % 7})),
+            ));
+        }
+        let m = Indexed::new(m);
+        let queries = [
+            "SELECT Id FROM User LIMIT 1",
+            "SELECT Id, Name, Profile.Name FROM User WHERE IsActive = true AND Name LIKE 'user 1%' ORDER BY Name DESC LIMIT 50",
+            "SELECT COUNT() FROM User WHERE CreatedDate = LAST_N_DAYS:30 AND Profile.PermissionsApiEnabled = true",
+            "SELECT Id, Name FROM User WHERE Id IN (SELECT AssigneeId FROM PermissionSetAssignment)",
+        ];
+        for q in queries {
+            let start = std::time::Instant::now();
+            let n = 20;
+            let mut total = 0;
+            for _ in 0..n {
+                total += execute(&parse(q).unwrap(), &m, "62.0", today())
+                    .unwrap()
+                    .total_size;
+            }
+            eprintln!(
+                "{:>8.3} ms/query  totalSize {:>5}  {q}",
+                start.elapsed().as_secs_f64() * 1000.0 / n as f64,
+                total / n
+            );
+            assert!(total > 0);
+        }
     }
 }

@@ -2,8 +2,8 @@
 
 use super::lexer::{lex, Tok, Token};
 use super::{
-    malformed_at, CmpOp, DateLiteral, Expr, LikePattern, LikeTok, Literal, Name, OrderItem, Path,
-    Query, SelectItem, SoqlError,
+    malformed_at, row_col0, syntax_error, CmpOp, DateLiteral, Expr, LikePattern, LikeTok, Literal,
+    Name, OrderItem, Path, Query, SelectItem, SoqlError, SubQuery,
 };
 
 /// Parse a SOQL query.
@@ -60,12 +60,32 @@ impl Parser<'_> {
     }
 
     fn unexpected_token(&self, t: &Token) -> SoqlError {
-        let shown = match &t.tok {
-            Tok::Eof => "<EOF>",
-            Tok::Bad(s) => s.as_str(),
-            _ => &self.text[t.start..t.end],
-        };
-        malformed_at(self.text, t.start, shown)
+        match &t.tok {
+            Tok::Eof => malformed_at(self.text, t.start, "<EOF>"),
+            // ANTLR's lexer messages, which Salesforce passes through, e.g.
+            // "line 1:106 no viable alternative at character ' '"
+            // (AllanOricil/SOQL-Editor-Issues#10).
+            Tok::BadChar(c) => {
+                let (row, col0) = row_col0(self.text, t.start);
+                syntax_error(
+                    self.text,
+                    t.start,
+                    &format!("line {row}:{col0} no viable alternative at character '{c}'"),
+                )
+            }
+            Tok::EndInside(expecting) => {
+                let end = self.text.len();
+                let (row, col0) = row_col0(self.text, end);
+                let text = match expecting {
+                    Some(c) => {
+                        format!("line {row}:{col0} mismatched character '<EOF>' expecting '{c}'")
+                    }
+                    None => format!("line {row}:{col0} no viable alternative at character '<EOF>'"),
+                };
+                syntax_error(self.text, end, &text)
+            }
+            _ => malformed_at(self.text, t.start, &self.text[t.start..t.end]),
+        }
     }
 
     fn is_kw(&self, kw: &str) -> bool {
@@ -305,6 +325,27 @@ impl Parser<'_> {
         let negated = self.eat_kw("NOT");
         if self.eat_kw("IN") {
             self.expect(Tok::LParen)?;
+            if self.eat_kw("SELECT") {
+                // Semi-join / anti-join: `Id IN (SELECT AssigneeId FROM ...)`.
+                let field = self.path()?;
+                self.expect_kw("FROM")?;
+                let from = self.name()?;
+                let filter = if self.eat_kw("WHERE") {
+                    Some(self.condition()?)
+                } else {
+                    None
+                };
+                self.expect(Tok::RParen)?;
+                return Ok(Expr::InQuery {
+                    path,
+                    negated,
+                    sub: Box::new(SubQuery {
+                        field,
+                        from,
+                        filter,
+                    }),
+                });
+            }
             let mut values = vec![self.literal()?];
             while self.peek().tok == Tok::Comma {
                 self.next();
@@ -373,12 +414,12 @@ fn fixed_date_literal(upper: &str) -> Option<DateLiteral> {
         "NEXT_MONTH" => NextMonth,
         "LAST_90_DAYS" => Last90Days,
         "NEXT_90_DAYS" => Next90Days,
-        "THIS_QUARTER" => ThisQuarter,
-        "LAST_QUARTER" => LastQuarter,
-        "NEXT_QUARTER" => NextQuarter,
-        "THIS_YEAR" => ThisYear,
-        "LAST_YEAR" => LastYear,
-        "NEXT_YEAR" => NextYear,
+        "THIS_QUARTER" | "THIS_FISCAL_QUARTER" => ThisQuarter,
+        "LAST_QUARTER" | "LAST_FISCAL_QUARTER" => LastQuarter,
+        "NEXT_QUARTER" | "NEXT_FISCAL_QUARTER" => NextQuarter,
+        "THIS_YEAR" | "THIS_FISCAL_YEAR" => ThisYear,
+        "LAST_YEAR" | "LAST_FISCAL_YEAR" => LastYear,
+        "NEXT_YEAR" | "NEXT_FISCAL_YEAR" => NextYear,
         _ => return None,
     })
 }
@@ -395,11 +436,12 @@ fn n_date_literal(upper: &str) -> Option<fn(u32) -> DateLiteral> {
         "LAST_N_MONTHS" => LastNMonths,
         "NEXT_N_MONTHS" => NextNMonths,
         "N_MONTHS_AGO" => NMonthsAgo,
-        "LAST_N_QUARTERS" => LastNQuarters,
-        "NEXT_N_QUARTERS" => NextNQuarters,
-        "LAST_N_YEARS" => LastNYears,
-        "NEXT_N_YEARS" => NextNYears,
-        "N_YEARS_AGO" => NYearsAgo,
+        "LAST_N_QUARTERS" | "LAST_N_FISCAL_QUARTERS" => LastNQuarters,
+        "NEXT_N_QUARTERS" | "NEXT_N_FISCAL_QUARTERS" => NextNQuarters,
+        "N_QUARTERS_AGO" | "N_FISCAL_QUARTERS_AGO" => NQuartersAgo,
+        "LAST_N_YEARS" | "LAST_N_FISCAL_YEARS" => LastNYears,
+        "NEXT_N_YEARS" | "NEXT_N_FISCAL_YEARS" => NextNYears,
+        "N_YEARS_AGO" | "N_FISCAL_YEARS_AGO" => NYearsAgo,
         _ => return None,
     })
 }
