@@ -1,9 +1,168 @@
-//! `sfsmoke demo`: two simulated orgs in-process (one healthy, one broken)
-//! and the gate run against them with a built-in config.
+//! `sfsmoke demo`: the gate against two simulated orgs started in-process,
+//! one healthy and one broken, with a config written to
+//! `target/smoke/demo/smoke.toml` so a newcomer can read what ran.
+//!
+//! The credentials are the simulated org's demo values
+//! ([`crate::sim::demo`]), passed through `${VAR}` references exactly as a
+//! real smoke.toml would take secrets from CI variables.
 
-use crate::cli::DemoArgs;
+use crate::cli::{DemoArgs, SmokeArgs};
+use crate::sim::{self, demo as creds, scenarios, SimOptions};
+use std::path::{Path, PathBuf};
 
-pub async fn run(_args: DemoArgs) -> u8 {
-    eprintln!("error: `demo` is not implemented yet");
-    crate::exit::UNUSABLE_INPUT
+/// The broken org's default scenario: the seed's "permission set removal".
+pub const DEFAULT_BROKEN_SCENARIO: &str = "permset-unassigned";
+
+/// Where the demo writes its config and key.
+const DEMO_DIR: &str = "target/smoke/demo";
+
+/// Environment variables the demo config reads, with their demo values.
+/// Set by [`prepare_env`] before the async runtime starts (no other thread
+/// exists yet, so setting them is sound).
+fn demo_env() -> [(&'static str, &'static str); 5] {
+    [
+        ("SFSMOKE_DEMO_CLIENT_ID", creds::CLIENT_ID),
+        ("SFSMOKE_DEMO_USER", creds::USERNAME),
+        ("SFSMOKE_DEMO_AUDITOR", creds::AUDITOR_USERNAME),
+        ("SFSMOKE_DEMO_AUDITOR_PASSWORD", creds::AUDITOR_PASSWORD),
+        ("SFSMOKE_DEMO_AUDITOR_TOKEN", creds::AUDITOR_SECURITY_TOKEN),
+    ]
+}
+
+/// Put the demo's variables in the environment. Call before any thread starts.
+pub fn prepare_env() {
+    for (name, value) in demo_env() {
+        std::env::set_var(name, value);
+    }
+}
+
+pub async fn run(args: DemoArgs) -> u8 {
+    let broken = args
+        .scenario
+        .clone()
+        .unwrap_or_else(|| DEFAULT_BROKEN_SCENARIO.to_string());
+    let Some(broken_org) = scenarios::build(&broken) else {
+        eprintln!(
+            "error: unknown scenario '{broken}'\n  (hint: `sfsmoke sim --list-scenarios` lists them)"
+        );
+        return crate::exit::UNUSABLE_INPUT;
+    };
+    let healthy_org = scenarios::build("healthy").expect("the healthy scenario exists");
+
+    let started = async {
+        let healthy = sim::start(healthy_org, SimOptions::default()).await?;
+        let broken = sim::start(broken_org, SimOptions::default()).await?;
+        std::io::Result::Ok((healthy, broken))
+    };
+    let (healthy, broken_sim) = match started.await {
+        Ok(pair) => pair,
+        Err(e) => {
+            eprintln!("error: cannot start the simulated orgs on 127.0.0.1: {e}");
+            return crate::exit::CHECK_FAILED;
+        }
+    };
+
+    let dir = Path::new(DEMO_DIR);
+    let config_path =
+        match write_demo_files(dir, &healthy.login_url(), &broken_sim.login_url(), &broken) {
+            Ok(p) => p,
+            Err(e) => {
+                eprintln!("error: cannot write the demo config under {DEMO_DIR}: {e}");
+                return crate::exit::CHECK_FAILED;
+            }
+        };
+
+    println!("sfsmoke demo: two simulated Salesforce orgs on loopback (offline, demo credentials)");
+    println!(
+        "  warehouse-prod     {}  scenario 'healthy'",
+        healthy.login_url()
+    );
+    println!(
+        "  warehouse-sandbox  {}  scenario '{broken}'",
+        broken_sim.login_url()
+    );
+    println!("  config: {}", config_path.display());
+    println!();
+
+    let code = crate::gate::run(SmokeArgs {
+        config: config_path,
+        junit: Some(args.junit.clone()),
+        json: None,
+        orgs: Vec::new(),
+        shard: None,
+        update_snapshot: false,
+        verbosity: args.verbosity,
+    })
+    .await;
+
+    println!();
+    match code {
+        crate::exit::SUCCESS => println!(
+            "demo: exit 0, every check passed. Try `sfsmoke demo` without --scenario healthy to see the gate fail."
+        ),
+        crate::exit::CHECK_FAILED => println!(
+            "demo: exit 1, the gate failed (as intended: warehouse-sandbox is broken). JUnit: {}",
+            args.junit.display()
+        ),
+        other => println!("demo: exit {other}"),
+    }
+    healthy.stop().await;
+    broken_sim.stop().await;
+    code
+}
+
+/// Write the demo's smoke.toml and the demo JWT key; return the config path.
+fn write_demo_files(
+    dir: &Path,
+    healthy_url: &str,
+    broken_url: &str,
+    broken: &str,
+) -> std::io::Result<PathBuf> {
+    std::fs::create_dir_all(dir)?;
+    let key_path = dir.join("demo-jwt-key.pem");
+    std::fs::write(&key_path, creds::JWT_PRIVATE_KEY_PEM)?;
+    let key = key_path.display();
+    let config = format!(
+        r#"# Written by `sfsmoke demo` for two simulated orgs on loopback. The values behind
+# ${{SFSMOKE_DEMO_*}} are the simulated org's public demo credentials; a real smoke.toml
+# takes its secrets from CI variables the same way.
+api_version = "62.0"
+
+# A healthy org, JWT bearer flow (the recommended flow for CI).
+[orgs.warehouse-prod]
+login_url = "{healthy_url}"
+auth = "jwt"
+client_id = "${{SFSMOKE_DEMO_CLIENT_ID}}"
+username = "${{SFSMOKE_DEMO_USER}}"
+private_key = "{key}"
+objects = ["Account", "Opportunity", "Invoice__c"]
+
+[[orgs.warehouse-prod.checks]]
+name = "todays opportunities"
+soql = "SELECT Id, Name, StageName, Amount FROM Opportunity WHERE LastModifiedDate = TODAY"
+
+# The same integration, in an org where scenario '{broken}' happened.
+[orgs.warehouse-sandbox]
+login_url = "{broken_url}"
+auth = "jwt"
+client_id = "${{SFSMOKE_DEMO_CLIENT_ID}}"
+username = "${{SFSMOKE_DEMO_USER}}"
+private_key = "{key}"
+objects = ["Account", "Opportunity", "Invoice__c"]
+
+[[orgs.warehouse-sandbox.checks]]
+name = "todays opportunities"
+soql = "SELECT Id, Name, StageName, Amount FROM Opportunity WHERE LastModifiedDate = TODAY"
+
+# A read-only auditor login: when the gate fails, sfsmoke uses it to name the cause.
+[orgs.warehouse-sandbox.diagnose]
+auth = "password"
+username = "${{SFSMOKE_DEMO_AUDITOR}}"
+password = "${{SFSMOKE_DEMO_AUDITOR_PASSWORD}}"
+security_token = "${{SFSMOKE_DEMO_AUDITOR_TOKEN}}"
+"#
+    );
+    let path = dir.join("smoke.toml");
+    std::fs::write(&path, config)?;
+    Ok(path)
 }

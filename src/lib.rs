@@ -30,7 +30,10 @@ pub fn run(cli: Cli) -> ExitCode {
     let code = match cli.command {
         Command::Smoke(args) => block_on(gate::run(args)),
         Command::Sim(args) => block_on(sim::serve_command(args)),
-        Command::Demo(args) => block_on(demo::run(args)),
+        Command::Demo(args) => {
+            demo::prepare_env();
+            block_on(demo::run(args))
+        }
         Command::Validate(args) => config::validate_command(&args),
         Command::Init(args) => init::run(&args),
         Command::Explain(args) => triage::explain_command(&args),
