@@ -1,8 +1,374 @@
 //! `sfsmoke init`: write a commented smoke.toml for one auth flow.
+//!
+//! Every value that differs between teams comes from an environment variable
+//! (`${SF_LOGIN_URL}`, `${SF_CLIENT_ID}`...), so the file validates as soon as
+//! those are set and can be committed as it is. Refuses to overwrite an
+//! existing file without `--force` (exit 2).
 
-use crate::cli::InitArgs;
+use crate::cli::{AuthKind, InitArgs};
+use crate::config::env_references;
+use crate::exit;
+use std::io::Write;
+use std::path::Path;
 
-pub fn run(_args: &InitArgs) -> u8 {
-    eprintln!("error: `init` is not implemented yet");
-    crate::exit::UNUSABLE_INPUT
+pub fn run(args: &InitArgs) -> u8 {
+    match write(&args.config, args.auth, args.force) {
+        Ok(vars) => {
+            println!(
+                "wrote {} (auth = \"{}\")",
+                args.config.display(),
+                kind_name(args.auth)
+            );
+            println!(
+                "next: set {}, then run `sfsmoke validate{}`",
+                vars.join(", "),
+                config_flag(&args.config)
+            );
+            exit::SUCCESS
+        }
+        Err(InitError::Exists) => {
+            eprintln!(
+                "error: {} already exists; not overwriting it\n  (hint: pass --force to replace it, or --config PATH to write another file)",
+                args.config.display()
+            );
+            exit::UNUSABLE_INPUT
+        }
+        Err(InitError::Io(e)) => {
+            eprintln!(
+                "error: cannot write {}: {e}\n  (hint: check that the folder is writable, or pass --config PATH)",
+                args.config.display()
+            );
+            exit::UNUSABLE_INPUT
+        }
+    }
+}
+
+fn config_flag(path: &Path) -> String {
+    if path == Path::new("smoke.toml") {
+        String::new()
+    } else {
+        format!(" --config {}", path.display())
+    }
+}
+
+#[derive(Debug)]
+pub enum InitError {
+    Exists,
+    Io(std::io::Error),
+}
+
+/// Write the template for `kind` to `path` (parents created). Returns the
+/// environment variables the file needs, in the order they appear.
+pub fn write(path: &Path, kind: AuthKind, force: bool) -> Result<Vec<String>, InitError> {
+    if !force && path.exists() {
+        return Err(InitError::Exists);
+    }
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(InitError::Io)?;
+    }
+    let text = template(kind);
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true);
+    if force {
+        options.create(true).truncate(true);
+    } else {
+        options.create_new(true);
+    }
+    let mut file = options.open(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::AlreadyExists => InitError::Exists,
+        _ => InitError::Io(e),
+    })?;
+    file.write_all(text.as_bytes()).map_err(InitError::Io)?;
+    Ok(required_vars(&text))
+}
+
+/// The `${VAR}`s on uncommented lines, first appearance first.
+pub fn required_vars(text: &str) -> Vec<String> {
+    let mut vars: Vec<String> = Vec::new();
+    for line in text.lines().filter(|l| !l.trim_start().starts_with('#')) {
+        let value = line.split_once('#').map_or(line, |(v, _)| v);
+        for v in env_references(value) {
+            if !vars.contains(&v) {
+                vars.push(v);
+            }
+        }
+    }
+    vars
+}
+
+pub fn kind_name(kind: AuthKind) -> &'static str {
+    match kind {
+        AuthKind::Password => "password",
+        AuthKind::Jwt => "jwt",
+        AuthKind::ClientCredentials => "client_credentials",
+        AuthKind::RefreshToken => "refresh_token",
+        AuthKind::SfdxUrl => "sfdx_url",
+        AuthKind::AccessToken => "access_token",
+    }
+}
+
+const HEADER: &str = r#"# smoke.toml: the sfsmoke deploy gate (written by `sfsmoke init --auth {KIND}`).
+#
+#   sfsmoke validate     check this file offline (every problem at once)
+#   sfsmoke smoke        log in, run one query per object, write JUnit
+#
+# "${VAR}" values come from the environment; an unset variable is an error,
+# never an empty string. Write "$${" for a literal "${". Keep secrets in your
+# CI's secret store, never in this file.
+
+# REST API version for the checks (default: 62.0). An org can override it.
+# api_version = "62.0"
+# JUnit report (default: target/smoke/junit.xml; --junit overrides).
+# junit = "target/smoke/junit.xml"
+# timeout_secs = 30      # per request
+# deadline_secs = 120    # the whole run
+# concurrency = 4        # checks at once per org
+
+# One table per org; the name ("production") is the JUnit suite name and the
+# value of `sfsmoke smoke --org NAME`.
+[orgs.production]
+"#;
+
+const LOGIN_URL: &str = r#"# Where to log in:
+#   production   https://login.salesforce.com or https://MYDOMAIN.my.salesforce.com
+#   sandbox      https://test.salesforce.com or https://MYDOMAIN--SANDBOX.sandbox.my.salesforce.com
+#   simulated    the URL `sfsmoke sim` prints, e.g. http://127.0.0.1:PORT
+# (plain http only for 127.0.0.1, ::1 and localhost)
+login_url = "${SF_LOGIN_URL}"
+"#;
+
+const PASSWORD: &str = r#"# Username + password (+ security token).
+# Without client_id: SOAP login() (no Connected App needed, as jsforce's
+# conn.login()). With client_id (+ client_secret): the OAuth username-password
+# flow. Salesforce is retiring both (SOAP login() is gone from API v65.0; the
+# OAuth password flow is blocked for new Connected Apps): plan a move to
+# `sfsmoke init --auth jwt` or `--auth client_credentials`.
+auth = "password"
+username = "${SF_USER}"
+password = "${SF_PASSWORD}"
+# The security token is needed unless the runner's IP is trusted.
+security_token = "${SF_TOKEN}"
+# client_id = "${SF_CLIENT_ID}"
+# client_secret = "${SF_CLIENT_SECRET}"
+"#;
+
+const JWT: &str = r#"# OAuth 2.0 JWT bearer flow (recommended for CI): no password, no token.
+# Setup: create a certificate and key (openssl req -x509 -newkey rsa:2048
+# -nodes -keyout server.key -out server.crt -days 365), make a Connected App
+# (or External Client App) with "Use digital signatures" = server.crt and the
+# "api" scope, pre-authorize the integration user's profile or permission set
+# (Admin approved users are pre-authorized), then give sfsmoke the app's
+# consumer key, the user name and the key file.
+auth = "jwt"
+client_id = "${SF_CLIENT_ID}"
+username = "${SF_USER}"
+# Path to the PEM RSA private key (server.key), not its contents. In CI,
+# write the secret to a file first. Relative paths start at this file's folder.
+private_key = "${SF_JWT_KEY_FILE}"
+# The aud claim; by default https://test.salesforce.com for sandboxes,
+# https://login.salesforce.com otherwise.
+# audience = "https://login.salesforce.com"
+"#;
+
+const CLIENT_CREDENTIALS: &str = r#"# OAuth 2.0 client credentials flow: the Connected App logs in as its
+# "Run As" user. login_url must be your My Domain (not login/test.salesforce.com).
+# Setup: Connected App with "Enable Client Credentials Flow", the "api" scope
+# and a Run As user (Manage Connected Apps > Edit Policies > Client Credentials
+# Flow), then give sfsmoke its consumer key and secret.
+auth = "client_credentials"
+client_id = "${SF_CLIENT_ID}"
+client_secret = "${SF_CLIENT_SECRET}"
+"#;
+
+const REFRESH_TOKEN: &str = r#"# OAuth refresh token flow: a refresh token obtained once (web server or
+# device flow) for a Connected App with the "refresh_token" scope.
+auth = "refresh_token"
+client_id = "${SF_CLIENT_ID}"
+refresh_token = "${SF_REFRESH_TOKEN}"
+# Needed if the Connected App requires the secret for refresh tokens.
+# client_secret = "${SF_CLIENT_SECRET}"
+"#;
+
+const SFDX_URL: &str = r#"# The Salesforce CLI's auth URL, as printed by `sf org display --verbose
+# --target-org ALIAS` (Sfdx Auth Url) and read by `sf org login sfdx-url`:
+# force://<clientId>:<clientSecret>:<refreshToken>@<instance>
+# The token request goes to the instance in the URL; no login_url needed.
+# login_url = "https://MYDOMAIN.my.salesforce.com"
+auth = "sfdx_url"
+sfdx_url = "${SFDX_AUTH_URL}"
+"#;
+
+const ACCESS_TOKEN: &str = r#"# An access token obtained elsewhere (e.g. `sf org display`), with the
+# instance it belongs to. It expires: fine for a one-off check, not for CI.
+# login_url = "https://MYDOMAIN.my.salesforce.com"
+auth = "access_token"
+instance_url = "${SF_INSTANCE_URL}"
+access_token = "${SF_ACCESS_TOKEN}"
+"#;
+
+const FOOTER: &str = r#"
+# One `SELECT Id FROM <Object> LIMIT 1` each, as the integration user:
+# standard (Account), custom (Invoice__c), namespaced (ns__Invoice__c)...
+objects = ["Account", "Contact"]
+
+# Extra checks with their own SOQL (read-only, starting with SELECT).
+# [[orgs.production.checks]]
+# name = "todays opportunities"
+# soql = "SELECT Id, Name FROM Opportunity WHERE LastModifiedDate = TODAY LIMIT 10"
+
+# Optional: a read-only auditor login used only to explain a failure (which
+# permission, license or setting changed). Same keys as an org's login;
+# login_url defaults to the org's.
+# [orgs.production.diagnose]
+# auth = "password"
+# username = "${SF_AUDITOR_USER}"
+# password = "${SF_AUDITOR_PASSWORD}"
+"#;
+
+/// The smoke.toml text for one flow.
+pub fn template(kind: AuthKind) -> String {
+    let (needs_login_url, body) = match kind {
+        AuthKind::Password => (true, PASSWORD),
+        AuthKind::Jwt => (true, JWT),
+        AuthKind::ClientCredentials => (true, CLIENT_CREDENTIALS),
+        AuthKind::RefreshToken => (true, REFRESH_TOKEN),
+        AuthKind::SfdxUrl => (false, SFDX_URL),
+        AuthKind::AccessToken => (false, ACCESS_TOKEN),
+    };
+    let mut text = HEADER.replace("{KIND}", kind_name(kind));
+    if needs_login_url {
+        text.push_str(LOGIN_URL);
+    }
+    text.push_str(body);
+    text.push_str(FOOTER);
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{load_with_env, Auth};
+    use clap::ValueEnum;
+    use std::collections::HashMap;
+
+    fn env_for(vars: &[String]) -> HashMap<String, String> {
+        let key = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/jwt-test-key.pem"
+        );
+        vars.iter()
+            .map(|v| {
+                let value = match v.as_str() {
+                    "SF_LOGIN_URL" => "https://acme.my.salesforce.com".to_string(),
+                    "SF_INSTANCE_URL" => "https://acme.my.salesforce.com".to_string(),
+                    "SF_JWT_KEY_FILE" => key.to_string(),
+                    "SFDX_AUTH_URL" => {
+                        "force://PlatformCLI::5Aep861abc@acme.my.salesforce.com".to_string()
+                    }
+                    other => format!("value-of-{other}"),
+                };
+                (v.clone(), value)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn init_then_load_succeeds_for_every_auth_kind() {
+        let dir = tempfile::tempdir().unwrap();
+        for kind in AuthKind::value_variants() {
+            let path = dir.path().join(format!("{}/smoke.toml", kind_name(*kind)));
+            let vars = write(&path, *kind, false).unwrap();
+            assert!(!vars.is_empty());
+            let env = env_for(&vars);
+            let config = load_with_env(&path, &|k| env.get(k).cloned()).unwrap_or_else(|f| {
+                panic!(
+                    "{}: {}",
+                    kind_name(*kind),
+                    f.diagnostics
+                        .iter()
+                        .map(|d| d.to_string())
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                )
+            });
+            let org = &config.orgs["production"];
+            assert_eq!(org.auth.kind(), kind_name(*kind));
+            assert_eq!(org.objects, ["Account", "Contact"]);
+            assert!(config.warnings.is_empty(), "{:?}", config.warnings);
+            if *kind == AuthKind::Password {
+                assert!(matches!(org.auth, Auth::SoapPassword { .. }));
+            }
+            // Unset variables: every one is reported, none silently empty.
+            let failure = load_with_env(&path, &|_| None).unwrap_err();
+            assert_eq!(
+                failure.diagnostics.len(),
+                vars.len(),
+                "{}",
+                kind_name(*kind)
+            );
+            assert!(failure.readable);
+            assert_eq!(failure.org_names, ["production"]);
+        }
+    }
+
+    #[test]
+    fn required_vars_per_kind() {
+        let vars = |k| required_vars(&template(k));
+        assert_eq!(
+            vars(AuthKind::Jwt),
+            ["SF_LOGIN_URL", "SF_CLIENT_ID", "SF_USER", "SF_JWT_KEY_FILE"]
+        );
+        assert_eq!(
+            vars(AuthKind::Password),
+            ["SF_LOGIN_URL", "SF_USER", "SF_PASSWORD", "SF_TOKEN"]
+        );
+        assert_eq!(
+            vars(AuthKind::ClientCredentials),
+            ["SF_LOGIN_URL", "SF_CLIENT_ID", "SF_CLIENT_SECRET"]
+        );
+        assert_eq!(
+            vars(AuthKind::RefreshToken),
+            ["SF_LOGIN_URL", "SF_CLIENT_ID", "SF_REFRESH_TOKEN"]
+        );
+        assert_eq!(vars(AuthKind::SfdxUrl), ["SFDX_AUTH_URL"]);
+        assert_eq!(
+            vars(AuthKind::AccessToken),
+            ["SF_INSTANCE_URL", "SF_ACCESS_TOKEN"]
+        );
+    }
+
+    #[test]
+    fn refuses_to_overwrite_without_force() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("smoke.toml");
+        std::fs::write(&path, "keep me").unwrap();
+        assert!(matches!(
+            write(&path, AuthKind::Jwt, false),
+            Err(InitError::Exists)
+        ));
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "keep me");
+        write(&path, AuthKind::Jwt, true).unwrap();
+        assert!(std::fs::read_to_string(&path)
+            .unwrap()
+            .contains("auth = \"jwt\""));
+    }
+
+    #[test]
+    fn run_exit_codes() {
+        let dir = tempfile::tempdir().unwrap();
+        let args = InitArgs {
+            auth: AuthKind::ClientCredentials,
+            config: dir.path().join("ci/smoke.toml"),
+            force: false,
+        };
+        assert_eq!(run(&args), exit::SUCCESS);
+        assert_eq!(run(&args), exit::UNUSABLE_INPUT);
+        assert_eq!(
+            run(&InitArgs {
+                force: true,
+                ..args
+            }),
+            exit::SUCCESS
+        );
+    }
 }

@@ -169,6 +169,7 @@ pub(crate) fn load_str(
         errors: Vec::new(),
         warnings: Vec::new(),
         redactor: Redactor::new(),
+        orgs_with_unknown_keys: Vec::new(),
     };
     let raw = match toml::from_str::<RawConfig>(text) {
         Ok(raw) => raw,
@@ -197,6 +198,10 @@ pub(crate) fn load_str(
             }
             for u in &unknown {
                 cx.unknown_key(u);
+                if let Some(org) = u.path.strip_prefix("orgs.") {
+                    let name = org.split('.').next().unwrap_or("").trim_matches('"');
+                    cx.orgs_with_unknown_keys.push(name.to_string());
+                }
             }
             if let Ok(raw) = toml::from_str::<RawConfig>(&blank_out(text, &root, &unknown)) {
                 let _ = cx.config(&raw);
@@ -264,6 +269,9 @@ struct Cx<'a> {
     errors: Vec<Diagnostic>,
     warnings: Vec<Diagnostic>,
     redactor: Redactor,
+    /// Orgs with a misspelt key (e.g. `objets`): "empty org" would only
+    /// repeat that problem, so it is not reported for them.
+    orgs_with_unknown_keys: Vec<String>,
 }
 
 fn hint(h: impl Into<String>) -> Option<String> {
@@ -423,7 +431,7 @@ impl Cx<'_> {
                     let h = if SECRET_KEYS.contains(&last_key(key))
                         || last_key(key) == "private_key"
                     {
-                        format!("export {name} before running sfsmoke (in CI: from a masked secret variable)")
+                        format!("export {name} before running sfsmoke; in CI, set it from a masked secret variable")
                     } else {
                         format!("export {name} before running sfsmoke, or write the value in smoke.toml")
                     };
@@ -683,7 +691,7 @@ impl Cx<'_> {
         let objects = self.objects(&prefix, o);
         let checks = self.checks(&prefix, o);
         if let (Some(objects), Some(checks)) = (&objects, &checks) {
-            if objects.is_empty() && checks.is_empty() {
+            if objects.is_empty() && checks.is_empty() && !self.orgs_with_unknown_keys.contains(n) {
                 self.error(
                     name.span(),
                     &prefix,

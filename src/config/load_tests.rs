@@ -430,7 +430,7 @@ fn unset_variables_name_the_variable_and_the_key() {
         hints(&text),
         [
             "export SF_USERNAME before running sfsmoke, or write the value in smoke.toml",
-            "export A before running sfsmoke (in CI: from a masked secret variable)",
+            "export A before running sfsmoke; in CI, set it from a masked secret variable",
         ]
     );
 }
@@ -963,4 +963,6 @@ fn implicit_tables_and_inline_tables_load() {
     assert_eq!(c.orgs.keys().collect::<Vec<_>>(), ["x", "y"]);
     let e = errors("orgs.x.objcts = [\"Account\"]\n");
     assert_eq!(e[0], "1:8 orgs.x.objcts: unknown key `objcts`");
+    // A misspelt `objects` is not also reported as an empty org.
+    assert!(!e.iter().any(|e| e.contains("empty org")), "{e:?}");
 }

@@ -16,6 +16,7 @@ mod position;
 mod raw;
 mod validate;
 
+pub(crate) use env::references as env_references;
 pub use load::{
     default_audience, env_name, is_loopback, load, load_with_env, AUTH_KINDS, DEFAULT_CONCURRENCY,
     DEFAULT_DEADLINE_SECS, DEFAULT_TIMEOUT_SECS,

@@ -74,3 +74,104 @@ pub fn summary(config: &Config) -> String {
         kinds.join(", ")
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn example_env() -> HashMap<&'static str, &'static str> {
+        HashMap::from([
+            ("SIM_URL", "http://127.0.0.1:40000"),
+            ("SF_USER", "integration@acme.example"),
+            ("SF_PASSWORD", "demo-Passw0rd"),
+            ("SF_TOKEN", "DEMOtoken0000000000000000"),
+            ("SF_CLIENT_ID", "3MVG9demo"),
+            ("SF_CLIENT_SECRET", "DEMO0000SECRET"),
+            ("SF_AUDITOR_USER", "auditor@acme.example"),
+            ("SF_AUDITOR_PASSWORD", "demo-Aud1tor"),
+            ("SF_AUDITOR_TOKEN", "AUDITtoken000000000000000"),
+        ])
+    }
+
+    fn example() -> std::path::PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("smoke.toml")
+    }
+
+    #[test]
+    fn the_example_smoke_toml_validates_with_its_variables_set() {
+        let env = example_env();
+        let (code, out, err) = run(&example(), &|k| env.get(k).map(|v| v.to_string()));
+        assert_eq!(err, "");
+        assert_eq!(code, exit::SUCCESS);
+        assert_eq!(
+            out,
+            format!(
+                "{}: 2 orgs, 5 checks, auth: password, client_credentials — ok\n",
+                example().display()
+            )
+        );
+    }
+
+    #[test]
+    fn every_missing_variable_is_one_line_and_the_exit_code_is_2() {
+        let mut env = example_env();
+        env.remove("SF_PASSWORD");
+        env.remove("SIM_URL");
+        let (code, out, err) = run(&example(), &|k| env.get(k).map(|v| v.to_string()));
+        assert_eq!(code, exit::UNUSABLE_INPUT);
+        assert_eq!(out, "");
+        let file = example().display().to_string();
+        let lines: Vec<&str> = err.lines().filter(|l| !l.starts_with("  (hint")).collect();
+        assert_eq!(
+            lines,
+            [
+                format!("{file}:37:13: orgs.warehouse.login_url: environment variable `SIM_URL` is not set"),
+                format!("{file}:40:12: orgs.warehouse.password: environment variable `SF_PASSWORD` is not set"),
+                format!("{file}:62:13: orgs.ci.login_url: environment variable `SIM_URL` is not set"),
+                format!("error: {file} has 3 problems; nothing was contacted"),
+            ]
+        );
+        // Each problem has its hint on the next line.
+        assert_eq!(
+            err.lines().filter(|l| l.starts_with("  (hint: ")).count(),
+            3
+        );
+    }
+
+    #[test]
+    fn warnings_go_to_stderr_and_do_not_fail() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("smoke.toml");
+        std::fs::write(
+            &path,
+            "[orgs.one]\nlogin_url = \"https://login.salesforce.com\"\nauth = \"password\"\nusername = \"u\"\npassword = \"literal-secret\"\nobjects = [\"Account\"]\n",
+        )
+        .unwrap();
+        let (code, out, err) = run(&path, &|_| None);
+        assert_eq!(code, exit::SUCCESS);
+        assert_eq!(
+            out,
+            format!("{}: 1 org, 1 check, auth: password — ok\n", path.display())
+        );
+        assert!(
+            err.starts_with(&format!(
+                "{}:5:12: orgs.one.password: warning: secret written in smoke.toml\n  (hint: ",
+                path.display()
+            )),
+            "{err}"
+        );
+        assert!(!err.contains("literal-secret"));
+    }
+
+    #[test]
+    fn missing_file() {
+        let (code, out, err) = run(Path::new("/nonexistent/smoke.toml"), &|_| None);
+        assert_eq!(code, exit::UNUSABLE_INPUT);
+        assert_eq!(out, "");
+        assert!(err.starts_with("/nonexistent/smoke.toml: config file not found\n"));
+        assert!(
+            err.ends_with("error: /nonexistent/smoke.toml has 1 problem; nothing was contacted\n")
+        );
+    }
+}
