@@ -54,6 +54,8 @@ pub enum Cause {
     ConnectedAppNotPreAuthorized,
     /// The configured API version is outside what the org supports.
     ApiVersionUnsupported,
+    /// API access is fine but nothing grants Read on the queried object.
+    ObjectNotReadable,
     /// The auditor could not read the setup objects it needs.
     AuditorCannotSee,
     /// Every checked setting is in order.
@@ -73,13 +75,14 @@ impl Cause {
             Cause::PermissionSetLost => "permission set granting API Enabled lost",
             Cause::ConnectedAppNotPreAuthorized => "user not pre-authorized for the Connected App",
             Cause::ApiVersionUnsupported => "API version not supported",
+            Cause::ObjectNotReadable => "object not readable",
             Cause::AuditorCannotSee => "auditor cannot read setup objects",
             Cause::NoneFound => "no access problem found",
         }
     }
 
     /// Every cause, for docs and tests.
-    pub const ALL: [Cause; 11] = [
+    pub const ALL: [Cause; 12] = [
         Cause::UserNotFound,
         Cause::UserInactive,
         Cause::LicenseWithoutApi,
@@ -89,6 +92,7 @@ impl Cause {
         Cause::PermissionSetLost,
         Cause::ConnectedAppNotPreAuthorized,
         Cause::ApiVersionUnsupported,
+        Cause::ObjectNotReadable,
         Cause::AuditorCannotSee,
         Cause::NoneFound,
     ];
@@ -206,6 +210,122 @@ pub async fn diagnose(
         &org.api_version,
         uses_connected_app(&org.auth),
     ))
+}
+
+/// What [`attach`] needs beyond the org and its report.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Attach<'a> {
+    /// smoke.lock (read when it exists): adds the "access drift" case and
+    /// lets a diagnosis say "was granted by X".
+    pub lock_path: Option<&'a Path>,
+    /// Add the "access drift" case (false for `--update-snapshot` runs,
+    /// which call [`crate::snapshot::update`] instead).
+    pub drift: bool,
+    /// The integration user's id from its session, when the login worked.
+    pub user_id: Option<&'a str>,
+    /// Scrubs every diagnosis text.
+    pub redactor: Option<&'a crate::secret::Redactor>,
+}
+
+/// The gate's one call per org, after its checks: fill `Problem.diagnosis`
+/// of every failed case that diagnosis applies to (one auditor login and one
+/// round of queries per org, however many cases failed), then append the
+/// "access drift" case when `opts.drift` and smoke.lock exists.
+pub async fn attach(
+    http: &reqwest::Client,
+    org: &OrgConfig,
+    report: &mut crate::report::OrgReport,
+    opts: &Attach<'_>,
+) {
+    use crate::report::Outcome;
+    let redact = |s: String| match opts.redactor {
+        Some(r) => r.redact(&s),
+        None => s,
+    };
+    let lock = opts
+        .lock_path
+        .and_then(|p| crate::snapshot::read_lock(p).ok().flatten());
+    let known_good = lock.as_ref().and_then(|l| l.orgs.get(&org.name));
+    let wanted: Vec<usize> = report
+        .cases
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| {
+            c.outcome
+                .problem()
+                .is_some_and(|p| p.diagnosis.is_none() && applies_to(&p.failure))
+        })
+        .map(|(i, _)| i)
+        .collect();
+
+    // One auditor round for all failed cases (and the drift check).
+    let mut facts = None;
+    if !wanted.is_empty() {
+        facts = match &org.diagnose {
+            None => None,
+            Some(_) => Some(
+                async {
+                    let source = crate::snapshot::connect_auditor(http, org).await?;
+                    let target = Target {
+                        username: org.auth.username().map(str::to_string),
+                        user_id: opts.user_id.map(str::to_string),
+                    };
+                    Ok::<Facts, Failure>(
+                        gather(
+                            &source,
+                            &target,
+                            &org.objects,
+                            uses_connected_app(&org.auth),
+                            chrono::Utc::now(),
+                        )
+                        .await,
+                    )
+                }
+                .await,
+            ),
+        };
+        for i in wanted {
+            let case = &mut report.cases[i];
+            let (Outcome::Failed(p) | Outcome::Errored(p)) = &mut case.outcome else {
+                continue;
+            };
+            let text = match &facts {
+                None => manual_checks(&p.failure),
+                Some(Ok(facts)) => reason(
+                    facts,
+                    &p.failure,
+                    known_good,
+                    &org.api_version,
+                    uses_connected_app(&org.auth),
+                )
+                .to_string(),
+                Some(Err(f)) => format!(
+                    "the auditor login for diagnosis failed ({f}), so no cause could be named\n{}",
+                    manual_checks(&p.failure)
+                ),
+            };
+            p.diagnosis = Some(redact(text));
+        }
+    }
+
+    if opts.drift {
+        if let Some(path) = opts.lock_path {
+            let case = match &facts {
+                Some(Ok(f)) => crate::snapshot::drift_case_from_facts(org, path, f),
+                _ => crate::snapshot::drift_case(http, org, path).await,
+            };
+            if let Some(mut case) = case {
+                if let Some(p) = match &mut case.outcome {
+                    Outcome::Failed(p) | Outcome::Errored(p) => Some(p),
+                    _ => None,
+                } {
+                    p.failure.message = redact(std::mem::take(&mut p.failure.message));
+                    p.diagnosis = p.diagnosis.take().map(&redact);
+                }
+                report.cases.push(case);
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -193,6 +193,29 @@ pub fn reason(
         }
     }
 
+    // The object a query was refused for.
+    if family == Family::Object && !facts.gap("ObjectPermissions") {
+        if let Some(obj) = refused_object(failure, facts) {
+            if facts.object_read.get(&obj).is_some_and(|by| by.is_empty()) {
+                let username = facts
+                    .user
+                    .as_ref()
+                    .map(|u| u.username.as_str())
+                    .unwrap_or("?");
+                found.push(Finding {
+                    cause: Cause::ObjectNotReadable,
+                    explanation: format!(
+                        "neither the profile nor any permission set in force gives '{username}' Read on {obj}"
+                    ),
+                    fix: format!(
+                        "grant Read on {obj} in the integration's permission set (Setup > Permission \
+                         Sets > the set > Object Settings > {obj}) and check its field-level security"
+                    ),
+                });
+            }
+        }
+    }
+
     // The API version.
     if let Some((oldest, newest)) = facts.version_range() {
         let k = version_key(requested_version);
@@ -259,6 +282,28 @@ pub fn reason(
             }
         }
         None => nothing_found(facts, failure, family, evidence),
+    }
+}
+
+/// The object named by `sObject type 'X' is not supported` (INVALID_TYPE),
+/// else the only configured object nothing grants Read on.
+fn refused_object(failure: &Failure, facts: &Facts) -> Option<String> {
+    let msg = &failure.message;
+    if let Some(start) = msg.find("sObject type '") {
+        let rest = &msg[start + "sObject type '".len()..];
+        if let Some(end) = rest.find('\'') {
+            return Some(rest[..end].to_string());
+        }
+    }
+    let unreadable: Vec<&String> = facts
+        .object_read
+        .iter()
+        .filter(|(_, by)| by.is_empty())
+        .map(|(o, _)| o)
+        .collect();
+    match unreadable.as_slice() {
+        [one] => Some((*one).clone()),
+        _ => None,
     }
 }
 

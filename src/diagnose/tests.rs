@@ -685,6 +685,28 @@ async fn retired_api_version() {
 }
 
 #[tokio::test]
+async fn object_without_read() {
+    let org = healthy();
+    let f = Failure::new(
+        Origin::Rest,
+        "INVALID_TYPE",
+        "\nSELECT Id FROM Case LIMIT 1\n               ^\nERROR at Row:1:Column:16\nsObject type 'Case' is not supported. If you are attempting to use a custom object, be sure to append the '__c' after the entity name. Please reference your WSDL or the describe call for the appropriate names.",
+    )
+    .with_status(400);
+    let d = diagnose_canned(&org, &f, None, "62.0").await;
+    assert_eq!(d.cause, Cause::ObjectNotReadable, "{d}");
+    assert!(d.explanation.contains("Read on Case"), "{d}");
+    // A readable object refused is something else (a typo, a license).
+    let f2 = Failure::new(
+        Origin::Rest,
+        "INVALID_TYPE",
+        "sObject type 'Account' is not supported.",
+    );
+    let d = diagnose_canned(&org, &f2, None, "62.0").await;
+    assert_eq!(d.cause, Cause::NoneFound, "{d}");
+}
+
+#[tokio::test]
 async fn the_failure_decides_between_causes_that_both_hold() {
     let mut org = healthy();
     remove(&mut org, "PermissionSetAssignment", "0Pa000000000001");

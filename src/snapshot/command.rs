@@ -32,99 +32,64 @@ pub async fn run(args: SnapshotArgs) -> u8 {
         return exit::UNUSABLE_INPUT;
     }
     let lock_path = lock_path_for(&config.path);
-    let mut lock = match read_lock(&lock_path) {
-        Ok(l) => l.unwrap_or(Snapshot {
-            version: FORMAT_VERSION,
-            orgs: BTreeMap::new(),
-        }),
-        Err(e) => {
-            eprintln!("error: {e}");
-            return exit::UNUSABLE_INPUT;
-        }
-    };
     let selected: Vec<&OrgConfig> = config
         .orgs
         .values()
         .filter(|o| args.orgs.is_empty() || args.orgs.contains(&o.name))
         .collect();
-
+    let run = update(&selected, &lock_path, config.request_timeout);
+    let results = match tokio::time::timeout(config.deadline, run).await {
+        Ok(Ok(r)) => r,
+        Ok(Err(e)) => {
+            eprintln!("error: {e}");
+            return match e {
+                LockError::Write { .. } => exit::CHECK_FAILED,
+                _ => exit::UNUSABLE_INPUT,
+            };
+        }
+        Err(_) => {
+            eprintln!(
+                "error: no snapshot within the deadline ({} s); smoke.lock left as it was\n  (hint: raise deadline_secs in {})",
+                config.deadline.as_secs(),
+                config.path.display()
+            );
+            return exit::CHECK_FAILED;
+        }
+    };
     let mut code = exit::SUCCESS;
-    let mut recorded = 0;
-    for org in selected {
-        let http = match client_for(org, config.request_timeout) {
-            Ok(c) => c,
-            Err(e) => {
-                eprintln!("error: org '{}': {e}", org.name);
-                code = exit::CHECK_FAILED;
-                continue;
-            }
+    for (u, org) in results.iter().zip(&selected) {
+        let as_who = if org.diagnose.is_some() {
+            "read as the auditor"
+        } else {
+            "read as the integration user"
         };
-        let taken = tokio::time::timeout(config.deadline, take(&http, org)).await;
-        match taken {
-            Ok(Ok(new)) => {
-                let as_who = if org.diagnose.is_some() {
-                    "auditor"
-                } else {
-                    "integration user"
-                };
-                match lock.orgs.get(&org.name) {
-                    Some(old) => {
-                        let drifts = compare(old, &new);
-                        if drifts.is_empty() {
-                            println!("{}: unchanged (read as the {as_who})", org.name);
-                        } else {
-                            println!("{}: updated (read as the {as_who}):", org.name);
-                            for d in drifts {
-                                println!("  - {d}");
-                            }
-                        }
-                    }
-                    None => println!(
-                        "{}: recorded '{}' ({}, profile '{}', API Enabled from {})",
-                        org.name,
-                        new.username,
-                        new.license,
-                        new.profile,
-                        if new.api_enabled_by.is_empty() {
-                            "nothing".to_string()
-                        } else {
-                            new.api_enabled_by.join(", ")
-                        }
-                    ),
+        match &u.result {
+            Ok(_) if !u.was_recorded => println!("{}: recorded ({as_who})", u.org),
+            Ok(d) if d.is_empty() => println!("{}: unchanged ({as_who})", u.org),
+            Ok(d) => {
+                println!("{}: updated ({as_who}):", u.org);
+                for line in d {
+                    println!("  - {line}");
                 }
-                lock.orgs.insert(org.name.clone(), new);
-                recorded += 1;
             }
-            Ok(Err(f)) => {
+            Err(f) => {
                 let text = config.redactor.redact(&f.to_string());
                 eprintln!(
                     "error: org '{}': cannot take the access snapshot: {text}",
-                    org.name
+                    u.org
                 );
                 if org.diagnose.is_none() {
                     eprintln!(
                         "  (hint: the integration user needs \"View Setup and Configuration\" to read \
                          its own access; or add an [orgs.{}.diagnose] auditor login)",
-                        org.name
+                        u.org
                     );
                 }
                 code = exit::CHECK_FAILED;
             }
-            Err(_) => {
-                eprintln!(
-                    "error: org '{}': no answer within the deadline ({} s)",
-                    org.name,
-                    config.deadline.as_secs()
-                );
-                code = exit::CHECK_FAILED;
-            }
         }
     }
-    if recorded > 0 {
-        if let Err(e) = write_lock(&lock_path, &lock) {
-            eprintln!("error: {e}");
-            return exit::CHECK_FAILED;
-        }
+    if results.iter().any(|u| u.result.is_ok()) {
         println!("wrote {} (commit it)", lock_path.display());
     }
     code

@@ -491,23 +491,9 @@ pub fn compare(old: &OrgSnapshot, new: &OrgSnapshot) -> Vec<Drift> {
     out
 }
 
-/// A reqwest client for one org (its `ca_file` trusted), for the
-/// `snapshot` command; the gate passes its own.
-pub fn client_for(org: &OrgConfig, timeout: Duration) -> Result<reqwest::Client, String> {
-    let mut b = reqwest::Client::builder()
-        .use_rustls_tls()
-        .timeout(timeout)
-        .connect_timeout(timeout)
-        .redirect(reqwest::redirect::Policy::none());
-    if let Some(ca) = &org.ca_file {
-        let pem =
-            std::fs::read(ca).map_err(|e| format!("{}: cannot read ca_file: {e}", ca.display()))?;
-        let cert = reqwest::Certificate::from_pem(&pem)
-            .map_err(|e| format!("{}: not a PEM certificate: {e}", ca.display()))?;
-        b = b.add_root_certificate(cert);
-    }
-    b.build()
-        .map_err(|e| format!("cannot build the HTTP client: {e}"))
+/// The gate's HTTP client for one org (its `ca_file` trusted).
+pub fn client_for(org: &OrgConfig, timeout: Duration) -> Result<reqwest::Client, Failure> {
+    crate::salesforce::client::http_client(org.ca_file.as_deref(), timeout)
 }
 
 /// Log in as the org's auditor (`[orgs.<name>.diagnose]`) and return a
@@ -659,55 +645,131 @@ pub async fn drift_case(
         }
     };
     let Some(old) = lock.orgs.get(&org.name) else {
-        return Some(case(
-            Outcome::Skipped {
-                reason: format!(
-                    "{} has no entry for org '{}' (hint: run `sfsmoke snapshot --org {}`)",
-                    lock_path.display(),
-                    org.name,
-                    org.name
-                ),
-            },
-            started,
-        ));
+        return Some(case(no_entry(org, lock_path), started));
     };
     let outcome = match take(http, org).await {
         Ok(new) => drift_outcome(&org.name, old, &new),
-        Err(f) if org.diagnose.is_none() && !matches!(f.origin, Origin::Rest | Origin::Sfsmoke) => {
+        Err(f) => unreadable_outcome(org, f),
+    };
+    Some(case(outcome, started))
+}
+
+/// The "access drift" case from facts already gathered (by the diagnosis's
+/// auditor round), or `None` when smoke.lock does not exist.
+pub fn drift_case_from_facts(
+    org: &OrgConfig,
+    lock_path: &Path,
+    facts: &Facts,
+) -> Option<CaseReport> {
+    let started = Instant::now();
+    let lock = match read_lock(lock_path) {
+        Ok(Some(l)) => l,
+        Ok(None) => return None,
+        Err(e) => {
+            let f = Failure::new(Origin::Sfsmoke, "CONFIG_ERROR", e.to_string());
+            return Some(case(failed(f, None), started));
+        }
+    };
+    let Some(old) = lock.orgs.get(&org.name) else {
+        return Some(case(no_entry(org, lock_path), started));
+    };
+    let outcome = match OrgSnapshot::from_facts(facts) {
+        Ok(new) => drift_outcome(&org.name, old, &new),
+        Err(f) => unreadable_outcome(org, f),
+    };
+    Some(case(outcome, started))
+}
+
+fn no_entry(org: &OrgConfig, lock_path: &Path) -> Outcome {
+    Outcome::Skipped {
+        reason: format!(
+            "{} has no entry for org '{}' (hint: run `sfsmoke snapshot --org {}`)",
+            lock_path.display(),
+            org.name,
+            org.name
+        ),
+    }
+}
+
+fn unreadable_outcome(org: &OrgConfig, f: Failure) -> Outcome {
+    match f {
+        f if org.diagnose.is_none() && !matches!(f.origin, Origin::Rest | Origin::Sfsmoke) => {
             // The integration user's own login failed: the login case
             // already reports it.
             Outcome::Skipped {
                 reason: format!("cannot read the current access: {f}"),
             }
         }
-        Err(f) => failed(f, None),
-    };
-    Some(case(outcome, started))
+        f => failed(f, None),
+    }
 }
 
 /// The result of refreshing one org's entry.
 #[derive(Debug)]
 pub struct Updated {
     pub org: String,
+    /// Whether the org had an entry before.
+    pub was_recorded: bool,
     /// The differences from the previous entry (empty for a new org), or
     /// why the entry could not be refreshed (the old entry is kept).
     pub result: Result<Vec<Drift>, Failure>,
 }
 
+impl Updated {
+    /// The org's "access drift" testcase for a `--update-snapshot` run:
+    /// Passed saying what was recorded, or the failure to read the access.
+    pub fn case(&self, duration: Duration) -> CaseReport {
+        let outcome = match &self.result {
+            Ok(_) if !self.was_recorded => Outcome::Passed {
+                detail: Some(format!("recorded in {LOCK_FILE} (--update-snapshot)")),
+            },
+            Ok(drifts) if drifts.is_empty() => Outcome::Passed {
+                detail: Some(format!("{LOCK_FILE} unchanged (--update-snapshot)")),
+            },
+            Ok(drifts) => Outcome::Passed {
+                detail: Some(format!(
+                    "{LOCK_FILE} updated (--update-snapshot): {}",
+                    drifts
+                        .iter()
+                        .map(|d| d.line.as_str())
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                )),
+            },
+            Err(f) => failed(f.clone(), None),
+        };
+        CaseReport {
+            name: "access drift".into(),
+            kind: CaseKind::Drift,
+            target: LOCK_FILE.into(),
+            soql: None,
+            duration,
+            outcome,
+        }
+    }
+}
+
 /// Refresh smoke.lock for `orgs` (other orgs' entries are kept) and write
-/// it atomically. Orgs whose access cannot be read keep their old entry.
+/// it atomically; each org is read with its own client (`ca_file`) and
+/// `request_timeout`. Orgs whose access cannot be read keep their old entry.
+/// `Err` only when smoke.lock cannot be read or written.
 pub async fn update(
-    http: &reqwest::Client,
     orgs: &[&OrgConfig],
     lock_path: &Path,
+    request_timeout: Duration,
 ) -> Result<Vec<Updated>, LockError> {
     let mut lock = read_lock(lock_path)?.unwrap_or(Snapshot {
         version: FORMAT_VERSION,
         orgs: BTreeMap::new(),
     });
-    let taken = futures::future::join_all(orgs.iter().map(|o| take(http, o))).await;
+    let taken = futures::future::join_all(orgs.iter().map(|o| async move {
+        let http = client_for(o, request_timeout)?;
+        take(&http, o).await
+    }))
+    .await;
     let mut out = Vec::new();
     for (org, result) in orgs.iter().zip(taken) {
+        let was_recorded = lock.orgs.contains_key(&org.name);
         let result = result.map(|new| {
             let drifts = lock
                 .orgs
@@ -719,6 +781,7 @@ pub async fn update(
         });
         out.push(Updated {
             org: org.name.clone(),
+            was_recorded,
             result,
         });
     }
