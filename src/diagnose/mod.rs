@@ -20,7 +20,7 @@ pub mod rest;
 
 pub use facts::{gather, Facts, SetupQuery, Target};
 pub use manual::manual_checks;
-pub use reason::{reason, Family};
+pub use reason::{org_refuses_everyone, reason, Family};
 
 use crate::config::{Auth, OrgConfig};
 use crate::salesforce::error::Failure;
@@ -174,15 +174,20 @@ pub async fn diagnose_org_with(
         .and_then(|lock| lock.orgs.get(&org.name).cloned());
     match diagnose(http, org, failure, known_good.as_ref(), user_id).await {
         Ok(d) => Some(d.to_string()),
-        Err(f) => Some(format!(
-            "the auditor login for diagnosis failed ({f}), so no cause could be named\n{}",
-            manual_checks(failure)
-        )),
+        Err(f) => Some(auditor_failed(failure, &f)),
     }
 }
 
+fn auditor_failed(failure: &Failure, auditor: &Failure) -> String {
+    format!(
+        "the auditor login for diagnosis failed ({auditor}), so no cause could be named\n{}",
+        manual_checks(failure)
+    )
+}
+
 /// Log in as the auditor and diagnose. `Err` only when the auditor cannot
-/// log in (or the org has no auditor).
+/// log in (or the org has no auditor) and that says nothing about the cause
+/// (an auditor refused with `API_DISABLED_FOR_ORG` does: the whole org is).
 pub async fn diagnose(
     http: &reqwest::Client,
     org: &OrgConfig,
@@ -190,7 +195,10 @@ pub async fn diagnose(
     known_good: Option<&crate::snapshot::OrgSnapshot>,
     user_id: Option<&str>,
 ) -> Result<Diagnosis, Failure> {
-    let audit = crate::snapshot::connect_auditor(http, org).await?;
+    let audit = match crate::snapshot::connect_auditor(http, org).await {
+        Ok(a) => a,
+        Err(f) => return org_refuses_everyone(failure, &f, known_good).ok_or(f),
+    };
     let target = Target {
         username: org.auth.username().map(str::to_string),
         user_id: user_id.map(str::to_string),
@@ -299,10 +307,10 @@ pub async fn attach(
                     uses_connected_app(&org.auth),
                 )
                 .to_string(),
-                Some(Err(f)) => format!(
-                    "the auditor login for diagnosis failed ({f}), so no cause could be named\n{}",
-                    manual_checks(&p.failure)
-                ),
+                Some(Err(f)) => match org_refuses_everyone(&p.failure, f, known_good) {
+                    Some(d) => d.to_string(),
+                    None => auditor_failed(&p.failure, f),
+                },
             };
             p.diagnosis = Some(redact(text));
         }

@@ -518,6 +518,62 @@ fn nothing_found(
     }
 }
 
+/// When the auditor's own login is refused with `API_DISABLED_FOR_ORG`, the
+/// refusal is org-wide (a different user, with API Enabled, is refused too):
+/// the edition lost API access or a trial ended. No setup object can be read
+/// then, so smoke.lock (when there is one) tells which is likelier.
+pub fn org_refuses_everyone(
+    failure: &Failure,
+    auditor: &Failure,
+    known_good: Option<&OrgSnapshot>,
+) -> Option<Diagnosis> {
+    if auditor.code != "API_DISABLED_FOR_ORG"
+        || !matches!(Family::of(failure), Family::Access | Family::Other)
+    {
+        return None;
+    }
+    let mut evidence = vec![format!("the auditor's login was refused too: {auditor}")];
+    if let Some(s) = known_good {
+        let mut line = format!("smoke.lock: {}", s.edition);
+        if !s.trial_expires.is_empty() {
+            line.push_str(&format!(", trial until {}", s.trial_expires));
+        }
+        evidence.push(line);
+    }
+    let trial = known_good
+        .map(|s| s.trial_expires.as_str())
+        .filter(|t| !t.is_empty());
+    Some(match trial {
+        Some(t) => Diagnosis {
+            cause: Cause::TrialExpired,
+            explanation: format!(
+                "every user is refused, the auditor too, and smoke.lock recorded a trial org \
+                 (trial until {t}): the trial has ended"
+            ),
+            fix: "convert the trial to a paid edition, or point the integration at an active org \
+                  (Setup > Company Information)"
+                .into(),
+            evidence,
+        },
+        None => Diagnosis {
+            cause: Cause::EditionWithoutApi,
+            explanation: format!(
+                "every user is refused, the auditor too: the org has no API access{} (an edition \
+                 without API such as Essentials, Professional without the API add-on, or an \
+                 expired trial)",
+                known_good
+                    .filter(|s| !s.edition.is_empty())
+                    .map(|s| format!(" any more (smoke.lock recorded {})", s.edition))
+                    .unwrap_or_default()
+            ),
+            fix: "check Setup > Company Information > Organization Edition: buy the API add-on or \
+                  upgrade to Enterprise, Unlimited or Performance"
+                .into(),
+            evidence,
+        },
+    })
+}
+
 /// Human lines for what the queries found.
 pub fn evidence(facts: &Facts, requested_version: &str) -> Vec<String> {
     let mut ev = Vec::new();

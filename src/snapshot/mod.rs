@@ -77,6 +77,9 @@ pub struct OrgSnapshot {
     pub profile: String,
     /// `Organization.OrganizationType`, e.g. `Enterprise Edition`.
     pub edition: String,
+    /// `Organization.TrialExpirationDate` (a date), for trial orgs only.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub trial_expires: String,
     /// Where API Enabled comes from: `profile 'P'`, `permission set 'S'`,
     /// `permission set group 'G'`.
     pub api_enabled_by: Vec<String>,
@@ -302,6 +305,12 @@ impl OrgSnapshot {
                 .as_ref()
                 .map(|o| o.edition.clone())
                 .unwrap_or_default(),
+            trial_expires: facts
+                .org
+                .as_ref()
+                .and_then(|o| o.trial_expires)
+                .map(|t| t.format("%Y-%m-%d").to_string())
+                .unwrap_or_default(),
             api_enabled_by: facts.api_sources(),
             permission_sets,
             permission_set_groups,
@@ -383,6 +392,23 @@ pub fn compare(old: &OrgSnapshot, new: &OrgSnapshot) -> Vec<Drift> {
             format!(
                 "edition changed from '{}' to '{}'",
                 old.edition, new.edition
+            ),
+        );
+    }
+    if old.trial_expires != new.trial_expires {
+        let show = |s: &str| {
+            if s.is_empty() {
+                "none".to_string()
+            } else {
+                s.to_string()
+            }
+        };
+        push(
+            DriftKind::Edition,
+            format!(
+                "trial end changed from {} to {}",
+                show(&old.trial_expires),
+                show(&new.trial_expires)
             ),
         );
     }
@@ -691,7 +717,13 @@ fn no_entry(org: &OrgConfig, lock_path: &Path) -> Outcome {
     }
 }
 
-fn unreadable_outcome(org: &OrgConfig, f: Failure) -> Outcome {
+fn unreadable_outcome(org: &OrgConfig, mut f: Failure) -> Outcome {
+    let who = if org.diagnose.is_some() {
+        "the auditor"
+    } else {
+        "the integration user"
+    };
+    f.message = format!("cannot read the current access as {who}: {}", f.message);
     match f {
         f if org.diagnose.is_none() && !matches!(f.origin, Origin::Rest | Origin::Sfsmoke) => {
             // The integration user's own login failed: the login case
