@@ -864,3 +864,35 @@ fn salesforce_datetimes_parse() {
     assert!(parse_datetime("2026-01-31T12:00:00Z").is_some());
     assert!(parse_datetime("yesterday").is_none());
 }
+
+#[test]
+fn an_auditor_refused_too_means_the_whole_org() {
+    let refused = Failure::new(
+        Origin::Soap,
+        "API_DISABLED_FOR_ORG",
+        "API is not enabled for this Organization or Partner",
+    )
+    .with_status(500);
+    let d = org_refuses_everyone(&api_disabled(), &refused, None).unwrap();
+    assert_eq!(d.cause, Cause::EditionWithoutApi, "{d}");
+    let trial = OrgSnapshot {
+        edition: "Developer Edition".into(),
+        trial_expires: "2026-12-01".into(),
+        ..OrgSnapshot::default()
+    };
+    let d = org_refuses_everyone(&api_disabled(), &refused, Some(&trial)).unwrap();
+    assert_eq!(d.cause, Cause::TrialExpired, "{d}");
+    assert!(
+        d.evidence
+            .iter()
+            .any(|e| e.contains("trial until 2026-12-01")),
+        "{d}"
+    );
+    // A wrong auditor password says nothing about the org.
+    let bad = Failure::new(
+        Origin::Soap,
+        "INVALID_LOGIN",
+        "Invalid username, password, security token; or user locked out.",
+    );
+    assert!(org_refuses_everyone(&api_disabled(), &bad, None).is_none());
+}

@@ -7,6 +7,7 @@ fn good() -> OrgSnapshot {
         license: "Salesforce Integration".into(),
         profile: "Minimum Access - API Only Integrations".into(),
         edition: "Enterprise Edition".into(),
+        trial_expires: String::new(),
         api_enabled_by: vec!["permission set 'Salesforce API Integration'".into()],
         permission_sets: vec![
             "Stripe Integration Access".into(),
