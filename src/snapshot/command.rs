@@ -7,7 +7,7 @@ use super::*;
 use crate::exit;
 
 pub async fn run(args: SnapshotArgs) -> u8 {
-    let config = match load_config(&args.config) {
+    let config = match crate::config::load(&args.config) {
         Ok(c) => c,
         Err(fail) => {
             for d in &fail.diagnostics {
@@ -93,24 +93,4 @@ pub async fn run(args: SnapshotArgs) -> u8 {
         println!("wrote {} (commit it)", lock_path.display());
     }
     code
-}
-
-/// The config loader (`config::load`, owned by the config helper) is not on
-/// main yet; until it is, the command reports that instead of guessing.
-fn load_config(
-    path: &std::path::Path,
-) -> Result<crate::config::Config, crate::config::ConfigFailure> {
-    Err(crate::config::ConfigFailure {
-        diagnostics: vec![crate::config::Diagnostic {
-            file: path.to_path_buf(),
-            line: 0,
-            col: 0,
-            key: String::new(),
-            message: "the config loader is not available in this build yet".into(),
-            hint: None,
-        }],
-        readable: false,
-        junit: None,
-        org_names: Vec::new(),
-    })
 }

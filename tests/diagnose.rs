@@ -1,0 +1,605 @@
+//! Diagnosis and drift against the simulated org over real loopback HTTP:
+//! for every cause in the seed, the org starts healthy (the gate passes, a
+//! snapshot is taken, no drift), then an admin's change breaks it ("worked
+//! yesterday, broken today"); the gate's failure is diagnosed as exactly that
+//! cause, and the access-drift case lists what changed.
+
+use sfsmoke::checks::{self, Settings};
+use sfsmoke::config::{Auth, DiagnoseConfig, OrgConfig};
+use sfsmoke::diagnose::{self, Attach, Cause};
+use sfsmoke::report::{CaseKind, OrgReport, Outcome};
+use sfsmoke::salesforce::error::Failure;
+use sfsmoke::secret::{Redactor, Secret};
+use sfsmoke::sim::{self, demo, model::Org, scenarios, SimHandle, SimOptions};
+use sfsmoke::snapshot::{self, OrgSnapshot};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use url::Url;
+
+struct Env {
+    sim: SimHandle,
+    dir: tempfile::TempDir,
+    http: reqwest::Client,
+}
+
+impl Env {
+    async fn healthy() -> Env {
+        let org = scenarios::build("healthy").expect("healthy scenario");
+        Env::with(org).await
+    }
+
+    async fn with(org: Org) -> Env {
+        let sim = sim::start(org, SimOptions::default())
+            .await
+            .expect("start the sim");
+        Env {
+            sim,
+            dir: tempfile::tempdir().expect("tempdir"),
+            http: sfsmoke::salesforce::client::http_client(None, Duration::from_secs(10))
+                .expect("client"),
+        }
+    }
+
+    fn url(&self) -> Url {
+        Url::parse(&self.sim.login_url()).expect("sim url")
+    }
+
+    fn lock(&self) -> PathBuf {
+        self.dir.path().join("smoke.lock")
+    }
+
+    fn org(&self, auth: Auth, version: &str, auditor: bool) -> OrgConfig {
+        OrgConfig {
+            name: "prod".into(),
+            login_url: self.url(),
+            api_version: version.into(),
+            auth,
+            objects: vec!["Account".into(), "Opportunity".into()],
+            checks: vec![],
+            ca_file: None,
+            diagnose: auditor.then(|| {
+                Box::new(DiagnoseConfig {
+                    login_url: self.url(),
+                    auth: Auth::SoapPassword {
+                        username: demo::AUDITOR_USERNAME.into(),
+                        password: Secret::new(demo::AUDITOR_PASSWORD),
+                        security_token: Some(Secret::new(demo::AUDITOR_SECURITY_TOKEN)),
+                    },
+                })
+            }),
+        }
+    }
+
+    fn soap(&self, version: &str) -> OrgConfig {
+        self.org(soap_auth(), version, true)
+    }
+
+    fn jwt(&self) -> OrgConfig {
+        self.org(
+            Auth::Jwt {
+                client_id: demo::CLIENT_ID.into(),
+                username: demo::USERNAME.into(),
+                private_key_path: PathBuf::from("demo.key"),
+                private_key_pem: Secret::new(demo::JWT_PRIVATE_KEY_PEM),
+                audience: "https://login.salesforce.com".into(),
+            },
+            "62.0",
+            true,
+        )
+    }
+
+    /// The gate's checks for one org, then the diagnosis/drift hook.
+    async fn gate(&self, org: &OrgConfig) -> OrgReport {
+        let settings = Settings {
+            request_timeout: Duration::from_secs(10),
+            deadline: tokio::time::Instant::now() + Duration::from_secs(60),
+            deadline_len: Duration::from_secs(60),
+            concurrency: 2,
+        };
+        let redactor = Arc::new(Mutex::new(Redactor::new()));
+        let mut report = checks::run_org(org, &settings, redactor, Arc::new(|_, _| {})).await;
+        let lock = self.lock();
+        diagnose::attach(
+            &self.http,
+            org,
+            &mut report,
+            &Attach {
+                lock_path: Some(&lock),
+                drift: true,
+                user_id: None,
+                redactor: None,
+            },
+        )
+        .await;
+        report
+    }
+
+    async fn snapshot(&self, org: &OrgConfig) -> OrgSnapshot {
+        let updated = snapshot::update(&[org], &self.lock(), Duration::from_secs(10))
+            .await
+            .expect("write smoke.lock");
+        assert!(updated[0].result.is_ok(), "{:?}", updated[0].result);
+        snapshot::read_lock(&self.lock())
+            .expect("read")
+            .expect("exists")
+            .orgs
+            .remove("prod")
+            .expect("entry")
+    }
+
+    fn break_it(&self, scenario: &str) {
+        self.sim
+            .update(|org| scenarios::apply(scenario, org))
+            .unwrap_or_else(|| panic!("scenario {scenario}"));
+    }
+}
+
+fn soap_auth() -> Auth {
+    Auth::SoapPassword {
+        username: demo::USERNAME.into(),
+        password: Secret::new(demo::PASSWORD),
+        security_token: Some(Secret::new(demo::SECURITY_TOKEN)),
+    }
+}
+
+fn failures(report: &OrgReport) -> Vec<(&str, &Failure, Option<&str>)> {
+    report
+        .cases
+        .iter()
+        .filter(|c| c.kind != CaseKind::Drift)
+        .filter_map(|c| {
+            c.outcome
+                .problem()
+                .map(|p| (c.name.as_str(), &p.failure, p.diagnosis.as_deref()))
+        })
+        .collect()
+}
+
+fn drift(report: &OrgReport) -> &Outcome {
+    let cases: Vec<_> = report
+        .cases
+        .iter()
+        .filter(|c| c.kind == CaseKind::Drift)
+        .collect();
+    assert_eq!(cases.len(), 1, "one access drift case: {:#?}", report.cases);
+    assert_eq!(cases[0].name, "access drift");
+    &cases[0].outcome
+}
+
+fn drift_lines(report: &OrgReport) -> String {
+    match drift(report) {
+        Outcome::Failed(p) => {
+            assert_eq!(p.failure.code, "ACCESS_DRIFT");
+            p.diagnosis.clone().unwrap_or_default()
+        }
+        o => panic!("expected drift, got {o:?}"),
+    }
+}
+
+/// Healthy first: the gate passes, the snapshot is taken, no drift.
+async fn yesterday(env: &Env, org: &OrgConfig) -> OrgSnapshot {
+    let snap = env.snapshot(org).await;
+    let report = env.gate(org).await;
+    assert!(failures(&report).is_empty(), "{:#?}", report.cases);
+    assert!(
+        matches!(drift(&report), Outcome::Passed { .. }),
+        "{:?}",
+        drift(&report)
+    );
+    snap
+}
+
+/// Broken today: the gate fails; every failed case's diagnosis names
+/// `cause`, and the direct diagnosis agrees.
+async fn today(env: &Env, org: &OrgConfig, cause: Cause) -> OrgReport {
+    let report = env.gate(org).await;
+    let failed = failures(&report);
+    assert!(
+        !failed.is_empty(),
+        "the gate should fail: {:#?}",
+        report.cases
+    );
+    for (name, failure, diagnosis) in &failed {
+        let text = diagnosis.unwrap_or_else(|| panic!("{name}: {failure} has no diagnosis"));
+        assert!(
+            text.starts_with(&format!("diagnosis: {}\n", cause.title())),
+            "{name}: {failure}\n{text}"
+        );
+    }
+    let known_good = snapshot::read_lock(&env.lock())
+        .ok()
+        .flatten()
+        .and_then(|l| l.orgs.get("prod").cloned());
+    let d = diagnose::diagnose(&env.http, org, failed[0].1, known_good.as_ref(), None)
+        .await
+        .expect("auditor login");
+    assert_eq!(d.cause, cause, "{d}");
+    report
+}
+
+#[tokio::test]
+async fn healthy_org_shows_no_drift_and_no_failure() {
+    let env = Env::healthy().await;
+    let org = env.soap("62.0");
+    let snap = yesterday(&env, &org).await;
+    assert_eq!(snap.username, demo::USERNAME);
+    assert_eq!(snap.license, "Salesforce");
+    assert_eq!(snap.profile, scenarios::INTEGRATION_PROFILE);
+    assert_eq!(snap.edition, "Enterprise Edition");
+    assert_eq!(snap.api_enabled_by, vec!["profile 'Integration User'"]);
+    assert_eq!(snap.permission_sets, vec!["Stripe Integration Access"]);
+    assert_eq!(snap.permission_set_groups, vec!["Data Warehouse Readers"]);
+    assert_eq!(snap.objects["Account"], "read");
+    assert_eq!(snap.objects["Opportunity"], "read");
+    assert_eq!(snap.oldest_api_version, "31.0");
+    // Taken again: byte-identical file.
+    let before = std::fs::read_to_string(env.lock()).unwrap();
+    env.snapshot(&org).await;
+    assert_eq!(std::fs::read_to_string(env.lock()).unwrap(), before);
+}
+
+#[tokio::test]
+async fn profile_without_api_enabled() {
+    let env = Env::healthy().await;
+    let org = env.soap("62.0");
+    yesterday(&env, &org).await;
+    env.break_it("profile-no-api");
+    let report = today(&env, &org, Cause::ApiNotEnabled).await;
+    let (_, _, d) = failures(&report)[0];
+    assert!(
+        d.unwrap().contains(
+            "cause: profile 'Integration (cloned)' has API Enabled off (smoke.lock recorded profile 'Integration User') and no assigned permission set grants it"
+        ),
+        "{}",
+        d.unwrap()
+    );
+    let lines = drift_lines(&report);
+    assert!(
+        lines.contains("profile changed from 'Integration User' to 'Integration (cloned)'"),
+        "{lines}"
+    );
+    assert!(
+        lines.contains("API Enabled no longer granted by profile 'Integration User'"),
+        "{lines}"
+    );
+}
+
+#[tokio::test]
+async fn permission_set_unassigned() {
+    let env = Env::healthy().await;
+    // Yesterday: API Enabled came from the permission set, not the profile.
+    env.sim.update(|o| {
+        o.profile_mut(scenarios::INTEGRATION_PROFILE)
+            .unwrap()
+            .permissions
+            .api_enabled = false;
+        o.user_mut(demo::USERNAME).unwrap().assignments.push(
+            sfsmoke::sim::model::Assignment::permission_set(scenarios::API_PERMSET),
+        );
+    });
+    let org = env.soap("62.0");
+    let snap = yesterday(&env, &org).await;
+    assert_eq!(
+        snap.api_enabled_by,
+        vec!["permission set 'Salesforce API Integration'"]
+    );
+    env.break_it("permset-unassigned");
+    let report = today(&env, &org, Cause::PermissionSetLost).await;
+    let (_, _, d) = failures(&report)[0];
+    assert!(
+        d.unwrap().contains(
+            "API Enabled was granted by permission set 'Salesforce API Integration' (smoke.lock)"
+        ),
+        "{}",
+        d.unwrap()
+    );
+    let lines = drift_lines(&report);
+    assert!(
+        lines.contains("permission set 'Salesforce API Integration' no longer assigned"),
+        "{lines}"
+    );
+}
+
+#[tokio::test]
+async fn permission_set_assignment_expired() {
+    let env = Env::healthy().await;
+    let org = env.soap("62.0");
+    yesterday(&env, &org).await;
+    env.break_it("permset-expired");
+    let report = today(&env, &org, Cause::PermissionSetLost).await;
+    let (_, _, d) = failures(&report)[0];
+    assert!(
+        d.unwrap().contains("(assignment expired on"),
+        "{}",
+        d.unwrap()
+    );
+}
+
+#[tokio::test]
+async fn license_downgraded_to_chatter_free() {
+    let env = Env::healthy().await;
+    let org = env.soap("62.0");
+    yesterday(&env, &org).await;
+    env.break_it("license-chatter-free");
+    let report = today(&env, &org, Cause::LicenseWithoutApi).await;
+    let lines = drift_lines(&report);
+    assert!(
+        lines.contains("license changed from 'Salesforce' to 'Chatter Free'"),
+        "{lines}"
+    );
+}
+
+// An org without API refuses the auditor too: no setup object can be read,
+// and the refusal of a second user with API Enabled is the evidence.
+#[tokio::test]
+async fn essentials_edition() {
+    let env = Env::healthy().await;
+    let org = env.soap("62.0");
+    yesterday(&env, &org).await;
+    env.break_it("edition-essentials");
+    let report = today(&env, &org, Cause::EditionWithoutApi).await;
+    let (_, _, d) = failures(&report)[0];
+    let d = d.unwrap();
+    assert!(d.contains("every user is refused, the auditor too"), "{d}");
+    assert!(d.contains("smoke.lock recorded Enterprise Edition"), "{d}");
+    // The drift case cannot read the access either, and says so.
+    match drift(&report) {
+        Outcome::Failed(p) => {
+            assert_eq!(p.failure.code, "API_DISABLED_FOR_ORG");
+            assert!(
+                p.failure
+                    .message
+                    .starts_with("cannot read the current access as the auditor"),
+                "{}",
+                p.failure.message
+            );
+        }
+        o => panic!("{o:?}"),
+    }
+}
+
+#[tokio::test]
+async fn edition_change_is_drift_while_the_auditor_can_still_read() {
+    // Professional with the add-on still has API: the gate passes, the
+    // drift case reports the edition change before anything breaks.
+    let env = Env::healthy().await;
+    let org = env.soap("62.0");
+    yesterday(&env, &org).await;
+    env.sim.update(|o| {
+        o.edition = sfsmoke::sim::model::Edition::Professional;
+        o.api_add_on = true;
+    });
+    let report = env.gate(&org).await;
+    assert!(failures(&report).is_empty(), "{:#?}", report.cases);
+    let lines = drift_lines(&report);
+    assert!(
+        lines.contains("edition changed from 'Enterprise Edition' to 'Professional Edition'"),
+        "{lines}"
+    );
+}
+
+#[tokio::test]
+async fn professional_edition_without_the_add_on() {
+    let env = Env::healthy().await;
+    let org = env.soap("62.0");
+    yesterday(&env, &org).await;
+    env.break_it("edition-professional-no-api");
+    today(&env, &org, Cause::EditionWithoutApi).await;
+}
+
+#[tokio::test]
+async fn trial_expired() {
+    let env = Env::healthy().await;
+    // Yesterday: a Developer Edition trial with a month to go.
+    env.sim.update(|o| {
+        o.edition = sfsmoke::sim::model::Edition::Developer;
+        o.trial_expiration = Some(chrono::Utc::now() + chrono::Duration::days(30));
+    });
+    let org = env.soap("62.0");
+    let snap = yesterday(&env, &org).await;
+    assert!(!snap.trial_expires.is_empty());
+    env.break_it("trial-expired");
+    let report = today(&env, &org, Cause::TrialExpired).await;
+    let (_, _, d) = failures(&report)[0];
+    assert!(
+        d.unwrap().contains("smoke.lock recorded a trial org"),
+        "{}",
+        d.unwrap()
+    );
+}
+
+#[tokio::test]
+async fn user_deactivated() {
+    let env = Env::healthy().await;
+    let org = env.soap("62.0");
+    yesterday(&env, &org).await;
+    env.break_it("inactive-user");
+    let report = today(&env, &org, Cause::UserInactive).await;
+    let lines = drift_lines(&report);
+    assert!(
+        lines.contains("user 'integration@acme.example' deactivated"),
+        "{lines}"
+    );
+}
+
+#[tokio::test]
+async fn connected_app_admin_approved_without_pre_authorization() {
+    let env = Env::healthy().await;
+    let org = env.jwt();
+    yesterday(&env, &org).await;
+    env.break_it("connected-app-admin-approved");
+    let report = today(&env, &org, Cause::ConnectedAppNotPreAuthorized).await;
+    let (_, _, d) = failures(&report)[0];
+    assert!(
+        d.unwrap().contains("Connected App 'sfsmoke CI'"),
+        "{}",
+        d.unwrap()
+    );
+}
+
+#[tokio::test]
+async fn retired_api_version() {
+    let env = Env::healthy().await;
+    let org = env.soap("40.0");
+    yesterday(&env, &org).await;
+    env.break_it("retired-api-version");
+    let report = today(&env, &org, Cause::ApiVersionUnsupported).await;
+    let lines = drift_lines(&report);
+    assert!(
+        lines.contains("oldest supported API version changed from 31.0 to 41.0"),
+        "{lines}"
+    );
+}
+
+#[tokio::test]
+async fn object_no_longer_readable() {
+    let env = Env::healthy().await;
+    let org = env.soap("62.0");
+    yesterday(&env, &org).await;
+    env.break_it("object-not-readable");
+    let report = today(&env, &org, Cause::ObjectNotReadable).await;
+    let lines = drift_lines(&report);
+    assert!(
+        lines.contains("object Opportunity no longer readable"),
+        "{lines}"
+    );
+}
+
+#[tokio::test]
+async fn without_an_auditor_the_checks_to_do_by_hand() {
+    let env = Env::healthy().await;
+    let org = env.org(soap_auth(), "62.0", false);
+    env.break_it("profile-no-api");
+    let report = env.gate(&org).await;
+    let failed = failures(&report);
+    assert!(!failed.is_empty());
+    for (_, _, d) in failed {
+        let d = d.expect("manual checks");
+        assert!(d.starts_with("no auditor configured"), "{d}");
+        assert!(d.contains("1. log in to the Salesforce UI"), "{d}");
+    }
+    // No smoke.lock: no drift case.
+    assert!(report.cases.iter().all(|c| c.kind != CaseKind::Drift));
+}
+
+#[tokio::test]
+async fn snapshot_without_auditor_needs_view_setup() {
+    let env = Env::healthy().await;
+    let org = env.org(soap_auth(), "62.0", false);
+    let updated = snapshot::update(&[&org], &env.lock(), Duration::from_secs(10))
+        .await
+        .unwrap();
+    let err = updated[0].result.as_ref().unwrap_err();
+    assert_eq!(err.code, "INVALID_TYPE", "{err}");
+    assert!(err.message.contains("auditor"), "{err}");
+    assert!(
+        !Path::new(&env.lock()).exists(),
+        "nothing recorded, nothing written"
+    );
+}
+
+// ----- `sfsmoke snapshot`, the binary --------------------------------------
+
+fn smoke_toml(env: &Env, auditor: bool) -> PathBuf {
+    let mut text = format!(
+        "[orgs.prod]\nlogin_url = \"{url}\"\nauth = \"password\"\nusername = \"{user}\"\n\
+         password = \"${{SF_PASSWORD}}\"\nsecurity_token = \"${{SF_TOKEN}}\"\n\
+         objects = [\"Account\", \"Opportunity\"]\n",
+        url = env.sim.login_url(),
+        user = demo::USERNAME,
+    );
+    if auditor {
+        text.push_str(&format!(
+            "\n[orgs.prod.diagnose]\nauth = \"password\"\nusername = \"{}\"\n\
+             password = \"${{SF_AUDITOR_PASSWORD}}\"\nsecurity_token = \"${{SF_AUDITOR_TOKEN}}\"\n",
+            demo::AUDITOR_USERNAME
+        ));
+    }
+    let path = env.dir.path().join("smoke.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn sfsmoke(args: &[&str]) -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::cargo_bin("sfsmoke").unwrap();
+    cmd.env_clear()
+        .env("SF_PASSWORD", demo::PASSWORD)
+        .env("SF_TOKEN", demo::SECURITY_TOKEN)
+        .env("SF_AUDITOR_PASSWORD", demo::AUDITOR_PASSWORD)
+        .env("SF_AUDITOR_TOKEN", demo::AUDITOR_SECURITY_TOKEN)
+        .env("NO_COLOR", "1")
+        .args(args);
+    cmd
+}
+
+// The binary blocks on its own runtime; run it off the test's.
+async fn run(mut cmd: assert_cmd::Command) -> std::process::Output {
+    tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn snapshot_command_writes_a_stable_lock_beside_the_config() {
+    let env = Env::healthy().await;
+    let config = smoke_toml(&env, true);
+    let cfg = config.to_str().unwrap();
+    let out = run(sfsmoke(&["snapshot", "--config", cfg])).await;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("prod: recorded (read as the auditor)"),
+        "{stdout}"
+    );
+    let text = std::fs::read_to_string(env.lock()).unwrap();
+    assert!(text.starts_with("# smoke.lock"), "{text}");
+    assert!(
+        text.contains("username = \"integration@acme.example\""),
+        "{text}"
+    );
+    assert!(!text.contains(demo::AUDITOR_PASSWORD) && !text.contains(demo::PASSWORD));
+
+    // Unchanged org: same bytes, "unchanged".
+    let out = run(sfsmoke(&["snapshot", "--config", cfg])).await;
+    assert!(String::from_utf8_lossy(&out.stdout).contains("prod: unchanged"));
+    assert_eq!(std::fs::read_to_string(env.lock()).unwrap(), text);
+
+    // An admin unassigns a permission set: the refresh lists it.
+    env.sim.update(|o| {
+        o.user_mut(demo::USERNAME)
+            .unwrap()
+            .assignments
+            .retain(|a| a.permission_set.as_deref() != Some(scenarios::STRIPE_PERMSET));
+    });
+    let out = run(sfsmoke(&["snapshot", "--config", cfg])).await;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains("  - permission set 'Stripe Integration Access' no longer assigned"),
+        "{stdout}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn snapshot_command_without_view_setup_fails_and_says_why() {
+    let env = Env::healthy().await;
+    let config = smoke_toml(&env, false);
+    let out = run(sfsmoke(&["snapshot", "--config", config.to_str().unwrap()])).await;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("INVALID_TYPE"), "{stderr}");
+    assert!(stderr.contains("[orgs.prod.diagnose]"), "{stderr}");
+    assert!(!env.lock().exists());
+    // An unknown --org is a command-line error.
+    let out = run(sfsmoke(&[
+        "snapshot",
+        "--config",
+        config.to_str().unwrap(),
+        "--org",
+        "nope",
+    ]))
+    .await;
+    assert_eq!(out.status.code(), Some(2));
+}
