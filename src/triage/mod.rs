@@ -208,13 +208,15 @@ pub fn lookup(code: &str, message: &str) -> Option<&'static Entry> {
     general
 }
 
-/// The entry for a failure: [`lookup`], and a REST 410 (retired version)
-/// without a code sfsmoke knows counts as UNSUPPORTED_API_VERSION.
+/// The entry for a failure: [`lookup`]; a REST 410 GONE (retired version)
+/// whose body gave no code sfsmoke knows counts as UNSUPPORTED_API_VERSION.
 pub fn entry_for(failure: &Failure) -> Option<&'static Entry> {
-    lookup(&failure.code, &failure.message).or_else(|| match failure.http_status {
-        Some(410) => lookup("UNSUPPORTED_API_VERSION", ""),
-        _ => None,
-    })
+    let found = lookup(&failure.code, &failure.message);
+    let unreadable = found.is_none_or(|e| e.code() == "UNEXPECTED_RESPONSE");
+    if failure.http_status == Some(410) && unreadable {
+        return lookup("UNSUPPORTED_API_VERSION", "");
+    }
+    found
 }
 
 /// A one-paragraph hint for the person on call.
