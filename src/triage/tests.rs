@@ -271,6 +271,16 @@ fn rest_410_without_a_known_code_is_a_retired_version() {
         lookup("GONE", "").map(|e| e.code()),
         Some("UNSUPPORTED_API_VERSION")
     );
+    let html = f(Origin::Protocol, "UNEXPECTED_RESPONSE", "HTTP 410 Gone").with_status(410);
+    assert_eq!(
+        entry_for(&html).map(|e| e.code()),
+        Some("UNSUPPORTED_API_VERSION")
+    );
+    let html = f(Origin::Protocol, "UNEXPECTED_RESPONSE", "HTTP 502").with_status(502);
+    assert_eq!(
+        entry_for(&html).map(|e| e.code()),
+        Some("UNEXPECTED_RESPONSE")
+    );
 }
 
 #[test]
