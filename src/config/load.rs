@@ -131,7 +131,9 @@ pub fn load_with_env(
             ));
         }
     };
-    load_str(path, &text, env)
+    // A byte-order mark (Windows editors) is not part of the TOML.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    load_str(path, text, env)
 }
 
 fn unreadable(path: &Path, message: String, hint: &str) -> ConfigFailure {
@@ -525,6 +527,21 @@ impl Cx<'_> {
                 }
             }
         };
+
+        if let (Some(t), Some(d), Some(deadline)) = (&timeout, &deadline, &raw.deadline_secs) {
+            if d < t {
+                self.warn(
+                    deadline.span(),
+                    "deadline_secs",
+                    format!(
+                        "the whole run's deadline ({} s) is shorter than one request's timeout ({} s)",
+                        d.as_secs_f64(),
+                        t.as_secs_f64()
+                    ),
+                    hint("raise deadline_secs or lower timeout_secs"),
+                );
+            }
+        }
 
         let mut orgs = IndexMap::new();
         match &raw.orgs {

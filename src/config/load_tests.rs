@@ -966,3 +966,25 @@ fn implicit_tables_and_inline_tables_load() {
     // A misspelt `objects` is not also reported as an empty org.
     assert!(!e.iter().any(|e| e.contains("empty org")), "{e:?}");
 }
+
+#[test]
+fn deadline_shorter_than_timeout_is_a_warning() {
+    let c = ok(&format!(
+        "timeout_secs = 30\ndeadline_secs = 10\n{PASSWORD_ORG}"
+    ));
+    assert_eq!(c.warnings.len(), 1);
+    assert_eq!(c.warnings[0].key, "deadline_secs");
+    assert_eq!(
+        c.warnings[0].message,
+        "the whole run's deadline (10 s) is shorter than one request's timeout (30 s)"
+    );
+}
+
+#[test]
+fn byte_order_mark_is_ignored() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("smoke.toml");
+    std::fs::write(&path, format!("\u{feff}{PASSWORD_ORG}")).unwrap();
+    let env = env_map();
+    load_with_env(&path, &|k| env.get(k).cloned()).unwrap();
+}
