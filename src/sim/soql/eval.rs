@@ -205,6 +205,8 @@ struct RPath {
     field: String,
     /// An Id or a lookup-Id field: compared as Salesforce Ids.
     is_id: bool,
+    /// The object holding `field` (canonical name).
+    object: String,
 }
 
 struct Resolver<'a> {
@@ -251,7 +253,12 @@ impl Resolver<'_> {
             .cloned()
             .ok_or_else(|| no_such_column(&self.q.text, p.pos, last, &obj.name))?;
         let is_id = field == "Id" || obj.relationships.iter().any(|r| r.id_field == field);
-        Ok(RPath { hops, field, is_id })
+        Ok(RPath {
+            hops,
+            field,
+            is_id,
+            object: obj.name.clone(),
+        })
     }
 
     fn compile(
@@ -272,20 +279,28 @@ impl Resolver<'_> {
                     .collect::<Result<_, _>>()?,
             ),
             Expr::Not(e) => Cond::Not(Box::new(self.compile(root, e, today)?)),
-            Expr::Cmp { path, op, value } => Cond::Cmp {
-                path: self.resolve(root, path)?,
-                op: *op,
-                value: Val::from_literal(value, today),
-            },
+            Expr::Cmp { path, op, value } => {
+                let path = self.resolve(root, path)?;
+                self.check_type(&path, std::slice::from_ref(value))?;
+                Cond::Cmp {
+                    path,
+                    op: *op,
+                    value: Val::from_literal(value, today),
+                }
+            }
             Expr::In {
                 path,
                 negated,
                 values,
-            } => Cond::In {
-                path: self.resolve(root, path)?,
-                negated: *negated,
-                values: values.iter().map(|v| Val::from_literal(v, today)).collect(),
-            },
+            } => {
+                let path = self.resolve(root, path)?;
+                self.check_type(&path, values)?;
+                Cond::In {
+                    path,
+                    negated: *negated,
+                    values: values.iter().map(|v| Val::from_literal(v, today)).collect(),
+                }
+            }
             Expr::Like { path, pattern } => Cond::Like {
                 path: self.resolve(root, path)?,
                 pattern: pattern.clone(),
@@ -299,6 +314,34 @@ impl Resolver<'_> {
                     set,
                 }
             }
+        })
+    }
+
+    /// Refuse a quoted value for a boolean, date, dateTime or number field,
+    /// when the source knows the field's type. Salesforce's text, quoted
+    /// without a snippet in public reports: "value of filter criterion for
+    /// field 'CreatedDate' must be of type dateTime and should not be
+    /// enclosed in quotes" (INVALID_FIELD).
+    fn check_type(&self, path: &RPath, values: &[Literal]) -> Result<(), SoqlError> {
+        if !values.iter().any(|v| matches!(v, Literal::Str(_))) {
+            return Ok(());
+        }
+        let Some(kind) = self.src.field_type(&path.object, &path.field) else {
+            return Ok(());
+        };
+        let wanted = match kind.to_ascii_lowercase().as_str() {
+            "boolean" => "boolean",
+            "date" => "date",
+            "datetime" => "dateTime",
+            "double" | "currency" | "percent" => "double",
+            _ => return Ok(()),
+        };
+        Err(SoqlError {
+            code: "INVALID_FIELD",
+            message: format!(
+                "value of filter criterion for field '{}' must be of type {wanted} and should not be enclosed in quotes",
+                path.field
+            ),
         })
     }
 

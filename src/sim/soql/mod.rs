@@ -48,8 +48,7 @@
 //! `WHERE` with `=`, `!=`, `<>`, `<`, `<=`, `>`, `>=`, `IN (...)`,
 //! `NOT IN (...)`, semi-joins and anti-joins (`Id IN (SELECT AssigneeId FROM
 //! PermissionSetAssignment WHERE ...)`), `LIKE` (`%`, `_`, case-insensitive),
-//! `AND`, `OR`, `NOT`
-//! and parentheses (mixing `AND` and `OR` without parentheses is rejected, as
+//! `AND`, `OR`, `NOT` and parentheses (mixing `AND` and `OR` without parentheses is rejected, as
 //! Salesforce does); literals: strings with escapes, numbers, `true`,
 //! `false`, `null`, dates (`2026-01-01`), dateTimes (`2026-01-01T00:00:00Z`)
 //! and the relative date literals (`TODAY`, `LAST_N_DAYS:n`, `THIS_WEEK`...,
@@ -67,15 +66,30 @@
 //! - `MALFORMED_QUERY` "unexpected token: 'X'" (salesforcedictionary.com
 //!   "malformed-query-unexpected-token"; older orgs print the token unquoted,
 //!   xjsender/SublimeApex#23), and "SOQL statements cannot be empty or null"
-//!   (dufoli/Salesforce-Inspector-Advanced#284).
+//!   (dufoli/Salesforce-Inspector-Advanced#284);
+//! - `INVALID_FIELD` "duplicate field selected: Name" (SOQL guide, FIELDS()
+//!   section; forcedotcom/SFDX-Data-Move-Utility#340) and, when the
+//!   [`Source`] knows field types, "value of filter criterion for field 'X'
+//!   must be of type dateTime and should not be enclosed in quotes";
+//! - `MALFORMED_QUERY` "line 1:106 no viable alternative at character ' '"
+//!   for text that is no token (AllanOricil/SOQL-Editor-Issues#10).
 //!
 //! Each positional message starts with a snippet of the offending line and a
-//! caret: `"\n<snippet>\n<spaces>^\nERROR at Row:R:Column:C\n<text>"`. The
+//! caret: `"\n<snippet>\n<spaces>^\nERROR at Row:R:Column:C\n<text>"`. For
+//! unknown names the column is 1-based with the caret under the name; for
+//! syntax errors Salesforce prints the 0-based position and the caret lands
+//! one character early (see `syntax_error`), and this module does the same. The
 //! snippet is the error's line cut about 30 characters either side of the
 //! error position and widened to whole words; that window is inferred from
 //! long queries quoted in the threads above (pyforce#25 shows
 //! "Affected_Applicatons__c FROM cmcloud__Incident__c WHERE
-//! cmcloud__Account__r.Name" for an error at column 2615).
+//! cmcloud__Account__r.Name" for an error at column 2615) and reproduces the
+//! snippets of SFDX-Data-Move-Utility#340 and SOQL-Editor-Issues#10 exactly.
+//!
+//! Not supported (they fail as Salesforce fails on a syntax error it does not
+//! expect): `GROUP BY`, `HAVING`, aggregates other than `COUNT`, child
+//! subqueries in `SELECT`, `TYPEOF`, `WITH`, `FOR`, `INCLUDES`/`EXCLUDES`,
+//! functions such as `toLabel()`, aliases, bind variables.
 
 mod eval;
 mod lexer;
@@ -174,6 +188,17 @@ pub trait Source {
     /// One row by Id (15- or 18-character, as stored), for relationship
     /// paths.
     fn by_id(&self, object: &str, id: &str) -> Option<Map<String, Value>>;
+    /// The describe type of a field (`boolean`, `date`, `datetime`,
+    /// `double`, `currency`, `percent`, `int`, `string`, `id`, `reference`,
+    /// `picklist`...), `object` and `field` in canonical case. Optional: with
+    /// it, a quoted value for a boolean, date, dateTime or number field is
+    /// refused as Salesforce does (`INVALID_FIELD` "value of filter criterion
+    /// for field 'IsActive' must be of type boolean and should not be
+    /// enclosed in quotes"); the default knows no types and skips the check.
+    fn field_type(&self, object: &str, field: &str) -> Option<String> {
+        let _ = (object, field);
+        None
+    }
     /// Visit the rows of an object in [`rows`](Source::rows) order until
     /// `visit` returns `false`. The default calls `rows`; override it to
     /// lend rows without cloning them all (the engine clones only the rows a
@@ -652,6 +677,18 @@ mod tests {
                 .map(|(_, r)| r.clone())
                 .collect()
         }
+        fn field_type(&self, object: &str, field: &str) -> Option<String> {
+            let t = match (object, field) {
+                (_, "Id") => "id",
+                ("User", "IsActive") | ("Profile", "PermissionsApiEnabled") => "boolean",
+                ("User", "CreatedDate" | "LastLoginDate") => "datetime",
+                ("User", "Birthday") | ("PermissionSetAssignment", "ExpirationDate") => "date",
+                ("User", "FailedLogins") => "double",
+                (_, f) if f.ends_with("Id") => "reference",
+                _ => "string",
+            };
+            Some(t.to_string())
+        }
         fn by_id(&self, object: &str, id: &str) -> Option<Map<String, Value>> {
             self.rows
                 .iter()
@@ -912,7 +949,35 @@ mod tests {
             ["bob Builder", "Carol_C", "Dave 50% off"]
         );
         assert_eq!(q("Birthday < 2000-01-01"), ["Ada Admin"]);
-        assert!(q("FailedLogins = 'x'").is_empty());
+        // Quoted values for typed fields are refused (the source knows types).
+        for (w, field, kind) in [
+            ("FailedLogins = '3'", "FailedLogins", "double"),
+            ("IsActive = 'true'", "IsActive", "boolean"),
+            ("CreatedDate > '2026-01-01'", "CreatedDate", "dateTime"),
+            ("Birthday IN (1990-03-11, '1990-03-11')", "Birthday", "date"),
+            (
+                "Profile.PermissionsApiEnabled != 'false'",
+                "PermissionsApiEnabled",
+                "boolean",
+            ),
+        ] {
+            let e = err(&format!("SELECT Id FROM User WHERE {w}"));
+            assert_eq!(
+                (e.code, e.message),
+                ("INVALID_FIELD", format!("value of filter criterion for field '{field}' must be of type {kind} and should not be enclosed in quotes")),
+                "{w}"
+            );
+        }
+        // Without type information the comparison just finds nothing.
+        let plain = Indexed::new(mem());
+        let out = execute(
+            &parse("SELECT Id FROM User WHERE FailedLogins = 'x'").unwrap(),
+            &plain,
+            "62.0",
+            today(),
+        )
+        .unwrap();
+        assert_eq!(out.total_size, 0);
     }
 
     #[test]
