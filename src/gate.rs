@@ -1,9 +1,410 @@
-//! `sfsmoke smoke`: load the config, run every org concurrently, write the
-//! reports, decide the exit code.
+//! `sfsmoke smoke`: load the config, pick the orgs (`--org`, `--shard`), run
+//! every org concurrently, write the reports, decide the exit code.
+//!
+//! The JUnit file is written whenever the config could be read: on success,
+//! on failed checks, on unreachable orgs and timeouts, and on config or
+//! command-line errors (then with a `config` suite, plus one suite per known
+//! org holding a `CONFIG_ERROR` case, so the merge request shows every org as
+//! failing). Its path: `--junit`, else the config's `junit`, else
+//! `target/smoke/junit.xml`. A report that cannot be written makes the run
+//! exit 1 (or stay 2) with a message saying which file and why.
+//!
+//! # Shards
+//!
+//! `--shard K/N` (1 ≤ K ≤ N) keeps the orgs whose name hashes to shard K:
+//! `fnv1a_64(name) % N == K - 1`, FNV-1a over the name's UTF-8 bytes. The
+//! choice depends only on the org's name and N, so an org stays in its shard
+//! when others are added or removed, the N shards are disjoint and together
+//! cover every org, and suite names (org keys) never collide when the shards'
+//! JUnit files are merged.
 
+use crate::checks::{self, OnCase, Settings, SharedRedactor};
 use crate::cli::SmokeArgs;
+use crate::config::{Config, ConfigFailure, DEFAULT_JUNIT_PATH};
+use crate::report::console::{Console, ConsoleOptions};
+use crate::report::{CaseKind, CaseReport, OrgReport, Outcome, RunReport};
+use crate::salesforce::error::{Failure, Origin};
+use crate::secret::Redactor;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
-pub async fn run(_args: SmokeArgs) -> u8 {
-    eprintln!("error: `smoke` is not implemented yet");
+/// A `--shard K/N` spec.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shard {
+    /// 1-based.
+    pub index: u64,
+    pub count: u64,
+}
+
+impl Shard {
+    /// Parse `K/N` with 1 ≤ K ≤ N.
+    pub fn parse(spec: &str) -> Result<Shard, String> {
+        let bad =
+            || format!("invalid --shard `{spec}`: expected K/N with 1 <= K <= N, e.g. --shard 2/4");
+        let (k, n) = spec.trim().split_once('/').ok_or_else(bad)?;
+        let index: u64 = k.trim().parse().map_err(|_| bad())?;
+        let count: u64 = n.trim().parse().map_err(|_| bad())?;
+        if count == 0 || index == 0 || index > count {
+            return Err(bad());
+        }
+        Ok(Shard { index, count })
+    }
+
+    /// Does this shard own the org named `name`?
+    pub fn owns(&self, name: &str) -> bool {
+        fnv1a_64(name.as_bytes()) % self.count == self.index - 1
+    }
+}
+
+/// 64-bit FNV-1a (offset basis 0xcbf29ce484222325, prime 0x100000001b3).
+pub fn fnv1a_64(bytes: &[u8]) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in bytes {
+        hash ^= u64::from(*b);
+        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    hash
+}
+
+/// `sfsmoke smoke`.
+pub async fn run(args: SmokeArgs) -> u8 {
+    crate::logging::init(args.verbosity);
+    match crate::config::load(&args.config) {
+        Ok(config) => run_config(config, &args).await,
+        Err(failure) => config_failed(failure, &args),
+    }
+}
+
+/// The JUnit path: `--junit` > config `junit` > the default.
+fn junit_path(args: &SmokeArgs, from_config: Option<&Path>) -> PathBuf {
+    args.junit
+        .clone()
+        .or_else(|| from_config.map(Path::to_path_buf))
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_JUNIT_PATH))
+}
+
+/// The config could not be used: print every diagnostic; when it could be
+/// read, still write the reports (a `config` suite and one suite per known
+/// org), then exit 2.
+fn config_failed(failure: ConfigFailure, args: &SmokeArgs) -> u8 {
+    for d in &failure.diagnostics {
+        eprintln!("error: {d}");
+    }
+    if failure.diagnostics.is_empty() {
+        eprintln!("error: {} is unusable", args.config.display());
+    }
+    if !failure.readable {
+        return crate::exit::UNUSABLE_INPUT;
+    }
+    let errors: Vec<String> = failure.diagnostics.iter().map(|d| d.to_string()).collect();
+    let report = config_error_report(args, &failure.org_names, errors, &Redactor::new());
+    let _ = write_reports(&report, args, failure.junit.as_deref(), true);
     crate::exit::UNUSABLE_INPUT
+}
+
+/// A report for a run that could not start: `errors` in the `config` suite,
+/// and each known org with one failed `CONFIG_ERROR` case.
+fn config_error_report(
+    args: &SmokeArgs,
+    org_names: &[String],
+    errors: Vec<String>,
+    redactor: &Redactor,
+) -> RunReport {
+    let errors: Vec<String> = errors.iter().map(|e| redactor.redact(e)).collect();
+    let summary = match errors.as_slice() {
+        [one] => one.lines().next().unwrap_or_default().to_string(),
+        many => format!(
+            "{} problems, the first: {}",
+            many.len(),
+            many[0].lines().next().unwrap_or_default()
+        ),
+    };
+    let orgs = org_names
+        .iter()
+        .map(|name| {
+            let failure = Failure::new(
+                Origin::Sfsmoke,
+                "CONFIG_ERROR",
+                format!("not run: the config or command line is unusable ({summary})"),
+            );
+            let hint = redactor.redact(&crate::triage::hint_for(&failure));
+            OrgReport {
+                name: name.clone(),
+                login_url: String::new(),
+                api_version: String::new(),
+                auth_kind: String::new(),
+                instance_url: None,
+                username: None,
+                api_usage: None,
+                warnings: Vec::new(),
+                duration: Duration::ZERO,
+                cases: vec![CaseReport {
+                    name: "config".into(),
+                    kind: CaseKind::Config,
+                    target: args.config.display().to_string(),
+                    soql: None,
+                    duration: Duration::ZERO,
+                    outcome: Outcome::from_failure(failure, hint, None),
+                }],
+            }
+        })
+        .collect();
+    RunReport {
+        started_at: chrono::Utc::now(),
+        duration: Duration::ZERO,
+        config_path: args.config.display().to_string(),
+        config_errors: errors,
+        orgs,
+    }
+}
+
+/// Pick the orgs to run: `--org` names (unknown → error naming the known
+/// ones), then `--shard`.
+pub fn select_orgs(
+    config: &Config,
+    names: &[String],
+    shard: Option<&str>,
+) -> Result<Vec<String>, Vec<String>> {
+    let mut errors = Vec::new();
+    let known: Vec<&str> = config.orgs.keys().map(String::as_str).collect();
+    for n in names {
+        if !config.orgs.contains_key(n) {
+            errors.push(format!(
+                "--org {n}: no org named `{n}` in {}\n  (hint: the known orgs are: {})",
+                config.path.display(),
+                known.join(", ")
+            ));
+        }
+    }
+    let shard = match shard.map(Shard::parse) {
+        None => None,
+        Some(Ok(s)) => Some(s),
+        Some(Err(e)) => {
+            errors.push(e);
+            None
+        }
+    };
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    Ok(config
+        .orgs
+        .keys()
+        .filter(|k| names.is_empty() || names.contains(k))
+        .filter(|k| shard.is_none_or(|s| s.owns(k)))
+        .cloned()
+        .collect())
+}
+
+/// Run the gate on a loaded config (also used by `sfsmoke demo`).
+pub async fn run_config(config: Config, args: &SmokeArgs) -> u8 {
+    let selected = match select_orgs(&config, &args.orgs, args.shard.as_deref()) {
+        Ok(s) => s,
+        Err(errors) => {
+            for e in &errors {
+                eprintln!("error: {e}");
+            }
+            let names: Vec<String> = config.orgs.keys().cloned().collect();
+            let report = config_error_report(args, &names, errors, &config.redactor);
+            let _ = write_reports(&report, args, config.junit.as_deref(), true);
+            return crate::exit::UNUSABLE_INPUT;
+        }
+    };
+    let started_at = chrono::Utc::now();
+    let started = Instant::now();
+    let console = Arc::new(Console::new(
+        ConsoleOptions::detect(args.verbosity.quiet),
+        selected.len(),
+    ));
+    let total_checks: usize = selected
+        .iter()
+        .filter_map(|n| config.orgs.get(n))
+        .map(|o| 1 + o.objects.len() + o.checks.len())
+        .sum();
+    if !args.verbosity.quiet {
+        let shard = args
+            .shard
+            .as_deref()
+            .map(|s| format!(" (shard {s})"))
+            .unwrap_or_default();
+        println!(
+            "    Starting {total_checks} checks across {} {}{shard}",
+            selected.len(),
+            if selected.len() == 1 { "org" } else { "orgs" }
+        );
+    }
+    let redactor: SharedRedactor = Arc::new(Mutex::new(config.redactor.clone()));
+    let settings = Settings {
+        request_timeout: config.request_timeout,
+        deadline: tokio::time::Instant::now() + config.deadline,
+        deadline_len: config.deadline,
+        concurrency: config.concurrency,
+    };
+    let on_case: OnCase = {
+        let console = console.clone();
+        Arc::new(move |org: &str, case: &CaseReport| console.case_done(org, case))
+    };
+    let runs = selected
+        .iter()
+        .filter_map(|name| config.orgs.get(name))
+        .map(|org| {
+            let settings = &settings;
+            let redactor = redactor.clone();
+            let on_case = on_case.clone();
+            let console = console.clone();
+            async move {
+                let report = checks::run_org(org, settings, redactor, on_case).await;
+                console.org_done(&report);
+                report
+            }
+        });
+    let orgs = futures::future::join_all(runs).await;
+    let mut report = RunReport {
+        started_at,
+        duration: started.elapsed(),
+        config_path: args.config.display().to_string(),
+        config_errors: Vec::new(),
+        orgs,
+    };
+    let final_redactor = redactor.lock().map(|r| r.clone()).unwrap_or_default();
+    redact_report(&mut report, &final_redactor);
+    console.finish(&report);
+    let wrote = write_reports(&report, args, config.junit.as_deref(), args.verbosity.quiet);
+    let code = report.exit_code();
+    if !wrote && code == crate::exit::SUCCESS {
+        return crate::exit::CHECK_FAILED;
+    }
+    code
+}
+
+/// Write JUnit (always), JSON (`--json`) and the GitHub Actions output.
+/// Returns false when a report could not be written (after saying so).
+fn write_reports(
+    report: &RunReport,
+    args: &SmokeArgs,
+    config_junit: Option<&Path>,
+    quiet: bool,
+) -> bool {
+    let mut ok = true;
+    let junit = junit_path(args, config_junit);
+    match crate::report::junit::write(report, &junit) {
+        Ok(()) => {
+            if !quiet {
+                println!("    JUnit report: {}", junit.display());
+            }
+        }
+        Err(e) => {
+            ok = false;
+            eprintln!(
+                "error: cannot write the JUnit report to {}: {e}\n  (hint: check that the folder is writable, or pass --junit PATH)",
+                junit.display()
+            );
+        }
+    }
+    if let Some(json) = &args.json {
+        match crate::report::json::write(report, json) {
+            Ok(()) => {
+                if !quiet {
+                    println!("    JSON report: {}", json.display());
+                }
+            }
+            Err(e) => {
+                ok = false;
+                eprintln!(
+                    "error: cannot write the JSON report to {}: {e}\n  (hint: check that the folder is writable)",
+                    json.display()
+                );
+            }
+        }
+    }
+    if std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") {
+        crate::report::github::emit(report);
+    }
+    ok
+}
+
+/// Pass every outside string of the report through the redactor (second
+/// net: the cases were redacted as they were built).
+pub fn redact_report(report: &mut RunReport, r: &Redactor) {
+    if r.is_empty() {
+        return;
+    }
+    for e in &mut report.config_errors {
+        *e = r.redact(e);
+    }
+    for org in &mut report.orgs {
+        org.instance_url = org.instance_url.as_deref().map(|s| r.redact(s));
+        org.username = org.username.as_deref().map(|s| r.redact(s));
+        org.api_usage = org.api_usage.as_deref().map(|s| r.redact(s));
+        org.warnings = org.warnings.iter().map(|w| r.redact(w)).collect();
+        for case in &mut org.cases {
+            match &mut case.outcome {
+                Outcome::Passed { detail } => *detail = detail.as_deref().map(|d| r.redact(d)),
+                Outcome::Skipped { reason } => *reason = r.redact(reason),
+                Outcome::Failed(p) | Outcome::Errored(p) => {
+                    p.failure = p.failure.clone().redacted(r);
+                    p.hint = r.redact(&p.hint);
+                    p.diagnosis = p.diagnosis.as_deref().map(|d| r.redact(d));
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fnv1a_matches_the_reference_vectors() {
+        assert_eq!(fnv1a_64(b""), 0xcbf29ce484222325);
+        assert_eq!(fnv1a_64(b"a"), 0xaf63dc4c8601ec8c);
+        assert_eq!(fnv1a_64(b"foobar"), 0x85944171f73967e8);
+    }
+
+    #[test]
+    fn shard_specs_are_checked() {
+        assert_eq!(Shard::parse("2/4"), Ok(Shard { index: 2, count: 4 }));
+        assert_eq!(Shard::parse(" 1/1 "), Ok(Shard { index: 1, count: 1 }));
+        for bad in ["0/4", "5/4", "1/0", "x/2", "2", "", "1/2/3", "-1/2"] {
+            let e = Shard::parse(bad).unwrap_err();
+            assert!(e.contains("expected K/N"), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn shards_are_disjoint_covering_and_stable() {
+        let names: Vec<String> = (0..500).map(|i| format!("org-{i}")).collect();
+        for n in 1..=7u64 {
+            let shards: Vec<Shard> = (1..=n).map(|k| Shard { index: k, count: n }).collect();
+            for name in &names {
+                let owners = shards.iter().filter(|s| s.owns(name)).count();
+                assert_eq!(owners, 1, "{name} with {n} shards");
+            }
+            if n >= 2 {
+                // Every shard gets some of 500 orgs.
+                for s in &shards {
+                    assert!(names.iter().any(|x| s.owns(x)), "{s:?} is empty");
+                }
+            }
+        }
+        // Stable: the choice depends only on the name and N (never on the
+        // other orgs), and is fixed across releases.
+        // Pinned: changing the hash would move orgs between CI jobs.
+        assert_eq!(fnv1a_64(b"prod"), 0x85729c0e3537be14);
+        let four = |name: &str| {
+            (1..=4).find(|k| {
+                Shard {
+                    index: *k,
+                    count: 4,
+                }
+                .owns(name)
+            })
+        };
+        assert_eq!(four("prod"), Some(1));
+        assert_eq!(four("staging"), Some(3));
+        assert_eq!(four("eu"), Some(4));
+        assert_eq!(four("us"), Some(2));
+    }
 }
