@@ -25,9 +25,14 @@ use crate::report::console::{Console, ConsoleOptions};
 use crate::report::{CaseKind, CaseReport, OrgReport, Outcome, RunReport};
 use crate::salesforce::error::{Failure, Origin};
 use crate::secret::Redactor;
+use futures::StreamExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+/// Orgs run at the same time (each with its own bounded checks); a fleet of
+/// hundreds of orgs is better split with `--shard`.
+pub const MAX_CONCURRENT_ORGS: usize = 16;
 
 /// A `--shard K/N` spec.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -259,7 +264,10 @@ pub async fn run_config(config: Config, args: &SmokeArgs) -> u8 {
                 report
             }
         });
-    let orgs = futures::future::join_all(runs).await;
+    let orgs: Vec<OrgReport> = futures::stream::iter(runs)
+        .buffered(MAX_CONCURRENT_ORGS)
+        .collect()
+        .await;
     let mut report = RunReport {
         started_at,
         duration: started.elapsed(),

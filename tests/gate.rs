@@ -1,0 +1,864 @@
+//! End-to-end tests of `sfsmoke smoke`: the real binary, a cleaned
+//! environment, a smoke.toml in a temp dir whose secrets come from `${VAR}`s,
+//! and the simulated org (`sfsmoke::sim`) serving on loopback inside the test
+//! process. Every run is at `-vvv`, and every test checks that no secret
+//! (canary values planted in the simulated org, and any session id it issued)
+//! shows up in stdout, stderr or any file written.
+//!
+//! JUnit files are validated with `../shared/junit/check-junit` (relative to
+//! the repository), else `$SFSMOKE_CHECK_JUNIT`; when neither exists the
+//! validation is skipped with a message on stderr.
+
+use sfsmoke::sim::{self, demo, scenarios, SimHandle, SimOptions};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+const PASSWORD: &str = "canary-Passw0rd-7f3a9c";
+const SECURITY_TOKEN: &str = "canaryTOKEN5b1e2d";
+const CLIENT_SECRET: &str = "canary-client-secret-2c8e41d0";
+const REFRESH_TOKEN: &str = "canary-refresh-token-9d7b3f2a";
+
+/// A simulated org with canary credentials, and a temp dir for the run.
+struct World {
+    sim: SimHandle,
+    dir: tempfile::TempDir,
+    env: BTreeMap<String, String>,
+}
+
+fn plant_canaries(org: &mut sim::model::Org) {
+    let user = org.user_mut(demo::USERNAME).expect("demo user");
+    user.password = PASSWORD.into();
+    user.security_token = SECURITY_TOKEN.into();
+    let app = org.app_mut(demo::CONNECTED_APP_NAME).expect("demo app");
+    app.consumer_secret = CLIENT_SECRET.into();
+    for grant in &mut app.refresh_tokens {
+        if grant.token == demo::REFRESH_TOKEN {
+            grant.token = REFRESH_TOKEN.into();
+        }
+    }
+}
+
+impl World {
+    async fn start(scenario: &str) -> World {
+        World::start_with(scenario, false).await
+    }
+
+    async fn start_with(scenario: &str, tls: bool) -> World {
+        let mut org =
+            scenarios::build(scenario).unwrap_or_else(|| panic!("no scenario {scenario}"));
+        plant_canaries(&mut org);
+        let sim = sim::start(
+            org,
+            SimOptions {
+                tls,
+                ..SimOptions::default()
+            },
+        )
+        .await
+        .expect("start the simulated org");
+        let dir = tempfile::tempdir().expect("temp dir");
+        let key = dir.path().join("jwt.pem");
+        std::fs::write(&key, demo::JWT_PRIVATE_KEY_PEM).unwrap();
+        let mut env = BTreeMap::new();
+        env.insert("SIM_URL".into(), sim.login_url());
+        env.insert("SF_USER".into(), demo::USERNAME.into());
+        env.insert("SF_PASSWORD".into(), PASSWORD.into());
+        env.insert("SF_TOKEN".into(), SECURITY_TOKEN.into());
+        env.insert("SF_CLIENT_ID".into(), demo::CLIENT_ID.into());
+        env.insert("SF_CLIENT_SECRET".into(), CLIENT_SECRET.into());
+        env.insert("SF_REFRESH_TOKEN".into(), REFRESH_TOKEN.into());
+        env.insert("SF_JWT_KEY_FILE".into(), key.display().to_string());
+        if let Some(cert) = sim.cert_path() {
+            env.insert("SIM_CA".into(), cert.display().to_string());
+        }
+        World { sim, dir, env }
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    fn write_config(&self, toml: &str) -> PathBuf {
+        let p = self.path("smoke.toml");
+        std::fs::write(&p, toml).unwrap();
+        p
+    }
+
+    /// Run `sfsmoke smoke -vvv --config smoke.toml --junit junit.xml --json
+    /// report.json <extra>` in the temp dir with only our variables set.
+    async fn smoke(&self, extra: &[&str]) -> Run {
+        self.smoke_env(extra, &[]).await
+    }
+
+    async fn smoke_env(&self, extra: &[&str], more_env: &[(&str, &str)]) -> Run {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_sfsmoke"));
+        cmd.env_clear()
+            .current_dir(self.dir.path())
+            .env("HOME", self.dir.path())
+            .args(["smoke", "-vvv", "--config", "smoke.toml"])
+            .args(["--junit", "junit.xml", "--json", "report.json"])
+            .args(extra);
+        for (k, v) in &self.env {
+            cmd.env(k, v);
+        }
+        for (k, v) in more_env {
+            cmd.env(k, v);
+        }
+        let output = tokio::task::spawn_blocking(move || cmd.output())
+            .await
+            .unwrap()
+            .expect("run sfsmoke");
+        let run = Run {
+            output,
+            junit: std::fs::read_to_string(self.path("junit.xml")).ok(),
+            json: std::fs::read_to_string(self.path("report.json")).ok(),
+            dir: self.dir.path().to_path_buf(),
+        };
+        run.assert_no_secrets();
+        run
+    }
+}
+
+struct Run {
+    output: Output,
+    junit: Option<String>,
+    json: Option<String>,
+    dir: PathBuf,
+}
+
+impl Run {
+    fn code(&self) -> i32 {
+        self.output.status.code().expect("exit code")
+    }
+    fn stdout(&self) -> String {
+        String::from_utf8_lossy(&self.output.stdout).into_owned()
+    }
+    fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.output.stderr).into_owned()
+    }
+    fn junit(&self) -> &str {
+        self.junit.as_deref().unwrap_or_else(|| {
+            panic!(
+                "no JUnit file written\nstdout:\n{}\nstderr:\n{}",
+                self.stdout(),
+                self.stderr()
+            )
+        })
+    }
+    fn expect_code(&self, code: i32) -> &Self {
+        assert_eq!(
+            self.code(),
+            code,
+            "exit code\nstdout:\n{}\nstderr:\n{}",
+            self.stdout(),
+            self.stderr()
+        );
+        self
+    }
+
+    /// No canary, no session id (`<org id 15>!AQ...`), no key material in
+    /// stdout, stderr or any file in the run's folder (except the inputs).
+    fn assert_no_secrets(&self) {
+        let key_line = demo::JWT_PRIVATE_KEY_PEM.lines().nth(1).unwrap();
+        let org15 = &demo::ORG_ID[..15];
+        let needles = [
+            PASSWORD.to_string(),
+            SECURITY_TOKEN.to_string(),
+            format!("{PASSWORD}{SECURITY_TOKEN}"),
+            CLIENT_SECRET.to_string(),
+            REFRESH_TOKEN.to_string(),
+            key_line.to_string(),
+            format!("{org15}!AQ"),
+            "!AQ".to_string(),
+        ];
+        let mut texts = vec![
+            ("stdout".to_string(), self.stdout()),
+            ("stderr".to_string(), self.stderr()),
+        ];
+        for entry in walk(&self.dir) {
+            let name = entry.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            if name == "smoke.toml" || name == "jwt.pem" {
+                continue;
+            }
+            if let Ok(text) = std::fs::read_to_string(&entry) {
+                texts.push((entry.display().to_string(), text));
+            }
+        }
+        for (what, text) in &texts {
+            for n in &needles {
+                assert!(
+                    !text.contains(n.as_str()),
+                    "secret {n:?} found in {what}:\n{text}"
+                );
+            }
+        }
+    }
+
+    /// The JUnit file passes check-junit with these counts.
+    fn check_junit(&self, tests: usize, failures: usize, errors: usize, skipped: usize) -> &Self {
+        let xml = self.junit();
+        let count = |tag: &str| {
+            xml.matches(&format!("<{tag} ")).count() + xml.matches(&format!("<{tag}>")).count()
+        };
+        assert_eq!(count("testcase"), tests, "testcases in\n{xml}");
+        assert_eq!(count("failure"), failures, "failures in\n{xml}");
+        assert_eq!(count("error"), errors, "errors in\n{xml}");
+        assert_eq!(count("skipped"), skipped, "skipped in\n{xml}");
+        let Some(checker) = check_junit_path() else {
+            eprintln!("SKIPPED: check-junit not found (../shared/junit/check-junit or $SFSMOKE_CHECK_JUNIT); JUnit schema not validated");
+            return self;
+        };
+        let out = std::process::Command::new(checker)
+            .arg(self.dir.join("junit.xml"))
+            .args(["--expect-tests", &tests.to_string()])
+            .args(["--expect-failures", &failures.to_string()])
+            .args(["--expect-errors", &errors.to_string()])
+            .args(["--expect-skipped", &skipped.to_string()])
+            .output()
+            .expect("run check-junit");
+        assert!(
+            out.status.success(),
+            "check-junit failed:\n{}{}\n{xml}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        self
+    }
+
+    fn json(&self) -> serde_json::Value {
+        serde_json::from_str(self.json.as_deref().expect("JSON report written"))
+            .expect("valid JSON")
+    }
+
+    /// The case named `name` in org `org` from the JSON report.
+    fn case(&self, org: &str, name: &str) -> serde_json::Value {
+        let j = self.json();
+        let orgs = j["orgs"].as_array().expect("orgs");
+        let o = orgs
+            .iter()
+            .find(|o| o["name"] == org)
+            .unwrap_or_else(|| panic!("org {org} in {j}"));
+        o["cases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == name)
+            .unwrap_or_else(|| panic!("case {name} in {o}"))
+            .clone()
+    }
+}
+
+fn check_junit_path() -> Option<PathBuf> {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let relative = repo.join("../shared/junit/check-junit");
+    if relative.is_file() {
+        return Some(relative);
+    }
+    let from_env = PathBuf::from(std::env::var_os("SFSMOKE_CHECK_JUNIT")?);
+    from_env.is_file().then_some(from_env)
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                out.extend(walk(&p));
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------
+// Configs
+// ---------------------------------------------------------------------------
+
+fn soap_config(objects: &str) -> String {
+    format!(
+        r#"
+[orgs.prod]
+login_url = "${{SIM_URL}}"
+auth = "password"
+username = "${{SF_USER}}"
+password = "${{SF_PASSWORD}}"
+security_token = "${{SF_TOKEN}}"
+objects = [{objects}]
+"#
+    )
+}
+
+fn oauth_password_config() -> String {
+    r#"
+[orgs.prod]
+login_url = "${SIM_URL}"
+auth = "password"
+username = "${SF_USER}"
+password = "${SF_PASSWORD}"
+security_token = "${SF_TOKEN}"
+client_id = "${SF_CLIENT_ID}"
+client_secret = "${SF_CLIENT_SECRET}"
+objects = ["Account", "Opportunity"]
+"#
+    .into()
+}
+
+fn jwt_config() -> String {
+    r#"
+[orgs.prod]
+login_url = "${SIM_URL}"
+auth = "jwt"
+username = "${SF_USER}"
+client_id = "${SF_CLIENT_ID}"
+private_key = "${SF_JWT_KEY_FILE}"
+objects = ["Account", "Opportunity"]
+"#
+    .into()
+}
+
+fn client_credentials_config() -> String {
+    r#"
+[orgs.prod]
+login_url = "${SIM_URL}"
+auth = "client_credentials"
+client_id = "${SF_CLIENT_ID}"
+client_secret = "${SF_CLIENT_SECRET}"
+objects = ["Account", "Opportunity"]
+"#
+    .into()
+}
+
+fn refresh_token_config() -> String {
+    r#"
+[orgs.prod]
+login_url = "${SIM_URL}"
+auth = "refresh_token"
+client_id = "${SF_CLIENT_ID}"
+client_secret = "${SF_CLIENT_SECRET}"
+refresh_token = "${SF_REFRESH_TOKEN}"
+objects = ["Account", "Opportunity"]
+"#
+    .into()
+}
+
+// ---------------------------------------------------------------------------
+// Healthy, every flow
+// ---------------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn soap_login_healthy_passes_and_warns_about_the_retirement() {
+    let w = World::start("healthy").await;
+    w.write_config(&soap_config(r#""Account", "Opportunity""#));
+    let run = w.smoke(&[]).await;
+    run.expect_code(0).check_junit(3, 0, 0, 0);
+    let out = run.stdout();
+    assert!(out.contains("PASS ["), "{out}");
+    assert!(out.contains("prod: login (password)"), "{out}");
+    assert!(out.contains("prod: query Account"), "{out}");
+    assert!(
+        out.contains("Summary: 3 checks, 3 passed, 0 failed, 0 skipped"),
+        "{out}"
+    );
+    assert!(out.contains("SOAP login() is being retired"), "{out}");
+    let xml = run.junit();
+    assert!(xml.contains(r#"<testsuite name="prod""#), "{xml}");
+    assert!(
+        xml.contains("SOAP login() is being retired"),
+        "the warning reaches the JUnit file:\n{xml}"
+    );
+    assert!(
+        xml.contains(&w.sim.login_url()),
+        "login URL property:\n{xml}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oauth_password_healthy_passes_and_warns() {
+    let w = World::start("healthy").await;
+    w.write_config(&oauth_password_config());
+    let run = w.smoke(&[]).await;
+    run.expect_code(0).check_junit(3, 0, 0, 0);
+    assert!(
+        run.stdout().contains("username-password flow"),
+        "{}",
+        run.stdout()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jwt_healthy_passes() {
+    let w = World::start("healthy").await;
+    w.write_config(&jwt_config());
+    let run = w.smoke(&[]).await;
+    run.expect_code(0).check_junit(3, 0, 0, 0);
+    assert!(
+        run.stdout().contains("prod: login (jwt)"),
+        "{}",
+        run.stdout()
+    );
+    assert!(!run.stdout().contains("WARN"), "{}", run.stdout());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_credentials_healthy_passes() {
+    let w = World::start("healthy").await;
+    w.write_config(&client_credentials_config());
+    w.smoke(&[]).await.expect_code(0).check_junit(3, 0, 0, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refresh_token_healthy_passes() {
+    let w = World::start("healthy").await;
+    w.write_config(&refresh_token_config());
+    w.smoke(&[]).await.expect_code(0).check_junit(3, 0, 0, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sfdx_url_over_tls_with_ca_file_passes() {
+    let mut w = World::start_with("healthy", true).await;
+    let host = w.sim.login_url().trim_start_matches("https://").to_string();
+    w.env.insert(
+        "SFDX_AUTH_URL".into(),
+        format!(
+            "force://{}:{CLIENT_SECRET}:{REFRESH_TOKEN}@{host}",
+            demo::CLIENT_ID
+        ),
+    );
+    w.write_config(
+        r#"
+[orgs.prod]
+login_url = "${SIM_URL}"
+auth = "sfdx_url"
+sfdx_url = "${SFDX_AUTH_URL}"
+ca_file = "${SIM_CA}"
+objects = ["Account"]
+"#,
+    );
+    let run = w.smoke(&[]).await;
+    run.expect_code(0).check_junit(2, 0, 0, 0);
+    assert!(
+        run.stdout().contains("prod: login (sfdx_url)"),
+        "{}",
+        run.stdout()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tls_without_the_ca_file_is_a_tls_error() {
+    let w = World::start_with("healthy", true).await;
+    w.write_config(&jwt_config());
+    let run = w.smoke(&[]).await;
+    run.expect_code(1).check_junit(3, 0, 1, 2);
+    assert!(
+        run.junit().contains(r#"type="TLS_ERROR""#),
+        "{}",
+        run.junit()
+    );
+}
+
+/// A token fetched the way `sf org display` would have: outside sfsmoke.
+async fn fetch_access_token(w: &World) -> String {
+    let v: serde_json::Value = reqwest::Client::new()
+        .post(format!("{}/services/oauth2/token", w.sim.login_url()))
+        .form(&[
+            ("grant_type", "password"),
+            ("client_id", demo::CLIENT_ID),
+            ("client_secret", CLIENT_SECRET),
+            ("username", demo::USERNAME),
+            ("password", &format!("{PASSWORD}{SECURITY_TOKEN}")),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    v["access_token"].as_str().expect("token").to_string()
+}
+
+fn access_token_config() -> String {
+    r#"
+[orgs.prod]
+login_url = "${SIM_URL}"
+auth = "access_token"
+instance_url = "${SIM_URL}"
+access_token = "${SF_ACCESS_TOKEN}"
+objects = ["Account", "Opportunity"]
+"#
+    .into()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn access_token_healthy_passes() {
+    let mut w = World::start("healthy").await;
+    let token = fetch_access_token(&w).await;
+    w.env.insert("SF_ACCESS_TOKEN".into(), token);
+    w.write_config(&access_token_config());
+    w.smoke(&[]).await.expect_code(0).check_junit(3, 0, 0, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn access_token_expired_fails_without_logging_in_again() {
+    let mut w = World::start("healthy").await;
+    let token = fetch_access_token(&w).await;
+    w.env.insert("SF_ACCESS_TOKEN".into(), token);
+    w.sim.expire_sessions();
+    w.write_config(&access_token_config());
+    let run = w.smoke(&[]).await;
+    run.expect_code(1).check_junit(3, 2, 0, 0);
+    let xml = run.junit();
+    assert!(xml.contains(r#"type="INVALID_SESSION_ID""#), "{xml}");
+    assert!(!xml.contains("logged in again"), "{xml}");
+    assert_eq!(w.sim.session_count(), 0, "no new session was opened");
+}
+
+// ---------------------------------------------------------------------------
+// Failing
+// ---------------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn api_disabled_for_org_at_soap_login_skips_the_queries() {
+    let w = World::start("edition-essentials").await;
+    w.write_config(&soap_config(r#""Account", "Opportunity""#));
+    let run = w.smoke(&[]).await;
+    run.expect_code(1).check_junit(3, 1, 0, 2);
+    let xml = run.junit();
+    assert!(
+        xml.contains(r#"<failure type="API_DISABLED_FOR_ORG""#),
+        "{xml}"
+    );
+    assert!(
+        xml.contains("API is not enabled for this Organization or Partner"),
+        "{xml}"
+    );
+    assert!(
+        xml.contains("the login failed (API_DISABLED_FOR_ORG)"),
+        "{xml}"
+    );
+    let out = run.stdout();
+    assert!(
+        out.contains("FAIL [") && out.contains("prod: login (password)"),
+        "{out}"
+    );
+    assert!(out.contains("SKIP ["), "{out}");
+    assert!(out.contains("--- FAIL prod: login (password)"), "{out}");
+    assert!(out.contains("hint:"), "{out}");
+    assert!(
+        out.contains("Summary: 3 checks, 0 passed, 1 failed, 2 skipped"),
+        "{out}"
+    );
+    let login = run.case("prod", "login (password)");
+    assert_eq!(login["outcome"]["status"], "failed", "{login}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn api_disabled_for_org_at_query_time_after_an_oauth_login() {
+    let w = World::start("profile-no-api").await;
+    w.write_config(&jwt_config());
+    let run = w.smoke(&[]).await;
+    run.expect_code(1).check_junit(3, 2, 0, 0);
+    let xml = run.junit();
+    assert!(xml.contains(r#"<failure type="API_DISABLED_FOR_ORG" message="The REST API is not enabled for this Organization.""#), "{xml}");
+    assert!(run.stdout().contains("PASS [") && run.stdout().contains("prod: login (jwt)"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invalid_login_with_a_wrong_password() {
+    let mut w = World::start("healthy").await;
+    w.env
+        .insert("SF_PASSWORD".into(), "canary-wrong-password-1".into());
+    w.write_config(&soap_config(r#""Account""#));
+    let run = w.smoke(&[]).await;
+    run.expect_code(1).check_junit(2, 1, 0, 1);
+    assert!(
+        run.junit().contains(r#"<failure type="INVALID_LOGIN""#),
+        "{}",
+        run.junit()
+    );
+    assert!(!run.stdout().contains("canary-wrong-password-1"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invalid_grant_with_a_wrong_oauth_password() {
+    let mut w = World::start("healthy").await;
+    w.env
+        .insert("SF_PASSWORD".into(), "canary-wrong-password-2".into());
+    w.write_config(&oauth_password_config());
+    let run = w.smoke(&[]).await;
+    run.expect_code(1).check_junit(3, 1, 0, 2);
+    let xml = run.junit();
+    assert!(
+        xml.contains(r#"<failure type="invalid_grant" message="authentication failure""#),
+        "{xml}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invalid_grant_with_a_revoked_refresh_token() {
+    let mut w = World::start("healthy").await;
+    w.env.insert(
+        "SF_REFRESH_TOKEN".into(),
+        "canary-revoked-refresh-token".into(),
+    );
+    w.write_config(&refresh_token_config());
+    let run = w.smoke(&[]).await;
+    run.expect_code(1).check_junit(3, 1, 0, 2);
+    assert!(
+        run.junit().contains(r#"type="invalid_grant""#),
+        "{}",
+        run.junit()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invalid_session_id_logs_in_again_once_then_reports() {
+    let w = World::start("session-expiring").await;
+    w.write_config(&soap_config(r#""Account", "Opportunity""#));
+    let run = w.smoke(&[]).await;
+    run.expect_code(1).check_junit(3, 2, 0, 0);
+    let xml = run.junit();
+    assert!(
+        xml.contains(r#"<failure type="INVALID_SESSION_ID""#),
+        "{xml}"
+    );
+    assert!(
+        xml.contains("logged in again once"),
+        "the warning reaches the report:\n{xml}"
+    );
+    // Exactly one new login for the org, although both queries hit the
+    // expired session: never a loop, never one per query.
+    let relogins = run.stderr().matches("logging in again once").count();
+    assert_eq!(relogins, 1, "{}", run.stderr());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn request_limit_exceeded_is_reported_per_query() {
+    let w = World::start("quota-exhausted").await;
+    w.write_config(&jwt_config());
+    let run = w.smoke(&[]).await;
+    run.expect_code(1).check_junit(3, 2, 0, 0);
+    assert!(
+        run.junit()
+            .contains(r#"<failure type="REQUEST_LIMIT_EXCEEDED""#),
+        "{}",
+        run.junit()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invalid_type_fails_only_that_object() {
+    let w = World::start("healthy").await;
+    w.write_config(&soap_config(r#""Account", "NoSuchThing__c""#));
+    let run = w.smoke(&[]).await;
+    run.expect_code(1).check_junit(3, 1, 0, 0);
+    let xml = run.junit();
+    assert!(xml.contains(r#"<failure type="INVALID_TYPE""#), "{xml}");
+    let case = run.case("prod", "query NoSuchThing__c");
+    assert_eq!(case["outcome"]["status"], "failed", "{case}");
+    assert_eq!(
+        run.case("prod", "query Account")["outcome"]["status"],
+        "passed"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn extra_checks_run_with_their_own_soql() {
+    let w = World::start("healthy").await;
+    w.write_config(&format!(
+        "{}\n[[orgs.prod.checks]]\nname = \"todays opportunities\"\nsoql = \"SELECT Id, Name, StageName, Amount FROM Opportunity WHERE LastModifiedDate = TODAY\"\n",
+        soap_config(r#""Account""#)
+    ));
+    let run = w.smoke(&[]).await;
+    run.expect_code(0).check_junit(3, 0, 0, 0);
+    assert!(
+        run.stdout().contains("prod: check: todays opportunities"),
+        "{}",
+        run.stdout()
+    );
+}
+
+// ---------------------------------------------------------------------------
+// Unreachable orgs, several orgs, selection, config errors
+// ---------------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unreachable_org_is_an_error_and_the_other_org_still_runs() {
+    let mut w = World::start("healthy").await;
+    // A port that was free a moment ago: connection refused.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    w.env
+        .insert("DEAD_URL".into(), format!("http://127.0.0.1:{port}"));
+    w.write_config(&format!(
+        "{}\n[orgs.dead]\nlogin_url = \"${{DEAD_URL}}\"\nauth = \"jwt\"\nusername = \"${{SF_USER}}\"\nclient_id = \"${{SF_CLIENT_ID}}\"\nprivate_key = \"${{SF_JWT_KEY_FILE}}\"\nobjects = [\"Account\"]\n",
+        soap_config(r#""Account""#)
+    ));
+    let run = w.smoke(&[]).await;
+    run.expect_code(1).check_junit(4, 0, 1, 1);
+    let xml = run.junit();
+    assert!(xml.contains(r#"<error type="NETWORK_ERROR""#), "{xml}");
+    // Suites in smoke.toml order.
+    let prod = xml.find(r#"<testsuite name="prod""#).unwrap();
+    let dead = xml.find(r#"<testsuite name="dead""#).unwrap();
+    assert!(prod < dead, "{xml}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_silent_server_times_out_and_the_report_is_complete() {
+    let mut w = World::start("healthy").await;
+    // Accepts connections (the kernel's backlog) but never answers.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    w.env.insert(
+        "SILENT_URL".into(),
+        format!("http://{}", silent.local_addr().unwrap()),
+    );
+    w.write_config(
+        r#"
+timeout_secs = 1
+
+[orgs.silent]
+login_url = "${SILENT_URL}"
+auth = "jwt"
+username = "${SF_USER}"
+client_id = "${SF_CLIENT_ID}"
+private_key = "${SF_JWT_KEY_FILE}"
+objects = ["Account", "Contact"]
+"#,
+    );
+    let run = w.smoke(&[]).await;
+    run.expect_code(1).check_junit(3, 0, 1, 2);
+    assert!(
+        run.junit().contains(r#"<error type="TIMEOUT""#),
+        "{}",
+        run.junit()
+    );
+    drop(silent);
+}
+
+fn two_orgs_config() -> String {
+    format!(
+        "{}\n[orgs.sandbox]\nlogin_url = \"${{SIM_URL}}\"\nauth = \"jwt\"\nusername = \"${{SF_USER}}\"\nclient_id = \"${{SF_CLIENT_ID}}\"\nprivate_key = \"${{SF_JWT_KEY_FILE}}\"\nobjects = [\"Account\"]\n",
+        soap_config(r#""Account""#)
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn org_filter_runs_only_the_named_org() {
+    let w = World::start("healthy").await;
+    w.write_config(&two_orgs_config());
+    let run = w.smoke(&["--org", "sandbox"]).await;
+    run.expect_code(0).check_junit(2, 0, 0, 0);
+    assert!(!run.junit().contains(r#"name="prod""#), "{}", run.junit());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_org_is_exit_2_naming_the_known_orgs() {
+    let w = World::start("healthy").await;
+    w.write_config(&two_orgs_config());
+    let run = w.smoke(&["--org", "prdo"]).await;
+    run.expect_code(2);
+    let err = run.stderr();
+    assert!(
+        err.contains("prdo") && err.contains("prod, sandbox"),
+        "{err}"
+    );
+    assert!(
+        run.junit().contains("CONFIG_ERROR"),
+        "JUnit still written:\n{}",
+        run.junit()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shards_split_the_orgs_disjointly() {
+    let w = World::start("healthy").await;
+    w.write_config(&two_orgs_config());
+    let mut seen = Vec::new();
+    for k in 1..=2 {
+        let run = w.smoke(&["--shard", &format!("{k}/2")]).await;
+        run.expect_code(0);
+        for org in ["prod", "sandbox"] {
+            if run.junit().contains(&format!(r#"<testsuite name="{org}""#)) {
+                seen.push(org);
+            }
+        }
+    }
+    seen.sort();
+    assert_eq!(seen, ["prod", "sandbox"], "each org in exactly one shard");
+    let bad = w.smoke(&["--shard", "3/2"]).await;
+    bad.expect_code(2);
+    assert!(bad.stderr().contains("--shard"), "{}", bad.stderr());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn config_error_still_writes_the_junit_report() {
+    let mut w = World::start("healthy").await;
+    w.env.remove("SF_PASSWORD");
+    w.write_config(&soap_config(r#""Account""#));
+    let run = w.smoke(&[]).await;
+    run.expect_code(2);
+    assert!(run.stderr().contains("SF_PASSWORD"), "{}", run.stderr());
+    let xml = run.junit();
+    assert!(
+        xml.contains("CONFIG_ERROR") || xml.contains(r#"<testsuite name="config""#),
+        "{xml}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unwritable_report_is_exit_1_with_a_message() {
+    let w = World::start("healthy").await;
+    w.write_config(&soap_config(r#""Account""#));
+    // A file where the report's folder should be.
+    std::fs::write(w.path("blocker"), "").unwrap();
+    let run = w.smoke(&["--junit", "blocker/junit.xml"]).await;
+    run.expect_code(1);
+    assert!(
+        run.stderr()
+            .contains("cannot write the JUnit report to blocker/junit.xml"),
+        "{}",
+        run.stderr()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gitlab_sections_and_github_annotations() {
+    let w = World::start("profile-no-api").await;
+    w.write_config(&jwt_config());
+    let summary = w.path("step-summary.md");
+    let run = w
+        .smoke_env(
+            &[],
+            &[
+                ("GITLAB_CI", "true"),
+                ("GITHUB_ACTIONS", "true"),
+                ("GITHUB_STEP_SUMMARY", summary.to_str().unwrap()),
+            ],
+        )
+        .await;
+    run.expect_code(1);
+    let out = run.stdout();
+    assert!(
+        out.contains("section_start:") && out.contains(":sfsmoke_org_prod"),
+        "{out}"
+    );
+    assert!(out.contains("section_end:"), "{out}");
+    assert!(out.contains("::error"), "{out}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_secret_leaks_even_with_rust_log_trace() {
+    let w = World::start("healthy").await;
+    w.write_config(&oauth_password_config());
+    let run = w.smoke_env(&[], &[("RUST_LOG", "trace")]).await;
+    run.expect_code(0);
+    // assert_no_secrets ran inside smoke_env; make sure there was output to check.
+    assert!(!run.stderr().is_empty());
+}
