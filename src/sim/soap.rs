@@ -28,7 +28,7 @@ use regex::Regex;
 use std::sync::{Arc, LazyLock};
 
 const INVALID_LOGIN_MSG: &str = "Invalid username, password, security token; or user locked out.";
-const TOKEN_MSG: &str = "Invalid username, password, security token; or user locked out. Are you at a new location? When accessing Salesforce--either via a desktop client or the API--from outside of your company's trusted networks, you must add a security token to your password to log in. To get your new security token, log in to Salesforce. From your personal settings, enter Reset My Security Token in the Quick Find box, then select Reset My Security Token.";
+const TOKEN_MSG: &str = "Invalid username, password, security token; or user locked out. Are you at a new location? When accessing Salesforce--either via a desktop client or the API--from outside of your company’s trusted networks, you must add a security token to your password to log in. To get your new security token, log in to Salesforce. From your personal settings, enter Reset My Security Token in the Quick Find box, then select Reset My Security Token.";
 
 fn element(name: &str) -> Regex {
     Regex::new(&format!(

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Third-party client check: jsforce (npm), unchanged, against `sfsmoke sim`.
+#
+# Builds the binary, starts three simulated orgs on free loopback ports
+# (healthy, edition-essentials, profile-no-api), runs check.js, and stops
+# the servers whatever happens. Offline except `npm ci` from the registry.
+# Exit status: 0 when every expectation held, non-zero otherwise.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+cd "$root"
+
+cargo build --locked --quiet --bin sfsmoke
+bin="${CARGO_TARGET_DIR:-$root/target}/debug/sfsmoke"
+
+if [ ! -d "$here/node_modules/jsforce" ]; then
+  (cd "$here" && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+work="$(mktemp -d)"
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do
+    kill "$pid" 2>/dev/null || true
+  done
+  for pid in "${pids[@]}"; do
+    wait "$pid" 2>/dev/null || true
+  done
+  rm -rf "$work"
+}
+trap cleanup EXIT INT TERM
+
+# start SCENARIO: serve it on a free port; sets $url from the server's own
+# announcement (read from a FIFO, so no readiness polling).
+start() {
+  local scenario="$1" fifo="$work/$1.out" line
+  mkfifo "$fifo"
+  "$bin" sim --scenario "$scenario" --port 0 >"$fifo" 2>"$work/$scenario.err" &
+  pids+=("$!")
+  exec {fd}<"$fifo"
+  url=""
+  while IFS= read -r -u "$fd" line; do
+    case "$line" in
+      *"login URL:"*) url="${line##* }"; break ;;
+    esac
+  done
+  if [ -z "$url" ]; then
+    echo "error: sfsmoke sim --scenario $scenario did not start:" >&2
+    cat "$work/$scenario.err" >&2
+    exit 1
+  fi
+  # Keep draining its output so the server never blocks on a full pipe.
+  cat <&"$fd" >/dev/null &
+  pids+=("$!")
+}
+
+start healthy;            healthy_url="$url"
+start edition-essentials; essentials_url="$url"
+start profile-no-api;     profile_url="$url"
+
+node "$here/check.js" "$healthy_url" "$essentials_url" "$profile_url"
