@@ -1090,3 +1090,164 @@ fn org_with_bad_profile() -> sfsmoke::sim::model::Org {
     org.users[0].profile = "Ghost".into();
     org
 }
+
+// ---------------------------------------------------------------------------
+// `sfsmoke sim` on the command line
+
+fn sfsmoke() -> std::process::Command {
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_sfsmoke"));
+    c.env_remove("RUST_LOG");
+    c
+}
+
+#[test]
+fn cli_lists_every_scenario() {
+    let out = sfsmoke()
+        .args(["sim", "--list-scenarios"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    for (name, _) in scenarios::names() {
+        assert!(
+            text.lines().any(|l| l.starts_with(&format!("{name} "))),
+            "{name} missing from:\n{text}"
+        );
+    }
+}
+
+#[test]
+fn cli_refuses_unknown_scenarios_and_broken_org_files() {
+    let out = sfsmoke()
+        .args(["sim", "--scenario", "nope"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("unknown scenario 'nope'") && err.contains("--list-scenarios"),
+        "{err}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("org.toml");
+    std::fs::write(&path, "name = \"x\"\nedition = \"Platinum\"\n").unwrap();
+    let out = sfsmoke()
+        .args(["sim", "--org-file"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("org.toml:2:11"), "{err}");
+}
+
+#[tokio::test]
+async fn cli_serves_with_tls_until_interrupted() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let cert = dir.path().join("sim-cert.pem");
+    let mut child = sfsmoke()
+        .args([
+            "sim",
+            "--scenario",
+            "healthy",
+            "--port",
+            "0",
+            "--tls",
+            "--cert-out",
+        ])
+        .arg(&cert)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut url = None;
+    let mut printed = String::new();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        printed.push_str(&line);
+        printed.push('\n');
+        if let Some(u) = line.strip_prefix("  login URL:") {
+            url = Some(u.trim().to_string());
+        }
+        if line.starts_with("press Ctrl-C") {
+            break;
+        }
+    }
+    let url = url.expect("login URL printed");
+    assert!(url.starts_with("https://127.0.0.1:"), "{printed}");
+    assert!(printed.contains("DEMO VALUES"), "{printed}");
+    assert!(printed.contains(demo::SECURITY_TOKEN), "{printed}");
+    assert!(printed.contains(&cert.display().to_string()), "{printed}");
+    let ca = reqwest::Certificate::from_pem(&std::fs::read(&cert).unwrap()).unwrap();
+    let c = reqwest::Client::builder()
+        .add_root_certificate(ca)
+        .build()
+        .unwrap();
+    let r = c
+        .post(format!("{url}/services/Soap/u/62.0"))
+        .header("Content-Type", "text/xml")
+        .header("SOAPAction", "login")
+        .body(soap_body(demo::USERNAME, &full_password()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    // Ctrl-C stops it cleanly.
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert!(child.wait().unwrap().success());
+}
+
+// ---------------------------------------------------------------------------
+// Throughput (run with `--ignored --nocapture`; prints, asserts nothing
+// about time)
+
+#[tokio::test(flavor = "current_thread")]
+#[ignore]
+async fn throughput_report() {
+    let t0 = std::time::Instant::now();
+    let h = start("healthy").await;
+    let started = t0.elapsed();
+    let t0 = std::time::Instant::now();
+    let tls = sim::start(
+        scenarios::healthy(),
+        SimOptions {
+            tls: true,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let started_tls = t0.elapsed();
+    drop(tls);
+    let t = access_token(&h).await;
+    let c = client();
+    let n = 2000;
+    let url = format!(
+        "{}/services/data/v62.0/query?q=SELECT+Id,+Name,+Account.Name+FROM+Opportunity",
+        h.login_url()
+    );
+    let t0 = std::time::Instant::now();
+    for _ in 0..n {
+        let r = c.get(&url).bearer_auth(&t).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        let _ = r.bytes().await.unwrap();
+    }
+    let q = t0.elapsed();
+    let t0 = std::time::Instant::now();
+    for _ in 0..500 {
+        let s = soap_login(&h, "62.0", demo::USERNAME, &full_password()).await;
+        assert_eq!(s.status, 200);
+    }
+    let l = t0.elapsed();
+    println!(
+        "start {started:?} (tls {started_tls:?}); {n} queries in {q:?} = {:.0}/s; 500 SOAP logins in {l:?} = {:.0}/s (client and server on one thread)",
+        n as f64 / q.as_secs_f64(),
+        500.0 / l.as_secs_f64()
+    );
+}
