@@ -386,7 +386,8 @@ async fn oauth_refusals() {
         }
         v
     };
-    let cases: Vec<(Vec<(&str, String)>, &str, &str)> = vec![
+    type Form<'a> = Vec<(&'a str, String)>;
+    let cases: Vec<(Form, &str, &str)> = vec![
         (
             base(&[("client_id", "nope")]),
             "invalid_client_id",

@@ -1,7 +1,7 @@
 //! The bridge between `/query` and the SOQL engine ([`crate::sim::soql`]):
 //! the engine evaluates, [`Catalog`] decides what the user may see.
 
-use crate::sim::records::{Catalog, Row};
+use crate::sim::records::Catalog;
 use crate::sim::soql::{self, ObjectInfo, QueryOutput, Relationship, SoqlError, Source};
 use serde_json::{Map, Value};
 
@@ -10,10 +10,6 @@ use serde_json::{Map, Value};
 pub fn run(catalog: &Catalog, soql: &str, version: &str) -> Result<QueryOutput, SoqlError> {
     let q = soql::parse(soql)?;
     soql::execute(&q, catalog, version, catalog.now.date_naive())
-}
-
-fn to_map(row: Row) -> Map<String, Value> {
-    row.into_iter().collect()
 }
 
 impl Source for Catalog<'_> {
@@ -37,17 +33,21 @@ impl Source for Catalog<'_> {
     }
 
     fn rows(&self, object: &str) -> Vec<Map<String, Value>> {
-        self.cached_rows(object)
-            .iter()
-            .cloned()
-            .map(to_map)
-            .collect()
+        self.cached_rows(object).as_ref().clone()
+    }
+
+    fn scan(&self, object: &str, visit: &mut dyn FnMut(&Map<String, Value>) -> bool) {
+        for row in self.cached_rows(object).iter() {
+            if !visit(row) {
+                return;
+            }
+        }
     }
 
     fn by_id(&self, object: &str, id: &str) -> Option<Map<String, Value>> {
         // A parent the user cannot see reads as null, as on the platform.
         self.describe(object)?;
-        self.row_by_id(object, id).map(to_map)
+        self.row_by_id(object, id)
     }
 }
 

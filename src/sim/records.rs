@@ -16,7 +16,7 @@
 use crate::sim::model::*;
 use chrono::{DateTime, Utc};
 use indexmap::IndexMap;
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -90,7 +90,7 @@ pub struct Catalog<'a> {
     pub now: DateTime<Utc>,
     /// Rows built once per object per request (relationship paths look
     /// parents up row by row).
-    cache: RefCell<HashMap<String, Rc<Vec<Row>>>>,
+    cache: RefCell<HashMap<String, Rc<Vec<Map<String, Value>>>>>,
     view_setup: bool,
 }
 
@@ -366,11 +366,16 @@ impl<'a> Catalog<'a> {
     }
 
     /// [`Catalog::rows`], computed once per object for this catalog.
-    pub fn cached_rows(&self, name: &str) -> Rc<Vec<Row>> {
+    pub fn cached_rows(&self, name: &str) -> Rc<Vec<Map<String, Value>>> {
         if let Some(r) = self.cache.borrow().get(name) {
             return r.clone();
         }
-        let rows = Rc::new(self.rows(name));
+        let rows: Rc<Vec<Map<String, Value>>> = Rc::new(
+            self.rows(name)
+                .into_iter()
+                .map(|r| r.into_iter().collect())
+                .collect(),
+        );
         self.cache
             .borrow_mut()
             .insert(name.to_string(), rows.clone());
@@ -732,7 +737,7 @@ impl<'a> Catalog<'a> {
     }
 
     /// One row by id (for relationship paths like `Profile.Name`).
-    pub fn row_by_id(&self, object: &str, id: &str) -> Option<Row> {
+    pub fn row_by_id(&self, object: &str, id: &str) -> Option<Map<String, Value>> {
         self.cached_rows(object)
             .iter()
             .find(|r| r.get("Id").and_then(Value::as_str) == Some(id))
