@@ -171,7 +171,7 @@ pub(crate) fn load_str(
         errors: Vec::new(),
         warnings: Vec::new(),
         redactor: Redactor::new(),
-        orgs_with_unknown_keys: Vec::new(),
+        blanked: Vec::new(),
     };
     let raw = match toml::from_str::<RawConfig>(text) {
         Ok(raw) => raw,
@@ -193,20 +193,43 @@ pub(crate) fn load_str(
                 Some(Node::Str(s)) => env::expand(s, env).ok().map(PathBuf::from),
                 _ => None,
             };
+            // Report every unknown key, blank it out (offsets unchanged) and
+            // parse again; then the same for each value of the wrong type,
+            // one at a time; then check the rest as usual. Problems that only
+            // repeat a blanked key ("missing key", "empty org") are dropped.
+            let mut current = text.to_string();
+            let mut blanked: Vec<String> = Vec::new();
             let unknown = raw::unknown_keys(&root);
-            if unknown.is_empty() {
-                cx.toml_error(&err, Some(&root));
-                return Err(cx.failure(true, junit, org_names));
-            }
             for u in &unknown {
                 cx.unknown_key(u);
-                if let Some(org) = u.path.strip_prefix("orgs.") {
-                    let name = org.split('.').next().unwrap_or("").trim_matches('"');
-                    cx.orgs_with_unknown_keys.push(name.to_string());
-                }
+                let end = value_end(&root, u.span.start).unwrap_or(u.span.end);
+                blank(&mut current, u.span.start..end);
+                blanked.push(u.path.clone());
             }
-            if let Ok(raw) = toml::from_str::<RawConfig>(&blank_out(text, &root, &unknown)) {
-                let _ = cx.config(&raw);
+            let mut pending = unknown.is_empty().then_some(err);
+            for _ in 0..64 {
+                if let Some(e) = pending.take() {
+                    cx.toml_error(&e, Some(&root));
+                    let entry = e.span().and_then(|s| raw::entry_at(&root, s.start));
+                    match entry {
+                        Some(en) if !blanked.contains(&en.path) => {
+                            blank(&mut current, en.start..en.end);
+                            blanked.push(en.path);
+                        }
+                        _ => break,
+                    }
+                }
+                if toml::from_str::<raw::SNode>(&current).is_err() {
+                    break;
+                }
+                match toml::from_str::<RawConfig>(&current) {
+                    Ok(raw) => {
+                        cx.blanked = blanked;
+                        let _ = cx.config(&raw);
+                        break;
+                    }
+                    Err(e) => pending = Some(e),
+                }
             }
             return Err(cx.failure(true, junit, org_names));
         }
@@ -232,20 +255,17 @@ pub(crate) fn load_str(
     }
 }
 
-/// `text` with each unknown `key = value` replaced by spaces (newlines kept,
-/// so every byte offset and line stays where it was).
-fn blank_out(text: &str, root: &Node, unknown: &[raw::UnknownKey]) -> String {
-    let mut bytes = text.as_bytes().to_vec();
-    for u in unknown {
-        // The value's span: look it up by walking to the key's value.
-        let end = value_end(root, u.span.start).unwrap_or(u.span.end);
-        for b in &mut bytes[u.span.start..end.min(text.len())] {
-            if *b != b'\n' && *b != b'\r' {
-                *b = b' ';
-            }
+/// Replace `range` of `text` with spaces, keeping line breaks, so every byte
+/// offset and line stays where it was.
+fn blank(text: &mut String, range: Range<usize>) {
+    let mut bytes = std::mem::take(text).into_bytes();
+    let end = range.end.min(bytes.len());
+    for b in &mut bytes[range.start.min(end)..end] {
+        if *b != b'\n' && *b != b'\r' {
+            *b = b' ';
         }
     }
-    String::from_utf8_lossy(&bytes).into_owned()
+    *text = String::from_utf8_lossy(&bytes).into_owned();
 }
 
 /// End offset of the value of the key that starts at `key_start`.
@@ -271,9 +291,10 @@ struct Cx<'a> {
     errors: Vec<Diagnostic>,
     warnings: Vec<Diagnostic>,
     redactor: Redactor,
-    /// Orgs with a misspelt key (e.g. `objets`): "empty org" would only
-    /// repeat that problem, so it is not reported for them.
-    orgs_with_unknown_keys: Vec<String>,
+    /// Keys already reported (unknown, or of the wrong type) and removed
+    /// before phase 2: a problem that only repeats one of them ("missing key
+    /// `auth`", "empty org" after a misspelt `objects`) is not reported.
+    blanked: Vec<String>,
 }
 
 fn hint(h: impl Into<String>) -> Option<String> {
@@ -306,6 +327,16 @@ impl Cx<'_> {
         message: impl Into<String>,
         hint: Option<String>,
     ) {
+        let repeats = |b: &String| {
+            key == b
+                || key.starts_with(&format!("{b}."))
+                || key.starts_with(&format!("{b}["))
+                // "empty org" (the org's own key) after a blanked key inside it
+                || (key.starts_with("orgs.") && b.starts_with(&format!("{key}.")))
+        };
+        if self.blanked.iter().any(repeats) {
+            return;
+        }
         let d = self.diagnostic(span, key, message.into(), hint);
         self.errors.push(d);
     }
@@ -708,7 +739,7 @@ impl Cx<'_> {
         let objects = self.objects(&prefix, o);
         let checks = self.checks(&prefix, o);
         if let (Some(objects), Some(checks)) = (&objects, &checks) {
-            if objects.is_empty() && checks.is_empty() && !self.orgs_with_unknown_keys.contains(n) {
+            if objects.is_empty() && checks.is_empty() {
                 self.error(
                     name.span(),
                     &prefix,
@@ -743,7 +774,10 @@ impl Cx<'_> {
                             &dp,
                             name.span(),
                             &d.creds(),
-                            Some(&Url::parse("https://login.salesforce.com").expect("static URL")),
+                            Some(
+                                &Url::parse("https://placeholder.my.salesforce.com")
+                                    .expect("static URL"),
+                            ),
                             o.ca_file.is_some(),
                         );
                         None

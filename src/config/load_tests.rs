@@ -988,3 +988,45 @@ fn byte_order_mark_is_ignored() {
     let env = env_map();
     load_with_env(&path, &|k| env.get(k).cloned()).unwrap();
 }
+
+#[test]
+fn every_type_error_is_reported_and_the_rest_still_checked() {
+    let text = r#"timeout_secs = "soon"
+[orgs.a]
+login_url = "https://login.salesforce.com"
+auth = 5
+objects = ["Account", 7]
+[orgs.b]
+login_url = "https://login.salesforce.com"
+auth = "password"
+username = "u"
+password = "${NOPE}"
+objects = "Account"
+[[orgs.b.checks]]
+name = true
+soql = "SELECT Id FROM Account"
+"#;
+    assert_eq!(
+        errors(text),
+        [
+            "1:16 timeout_secs: invalid type: string \"soon\", expected a number",
+            "4:8 orgs.a.auth: invalid type: integer `5`, expected a string",
+            "5:23 orgs.a.objects[1]: invalid type: integer `7`, expected a string",
+            "10:12 orgs.b.password: environment variable `NOPE` is not set",
+            "11:11 orgs.b.objects: invalid type: string \"Account\", expected a sequence",
+            "13:8 orgs.b.checks[0].name: invalid type: boolean `true`, expected a string",
+        ]
+    );
+}
+
+#[test]
+fn diagnose_is_checked_even_when_the_org_login_url_is_broken() {
+    let text = "[orgs.p]\nlogin_url = \"${NOPE}\"\nauth = \"password\"\nusername = \"u\"\npassword = \"${SF_PASSWORD}\"\nobjects = [\"Account\"]\n[orgs.p.diagnose]\nauth = \"client_credentials\"\nclient_id = \"${SF_CLIENT_ID}\"\n";
+    assert_eq!(
+        errors(text),
+        [
+            "2:13 orgs.p.login_url: environment variable `NOPE` is not set",
+            "8:8 orgs.p.diagnose.client_secret: missing: auth = \"client_credentials\" needs `client_secret`",
+        ]
+    );
+}

@@ -1,9 +1,12 @@
 //! Phase 1: a serde mirror of smoke.toml, spans kept where phase 2 needs a
 //! position. Tables carry no `Spanned` (toml gives no span for an implicit
 //! table such as `orgs` in `[orgs.prod]`, and `Spanned` then fails): their
-//! positions come from their keys. Every table denies unknown keys; the generic [`Node`] tree is
-//! used only when that parse fails, to report every unknown key at once
-//! (with a suggestion) and to name the key of a type error.
+//! positions come from their keys. Every table denies unknown keys.
+//!
+//! The generic [`Node`] tree (spans on every key and value) is used only
+//! when that parse fails: to find every unknown key at once (with a
+//! suggestion), to name the key of a type error, and to find the `key =
+//! value` entry to blank out so the next parse can go on (see `load.rs`).
 
 use indexmap::IndexMap;
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
@@ -475,6 +478,54 @@ pub(crate) fn path_at(root: &Node, offset: usize) -> String {
         }
     }
     walk(root, String::new(), offset)
+}
+
+/// A `key = value` entry of the file: its dotted path, where its key starts
+/// and where its value ends.
+#[derive(Debug)]
+pub(crate) struct Entry {
+    pub(crate) path: String,
+    pub(crate) start: usize,
+    pub(crate) end: usize,
+}
+
+/// The innermost `key = value` entry (not a table) that covers `offset`.
+pub(crate) fn entry_at(root: &Node, offset: usize) -> Option<Entry> {
+    fn walk(node: &Node, path: &str, offset: usize) -> Option<Entry> {
+        match node {
+            Node::Table(entries) => {
+                for (k, v) in entries {
+                    let p = join(path, k.get_ref());
+                    let in_value = v.span.as_ref().is_some_and(|s| s.contains(&offset));
+                    if in_value || k.span().contains(&offset) || contains(&v.node, offset) {
+                        if let Some(e) = walk(&v.node, &p, offset) {
+                            return Some(e);
+                        }
+                        return match (&v.span, &v.node) {
+                            (Some(s), Node::Str(_) | Node::Other | Node::Array(_)) => Some(Entry {
+                                path: p,
+                                start: k.span().start,
+                                end: s.end,
+                            }),
+                            _ => None,
+                        };
+                    }
+                }
+                None
+            }
+            Node::Array(items) => items.iter().enumerate().find_map(|(i, v)| {
+                let inside = v.span.as_ref().is_some_and(|s| s.contains(&offset))
+                    || contains(&v.node, offset);
+                if inside {
+                    walk(&v.node, &format!("{path}[{i}]"), offset)
+                } else {
+                    None
+                }
+            }),
+            _ => None,
+        }
+    }
+    walk(root, "", offset)
 }
 
 /// Whether any key or value under `node` covers `offset` (for tables
