@@ -749,6 +749,15 @@ mod tests {
             let q2 = parse(q).unwrap_or_else(|e| panic!("{q}: {e}"));
             assert_eq!(q2.text(), q);
         }
+        // Objects and relationships named like keywords.
+        for q in [
+            "SELECT Id FROM Order ORDER BY Id",
+            "SELECT Id, Order.OrderNumber FROM OrderItem WHERE Order.Status = 'Draft'",
+            "SELECT Id FROM Group WHERE Type = 'Queue'",
+        ] {
+            parse(q).unwrap_or_else(|e| panic!("{q}: {e}"));
+        }
+        assert_eq!(parse("SELECT Id FROM Order").unwrap().object(), "Order");
         let q = parse("select count() from uSer").unwrap();
         assert!(q.is_count());
         assert_eq!(q.object(), "uSer");
@@ -1444,6 +1453,140 @@ mod tests {
         );
         assert_eq!(err("SELECT COUNT(Nope) FROM User").code, "INVALID_FIELD");
     }
+    /// Random token soup, multi-byte text and cut-off queries never panic:
+    /// every input either parses or yields a Salesforce-shaped error.
+    #[test]
+    fn arbitrary_input_never_panics() {
+        const FRAGS: &[&str] = &[
+            "SELECT",
+            "Id",
+            "Name",
+            ",",
+            "FROM",
+            "User",
+            "Profile",
+            ".",
+            "WHERE",
+            "=",
+            "!=",
+            "<",
+            ">=",
+            "'a%'",
+            "'é日本'",
+            "'\\'",
+            "'",
+            "(",
+            ")",
+            "AND",
+            "OR",
+            "NOT",
+            "IN",
+            "LIKE",
+            "ORDER",
+            "BY",
+            "DESC",
+            "NULLS",
+            "LAST",
+            "LIMIT",
+            "OFFSET",
+            "5",
+            "-1",
+            "1.5",
+            "null",
+            "TODAY",
+            "LAST_N_DAYS",
+            ":",
+            "2026-01-01",
+            "2026-01-01T00:00:00Z",
+            "2026-01-01T",
+            "COUNT",
+            "\n",
+            "日",
+            "#",
+            "  ",
+            "Assignee",
+            "CreatedDate",
+            "IsActive",
+            "true",
+            "é",
+        ];
+        let mut seed: u64 = 0x5eed;
+        let mut next = move || {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) as usize
+        };
+        let m = mem();
+        let mut parsed = 0;
+        for _ in 0..3000 {
+            let q = if next() % 2 == 0 {
+                // Token soup.
+                let mut q = String::from(if next() % 4 == 0 { "" } else { "SELECT " });
+                for _ in 0..(next() % 14) {
+                    q.push_str(FRAGS[next() % FRAGS.len()]);
+                    if next() % 3 != 0 {
+                        q.push(' ');
+                    }
+                }
+                q
+            } else {
+                // A valid query, often cut off at a random character.
+                const WHERES: &[&str] = &[
+                    "",
+                    " WHERE IsActive = true",
+                    " WHERE Name LIKE '%é%' OR Name = 'x'",
+                    " WHERE CreatedDate = LAST_N_DAYS:3 AND NOT (Profile.Name = null)",
+                    " WHERE Id IN (SELECT AssigneeId FROM PermissionSetAssignment)",
+                ];
+                const TAILS: &[&str] = &[
+                    "",
+                    " ORDER BY Name DESC NULLS LAST",
+                    " LIMIT 2",
+                    " ORDER BY Profile.Name LIMIT 1 OFFSET 1",
+                ];
+                let q = format!(
+                    "SELECT Id, Profile.Name FROM User{}{}",
+                    WHERES[next() % WHERES.len()],
+                    TAILS[next() % TAILS.len()]
+                );
+                let chars: Vec<char> = q.chars().collect();
+                let cut = if next() % 2 == 0 {
+                    chars.len()
+                } else {
+                    next() % (chars.len() + 1)
+                };
+                chars[..cut].iter().collect()
+            };
+            match parse(&q) {
+                Ok(p) => {
+                    parsed += 1;
+                    let _ = execute(&p, &m, "62.0", today());
+                }
+                Err(e) => {
+                    assert_eq!(e.code, "MALFORMED_QUERY", "{q:?}");
+                    assert!(
+                        e.message.contains("ERROR at Row:")
+                            || e.message.contains("cannot be empty"),
+                        "{q:?}: {}",
+                        e.message
+                    );
+                }
+            }
+        }
+        // The soup must also produce some valid queries to exercise execute.
+        assert!(parsed > 0);
+        for q in [
+            "SELECT Id FROM User WHERE Name = 'é",
+            "SELECT Id FROM User WHERE Name = 日",
+            "SELECT 日本 FROM User",
+            "é",
+        ] {
+            let e = parse(q).unwrap_err();
+            assert_eq!(e.code, "MALFORMED_QUERY", "{q}");
+        }
+    }
+
     /// A source that lends its rows ([`Source::scan`]) and finds parents by
     /// Id through an index, as the sim's model can.
     struct Indexed {

@@ -131,13 +131,44 @@ impl Parser<'_> {
         }
     }
 
+    /// Any identifier, keywords included, when the position leaves no doubt
+    /// (`FROM Order`, `FROM Group`, `Order.OrderNumber`): standard objects
+    /// and relationships carry names that are also SOQL keywords.
+    fn any_name(&mut self, refused: &[&str]) -> Result<Name, SoqlError> {
+        match &self.peek().tok {
+            Tok::Ident(s) if !refused.iter().any(|k| k.eq_ignore_ascii_case(s)) => {
+                let t = self.next();
+                let Tok::Ident(text) = t.tok else {
+                    unreachable!()
+                };
+                Ok(Name { text, pos: t.start })
+            }
+            _ => Err(self.unexpected()),
+        }
+    }
+
+    /// The object after FROM: `Order` and `Group` are objects too.
+    fn object_name(&mut self) -> Result<Name, SoqlError> {
+        let refused: Vec<&str> = RESERVED
+            .iter()
+            .copied()
+            .filter(|k| !matches!(*k, "ORDER" | "GROUP"))
+            .collect();
+        self.any_name(&refused)
+    }
+
     fn path(&mut self) -> Result<Path, SoqlError> {
-        let first = self.name()?;
+        let followed_by_dot = self.tokens.get(self.i + 1).map(|t| &t.tok) == Some(&Tok::Dot);
+        let first = if followed_by_dot {
+            self.any_name(&[])?
+        } else {
+            self.name()?
+        };
         let pos = first.pos;
         let mut parts = vec![first.text];
         while self.peek().tok == Tok::Dot {
             self.next();
-            parts.push(self.name()?.text);
+            parts.push(self.any_name(&[])?.text);
         }
         Ok(Path { parts, pos })
     }
@@ -146,7 +177,7 @@ impl Parser<'_> {
         self.expect_kw("SELECT")?;
         let select = self.select_list()?;
         self.expect_kw("FROM")?;
-        let from = self.name()?;
+        let from = self.object_name()?;
         let filter = if self.eat_kw("WHERE") {
             Some(self.condition()?)
         } else {
@@ -329,7 +360,7 @@ impl Parser<'_> {
                 // Semi-join / anti-join: `Id IN (SELECT AssigneeId FROM ...)`.
                 let field = self.path()?;
                 self.expect_kw("FROM")?;
-                let from = self.name()?;
+                let from = self.object_name()?;
                 let filter = if self.eat_kw("WHERE") {
                     Some(self.condition()?)
                 } else {
