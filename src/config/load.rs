@@ -497,6 +497,13 @@ impl Cx<'_> {
         } else {
             self.text(v, key)?
         };
+        // Tokens and secrets never hold whitespace: a trailing newline from
+        // `$(cat secret-file)` is dropped. A password is kept as written.
+        let s = if last_key(key) == "password" {
+            s
+        } else {
+            s.trim().to_string()
+        };
         if env::references(v.get_ref()).is_empty() && !s.is_empty() {
             let var = env_name(last_key(key)).unwrap_or("SF_SECRET");
             self.warn(
@@ -1065,7 +1072,7 @@ impl Cx<'_> {
         let k = |key: &str| format!("{prefix}.{key}");
         let text_of = |cx: &mut Self, key: &str| -> Option<String> {
             let v = value(key)?;
-            cx.required_text(v, &k(key))
+            cx.required_text(v, &k(key)).map(|s| s.trim().to_string())
         };
         let secret_of = |cx: &mut Self, key: &str, required: bool| -> Option<Secret> {
             let v = value(key)?;

@@ -1030,3 +1030,25 @@ fn diagnose_is_checked_even_when_the_org_login_url_is_broken() {
         ]
     );
 }
+
+#[test]
+fn trailing_newlines_from_secret_files_are_dropped_except_in_passwords() {
+    let env = HashMap::from([
+        ("U", "ci@example.com\n".to_string()),
+        ("P", "pass word \n".to_string()),
+        ("T", "tok3n\n".to_string()),
+    ]);
+    let text = "[orgs.p]\nlogin_url = \"https://login.salesforce.com\"\nauth = \"password\"\nusername = \"${U}\"\npassword = \"${P}\"\nsecurity_token = \"${T}\"\nobjects = [\"Account\"]\n";
+    let c = load_str(Path::new("smoke.toml"), text, &|k| env.get(k).cloned()).unwrap();
+    let Auth::SoapPassword {
+        username,
+        password,
+        security_token,
+    } = &c.orgs["p"].auth
+    else {
+        panic!()
+    };
+    assert_eq!(username, "ci@example.com");
+    assert_eq!(password.expose(), "pass word \n");
+    assert_eq!(security_token.as_ref().unwrap().expose(), "tok3n");
+}
