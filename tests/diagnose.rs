@@ -109,6 +109,7 @@ impl Env {
                 drift: true,
                 user_id: None,
                 redactor: None,
+                deadline: Some(tokio::time::Instant::now() + Duration::from_secs(60)),
             },
         )
         .await;

@@ -180,7 +180,7 @@ pub async fn diagnose_org_with(
 
 fn auditor_failed(failure: &Failure, auditor: &Failure) -> String {
     format!(
-        "the auditor login for diagnosis failed ({auditor}), so no cause could be named\n{}",
+        "diagnosis through the auditor failed ({auditor}), so no cause could be named\n{}",
         manual_checks(failure)
     )
 }
@@ -233,6 +233,26 @@ pub struct Attach<'a> {
     pub user_id: Option<&'a str>,
     /// Scrubs every diagnosis text.
     pub redactor: Option<&'a crate::secret::Redactor>,
+    /// The run's deadline: what has not finished by then is cut short (the
+    /// diagnosis says so, the drift case becomes a `TIMEOUT` error).
+    pub deadline: Option<tokio::time::Instant>,
+}
+
+async fn bounded<T>(
+    deadline: Option<tokio::time::Instant>,
+    what: &str,
+    fut: impl std::future::Future<Output = Result<T, Failure>>,
+) -> Result<T, Failure> {
+    match deadline {
+        None => fut.await,
+        Some(d) => tokio::time::timeout_at(d, fut).await.unwrap_or_else(|_| {
+            Err(Failure::new(
+                crate::salesforce::error::Origin::Timeout,
+                "TIMEOUT",
+                format!("{what} had not finished when the run's deadline passed"),
+            ))
+        }),
+    }
 }
 
 /// The gate's one call per org, after its checks: fill `Problem.diagnosis`
@@ -272,7 +292,7 @@ pub async fn attach(
         facts = match &org.diagnose {
             None => None,
             Some(_) => Some(
-                async {
+                bounded(opts.deadline, "the diagnosis", async {
                     let source = crate::snapshot::connect_auditor(http, org).await?;
                     let target = Target {
                         username: org.auth.username().map(str::to_string),
@@ -288,7 +308,7 @@ pub async fn attach(
                         )
                         .await,
                     )
-                }
+                })
                 .await,
             ),
         };
@@ -320,7 +340,24 @@ pub async fn attach(
         if let Some(path) = opts.lock_path {
             let case = match &facts {
                 Some(Ok(f)) => crate::snapshot::drift_case_from_facts(org, path, f),
-                _ => crate::snapshot::drift_case(http, org, path).await,
+                _ => {
+                    let fut = async { Ok(crate::snapshot::drift_case(http, org, path).await) };
+                    match bounded(opts.deadline, "the access drift check", fut).await {
+                        Ok(c) => c,
+                        Err(f) => Some(crate::report::CaseReport {
+                            name: "access drift".into(),
+                            kind: crate::report::CaseKind::Drift,
+                            target: crate::snapshot::LOCK_FILE.into(),
+                            soql: None,
+                            duration: std::time::Duration::ZERO,
+                            outcome: Outcome::from_failure(
+                                f.clone(),
+                                crate::triage::hint_for(&f),
+                                None,
+                            ),
+                        }),
+                    }
+                }
             };
             if let Some(mut case) = case {
                 if let Some(p) = match &mut case.outcome {

@@ -896,3 +896,12 @@ fn an_auditor_refused_too_means_the_whole_org() {
     );
     assert!(org_refuses_everyone(&api_disabled(), &bad, None).is_none());
 }
+
+#[tokio::test]
+async fn the_deadline_cuts_diagnosis_short() {
+    let past = tokio::time::Instant::now();
+    let r: Result<(), Failure> = bounded(Some(past), "the diagnosis", std::future::pending()).await;
+    let f = r.unwrap_err();
+    assert_eq!((f.origin, f.code.as_str()), (Origin::Timeout, "TIMEOUT"));
+    assert!(f.message.contains("the diagnosis had not finished"));
+}
