@@ -28,6 +28,10 @@ const APP: &str = "the Connected App's policy: Setup > App Manager > the app > M
 const VERSION: &str = "the API version: GET /services/data/ on the instance lists the supported \
                        versions; set api_version in smoke.toml to one of them (retired versions \
                        answer 410 or UNSUPPORTED_API_VERSION)";
+const OBJECT: &str = "the object: its API name (Setup > Object Manager > the object > API Name; \
+                      custom objects end in __c) and the user's Read on it (Setup > Users > Users > \
+                      user > Permission Set Assignments > each set > Object Settings > the object): \
+                      Salesforce answers INVALID_TYPE for both";
 const CREDENTIALS: &str = "the credentials: password plus security token (Setup > My Personal \
                            Information > Reset My Security Token), or the Connected App's consumer \
                            key/secret and certificate; an inactive user also fails here";
@@ -47,6 +51,7 @@ pub fn manual_checks(failure: &Failure) -> String {
             PERMSETS,
             EDITION,
         ],
+        Family::Object => vec![OBJECT, PERMSETS, LICENSE],
         _ => vec![UI_LOGIN, PROFILE, PERMSETS, EDITION, LICENSE, APP, VERSION],
     };
     let mut out = String::from("no auditor configured: check by hand, in this order\n");

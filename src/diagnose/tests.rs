@@ -818,6 +818,12 @@ fn manual_checks_follow_the_seed_order_and_the_failure() {
         "Invalid username, password, security token; or user locked out.",
     ));
     assert!(login.contains("2. the credentials"), "{login}");
+    let obj = manual_checks(&Failure::new(
+        Origin::Rest,
+        "INVALID_TYPE",
+        "sObject type 'Case' is not supported.",
+    ));
+    assert!(obj.contains("1. the object: its API name"), "{obj}");
 }
 
 #[test]
