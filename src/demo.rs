@@ -121,7 +121,8 @@ fn write_demo_files(
     std::fs::create_dir_all(dir)?;
     let key_path = dir.join("demo-jwt-key.pem");
     std::fs::write(&key_path, creds::JWT_PRIVATE_KEY_PEM)?;
-    let key = key_path.display();
+    // Relative to the config file's folder, as smoke.toml paths are.
+    let key = "demo-jwt-key.pem";
     let config = format!(
         r#"# Written by `sfsmoke demo` for two simulated orgs on loopback. The values behind
 # ${{SFSMOKE_DEMO_*}} are the simulated org's public demo credentials; a real smoke.toml
