@@ -437,6 +437,41 @@ mod tests {
         )));
     }
 
+    fn settings(request_ms: u64, deadline_ms: u64) -> Settings {
+        Settings {
+            request_timeout: Duration::from_millis(request_ms),
+            deadline: tokio::time::Instant::now() + Duration::from_millis(deadline_ms),
+            deadline_len: Duration::from_millis(deadline_ms),
+            concurrency: 2,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_hung_request_ends_at_the_request_timeout() {
+        let s = settings(20, 60_000);
+        let f = bounded(&s, "query Account", std::future::pending::<Result<(), Failure>>())
+            .await
+            .unwrap_err();
+        assert_eq!(f.code, error::TIMEOUT);
+        assert_eq!(f.origin, Origin::Timeout);
+        assert!(f.message.contains("request timeout"), "{}", f.message);
+    }
+
+    #[tokio::test]
+    async fn the_run_deadline_cuts_what_is_left() {
+        let s = settings(60_000, 20);
+        let f = bounded(&s, "query Account", std::future::pending::<Result<(), Failure>>())
+            .await
+            .unwrap_err();
+        assert_eq!(f.code, error::TIMEOUT);
+        assert!(f.message.contains("deadline"), "{}", f.message);
+        // Past the deadline, a case that has not started ends at once too.
+        let f = bounded(&s, "query Contact", std::future::pending::<Result<(), Failure>>())
+            .await
+            .unwrap_err();
+        assert!(f.message.starts_with("query Contact had not finished"), "{}", f.message);
+    }
+
     #[test]
     fn object_soql_is_trivial() {
         assert_eq!(object_soql("Account"), "SELECT Id FROM Account LIMIT 1");

@@ -96,9 +96,12 @@ impl World {
         cmd.env_clear()
             .current_dir(self.dir.path())
             .env("HOME", self.dir.path())
-            .args(["smoke", "-vvv", "--config", "smoke.toml"])
+            .args(["smoke", "--config", "smoke.toml"])
             .args(["--json", "report.json"])
             .args(extra);
+        if !extra.contains(&"-q") {
+            cmd.arg("-vvv");
+        }
         if !extra.contains(&"--junit") {
             cmd.args(["--junit", "junit.xml"]);
         }
@@ -861,4 +864,82 @@ async fn no_secret_leaks_even_with_rust_log_trace() {
     run.expect_code(0);
     // assert_no_secrets ran inside smoke_env; make sure there was output to check.
     assert!(!run.stderr().is_empty());
+}
+
+// ---------------------------------------------------------------------------
+// Each OAuth flow failing at the token endpoint, and "worked yesterday"
+// ---------------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jwt_refused_by_an_admin_approved_connected_app() {
+    let w = World::start("connected-app-admin-approved").await;
+    w.write_config(&jwt_config());
+    let run = w.smoke(&[]).await;
+    run.expect_code(1).check_junit(3, 1, 0, 2);
+    assert!(
+        run.junit().contains(r#"<failure type="invalid_app_access" message="user is not admin approved to access this app""#),
+        "{}",
+        run.junit()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_credentials_with_a_wrong_secret_is_invalid_client() {
+    let mut w = World::start("healthy").await;
+    w.env.insert("SF_CLIENT_SECRET".into(), "canary-wrong-client-secret".into());
+    w.write_config(&client_credentials_config());
+    let run = w.smoke(&[]).await;
+    run.expect_code(1).check_junit(3, 1, 0, 2);
+    assert!(run.junit().contains(r#"<failure type="invalid_client""#), "{}", run.junit());
+    assert!(!run.stdout().contains("canary-wrong-client-secret"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sfdx_url_with_a_revoked_refresh_token_is_invalid_grant() {
+    let mut w = World::start("healthy").await;
+    let host = w.sim.login_url().trim_start_matches("http://").to_string();
+    w.env.insert(
+        "SFDX_AUTH_URL".into(),
+        format!("force://{}:{CLIENT_SECRET}:canary-revoked-sfdx-token@{host}", demo::CLIENT_ID),
+    );
+    w.write_config(
+        r#"
+[orgs.prod]
+login_url = "${SIM_URL}"
+auth = "sfdx_url"
+sfdx_url = "${SFDX_AUTH_URL}"
+objects = ["Account"]
+"#,
+    );
+    let run = w.smoke(&[]).await;
+    run.expect_code(1).check_junit(2, 1, 0, 1);
+    let xml = run.junit();
+    assert!(xml.contains(r#"<failure type="invalid_grant""#), "{xml}");
+    assert!(!xml.contains("canary-revoked-sfdx-token"), "{xml}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn worked_yesterday_broken_today() {
+    let w = World::start("healthy").await;
+    w.write_config(&jwt_config());
+    w.smoke(&[]).await.expect_code(0).check_junit(3, 0, 0, 0);
+    // An admin unassigns the permission set that granted API Enabled.
+    w.sim
+        .update(|org| scenarios::apply("permset-unassigned", org))
+        .expect("scenario applies");
+    let run = w.smoke(&[]).await;
+    run.expect_code(1).check_junit(3, 2, 0, 0);
+    assert!(run.junit().contains(r#"type="API_DISABLED_FOR_ORG""#), "{}", run.junit());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quiet_prints_only_failures_and_the_summary() {
+    let w = World::start("healthy").await;
+    w.write_config(&soap_config(r#""Account", "NoSuchThing__c""#));
+    let run = w.smoke(&["-q"]).await;
+    run.expect_code(1);
+    let out = run.stdout();
+    assert!(!out.contains("PASS ["), "{out}");
+    assert!(out.contains("FAIL [") && out.contains("query NoSuchThing__c"), "{out}");
+    assert!(out.contains("Summary: 3 checks, 2 passed, 1 failed, 0 skipped"), "{out}");
 }
