@@ -449,9 +449,13 @@ mod tests {
     #[tokio::test]
     async fn a_hung_request_ends_at_the_request_timeout() {
         let s = settings(20, 60_000);
-        let f = bounded(&s, "query Account", std::future::pending::<Result<(), Failure>>())
-            .await
-            .unwrap_err();
+        let f = bounded(
+            &s,
+            "query Account",
+            std::future::pending::<Result<(), Failure>>(),
+        )
+        .await
+        .unwrap_err();
         assert_eq!(f.code, error::TIMEOUT);
         assert_eq!(f.origin, Origin::Timeout);
         assert!(f.message.contains("request timeout"), "{}", f.message);
@@ -460,16 +464,146 @@ mod tests {
     #[tokio::test]
     async fn the_run_deadline_cuts_what_is_left() {
         let s = settings(60_000, 20);
-        let f = bounded(&s, "query Account", std::future::pending::<Result<(), Failure>>())
-            .await
-            .unwrap_err();
+        let f = bounded(
+            &s,
+            "query Account",
+            std::future::pending::<Result<(), Failure>>(),
+        )
+        .await
+        .unwrap_err();
         assert_eq!(f.code, error::TIMEOUT);
         assert!(f.message.contains("deadline"), "{}", f.message);
         // Past the deadline, a case that has not started ends at once too.
-        let f = bounded(&s, "query Contact", std::future::pending::<Result<(), Failure>>())
-            .await
-            .unwrap_err();
-        assert!(f.message.starts_with("query Contact had not finished"), "{}", f.message);
+        let f = bounded(
+            &s,
+            "query Contact",
+            std::future::pending::<Result<(), Failure>>(),
+        )
+        .await
+        .unwrap_err();
+        assert!(
+            f.message.starts_with("query Contact had not finished"),
+            "{}",
+            f.message
+        );
+    }
+
+    /// A token endpoint that hands out `t1`, `t2`, ... and counts the calls,
+    /// and a query endpoint that refuses `t1` with `refusal` and answers any
+    /// other token.
+    async fn relogin_server(
+        refusal: &'static str,
+    ) -> (String, Arc<std::sync::atomic::AtomicUsize>) {
+        use axum::routing::{get, post};
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let logins = Arc::new(AtomicUsize::new(0));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let counter = logins.clone();
+        let instance = base.clone();
+        let app = axum::Router::new()
+            .route(
+                "/services/oauth2/token",
+                post(move || {
+                    let n = counter.fetch_add(1, Ordering::SeqCst) + 1;
+                    let instance = instance.clone();
+                    async move {
+                        axum::Json(serde_json::json!({
+                            "access_token": format!("t{n}"),
+                            "instance_url": instance,
+                            "id": format!("{instance}/id/00D000000000001AAA/005000000000001AAA"),
+                            "token_type": "Bearer",
+                            "issued_at": "1735689600000",
+                            "signature": "c2ln"
+                        }))
+                    }
+                }),
+            )
+            .route(
+                "/services/data/v62.0/query",
+                get(move |headers: axum::http::HeaderMap| async move {
+                    let auth = headers
+                        .get("authorization")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("")
+                        .to_string();
+                    if auth == "Bearer t1" {
+                        (
+                            axum::http::StatusCode::UNAUTHORIZED,
+                            axum::Json(serde_json::json!([{"message": refusal, "errorCode": "INVALID_SESSION_ID"}])),
+                        )
+                    } else {
+                        (
+                            axum::http::StatusCode::OK,
+                            axum::Json(serde_json::json!({"totalSize": 1, "done": true, "records": [{"Id": "001"}]})),
+                        )
+                    }
+                }),
+            );
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        (base, logins)
+    }
+
+    fn org(base: &str) -> OrgConfig {
+        OrgConfig {
+            name: "prod".into(),
+            login_url: url::Url::parse(base).unwrap(),
+            api_version: "62.0".into(),
+            auth: Auth::ClientCredentials {
+                client_id: "id".into(),
+                client_secret: crate::secret::Secret::new("secret-value"),
+            },
+            objects: vec!["Account".into(), "Contact".into(), "Opportunity".into()],
+            checks: vec![],
+            ca_file: None,
+            diagnose: None,
+        }
+    }
+
+    async fn run(refusal: &'static str) -> (OrgReport, usize) {
+        let (base, logins) = relogin_server(refusal).await;
+        let report = run_org(
+            &org(&base),
+            &settings(10_000, 60_000),
+            Arc::new(Mutex::new(Redactor::new())),
+            Arc::new(|_: &str, _: &CaseReport| {}),
+        )
+        .await;
+        (report, logins.load(std::sync::atomic::Ordering::SeqCst))
+    }
+
+    #[tokio::test]
+    async fn an_expired_session_logs_in_again_once_for_all_queries() {
+        let (report, logins) = run("Session expired or invalid").await;
+        assert_eq!(
+            logins, 2,
+            "one login, one re-login, whatever the number of queries"
+        );
+        assert_eq!(report.tally().passed, 4, "{report:#?}");
+        // Queries that met the expired session say so; one started after
+        // the new login simply passes.
+        let retried = report.cases[1..]
+            .iter()
+            .filter(|c| {
+                matches!(&c.outcome, Outcome::Passed { detail: Some(d) } if d == "1 record (after logging in again)")
+            })
+            .count();
+        assert!(retried >= 1, "{report:#?}");
+        assert!(report
+            .warnings
+            .iter()
+            .any(|w| w.contains("logged in again once")));
+        assert_eq!(report.warnings.len(), 1, "{:?}", report.warnings);
+    }
+
+    #[tokio::test]
+    async fn a_session_not_valid_for_rest_is_not_cured_by_a_new_login() {
+        let (report, logins) = run("This session is not valid for use with the REST API").await;
+        assert_eq!(logins, 1);
+        assert_eq!(report.tally().failed, 3);
+        assert!(report.warnings.is_empty());
     }
 
     #[test]

@@ -886,11 +886,18 @@ async fn jwt_refused_by_an_admin_approved_connected_app() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn client_credentials_with_a_wrong_secret_is_invalid_client() {
     let mut w = World::start("healthy").await;
-    w.env.insert("SF_CLIENT_SECRET".into(), "canary-wrong-client-secret".into());
+    w.env.insert(
+        "SF_CLIENT_SECRET".into(),
+        "canary-wrong-client-secret".into(),
+    );
     w.write_config(&client_credentials_config());
     let run = w.smoke(&[]).await;
     run.expect_code(1).check_junit(3, 1, 0, 2);
-    assert!(run.junit().contains(r#"<failure type="invalid_client""#), "{}", run.junit());
+    assert!(
+        run.junit().contains(r#"<failure type="invalid_client""#),
+        "{}",
+        run.junit()
+    );
     assert!(!run.stdout().contains("canary-wrong-client-secret"));
 }
 
@@ -900,7 +907,10 @@ async fn sfdx_url_with_a_revoked_refresh_token_is_invalid_grant() {
     let host = w.sim.login_url().trim_start_matches("http://").to_string();
     w.env.insert(
         "SFDX_AUTH_URL".into(),
-        format!("force://{}:{CLIENT_SECRET}:canary-revoked-sfdx-token@{host}", demo::CLIENT_ID),
+        format!(
+            "force://{}:{CLIENT_SECRET}:canary-revoked-sfdx-token@{host}",
+            demo::CLIENT_ID
+        ),
     );
     w.write_config(
         r#"
@@ -929,7 +939,11 @@ async fn worked_yesterday_broken_today() {
         .expect("scenario applies");
     let run = w.smoke(&[]).await;
     run.expect_code(1).check_junit(3, 2, 0, 0);
-    assert!(run.junit().contains(r#"type="API_DISABLED_FOR_ORG""#), "{}", run.junit());
+    assert!(
+        run.junit().contains(r#"type="API_DISABLED_FOR_ORG""#),
+        "{}",
+        run.junit()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -940,6 +954,12 @@ async fn quiet_prints_only_failures_and_the_summary() {
     run.expect_code(1);
     let out = run.stdout();
     assert!(!out.contains("PASS ["), "{out}");
-    assert!(out.contains("FAIL [") && out.contains("query NoSuchThing__c"), "{out}");
-    assert!(out.contains("Summary: 3 checks, 2 passed, 1 failed, 0 skipped"), "{out}");
+    assert!(
+        out.contains("FAIL [") && out.contains("query NoSuchThing__c"),
+        "{out}"
+    );
+    assert!(
+        out.contains("Summary: 3 checks, 2 passed, 1 failed, 0 skipped"),
+        "{out}"
+    );
 }
