@@ -1252,3 +1252,107 @@ async fn throughput_report() {
         500.0 / l.as_secs_f64()
     );
 }
+
+#[tokio::test]
+async fn large_query_results_page_through_next_records_url() {
+    let h = start("healthy").await;
+    h.update(|o| {
+        let acc = o.object_mut("Account").unwrap();
+        for i in 0..447 {
+            let mut r = indexmap::IndexMap::new();
+            r.insert(
+                "Id".to_string(),
+                json!(sfsmoke::sim::model::sf_id("001", &format!("bulk{i}"))),
+            );
+            r.insert("Name".to_string(), json!(format!("Bulk {i:03}")));
+            acc.records.push(r);
+        }
+    });
+    let t = access_token(&h).await;
+    let c = client();
+    let first = c
+        .get(format!(
+            "{}/services/data/v62.0/query?q=SELECT+Id,+Name+FROM+Account+ORDER+BY+Name",
+            h.login_url()
+        ))
+        .bearer_auth(&t)
+        .header("Sforce-Query-Options", "batchSize=200")
+        .send()
+        .await
+        .unwrap();
+    let mut page: Value = first.json().await.unwrap();
+    let mut names = Vec::new();
+    let mut pages = 0;
+    loop {
+        pages += 1;
+        assert_eq!(page["totalSize"], 450);
+        for r in page["records"].as_array().unwrap() {
+            names.push(r["Name"].as_str().unwrap().to_string());
+        }
+        if page["done"] == true {
+            assert!(page.get("nextRecordsUrl").is_none());
+            break;
+        }
+        let next = page["nextRecordsUrl"].as_str().unwrap().to_string();
+        assert!(next.starts_with("/services/data/v62.0/query/01g"), "{next}");
+        page = get(&h, Some(&t), &next).await.body;
+    }
+    assert_eq!((pages, names.len()), (3, 450));
+    assert_eq!(names[0], "Acme Corporation");
+    assert_eq!(names[449], "Initech");
+    assert_eq!(h.api_usage().0, 3, "each page is one call");
+    // A used-up or foreign locator is refused.
+    let r = get(
+        &h,
+        Some(&t),
+        "/services/data/v62.0/query/01gXXXXXXXXXXXXAAA-200",
+    )
+    .await;
+    assert_eq!(
+        rest_error(&r),
+        (400, "INVALID_QUERY_LOCATOR", "invalid query locator")
+    );
+}
+
+#[tokio::test]
+async fn admin_endpoint_changes_a_running_org() {
+    let h = start("healthy").await;
+    let t = access_token(&h).await;
+    assert_eq!(query(&h, &t, "SELECT Id FROM Account").await.status, 200);
+    let c = client();
+    let r = c
+        .post(format!(
+            "{}/__sfsmoke/scenario/profile-no-api",
+            h.login_url()
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        rest_error(&query(&h, &t, "SELECT Id FROM Account").await).1,
+        "API_DISABLED_FOR_ORG"
+    );
+    let r = c
+        .post(format!("{}/__sfsmoke/scenario/nope", h.login_url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    let r = c
+        .post(format!("{}/__sfsmoke/expire-sessions", h.login_url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.json::<Value>().await.unwrap()["expired"], 1);
+    assert_eq!(h.session_count(), 0);
+    let r: Value = c
+        .get(format!("{}/__sfsmoke/usage", h.login_url()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(r, json!({"used": 1, "max": 15000, "sessions": 0}));
+}

@@ -16,9 +16,12 @@
 //! Served: SOAP `login()` (`/services/Soap/u/{v}`), `/services/oauth2/token`
 //! (password, JWT bearer, client credentials, refresh token),
 //! `/services/oauth2/userinfo`, and the REST API under `/services/data/`
-//! (versions, resources, limits, query, sobjects, describe, composite/batch).
+//! (versions, resources, limits, query with paging, sobjects, describe,
+//! composite/batch); and, outside Salesforce's API, `/__sfsmoke/` to change
+//! a standalone sim's state from another process (see `admin.rs`).
 //! Not owned here: the SOQL engine (`soql.rs`).
 
+mod admin;
 pub mod demo;
 pub mod model;
 mod oauth;
@@ -56,11 +59,22 @@ pub(crate) struct Session {
     pub last_active: DateTime<Utc>,
 }
 
-/// Mutable server state: the org, the sessions, and a clock offset tests
-/// can advance.
+/// The rest of a query's records, fetched through `nextRecordsUrl`.
+#[derive(Clone, Debug)]
+pub(crate) struct Cursor {
+    pub username: String,
+    pub total: usize,
+    pub remaining: std::collections::VecDeque<serde_json::Value>,
+    pub next_offset: usize,
+    pub batch: usize,
+}
+
+/// Mutable server state: the org, the sessions, open query cursors, and a
+/// clock offset tests can advance.
 pub(crate) struct State {
     pub org: model::Org,
     pub sessions: HashMap<String, Session>,
+    pub cursors: HashMap<String, Cursor>,
     pub clock_offset: chrono::Duration,
 }
 
@@ -131,7 +145,9 @@ impl SimHandle {
     /// Invalidate every issued session (as an admin's "expire all
     /// sessions", or a password reset policy).
     pub fn expire_sessions(&self) {
-        self.shared.lock().sessions.clear();
+        let mut st = self.shared.lock();
+        st.sessions.clear();
+        st.cursors.clear();
     }
 
     /// Move the sim's clock forward (sessions, trial and assignment
@@ -199,6 +215,7 @@ pub async fn start(org: model::Org, opts: SimOptions) -> std::io::Result<SimHand
         state: Mutex::new(State {
             org,
             sessions: HashMap::new(),
+            cursors: HashMap::new(),
             clock_offset: chrono::Duration::zero(),
         }),
         base_url: format!("{scheme}://{addr}"),

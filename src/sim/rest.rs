@@ -190,8 +190,118 @@ pub(crate) async fn handle(
         return with_usage(to_response(answer), &st);
     }
     st.org.api_requests_used += 1;
-    let answer = resource(&st, &user, major, &method, &segs, uri.query().unwrap_or(""));
+    let batch = batch_size(&headers);
+    let answer = answer(
+        &mut st,
+        &user,
+        major,
+        &method,
+        &segs,
+        uri.query().unwrap_or(""),
+        batch,
+    );
     with_usage(to_response(answer), &st)
+}
+
+/// `Sforce-Query-Options: batchSize=N` (200..=2000, default 2000).
+fn batch_size(headers: &HeaderMap) -> usize {
+    headers
+        .get("sforce-query-options")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.split(',').find_map(|kv| {
+                let (k, n) = kv.split_once('=')?;
+                (k.trim().eq_ignore_ascii_case("batchSize"))
+                    .then(|| n.trim().parse::<usize>().ok())
+                    .flatten()
+            })
+        })
+        .map(|n| n.clamp(200, 2000))
+        .unwrap_or(2000)
+}
+
+/// [`resource`], plus query paging: a query answer with more than `batch`
+/// records keeps the rest behind `nextRecordsUrl`
+/// (`/query/<locator>-<offset>`), each page being one more API call.
+fn answer(
+    st: &mut SimState,
+    user: &User,
+    major: u16,
+    method: &Method,
+    segs: &[&str],
+    query: &str,
+    batch: usize,
+) -> Answer {
+    if let (["query" | "queryAll", locator], &Method::GET) = (segs, method) {
+        return next_page(st, user, major, locator);
+    }
+    let (status, mut body) = resource(st, user, major, method, segs, query);
+    if matches!(segs, ["query"] | ["queryAll"]) && status == StatusCode::OK {
+        let records = body.get_mut("records").and_then(Value::as_array_mut);
+        if let Some(records) = records.filter(|r| r.len() > batch) {
+            let rest: std::collections::VecDeque<Value> = records.split_off(batch).into();
+            let total = body["totalSize"].as_u64().unwrap_or(0) as usize;
+            let id = locator_id();
+            st.cursors.insert(
+                id.clone(),
+                super::Cursor {
+                    username: user.username.clone(),
+                    total,
+                    remaining: rest,
+                    next_offset: batch,
+                    batch,
+                },
+            );
+            body["done"] = json!(false);
+            body["nextRecordsUrl"] = json!(format!("/services/data/v{major}.0/query/{id}-{batch}"));
+        }
+    }
+    (status, body)
+}
+
+fn locator_id() -> String {
+    use rand::Rng;
+    const CHARS: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    let mut rng = rand::thread_rng();
+    let tail: String = (0..12)
+        .map(|_| CHARS[rng.gen_range(0..CHARS.len())] as char)
+        .collect();
+    super::model::with_checksum(&format!("01g{tail}"))
+}
+
+fn next_page(st: &mut SimState, user: &User, major: u16, locator: &str) -> Answer {
+    let invalid = || {
+        err(
+            StatusCode::BAD_REQUEST,
+            "INVALID_QUERY_LOCATOR",
+            "invalid query locator",
+        )
+    };
+    let Some((id, offset)) = locator.rsplit_once('-') else {
+        return invalid();
+    };
+    let Some(cursor) = st.cursors.get_mut(id) else {
+        return invalid();
+    };
+    if cursor.username != user.username || offset.parse::<usize>().ok() != Some(cursor.next_offset)
+    {
+        return invalid();
+    }
+    let n = cursor.batch.min(cursor.remaining.len());
+    let page: Vec<Value> = cursor.remaining.drain(..n).collect();
+    let total = cursor.total;
+    let mut body = json!({"totalSize": total, "done": true, "records": page});
+    if cursor.remaining.is_empty() {
+        st.cursors.remove(id);
+    } else {
+        cursor.next_offset += n;
+        body["done"] = json!(false);
+        body["nextRecordsUrl"] = json!(format!(
+            "/services/data/v{major}.0/query/{id}-{}",
+            cursor.next_offset
+        ));
+    }
+    (StatusCode::OK, body)
 }
 
 fn method_not_allowed(m: &Method, allowed: &str) -> Answer {
@@ -291,11 +401,6 @@ fn resource(
                 Err(e) => err(StatusCode::BAD_REQUEST, e.code, &e.message),
             }
         }
-        ["query", _] | ["queryAll", _] => err(
-            StatusCode::BAD_REQUEST,
-            "INVALID_QUERY_LOCATOR",
-            "invalid query locator",
-        ),
         ["sobjects"] => {
             let list: Vec<Value> = catalog
                 .visible_objects()
@@ -480,7 +585,7 @@ fn subrequest(st: &mut SimState, user: &User, r: &Value) -> Answer {
             "composite resources cannot be nested in a batch",
         );
     }
-    resource(st, user, major, &method, &segs, query)
+    answer(st, user, major, &method, &segs, query, 2000)
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! certificate), the router, and small response helpers shared by the
 //! endpoint modules.
 
-use super::{oauth, rest, soap, Shared};
+use super::{admin, oauth, rest, soap, Shared};
 use axum::body::Body;
 use axum::http::{header, HeaderValue, Request, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -36,6 +36,9 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/services/data", get(rest::versions))
         .route("/services/data/", get(rest::versions))
         .route("/services/data/{*rest}", any(rest::handle))
+        .route("/__sfsmoke/scenario/{name}", post(admin::apply_scenario))
+        .route("/__sfsmoke/expire-sessions", post(admin::expire_sessions))
+        .route("/__sfsmoke/usage", get(admin::usage))
         .fallback(not_found)
         .with_state(shared)
 }

@@ -1,6 +1,6 @@
 // Third-party client check: jsforce, unchanged, against `sfsmoke sim`.
 //
-//   node check.js <healthy-url> <edition-essentials-url> <profile-no-api-url>
+//   node check.js <healthy-url> <edition-essentials-url> <profile-no-api-url> <changing-url>
 //
 // Uses only the demo credentials (public on purpose; they open only the
 // simulated org). Exits non-zero on the first mismatch.
@@ -16,7 +16,7 @@ const CLIENT_ID =
 const CLIENT_SECRET =
   'DEMO0000SECRET0000PUBLIC0000ON0000PURPOSE00000000000000000000000';
 
-const [healthyUrl, essentialsUrl, profileNoApiUrl] = process.argv.slice(2);
+const [healthyUrl, essentialsUrl, profileNoApiUrl, changingUrl] = process.argv.slice(2);
 
 async function expectRejects(what, promise, code) {
   try {
@@ -95,6 +95,21 @@ async function main() {
   {
     const conn = new jsforce.Connection({ loginUrl: healthyUrl });
     await expectRejects('healthy: wrong password', conn.login(USER, 'wrong'), 'INVALID_LOGIN');
+  }
+  // 6. "It worked yesterday": same session, the permission set that granted
+  //    API Enabled is unassigned while the client runs.
+  {
+    const conn = new jsforce.Connection({ loginUrl: changingUrl });
+    await conn.login(USER, PASSWORD + TOKEN);
+    const before = await conn.query('SELECT Id, Name FROM Account');
+    assert.equal(before.totalSize, 3);
+    const r = await fetch(`${changingUrl}/__sfsmoke/scenario/permset-unassigned`, { method: 'POST' });
+    assert.equal(r.status, 200);
+    await expectRejects(
+      'healthy -> permset-unassigned: the next query',
+      conn.query('SELECT Id, Name FROM Account'),
+      'API_DISABLED_FOR_ORG',
+    );
   }
   console.log('jsforce check passed');
 }

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Third-party client check: jsforce (npm), unchanged, against `sfsmoke sim`.
 #
-# Builds the binary, starts three simulated orgs on free loopback ports
-# (healthy, edition-essentials, profile-no-api), runs check.js, and stops
+# Builds the binary, starts four simulated orgs on free loopback ports
+# (healthy, edition-essentials, profile-no-api, and a healthy one changed
+# while the client runs), runs check.js, and stops
 # the servers whatever happens. Offline except `npm ci` from the registry.
 # Exit status: 0 when every expectation held, non-zero otherwise.
 set -euo pipefail
@@ -34,9 +35,10 @@ trap cleanup EXIT INT TERM
 # start SCENARIO: serve it on a free port; sets $url from the server's own
 # announcement (read from a FIFO, so no readiness polling).
 start() {
-  local scenario="$1" fifo="$work/$1.out" line
+  local scenario="$1" n="${#pids[@]}" line
+  local fifo="$work/$n-$scenario.out" errlog="$work/$n-$scenario.err"
   mkfifo "$fifo"
-  "$bin" sim --scenario "$scenario" --port 0 >"$fifo" 2>"$work/$scenario.err" &
+  "$bin" sim --scenario "$scenario" --port 0 >"$fifo" 2>"$errlog" &
   pids+=("$!")
   exec {fd}<"$fifo"
   url=""
@@ -47,7 +49,7 @@ start() {
   done
   if [ -z "$url" ]; then
     echo "error: sfsmoke sim --scenario $scenario did not start:" >&2
-    cat "$work/$scenario.err" >&2
+    cat "$errlog" >&2
     exit 1
   fi
   # Keep draining its output so the server never blocks on a full pipe.
@@ -58,5 +60,6 @@ start() {
 start healthy;            healthy_url="$url"
 start edition-essentials; essentials_url="$url"
 start profile-no-api;     profile_url="$url"
+start healthy;            changing_url="$url"
 
-node "$here/check.js" "$healthy_url" "$essentials_url" "$profile_url"
+node "$here/check.js" "$healthy_url" "$essentials_url" "$profile_url" "$changing_url"

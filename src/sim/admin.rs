@@ -1,0 +1,58 @@
+//! State changes over HTTP for a standalone `sfsmoke sim`, so a client in
+//! another process (jsforce, the sf CLI, a demo) can see "it worked
+//! yesterday, it is broken today". Not part of Salesforce's API; served
+//! only on the sim's loopback socket, under `/__sfsmoke/`:
+//!
+//! - `POST /__sfsmoke/scenario/{name}`: apply a scenario's state change to
+//!   the running org (same change as `scenarios::apply`);
+//! - `POST /__sfsmoke/expire-sessions`: invalidate every session;
+//! - `GET /__sfsmoke/usage`: `{"used", "max", "sessions"}`.
+
+use super::server::json_response;
+use super::{scenarios, Shared};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde_json::json;
+use std::sync::Arc;
+
+pub(crate) async fn apply_scenario(
+    State(shared): State<Arc<Shared>>,
+    Path(name): Path<String>,
+) -> Response {
+    let mut st = shared.lock();
+    let mut org = st.org.clone();
+    match scenarios::apply(&name, &mut org) {
+        Some(()) => {
+            st.org = org;
+            json_response(StatusCode::OK, &json!({ "applied": name }))
+        }
+        None => json_response(
+            StatusCode::NOT_FOUND,
+            &json!({
+                "error": format!("unknown scenario '{name}', or it does not apply to this org"),
+                "scenarios": scenarios::names().iter().map(|(n, _)| *n).collect::<Vec<_>>(),
+            }),
+        ),
+    }
+}
+
+pub(crate) async fn expire_sessions(State(shared): State<Arc<Shared>>) -> Response {
+    let mut st = shared.lock();
+    let n = st.sessions.len();
+    st.sessions.clear();
+    st.cursors.clear();
+    json_response(StatusCode::OK, &json!({ "expired": n }))
+}
+
+pub(crate) async fn usage(State(shared): State<Arc<Shared>>) -> Response {
+    let st = shared.lock();
+    json_response(
+        StatusCode::OK,
+        &json!({
+            "used": st.org.api_requests_used,
+            "max": st.org.daily_api_limit,
+            "sessions": st.sessions.len(),
+        }),
+    )
+}
