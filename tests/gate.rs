@@ -766,7 +766,8 @@ async fn unknown_org_is_exit_2_naming_the_known_orgs() {
     let w = World::start("healthy").await;
     w.write_config(&two_orgs_config());
     let run = w.smoke(&["--org", "prdo"]).await;
-    run.expect_code(2);
+    // The `config` suite with the error, and each known org failed by it.
+    run.expect_code(2).check_junit(3, 3, 0, 0);
     let err = run.stderr();
     assert!(
         err.contains("prdo") && err.contains("prod, sandbox"),
@@ -806,7 +807,7 @@ async fn config_error_still_writes_the_junit_report() {
     w.env.remove("SF_PASSWORD");
     w.write_config(&soap_config(r#""Account""#));
     let run = w.smoke(&[]).await;
-    run.expect_code(2);
+    run.expect_code(2).check_junit(2, 2, 0, 0);
     assert!(run.stderr().contains("SF_PASSWORD"), "{}", run.stderr());
     let xml = run.junit();
     assert!(

@@ -135,6 +135,9 @@ pub fn failures(report: &RunReport, colour: bool) -> String {
         out.push_str(&format!(" {}\n\n", e.replace('\n', "\n    ")));
     }
     for org in &report.orgs {
+        // The first case with a given failure shows the whole hint; the
+        // org's later cases with the same code and message point back to it.
+        let mut shown: Vec<(&str, &str, &str)> = Vec::new();
         for case in &org.cases {
             let Some(p) = case.outcome.problem() else {
                 continue;
@@ -143,8 +146,19 @@ pub fn failures(report: &RunReport, colour: bool) -> String {
             out.push_str(&paint(colour, style, &format!("--- {word}")));
             out.push_str(&format!(" {}: {}\n", org.name, case.name));
             out.push_str(&format!("    {}\n", indent(&p.failure.to_string())));
-            if !p.hint.is_empty() {
-                out.push_str(&format!("    hint: {}\n", indent(&p.hint)));
+            let first = shown
+                .iter()
+                .find(|(code, message, _)| *code == p.failure.code && *message == p.failure.message)
+                .map(|(_, _, name)| *name);
+            match first {
+                Some(name) => out.push_str(&format!("    hint: as for {name} above\n")),
+                None if !p.hint.is_empty() => {
+                    out.push_str(&format!("    hint: {}\n", indent(&p.hint)));
+                }
+                None => {}
+            }
+            if first.is_none() {
+                shown.push((&p.failure.code, &p.failure.message, &case.name));
             }
             if let Some(d) = &p.diagnosis {
                 out.push_str(&format!("    diagnosis: {}\n", indent(d)));
@@ -200,8 +214,13 @@ pub fn summary(report: &RunReport, colour: bool) -> String {
     )
 }
 
+/// `1.2s`, or `0.045s` under a second.
 fn secs(d: Duration) -> String {
-    format!("{:.1}s", d.as_secs_f64())
+    if d < Duration::from_secs(1) {
+        format!("{:.3}s", d.as_secs_f64())
+    } else {
+        format!("{:.1}s", d.as_secs_f64())
+    }
 }
 
 /// Console writer shared by concurrently running orgs.
@@ -366,6 +385,26 @@ mod tests {
         ));
         assert!(f.contains("hint: assign API Enabled"));
         assert!(f.contains("diagnosis: profile X lacks it"));
+    }
+
+    #[test]
+    fn a_repeated_failure_points_back_to_the_first_hint() {
+        let mut r = sample();
+        let again = r.orgs[0].cases[2].clone();
+        r.orgs[0].cases.push(CaseReport {
+            name: "query Contact".into(),
+            ..again
+        });
+        let f = failures(&r, false);
+        assert_eq!(f.matches("hint: assign API Enabled").count(), 1, "{f}");
+        assert!(f.contains("hint: as for query Opportunity above"), "{f}");
+        assert_eq!(f.matches("diagnosis: profile X lacks it").count(), 2, "{f}");
+    }
+
+    #[test]
+    fn short_runs_show_milliseconds() {
+        assert_eq!(secs(Duration::from_millis(45)), "0.045s");
+        assert_eq!(secs(Duration::from_millis(1234)), "1.2s");
     }
 
     #[test]
