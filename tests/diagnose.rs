@@ -500,6 +500,32 @@ async fn snapshot_without_auditor_needs_view_setup() {
     );
 }
 
+#[tokio::test]
+async fn client_credentials_user_is_found_through_its_session() {
+    let env = Env::healthy().await;
+    let org = env.org(
+        Auth::ClientCredentials {
+            client_id: demo::CLIENT_ID.into(),
+            client_secret: Secret::new(demo::CLIENT_SECRET),
+        },
+        "62.0",
+        true,
+    );
+    let snap = yesterday(&env, &org).await;
+    assert_eq!(snap.username, demo::USERNAME);
+    env.break_it("object-not-readable");
+    let report = today(&env, &org, Cause::ObjectNotReadable).await;
+    let lines = drift_lines(&report);
+    assert!(
+        lines.contains("object Opportunity no longer readable"),
+        "{lines}"
+    );
+    // The run-as user loses API Enabled: the token is still issued, the
+    // queries are refused, and the user is still found through its session.
+    env.break_it("profile-no-api");
+    today(&env, &org, Cause::ApiNotEnabled).await;
+}
+
 // ----- `sfsmoke snapshot`, the binary --------------------------------------
 
 fn smoke_toml(env: &Env, auditor: bool) -> PathBuf {

@@ -199,10 +199,7 @@ pub async fn diagnose(
         Ok(a) => a,
         Err(f) => return org_refuses_everyone(failure, &f, known_good).ok_or(f),
     };
-    let target = Target {
-        username: org.auth.username().map(str::to_string),
-        user_id: user_id.map(str::to_string),
-    };
+    let target = crate::snapshot::resolve_target(http, org, user_id).await;
     let facts = gather(
         &audit,
         &target,
@@ -294,10 +291,7 @@ pub async fn attach(
             Some(_) => Some(
                 bounded(opts.deadline, "the diagnosis", async {
                     let source = crate::snapshot::connect_auditor(http, org).await?;
-                    let target = Target {
-                        username: org.auth.username().map(str::to_string),
-                        user_id: opts.user_id.map(str::to_string),
-                    };
+                    let target = crate::snapshot::resolve_target(http, org, opts.user_id).await;
                     Ok::<Facts, Failure>(
                         gather(
                             &source,
@@ -339,7 +333,9 @@ pub async fn attach(
     if opts.drift {
         if let Some(path) = opts.lock_path {
             let case = match &facts {
-                Some(Ok(f)) => crate::snapshot::drift_case_from_facts(org, path, f),
+                Some(Ok(f)) if f.user.is_some() => {
+                    crate::snapshot::drift_case_from_facts(org, path, f)
+                }
                 _ => {
                     let fut = async { Ok(crate::snapshot::drift_case(http, org, path).await) };
                     match bounded(opts.deadline, "the access drift check", fut).await {

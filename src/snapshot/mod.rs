@@ -570,6 +570,27 @@ async fn connect_self<'a>(
     })
 }
 
+/// Whose access to read: the configured username; else `user_id` (from the
+/// caller's session); else, for flows that name no user (client
+/// credentials, refresh token, sfdx URL, access token), the user id of a
+/// fresh session of the integration user, when it can log in.
+pub async fn resolve_target(
+    http: &reqwest::Client,
+    org: &OrgConfig,
+    user_id: Option<&str>,
+) -> Target {
+    let mut target = Target {
+        username: org.auth.username().map(str::to_string),
+        user_id: user_id.map(str::to_string),
+    };
+    if target.username.is_none() && target.user_id.is_none() {
+        if let Ok(own) = connect_self(http, org).await {
+            target.user_id = own.session.user_id.clone();
+        }
+    }
+    target
+}
+
 /// Gather the facts for `org`'s integration user: as the auditor when one
 /// is configured, else as the user itself.
 pub async fn gather_for(http: &reqwest::Client, org: &OrgConfig) -> Result<Facts, Failure> {
@@ -578,12 +599,7 @@ pub async fn gather_for(http: &reqwest::Client, org: &OrgConfig) -> Result<Facts
         user_id: None,
     };
     let source = if org.diagnose.is_some() {
-        if target.username.is_none() {
-            // The flow names no user: learn it from the user's own session.
-            if let Ok(own) = connect_self(http, org).await {
-                target.user_id = own.session.user_id.clone();
-            }
-        }
+        target = resolve_target(http, org, None).await;
         connect_auditor(http, org).await?
     } else {
         let own = connect_self(http, org).await?;
