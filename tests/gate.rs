@@ -964,3 +964,19 @@ async fn quiet_prints_only_failures_and_the_summary() {
         "{out}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn https_to_a_plain_http_server_is_a_tls_error() {
+    let mut w = World::start("healthy").await;
+    // The sim speaks plain HTTP; ask for TLS on its port.
+    let https = w.sim.login_url().replace("http://", "https://");
+    w.env.insert("SIM_URL".into(), https);
+    w.write_config(&jwt_config());
+    let run = w.smoke(&[]).await;
+    run.expect_code(1).check_junit(3, 0, 1, 2);
+    assert!(
+        run.junit().contains(r#"<error type="TLS_ERROR""#),
+        "{}",
+        run.junit()
+    );
+}

@@ -274,9 +274,19 @@ pub fn from_reqwest(what: &str, err: reqwest::Error) -> Failure {
     }
     let joined = chain.join(": ");
     let lower = joined.to_lowercase();
-    if !tls
-        && (lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake"))
-    {
+    // Library wrappers (boxed errors) can hide rustls's error type from the
+    // chain; its Display texts still tell.
+    const TLS_TEXTS: &[&str] = &[
+        "certificate",
+        "tls",
+        "handshake",
+        "received corrupt message",
+        "received fatal alert",
+        "peer misbehaved",
+        "peer is incompatible",
+        "unexpected message",
+    ];
+    if !tls && TLS_TEXTS.iter().any(|t| lower.contains(t)) {
         tls = true;
     }
     if is_timeout || lower.contains("timed out") {
