@@ -980,3 +980,24 @@ async fn https_to_a_plain_http_server_is_a_tls_error() {
         run.junit()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_run_deadline_ends_a_hung_org_and_keeps_the_healthy_one() {
+    let mut w = World::start("healthy").await;
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    w.env.insert(
+        "SILENT_URL".into(),
+        format!("http://{}", silent.local_addr().unwrap()),
+    );
+    w.write_config(&format!(
+        "deadline_secs = 1\ntimeout_secs = 30\n{}\n[orgs.silent]\nlogin_url = \"${{SILENT_URL}}\"\nauth = \"client_credentials\"\nclient_id = \"${{SF_CLIENT_ID}}\"\nclient_secret = \"${{SF_CLIENT_SECRET}}\"\nobjects = [\"Account\"]\n",
+        soap_config(r#""Account""#)
+    ));
+    let run = w.smoke(&[]).await;
+    run.expect_code(1).check_junit(4, 0, 1, 1);
+    let xml = run.junit();
+    assert!(xml.contains(r#"<error type="TIMEOUT""#), "{xml}");
+    assert!(xml.contains("deadline"), "{xml}");
+    assert_eq!(run.case("prod", "query Account")["status"], "passed");
+    drop(silent);
+}
