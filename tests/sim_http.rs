@@ -1356,3 +1356,35 @@ async fn admin_endpoint_changes_a_running_org() {
         .unwrap();
     assert_eq!(r, json!({"used": 1, "max": 15000, "sessions": 0}));
 }
+
+#[tokio::test]
+async fn tokens_without_the_api_scope_are_not_valid_for_rest() {
+    let h = start("connected-app-no-api-scope").await;
+    let (status, body) = password_grant(&h).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["scope"], "openid refresh_token");
+    let t = body["access_token"].as_str().unwrap();
+    let r = query(&h, t, "SELECT Id FROM Account").await;
+    assert_eq!(
+        rest_error(&r),
+        (
+            401,
+            "INVALID_SESSION_ID",
+            "This session is not valid for use with the REST API"
+        )
+    );
+    // A fresh token is no better; a SOAP session is fine.
+    let t2 = access_token(&h).await;
+    assert_eq!(
+        rest_error(&query(&h, &t2, "SELECT Id FROM Account").await).1,
+        "INVALID_SESSION_ID"
+    );
+    let s = soap_login(&h, "62.0", demo::USERNAME, &full_password()).await;
+    assert_eq!(
+        query(&h, &s.tag("sessionId").unwrap(), "SELECT Id FROM Account")
+            .await
+            .status,
+        200
+    );
+    assert_eq!(h.api_usage().0, 1);
+}

@@ -57,6 +57,10 @@ pub struct SimOptions {
 pub(crate) struct Session {
     pub username: String,
     pub last_active: DateTime<Utc>,
+    /// Whether the session may call the REST API: SOAP sessions may; OAuth
+    /// tokens only when the Connected App grants the `api` (or `full`)
+    /// scope.
+    pub rest_allowed: bool,
 }
 
 /// The rest of a query's records, fetched through `nextRecordsUrl`.

@@ -336,6 +336,7 @@ fn issue(st: &mut SimState, base: &str, user: &User, app: &ConnectedApp) -> Resp
         Session {
             username: user.username.clone(),
             last_active: now,
+            rest_allowed: app.scopes.iter().any(|s| s == "api" || s == "full"),
         },
     );
     let id = format!("{base}/id/{}/{}", st.org.id, user_id(&user.username));

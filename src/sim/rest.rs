@@ -8,7 +8,9 @@
 //!    UNSUPPORTED_API_VERSION is unconfirmed);
 //! 2. the session (`Authorization: Bearer` or `OAuth`): missing, unknown,
 //!    timed out, or its user deactivated -> 401 INVALID_SESSION_ID
-//!    "Session expired or invalid";
+//!    "Session expired or invalid"; an OAuth token from a Connected App
+//!    without the `api` scope -> 401 INVALID_SESSION_ID "This session is
+//!    not valid for use with the REST API";
 //! 3. API access ([`Org::api_access`](crate::sim::model::Org::api_access))
 //!    -> 403 API_DISABLED_FOR_ORG "The REST API is not enabled for this
 //!    Organization.";
@@ -166,13 +168,22 @@ pub(crate) async fn handle(
         Ok(m) => m,
         Err(a) => return to_response(a),
     };
-    let Some(user) = bearer(&headers).and_then(|t| session_user(&mut st, &t)) else {
+    let token = bearer(&headers).unwrap_or_default();
+    let Some(user) = session_user(&mut st, &token) else {
         return rest_error(
             StatusCode::UNAUTHORIZED,
             "INVALID_SESSION_ID",
             "Session expired or invalid",
         );
     };
+    if !st.sessions.get(&token).is_some_and(|s| s.rest_allowed) {
+        // A new login does not cure this one (DOMAIN.md: jsforce PR 1774).
+        return rest_error(
+            StatusCode::UNAUTHORIZED,
+            "INVALID_SESSION_ID",
+            "This session is not valid for use with the REST API",
+        );
+    }
     let now = st.now();
     if let Err(denial) = st.org.api_access(&user, now) {
         let (status, code, msg) = denial.rest_error();

@@ -29,6 +29,7 @@ pub fn names() -> &'static [(&'static str, &'static str)] {
         ("object-not-readable", "'Stripe Integration Access' lost Read on Opportunity, the only grant of it"),
         ("inactive-user", "the integration user was deactivated"),
         ("permset-expired", "the 'Salesforce API Integration' assignment (API Enabled) passed its expiration date"),
+        ("connected-app-no-api-scope", "the Connected App's OAuth scopes lost 'api': its tokens are refused by the REST API (a new login does not help)"),
     ]
 }
 
@@ -94,6 +95,13 @@ pub fn apply(name: &str, org: &mut Org) -> Option<()> {
             org.permission_set_mut(STRIPE_PERMSET)?
                 .objects
                 .shift_remove("Opportunity");
+        }
+        "connected-app-no-api-scope" => {
+            let app = org.app_mut(demo::CONNECTED_APP_NAME)?;
+            app.scopes.retain(|s| s != "api" && s != "full");
+            if !app.scopes.iter().any(|s| s == "openid") {
+                app.scopes.insert(0, "openid".into());
+            }
         }
         "inactive-user" => {
             org.user_mut(demo::USERNAME)?.active = false;
@@ -578,6 +586,7 @@ mod tests {
             "session-expiring",
             "security-token-required",
             "object-not-readable",
+            "connected-app-no-api-scope",
         ] {
             assert_eq!(denial(ok), Ok(()), "{ok}");
         }

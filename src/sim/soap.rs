@@ -179,6 +179,7 @@ pub(crate) async fn login(
         Session {
             username: user.username.clone(),
             last_active: now,
+            rest_allowed: true,
         },
     );
     drop(st);
