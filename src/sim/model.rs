@@ -15,8 +15,19 @@
 //! "API Enabled" from the profile or from an active, unexpired permission
 //! set assignment (direct or through a permission set group). Through a
 //! Connected App the user must also be permitted by the app's policy.
+//!
+//! A minimal org file (the whole format is this module's serde types; see
+//! [`EXAMPLE_ORG_TOML`], which a test keeps valid):
+//!
+//! ```toml
+#![doc = include_str!("example_org.toml")]
+//! ```
 
 use chrono::{DateTime, Utc};
+
+/// A small, complete org file: one Developer Edition org, an integration
+/// user whose API Enabled comes from a permission set, and a Connected App.
+pub const EXAMPLE_ORG_TOML: &str = include_str!("example_org.toml");
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 use std::net::IpAddr;
@@ -959,6 +970,19 @@ mod tests {
         assert_eq!(parse_version("62.0"), Some(62));
         assert_eq!(parse_version("62.5"), None);
         assert_eq!(parse_version("x"), None);
+    }
+
+    #[test]
+    fn the_documented_example_org_is_valid() {
+        let org: Org = toml::from_str(EXAMPLE_ORG_TOML).expect("example parses");
+        org.validate().expect("example is consistent");
+        let now = Utc::now();
+        let u = org.user("ci@example.com").unwrap();
+        assert_eq!(org.api_access(u, now), Ok(()));
+        assert_eq!(
+            org.effective(u, now).api_enabled_from,
+            vec!["permission set 'CI API Access'".to_string()]
+        );
     }
 
     #[test]
