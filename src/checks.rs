@@ -172,7 +172,7 @@ impl OrgCtx<'_> {
         let relogged = {
             let mut state = self.relogin.state.lock().await;
             if state.is_none() {
-                tracing::info!(org = %self.org.name, "session expired or invalid: logging in again once");
+                tracing::info!("session expired or invalid: logging in again once");
                 let r = bounded(
                     self.settings,
                     "logging in again",

@@ -29,6 +29,7 @@ use futures::StreamExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use tracing::Instrument;
 
 /// Orgs run at the same time (each with its own bounded checks); a fleet of
 /// hundreds of orgs is better split with `--shard`.
@@ -259,7 +260,10 @@ pub async fn run_config(config: Config, args: &SmokeArgs) -> u8 {
             let on_case = on_case.clone();
             let console = console.clone();
             async move {
-                let report = checks::run_org(org, settings, redactor, on_case).await;
+                let span = tracing::info_span!("org", org = %org.name);
+                let report = checks::run_org(org, settings, redactor, on_case)
+                    .instrument(span)
+                    .await;
                 console.org_done(&report);
                 report
             }

@@ -56,7 +56,7 @@ pub async fn login_with(
 ) -> Result<Session, Failure> {
     let mut redactor = redactor.clone();
     add_auth_secrets(&mut redactor, &org.auth);
-    tracing::debug!(org = %org.name, auth = org.auth.kind(), "logging in");
+    tracing::debug!(auth = org.auth.kind(), "logging in");
     let result = match &org.auth {
         Auth::SoapPassword {
             username,
