@@ -1001,3 +1001,19 @@ async fn the_run_deadline_ends_a_hung_org_and_keeps_the_healthy_one() {
     assert_eq!(run.case("prod", "query Account")["status"], "passed");
     drop(silent);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_not_valid_for_rest_is_reported_without_logging_in_again() {
+    let w = World::start("connected-app-no-api-scope").await;
+    w.write_config(&jwt_config());
+    let run = w.smoke(&[]).await;
+    run.expect_code(1).check_junit(3, 2, 0, 0);
+    let xml = run.junit();
+    assert!(xml.contains(r#"<failure type="INVALID_SESSION_ID" message="This session is not valid for use with the REST API""#), "{xml}");
+    assert!(
+        !run.stderr().contains("logging in again"),
+        "{}",
+        run.stderr()
+    );
+    assert!(!xml.contains("logged in again"), "{xml}");
+}
