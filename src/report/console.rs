@@ -259,8 +259,15 @@ impl Console {
             let mut err = std::io::stderr().lock();
             let _ = write!(
                 err,
-                "\r\x1b[2K    Running [{}/{} orgs done, {} checks finished]",
-                p.orgs_done, p.total_orgs, p.checks_done
+                "\r\x1b[2K    Running [{}/{} orgs done, {} {} finished]",
+                p.orgs_done,
+                p.total_orgs,
+                p.checks_done,
+                if p.checks_done == 1 {
+                    "check"
+                } else {
+                    "checks"
+                }
             );
             let _ = err.flush();
         }
