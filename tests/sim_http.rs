@@ -642,6 +642,7 @@ async fn api_disabled_shows_on_the_first_rest_call_after_an_oauth_login() {
         "permset-unassigned",
         "permset-expired",
         "license-chatter-free",
+        "license-identity",
         "edition-essentials",
         "edition-professional-no-api",
         "trial-expired",

@@ -531,6 +531,19 @@ pub struct Effective {
     pub permission_sets: Vec<String>,
 }
 
+impl Effective {
+    /// Read access to a business object: View All Data / Modify All Data,
+    /// or Read / View All on the object.
+    pub fn can_read(&self, object: &str) -> bool {
+        if self.permissions.view_all_data || self.permissions.modify_all_data {
+            return true;
+        }
+        self.objects
+            .iter()
+            .any(|(o, a)| o.eq_ignore_ascii_case(object) && (a.read || a.view_all))
+    }
+}
+
 impl Org {
     pub fn user(&self, username: &str) -> Option<&User> {
         self.users
@@ -722,13 +735,7 @@ impl Org {
 
     /// Whether the user may read an object (business objects only).
     pub fn can_read(&self, user: &User, object: &str, now: DateTime<Utc>) -> bool {
-        let eff = self.effective(user, now);
-        if eff.permissions.view_all_data || eff.permissions.modify_all_data {
-            return true;
-        }
-        eff.objects
-            .iter()
-            .any(|(o, a)| o.eq_ignore_ascii_case(object) && (a.read || a.view_all))
+        self.effective(user, now).can_read(object)
     }
 
     /// Check a login's password: `password + security token` always

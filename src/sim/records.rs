@@ -91,7 +91,7 @@ pub struct Catalog<'a> {
     /// Rows built once per object per request (relationship paths look
     /// parents up row by row).
     cache: RefCell<HashMap<String, Rc<Vec<Map<String, Value>>>>>,
-    view_setup: bool,
+    effective: Effective,
 }
 
 fn f(name: &str, kind: &str) -> FieldInfo {
@@ -351,18 +351,17 @@ fn business_info(o: &SObjectDef) -> ObjectInfo {
 
 impl<'a> Catalog<'a> {
     pub fn new(org: &'a Org, user: &'a User, now: DateTime<Utc>) -> Self {
-        let view_setup = org.effective(user, now).permissions.view_setup;
         Catalog {
             org,
             user,
             now,
             cache: RefCell::new(HashMap::new()),
-            view_setup,
+            effective: org.effective(user, now),
         }
     }
 
     fn view_setup(&self) -> bool {
-        self.view_setup
+        self.effective.permissions.view_setup
     }
 
     /// [`Catalog::rows`], computed once per object for this catalog.
@@ -386,10 +385,7 @@ impl<'a> Catalog<'a> {
     /// Salesforce's INVALID_TYPE.
     pub fn describe(&self, name: &str) -> Option<ObjectInfo> {
         if let Some(o) = self.org.object(name) {
-            return self
-                .org
-                .can_read(self.user, &o.name, self.now)
-                .then(|| business_info(o));
+            return self.effective.can_read(&o.name).then(|| business_info(o));
         }
         let canonical = SETUP_OBJECTS
             .iter()

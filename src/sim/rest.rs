@@ -369,7 +369,11 @@ fn resource(
             }),
         ),
         ["limits"] => {
-            if !st.org.effective(user, now).permissions.view_setup {
+            // "available ... for API users with the View Setup and
+            // Configuration permission"; storage limits only with Manage
+            // Users (REST API Developer Guide, Limits).
+            let perms = st.org.effective(user, now).permissions;
+            if !perms.view_setup {
                 return err(
                     StatusCode::FORBIDDEN,
                     "INSUFFICIENT_ACCESS",
@@ -378,19 +382,19 @@ fn resource(
             }
             let max = st.org.daily_api_limit;
             let rem = max.saturating_sub(st.org.api_requests_used);
-            (
-                StatusCode::OK,
-                json!({
-                    "ConcurrentAsyncGetReportInstances": {"Max": 200, "Remaining": 200},
-                    "ConcurrentSyncReportRuns": {"Max": 20, "Remaining": 20},
-                    "DailyApiRequests": {"Max": max, "Remaining": rem},
-                    "DailyAsyncApexExecutions": {"Max": 250000, "Remaining": 250000},
-                    "DailyBulkApiBatches": {"Max": 15000, "Remaining": 15000},
-                    "DataStorageMB": {"Max": 5120, "Remaining": 5100},
-                    "FileStorageMB": {"Max": 20480, "Remaining": 20400},
-                    "HourlyTimeBasedWorkflow": {"Max": 1000, "Remaining": 1000},
-                }),
-            )
+            let mut limits = json!({
+                "ConcurrentAsyncGetReportInstances": {"Max": 200, "Remaining": 200},
+                "ConcurrentSyncReportRuns": {"Max": 20, "Remaining": 20},
+                "DailyApiRequests": {"Max": max, "Remaining": rem},
+                "DailyAsyncApexExecutions": {"Max": 250000, "Remaining": 250000},
+                "DailyBulkApiBatches": {"Max": 15000, "Remaining": 15000},
+                "HourlyTimeBasedWorkflow": {"Max": 1000, "Remaining": 1000},
+            });
+            if perms.manage_users {
+                limits["DataStorageMB"] = json!({"Max": 5120, "Remaining": 5100});
+                limits["FileStorageMB"] = json!({"Max": 20480, "Remaining": 20400});
+            }
+            (StatusCode::OK, limits)
         }
         ["query"] | ["queryAll"] => {
             let Some(q) = query_param(query, "q").filter(|q| !q.trim().is_empty()) else {

@@ -18,6 +18,7 @@ pub fn names() -> &'static [(&'static str, &'static str)] {
         ("profile-no-api", "the integration user was moved to 'Integration (cloned)', a clone of Standard User with API Enabled off"),
         ("permset-unassigned", "API Enabled had moved from the profile to the 'Salesforce API Integration' permission set, which is now unassigned"),
         ("license-chatter-free", "the integration user was downgraded to a Chatter Free license (profile 'Chatter Free User')"),
+        ("license-identity", "the integration user was moved to an Identity license (profile 'Identity User')"),
         ("edition-essentials", "the org is Essentials edition, without the API add-on"),
         ("edition-professional-no-api", "the org is Professional edition, without the API add-on"),
         ("trial-expired", "the org is a trial whose trial period ended yesterday"),
@@ -60,6 +61,9 @@ pub fn apply(name: &str, org: &mut Org) -> Option<()> {
         }
         "license-chatter-free" => {
             org.user_mut(demo::USERNAME)?.profile = "Chatter Free User".into();
+        }
+        "license-identity" => {
+            org.user_mut(demo::USERNAME)?.profile = "Identity User".into();
         }
         "edition-essentials" => {
             org.edition = Edition::Essentials;
@@ -337,6 +341,12 @@ pub fn healthy() -> Org {
                 IndexMap::new(),
             ),
             profile(
+                "Identity User",
+                "Identity",
+                perms(false, false),
+                IndexMap::new(),
+            ),
+            profile(
                 "Read Only Auditor",
                 "Salesforce",
                 perms(true, true),
@@ -563,6 +573,10 @@ mod tests {
         assert!(matches!(
             denial("license-chatter-free"),
             Err(Denial::LicenseWithoutApi { license }) if license == "Chatter Free"
+        ));
+        assert!(matches!(
+            denial("license-identity"),
+            Err(Denial::LicenseWithoutApi { license }) if license == "Identity"
         ));
         assert_eq!(
             denial("edition-essentials"),
