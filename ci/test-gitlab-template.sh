@@ -10,13 +10,13 @@
 #
 # Needs: Node.js >= 18 with npm (gitlab-ci-local 4.56.x; newer ones need Node
 # 22), rsync, git, python3. Env: SFSMOKE_BIN, SFSMOKE_CI_TOOLS (see ci/lib.sh),
-# SFSMOKE_FAIL_SCENARIO (default: api-disabled-profile).
+# SFSMOKE_FAIL_SCENARIO (default: edition-essentials).
 set -euo pipefail
 # shellcheck source=ci/lib.sh
 source "$(dirname "$0")/lib.sh"
 
 GCL_VERSION=4.56.2
-FAIL_SCENARIO=${SFSMOKE_FAIL_SCENARIO:-api-disabled-profile}
+FAIL_SCENARIO=${SFSMOKE_FAIL_SCENARIO:-edition-essentials}
 ORGS=(alpha bravo charlie delta echo foxtrot)
 
 section "gitlab template: tools"
@@ -126,6 +126,7 @@ run_pipeline() {
     rm -rf "$PROJECT/target"
     set +e
     (cd "$PROJECT" && "$GCL" --home "$WORK/gcl-home" --no-color --max-job-name-padding 0 \
+        --variable GITLAB_CI=true \
         --variable SFSMOKE_INSTALL=path --variable "SFSMOKE_BIN=$SFSMOKE_BIN" \
         --variable "SF_LOGIN_URL=$SIM_URL" --variable "SF_USER=$SIM_USERNAME" \
         --variable "SF_PASSWORD=$SIM_PASSWORD" --variable "SF_TOKEN=$SIM_TOKEN" \
@@ -145,11 +146,10 @@ grep -q 'DEPLOYING-NOW' "$WORK/healthy.log" || die "the deploy job did not run a
 junit="$PROJECT/target/smoke/junit.xml"
 [[ -f $junit ]] || die "the job wrote no $junit"
 check_junit "$junit" --expect-failures 0 --expect-errors 0 || die "check-junit rejects $junit"
-if grep -q 'section_start:' "$WORK/healthy.log"; then
-    note "collapsible GitLab sections: present"
-else
-    note "collapsible GitLab sections: none in the log (report::gitlab)"
-fi
+# gitlab-ci-local sets GITLAB_CI=false; GitLab sets true, as run_pipeline does.
+grep -q 'section_start:[0-9]*:' "$WORK/healthy.log" ||
+    die "no collapsible section (section_start:) in the job log although GITLAB_CI=true"
+note "collapsible GitLab sections: $(grep -c 'section_start:' "$WORK/healthy.log")"
 
 section "gitlab template: 2. $FAIL_SCENARIO -> the gate fails, deploy never starts"
 start_sim "$FAIL_SCENARIO" "$WORK"
