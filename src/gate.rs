@@ -16,7 +16,8 @@
 //! choice depends only on the org's name and N, so an org stays in its shard
 //! when others are added or removed, the N shards are disjoint and together
 //! cover every org, and suite names (org keys) never collide when the shards'
-//! JUnit files are merged.
+//! JUnit files are merged. A shard that owns no org (more shards than orgs)
+//! runs nothing, writes a JUnit file without suites and exits 0.
 
 use crate::checks::{self, OnCase, Settings, SharedRedactor};
 use crate::cli::SmokeArgs;
@@ -30,6 +31,15 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tracing::Instrument;
+
+/// Print a line to stdout; a closed stdout (`| head`) is not an error and
+/// must not stop the reports from being written.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
 
 /// Orgs run at the same time (each with its own bounded checks); a fleet of
 /// hundreds of orgs is better split with `--shard`.
@@ -234,11 +244,19 @@ pub async fn run_config(config: Config, args: &SmokeArgs) -> u8 {
             .as_deref()
             .map(|s| format!(" (shard {s})"))
             .unwrap_or_default();
-        println!(
+        say!(
             "    Starting {total_checks} checks across {} {}{shard}",
             selected.len(),
             if selected.len() == 1 { "org" } else { "orgs" }
         );
+        if selected.is_empty() {
+            say!(
+                "    (shard {} owns none of the {} orgs in {}: nothing to check)",
+                args.shard.as_deref().unwrap_or("-"),
+                config.orgs.len(),
+                config.path.display()
+            );
+        }
     }
     let redactor: SharedRedactor = Arc::new(Mutex::new(config.redactor.clone()));
     let settings = Settings {
@@ -303,7 +321,7 @@ fn write_reports(
     match crate::report::junit::write(report, &junit) {
         Ok(()) => {
             if !quiet {
-                println!("    JUnit report: {}", junit.display());
+                say!("    JUnit report: {}", junit.display());
             }
         }
         Err(e) => {
@@ -318,7 +336,7 @@ fn write_reports(
         match crate::report::json::write(report, json) {
             Ok(()) => {
                 if !quiet {
-                    println!("    JSON report: {}", json.display());
+                    say!("    JSON report: {}", json.display());
                 }
             }
             Err(e) => {

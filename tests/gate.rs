@@ -1017,3 +1017,26 @@ async fn a_session_not_valid_for_rest_is_reported_without_logging_in_again() {
     );
     assert!(!xml.contains("logged in again"), "{xml}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_closed_stdout_still_writes_the_report_and_keeps_the_verdict() {
+    let w = World::start("healthy").await;
+    w.write_config(&soap_config(r#""Account""#));
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_sfsmoke"));
+    cmd.env_clear()
+        .current_dir(w.dir.path())
+        .envs(&w.env)
+        .args(["smoke", "--config", "smoke.toml", "--junit", "junit.xml"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let status = tokio::task::spawn_blocking(move || {
+        let mut child = cmd.spawn().expect("spawn sfsmoke");
+        // As `sfsmoke smoke | head -0` would: nobody reads stdout.
+        drop(child.stdout.take());
+        child.wait().expect("wait")
+    })
+    .await
+    .unwrap();
+    assert_eq!(status.code(), Some(0), "{status:?}");
+    assert!(w.path("junit.xml").is_file());
+}
