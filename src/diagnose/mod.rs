@@ -118,7 +118,7 @@ impl fmt::Display for Diagnosis {
         writeln!(f, "cause: {}", self.explanation)?;
         write!(f, "fix: {}", self.fix)?;
         if !self.evidence.is_empty() {
-            write!(f, "\nevidence (setup objects read by the auditor):")?;
+            write!(f, "\nevidence:")?;
             for e in &self.evidence {
                 write!(f, "\n  - {e}")?;
             }

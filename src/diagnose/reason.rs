@@ -494,6 +494,20 @@ fn nothing_found(
             evidence,
         };
     }
+    if family == Family::App {
+        return Diagnosis {
+            cause: Cause::NoneFound,
+            explanation: "no Connected App blocks the user by policy: the app lets users \
+                          self-authorize, and a JWT bearer or client credentials user that never \
+                          approved it is refused (\"user hasn't approved this consumer\")"
+                .into(),
+            fix: "pre-authorize the user: Setup > App Manager > the app > Manage > Edit Policies > \
+                  Permitted Users = \"Admin approved users are pre-authorized\", then add the user's \
+                  profile or a permission set of it under Manage Profiles / Manage Permission Sets"
+                .into(),
+            evidence,
+        };
+    }
     let fix = match family {
         Family::Credentials => format!(
             "the user's access is in order, so {} is about the credentials: check the password and \

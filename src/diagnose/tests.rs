@@ -642,6 +642,28 @@ async fn connected_app_without_pre_authorization() {
     );
     let d = diagnose_canned(&org, &f, None, "62.0").await;
     assert_ne!(d.cause, Cause::ConnectedAppNotPreAuthorized, "{d}");
+    // "user hasn't approved this consumer" with a self-authorize app: the fix
+    // is to pre-authorize.
+    let mut selfauth = healthy();
+    set(
+        &mut selfauth,
+        "ConnectedApplication",
+        "0H4000000000001",
+        "OptionsAllowAdminApprovedUsersOnly",
+        json!(false),
+    );
+    let unapproved = Failure::new(
+        Origin::OAuth,
+        "invalid_grant",
+        "user hasn't approved this consumer",
+    )
+    .with_status(400);
+    let d = diagnose_canned(&selfauth, &unapproved, None, "62.0").await;
+    assert_eq!(d.cause, Cause::NoneFound, "{d}");
+    assert!(
+        d.fix.contains("Admin approved users are pre-authorized"),
+        "{d}"
+    );
     // A self-authorize app never blocks.
     let mut org = healthy();
     remove(&mut org, "SetupEntityAccess", "0J0000000000001");
