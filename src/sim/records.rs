@@ -83,6 +83,9 @@ pub const SETUP_OBJECTS: &[&str] = &[
 /// Setup objects any API user may query (the rest need View Setup).
 const OPEN_SETUP_OBJECTS: &[&str] = &["User", "Organization"];
 
+/// Rows shared between the engine's lookups within one request.
+type SharedRows = Rc<Vec<Map<String, Value>>>;
+
 /// The org as one user sees it at one moment.
 pub struct Catalog<'a> {
     pub org: &'a Org,
@@ -90,7 +93,7 @@ pub struct Catalog<'a> {
     pub now: DateTime<Utc>,
     /// Rows built once per object per request (relationship paths look
     /// parents up row by row).
-    cache: RefCell<HashMap<String, Rc<Vec<Map<String, Value>>>>>,
+    cache: RefCell<HashMap<String, SharedRows>>,
     effective: Effective,
 }
 
@@ -369,7 +372,7 @@ impl<'a> Catalog<'a> {
         if let Some(r) = self.cache.borrow().get(name) {
             return r.clone();
         }
-        let rows: Rc<Vec<Map<String, Value>>> = Rc::new(
+        let rows: SharedRows = Rc::new(
             self.rows(name)
                 .into_iter()
                 .map(|r| r.into_iter().collect())
