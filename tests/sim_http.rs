@@ -1389,3 +1389,41 @@ async fn tokens_without_the_api_scope_are_not_valid_for_rest() {
     );
     assert_eq!(h.api_usage().0, 1);
 }
+
+#[tokio::test]
+async fn resources_sobject_summary_and_record_retrieval() {
+    let h = start("healthy").await;
+    assert_eq!(h.login_attempts(), 0);
+    let t = access_token(&h).await;
+    let _ = soap_login(&h, "62.0", demo::USERNAME, "wrong").await;
+    assert_eq!(h.login_attempts(), 2, "refused logins count too");
+    let r = get(&h, Some(&t), "/services/data/v62.0/").await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body["query"], "/services/data/v62.0/query");
+    assert_eq!(r.body["limits"], "/services/data/v62.0/limits");
+    let r = get(&h, Some(&t), "/services/data/v62.0/sobjects/Account").await;
+    assert_eq!(r.body["objectDescribe"]["keyPrefix"], "001");
+    let id = sfsmoke::sim::model::sf_id("001", "globex");
+    let r = get(
+        &h,
+        Some(&t),
+        &format!("/services/data/v62.0/sobjects/Account/{id}"),
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body["Name"], "Globex");
+    assert_eq!(r.body["attributes"]["type"], "Account");
+    let r = get(
+        &h,
+        Some(&t),
+        "/services/data/v62.0/sobjects/Account/001000000000000AAA",
+    )
+    .await;
+    assert_eq!(rest_error(&r).1, "NOT_FOUND");
+    let r = get(&h, Some(&t), "/services/data/v62.0/nothing-here").await;
+    assert_eq!(
+        rest_error(&r),
+        (404, "NOT_FOUND", "The requested resource does not exist")
+    );
+    assert_eq!(h.api_usage().0, 5);
+}

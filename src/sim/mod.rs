@@ -80,6 +80,8 @@ pub(crate) struct State {
     pub sessions: HashMap<String, Session>,
     pub cursors: HashMap<String, Cursor>,
     pub clock_offset: chrono::Duration,
+    /// Login attempts (SOAP `login()` and token requests), successful or not.
+    pub login_attempts: u64,
 }
 
 impl State {
@@ -165,6 +167,13 @@ impl SimHandle {
         self.read(|o| (o.api_requests_used, o.daily_api_limit))
     }
 
+    /// Login attempts so far (SOAP `login()` calls and token requests,
+    /// refused ones included): lets a test assert that a client does not
+    /// loop on login.
+    pub fn login_attempts(&self) -> u64 {
+        self.shared.lock().login_attempts
+    }
+
     /// Number of live sessions.
     pub fn session_count(&self) -> usize {
         self.shared.lock().sessions.len()
@@ -221,6 +230,7 @@ pub async fn start(org: model::Org, opts: SimOptions) -> std::io::Result<SimHand
             sessions: HashMap::new(),
             cursors: HashMap::new(),
             clock_offset: chrono::Duration::zero(),
+            login_attempts: 0,
         }),
         base_url: format!("{scheme}://{addr}"),
     });

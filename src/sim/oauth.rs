@@ -78,6 +78,7 @@ pub(crate) async fn token(
     }
     let get = |k: &str| p.get(k).map(String::as_str).unwrap_or("");
     let mut st = shared.lock();
+    st.login_attempts += 1;
     let grant = get("grant_type");
     let result = match grant {
         "password" => password(&st, &p, peer.ip()),

@@ -121,6 +121,7 @@ pub(crate) async fn login(
 ) -> Response {
     const BAD_VERSION: &str = "Invalid Api version specified on URL";
     let mut st = shared.lock();
+    st.login_attempts += 1;
     let now = st.now();
     let Some(major) = parse_version(&version) else {
         return fault("UNSUPPORTED_API_VERSION", BAD_VERSION);
