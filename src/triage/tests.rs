@@ -15,6 +15,7 @@ const REQUIRED: &[(&str, &str)] = &[
     ("INVALID_TYPE", "sObject type 'Invoice__c' is not supported."),
     ("INVALID_FIELD", "No such column 'Foo' on entity 'Account'."),
     ("MALFORMED_QUERY", "unexpected token: FORM"),
+    ("NOT_FOUND", "The requested resource does not exist"),
     ("invalid_grant", "authentication failure"),
     ("invalid_app_access", "user is not admin approved to access this app"),
     ("invalid_client_id", "client identifier invalid"),
