@@ -196,7 +196,12 @@ mod real_run {
             String::from_utf8_lossy(&check.stderr)
         );
         let xml = std::fs::read_to_string(&junit).expect("junit");
-        assert!(xml.contains("type=\"API_DISABLED_FOR_ORG\""), "{xml}");
+        // the profile without API Enabled: SOAP login() refuses the user
+        assert!(
+            xml.contains("type=\"API_CURRENTLY_DISABLED\"")
+                || xml.contains("type=\"API_DISABLED_FOR_ORG\""),
+            "{xml}"
+        );
         assert!(xml.contains("type=\"REQUEST_LIMIT_EXCEEDED\""), "{xml}");
 
         // GitHub: one annotation per failing check, titled org: check
@@ -209,7 +214,8 @@ mod real_run {
             errors
                 .iter()
                 .any(|l| l.starts_with("::error title=broken%3A ")
-                    && l.contains("::API_DISABLED_FOR_ORG: ")),
+                    && (l.contains("::API_CURRENTLY_DISABLED: ")
+                        || l.contains("::API_DISABLED_FOR_ORG: "))),
             "{stdout}"
         );
         assert!(
@@ -222,7 +228,14 @@ mod real_run {
         let md = std::fs::read_to_string(&summary).expect("step summary");
         assert!(md.starts_with("## sfsmoke: ❌ "), "{md}");
         assert!(md.contains("| prod | query Account | ✅ passed |"), "{md}");
-        assert!(md.contains("`API_DISABLED_FOR_ORG`"), "{md}");
+        assert!(
+            md.contains("| broken | login (password) | ❌ failed |"),
+            "{md}"
+        );
+        assert!(
+            md.contains("`REQUEST_LIMIT_EXCEEDED`: TotalRequests Limit exceeded."),
+            "{md}"
+        );
 
         // no secret anywhere
         for (what, text) in [

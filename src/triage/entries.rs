@@ -633,7 +633,7 @@ pub(super) static ENTRIES: &[Entry] = &[
             Check { what: "usage against the limit (the Sforce-Limit-Info header shows api-usage=used/max on every answer)", setup: SETUP_API_USAGE },
             Check { what: "which user and app used the calls", setup: "Reports > Administrative Reports > API Usage Last 7 Days (or the API Total Usage event log)" },
         ],
-        fix: "Stop or throttle the consumer found above; wait for the window to roll; buy more API capacity if usage is legitimate. The deploy gate failing here is right: production integrations are down too.",
+        fix: "Stop or throttle the integration that used the calls (the API Usage report names it); wait for the window to roll; buy more API capacity if usage is legitimate. The deploy gate failing here is right: production integrations are down too.",
         see_also: &["API_DISABLED_FOR_ORG"],
         sources: &["errorcodes", "seed", "limits", "domain"],
     },
