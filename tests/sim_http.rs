@@ -1427,3 +1427,45 @@ async fn resources_sobject_summary_and_record_retrieval() {
     );
     assert_eq!(h.api_usage().0, 5);
 }
+
+#[tokio::test]
+async fn soap_logout_ends_the_session() {
+    let h = start("healthy").await;
+    let s = soap_login(&h, "62.0", demo::USERNAME, &full_password()).await;
+    let sid = s.tag("sessionId").unwrap();
+    let logout = format!(
+        r#"<se:Envelope xmlns:se="http://schemas.xmlsoap.org/soap/envelope/"><se:Header><SessionHeader xmlns="urn:partner.soap.sforce.com"><sessionId>{sid}</sessionId></SessionHeader></se:Header><se:Body><logout xmlns="urn:partner.soap.sforce.com"/></se:Body></se:Envelope>"#
+    );
+    let r = client()
+        .post(format!("{}/services/Soap/u/62.0", h.login_url()))
+        .header("Content-Type", "text/xml")
+        .body(logout.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.text().await.unwrap().contains("<logoutResponse/>"));
+    assert_eq!(
+        rest_error(&query(&h, &sid, "SELECT Id FROM Account").await).1,
+        "INVALID_SESSION_ID"
+    );
+    // Twice: the session is gone.
+    let r = client()
+        .post(format!(
+            "{}/services/Soap/u/62.0/{}",
+            h.login_url(),
+            demo::ORG_ID
+        ))
+        .header("Content-Type", "text/xml")
+        .body(logout)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 500);
+    assert!(r
+        .text()
+        .await
+        .unwrap()
+        .contains("<sf:exceptionCode>INVALID_SESSION_ID</sf:exceptionCode>"));
+    assert_eq!(h.login_attempts(), 1, "logout is not a login");
+}

@@ -88,6 +88,24 @@ impl State {
     pub fn now(&self) -> DateTime<Utc> {
         Utc::now() + self.clock_offset
     }
+
+    /// Remember a new session. Every 1024 sessions, timed-out ones are
+    /// swept, so a long-running `sfsmoke sim` does not grow without bound.
+    pub fn add_session(&mut self, token: String, session: Session) {
+        if self.sessions.len() % 1024 == 1023 {
+            let now = self.now();
+            let timeout = chrono::Duration::seconds(self.org.session_timeout_secs as i64);
+            self.sessions.retain(|_, s| now - s.last_active < timeout);
+            let live: std::collections::HashSet<&str> = self
+                .sessions
+                .values()
+                .map(|s| s.username.as_str())
+                .collect();
+            self.cursors
+                .retain(|_, c| live.contains(c.username.as_str()));
+        }
+        self.sessions.insert(token, session);
+    }
 }
 
 pub(crate) struct Shared {

@@ -332,7 +332,7 @@ fn tlv(b: &[u8]) -> Option<(u8, &[u8], &[u8])> {
 fn issue(st: &mut SimState, base: &str, user: &User, app: &ConnectedApp) -> Response {
     let now = st.now();
     let token = new_token(&st.org.id);
-    st.sessions.insert(
+    st.add_session(
         token.clone(),
         Session {
             username: user.username.clone(),

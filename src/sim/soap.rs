@@ -1,4 +1,4 @@
-//! SOAP `login()` (partner API, `/services/Soap/u/{version}`).
+//! SOAP `login()` and `logout()` (partner API, `/services/Soap/u/{version}`).
 //!
 //! Success: `loginResponse/result` with `metadataServerUrl`,
 //! `passwordExpired`, `sandbox`, `serverUrl`, `sessionId`, `userId`,
@@ -41,6 +41,9 @@ static USERNAME: LazyLock<Regex> = LazyLock::new(|| element("username"));
 static PASSWORD: LazyLock<Regex> = LazyLock::new(|| element("password"));
 static LOGIN: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"<(?:[A-Za-z_][\w.-]*:)?login[\s>/]").expect("static regex"));
+static LOGOUT: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"<(?:[A-Za-z_][\w.-]*:)?logout[\s>/]").expect("static regex"));
+static SESSION_ID: LazyLock<Regex> = LazyLock::new(|| element("sessionId"));
 
 /// Undo XML escaping (named entities and numeric character references).
 fn unescape(s: &str) -> String {
@@ -85,12 +88,17 @@ fn unescape(s: &str) -> String {
 
 /// A SOAP fault with a `sf:LoginFault` detail (HTTP 500).
 pub(crate) fn fault(code: &str, message: &str) -> Response {
+    fault_with(code, message, "LoginFault")
+}
+
+/// A SOAP fault with the given `sf:` fault type in its detail (HTTP 500).
+fn fault_with(code: &str, message: &str, kind: &str) -> Response {
     let code = xml_escape(code);
     let message = xml_escape(message);
     xml_response(
         StatusCode::INTERNAL_SERVER_ERROR,
         format!(
-            r#"<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:sf="urn:fault.partner.soap.sforce.com" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><soapenv:Body><soapenv:Fault><faultcode>sf:{code}</faultcode><faultstring>{code}: {message}</faultstring><detail><sf:LoginFault xsi:type="sf:LoginFault"><sf:exceptionCode>{code}</sf:exceptionCode><sf:exceptionMessage>{message}</sf:exceptionMessage></sf:LoginFault></detail></soapenv:Fault></soapenv:Body></soapenv:Envelope>"#
+            r#"<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:sf="urn:fault.partner.soap.sforce.com" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><soapenv:Body><soapenv:Fault><faultcode>sf:{code}</faultcode><faultstring>{code}: {message}</faultstring><detail><sf:{kind} xsi:type="sf:{kind}"><sf:exceptionCode>{code}</sf:exceptionCode><sf:exceptionMessage>{message}</sf:exceptionMessage></sf:{kind}></detail></soapenv:Fault></soapenv:Body></soapenv:Envelope>"#
         ),
     )
 }
@@ -106,10 +114,34 @@ fn client_fault(message: &str) -> Response {
     )
 }
 
-/// `POST /services/Soap/u/{version}/...`: other SOAP calls are not
-/// simulated.
-pub(crate) async fn other() -> Response {
-    client_fault("sfsmoke sim: only the login() call of the SOAP API is simulated; use the REST API with the session id")
+/// `POST /services/Soap/u/{version}/...` (the `serverUrl`): `logout()`;
+/// other SOAP calls are not simulated.
+pub(crate) async fn other(State(shared): State<Arc<Shared>>, body: String) -> Response {
+    if LOGOUT.is_match(&body) {
+        return logout(&mut shared.lock(), &body);
+    }
+    client_fault("sfsmoke sim: only the login() and logout() calls of the SOAP API are simulated; use the REST API with the session id")
+}
+
+/// `logout()`: ends the session named in the SessionHeader.
+fn logout(st: &mut super::State, body: &str) -> Response {
+    let token = SESSION_ID
+        .captures(body)
+        .and_then(|c| c.get(1))
+        .map(|m| unescape(m.as_str().trim()))
+        .unwrap_or_default();
+    if st.sessions.remove(&token).is_some() {
+        xml_response(
+            StatusCode::OK,
+            r#"<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns="urn:partner.soap.sforce.com"><soapenv:Body><logoutResponse/></soapenv:Body></soapenv:Envelope>"#.to_string(),
+        )
+    } else {
+        fault_with(
+            "INVALID_SESSION_ID",
+            "Invalid Session ID found in SessionHeader: Illegal Session",
+            "UnexpectedErrorFault",
+        )
+    }
 }
 
 /// `POST /services/Soap/u/{version}`: `login()`.
@@ -121,6 +153,9 @@ pub(crate) async fn login(
 ) -> Response {
     const BAD_VERSION: &str = "Invalid Api version specified on URL";
     let mut st = shared.lock();
+    if LOGOUT.is_match(&body) {
+        return logout(&mut st, &body);
+    }
     st.login_attempts += 1;
     let now = st.now();
     let Some(major) = parse_version(&version) else {
@@ -175,7 +210,7 @@ pub(crate) async fn login(
     let sandbox = org.sandbox;
     let timeout = org.session_timeout_secs;
     let license_key = org.user_license(&user).map(|l| l.key.clone());
-    st.sessions.insert(
+    st.add_session(
         token.clone(),
         Session {
             username: user.username.clone(),

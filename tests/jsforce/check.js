@@ -51,6 +51,10 @@ async function main() {
     );
     assert.ok(opp.totalSize >= 1, 'opportunities modified today');
     console.log(`ok - healthy: SOAP login + query (${res.totalSize} accounts, ${opp.totalSize} opportunities today)`);
+    const sid = conn.accessToken;
+    await conn.logout();
+    const after = new jsforce.Connection({ instanceUrl: healthyUrl, accessToken: sid });
+    await expectRejects('healthy: query after logout()', after.query('SELECT Id FROM Account'), 'INVALID_SESSION_ID');
   }
   // 2. OAuth username-password flow through the Connected App.
   {
