@@ -252,3 +252,103 @@ mod real_run {
         assert!(!json_text.contains(demo::PASSWORD) && !json_text.contains(demo::SECURITY_TOKEN));
     }
 }
+
+/// Every failure the gate reports against any built-in scenario has an
+/// entry in the knowledge base (the JSON report's category is not null),
+/// at the configured version and at a retired one, over SOAP login and the
+/// OAuth client credentials flow.
+mod every_scenario {
+    use serde_json::Value;
+    use sfsmoke::sim::{self, demo, scenarios, SimOptions};
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn every_failure_has_a_triage_entry() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut handles = Vec::new();
+        let mut toml = String::new();
+        for (i, (name, _)) in scenarios::names().iter().enumerate() {
+            let org = scenarios::build(name).expect("scenario");
+            let h = sim::start(org, SimOptions::default())
+                .await
+                .expect("start sim");
+            for (suffix, version) in [("", "62.0"), ("_old", "40.0")] {
+                toml.push_str(&format!(
+                    "[orgs.s{i}{suffix}]\nlogin_url = \"{}\"\nauth = \"password\"\napi_version = \"{version}\"\n\
+                     username = \"{}\"\npassword = \"${{SF_PASSWORD}}\"\nsecurity_token = \"${{SF_TOKEN}}\"\n\
+                     objects = [\"Account\", \"Opportunity\", \"Invoice__c\"]\n\n",
+                    h.login_url(),
+                    demo::USERNAME
+                ));
+            }
+            toml.push_str(&format!(
+                "[orgs.s{i}_cc]\nlogin_url = \"{}\"\nauth = \"client_credentials\"\napi_version = \"62.0\"\n\
+                 client_id = \"${{SF_CLIENT_ID}}\"\nclient_secret = \"${{SF_CLIENT_SECRET}}\"\n\
+                 objects = [\"Account\", \"Opportunity\", \"Invoice__c\"]\n\n",
+                h.login_url()
+            ));
+            handles.push(h);
+        }
+        let config = dir.path().join("smoke.toml");
+        std::fs::write(&config, toml).expect("write config");
+        let json = dir.path().join("report.json");
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_sfsmoke"));
+        cmd.env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("NO_COLOR", "1")
+            .env("SF_PASSWORD", demo::PASSWORD)
+            .env("SF_TOKEN", demo::SECURITY_TOKEN)
+            .env("SF_CLIENT_ID", demo::CLIENT_ID)
+            .env("SF_CLIENT_SECRET", demo::CLIENT_SECRET)
+            .arg("smoke")
+            .arg("-q")
+            .arg("--config")
+            .arg(&config)
+            .arg("--junit")
+            .arg(dir.path().join("junit.xml"))
+            .arg("--json")
+            .arg(&json);
+        let out = tokio::task::spawn_blocking(move || cmd.output())
+            .await
+            .expect("join")
+            .expect("run");
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        let report: Value =
+            serde_json::from_str(&std::fs::read_to_string(&json).expect("json")).expect("JSON");
+        let mut unknown = Vec::new();
+        let mut codes = std::collections::BTreeSet::new();
+        for org in report["orgs"].as_array().expect("orgs") {
+            for case in org["cases"].as_array().expect("cases") {
+                let f = &case["failure"];
+                if f.is_null() {
+                    continue;
+                }
+                codes.insert(f["code"].as_str().unwrap_or("").to_string());
+                if f["code"] == "invalid_grant"
+                    && !f["triage_entry"].as_str().unwrap_or("").contains(": ")
+                {
+                    unknown.push(format!(
+                        "{} / {}: invalid_grant {} selects no variant",
+                        org["name"], case["name"], f["message"]
+                    ));
+                }
+                if f["category"].is_null() {
+                    unknown.push(format!(
+                        "{} / {}: {} {}",
+                        org["name"], case["name"], f["code"], f["message"]
+                    ));
+                }
+            }
+        }
+        assert!(
+            unknown.is_empty(),
+            "failures without a triage entry:\n{}",
+            unknown.join("\n")
+        );
+        assert!(
+            codes.len() >= 5,
+            "the scenarios should fail in several ways: {codes:?}"
+        );
+        drop(handles);
+    }
+}

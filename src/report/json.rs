@@ -22,7 +22,8 @@
 //!                       "status": "failed", "detail": null, "skip_reason": null,
 //!                       "failure": {"origin": "rest", "code": "API_DISABLED_FOR_ORG",
 //!                                   "message": "...", "http_status": 403, "category": "access",
-//!                                   "retry_helps": false, "hint": "...", "diagnosis": null}}]}]}
+//!                                   "retry_helps": false, "triage_entry": "API_DISABLED_FOR_ORG",
+//!                                   "hint": "...", "diagnosis": null}}]}]}
 //! ```
 
 use super::junit::{public_url, write_atomic};
@@ -131,6 +132,7 @@ struct JsonFailure<'a> {
     http_status: Option<u16>,
     category: Option<&'static str>,
     retry_helps: Option<bool>,
+    triage_entry: Option<String>,
     hint: &'a str,
     diagnosis: Option<&'a str>,
 }
@@ -206,6 +208,7 @@ fn failure_view(p: &Problem) -> JsonFailure<'_> {
         http_status: f.http_status,
         category: entry.map(|e| e.category.name()),
         retry_helps: entry.map(|e| e.retry.helps()),
+        triage_entry: entry.map(|e| e.label()),
         hint: &p.hint,
         diagnosis: p.diagnosis.as_deref(),
     }
@@ -361,6 +364,11 @@ mod tests {
         assert_eq!(failed["failure"]["origin"], "rest");
         assert_eq!(failed["failure"]["category"], "access");
         assert_eq!(failed["failure"]["retry_helps"], false);
+        assert_eq!(failed["failure"]["triage_entry"], "API_DISABLED_FOR_ORG");
+        assert_eq!(
+            value["orgs"][1]["cases"][0]["failure"]["triage_entry"],
+            "invalid_grant: authentication failure"
+        );
         assert!(failed["failure"]["hint"]
             .as_str()
             .expect("hint")
