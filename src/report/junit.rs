@@ -418,7 +418,7 @@ pub fn clean_text(raw: &str, max: usize) -> String {
 
 /// [`clean_text`] on one line: every run of whitespace that holds a line
 /// break (and every tab) becomes one space, ends trimmed, at most
-/// [`MESSAGE_ATTR_MAX`] characters. For attributes (parsers turn raw line
+/// `MESSAGE_ATTR_MAX` (1,000) characters. For attributes (parsers turn raw line
 /// breaks in attributes into spaces anyway) and for one-line summaries.
 pub fn one_line(raw: &str) -> String {
     let cleaned = clean_text(raw, MESSAGE_ATTR_MAX);

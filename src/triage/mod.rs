@@ -1,6 +1,6 @@
 //! The knowledge base of Salesforce's error family and `sfsmoke explain`.
 //!
-//! The entries are data, in one place ([`entries`]): per code (and per
+//! The entries are data, in one place (`triage/entries.rs`): per code (and per
 //! message variant of a code, e.g. INVALID_LOGIN "security token required"
 //! or invalid_grant "inactive user") the category, whether a retry can help,
 //! what it means, the likely causes, the checks that tell them apart (with
