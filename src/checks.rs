@@ -12,7 +12,8 @@
 //!   session is not valid for use with the REST API", never for
 //!   `access_token`) and retries that query once; the org gets a warning.
 //! - Each failure gets its triage hint from [`crate::triage::hint_for`];
-//!   diagnosis is attached afterwards by [`attach_diagnoses`] (issue 5 hook).
+//!   [`run_org_with`] then hands the report to [`crate::diagnose::attach`]
+//!   (diagnosis of the failures, "access drift" case) when asked to.
 
 use crate::auth::{self, Session};
 use crate::config::{Auth, OrgConfig};
@@ -216,13 +217,69 @@ impl OrgCtx<'_> {
     }
 }
 
-/// Run every check of one org and return its report (cases in plan order).
+/// What to do after an org's checks (issue 5): diagnose its failures with
+/// [`crate::diagnose::attach`] and, when `drift` and smoke.lock exists, add
+/// the "access drift" case.
+#[derive(Clone, Debug, Default)]
+pub struct Diagnosis {
+    pub enabled: bool,
+    /// smoke.lock beside the config.
+    pub lock_path: Option<std::path::PathBuf>,
+    /// Add the "access drift" case (off for `--update-snapshot` runs).
+    pub drift: bool,
+}
+
+/// Run every check of one org and return its report (cases in plan order),
+/// without diagnosis.
 pub async fn run_org(
     org: &OrgConfig,
     settings: &Settings,
     redactor: SharedRedactor,
     on_case: OnCase,
 ) -> OrgReport {
+    run_org_with(org, settings, redactor, on_case, &Diagnosis::default()).await
+}
+
+/// [`run_org`], then the diagnosis and drift step when `diagnosis.enabled`.
+pub async fn run_org_with(
+    org: &OrgConfig,
+    settings: &Settings,
+    redactor: SharedRedactor,
+    on_case: OnCase,
+    diagnosis: &Diagnosis,
+) -> OrgReport {
+    let started = Instant::now();
+    let (mut report, http, user_id) = run_checks(org, settings, redactor.clone(), on_case).await;
+    if diagnosis.enabled {
+        if let Some(http) = http {
+            let red = snapshot(&redactor);
+            crate::diagnose::attach(
+                &http,
+                org,
+                &mut report,
+                &crate::diagnose::Attach {
+                    lock_path: diagnosis.lock_path.as_deref(),
+                    drift: diagnosis.drift,
+                    user_id: user_id.as_deref(),
+                    redactor: Some(&red),
+                    deadline: Some(settings.deadline),
+                },
+            )
+            .await;
+        }
+    }
+    report.duration = started.elapsed();
+    report
+}
+
+/// The checks proper; also hands back the org's HTTP client (when it could
+/// be built) and the integration user's id (when the login said).
+async fn run_checks(
+    org: &OrgConfig,
+    settings: &Settings,
+    redactor: SharedRedactor,
+    on_case: OnCase,
+) -> (OrgReport, Option<reqwest::Client>, Option<String>) {
     let started = Instant::now();
     let planned = plan(org);
     let mut report = OrgReport {
@@ -251,7 +308,7 @@ pub async fn run_org(
             let outcome = problem(f, &snapshot(&redactor));
             finish_failed_login(&mut report, org, &planned, login_name, t0, outcome, &emit);
             report.duration = started.elapsed();
-            return report;
+            return (report, None, None);
         }
     };
 
@@ -268,7 +325,7 @@ pub async fn run_org(
             let outcome = problem(f, &snapshot(&redactor));
             finish_failed_login(&mut report, org, &planned, login_name, t0, outcome, &emit);
             report.duration = started.elapsed();
-            return report;
+            return (report, Some(http), None);
         }
     };
     if let Ok(mut r) = redactor.lock() {
@@ -356,9 +413,9 @@ pub async fn run_org(
         .iter()
         .map(|w| final_redactor.redact(w))
         .collect();
-    attach_diagnoses(org, &mut report).await;
     report.duration = started.elapsed();
-    report
+    let user_id = session.user_id.clone();
+    (report, Some(ctx.http), user_id)
 }
 
 fn finish_failed_login(
@@ -409,12 +466,6 @@ fn finish_failed_login(
         );
     }
 }
-
-/// Issue 5 hook: fill `Problem::diagnosis` of the org's failed cases (and add
-/// an "access drift" case) using the org's optional auditor connection. The
-/// gate calls it once per org, after the checks and before the reports are
-/// rendered. Does nothing yet.
-pub async fn attach_diagnoses(_org: &OrgConfig, _report: &mut OrgReport) {}
 
 #[cfg(test)]
 mod tests {

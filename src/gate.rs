@@ -269,17 +269,23 @@ pub async fn run_config(config: Config, args: &SmokeArgs) -> u8 {
         let console = console.clone();
         Arc::new(move |org: &str, case: &CaseReport| console.case_done(org, case))
     };
+    let diagnosis = checks::Diagnosis {
+        enabled: true,
+        lock_path: Some(crate::snapshot::lock_path_for(&config.path)),
+        drift: !args.update_snapshot,
+    };
     let runs = selected
         .iter()
         .filter_map(|name| config.orgs.get(name))
         .map(|org| {
             let settings = &settings;
+            let diagnosis = &diagnosis;
             let redactor = redactor.clone();
             let on_case = on_case.clone();
             let console = console.clone();
             async move {
                 let span = tracing::info_span!("org", org = %org.name);
-                let report = checks::run_org(org, settings, redactor, on_case)
+                let report = checks::run_org_with(org, settings, redactor, on_case, diagnosis)
                     .instrument(span)
                     .await;
                 console.org_done(&report);
@@ -290,6 +296,14 @@ pub async fn run_config(config: Config, args: &SmokeArgs) -> u8 {
         .buffered(MAX_CONCURRENT_ORGS)
         .collect()
         .await;
+    let mut orgs = orgs;
+    let mut snapshot_ok = true;
+    if args.update_snapshot {
+        let chosen: Vec<&crate::config::OrgConfig> =
+            selected.iter().filter_map(|n| config.orgs.get(n)).collect();
+        snapshot_ok =
+            update_snapshot(&config, &chosen, &mut orgs, &console, settings.deadline).await;
+    }
     let mut report = RunReport {
         started_at,
         duration: started.elapsed(),
@@ -302,10 +316,52 @@ pub async fn run_config(config: Config, args: &SmokeArgs) -> u8 {
     console.finish(&report);
     let wrote = write_reports(&report, args, config.junit.as_deref(), args.verbosity.quiet);
     let code = report.exit_code();
-    if !wrote && code == crate::exit::SUCCESS {
+    if (!wrote || !snapshot_ok) && code == crate::exit::SUCCESS {
         return crate::exit::CHECK_FAILED;
     }
     code
+}
+
+/// `--update-snapshot`: refresh smoke.lock for the orgs that ran, and give
+/// each its "access drift" case saying what was recorded. False when
+/// smoke.lock could not be read or written (said on stderr).
+async fn update_snapshot(
+    config: &Config,
+    chosen: &[&crate::config::OrgConfig],
+    orgs: &mut [OrgReport],
+    console: &Console,
+    deadline: tokio::time::Instant,
+) -> bool {
+    let lock = crate::snapshot::lock_path_for(&config.path);
+    let t0 = Instant::now();
+    let run = crate::snapshot::update(chosen, &lock, config.request_timeout);
+    let updated = match tokio::time::timeout_at(deadline, run).await {
+        Ok(Ok(u)) => u,
+        Ok(Err(e)) => {
+            eprintln!(
+                "error: --update-snapshot: {}",
+                config.redactor.redact(&e.to_string())
+            );
+            return false;
+        }
+        Err(_) => {
+            eprintln!(
+                "error: --update-snapshot: {} not refreshed within the run's deadline ({} s); left as it was\n  (hint: raise deadline_secs in {})",
+                lock.display(),
+                config.deadline.as_secs(),
+                config.path.display()
+            );
+            return false;
+        }
+    };
+    for u in updated {
+        if let Some(org) = orgs.iter_mut().find(|o| o.name == u.org) {
+            let case = u.case(t0.elapsed());
+            console.extra_case(&org.name, &case);
+            org.cases.push(case);
+        }
+    }
+    true
 }
 
 /// Write JUnit (always), JSON (`--json`) and the GitHub Actions output.

@@ -18,6 +18,8 @@ const PASSWORD: &str = "canary-Passw0rd-7f3a9c";
 const SECURITY_TOKEN: &str = "canaryTOKEN5b1e2d";
 const CLIENT_SECRET: &str = "canary-client-secret-2c8e41d0";
 const REFRESH_TOKEN: &str = "canary-refresh-token-9d7b3f2a";
+const AUDITOR_PASSWORD: &str = "canary-auditor-pw-41c7e9";
+const AUDITOR_TOKEN: &str = "canaryAUDITtoken8e2f";
 
 /// A simulated org with canary credentials, and a temp dir for the run.
 struct World {
@@ -30,6 +32,9 @@ fn plant_canaries(org: &mut sim::model::Org) {
     let user = org.user_mut(demo::USERNAME).expect("demo user");
     user.password = PASSWORD.into();
     user.security_token = SECURITY_TOKEN.into();
+    let auditor = org.user_mut(demo::AUDITOR_USERNAME).expect("demo auditor");
+    auditor.password = AUDITOR_PASSWORD.into();
+    auditor.security_token = AUDITOR_TOKEN.into();
     let app = org.app_mut(demo::CONNECTED_APP_NAME).expect("demo app");
     app.consumer_secret = CLIENT_SECRET.into();
     for grant in &mut app.refresh_tokens {
@@ -69,6 +74,9 @@ impl World {
         env.insert("SF_CLIENT_SECRET".into(), CLIENT_SECRET.into());
         env.insert("SF_REFRESH_TOKEN".into(), REFRESH_TOKEN.into());
         env.insert("SF_JWT_KEY_FILE".into(), key.display().to_string());
+        env.insert("SF_AUDITOR_USER".into(), demo::AUDITOR_USERNAME.into());
+        env.insert("SF_AUDITOR_PASSWORD".into(), AUDITOR_PASSWORD.into());
+        env.insert("SF_AUDITOR_TOKEN".into(), AUDITOR_TOKEN.into());
         if let Some(cert) = sim.cert_path() {
             env.insert("SIM_CA".into(), cert.display().to_string());
         }
@@ -174,6 +182,8 @@ impl Run {
             format!("{PASSWORD}{SECURITY_TOKEN}"),
             CLIENT_SECRET.to_string(),
             REFRESH_TOKEN.to_string(),
+            AUDITOR_PASSWORD.to_string(),
+            AUDITOR_TOKEN.to_string(),
             key_line.to_string(),
             format!("{org15}!AQ"),
             "!AQ".to_string(),
@@ -1039,4 +1049,85 @@ async fn a_closed_stdout_still_writes_the_report_and_keeps_the_verdict() {
     .unwrap();
     assert_eq!(status.code(), Some(0), "{status:?}");
     assert!(w.path("junit.xml").is_file());
+}
+
+// ---------------------------------------------------------------------------
+// Diagnosis and access drift (issue 5), through the gate
+// ---------------------------------------------------------------------------
+
+const AUDITOR: &str = r#"
+[orgs.prod.diagnose]
+auth = "password"
+username = "${SF_AUDITOR_USER}"
+password = "${SF_AUDITOR_PASSWORD}"
+security_token = "${SF_AUDITOR_TOKEN}"
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_auditor_names_the_cause_in_the_console_and_the_junit_body() {
+    let w = World::start("permset-unassigned").await;
+    w.write_config(&format!("{}{AUDITOR}", client_credentials_config()));
+    let run = w.smoke(&[]).await;
+    run.expect_code(1).check_junit(3, 2, 0, 0);
+    let out = run.stdout();
+    assert!(out.contains("diagnosis: API Enabled not granted"), "{out}");
+    assert!(!out.contains("diagnosis: diagnosis:"), "{out}");
+    assert!(
+        out.contains("diagnosis: as for query Account above"),
+        "{out}"
+    );
+    let xml = run.junit();
+    assert!(
+        xml.contains("has API Enabled off and no assigned permission set grants it"),
+        "{xml}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_an_auditor_the_checks_to_do_by_hand_are_listed() {
+    let w = World::start("profile-no-api").await;
+    w.write_config(&jwt_config());
+    let run = w.smoke(&[]).await;
+    run.expect_code(1);
+    assert!(
+        run.junit().contains("no auditor configured: check by hand"),
+        "{}",
+        run.junit()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn update_snapshot_then_drift_is_caught_before_the_api_breaks() {
+    let w = World::start("healthy").await;
+    w.write_config(&format!("{}{AUDITOR}", client_credentials_config()));
+    // Record the known-good access.
+    let run = w.smoke(&["--update-snapshot"]).await;
+    run.expect_code(0).check_junit(4, 0, 0, 0);
+    assert!(
+        run.stdout().contains("prod: access drift"),
+        "{}",
+        run.stdout()
+    );
+    assert!(w.path("smoke.lock").is_file());
+    // Unchanged org: the drift case passes.
+    w.smoke(&[]).await.expect_code(0).check_junit(4, 0, 0, 0);
+    // The org moves to Professional Edition with the API add-on: the API
+    // still works (queries pass), the drift case fails before anything breaks.
+    w.sim.update(|org| {
+        org.edition = sim::model::Edition::Professional;
+        org.api_add_on = true;
+    });
+    let run = w.smoke(&[]).await;
+    let xml = run.junit().to_string();
+    if run.code() == 1 {
+        run.check_junit(4, 1, 0, 0);
+        assert!(xml.contains(r#"type="ACCESS_DRIFT""#), "{xml}");
+        assert!(xml.contains("edition changed from"), "{xml}");
+    } else {
+        panic!(
+            "drift not detected (exit {}):\n{xml}\n{}",
+            run.code(),
+            run.stdout()
+        );
+    }
 }

@@ -138,6 +138,7 @@ pub fn failures(report: &RunReport, colour: bool) -> String {
         // The first case with a given failure shows the whole hint; the
         // org's later cases with the same code and message point back to it.
         let mut shown: Vec<(&str, &str, &str)> = Vec::new();
+        let mut shown_diagnoses: Vec<(&str, &str)> = Vec::new();
         for case in &org.cases {
             let Some(p) = case.outcome.problem() else {
                 continue;
@@ -161,7 +162,19 @@ pub fn failures(report: &RunReport, colour: bool) -> String {
                 shown.push((&p.failure.code, &p.failure.message, &case.name));
             }
             if let Some(d) = &p.diagnosis {
-                out.push_str(&format!("    diagnosis: {}\n", indent(d)));
+                let same_as = shown_diagnoses
+                    .iter()
+                    .find(|(text, _)| *text == d.as_str())
+                    .map(|(_, name)| *name);
+                match same_as {
+                    Some(name) => out.push_str(&format!("    diagnosis: as for {name} above\n")),
+                    None => {
+                        // The diagnosis may carry its own "diagnosis:" title.
+                        let body = d.strip_prefix("diagnosis: ").unwrap_or(d);
+                        out.push_str(&format!("    diagnosis: {}\n", indent(body)));
+                        shown_diagnoses.push((d, &case.name));
+                    }
+                }
             }
             out.push('\n');
         }
@@ -290,6 +303,17 @@ impl Console {
         }
     }
 
+    /// A case added after its org's block was printed (`--update-snapshot`).
+    pub fn extra_case(&self, org: &str, case: &CaseReport) {
+        if self.opts.quiet && !case.outcome.is_bad() {
+            return;
+        }
+        let line = case_line(org, case, self.opts.colour);
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "{line}");
+        let _ = out.flush();
+    }
+
     /// The end of the run: failures, then the summary line.
     pub fn finish(&self, report: &RunReport) {
         if let Ok(mut p) = self.progress.lock() {
@@ -405,7 +429,11 @@ mod tests {
         let f = failures(&r, false);
         assert_eq!(f.matches("hint: assign API Enabled").count(), 1, "{f}");
         assert!(f.contains("hint: as for query Opportunity above"), "{f}");
-        assert_eq!(f.matches("diagnosis: profile X lacks it").count(), 2, "{f}");
+        assert_eq!(f.matches("diagnosis: profile X lacks it").count(), 1, "{f}");
+        assert!(
+            f.contains("diagnosis: as for query Opportunity above"),
+            "{f}"
+        );
     }
 
     #[test]
