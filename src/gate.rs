@@ -127,14 +127,19 @@ fn config_error_report(
     errors: Vec<String>,
     redactor: &Redactor,
 ) -> RunReport {
-    let errors: Vec<String> = errors.iter().map(|e| redactor.redact(e)).collect();
+    let mut errors: Vec<String> = errors.iter().map(|e| redactor.redact(e)).collect();
+    if errors.is_empty() {
+        errors.push(format!("{} is unusable", args.config.display()));
+    }
+    let first_line = |e: &String| e.lines().next().unwrap_or_default().to_string();
     let summary = match errors.as_slice() {
-        [one] => one.lines().next().unwrap_or_default().to_string(),
-        many => format!(
+        [one] => first_line(one),
+        [first, ..] => format!(
             "{} problems, the first: {}",
-            many.len(),
-            many[0].lines().next().unwrap_or_default()
+            errors.len(),
+            first_line(first)
         ),
+        [] => String::new(),
     };
     let orgs = org_names
         .iter()
@@ -441,6 +446,30 @@ pub fn redact_report(report: &mut RunReport, r: &Redactor) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_config_failure_without_diagnostics_still_makes_a_report() {
+        let args = SmokeArgs {
+            config: PathBuf::from("smoke.toml"),
+            junit: None,
+            json: None,
+            orgs: vec![],
+            shard: None,
+            update_snapshot: false,
+            verbosity: Default::default(),
+        };
+        let r = config_error_report(&args, &["prod".into()], vec![], &Redactor::new());
+        assert_eq!(r.config_errors, ["smoke.toml is unusable"]);
+        assert_eq!(r.exit_code(), crate::exit::UNUSABLE_INPUT);
+        let r = config_error_report(
+            &args,
+            &[],
+            vec!["a\nb".into(), "c".into()],
+            &Redactor::new(),
+        );
+        assert!(r.orgs.is_empty());
+        assert_eq!(r.config_errors.len(), 2);
+    }
 
     #[test]
     fn fnv1a_matches_the_reference_vectors() {
