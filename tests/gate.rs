@@ -1131,3 +1131,50 @@ async fn update_snapshot_then_drift_is_caught_before_the_api_breaks() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn junit_path_comes_from_the_flag_then_the_config_then_the_default() {
+    let w = World::start("healthy").await;
+    let plain = |extra: &[&str]| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_sfsmoke"));
+        cmd.env_clear()
+            .current_dir(w.dir.path())
+            .envs(&w.env)
+            .args(["smoke", "--config", "smoke.toml"])
+            .args(extra);
+        cmd
+    };
+    let run = |mut cmd: std::process::Command| async move {
+        tokio::task::spawn_blocking(move || cmd.output().expect("run sfsmoke"))
+            .await
+            .unwrap()
+    };
+    // Neither: target/smoke/junit.xml under the working directory.
+    w.write_config(&soap_config(r#""Account""#));
+    assert_eq!(run(plain(&[])).await.status.code(), Some(0));
+    assert!(w.path("target/smoke/junit.xml").is_file());
+    // The config's `junit` key.
+    w.write_config(&format!(
+        "junit = \"reports/from-config.xml\"\n{}",
+        soap_config(r#""Account""#)
+    ));
+    assert_eq!(run(plain(&[])).await.status.code(), Some(0));
+    assert!(w.path("reports/from-config.xml").is_file());
+    // --junit wins over both.
+    assert_eq!(
+        run(plain(&["--junit", "flag.xml"])).await.status.code(),
+        Some(0)
+    );
+    assert!(w.path("flag.xml").is_file());
+    for f in [
+        "target/smoke/junit.xml",
+        "reports/from-config.xml",
+        "flag.xml",
+    ] {
+        let xml = std::fs::read_to_string(w.path(f)).unwrap();
+        assert!(
+            !xml.contains(PASSWORD) && !xml.contains("!AQ"),
+            "{f}: {xml}"
+        );
+    }
+}
