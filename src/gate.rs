@@ -1,6 +1,14 @@
 //! `sfsmoke smoke`: load the config, pick the orgs (`--org`, `--shard`), run
 //! every org concurrently, write the reports, decide the exit code.
 //!
+//! Per org ([`checks::run_org_with`]): the login, the queries, then
+//! [`crate::diagnose::attach`]: a diagnosis for each access, credentials or
+//! version failure (with the org's `[orgs.NAME.diagnose]` auditor, else the
+//! checks to do by hand) and, when `smoke.lock` exists beside the config, the
+//! "access drift" case. `--update-snapshot` skips the drift comparison and
+//! refreshes `smoke.lock` after the run instead ([`crate::snapshot::update`]),
+//! giving each org an "access drift" case that says what was recorded.
+//!
 //! The JUnit file is written whenever the config could be read: on success,
 //! on failed checks, on unreachable orgs and timeouts, and on config or
 //! command-line errors (then with a `config` suite, plus one suite per known
