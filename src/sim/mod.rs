@@ -365,3 +365,44 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
     (line, col)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timed_out_sessions_are_swept_as_new_ones_arrive() {
+        let mut org = scenarios::healthy();
+        org.session_timeout_secs = 60;
+        let mut st = State {
+            org,
+            sessions: HashMap::new(),
+            cursors: HashMap::new(),
+            clock_offset: chrono::Duration::zero(),
+            login_attempts: 0,
+        };
+        let old = st.now() - chrono::Duration::seconds(120);
+        for i in 0..1023 {
+            st.add_session(
+                format!("old{i}"),
+                Session {
+                    username: demo::USERNAME.into(),
+                    last_active: old,
+                    rest_allowed: true,
+                },
+            );
+        }
+        assert_eq!(st.sessions.len(), 1023);
+        let now = st.now();
+        st.add_session(
+            "fresh".into(),
+            Session {
+                username: demo::USERNAME.into(),
+                last_active: now,
+                rest_allowed: true,
+            },
+        );
+        assert_eq!(st.sessions.len(), 1);
+        assert!(st.sessions.contains_key("fresh"));
+    }
+}
