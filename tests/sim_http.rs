@@ -1196,6 +1196,23 @@ async fn cli_serves_with_tls_until_interrupted() {
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
+    let r = c
+        .post(format!("{url}/services/Soap/u/62.0"))
+        .header("Content-Type", "text/xml")
+        .body(soap_body(demo::USERNAME, "not-the-password"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 500);
+    // The access log: one line per request, no credentials.
+    let log: Vec<String> = lines.by_ref().take(2).map(|l| l.unwrap()).collect();
+    assert_eq!(
+        log,
+        vec![
+            "POST /services/Soap/u/62.0 -> 200".to_string(),
+            "POST /services/Soap/u/62.0 -> 500 INVALID_LOGIN".to_string(),
+        ]
+    );
     // Ctrl-C stops it cleanly.
     let status = std::process::Command::new("kill")
         .args(["-INT", &child.id().to_string()])

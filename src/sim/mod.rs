@@ -50,6 +50,9 @@ pub struct SimOptions {
     /// Where to write the certificate PEM (TLS only). Default: a temporary
     /// directory removed when the handle drops.
     pub cert_path: Option<PathBuf>,
+    /// Print one line per request to stdout (method, path, status, error
+    /// code; never headers, bodies or query strings). For `sfsmoke sim`.
+    pub access_log: bool,
 }
 
 /// A session (access token) the sim issued.
@@ -253,7 +256,13 @@ pub async fn start(org: model::Org, opts: SimOptions) -> std::io::Result<SimHand
         base_url: format!("{scheme}://{addr}"),
     });
     let (tx, rx) = tokio::sync::watch::channel(false);
-    let task = tokio::spawn(server::serve(listener, tls, shared.clone(), rx));
+    let task = tokio::spawn(server::serve(
+        listener,
+        tls,
+        shared.clone(),
+        opts.access_log,
+        rx,
+    ));
     Ok(SimHandle {
         shared,
         addr,
@@ -296,10 +305,12 @@ pub async fn serve_command(args: SimArgs) -> u8 {
             }
         },
     };
+    crate::logging::init(args.verbosity);
     let opts = SimOptions {
         tls: args.tls,
         port: args.port,
         cert_path: args.tls.then(|| args.cert_out.clone()),
+        access_log: !args.verbosity.quiet,
     };
     let handle = match start(org, opts).await {
         Ok(h) => h,
@@ -332,7 +343,7 @@ pub async fn serve_command(args: SimArgs) -> u8 {
         demo::AUDITOR_USERNAME,
         demo::AUDITOR_PASSWORD
     );
-    println!("press Ctrl-C to stop");
+    println!("press Ctrl-C to stop; one line per request follows (-q: none)");
     use std::io::Write;
     let _ = std::io::stdout().flush();
     if let Err(e) = tokio::signal::ctrl_c().await {

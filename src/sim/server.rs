@@ -22,8 +22,29 @@ use tower::ServiceExt;
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Peer(pub SocketAddr);
 
-pub(crate) fn router(shared: Arc<Shared>) -> Router {
-    Router::new()
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn error_codes_from_each_shape() {
+        use super::error_code;
+        assert_eq!(
+            error_code(br#"[{"message":"m","errorCode":"NOT_FOUND"}]"#),
+            "NOT_FOUND"
+        );
+        assert_eq!(
+            error_code(br#"{"error":"invalid_grant","error_description":"x"}"#),
+            "invalid_grant"
+        );
+        assert_eq!(
+            error_code(b"<x><sf:exceptionCode>INVALID_LOGIN</sf:exceptionCode></x>"),
+            "INVALID_LOGIN"
+        );
+        assert_eq!(error_code(b"Bad_OAuth_Token"), "");
+    }
+}
+
+pub(crate) fn router(shared: Arc<Shared>, access_log: bool) -> Router {
+    let router = Router::new()
         .route("/services/Soap/u/{version}", post(soap::login))
         .route("/services/Soap/u/{version}/{*rest}", post(soap::other))
         .route("/services/oauth2/token", post(oauth::token))
@@ -40,7 +61,50 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/__sfsmoke/expire-sessions", post(admin::expire_sessions))
         .route("/__sfsmoke/usage", get(admin::usage))
         .fallback(not_found)
-        .with_state(shared)
+        .with_state(shared);
+    if access_log {
+        router.layer(axum::middleware::from_fn(log_request))
+    } else {
+        router
+    }
+}
+
+/// One stdout line per request: method, path (never the query string),
+/// status, and the Salesforce error code of a refusal. No header or body
+/// content is printed, so no credential can leak.
+async fn log_request(req: Request<Body>, next: axum::middleware::Next) -> Response {
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    let resp = next.run(req).await;
+    let status = resp.status();
+    if !status.is_client_error() && !status.is_server_error() {
+        println!("{method} {path} -> {}", status.as_u16());
+        return resp;
+    }
+    let (parts, body) = resp.into_parts();
+    let bytes = axum::body::to_bytes(body, 1 << 20)
+        .await
+        .unwrap_or_default();
+    println!(
+        "{method} {path} -> {} {}",
+        status.as_u16(),
+        error_code(&bytes)
+    );
+    Response::from_parts(parts, Body::from(bytes))
+}
+
+/// The code in a REST error array, an OAuth error, or a SOAP fault.
+fn error_code(body: &[u8]) -> String {
+    if let Ok(v) = serde_json::from_slice::<serde_json::Value>(body) {
+        let code = v[0]["errorCode"].as_str().or_else(|| v["error"].as_str());
+        return code.unwrap_or("").to_string();
+    }
+    let text = String::from_utf8_lossy(body);
+    text.split("<sf:exceptionCode>")
+        .nth(1)
+        .and_then(|t| t.split('<').next())
+        .unwrap_or("")
+        .to_string()
 }
 
 async fn not_found() -> Response {
@@ -56,9 +120,10 @@ pub(crate) async fn serve(
     listener: TcpListener,
     tls: Option<TlsAcceptor>,
     shared: Arc<Shared>,
+    access_log: bool,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    let app = router(shared);
+    let app = router(shared, access_log);
     loop {
         let accepted = tokio::select! {
             _ = shutdown.changed() => break,
