@@ -146,21 +146,36 @@ pub fn step_summary(report: &RunReport) -> String {
         }
         out.push('\n');
     }
+    // One item per distinct failure of an org: checks failing the same way
+    // (same code, hint and diagnosis) share it.
     let mut hints = String::new();
     for org in &report.orgs {
+        let mut groups: Vec<(Vec<&str>, &super::Problem)> = Vec::new();
         for case in &org.cases {
             if let Some(p) = case.outcome.problem() {
-                let _ = writeln!(
-                    hints,
-                    "- **{} / {}** {}: {}",
-                    md_text(&org.name, CELL_MAX),
-                    md_text(&case.name, CELL_MAX),
-                    md_code(&p.failure.code),
-                    md_text(&p.hint, 4_000)
-                );
-                if let Some(d) = &p.diagnosis {
-                    let _ = writeln!(hints, "  - diagnosis: {}", md_text(d, 4_000));
+                let same = |q: &&super::Problem| {
+                    q.failure.code == p.failure.code
+                        && q.hint == p.hint
+                        && q.diagnosis == p.diagnosis
+                };
+                match groups.iter_mut().find(|(_, q)| same(q)) {
+                    Some((names, _)) => names.push(&case.name),
+                    None => groups.push((vec![&case.name], p)),
                 }
+            }
+        }
+        for (names, p) in groups {
+            let names: Vec<String> = names.iter().map(|n| md_text(n, CELL_MAX)).collect();
+            let _ = writeln!(
+                hints,
+                "- **{} / {}** {}: {}",
+                md_text(&org.name, CELL_MAX),
+                names.join(", "),
+                md_code(&p.failure.code),
+                md_text(&p.hint, 4_000)
+            );
+            if let Some(d) = &p.diagnosis {
+                let _ = writeln!(hints, "  - diagnosis: {}", md_text(d, 4_000));
             }
         }
     }

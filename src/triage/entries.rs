@@ -823,7 +823,7 @@ pub(super) static ENTRIES: &[Entry] = &[
         codes: &["CONFIG_ERROR"],
         when_message: &[],
         variant: None,
-        title: "smoke.toml or the command line is unusable",
+        title: "the config (smoke.toml) or the command line is unusable",
         category: Category::DataConfig,
         retry: Retry::No,
         meaning: "sfsmoke could not use its configuration: an unknown key, a missing credential for the chosen auth, an unset ${VAR}, an invalid object name or api_version. The message names file:line:col and the key. Exit status 2.",
