@@ -1433,6 +1433,17 @@ async fn resources_sobject_summary_and_record_retrieval() {
     let r = get(
         &h,
         Some(&t),
+        &format!("/services/data/v62.0/sobjects/account/{}", &id[..15]),
+    )
+    .await;
+    assert_eq!(
+        r.body["Id"],
+        json!(id),
+        "15-character ids, any case of the object name"
+    );
+    let r = get(
+        &h,
+        Some(&t),
         "/services/data/v62.0/sobjects/Account/001000000000000AAA",
     )
     .await;
@@ -1442,7 +1453,7 @@ async fn resources_sobject_summary_and_record_retrieval() {
         rest_error(&r),
         (404, "NOT_FOUND", "The requested resource does not exist")
     );
-    assert_eq!(h.api_usage().0, 5);
+    assert_eq!(h.api_usage().0, 6);
 }
 
 #[tokio::test]

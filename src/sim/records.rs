@@ -737,9 +737,13 @@ impl<'a> Catalog<'a> {
 
     /// One row by id (for relationship paths like `Profile.Name`).
     pub fn row_by_id(&self, object: &str, id: &str) -> Option<Map<String, Value>> {
+        // A 15-character id is the case-sensitive prefix of the 18-character
+        // one.
+        let matches =
+            |stored: &str| stored == id || (id.len() == 15 && stored.get(..15) == Some(id));
         self.cached_rows(object)
             .iter()
-            .find(|r| r.get("Id").and_then(Value::as_str) == Some(id))
+            .find(|r| r.get("Id").and_then(Value::as_str).is_some_and(matches))
             .cloned()
     }
 }

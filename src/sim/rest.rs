@@ -444,7 +444,14 @@ fn resource(
                     let mut m = serde_json::Map::new();
                     m.insert(
                         "attributes".into(),
-                        json!({"type": o.name, "url": format!("{base}/sobjects/{}/{id}", o.name)}),
+                        json!({
+                            "type": o.name,
+                            "url": format!(
+                                "{base}/sobjects/{}/{}",
+                                o.name,
+                                row.get("Id").and_then(Value::as_str).unwrap_or(id)
+                            ),
+                        }),
                     );
                     for f in &o.fields {
                         let v = row.get(&f.name).cloned().unwrap_or(Value::Null);
