@@ -13,13 +13,20 @@
 //! # Ok(()) }
 //! ```
 //!
-//! Served: SOAP `login()` (`/services/Soap/u/{v}`), `/services/oauth2/token`
+//! Served: SOAP `login()`/`logout()` (`/services/Soap/u/{v}`), `/services/oauth2/token`
 //! (password, JWT bearer, client credentials, refresh token),
 //! `/services/oauth2/userinfo`, and the REST API under `/services/data/`
 //! (versions, resources, limits, query with paging, sobjects, describe,
 //! composite/batch); and, outside Salesforce's API, `/__sfsmoke/` to change
 //! a standalone sim's state from another process (see `admin.rs`).
-//! Not owned here: the SOQL engine (`soql.rs`).
+//! Not owned here: the SOQL engine (`soql/`).
+//!
+//! Where things live: `model.rs` (the org, and the single access decision
+//! `Org::api_access` / `Org::app_access` / `Org::check_password`),
+//! `scenarios.rs` (built-in orgs as state changes of the healthy one),
+//! `records.rs` (setup and business objects as a user sees them),
+//! `soap.rs`, `oauth.rs`, `rest.rs` (the wire formats), `server.rs` (accept
+//! loop, TLS, router, access log), `demo.rs` (public demo credentials).
 
 mod admin;
 pub mod demo;

@@ -197,7 +197,7 @@ pub(crate) async fn handle(
         if method != Method::POST {
             return with_usage(to_response(method_not_allowed(&method, "POST")), &st);
         }
-        let answer = batch(&mut st, &user, major, &body);
+        let answer = batch(&mut st, &user, &body);
         return with_usage(to_response(answer), &st);
     }
     st.org.api_requests_used += 1;
@@ -521,7 +521,7 @@ fn describe(o: &super::records::ObjectInfo, base: &str) -> Value {
 
 /// `POST /composite/batch`: up to 25 subrequests, each admitted and counted
 /// on its own (DOMAIN.md "Composite").
-fn batch(st: &mut SimState, user: &User, major: u16, body: &[u8]) -> Answer {
+fn batch(st: &mut SimState, user: &User, body: &[u8]) -> Answer {
     let parsed: Value = match serde_json::from_slice(body) {
         Ok(v) => v,
         Err(e) => {
@@ -550,7 +550,6 @@ fn batch(st: &mut SimState, user: &User, major: u16, body: &[u8]) -> Answer {
         .get("haltOnError")
         .and_then(Value::as_bool)
         .unwrap_or(false);
-    let _ = major;
     let mut results = Vec::new();
     let mut has_errors = false;
     let mut halted = false;
