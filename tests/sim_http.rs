@@ -1497,3 +1497,305 @@ async fn soap_logout_ends_the_session() {
         .contains("<sf:exceptionCode>INVALID_SESSION_ID</sf:exceptionCode>"));
     assert_eq!(h.login_attempts(), 1, "logout is not a login");
 }
+
+// ---------------------------------------------------------------------------
+// What third-party clients send (sfdx-core, Postman, jsforce)
+
+#[tokio::test]
+async fn doubled_and_trailing_slashes_route_like_salesforce() {
+    let h = start("healthy").await;
+    let pw = full_password();
+    let form = [
+        ("grant_type", "password"),
+        ("client_id", demo::CLIENT_ID),
+        ("client_secret", demo::CLIENT_SECRET),
+        ("username", demo::USERNAME),
+        ("password", pw.as_str()),
+    ];
+    // A login URL configured with a trailing `/`, and a trailing `/` on the
+    // endpoint itself.
+    for path in [
+        "/services/oauth2/token/",
+        "//services/oauth2/token",
+        "//services//oauth2/token/",
+    ] {
+        let r = client()
+            .post(format!("{}{path}", h.login_url()))
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{path}");
+    }
+    let (_, body) = password_grant(&h).await;
+    let t = body["access_token"].as_str().unwrap();
+    // sfdx-core's retrieveUserInfo: `${instanceUrl}/` + `/services/data/...`,
+    // the user id taken from the token answer's identity URL.
+    let uid = body["id"].as_str().unwrap().rsplit('/').next().unwrap();
+    let r = get(
+        &h,
+        Some(t),
+        &format!("//services/data/v51.0/sobjects/User/{uid}"),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["Id"], uid);
+    assert_eq!(r.body["Username"], demo::USERNAME);
+    assert_eq!(r.body["IsActive"], true);
+    assert_eq!(r.body["UserType"], "Standard");
+    assert_eq!(r.body["attributes"]["type"], "User");
+    assert_eq!(
+        r.body["attributes"]["url"],
+        format!("/services/data/v51.0/sobjects/User/{uid}")
+    );
+    for key in ["Name", "Email", "ProfileId"] {
+        assert!(r.body[key].is_string(), "{key} in {}", r.body);
+    }
+    let r = get(&h, Some(t), "/services/data//v62.0/").await;
+    assert_eq!(r.body["sobjects"], "/services/data/v62.0/sobjects");
+    let r = get(&h, None, "/services/data//").await;
+    assert!(r.body.as_array().is_some_and(|v| !v.is_empty()), "versions");
+    let r = get(&h, Some(t), "/services/oauth2/userinfo/").await;
+    assert_eq!(r.body["preferred_username"], demo::USERNAME);
+    // A SOAP login URL with a trailing slash.
+    let r = client()
+        .post(format!("{}//services/Soap/u/62.0/", h.login_url()))
+        .header("Content-Type", "text/xml")
+        .header("SOAPAction", "login")
+        .body(soap_body(demo::USERNAME, &pw))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+}
+
+#[tokio::test]
+async fn record_retrieval_honours_fields_and_access() {
+    let h = start("healthy").await;
+    let (_, body) = password_grant(&h).await;
+    let t = body["access_token"].as_str().unwrap().to_string();
+    let uid = body["id"].as_str().unwrap().rsplit('/').next().unwrap();
+    let r = get(
+        &h,
+        Some(&t),
+        &format!("/services/data/v62.0/sobjects/User/{uid}?fields=Username,email"),
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    let keys: Vec<&String> = r.body.as_object().unwrap().keys().collect();
+    assert_eq!(keys, ["attributes", "Username", "Email"]);
+    let r = get(
+        &h,
+        Some(&t),
+        &format!("/services/data/v62.0/sobjects/User/{uid}?fields=Username,Nope"),
+    )
+    .await;
+    assert_eq!(
+        rest_error(&r),
+        (
+            400,
+            "INVALID_FIELD",
+            "No such column 'Nope' on sobject of type User"
+        )
+    );
+    // A setup object the integration user may not see is not there.
+    let r = get(
+        &h,
+        Some(&t),
+        &format!(
+            "/services/data/v62.0/sobjects/Profile/{}",
+            sfsmoke::sim::model::profile_id(&h.read(|o| o.users[0].profile.clone()))
+        ),
+    )
+    .await;
+    assert_eq!(rest_error(&r).1, "NOT_FOUND");
+    // Without API access, the record is refused like every REST call.
+    h.update(|o| scenarios::apply("permset-unassigned", o))
+        .unwrap();
+    let r = get(
+        &h,
+        Some(&t),
+        &format!("/services/data/v51.0/sobjects/User/{uid}"),
+    )
+    .await;
+    assert_eq!(rest_error(&r).1, "API_DISABLED_FOR_ORG");
+}
+
+#[tokio::test]
+async fn token_parameters_in_the_query_string_are_accepted_and_the_body_wins() {
+    let h = start("healthy").await;
+    let pw = full_password();
+    let query = |password: &str| {
+        url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("grant_type", "password")
+            .append_pair("client_id", demo::CLIENT_ID)
+            .append_pair("client_secret", demo::CLIENT_SECRET)
+            .append_pair("username", demo::USERNAME)
+            .append_pair("password", password)
+            .finish()
+    };
+    let post = |q: String, body: Vec<(&'static str, String)>| {
+        let url = format!("{}/services/oauth2/token?{q}", h.login_url());
+        async move {
+            let r = client().post(url).form(&body).send().await.unwrap();
+            let status = r.status().as_u16();
+            (status, r.json::<Value>().await.unwrap())
+        }
+    };
+    // Postman style: everything in the query string, an empty body.
+    let (status, body) = post(query(&pw), vec![]).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body["access_token"].is_string());
+    // The body wins over the query string, both ways.
+    let (status, body) = post(query("wrong"), vec![("password", pw.clone())]).await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = post(query(&pw), vec![("password", "wrong".into())]).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+}
+
+#[tokio::test]
+async fn jwt_audience_accepts_the_login_host_and_this_origin_spelled_either_way() {
+    let h = start("healthy").await;
+    let port = h.addr().port();
+    // sfsmoke's default audience for loopback login URLs, as the docs say
+    // for production orgs.
+    for aud in [
+        "https://login.salesforce.com".to_string(),
+        "https://login.salesforce.com/".to_string(),
+        h.login_url(),
+        format!("{}/", h.login_url()),
+        format!("http://localhost:{port}"),
+        format!("http://localhost:{port}/"),
+    ] {
+        let (status, body) = jwt_grant(&h, &jwt(claims(demo::USERNAME, &aud, 180))).await;
+        assert_eq!(status, 200, "{aud}: {body}");
+    }
+    for aud in [
+        "https://test.salesforce.com".to_string(),
+        format!("http://localhost:{}", port.wrapping_add(1)),
+        format!("https://127.0.0.1:{port}"),
+    ] {
+        let (_, body) = jwt_grant(&h, &jwt(claims(demo::USERNAME, &aud, 180))).await;
+        assert_eq!(body["error_description"], "audience is invalid", "{aud}");
+    }
+}
+
+#[tokio::test]
+async fn content_types_of_answers_and_errors() {
+    let h = start("healthy").await;
+    let ct = |r: &reqwest::Response| {
+        r.headers()
+            .get("content-type")
+            .map(|v| v.to_str().unwrap().to_string())
+            .unwrap_or_default()
+    };
+    for path in [
+        "/services/data/v62.0/query?q=SELECT+Id+FROM+Account",
+        "/services/data/v1.0/",
+        "/no/such/path",
+    ] {
+        let r = client()
+            .get(format!("{}{path}", h.login_url()))
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_client_error(), "{path}");
+        assert_eq!(ct(&r), "application/json;charset=UTF-8", "{path}");
+    }
+    let r = client()
+        .post(format!("{}/services/oauth2/token", h.login_url()))
+        .form(&[("grant_type", "password")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ct(&r), "application/json;charset=UTF-8");
+    let r = client()
+        .post(format!("{}/services/Soap/u/62.0", h.login_url()))
+        .header("Content-Type", "text/xml")
+        .body(soap_body(demo::USERNAME, "wrong"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 500);
+    assert_eq!(ct(&r), "text/xml;charset=UTF-8");
+}
+
+#[tokio::test]
+async fn cli_org_file_prints_usernames_only_and_verbose_explains_refusals() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("org.toml");
+    let mut org = scenarios::healthy();
+    let secret_pw = "Org-File-Only-Password-1";
+    org.users
+        .iter_mut()
+        .find(|u| u.username == demo::USERNAME)
+        .unwrap()
+        .password = secret_pw.into();
+    std::fs::write(&path, toml::to_string(&org).unwrap()).unwrap();
+    let mut child = sfsmoke()
+        .args(["sim", "--port", "0", "-v", "--org-file"])
+        .arg(&path)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut url = None;
+    let mut printed = String::new();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        printed.push_str(&line);
+        printed.push('\n');
+        if let Some(u) = line.strip_prefix("  login URL:") {
+            url = Some(u.trim().to_string());
+        }
+        if line.starts_with("press Ctrl-C") {
+            break;
+        }
+    }
+    let url = url.expect("login URL printed");
+    for u in &org.users {
+        assert!(printed.contains(&u.username), "{}: {printed}", u.username);
+    }
+    assert!(
+        printed.contains(&format!("as written in {}", path.display())),
+        "{printed}"
+    );
+    for secret in [
+        secret_pw,
+        demo::PASSWORD,
+        demo::SECURITY_TOKEN,
+        demo::CLIENT_SECRET,
+        demo::REFRESH_TOKEN,
+    ] {
+        assert!(!printed.contains(secret), "{printed}");
+    }
+    assert!(!printed.contains("DEMO VALUES"), "{printed}");
+    // -v: the sim says why it refused, on stderr, without the password.
+    let sent = "not-the-password-xyz";
+    let r = client()
+        .post(format!("{url}/services/Soap/u/62.0"))
+        .header("Content-Type", "text/xml")
+        .body(soap_body(demo::USERNAME, sent))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 500);
+    let mut errs = std::io::BufReader::new(child.stderr.take().unwrap()).lines();
+    let line = errs.next().expect("a log line").unwrap();
+    assert!(
+        line.contains("INFO") && line.contains(demo::USERNAME) && line.contains("wrong password"),
+        "{line}"
+    );
+    assert!(!line.contains(sent), "{line}");
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert!(child.wait().unwrap().success());
+}

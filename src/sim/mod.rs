@@ -335,39 +335,43 @@ pub async fn serve_command(args: SimArgs) -> u8 {
     if let Some(cert) = handle.cert_path() {
         println!("  certificate:    {} (trust it: ca_file)", cert.display());
     }
-    let (has_demo_user, users) = handle.read(|org| {
-        (
-            org.user(demo::USERNAME)
-                .is_some_and(|u| u.password == demo::PASSWORD),
-            org.users
-                .iter()
-                .map(|u| u.username.clone())
-                .collect::<Vec<_>>(),
-        )
-    });
-    if has_demo_user {
-        println!(
-            "demo credentials (DEMO VALUES, public on purpose; they open only this simulated org):"
-        );
-        println!("  username:       {}", demo::USERNAME);
-        println!("  password:       {}", demo::PASSWORD);
-        println!("  security token: {}", demo::SECURITY_TOKEN);
-        println!("  client id:      {}", demo::CLIENT_ID);
-        println!("  client secret:  {}", demo::CLIENT_SECRET);
-        println!("  refresh token:  {}", demo::REFRESH_TOKEN);
-        println!("  JWT key:        sfsmoke::sim::demo::JWT_PRIVATE_KEY_PEM (src/sim/demo.rs)");
-        println!(
-            "  auditor:        {} / {}",
-            demo::AUDITOR_USERNAME,
-            demo::AUDITOR_PASSWORD
-        );
-    } else {
-        println!(
-            "users (credentials as written in the org file): {}",
-            users.join(", ")
-        );
+    match &args.org_file {
+        None => {
+            println!(
+                "demo credentials (DEMO VALUES, public on purpose; they open only this simulated org):"
+            );
+            println!("  username:       {}", demo::USERNAME);
+            println!("  password:       {}", demo::PASSWORD);
+            println!("  security token: {}", demo::SECURITY_TOKEN);
+            println!("  client id:      {}", demo::CLIENT_ID);
+            println!("  client secret:  {}", demo::CLIENT_SECRET);
+            println!("  refresh token:  {}", demo::REFRESH_TOKEN);
+            println!("  JWT key:        sfsmoke::sim::demo::JWT_PRIVATE_KEY_PEM (src/sim/demo.rs)");
+            println!(
+                "  auditor:        {} / {}",
+                demo::AUDITOR_USERNAME,
+                demo::AUDITOR_PASSWORD
+            );
+        }
+        Some(path) => {
+            // The org file's own credentials apply, whatever they are: never
+            // print them (nor the demo ones, which may not apply).
+            let users = handle.read(|org| {
+                org.users
+                    .iter()
+                    .map(|u| u.username.clone())
+                    .collect::<Vec<_>>()
+            });
+            println!("  users:          {}", users.join(", "));
+            println!(
+                "  credentials:    as written in {} (passwords, tokens, Connected App keys)",
+                path.display()
+            );
+        }
     }
-    println!("press Ctrl-C to stop; one line per request follows (-q: none)");
+    println!(
+        "press Ctrl-C to stop; one line per request follows (-q: none; -v: why each refusal happened, on stderr)"
+    );
     use std::io::Write;
     let _ = std::io::stdout().flush();
     if let Err(e) = tokio::signal::ctrl_c().await {

@@ -16,14 +16,18 @@
 //!
 //! JWT `aud` must be `https://login.salesforce.com` (production),
 //! `https://test.salesforce.com` (sandbox), or the sim's own base URL (the
-//! "My Domain" of this org).
+//! "My Domain" of this org, with `127.0.0.1` or `localhost`), a trailing
+//! `/` allowed.
+//!
+//! Parameters are read from the form body and from the query string (the
+//! body wins), as Salesforce does.
 
 use super::model::{user_id, ConnectedApp, LoginRefusal, User};
 use super::rest::session_user;
 use super::server::{json_response, new_token, Peer};
 use super::{Session, Shared, State as SimState};
 use axum::extract::State;
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode, Uri};
 use axum::response::Response;
 use axum::Extension;
 use base64::Engine;
@@ -68,10 +72,15 @@ fn basic_auth(headers: &HeaderMap) -> Option<(String, String)> {
 pub(crate) async fn token(
     State(shared): State<Arc<Shared>>,
     Extension(Peer(peer)): Extension<Peer>,
+    uri: Uri,
     headers: HeaderMap,
     body: String,
 ) -> Response {
-    let mut p = form(&body);
+    // Parameters may come in the query string too (Postman-style
+    // `POST /services/oauth2/token?grant_type=password&...`); Salesforce
+    // accepts them. The form body wins on a clash.
+    let mut p = form(uri.query().unwrap_or(""));
+    p.extend(form(&body));
     if let Some((id, secret)) = basic_auth(&headers) {
         p.entry("client_id".into()).or_insert(id);
         p.entry("client_secret".into()).or_insert(secret);
@@ -91,7 +100,22 @@ pub(crate) async fn token(
     };
     match result {
         Ok((user, app)) => issue(&mut st, &shared.base_url, &user, &app),
-        Err((e, d)) => oauth_error(e, d),
+        Err((e, d)) => {
+            tracing::info!("token request refused ({}): {e}: {d}", grant_label(grant));
+            oauth_error(e, d)
+        }
+    }
+}
+
+/// The grant type for a log line: one of the known values, never
+/// arbitrary request text.
+fn grant_label(grant: &str) -> &'static str {
+    match grant {
+        "password" => "password grant",
+        "urn:ietf:params:oauth:grant-type:jwt-bearer" => "JWT bearer grant",
+        "client_credentials" => "client credentials grant",
+        "refresh_token" => "refresh token grant",
+        _ => "unsupported grant type",
     }
 }
 
@@ -119,12 +143,28 @@ fn app_for(
 
 fn active_permitted(st: &SimState, app: &ConnectedApp, user: &User, jwt: bool) -> Grant {
     if !user.active {
+        tracing::info!("{} is deactivated", user.username);
         return Err(("invalid_grant", "inactive user"));
     }
-    st.org
-        .app_access(app, user, st.now(), jwt)
-        .map_err(|d| d.oauth_error())?;
+    st.org.app_access(app, user, st.now(), jwt).map_err(|d| {
+        tracing::info!(
+            "connected app '{}' refuses {}: {d:?}",
+            app.name,
+            user.username
+        );
+        d.oauth_error()
+    })?;
     Ok((user.clone(), app.clone()))
+}
+
+/// A login refusal's cause, for the `-v` log (never the password).
+pub(crate) fn refusal_cause(r: LoginRefusal) -> &'static str {
+    match r {
+        LoginRefusal::BadCredentials => "wrong password",
+        LoginRefusal::TokenRequired => {
+            "the right password without the security token, from outside the trusted IP ranges"
+        }
+    }
 }
 
 fn password(st: &SimState, p: &HashMap<String, String>, ip: std::net::IpAddr) -> Grant {
@@ -135,18 +175,20 @@ fn password(st: &SimState, p: &HashMap<String, String>, ip: std::net::IpAddr) ->
         Some(get("client_secret").unwrap_or("")),
         true,
     )?;
-    let user = st
-        .org
-        .user(get("username").unwrap_or(""))
-        .ok_or(("invalid_grant", "authentication failure"))?;
-    match st
+    let Some(user) = st.org.user(get("username").unwrap_or("")) else {
+        tracing::info!("password grant: no user with that username in this org");
+        return Err(("invalid_grant", "authentication failure"));
+    };
+    if let Err(refusal) = st
         .org
         .check_password(user, get("password").unwrap_or(""), ip)
     {
-        Ok(()) => {}
-        Err(LoginRefusal::BadCredentials | LoginRefusal::TokenRequired) => {
-            return Err(("invalid_grant", "authentication failure"))
-        }
+        tracing::info!(
+            "password grant for {}: {}",
+            user.username,
+            refusal_cause(refusal)
+        );
+        return Err(("invalid_grant", "authentication failure"));
     }
     active_permitted(st, &app, user, false)
 }
@@ -233,10 +275,7 @@ fn jwt(st: &SimState, assertion: &str, base_url: &str) -> Grant {
     } else {
         "https://login.salesforce.com"
     };
-    let aud_ok = |a: &str| {
-        let a = a.trim_end_matches('/');
-        a == expected || a == base_url
-    };
+    let aud_ok = |a: &str| audience_matches(a, expected, base_url);
     let aud_valid = match claims.get("aud") {
         Some(Value::String(a)) => aud_ok(a),
         Some(Value::Array(v)) => v.iter().filter_map(Value::as_str).any(aud_ok),
@@ -252,6 +291,16 @@ fn jwt(st: &SimState, assertion: &str, base_url: &str) -> Grant {
     let sub = claims.get("sub").and_then(Value::as_str).unwrap_or("");
     let user = st.org.user(sub).ok_or(INVALID_ASSERTION)?;
     active_permitted(st, &app, user, true)
+}
+
+/// Whether a JWT `aud` names this org: the login host for its kind
+/// (`expected`), or the sim's own origin (its "My Domain"), spelled with
+/// `127.0.0.1` or `localhost`. A trailing `/` and the case of the scheme
+/// and host do not matter.
+fn audience_matches(aud: &str, expected: &str, base_url: &str) -> bool {
+    let aud = aud.trim().trim_end_matches('/').to_ascii_lowercase();
+    let base = base_url.trim_end_matches('/').to_ascii_lowercase();
+    aud == expected || aud == base || aud == base.replacen("://127.0.0.1:", "://localhost:", 1)
 }
 
 /// The RSA public key (PKCS#1 DER) inside a PEM certificate, a PEM
@@ -440,6 +489,32 @@ pub(crate) async fn revoke(State(shared): State<Arc<Shared>>, body: String) -> R
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn audience_spellings() {
+        let base = "http://127.0.0.1:4242";
+        let prod = "https://login.salesforce.com";
+        for ok in [
+            "https://login.salesforce.com",
+            "https://login.salesforce.com/",
+            "HTTPS://LOGIN.salesforce.com",
+            "http://127.0.0.1:4242",
+            "http://127.0.0.1:4242/",
+            "http://localhost:4242",
+            "http://localhost:4242/",
+        ] {
+            assert!(audience_matches(ok, prod, base), "{ok}");
+        }
+        for bad in [
+            "https://test.salesforce.com",
+            "http://localhost:4243",
+            "https://127.0.0.1:4242",
+            "http://127.0.0.1:4242/services/oauth2/token",
+            "",
+        ] {
+            assert!(!audience_matches(bad, prod, base), "{bad}");
+        }
+    }
 
     #[test]
     fn demo_certificate_yields_the_demo_public_key() {

@@ -170,6 +170,7 @@ pub(crate) async fn handle(
     };
     let token = bearer(&headers).unwrap_or_default();
     let Some(user) = session_user(&mut st, &token) else {
+        tracing::info!("REST call without a live session (none sent, unknown, timed out, or its user deactivated)");
         return rest_error(
             StatusCode::UNAUTHORIZED,
             "INVALID_SESSION_ID",
@@ -186,6 +187,7 @@ pub(crate) async fn handle(
     }
     let now = st.now();
     if let Err(denial) = st.org.api_access(&user, now) {
+        tracing::info!("REST call by {}: no API access: {denial:?}", user.username);
         let (status, code, msg) = denial.rest_error();
         let status = StatusCode::from_u16(status).unwrap_or(StatusCode::FORBIDDEN);
         return with_usage(rest_error(status, code, msg), &st);
@@ -453,7 +455,32 @@ fn resource(
                             ),
                         }),
                     );
-                    for f in &o.fields {
+                    // `?fields=A,B` limits the answer to those fields (any
+                    // case; an unknown one is INVALID_FIELD).
+                    let wanted = query_param(query, "fields").filter(|f| !f.trim().is_empty());
+                    let fields: Vec<&super::records::FieldInfo> = match &wanted {
+                        None => o.fields.iter().collect(),
+                        Some(list) => {
+                            let mut out = Vec::new();
+                            for name in list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+                                match o.field(name) {
+                                    Some(f) => out.push(f),
+                                    None => {
+                                        return err(
+                                            StatusCode::BAD_REQUEST,
+                                            "INVALID_FIELD",
+                                            &format!(
+                                                "No such column '{name}' on sobject of type {}",
+                                                o.name
+                                            ),
+                                        )
+                                    }
+                                }
+                            }
+                            out
+                        }
+                    };
+                    for f in fields {
                         let v = row.get(&f.name).cloned().unwrap_or(Value::Null);
                         m.insert(f.name.clone(), v);
                     }

@@ -22,27 +22,6 @@ use tower::ServiceExt;
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Peer(pub SocketAddr);
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn error_codes_from_each_shape() {
-        use super::error_code;
-        assert_eq!(
-            error_code(br#"[{"message":"m","errorCode":"NOT_FOUND"}]"#),
-            "NOT_FOUND"
-        );
-        assert_eq!(
-            error_code(br#"{"error":"invalid_grant","error_description":"x"}"#),
-            "invalid_grant"
-        );
-        assert_eq!(
-            error_code(b"<x><sf:exceptionCode>INVALID_LOGIN</sf:exceptionCode></x>"),
-            "INVALID_LOGIN"
-        );
-        assert_eq!(error_code(b"Bad_OAuth_Token"), "");
-    }
-}
-
 pub(crate) fn router(shared: Arc<Shared>, access_log: bool) -> Router {
     let router = Router::new()
         .route("/services/Soap/u/{version}", post(soap::login))
@@ -107,6 +86,45 @@ fn error_code(body: &[u8]) -> String {
         .to_string()
 }
 
+/// Salesforce tolerates a doubled `/` (sfdx-core joins an instance URL
+/// ending in `/` with `/services/data/...`) and a trailing `/` on its
+/// endpoints (`/services/oauth2/token/`, `/services/data/v62.0/`). Collapse
+/// repeated slashes and drop one trailing slash before routing; the query
+/// string is kept as is.
+pub(crate) fn normalize_path(path: &str) -> Option<String> {
+    if !path.contains("//") && (path.len() <= 1 || !path.ends_with('/')) {
+        return None;
+    }
+    let mut out = String::with_capacity(path.len());
+    for c in path.chars() {
+        if c == '/' && out.ends_with('/') {
+            continue;
+        }
+        out.push(c);
+    }
+    if out.len() > 1 && out.ends_with('/') {
+        out.pop();
+    }
+    Some(out)
+}
+
+fn normalize_uri<B>(req: &mut Request<B>) {
+    let Some(path) = normalize_path(req.uri().path()) else {
+        return;
+    };
+    let pq = match req.uri().query() {
+        Some(q) => format!("{path}?{q}"),
+        None => path,
+    };
+    let mut parts = req.uri().clone().into_parts();
+    if let Ok(pq) = pq.parse() {
+        parts.path_and_query = Some(pq);
+        if let Ok(uri) = axum::http::Uri::from_parts(parts) {
+            *req.uri_mut() = uri;
+        }
+    }
+}
+
 async fn not_found() -> Response {
     rest_error(
         StatusCode::NOT_FOUND,
@@ -140,6 +158,7 @@ pub(crate) async fn serve(
         let _ = stream.set_nodelay(true);
         let svc = app.clone().map_request(move |mut req: Request<Incoming>| {
             req.extensions_mut().insert(Peer(peer));
+            normalize_uri(&mut req);
             req
         });
         let svc = TowerToHyperService::new(svc);
@@ -249,4 +268,41 @@ pub(crate) fn new_token(org_id: &str) -> String {
         .map(|_| CHARS[rng.gen_range(0..CHARS.len())] as char)
         .collect();
     format!("{}!AQ{tail}", &org_id[..15.min(org_id.len())])
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn error_codes_from_each_shape() {
+        use super::error_code;
+        assert_eq!(
+            error_code(br#"[{"message":"m","errorCode":"NOT_FOUND"}]"#),
+            "NOT_FOUND"
+        );
+        assert_eq!(
+            error_code(br#"{"error":"invalid_grant","error_description":"x"}"#),
+            "invalid_grant"
+        );
+        assert_eq!(
+            error_code(b"<x><sf:exceptionCode>INVALID_LOGIN</sf:exceptionCode></x>"),
+            "INVALID_LOGIN"
+        );
+        assert_eq!(error_code(b"Bad_OAuth_Token"), "");
+    }
+
+    #[test]
+    fn paths_lose_doubled_and_trailing_slashes() {
+        use super::normalize_path;
+        assert_eq!(normalize_path("/services/oauth2/token"), None);
+        assert_eq!(normalize_path("/"), None);
+        assert_eq!(
+            normalize_path("//services/data//v51.0/sobjects/User/005x").as_deref(),
+            Some("/services/data/v51.0/sobjects/User/005x")
+        );
+        assert_eq!(
+            normalize_path("/services/oauth2/token/").as_deref(),
+            Some("/services/oauth2/token")
+        );
+        assert_eq!(normalize_path("//").as_deref(), Some("/"));
+    }
 }

@@ -187,19 +187,32 @@ pub(crate) async fn login(
     let password = field(&PASSWORD);
     let org = &st.org;
     let Some(user) = org.user(&username) else {
+        tracing::info!("SOAP login(): no user with that username in this org");
         return fault("INVALID_LOGIN", INVALID_LOGIN_MSG);
     };
-    match org.check_password(user, &password, peer.ip()) {
-        Err(LoginRefusal::BadCredentials) => return fault("INVALID_LOGIN", INVALID_LOGIN_MSG),
-        Err(LoginRefusal::TokenRequired) => {
-            return fault("LOGIN_MUST_USE_SECURITY_TOKEN", TOKEN_MSG)
-        }
-        Ok(()) => {}
+    if let Err(refusal) = org.check_password(user, &password, peer.ip()) {
+        tracing::info!(
+            "SOAP login() for {}: {}",
+            user.username,
+            super::oauth::refusal_cause(refusal)
+        );
+        return match refusal {
+            LoginRefusal::BadCredentials => fault("INVALID_LOGIN", INVALID_LOGIN_MSG),
+            LoginRefusal::TokenRequired => fault("LOGIN_MUST_USE_SECURITY_TOKEN", TOKEN_MSG),
+        };
     }
     if !user.active {
+        tracing::info!(
+            "SOAP login() for {}: the user is deactivated",
+            user.username
+        );
         return fault("INVALID_LOGIN", INVALID_LOGIN_MSG);
     }
     if let Err(denial) = org.api_access(user, now) {
+        tracing::info!(
+            "SOAP login() for {}: no API access: {denial:?}",
+            user.username
+        );
         let (code, msg) = denial.soap_fault();
         return fault(code, msg);
     }
