@@ -485,6 +485,38 @@ async fn without_an_auditor_the_checks_to_do_by_hand() {
 }
 
 #[tokio::test]
+async fn a_failed_auditor_login_keeps_its_code_and_says_check_by_hand() {
+    let env = Env::healthy().await;
+    let mut org = env.soap("62.0");
+    let wrong = "wrong-auditor-pw-5d1e";
+    if let Some(d) = org.diagnose.as_mut() {
+        d.auth = Auth::SoapPassword {
+            username: demo::AUDITOR_USERNAME.into(),
+            password: Secret::new(wrong),
+            security_token: Some(Secret::new(demo::AUDITOR_SECURITY_TOKEN)),
+        };
+    }
+    env.break_it("profile-no-api");
+    let report = env.gate(&org).await;
+    let failed = failures(&report);
+    assert!(!failed.is_empty(), "{:#?}", report.cases);
+    for (name, _, d) in failed {
+        let d = d.unwrap_or_else(|| panic!("{name}: no diagnosis"));
+        let first = d.lines().next().unwrap();
+        assert!(
+            first.starts_with("the auditor login failed (INVALID_LOGIN: ")
+                && first.ends_with("), so here are the checks to do by hand:"),
+            "{d}"
+        );
+        assert!(!d.contains("no auditor configured"), "{d}");
+        assert!(d.contains("1. log in to the Salesforce UI"), "{d}");
+        assert!(d.contains("[orgs.prod.diagnose]"), "{d}");
+        assert!(!d.contains("<name>"), "{d}");
+        assert!(!d.contains(wrong), "{d}");
+    }
+}
+
+#[tokio::test]
 async fn snapshot_without_auditor_needs_view_setup() {
     let env = Env::healthy().await;
     let org = env.org(soap_auth(), "62.0", false);
@@ -633,10 +665,7 @@ async fn snapshot_command_without_view_setup_fails_and_says_why() {
 
 // ----- `sfsmoke smoke`, the gate binary, with an auditor -------------------
 
-// Needs the gate to call `diagnose::attach` and `snapshot::update` (see the
-// diag helper's report: src/gate.rs wiring); un-ignore once that is on main.
 #[tokio::test(flavor = "multi_thread")]
-#[ignore = "needs the gate wiring of diagnose::attach / snapshot::update in src/gate.rs"]
 async fn gate_binary_names_the_cause_and_reports_drift() {
     let env = Env::healthy().await;
     let config = smoke_toml(&env, true);

@@ -1316,12 +1316,10 @@ pub fn is_loopback(url: &Url) -> bool {
 }
 
 /// The JWT `aud` for a login URL: test.salesforce.com for sandboxes (and
-/// scratch orgs), login.salesforce.com otherwise, the login URL's own origin
-/// on loopback (the simulated org).
+/// scratch orgs), login.salesforce.com everywhere else, loopback included.
+/// Salesforce accepts only those two (or an Experience Cloud site URL, which
+/// has to be configured as `audience`), and so do fakes built from its docs.
 pub fn default_audience(login_url: &Url) -> String {
-    if is_loopback(login_url) {
-        return login_url.origin().ascii_serialization();
-    }
     let host = login_url.host_str().unwrap_or("").to_ascii_lowercase();
     let sandbox = host == "test.salesforce.com"
         || host.ends_with(".sandbox.my.salesforce.com")

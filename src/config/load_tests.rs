@@ -160,9 +160,20 @@ fn jwt_reads_the_key_and_derives_the_audience() {
             "https://acme--uat.sandbox.my.salesforce.com",
             "https://test.salesforce.com",
         ),
-        ("http://127.0.0.1:41234", "http://127.0.0.1:41234"),
-        ("https://localhost:8443", "https://localhost:8443"),
-        ("http://[::1]:9000", "http://[::1]:9000"),
+        (
+            "https://acme--dev.my.salesforce.com",
+            "https://test.salesforce.com",
+        ),
+        (
+            "https://acme--scratch.scratch.my.salesforce.com",
+            "https://test.salesforce.com",
+        ),
+        ("https://TEST.Salesforce.com", "https://test.salesforce.com"),
+        // Loopback (the simulated org) gets the production audience: the
+        // login URL's own origin is not an audience Salesforce accepts.
+        ("http://127.0.0.1:41234", "https://login.salesforce.com"),
+        ("https://localhost:8443", "https://login.salesforce.com"),
+        ("http://[::1]:9000", "https://login.salesforce.com"),
     ];
     for (login, aud) in cases {
         let c = ok(&jwt_org(login, ""));

@@ -120,8 +120,7 @@ pub enum Auth {
         private_key_path: PathBuf,
         private_key_pem: Secret,
         /// `aud` claim; defaults from the login URL (test.salesforce.com for
-        /// sandboxes, else login.salesforce.com; the login URL itself for
-        /// loopback).
+        /// sandboxes, else login.salesforce.com, loopback included).
         audience: String,
     },
     /// `auth = "client_credentials"`.

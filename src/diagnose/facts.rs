@@ -189,6 +189,23 @@ impl Facts {
         self.gaps.iter().any(|g| g.object == object)
     }
 
+    /// `could not read <object> (CODE: message)` when the query of `object`
+    /// failed: what to say instead of "not found" or "none".
+    pub fn unread(&self, object: &str) -> Option<String> {
+        self.gaps.iter().find(|g| g.object == object).map(|g| {
+            let what = if g.object == "versions" {
+                "could not list the API versions".to_string()
+            } else {
+                format!("could not read {}", g.object)
+            };
+            format!(
+                "{what} ({}: {})",
+                g.failure.code,
+                g.failure.message.trim_end_matches('.')
+            )
+        })
+    }
+
     /// (oldest, newest) supported version.
     pub fn version_range(&self) -> Option<(&str, &str)> {
         Some((

@@ -36,8 +36,21 @@ const CREDENTIALS: &str = "the credentials: password plus security token (Setup 
                            Information > Reset My Security Token), or the Connected App's consumer \
                            key/secret and certificate; an inactive user also fails here";
 
-/// The checks to do by hand for `failure`, numbered, one per line.
-pub fn manual_checks(failure: &Failure) -> String {
+/// Why the checks have to be done by hand.
+#[derive(Clone, Copy, Debug)]
+pub enum Why<'a> {
+    /// The org has no `[orgs.<name>.diagnose]` section.
+    NoAuditor,
+    /// The auditor's login failed (its code and message, already redacted).
+    AuditorLoginFailed(&'a Failure),
+    /// The diagnosis did not finish before the run's deadline.
+    CutShort(&'a Failure),
+}
+
+/// The checks to do by hand for `failure` of org `org` (its key in
+/// smoke.toml), numbered, one per line, introduced by why sfsmoke could not
+/// run them itself and closed by a hint naming the org's auditor section.
+pub fn manual_checks(org: &str, failure: &Failure, why: Why<'_>) -> String {
     let family = Family::of(failure);
     let steps: Vec<&str> = match family {
         Family::Version => vec![VERSION, UI_LOGIN, PROFILE, PERMSETS, EDITION],
@@ -54,13 +67,41 @@ pub fn manual_checks(failure: &Failure) -> String {
         Family::Object => vec![OBJECT, PERMSETS, LICENSE],
         _ => vec![UI_LOGIN, PROFILE, PERMSETS, EDITION, LICENSE, APP, VERSION],
     };
-    let mut out = String::from("no auditor configured: check by hand, in this order\n");
+    let section = format!("[orgs.{org}.diagnose]");
+    let (intro, hint) = match why {
+        Why::NoAuditor => (
+            "no auditor configured: check by hand, in this order".to_string(),
+            format!(
+                "add a {section} auditor login with \"View Setup and Configuration\" and \
+                 sfsmoke runs these checks itself"
+            ),
+        ),
+        Why::AuditorLoginFailed(f) => (
+            format!(
+                "the auditor login failed ({}: {}), so here are the checks to do by hand:",
+                f.code,
+                f.message.trim_end_matches('.')
+            ),
+            format!(
+                "fix the auditor's credentials in {section} (`sfsmoke explain {}` says what the \
+                 code means) and sfsmoke runs these checks itself",
+                f.code
+            ),
+        ),
+        Why::CutShort(f) => (
+            format!(
+                "the diagnosis was cut short ({}: {}), so here are the checks to do by hand:",
+                f.code,
+                f.message.trim_end_matches('.')
+            ),
+            "raise deadline_secs at the top of smoke.toml so the auditor has time to answer"
+                .to_string(),
+        ),
+    };
+    let mut out = format!("{intro}\n");
     for (i, s) in steps.iter().enumerate() {
         out.push_str(&format!("{}. {s}\n", i + 1));
     }
-    out.push_str(
-        "(hint: add an [orgs.<name>.diagnose] auditor login with \"View Setup and Configuration\" \
-         and sfsmoke runs these checks itself)",
-    );
+    out.push_str(&format!("(hint: {hint})"));
     out
 }

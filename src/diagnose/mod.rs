@@ -19,7 +19,7 @@ pub mod reason;
 pub mod rest;
 
 pub use facts::{gather, Facts, SetupQuery, Target};
-pub use manual::manual_checks;
+pub use manual::{manual_checks, Why};
 pub use reason::{org_refuses_everyone, reason, Family};
 
 use crate::config::{Auth, OrgConfig};
@@ -150,7 +150,8 @@ pub async fn diagnose_org(
 /// The text for `Problem.diagnosis` of a failed case of `org`:
 /// - `None` when the failure is not in the access / credentials / version
 ///   family ([`applies_to`]);
-/// - without `[orgs.<name>.diagnose]`: the checks to do by hand;
+/// - without `[orgs.<name>.diagnose]`, or when the auditor cannot log in:
+///   the checks to do by hand ([`manual_checks`]), saying which;
 /// - with it: logs in as the auditor, queries the setup objects and names
 ///   the cause ([`Diagnosis`]'s `Display`). `lock_path` (smoke.lock, read if
 ///   it exists) lets it say "was granted by X"; `user_id` (from the
@@ -167,22 +168,19 @@ pub async fn diagnose_org_with(
         return None;
     }
     if org.diagnose.is_none() {
-        return Some(manual_checks(failure));
+        return Some(manual_checks(&org.name, failure, Why::NoAuditor));
     }
     let known_good = lock_path
         .and_then(|p| crate::snapshot::read_lock(p).ok().flatten())
         .and_then(|lock| lock.orgs.get(&org.name).cloned());
     match diagnose(http, org, failure, known_good.as_ref(), user_id).await {
         Ok(d) => Some(d.to_string()),
-        Err(f) => Some(auditor_failed(failure, &f)),
+        Err(f) => Some(manual_checks(
+            &org.name,
+            failure,
+            Why::AuditorLoginFailed(&f),
+        )),
     }
-}
-
-fn auditor_failed(failure: &Failure, auditor: &Failure) -> String {
-    format!(
-        "diagnosis through the auditor failed ({auditor}), so no cause could be named\n{}",
-        manual_checks(failure)
-    )
 }
 
 /// Log in as the auditor and diagnose. `Err` only when the auditor cannot
@@ -283,28 +281,35 @@ pub async fn attach(
         .map(|(i, _)| i)
         .collect();
 
-    // One auditor round for all failed cases (and the drift check).
-    let mut facts = None;
+    // One auditor round for all failed cases (and the drift check). The
+    // outer `Err` is the deadline, the inner one the auditor's login.
+    let mut facts: Option<Result<Facts, (Failure, bool)>> = None;
     if !wanted.is_empty() {
         facts = match &org.diagnose {
             None => None,
-            Some(_) => Some(
-                bounded(opts.deadline, "the diagnosis", async {
-                    let source = crate::snapshot::connect_auditor(http, org).await?;
+            Some(_) => {
+                let round = bounded(opts.deadline, "the diagnosis", async {
+                    let source = match crate::snapshot::connect_auditor(http, org).await {
+                        Ok(s) => s,
+                        Err(f) => return Ok(Err(f)),
+                    };
                     let target = crate::snapshot::resolve_target(http, org, opts.user_id).await;
-                    Ok::<Facts, Failure>(
-                        gather(
-                            &source,
-                            &target,
-                            &org.objects,
-                            uses_connected_app(&org.auth),
-                            chrono::Utc::now(),
-                        )
-                        .await,
+                    Ok::<_, Failure>(Ok(gather(
+                        &source,
+                        &target,
+                        &org.objects,
+                        uses_connected_app(&org.auth),
+                        chrono::Utc::now(),
                     )
+                    .await))
                 })
-                .await,
-            ),
+                .await;
+                Some(match round {
+                    Ok(Ok(facts)) => Ok(facts),
+                    Ok(Err(login)) => Err((login, true)),
+                    Err(cut) => Err((cut, false)),
+                })
+            }
         };
         for i in wanted {
             let case = &mut report.cases[i];
@@ -312,7 +317,7 @@ pub async fn attach(
                 continue;
             };
             let text = match &facts {
-                None => manual_checks(&p.failure),
+                None => manual_checks(&org.name, &p.failure, Why::NoAuditor),
                 Some(Ok(facts)) => reason(
                     facts,
                     &p.failure,
@@ -321,10 +326,11 @@ pub async fn attach(
                     uses_connected_app(&org.auth),
                 )
                 .to_string(),
-                Some(Err(f)) => match org_refuses_everyone(&p.failure, f, known_good) {
+                Some(Err((f, true))) => match org_refuses_everyone(&p.failure, f, known_good) {
                     Some(d) => d.to_string(),
-                    None => auditor_failed(&p.failure, f),
+                    None => manual_checks(&org.name, &p.failure, Why::AuditorLoginFailed(f)),
                 },
+                Some(Err((f, false))) => manual_checks(&org.name, &p.failure, Why::CutShort(f)),
             };
             p.diagnosis = Some(redact(text));
         }

@@ -1,7 +1,7 @@
 //! Reasoning: from [`Facts`] (and the last known-good snapshot, when there is
 //! one) to the one cause that explains the failure. Pure: no I/O, no clock.
 
-use super::facts::{version_key, Facts};
+use super::facts::{version_key, Facts, Gap};
 use super::{Cause, Diagnosis};
 use crate::salesforce::error::Failure;
 use crate::snapshot::OrgSnapshot;
@@ -194,7 +194,14 @@ pub fn reason(
     }
 
     // The object a query was refused for.
-    if family == Family::Object && !facts.gap("ObjectPermissions") {
+    let grants_unread = [
+        "ObjectPermissions",
+        "PermissionSetAssignment",
+        "PermissionSet",
+    ]
+    .iter()
+    .any(|o| facts.gap(o));
+    if family == Family::Object && !grants_unread {
         if let Some(obj) = refused_object(failure, facts) {
             if facts.object_read.get(&obj).is_some_and(|by| by.is_empty()) {
                 let username = facts
@@ -281,7 +288,7 @@ pub fn reason(
                 evidence,
             }
         }
-        None => nothing_found(facts, failure, family, evidence),
+        None => nothing_found(facts, failure, family, uses_connected_app, evidence),
     }
 }
 
@@ -415,7 +422,8 @@ fn api_fix(profile: &str) -> String {
 }
 
 fn app_finding(facts: &Facts, family: Family, username: &str) -> Option<Finding> {
-    if facts.gap("ConnectedApplication") {
+    // An unreadable pre-authorization list is not an empty one.
+    if facts.gap("ConnectedApplication") || facts.gap("SetupEntityAccess") {
         return None;
     }
     let blocked: Vec<&str> = facts
@@ -457,28 +465,46 @@ fn nothing_found(
     facts: &Facts,
     failure: &Failure,
     family: Family,
+    uses_connected_app: bool,
     evidence: Vec<String>,
 ) -> Diagnosis {
-    let blind: Vec<&str> = [
+    // What "no known cause holds" would claim without having seen it.
+    let mut needed = vec![
         "User",
         "Profile",
+        "UserLicense",
         "PermissionSetAssignment",
         "PermissionSet",
         "Organization",
-    ]
-    .into_iter()
-    .filter(|o| facts.gap(o))
-    .collect();
+    ];
+    if family == Family::App || uses_connected_app {
+        needed.extend(["ConnectedApplication", "SetupEntityAccess"]);
+    }
+    match family {
+        Family::Object => needed.push("ObjectPermissions"),
+        Family::Version => needed.push("versions"),
+        _ => {}
+    }
+    let blind: Vec<&Gap> = facts
+        .gaps
+        .iter()
+        .filter(|g| needed.contains(&g.object.as_str()))
+        .collect();
     if !blind.is_empty() {
+        let objects: Vec<&str> = blind
+            .iter()
+            .map(|g| match g.object.as_str() {
+                "versions" => "the API versions",
+                o => o,
+            })
+            .collect();
         return Diagnosis {
             cause: Cause::AuditorCannotSee,
             explanation: format!(
                 "the auditor could not read {} (see evidence), so the cause is undetermined",
-                blind.join(", ")
+                objects.join(", ")
             ),
-            fix: "give the auditor user \"View Setup and Configuration\" and \"API Enabled\" \
-                  (a read-only permission set is enough), then rerun"
-                .into(),
+            fix: blind_fix(&blind),
             evidence,
         };
     }
@@ -529,6 +555,46 @@ fn nothing_found(
             .into(),
         fix,
         evidence,
+    }
+}
+
+/// What to do when the auditor's queries failed: a missing permission is
+/// fixed on the auditor; anything else (an expired session, the quota, the
+/// network) is not, and saying "give it View Setup" would send the on-call
+/// engineer the wrong way.
+fn blind_fix(blind: &[&Gap]) -> String {
+    let permission = |code: &str| {
+        matches!(
+            code,
+            "INVALID_TYPE"
+                | "INSUFFICIENT_ACCESS"
+                | "INSUFFICIENT_ACCESS_OR_READONLY"
+                | "INVALID_FIELD"
+                | "API_CURRENTLY_DISABLED"
+        )
+    };
+    let mut other: Vec<&str> = blind
+        .iter()
+        .map(|g| g.failure.code.as_str())
+        .filter(|c| !permission(c))
+        .collect();
+    other.sort_unstable();
+    other.dedup();
+    const VIEW_SETUP: &str = "give the auditor user \"View Setup and Configuration\" and \"API \
+                              Enabled\" (a read-only permission set is enough), then rerun";
+    match other.as_slice() {
+        [] => VIEW_SETUP.into(),
+        codes => format!(
+            "the auditor's queries failed with {}, which is not a missing permission: see \
+             `sfsmoke explain {}` and rerun{}",
+            codes.join(", "),
+            codes[0],
+            if blind.iter().any(|g| permission(&g.failure.code)) {
+                format!("; also {VIEW_SETUP}")
+            } else {
+                String::new()
+            }
+        ),
     }
 }
 
@@ -588,24 +654,43 @@ pub fn org_refuses_everyone(
     })
 }
 
-/// Human lines for what the queries found.
+/// Human lines for what the queries found. A query that failed is said as
+/// such ("could not read User (CODE: message)"), never as an absent fact.
 pub fn evidence(facts: &Facts, requested_version: &str) -> Vec<String> {
     let mut ev = Vec::new();
-    if let Some(org) = &facts.org {
-        let mut line = format!("org: {}", org.edition);
-        if org.is_sandbox {
-            line.push_str(", sandbox");
+    // The objects whose failure is already told on a fact's own line.
+    let mut told: Vec<&str> = Vec::new();
+    let mut unread = |object: &'static str| {
+        let line = facts.unread(object);
+        if line.is_some() {
+            told.push(object);
         }
-        if let Some(t) = org.trial_expires {
-            line.push_str(&format!(", trial until {}", t.format("%Y-%m-%d")));
+        line
+    };
+    match &facts.org {
+        Some(org) => {
+            let mut line = format!("org: {}", org.edition);
+            if org.is_sandbox {
+                line.push_str(", sandbox");
+            }
+            if let Some(t) = org.trial_expires {
+                line.push_str(&format!(", trial until {}", t.format("%Y-%m-%d")));
+            }
+            ev.push(line);
         }
-        ev.push(line);
+        None => match unread("Organization") {
+            Some(u) => ev.push(format!("org: {u}")),
+            None => ev.push("org: the Organization query returned no record".into()),
+        },
     }
-    if let Some((o, n)) = facts.version_range() {
-        ev.push(format!(
+    match (facts.version_range(), unread("versions")) {
+        (Some((o, n)), _) => ev.push(format!(
             "API versions: {o} to {n} (configured {requested_version})"
-        ));
+        )),
+        (None, Some(u)) => ev.push(format!("API versions: {u}")),
+        (None, None) => {}
     }
+    let who = facts.target.describe();
     match &facts.user {
         Some(u) => {
             let mut line = format!(
@@ -620,22 +705,45 @@ pub fn evidence(facts: &Facts, requested_version: &str) -> Vec<String> {
                 line.push_str(&format!(", license '{}'", l.name));
             }
             ev.push(line);
+            let license_id = facts.profile.as_ref().and_then(|p| p.license_id.as_ref());
+            if let (None, Some(id)) = (&facts.license, license_id) {
+                match unread("UserLicense") {
+                    Some(u) => ev.push(format!("license: {u}")),
+                    None => ev.push(format!("license {id}: not found")),
+                }
+            }
         }
-        None => ev.push(format!("user: {} not found", facts.target.describe())),
+        None if facts.target.username.is_none() && facts.target.user_id.is_none() => {
+            ev.push("user: not looked up (this auth flow names no user)".into())
+        }
+        None => match unread("User") {
+            Some(u) => ev.push(format!("user: {u}, so {who} could not be checked")),
+            None => ev.push(format!("user: no user matches {who}")),
+        },
     }
-    if let Some(p) = &facts.profile {
-        ev.push(format!(
+    match (
+        &facts.profile,
+        facts.user.as_ref().and_then(|u| u.profile_id.as_ref()),
+    ) {
+        (Some(p), _) => ev.push(format!(
             "profile '{}': API Enabled {}",
             p.name,
             if p.api_enabled { "on" } else { "off" }
-        ));
+        )),
+        (None, Some(id)) => match unread("Profile") {
+            Some(u) => ev.push(format!("profile: {u}")),
+            None => ev.push(format!("profile {id}: not found")),
+        },
+        (None, None) => {}
     }
+    let sets_unread = unread("PermissionSet");
     for a in &facts.assignments {
-        let mut line = format!(
-            "{}: API Enabled {}",
-            a.source(),
-            if a.grants_api { "on" } else { "off" }
-        );
+        let api = match (&sets_unread, a.grants_api) {
+            (Some(_), _) => "API Enabled unknown (the permission set could not be read)",
+            (None, true) => "API Enabled on",
+            (None, false) => "API Enabled off",
+        };
+        let mut line = format!("{}: {api}", a.source());
         if !a.active {
             line.push_str(", assignment inactive");
         }
@@ -651,29 +759,50 @@ pub fn evidence(facts: &Facts, requested_version: &str) -> Vec<String> {
         }
         ev.push(line);
     }
-    if facts.user.is_some() && facts.assignments.is_empty() && !facts.gap("PermissionSetAssignment")
-    {
-        ev.push("no permission set assigned".into());
+    if facts.user.is_some() {
+        match unread("PermissionSetAssignment") {
+            Some(u) => ev.push(format!("permission set assignments: {u}")),
+            None if facts.assignments.is_empty() => ev.push("no permission set assigned".into()),
+            None => {}
+        }
+        if let Some(u) = sets_unread {
+            ev.push(format!("permission sets: {u}"));
+        }
     }
+    let apps_unread = unread("ConnectedApplication");
+    let access_unread = unread("SetupEntityAccess");
     for app in &facts.apps {
         let policy = if app.admin_approved_only {
             "admin-approved users only"
         } else {
             "all users may self-authorize"
         };
-        let who = if app.preauthorized_via.is_empty() {
-            if app.admin_approved_only {
-                ", user not pre-authorized".to_string()
-            } else {
-                String::new()
+        let who = match (app.preauthorized_via.is_empty(), app.admin_approved_only) {
+            (false, _) => format!(", pre-authorized via {}", app.preauthorized_via.join(", ")),
+            (true, true) if access_unread.is_some() => {
+                ", pre-authorization unknown (SetupEntityAccess could not be read)".into()
             }
-        } else {
-            format!(", pre-authorized via {}", app.preauthorized_via.join(", "))
+            (true, true) => ", user not pre-authorized".into(),
+            (true, false) => String::new(),
         };
         ev.push(format!("Connected App '{}': {policy}{who}", app.name));
     }
-    for g in &facts.gaps {
-        ev.push(format!("could not read {g}"));
+    if let Some(u) = apps_unread {
+        ev.push(format!("Connected Apps: {u}"));
+    }
+    if let Some(u) = access_unread {
+        ev.push(format!("Connected App pre-authorizations: {u}"));
+    }
+    for g in facts
+        .gaps
+        .iter()
+        .filter(|g| !told.contains(&g.object.as_str()))
+    {
+        ev.push(
+            facts
+                .unread(&g.object)
+                .unwrap_or_else(|| format!("could not read {g}")),
+        );
     }
     ev
 }

@@ -61,6 +61,9 @@ fn documented(object: &str) -> &'static [&'static str] {
 struct Canned {
     records: BTreeMap<&'static str, Vec<Value>>,
     refuse: Vec<&'static str>,
+    /// Objects whose query answers 401 INVALID_SESSION_ID (not a missing
+    /// permission).
+    session_lost: Vec<&'static str>,
     versions: Vec<String>,
     log: Mutex<Vec<String>>,
 }
@@ -91,6 +94,14 @@ impl SetupQuery for Canned {
                 documented(object).contains(f),
                 "{object}.{f} is not a documented field (query: {soql})"
             );
+        }
+        if self.session_lost.contains(&object) {
+            return Err(Failure::new(
+                Origin::Rest,
+                "INVALID_SESSION_ID",
+                "Session expired or invalid",
+            )
+            .with_status(401));
         }
         if self.refuse.contains(&object) {
             return Err(Failure::new(
@@ -251,6 +262,7 @@ fn healthy() -> Canned {
     Canned {
         records: r,
         refuse: Vec::new(),
+        session_lost: Vec::new(),
         versions: ["31.0", "45.0", "60.0", "62.0"].map(String::from).to_vec(),
         log: Mutex::new(Vec::new()),
     }
@@ -760,6 +772,133 @@ async fn auditor_without_view_setup() {
     assert!(d.evidence.iter().any(|e| e.contains("INVALID_TYPE")), "{d}");
 }
 
+/// No evidence line says a fact is absent when its query failed, and each
+/// failed query is told once.
+fn no_absent_fact_claimed(d: &Diagnosis) {
+    for e in &d.evidence {
+        assert!(
+            !e.contains("not found")
+                && !e.contains("no user matches")
+                && !e.contains("no permission set assigned"),
+            "{e}\n{d}"
+        );
+    }
+    let told = d
+        .evidence
+        .iter()
+        .filter(|e| e.contains("INVALID_SESSION_ID"))
+        .count();
+    assert!(told >= 1, "{d}");
+}
+
+#[tokio::test]
+async fn a_failed_user_query_is_not_a_missing_user() {
+    let mut org = healthy();
+    org.session_lost = vec!["User"];
+    let f = Failure::new(
+        Origin::Soap,
+        "INVALID_LOGIN",
+        "Invalid username, password, security token; or user locked out.",
+    );
+    let d = diagnose_canned(&org, &f, None, "62.0").await;
+    assert_eq!(d.cause, Cause::AuditorCannotSee, "{d}");
+    assert!(
+        d.evidence.contains(&format!(
+            "user: could not read User (INVALID_SESSION_ID: Session expired or invalid), so user '{USER}' could not be checked"
+        )),
+        "{d}"
+    );
+    no_absent_fact_claimed(&d);
+    assert_eq!(
+        d.evidence
+            .iter()
+            .filter(|e| e.contains("INVALID_SESSION_ID"))
+            .count(),
+        1,
+        "{d}"
+    );
+    // Not a permission problem: "give the auditor View Setup" would mislead.
+    assert!(!d.fix.contains("View Setup"), "{d}");
+    assert!(d.fix.contains("INVALID_SESSION_ID"), "{d}");
+    // The same query answered with zero rows is a missing user.
+    let mut org = healthy();
+    org.records.insert("User", vec![]);
+    let d = diagnose_canned(&org, &f, None, "62.0").await;
+    assert_eq!(d.cause, Cause::UserNotFound, "{d}");
+    assert!(
+        d.evidence
+            .contains(&format!("user: no user matches user '{USER}'")),
+        "{d}"
+    );
+}
+
+#[tokio::test]
+async fn every_gathered_fact_tells_a_failed_query_from_an_absent_fact() {
+    let cases: [(&str, &str); 7] = [
+        ("Organization", "org: could not read Organization (INVALID_SESSION_ID"),
+        ("Profile", "profile: could not read Profile (INVALID_SESSION_ID"),
+        ("UserLicense", "license: could not read UserLicense (INVALID_SESSION_ID"),
+        (
+            "PermissionSetAssignment",
+            "permission set assignments: could not read PermissionSetAssignment (INVALID_SESSION_ID",
+        ),
+        ("PermissionSet", "permission sets: could not read PermissionSet (INVALID_SESSION_ID"),
+        (
+            "ConnectedApplication",
+            "Connected Apps: could not read ConnectedApplication (INVALID_SESSION_ID",
+        ),
+        (
+            "SetupEntityAccess",
+            "Connected App pre-authorizations: could not read SetupEntityAccess (INVALID_SESSION_ID",
+        ),
+    ];
+    for (object, line) in cases {
+        let mut org = healthy();
+        org.session_lost = vec![object];
+        // Otherwise healthy: the failed query is the only thing standing
+        // between us and "no known cause holds", which it must not claim.
+        let app = Failure::new(
+            Origin::OAuth,
+            "invalid_app_access",
+            "user is not admin approved to access this app",
+        )
+        .with_status(400);
+        for failure in [api_disabled(), app] {
+            let d = diagnose_canned(&org, &failure, None, "62.0").await;
+            assert!(
+                d.evidence.iter().any(|e| e.starts_with(line)),
+                "{object}: {d}"
+            );
+            no_absent_fact_claimed(&d);
+            assert_ne!(d.cause, Cause::NoneFound, "{object}: {d}");
+            if object == "SetupEntityAccess" {
+                // An unreadable pre-authorization list is not an empty one.
+                assert_ne!(d.cause, Cause::ConnectedAppNotPreAuthorized, "{d}");
+                assert!(
+                    d.evidence
+                        .iter()
+                        .any(|e| e.contains("pre-authorization unknown")),
+                    "{d}"
+                );
+                assert!(
+                    d.evidence
+                        .iter()
+                        .all(|e| !e.contains("user not pre-authorized")),
+                    "{d}"
+                );
+            }
+            if object == "PermissionSet" {
+                assert!(
+                    d.evidence
+                        .iter()
+                        .all(|e| !e.contains("API Enabled off") || e.starts_with("profile")),
+                    "{d}"
+                );
+            }
+        }
+    }
+}
+
 #[tokio::test]
 async fn flows_without_a_username_check_the_org_only() {
     let mut org = healthy();
@@ -812,9 +951,64 @@ fn titles_are_unique() {
     }
 }
 
+fn by_hand(f: &Failure) -> String {
+    manual_checks("prod", f, Why::NoAuditor)
+}
+
+#[test]
+fn manual_checks_name_the_org_section() {
+    let text = manual_checks("eu-prod_2", &api_disabled(), Why::NoAuditor);
+    assert!(text.starts_with("no auditor configured"), "{text}");
+    assert!(
+        text.contains("add a [orgs.eu-prod_2.diagnose] auditor"),
+        "{text}"
+    );
+    assert!(!text.contains("<name>"), "{text}");
+}
+
+#[test]
+fn a_failed_auditor_login_is_not_called_a_missing_auditor() {
+    let refused = Failure::new(
+        Origin::Soap,
+        "INVALID_LOGIN",
+        "Invalid username, password, security token; or user locked out.",
+    )
+    .with_status(500);
+    let text = manual_checks(
+        "staging",
+        &api_disabled(),
+        Why::AuditorLoginFailed(&refused),
+    );
+    let first = text.lines().next().unwrap();
+    assert_eq!(
+        first,
+        "the auditor login failed (INVALID_LOGIN: Invalid username, password, security token; \
+         or user locked out), so here are the checks to do by hand:",
+        "{text}"
+    );
+    assert!(!text.contains("no auditor configured"), "{text}");
+    assert!(text.contains("1. log in to the Salesforce UI"), "{text}");
+    assert!(
+        text.contains("(hint: fix the auditor's credentials in [orgs.staging.diagnose]"),
+        "{text}"
+    );
+    let cut = Failure::new(
+        Origin::Timeout,
+        "TIMEOUT",
+        "the diagnosis had not finished when the run's deadline passed",
+    );
+    let text = manual_checks("staging", &api_disabled(), Why::CutShort(&cut));
+    assert!(
+        text.starts_with("the diagnosis was cut short (TIMEOUT: the diagnosis had not finished"),
+        "{text}"
+    );
+    assert!(!text.contains("auditor login failed"), "{text}");
+    assert!(text.contains("deadline_secs"), "{text}");
+}
+
 #[test]
 fn manual_checks_follow_the_seed_order_and_the_failure() {
-    let text = manual_checks(&api_disabled());
+    let text = manual_checks("prod", &api_disabled(), Why::NoAuditor);
     let pos = |needle: &str| {
         text.find(needle)
             .unwrap_or_else(|| panic!("{needle} in {text}"))
@@ -826,21 +1020,21 @@ fn manual_checks_follow_the_seed_order_and_the_failure() {
     assert!(pos("2. \"API Enabled\"") < pos("3. the user's permission sets"));
     assert!(pos("3. the user's permission sets") < pos("4. the org's edition"));
     assert!(text.contains("Setup > Company Settings > Company Information"));
-    let app = manual_checks(&Failure::new(
+    let app = by_hand(&Failure::new(
         Origin::OAuth,
         "invalid_app_access",
         "user is not admin approved to access this app",
     ));
     assert!(app.contains("1. the Connected App's policy"), "{app}");
-    let ver = manual_checks(&Failure::new(Origin::Rest, "NOT_FOUND", "gone").with_status(410));
+    let ver = by_hand(&Failure::new(Origin::Rest, "NOT_FOUND", "gone").with_status(410));
     assert!(ver.contains("1. the API version"), "{ver}");
-    let login = manual_checks(&Failure::new(
+    let login = by_hand(&Failure::new(
         Origin::Soap,
         "INVALID_LOGIN",
         "Invalid username, password, security token; or user locked out.",
     ));
     assert!(login.contains("2. the credentials"), "{login}");
-    let obj = manual_checks(&Failure::new(
+    let obj = by_hand(&Failure::new(
         Origin::Rest,
         "INVALID_TYPE",
         "sObject type 'Case' is not supported.",
