@@ -12,6 +12,7 @@
 #          artifact is still uploaded and names API_DISABLED_FOR_ORG
 #        shard 1/2 + 2/2 -> distinct artifacts; the merge-junit action merges
 #          them into one valid report with every org once
+#        orgs, json, args, working-directory -> reach sfsmoke
 #        install: cargo -> the cargo command line (a stand-in cargo records it)
 #        a malformed shard -> exit 2 before anything runs
 # Env: SFSMOKE_BIN, SFSMOKE_CI_TOOLS (see ci/lib.sh), SFSMOKE_FAIL_SCENARIO.
@@ -176,7 +177,25 @@ sys.exit(0 if got == want else 1)
 PY
 stop_sim
 
-section "github action: 4. install: cargo builds the action's own source"
+section "github action: 4. orgs, json, args and working-directory reach sfsmoke"
+start_sim healthy "$WORK"
+rm -rf "$WORK/artifacts"
+mkdir -p "$WS/sub"
+cp "$WS/smoke.toml" "$WS/sub/smoke.toml"
+action subset "$GH/action.yml" --input install=path --input "binary=$SFSMOKE_BIN" --input working-directory=sub \
+    --input "orgs=alpha, charlie" --input json=target/smoke/report.json --input args=-q
+stop_sim
+((RC == 0)) || die "the action failed with orgs/json/args/working-directory (exit $RC)"
+[[ $(output subset junit) == "$WS/sub/target/smoke/junit.xml" ]] || die "output junit is '$(output subset junit)', want it under sub/"
+[[ -f $WORK/artifacts/sfsmoke-junit/report.json ]] || die "the JSON report is not in the artifact"
+python3 - "$WORK/artifacts/sfsmoke-junit/junit.xml" <<'PY' || die "orgs: 'alpha, charlie' did not select exactly those orgs"
+import sys, xml.etree.ElementTree as ET
+got = sorted(s.get("name") for s in ET.parse(sys.argv[1]).getroot().findall("testsuite"))
+print("  suites:", got)
+sys.exit(0 if got == ["alpha", "charlie"] else 1)
+PY
+
+section "github action: 5. install: cargo builds the action's own source"
 mkdir -p "$WORK/fakebin"
 cat >"$WORK/fakebin/cargo" <<EOF
 #!/usr/bin/env bash
@@ -195,7 +214,7 @@ want="install --locked --root $WORK/home/.cache/sfsmoke-action/src-"
 ((RC == 2)) || die "a missing config gave exit $RC through the action, want 2"
 note "cargo $(cat "$WORK/cargo-args"); missing config -> exit 2"
 
-section "github action: 5. a malformed shard is refused"
+section "github action: 6. a malformed shard is refused"
 action badshard "$GH/action.yml" --input install=path --input "binary=$SFSMOKE_BIN" --input shard=two
 ((RC == 2)) || die "shard=two gave exit $RC, want 2"
 

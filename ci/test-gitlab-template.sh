@@ -6,6 +6,7 @@
 #   2. API disabled         -> the gate job fails with API_DISABLED_FOR_ORG in
 #                              its JUnit, and the deploy job never starts
 #   3. `parallel: 2` shards -> two distinct JUnit files, disjoint orgs, all orgs
+#   4. SFSMOKE_ORGS / SFSMOKE_JSON / SFSMOKE_ARGS reach `sfsmoke smoke`
 # Every JUnit file must pass ../shared/junit/check-junit.
 #
 # Needs: Node.js >= 18 with npm (gitlab-ci-local 4.56.x; newer ones need Node
@@ -193,6 +194,21 @@ for path in sys.argv[2:]:
     seen.append(set(names))
 assert not (seen[0] & seen[1]), f"an org ran in both shards: {seen[0] & seen[1]}"
 assert seen[0] | seen[1] == want, f"orgs missing from the shards: {want - (seen[0] | seen[1])}"
+PY
+
+section "gitlab template: 4. SFSMOKE_ORGS, SFSMOKE_JSON, SFSMOKE_ARGS reach sfsmoke"
+start_sim healthy "$WORK"
+run_pipeline subset --variable "SFSMOKE_ORGS=alpha,charlie" --variable SFSMOKE_JSON=target/smoke/report.json \
+    --variable SFSMOKE_ARGS=-q
+stop_sim
+((RC == 0)) || die "gitlab-ci-local exited $RC with SFSMOKE_ORGS/JSON/ARGS (want 0)"
+grep -q -- '--org alpha --org charlie' "$WORK/subset.log" || die "SFSMOKE_ORGS=alpha,charlie did not become --org alpha --org charlie"
+[[ -f $PROJECT/target/smoke/report.json ]] || die "SFSMOKE_JSON: no target/smoke/report.json"
+python3 - "$junit" <<'PY' || die "SFSMOKE_ORGS did not select exactly alpha and charlie"
+import sys, xml.etree.ElementTree as ET
+got = sorted(s.get("name") for s in ET.parse(sys.argv[1]).getroot().findall("testsuite"))
+print("  suites:", got)
+sys.exit(0 if got == ["alpha", "charlie"] else 1)
 PY
 
 section "gitlab template: OK"
