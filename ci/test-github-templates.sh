@@ -177,12 +177,14 @@ sys.exit(0 if got == want else 1)
 PY
 stop_sim
 
-section "github action: 4. orgs, json, args and working-directory reach sfsmoke"
+section "github action: 4. orgs, json, args, working-directory and a relative binary reach sfsmoke"
 start_sim healthy "$WORK"
 rm -rf "$WORK/artifacts"
 mkdir -p "$WS/sub"
 cp "$WS/smoke.toml" "$WS/sub/smoke.toml"
-action subset "$GH/action.yml" --input install=path --input "binary=$SFSMOKE_BIN" --input working-directory=sub \
+mkdir -p "$WS/bin"
+cp "$SFSMOKE_BIN" "$WS/bin/sfsmoke" # a binary given relative to the workspace
+action subset "$GH/action.yml" --input install=path --input binary=./bin/sfsmoke --input working-directory=sub \
     --input "orgs=alpha, charlie" --input json=target/smoke/report.json --input args=-q
 stop_sim
 ((RC == 0)) || die "the action failed with orgs/json/args/working-directory (exit $RC)"
