@@ -22,6 +22,7 @@ use crate::salesforce::client::{self, Connection};
 use crate::salesforce::error::{self, Failure, Origin};
 use crate::secret::Redactor;
 use futures::StreamExt;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -59,6 +60,18 @@ struct Planned {
     kind: CaseKind,
     target: String,
     soql: String,
+}
+
+impl Planned {
+    /// What the case calls, for messages: `query Account at https://host`,
+    /// `query of check "todays opportunities" at https://host`.
+    fn call(&self, instance: &url::Url) -> String {
+        let host = client::origin_of(instance);
+        match self.kind {
+            CaseKind::Check => format!("query of check \"{}\" at {host}", self.target),
+            _ => format!("query {} at {host}", self.target),
+        }
+    }
 }
 
 fn plan(org: &OrgConfig) -> Vec<Planned> {
@@ -139,7 +152,13 @@ pub fn is_curable_session_error(f: &Failure) -> bool {
 struct Relogin {
     /// `None`: not tried; `Some(Ok)`: done; `Some(Err)`: failed.
     state: tokio::sync::Mutex<Option<Result<(), Failure>>>,
+    /// The re-login succeeded and at least one query was retried.
     warned: Mutex<bool>,
+    retried: AtomicUsize,
+    /// Retries refused with INVALID_SESSION_ID again.
+    failed_again: AtomicUsize,
+    /// Retries that failed otherwise.
+    failed_other: AtomicUsize,
 }
 
 /// Everything the org's cases share.
@@ -150,12 +169,11 @@ struct OrgCtx<'a> {
     settings: &'a Settings,
     redactor: SharedRedactor,
     relogin: Relogin,
-    warnings: Mutex<Vec<String>>,
 }
 
 impl OrgCtx<'_> {
     async fn run_query(&self, case: &Planned) -> Outcome {
-        let what = format!("query {}", case.target);
+        let what = case.call(&self.conn.instance_url());
         let first = bounded(self.settings, &what, self.conn.query(&case.soql)).await;
         let failure = match first {
             Ok(r) => {
@@ -176,7 +194,7 @@ impl OrgCtx<'_> {
                 tracing::info!("session expired or invalid: logging in again once");
                 let r = bounded(
                     self.settings,
-                    "logging in again",
+                    &format!("logging in again ({})", auth::login_call(self.org)),
                     auth::login_with(&self.http, self.org, &snapshot(&self.redactor)),
                 )
                 .await
@@ -201,21 +219,61 @@ impl OrgCtx<'_> {
             return problem(f, &snapshot(&self.redactor));
         }
         if let Ok(mut warned) = self.relogin.warned.lock() {
-            if !*warned {
-                *warned = true;
-                if let Ok(mut w) = self.warnings.lock() {
-                    w.push("the session expired mid-run (INVALID_SESSION_ID \"Session expired or invalid\"): sfsmoke logged in again once and retried the affected queries; if this repeats, check the session timeout and \"Lock sessions to the IP address\" settings".to_string());
-                }
-            }
+            *warned = true;
         }
+        self.relogin.retried.fetch_add(1, Ordering::SeqCst);
         match bounded(self.settings, &what, self.conn.query(&case.soql)).await {
             Ok(r) => Outcome::Passed {
                 detail: Some(format!("{} (after logging in again)", r.detail())),
             },
-            Err(f) => problem(f, &snapshot(&self.redactor)),
+            Err(f) if f.code == "INVALID_SESSION_ID" => {
+                // The fresh session died at once: another login would not
+                // help. Salesforce's code and text stay; the marker picks the
+                // triage entry that says so.
+                self.relogin.failed_again.fetch_add(1, Ordering::SeqCst);
+                let f = Failure {
+                    message: format!("{}{AGAIN_AFTER_LOGIN}", f.message),
+                    ..f
+                };
+                problem(f, &snapshot(&self.redactor))
+            }
+            Err(f) => {
+                self.relogin.failed_other.fetch_add(1, Ordering::SeqCst);
+                problem(f, &snapshot(&self.redactor))
+            }
         }
     }
+
+    /// The org's warning about the re-login, once the queries are done:
+    /// that it happened, and whether the retries then passed.
+    fn relogin_warning(&self) -> Option<String> {
+        let happened = self.relogin.warned.lock().map(|w| *w).unwrap_or(false);
+        if !happened {
+            return None;
+        }
+        let retried = self.relogin.retried.load(Ordering::SeqCst);
+        let again = self.relogin.failed_again.load(Ordering::SeqCst);
+        let other = self.relogin.failed_other.load(Ordering::SeqCst);
+        let call = auth::login_call(self.org);
+        let head = format!(
+            "the session expired mid-run (INVALID_SESSION_ID \"Session expired or invalid\"): sfsmoke logged in again once ({call}, which succeeded) and retried the affected queries"
+        );
+        Some(if again > 0 {
+            format!(
+                "{head}, but {again} of {retried} retries got INVALID_SESSION_ID again right after the fresh login: new sessions die at once (check the session timeout, \"Lock sessions to the IP address from which they originated\" and any policy that revokes tokens, in Setup > Security > Session Settings and the Connected App's policies); logging in again will not help"
+            )
+        } else if other > 0 {
+            format!("{head}; {other} of {retried} retries still failed (see those cases)")
+        } else {
+            format!("{head}: they passed; if this repeats, check the session timeout and \"Lock sessions to the IP address\" settings")
+        })
+    }
 }
+
+/// Appended to Salesforce's message when a query is refused with
+/// INVALID_SESSION_ID again right after the one re-login; the triage entry
+/// for that case matches on it.
+pub const AGAIN_AFTER_LOGIN: &str = " (again right after a fresh login)";
 
 /// What to do after an org's checks (issue 5): diagnose its failures with
 /// [`crate::diagnose::attach`] and, when `drift` and smoke.lock exists, add
@@ -315,7 +373,7 @@ async fn run_checks(
     // The login.
     let login = bounded(
         settings,
-        "the login",
+        &auth::login_call(org),
         auth::login_with(&http, org, &snapshot(&redactor)),
     )
     .await;
@@ -378,8 +436,10 @@ async fn run_checks(
         relogin: Relogin {
             state: tokio::sync::Mutex::new(None),
             warned: Mutex::new(false),
+            retried: AtomicUsize::new(0),
+            failed_again: AtomicUsize::new(0),
+            failed_other: AtomicUsize::new(0),
         },
-        warnings: Mutex::new(Vec::new()),
     };
     let ctx_ref = &ctx;
     let on_case_ref = &on_case;
@@ -404,9 +464,7 @@ async fn run_checks(
         .await;
     report.cases.extend(cases);
     report.api_usage = ctx.conn.api_usage();
-    if let Ok(w) = ctx.warnings.lock() {
-        report.warnings.extend(w.iter().cloned());
-    }
+    report.warnings.extend(ctx.relogin_warning());
     let final_redactor = snapshot(&redactor);
     report.warnings = report
         .warnings
@@ -544,6 +602,7 @@ mod tests {
     /// other token.
     async fn relogin_server(
         refusal: &'static str,
+        refuse_all: bool,
     ) -> (String, Arc<std::sync::atomic::AtomicUsize>) {
         use axum::routing::{get, post};
         use std::sync::atomic::{AtomicUsize, Ordering};
@@ -578,7 +637,7 @@ mod tests {
                         .and_then(|v| v.to_str().ok())
                         .unwrap_or("")
                         .to_string();
-                    if auth == "Bearer t1" {
+                    if auth == "Bearer t1" || refuse_all {
                         (
                             axum::http::StatusCode::UNAUTHORIZED,
                             axum::Json(serde_json::json!([{"message": refusal, "errorCode": "INVALID_SESSION_ID"}])),
@@ -614,7 +673,11 @@ mod tests {
     }
 
     async fn run(refusal: &'static str) -> (OrgReport, usize) {
-        let (base, logins) = relogin_server(refusal).await;
+        run_against(refusal, false).await
+    }
+
+    async fn run_against(refusal: &'static str, refuse_all: bool) -> (OrgReport, usize) {
+        let (base, logins) = relogin_server(refusal, refuse_all).await;
         let report = run_org(
             &org(&base),
             &settings(10_000, 60_000),
@@ -647,6 +710,94 @@ mod tests {
             .iter()
             .any(|w| w.contains("logged in again once")));
         assert_eq!(report.warnings.len(), 1, "{:?}", report.warnings);
+    }
+
+    #[tokio::test]
+    async fn a_session_refused_again_after_the_new_login_says_so() {
+        let (report, logins) = run_against("Session expired or invalid", true).await;
+        assert_eq!(logins, 2, "one login, one re-login, never more");
+        assert_eq!(report.tally().failed, 3, "{report:#?}");
+        for case in &report.cases[1..] {
+            let p = case.outcome.problem().expect("failed");
+            assert_eq!(p.failure.code, "INVALID_SESSION_ID");
+            // Salesforce's text stays, with what happened after it.
+            assert_eq!(
+                p.failure.message,
+                "Session expired or invalid (again right after a fresh login)"
+            );
+            assert!(
+                p.hint.starts_with(
+                    "Still INVALID_SESSION_ID right after a fresh login: sessions die at once"
+                ),
+                "{}",
+                p.hint
+            );
+            assert!(p.hint.contains("Do not log in again"), "{}", p.hint);
+            assert!(!p.hint.contains("Log in again once"), "{}", p.hint);
+        }
+        assert_eq!(report.warnings.len(), 1, "{:?}", report.warnings);
+        let w = &report.warnings[0];
+        assert!(
+            w.contains(
+                "logged in again once (OAuth client-credentials token request to http://127.0.0.1:"
+            ),
+            "{w}"
+        );
+        assert!(
+            w.contains("3 of 3 retries got INVALID_SESSION_ID again"),
+            "{w}"
+        );
+        assert!(!w.contains("they passed"), "{w}");
+    }
+
+    #[tokio::test]
+    async fn a_hung_login_names_the_flow_and_host() {
+        // Accepts connections, never answers.
+        let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", silent.local_addr().unwrap());
+        let report = run_org(
+            &org(&base),
+            // The run's deadline cuts it (the request timeout is far).
+            &settings(60_000, 300),
+            Arc::new(Mutex::new(Redactor::new())),
+            Arc::new(|_: &str, _: &CaseReport| {}),
+        )
+        .await;
+        let p = report.cases[0].outcome.problem().expect("login failed");
+        assert_eq!(p.failure.code, error::TIMEOUT);
+        assert!(
+            p.failure
+                .message
+                .starts_with(&format!("OAuth client-credentials token request to {base}")),
+            "{}",
+            p.failure.message
+        );
+        drop(silent);
+    }
+
+    #[test]
+    fn query_calls_name_the_object_or_check_and_the_host() {
+        let url = url::Url::parse("https://acme.my.salesforce.com/services").unwrap();
+        let p = Planned {
+            name: "query Account".into(),
+            kind: CaseKind::Object,
+            target: "Account".into(),
+            soql: object_soql("Account"),
+        };
+        assert_eq!(
+            p.call(&url),
+            "query Account at https://acme.my.salesforce.com"
+        );
+        let p = Planned {
+            name: "check: today".into(),
+            kind: CaseKind::Check,
+            target: "today".into(),
+            soql: "SELECT Id FROM Opportunity".into(),
+        };
+        assert_eq!(
+            p.call(&url),
+            "query of check \"today\" at https://acme.my.salesforce.com"
+        );
     }
 
     #[tokio::test]

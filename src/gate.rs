@@ -108,6 +108,68 @@ fn junit_path(args: &SmokeArgs, from_config: Option<&Path>) -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(DEFAULT_JUNIT_PATH))
 }
 
+/// Where the JUnit path came from, for messages: `--junit PATH`, `junit =
+/// "PATH"` in the config, or the default.
+fn junit_source(args: &SmokeArgs, from_config: Option<&Path>) -> String {
+    match (&args.junit, from_config) {
+        (Some(p), _) => format!("--junit {}", p.display()),
+        (None, Some(p)) => format!("junit = \"{}\" in {}", p.display(), args.config.display()),
+        (None, None) => format!("the default JUnit path {DEFAULT_JUNIT_PATH}"),
+    }
+}
+
+/// `path` made absolute (against the current folder) with `.` and `..`
+/// resolved, and symlinks resolved as far as the path exists, so two
+/// spellings of one file compare equal.
+pub fn normalised(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut lexical = PathBuf::new();
+    for c in absolute.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                lexical.pop();
+            }
+            other => lexical.push(other),
+        }
+    }
+    // Resolve symlinks on the longest prefix that exists.
+    let mut rest = Vec::new();
+    let mut base = lexical.clone();
+    loop {
+        if let Ok(real) = std::fs::canonicalize(&base) {
+            let mut out = real;
+            for part in rest.iter().rev() {
+                out.push(part);
+            }
+            return out;
+        }
+        match (base.file_name().map(|n| n.to_os_string()), base.parent()) {
+            (Some(name), Some(parent)) => {
+                rest.push(name);
+                base = parent.to_path_buf();
+            }
+            _ => return lexical,
+        }
+    }
+}
+
+/// `--json` naming the JUnit file: the JSON would overwrite it. Returns the
+/// message (the JUnit keeps the path; the JSON is not written).
+fn report_path_conflict(args: &SmokeArgs, config_junit: Option<&Path>) -> Option<String> {
+    let json = args.json.as_deref()?;
+    let junit = junit_path(args, config_junit);
+    if normalised(json) != normalised(&junit) {
+        return None;
+    }
+    Some(format!(
+        "--json {} and {} name the same file: the JSON report would overwrite the JUnit report\n  (hint: give --json another path, e.g. --json target/smoke/report.json; only the JUnit report goes to this path)",
+        json.display(),
+        junit_source(args, config_junit)
+    ))
+}
+
 /// The config could not be used: print every diagnostic; when it could be
 /// read, still write the reports (a `config` suite and one suite per known
 /// org), then exit 2.
@@ -118,13 +180,27 @@ fn config_failed(failure: ConfigFailure, args: &SmokeArgs) -> u8 {
     if failure.diagnostics.is_empty() {
         eprintln!("error: {} is unusable", args.config.display());
     }
-    if !failure.readable {
+    // A file that is not valid TOML (or not UTF-8) was still read: the
+    // merge request must show the failing gate, so the JUnit is written.
+    // A missing or unreadable file writes nothing.
+    if !failure.readable && !config_file_was_read(&args.config) {
         return crate::exit::UNUSABLE_INPUT;
     }
-    let errors: Vec<String> = failure.diagnostics.iter().map(|d| d.to_string()).collect();
+    let mut errors: Vec<String> = failure.diagnostics.iter().map(|d| d.to_string()).collect();
+    if let Some(conflict) = report_path_conflict(args, failure.junit.as_deref()) {
+        eprintln!("error: {conflict}");
+        errors.push(conflict);
+    }
     let report = config_error_report(args, &failure.org_names, errors, &Redactor::new());
     let _ = write_reports(&report, args, failure.junit.as_deref(), true);
     crate::exit::UNUSABLE_INPUT
+}
+
+/// The config path is a regular file this process can open.
+fn config_file_was_read(path: &Path) -> bool {
+    std::fs::File::open(path)
+        .and_then(|f| f.metadata())
+        .is_ok_and(|m| m.is_file())
 }
 
 /// A report for a run that could not start: `errors` in the `config` suite,
@@ -228,9 +304,13 @@ pub fn select_orgs(
 
 /// Run the gate on a loaded config (also used by `sfsmoke demo`).
 pub async fn run_config(config: Config, args: &SmokeArgs) -> u8 {
-    let selected = match select_orgs(&config, &args.orgs, args.shard.as_deref()) {
-        Ok(s) => s,
-        Err(errors) => {
+    let selected = select_orgs(&config, &args.orgs, args.shard.as_deref());
+    let conflict = report_path_conflict(args, config.junit.as_deref());
+    let selected = match (selected, conflict) {
+        (Ok(s), None) => s,
+        (selected, conflict) => {
+            let mut errors = selected.err().unwrap_or_default();
+            errors.extend(conflict);
             for e in &errors {
                 eprintln!("error: {e}");
             }
@@ -401,7 +481,12 @@ fn write_reports(
             );
         }
     }
-    if let Some(json) = &args.json {
+    // Same file as the JUnit (said by the caller, exit 2): the JUnit wins.
+    let json = args
+        .json
+        .as_deref()
+        .filter(|_| report_path_conflict(args, config_junit).is_none());
+    if let Some(json) = json {
         match crate::report::json::write(report, json) {
             Ok(()) => {
                 if !quiet {
@@ -477,6 +562,56 @@ mod tests {
         );
         assert!(r.orgs.is_empty());
         assert_eq!(r.config_errors.len(), 2);
+    }
+
+    fn args(junit: Option<&str>, json: Option<&str>) -> SmokeArgs {
+        SmokeArgs {
+            config: PathBuf::from("ci/smoke.toml"),
+            junit: junit.map(PathBuf::from),
+            json: json.map(PathBuf::from),
+            orgs: vec![],
+            shard: None,
+            update_snapshot: false,
+            verbosity: Default::default(),
+        }
+    }
+
+    #[test]
+    fn a_json_report_on_the_junit_path_is_caught_whatever_the_spelling() {
+        // --junit and --json
+        let m = report_path_conflict(&args(Some("out/r.xml"), Some("out/./r.xml")), None)
+            .expect("same file");
+        assert!(
+            m.starts_with("--json out/./r.xml and --junit out/r.xml name the same file"),
+            "{m}"
+        );
+        // the config's junit key
+        let m = report_path_conflict(
+            &args(None, Some("reports/../j.xml")),
+            Some(Path::new("j.xml")),
+        )
+        .expect("same file");
+        assert!(
+            m.contains("and junit = \"j.xml\" in ci/smoke.toml name the same file"),
+            "{m}"
+        );
+        // the default path, absolute on one side
+        let abs = std::env::current_dir().unwrap().join(DEFAULT_JUNIT_PATH);
+        let m = report_path_conflict(&args(None, Some(abs.to_str().unwrap())), None)
+            .expect("same file");
+        assert!(
+            m.contains("the default JUnit path target/smoke/junit.xml"),
+            "{m}"
+        );
+        // different files, or no JSON
+        assert!(report_path_conflict(&args(Some("a.xml"), Some("a.json")), None).is_none());
+        assert!(report_path_conflict(&args(Some("a.xml"), None), None).is_none());
+        // --junit wins over the config's key
+        assert!(report_path_conflict(
+            &args(Some("a.xml"), Some("j.xml")),
+            Some(Path::new("j.xml"))
+        )
+        .is_none());
     }
 
     #[test]

@@ -105,8 +105,10 @@ impl World {
             .current_dir(self.dir.path())
             .env("HOME", self.dir.path())
             .args(["smoke", "--config", "smoke.toml"])
-            .args(["--json", "report.json"])
             .args(extra);
+        if !extra.contains(&"--json") {
+            cmd.args(["--json", "report.json"]);
+        }
         if !extra.contains(&"-q") {
             cmd.arg("-vvv");
         }
@@ -222,6 +224,12 @@ impl Run {
         assert_eq!(count("error"), errors, "errors in\n{xml}");
         assert_eq!(count("skipped"), skipped, "skipped in\n{xml}");
         let Some(checker) = check_junit_path() else {
+            // CI always has ../shared: a missing checker there is a broken
+            // checkout, not a reason to pass unvalidated.
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "check-junit not found (../shared/junit/check-junit or $SFSMOKE_CHECK_JUNIT) and CI is set: the JUnit schema must be validated in CI"
+            );
             eprintln!("SKIPPED: check-junit not found (../shared/junit/check-junit or $SFSMOKE_CHECK_JUNIT); JUnit schema not validated");
             return self;
         };
@@ -645,6 +653,22 @@ async fn invalid_session_id_logs_in_again_once_then_reports() {
         xml.contains("logged in again once"),
         "the warning reaches the report:\n{xml}"
     );
+    // The new session died at once too: say so, and never advise another
+    // login (Salesforce's code and text stay).
+    assert!(
+        xml.contains("Session expired or invalid (again right after a fresh login)"),
+        "{xml}"
+    );
+    assert!(
+        xml.contains("Still INVALID_SESSION_ID right after a fresh login: sessions die at once"),
+        "{xml}"
+    );
+    assert!(!xml.contains("Log in again once"), "{xml}");
+    assert!(
+        xml.contains("2 of 2 retries got INVALID_SESSION_ID again right after the fresh login"),
+        "the warning says the retry failed:\n{xml}"
+    );
+    assert!(!xml.contains("they passed"), "{xml}");
     // Exactly one new login for the org, although both queries hit the
     // expired session: never a loop, never one per query.
     let relogins = run.stderr().matches("logging in again once").count();
@@ -823,6 +847,60 @@ async fn config_error_still_writes_the_junit_report() {
     assert!(
         xml.contains("CONFIG_ERROR") || xml.contains(r#"<testsuite name="config""#),
         "{xml}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_on_the_junit_path_is_exit_2_and_the_junit_keeps_the_path() {
+    let w = World::start("healthy").await;
+    w.write_config(&soap_config(r#""Account""#));
+    // Another spelling of the same file.
+    let run = w.smoke(&["--json", "./sub/../junit.xml"]).await;
+    run.expect_code(2).check_junit(2, 2, 0, 0);
+    let err = run.stderr();
+    assert!(
+        err.contains("--json ./sub/../junit.xml and --junit junit.xml name the same file"),
+        "{err}"
+    );
+    let xml = run.junit();
+    assert!(
+        xml.starts_with("<?xml"),
+        "the JSON overwrote the JUnit:\n{xml}"
+    );
+    assert!(xml.contains("name the same file"), "{xml}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_toml_syntax_error_still_writes_the_junit_report() {
+    let w = World::start("healthy").await;
+    w.write_config("[orgs.prod\nlogin_url = \"${SIM_URL}\"\n");
+    let run = w.smoke(&[]).await;
+    run.expect_code(2).check_junit(1, 1, 0, 0);
+    let xml = run.junit();
+    assert!(xml.contains("CONFIG_ERROR"), "{xml}");
+    assert!(xml.contains("smoke.toml:1:"), "file:line:col in\n{xml}");
+    assert!(run.stderr().contains("smoke.toml:1:"), "{}", run.stderr());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_config_writes_no_junit_report() {
+    let w = World::start("healthy").await;
+    let run = w.smoke(&[]).await;
+    run.expect_code(2);
+    assert!(run.junit.is_none(), "{:?}", run.junit);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_where_the_report_folder_should_be_is_named() {
+    let w = World::start("healthy").await;
+    w.write_config(&soap_config(r#""Account""#));
+    std::fs::write(w.path("afile"), "x").unwrap();
+    let run = w.smoke(&["--junit", "afile/junit.xml"]).await;
+    run.expect_code(1);
+    assert!(
+        run.stderr().contains("afile is a file, not a folder"),
+        "{}",
+        run.stderr()
     );
 }
 

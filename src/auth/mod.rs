@@ -158,6 +158,32 @@ pub async fn login_with(
     result.map_err(|f| f.redacted(&redactor))
 }
 
+/// What the login of `org` calls, for messages: `SOAP login() at
+/// https://host`, `OAuth JWT bearer token request to https://host`... (the
+/// same words each flow uses in its own failures).
+pub fn login_call(org: &OrgConfig) -> String {
+    use crate::salesforce::client::origin_of;
+    let login = origin_of(&org.login_url);
+    match &org.auth {
+        Auth::SoapPassword { .. } => format!("SOAP login() at {login}"),
+        Auth::OAuthPassword { .. } => {
+            format!("OAuth username-password token request to {login}")
+        }
+        Auth::Jwt { .. } => format!("OAuth JWT bearer token request to {login}"),
+        Auth::ClientCredentials { .. } => {
+            format!("OAuth client-credentials token request to {login}")
+        }
+        Auth::RefreshToken { .. } => format!("OAuth refresh-token token request to {login}"),
+        Auth::SfdxUrl { instance_url, .. } => format!(
+            "OAuth refresh-token token request to {}",
+            origin_of(instance_url)
+        ),
+        Auth::AccessToken { instance_url, .. } => {
+            format!("the access_token for {}", origin_of(instance_url))
+        }
+    }
+}
+
 /// Every secret an [`Auth`] holds, for a redactor.
 pub fn add_auth_secrets(redactor: &mut Redactor, auth: &Auth) {
     let mut add = |s: Option<&Secret>| {
@@ -242,6 +268,16 @@ pub(crate) fn instance_from(raw: &str, what: &str) -> Result<Url, Failure> {
             ),
         ));
     }
+    if url.scheme() == "http" && !is_loopback(&url) {
+        return Err(Failure::new(
+            Origin::Protocol,
+            crate::salesforce::error::UNEXPECTED_RESPONSE,
+            format!(
+                "{what} is plain http on a host that is not loopback ({}): sfsmoke refuses to send the access token there in clear text (Salesforce always answers with https: check login_url and any proxy that rewrites the answer)",
+                crate::salesforce::client::origin_of(&url)
+            ),
+        ));
+    }
     Url::parse(&url.origin().ascii_serialization()).map_err(|_| {
         Failure::new(
             Origin::Protocol,
@@ -249,6 +285,20 @@ pub(crate) fn instance_from(raw: &str, what: &str) -> Result<Url, Failure> {
             format!("{what} has no usable origin"),
         )
     })
+}
+
+/// `127.0.0.0/8`, `::1` or `localhost`: the only hosts plain http may carry
+/// a token to (the simulated org, a local proxy).
+pub(crate) fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(d)) => {
+            let d = d.trim_end_matches('.').to_ascii_lowercase();
+            d == "localhost" || d.ends_with(".localhost")
+        }
+        None => false,
+    }
 }
 
 /// `.../id/<orgId>/<userId>` → (org id, user id).
@@ -287,6 +337,33 @@ mod tests {
         .unwrap();
         assert_eq!(u.as_str(), "https://na1.salesforce.com/");
         assert!(instance_from("javascript:alert(1)", "x").is_err());
+    }
+
+    #[test]
+    fn plain_http_is_refused_unless_loopback() {
+        let f = instance_from(
+            "http://acme.my.salesforce.com/services/Soap/u/64.0/00D",
+            "LoginResult serverUrl",
+        )
+        .unwrap_err();
+        assert_eq!(f.origin, Origin::Protocol);
+        assert!(
+            f.message.starts_with(
+                "LoginResult serverUrl is plain http on a host that is not loopback (http://acme.my.salesforce.com)"
+            ),
+            "{}",
+            f.message
+        );
+        assert!(f.message.contains("clear text"), "{}", f.message);
+        assert!(instance_from("http://10.0.0.5:8080", "x").is_err());
+        for ok in [
+            "http://127.0.0.1:8080/x",
+            "http://[::1]:9000",
+            "http://localhost:1234",
+            "https://acme.my.salesforce.com",
+        ] {
+            assert!(instance_from(ok, "x").is_ok(), "{ok}");
+        }
     }
 
     #[test]

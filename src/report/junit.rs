@@ -453,8 +453,20 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
-    std::fs::create_dir_all(dir)
-        .map_err(step(format!("cannot create folder {}", dir.display())))?;
+    std::fs::create_dir_all(dir).map_err(|e| {
+        // "File exists" says little: name the file that is in the way.
+        match dir.ancestors().find(|a| a.is_file()) {
+            Some(file) => io::Error::new(
+                e.kind(),
+                format!(
+                    "cannot create folder {}: {} is a file, not a folder",
+                    dir.display(),
+                    file.display()
+                ),
+            ),
+            None => step(format!("cannot create folder {}", dir.display()))(e),
+        }
+    })?;
     let file_name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -1031,6 +1043,18 @@ mod tests {
             write(&every_outcome(), &blocked.join("junit.xml")).expect_err("parent is a file");
         assert!(
             err.to_string().starts_with("cannot create folder "),
+            "{err}"
+        );
+        assert!(
+            err.to_string()
+                .ends_with(&format!("{} is a file, not a folder", blocked.display())),
+            "{err}"
+        );
+        let err = write(&every_outcome(), &blocked.join("deeper/junit.xml"))
+            .expect_err("an ancestor is a file");
+        assert!(
+            err.to_string()
+                .ends_with(&format!("{} is a file, not a folder", blocked.display())),
             "{err}"
         );
     }

@@ -48,6 +48,11 @@ const VARIANTS: &[(&str, &str, &str)] = &[
         "not valid for use with the REST API",
     ),
     (
+        "INVALID_SESSION_ID",
+        "Session expired or invalid (again right after a fresh login)",
+        "again right after a fresh login",
+    ),
+    (
         "REQUEST_LIMIT_EXCEEDED",
         "TotalRequests Limit exceeded.",
         "TotalRequests (daily API quota)",
