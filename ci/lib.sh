@@ -54,7 +54,7 @@ npm_tool() {
 }
 
 ci_tools_dir() {
-    printf '%s\n' "${SFSMOKE_CI_TOOLS:-${XDG_CACHE_HOME:-$HOME/.cache}/sfsmoke-ci-tools}"
+    printf '%s\n' "${SFSMOKE_CI_TOOLS:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/sfsmoke-ci-tools}"
 }
 
 # start_sim SCENARIO WORKDIR: starts `sfsmoke sim` on a free loopback port and
