@@ -364,14 +364,15 @@ def main():
                 ctx["__status"] = "failure"
                 first_failure = first_failure or code
         result = {k: interpolate(v.get("value", ""), ctx) for k, v in (action.get("outputs") or {}).items()}
+        result["__step_summary"] = open(summary, encoding="utf-8").read()
     except ExprError as e:
         print(f"gha-composite: error: {e}", file=sys.stderr)
         return 2
-    result["__step_summary"] = open(summary, encoding="utf-8").read()
+    finally:
+        shutil.rmtree(temp, ignore_errors=True)
     if args.outputs:
         with open(args.outputs, "w", encoding="utf-8") as f:
             json.dump(result, f, indent=1)
-    shutil.rmtree(temp, ignore_errors=True)
     print(f"::job:: {ctx['__status']}" + (f" (exit {first_failure})" if first_failure else ""))
     return first_failure if ctx["__status"] != "success" else 0
 
