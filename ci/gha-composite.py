@@ -2,7 +2,7 @@
 """gha-composite: run a composite GitHub Action's steps here, as a runner would.
 
 usage: gha-composite.py ACTION.yml --workspace DIR --artifacts DIR
-                        [--input NAME=VALUE]... [--outputs FILE]
+                        [--input NAME=VALUE]... [--outputs FILE] [--cache-hit]
 
 For testing ci/github/*/action.yml without GitHub: no container engine or
 runner is needed. It does what the runner does for the parts these actions use:
@@ -12,7 +12,8 @@ failure(), cancelled()) in `if:`, `env:`, `with:` and `working-directory:`;
 `run:` steps with `shell: bash` (bash --noprofile --norc -eo pipefail, like
 the runner) with GITHUB_OUTPUT, GITHUB_STEP_SUMMARY, GITHUB_ACTION_PATH,
 RUNNER_TEMP..., step outcomes and the job status. Two `uses:` actions are
-emulated: actions/cache (always a miss) and actions/upload-artifact (copies the
+emulated: actions/cache (a miss, or a hit with --cache-hit; it restores
+nothing, so the test lays out what a hit would restore) and actions/upload-artifact (copies the
 files to ARTIFACTS/NAME/ and, like v4, refuses a name already uploaded).
 Anything else (another action, an expression it does not know) is an error:
 it never guesses.
@@ -270,6 +271,7 @@ def main():
     ap.add_argument("--artifacts", required=True)
     ap.add_argument("--input", action="append", default=[])
     ap.add_argument("--outputs")
+    ap.add_argument("--cache-hit", action="store_true", help="actions/cache finds its key")
     args = ap.parse_args()
 
     action_file = os.path.abspath(args.action)
@@ -348,8 +350,9 @@ def main():
                 uses = step["uses"]
                 with_ = {k: interpolate(v, ctx) for k, v in (step.get("with") or {}).items()}
                 if uses.startswith("actions/cache@"):
-                    code, outputs = 0, {"cache-hit": "false"}
-                    print(f"  (emulated) cache miss for key {with_.get('key')!r}")
+                    hit = "true" if args.cache_hit else "false"
+                    code, outputs = 0, {"cache-hit": hit}
+                    print(f"  (emulated) cache {'hit' if args.cache_hit else 'miss'} for key {with_.get('key')!r}")
                 elif uses.startswith("actions/upload-artifact@"):
                     code, msg = upload_artifact(with_, workspace, artifacts)
                     print(f"  (emulated) {msg}")

@@ -215,6 +215,13 @@ want="install --locked --root $WORK/home/.cache/sfsmoke-action/src-"
     die "cargo ran as 'cargo $(cat "$WORK/cargo-args")'" "want: cargo ${want}<hash> --path $CI_ROOT"
 ((RC == 2)) || die "a missing config gave exit $RC through the action, want 2"
 note "cargo $(cat "$WORK/cargo-args"); missing config -> exit 2"
+# A cache hit for the same source skips cargo: the stand-in now refuses to run.
+printf '#!/bin/sh\necho "cargo must not run on a cache hit" >&2; exit 99\n' >"$WORK/fakebin/cargo"
+rm -rf "$WORK/artifacts"
+HOME="$WORK/home" PATH="$WORK/fakebin:$PATH" action cached "$GH/action.yml" --input config=missing.toml --cache-hit
+((RC == 2)) || die "with a cache hit the action exited $RC, want 2 (the cached sfsmoke refusing missing.toml)"
+grep -q 'sfsmoke from the cache' "$WORK/cached.log" || die "a cache hit did not use the cached build"
+note "cache hit: the cached build runs, cargo does not"
 
 section "github action: 6. a malformed shard is refused"
 action badshard "$GH/action.yml" --input install=path --input "binary=$SFSMOKE_BIN" --input shard=two
