@@ -1799,3 +1799,87 @@ async fn cli_org_file_prints_usernames_only_and_verbose_explains_refusals() {
     assert!(status.success());
     assert!(child.wait().unwrap().success());
 }
+
+#[tokio::test]
+async fn identity_userinfo_resources_and_describe_shapes() {
+    let h = start("healthy").await;
+    let (_, tok) = password_grant(&h).await;
+    let t = tok["access_token"].as_str().unwrap();
+    let id_url = tok["id"].as_str().unwrap();
+    let base = h.login_url();
+    // The identity URL has its own shape (jsforce identity()).
+    let path = id_url.strip_prefix(&base).unwrap();
+    let r = get(&h, Some(t), path).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body["id"], id_url);
+    assert_eq!(r.body["username"], demo::USERNAME);
+    assert!(r.body["display_name"].is_string(), "{}", r.body);
+    assert!(r.body["nick_name"].is_string(), "{}", r.body);
+    assert_eq!(r.body["organization_id"], demo::ORG_ID);
+    assert!(r.body.get("preferred_username").is_none(), "{}", r.body);
+    let urls = &r.body["urls"];
+    assert_eq!(
+        urls["rest"],
+        format!("{base}/services/data/v{{version}}/"),
+        "{urls}"
+    );
+    for key in ["partner", "enterprise", "metadata", "sobjects", "query"] {
+        assert!(urls[key].is_string(), "{key}: {urls}");
+    }
+    // userinfo: the OpenID Connect shape.
+    let r = get(&h, Some(t), "/services/oauth2/userinfo").await;
+    assert_eq!(r.body["sub"], id_url);
+    assert_eq!(r.body["preferred_username"], demo::USERNAME);
+    assert!(r.body.get("username").is_none(), "{}", r.body);
+    assert_eq!(r.body["urls"]["partner"], urls["partner"]);
+    // Resources by version: the identity entry is absolute.
+    let r = get(&h, Some(t), "/services/data/v62.0/").await;
+    assert_eq!(r.body["identity"], id_url);
+    assert_eq!(r.body["sobjects"], "/services/data/v62.0/sobjects");
+    // Describe Global and sObject Describe keys.
+    let r = get(&h, Some(t), "/services/data/v62.0/sobjects/").await;
+    assert_eq!(r.body["encoding"], "UTF-8");
+    assert_eq!(r.body["maxBatchSize"], 200);
+    let account = r.body["sobjects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["name"] == "Account")
+        .expect("Account listed");
+    for key in [
+        "label",
+        "keyPrefix",
+        "custom",
+        "queryable",
+        "retrieveable",
+        "deprecatedAndHidden",
+        "layoutable",
+        "urls",
+    ] {
+        assert!(account.get(key).is_some(), "{key}: {account}");
+    }
+    let r = get(
+        &h,
+        Some(t),
+        "/services/data/v62.0/sobjects/Account/describe",
+    )
+    .await;
+    assert_eq!(r.body["name"], "Account");
+    assert_eq!(r.body["custom"], false);
+    assert_eq!(r.body["queryable"], true);
+    assert_eq!(
+        r.body["urls"]["describe"],
+        "/services/data/v62.0/sobjects/Account/describe"
+    );
+    let id = r.body["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "Id")
+        .expect("Id field");
+    assert_eq!(
+        (&id["type"], &id["soapType"], &id["length"]),
+        (&json!("id"), &json!("tns:ID"), &json!(18))
+    );
+    assert!(r.body["childRelationships"].is_array());
+}

@@ -15,10 +15,13 @@
 //!
 //! Served: SOAP `login()`/`logout()` (`/services/Soap/u/{v}`), `/services/oauth2/token`
 //! (password, JWT bearer, client credentials, refresh token),
-//! `/services/oauth2/userinfo`, and the REST API under `/services/data/`
-//! (versions, resources, limits, query with paging, sobjects, describe,
+//! `/services/oauth2/userinfo`, the identity URL (`/id/{org}/{user}`), and
+//! the REST API under `/services/data/` (versions, resources, limits,
+//! query with paging, sobjects, describe, record retrieval by id,
 //! composite/batch); and, outside Salesforce's API, `/__sfsmoke/` to change
 //! a standalone sim's state from another process (see `admin.rs`).
+//! As on Salesforce, a doubled `/` and a trailing `/` in a path are
+//! tolerated (`server::normalize_path`).
 //! Not owned here: the SOQL engine (`soql/`).
 //!
 //! Where things live: `model.rs` (the org, and the single access decision
@@ -92,6 +95,8 @@ pub(crate) struct State {
     pub clock_offset: chrono::Duration,
     /// Login attempts (SOAP `login()` and token requests), successful or not.
     pub login_attempts: u64,
+    /// Same as [`Shared::base_url`], for answers built under the lock.
+    pub base_url: String,
 }
 
 impl State {
@@ -259,6 +264,7 @@ pub async fn start(org: model::Org, opts: SimOptions) -> std::io::Result<SimHand
             cursors: HashMap::new(),
             clock_offset: chrono::Duration::zero(),
             login_attempts: 0,
+            base_url: format!("{scheme}://{addr}"),
         }),
         base_url: format!("{scheme}://{addr}"),
     });
@@ -419,6 +425,7 @@ mod tests {
             cursors: HashMap::new(),
             clock_offset: chrono::Duration::zero(),
             login_attempts: 0,
+            base_url: "http://127.0.0.1:1".into(),
         };
         let old = st.now() - chrono::Duration::seconds(120);
         for i in 0..1023 {

@@ -421,21 +421,56 @@ fn bearer(headers: &HeaderMap) -> Option<String> {
         .then(|| token.trim().to_string())
 }
 
-/// `GET|POST /services/oauth2/userinfo` and `GET /id/{org}/{user}`.
+fn bad_token() -> Response {
+    let mut r = json_response(StatusCode::FORBIDDEN, &json!("Bad_OAuth_Token"));
+    *r.body_mut() = axum::body::Body::from("Bad_OAuth_Token");
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        axum::http::HeaderValue::from_static("text/plain;charset=UTF-8"),
+    );
+    r
+}
+
+/// The endpoints a user may talk to, as the identity service lists them
+/// (`{version}` left for the client to fill in).
+fn identity_urls(base: &str, org_id: &str, uid: &str) -> Value {
+    let org15 = &org_id[..15.min(org_id.len())];
+    let data = format!("{base}/services/data/v{{version}}");
+    json!({
+        "enterprise": format!("{base}/services/Soap/c/{{version}}/{org15}"),
+        "metadata": format!("{base}/services/Soap/m/{{version}}/{org15}"),
+        "partner": format!("{base}/services/Soap/u/{{version}}/{org15}"),
+        "rest": format!("{data}/"),
+        "sobjects": format!("{data}/sobjects/"),
+        "search": format!("{data}/search/"),
+        "query": format!("{data}/query/"),
+        "recent": format!("{data}/recent/"),
+        "tooling_soap": format!("{base}/services/Soap/T/{{version}}/{org15}"),
+        "tooling_rest": format!("{data}/tooling/"),
+        "profile": format!("{base}/{uid}"),
+        "limits": format!("{data}/limits/"),
+        "custom_domain": base,
+    })
+}
+
+fn photos(base: &str) -> Value {
+    json!({
+        "picture": format!("{base}/profilephoto/005/F"),
+        "thumbnail": format!("{base}/profilephoto/005/T"),
+    })
+}
+
+/// `GET|POST /services/oauth2/userinfo`: the OpenID Connect shape
+/// (`sub`, `preferred_username`, `given_name`, ...).
 pub(crate) async fn userinfo(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
     let mut st = shared.lock();
     let Some(user) = bearer(&headers).and_then(|t| session_user(&mut st, &t)) else {
-        let mut r = json_response(StatusCode::FORBIDDEN, &json!("Bad_OAuth_Token"));
-        *r.body_mut() = axum::body::Body::from("Bad_OAuth_Token");
-        r.headers_mut().insert(
-            header::CONTENT_TYPE,
-            axum::http::HeaderValue::from_static("text/plain;charset=UTF-8"),
-        );
-        return r;
+        return bad_token();
     };
     let base = &shared.base_url;
     let uid = user_id(&user.username);
     let org_id = st.org.id.clone();
+    let updated = super::records::sf_datetime(st.now() - chrono::Duration::days(30));
     json_response(
         StatusCode::OK,
         &json!({
@@ -450,18 +485,67 @@ pub(crate) async fn userinfo(State(shared): State<Arc<Shared>>, headers: HeaderM
             "given_name": user.first_name,
             "family_name": user.last_name,
             "zoneinfo": "America/Los_Angeles",
+            "photos": photos(base),
+            "profile": format!("{base}/{uid}"),
+            "picture": format!("{base}/profilephoto/005/F"),
+            "address": {"country": "US"},
+            "urls": identity_urls(base, &org_id, &uid),
             "active": user.active,
             "user_type": "STANDARD",
             "language": "en_US",
             "locale": "en_US",
             "utcOffset": -28800000,
-            "urls": {
-                "rest": format!("{base}/services/data/v{{version}}/"),
-                "sobjects": format!("{base}/services/data/v{{version}}/sobjects/"),
-                "query": format!("{base}/services/data/v{{version}}/query/"),
-                "limits": format!("{base}/services/data/v{{version}}/limits/"),
-                "profile": format!("{base}/{uid}"),
-            },
+            "updated_at": updated,
+            "is_app_installed": true,
+        }),
+    )
+}
+
+/// `GET /id/{org}/{user}`: the identity URL's own shape (`id`,
+/// `username`, `display_name`, `nick_name`, `first_name`, ...), which is
+/// not the userinfo one (jsforce's `identity()` reads `username` and
+/// `display_name`).
+pub(crate) async fn identity(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
+    let mut st = shared.lock();
+    let Some(user) = bearer(&headers).and_then(|t| session_user(&mut st, &t)) else {
+        return bad_token();
+    };
+    let base = &shared.base_url;
+    let uid = user_id(&user.username);
+    let org_id = st.org.id.clone();
+    let modified = super::records::sf_datetime(st.now() - chrono::Duration::days(30));
+    json_response(
+        StatusCode::OK,
+        &json!({
+            "id": format!("{base}/id/{org_id}/{uid}"),
+            "asserted_user": true,
+            "user_id": uid,
+            "organization_id": org_id,
+            "username": user.username,
+            "nick_name": user.username.split('@').next().unwrap_or(""),
+            "display_name": user.full_name(),
+            "email": user.email,
+            "email_verified": true,
+            "first_name": user.first_name,
+            "last_name": user.last_name,
+            "timezone": "America/Los_Angeles",
+            "photos": photos(base),
+            "addr_street": null,
+            "addr_city": null,
+            "addr_state": null,
+            "addr_country": "US",
+            "addr_zip": null,
+            "mobile_phone": null,
+            "mobile_phone_verified": false,
+            "is_lightning_login_user": false,
+            "status": {"created_date": null, "body": null},
+            "urls": identity_urls(base, &org_id, &uid),
+            "active": user.active,
+            "user_type": "STANDARD",
+            "language": "en_US",
+            "locale": "en_US",
+            "utcOffset": -28800000,
+            "last_modified_date": modified,
             "is_app_installed": true,
         }),
     )

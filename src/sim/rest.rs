@@ -367,7 +367,9 @@ fn resource(
                 "sobjects": format!("{base}/sobjects"),
                 "limits": format!("{base}/limits"),
                 "recent": format!("{base}/recent"),
-                "identity": format!("/id/{}/{}", st.org.id, super::model::user_id(&user.username)),
+                // Absolute, unlike the others (REST API Developer Guide,
+                // "List Available REST Resources").
+                "identity": format!("{}/id/{}/{}", st.base_url, st.org.id, super::model::user_id(&user.username)),
             }),
         ),
         ["limits"] => {
@@ -496,20 +498,36 @@ fn resource(
 
 fn sobject_summary(o: &super::records::ObjectInfo, base: &str) -> Value {
     let n = &o.name;
+    let data = !super::records::SETUP_OBJECTS.contains(&n.as_str());
+    // The DescribeGlobalSObjectResult keys (SOAP API Developer Guide).
     json!({
         "activateable": false,
-        "createable": !super::records::SETUP_OBJECTS.contains(&n.as_str()),
+        "associateEntityType": null,
+        "associateParentEntity": null,
+        "createable": data,
         "custom": o.custom,
         "customSetting": false,
-        "deletable": !super::records::SETUP_OBJECTS.contains(&n.as_str()),
+        "deepCloneable": false,
+        "deletable": data,
+        "deprecatedAndHidden": false,
+        "feedEnabled": false,
+        "hasSubtypes": false,
+        "isInterface": false,
+        "isSubtype": false,
         "keyPrefix": o.key_prefix,
         "label": o.label,
         "labelPlural": o.label_plural,
+        "layoutable": data,
+        "mergeable": false,
+        "mruEnabled": data,
         "name": n,
         "queryable": true,
+        "replicateable": data,
         "retrieveable": true,
         "searchable": true,
-        "updateable": !super::records::SETUP_OBJECTS.contains(&n.as_str()),
+        "triggerable": data,
+        "undeletable": data,
+        "updateable": data,
         "urls": {
             "sobject": format!("{base}/sobjects/{n}"),
             "describe": format!("{base}/sobjects/{n}/describe"),
@@ -524,17 +542,32 @@ fn describe(o: &super::records::ObjectInfo, base: &str) -> Value {
         .fields
         .iter()
         .map(|f| {
+            let id = f.name == "Id";
             json!({
                 "name": f.name,
                 "label": f.label,
                 "type": f.kind,
-                "nillable": f.name != "Id",
+                "soapType": soap_type(&f.kind),
+                "nillable": !id,
+                "createable": !id,
+                "updateable": !id,
                 "filterable": true,
                 "sortable": true,
+                "groupable": true,
+                "calculated": false,
+                "unique": false,
+                "idLookup": id,
+                "nameField": f.name == "Name",
                 "custom": f.name.ends_with("__c"),
+                "defaultValue": null,
+                "picklistValues": [],
                 "referenceTo": f.reference_to.iter().collect::<Vec<_>>(),
                 "relationshipName": f.relationship_name,
-                "length": if f.kind == "string" { 255 } else { 0 },
+                "length": match f.kind.as_str() {
+                    "string" | "picklist" | "email" => 255,
+                    "id" | "reference" => 18,
+                    _ => 0,
+                },
             })
         })
         .collect();
@@ -542,8 +575,29 @@ fn describe(o: &super::records::ObjectInfo, base: &str) -> Value {
         m.insert("fields".into(), Value::Array(fields));
         m.insert("childRelationships".into(), json!([]));
         m.insert("recordTypeInfos".into(), json!([]));
+        m.insert("actionOverrides".into(), json!([]));
+        m.insert("namedLayoutInfos".into(), json!([]));
+        m.insert("supportedScopes".into(), json!([]));
+        m.insert("compactLayoutable".into(), json!(false));
+        m.insert("listviewable".into(), Value::Null);
+        m.insert("lookupLayoutable".into(), Value::Null);
+        m.insert("searchLayoutable".into(), json!(false));
+        m.insert("networkScopeFieldName".into(), Value::Null);
     }
     v
+}
+
+/// The field's `soapType` (`xsd:` or `tns:ID`).
+fn soap_type(kind: &str) -> &'static str {
+    match kind {
+        "id" | "reference" => "tns:ID",
+        "boolean" => "xsd:boolean",
+        "datetime" => "xsd:dateTime",
+        "date" => "xsd:date",
+        "double" | "currency" | "percent" => "xsd:double",
+        "int" => "xsd:int",
+        _ => "xsd:string",
+    }
 }
 
 /// `POST /composite/batch`: up to 25 subrequests, each admitted and counted

@@ -31,7 +31,7 @@ pub(crate) fn router(shared: Arc<Shared>, access_log: bool) -> Router {
             "/services/oauth2/userinfo",
             get(oauth::userinfo).post(oauth::userinfo),
         )
-        .route("/id/{org}/{user}", get(oauth::userinfo))
+        .route("/id/{org}/{user}", get(oauth::identity))
         .route("/services/oauth2/revoke", post(oauth::revoke))
         .route("/services/data", get(rest::versions))
         .route("/services/data/", get(rest::versions))

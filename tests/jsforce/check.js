@@ -115,6 +115,30 @@ async function main() {
       'API_DISABLED_FOR_ORG',
     );
   }
+  // 7. A login URL written with a trailing '/' (Salesforce tolerates the
+  //    doubled slash it produces), then what the sf CLI asks after a login:
+  //    the identity, the User record, and describes.
+  {
+    const conn = new jsforce.Connection({
+      oauth2: { loginUrl: `${healthyUrl}/`, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET },
+    });
+    const info = await conn.login(USER, PASSWORD + TOKEN);
+    const id = await conn.identity();
+    assert.equal(id.username, USER);
+    assert.equal(id.user_id, info.id);
+    assert.equal(id.organization_id, info.organizationId);
+    assert.equal(typeof id.display_name, 'string');
+    const user = await conn.sobject('User').retrieve(info.id);
+    assert.equal(user.Username, USER);
+    assert.equal(user.Id, info.id);
+    const global = await conn.describeGlobal();
+    assert.equal(global.encoding, 'UTF-8');
+    assert.ok(global.sobjects.some((o) => o.name === 'Account'));
+    const account = await conn.sobject('Account').describe();
+    assert.equal(account.name, 'Account');
+    assert.ok(account.fields.some((f) => f.name === 'Id' && f.type === 'id'));
+    console.log(`ok - healthy: trailing-slash login URL, identity(), User retrieve, describes (${global.sobjects.length} objects)`);
+  }
   console.log('jsforce check passed');
 }
 
