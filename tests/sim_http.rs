@@ -1391,6 +1391,24 @@ async fn tokens_without_the_api_scope_are_not_valid_for_rest() {
             "This session is not valid for use with the REST API"
         )
     );
+    // Its own identity URL answers; another user's does not (no api scope).
+    let id_path = body["id"]
+        .as_str()
+        .unwrap()
+        .strip_prefix(&h.login_url())
+        .unwrap()
+        .to_string();
+    let r = get(&h, Some(t), &id_path).await;
+    assert_eq!(r.body["username"], demo::USERNAME);
+    let (org_part, _) = id_path.rsplit_once('/').unwrap();
+    let other = sfsmoke::sim::model::user_id(demo::AUDITOR_USERNAME);
+    let r = client()
+        .get(format!("{}{org_part}/{other}", h.login_url()))
+        .bearer_auth(t)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
     // A fresh token is no better; a SOAP session is fine.
     let t2 = access_token(&h).await;
     assert_eq!(
@@ -1826,6 +1844,32 @@ async fn identity_userinfo_resources_and_describe_shapes() {
     for key in ["partner", "enterprise", "metadata", "sobjects", "query"] {
         assert!(urls[key].is_string(), "{key}: {urls}");
     }
+    // `?version=` fills in the URLs; a 15-character user id works too.
+    let (org, uid) = path.trim_start_matches("/id/").split_once('/').unwrap();
+    let newest = h.read(|o| o.newest_api_version);
+    let r = get(
+        &h,
+        Some(t),
+        &format!("/id/{org}/{}?version=latest", &uid[..15]),
+    )
+    .await;
+    assert_eq!(
+        r.body["urls"]["rest"],
+        format!("{base}/services/data/v{newest}.0/")
+    );
+    // Another user of the org: allowed for an API user with the api scope;
+    // an unknown org is not.
+    let other = sfsmoke::sim::model::user_id(demo::AUDITOR_USERNAME);
+    let r = get(&h, Some(t), &format!("/id/{org}/{other}")).await;
+    assert_eq!(r.body["username"], demo::AUDITOR_USERNAME);
+    let r = client()
+        .get(format!("{base}/id/00D000000000001AAA/{uid}"))
+        .bearer_auth(t)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    assert_eq!(r.text().await.unwrap(), "Bad_Id");
     // userinfo: the OpenID Connect shape.
     let r = get(&h, Some(t), "/services/oauth2/userinfo").await;
     assert_eq!(r.body["sub"], id_url);

@@ -26,7 +26,7 @@ use super::model::{user_id, ConnectedApp, LoginRefusal, User};
 use super::rest::session_user;
 use super::server::{json_response, new_token, Peer};
 use super::{Session, Shared, State as SimState};
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode, Uri};
 use axum::response::Response;
 use axum::Extension;
@@ -433,19 +433,20 @@ fn bad_token() -> Response {
 
 /// The endpoints a user may talk to, as the identity service lists them
 /// (`{version}` left for the client to fill in).
-fn identity_urls(base: &str, org_id: &str, uid: &str) -> Value {
+fn identity_urls(base: &str, org_id: &str, uid: &str, version: Option<&str>) -> Value {
     let org15 = &org_id[..15.min(org_id.len())];
-    let data = format!("{base}/services/data/v{{version}}");
+    let v = version.unwrap_or("{version}");
+    let data = format!("{base}/services/data/v{v}");
     json!({
-        "enterprise": format!("{base}/services/Soap/c/{{version}}/{org15}"),
-        "metadata": format!("{base}/services/Soap/m/{{version}}/{org15}"),
-        "partner": format!("{base}/services/Soap/u/{{version}}/{org15}"),
+        "enterprise": format!("{base}/services/Soap/c/{v}/{org15}"),
+        "metadata": format!("{base}/services/Soap/m/{v}/{org15}"),
+        "partner": format!("{base}/services/Soap/u/{v}/{org15}"),
         "rest": format!("{data}/"),
         "sobjects": format!("{data}/sobjects/"),
         "search": format!("{data}/search/"),
         "query": format!("{data}/query/"),
         "recent": format!("{data}/recent/"),
-        "tooling_soap": format!("{base}/services/Soap/T/{{version}}/{org15}"),
+        "tooling_soap": format!("{base}/services/Soap/T/{v}/{org15}"),
         "tooling_rest": format!("{data}/tooling/"),
         "profile": format!("{base}/{uid}"),
         "limits": format!("{data}/limits/"),
@@ -489,7 +490,7 @@ pub(crate) async fn userinfo(State(shared): State<Arc<Shared>>, headers: HeaderM
             "profile": format!("{base}/{uid}"),
             "picture": format!("{base}/profilephoto/005/F"),
             "address": {"country": "US"},
-            "urls": identity_urls(base, &org_id, &uid),
+            "urls": identity_urls(base, &org_id, &uid, None),
             "active": user.active,
             "user_type": "STANDARD",
             "language": "en_US",
@@ -505,14 +506,58 @@ pub(crate) async fn userinfo(State(shared): State<Arc<Shared>>, headers: HeaderM
 /// `username`, `display_name`, `nick_name`, `first_name`, ...), which is
 /// not the userinfo one (jsforce's `identity()` reads `username` and
 /// `display_name`).
-pub(crate) async fn identity(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
+///
+/// It describes the user named in the path. Another user of the org is
+/// answered only when the token has the `api` (or `full`) scope and its
+/// user has API access (help.salesforce.com "Identity URLs", Client
+/// Access; user sharing is not modelled); otherwise, or for an unknown
+/// org or user, 403 `Bad_Id` (the body text is unconfirmed).
+/// `?version=NN.N|latest` fills in the `{version}` of the URLs.
+pub(crate) async fn identity(
+    State(shared): State<Arc<Shared>>,
+    Path((org, user)): Path<(String, String)>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
     let mut st = shared.lock();
-    let Some(user) = bearer(&headers).and_then(|t| session_user(&mut st, &t)) else {
+    let token = bearer(&headers).unwrap_or_default();
+    let Some(caller) = session_user(&mut st, &token) else {
         return bad_token();
+    };
+    let same = |a: &str, full: &str| a == full || (a.len() == 15 && full.get(..15) == Some(a));
+    let target = st
+        .org
+        .users
+        .iter()
+        .find(|u| same(&user, &user_id(&u.username)))
+        .cloned();
+    let allowed = match &target {
+        _ if !same(&org, &st.org.id) => false,
+        None => false,
+        Some(t) if t.username == caller.username => true,
+        Some(_) => {
+            st.sessions.get(&token).is_some_and(|s| s.rest_allowed)
+                && st.org.api_access(&caller, st.now()).is_ok()
+        }
+    };
+    let Some(user) = target.filter(|_| allowed) else {
+        tracing::info!(
+            "identity URL for another user or org refused for {}",
+            caller.username
+        );
+        let mut r = bad_token();
+        *r.body_mut() = axum::body::Body::from("Bad_Id");
+        return r;
     };
     let base = &shared.base_url;
     let uid = user_id(&user.username);
     let org_id = st.org.id.clone();
+    let version = form(uri.query().unwrap_or(""))
+        .get("version")
+        .map(|v| match v.as_str() {
+            "latest" => format!("{}.0", st.org.newest_api_version),
+            v => v.to_string(),
+        });
     let modified = super::records::sf_datetime(st.now() - chrono::Duration::days(30));
     json_response(
         StatusCode::OK,
@@ -539,7 +584,7 @@ pub(crate) async fn identity(State(shared): State<Arc<Shared>>, headers: HeaderM
             "mobile_phone_verified": false,
             "is_lightning_login_user": false,
             "status": {"created_date": null, "body": null},
-            "urls": identity_urls(base, &org_id, &uid),
+            "urls": identity_urls(base, &org_id, &uid, version.as_deref()),
             "active": user.active,
             "user_type": "STANDARD",
             "language": "en_US",
