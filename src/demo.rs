@@ -1,6 +1,8 @@
 //! `sfsmoke demo`: the gate against two simulated orgs started in-process,
-//! one healthy and one broken, with a config written to
-//! `target/smoke/demo/smoke.toml` so a newcomer can read what ran.
+//! with a config written to `target/smoke/demo/smoke.toml` so a newcomer can
+//! read what ran. "Yesterday" both orgs work and their access is recorded in
+//! `smoke.lock`; "today" an admin's change (a scenario) breaks one of them,
+//! and the gate fails, names the cause and lists what changed.
 //!
 //! The credentials are the simulated org's demo values
 //! ([`crate::sim::demo`]), passed through `${VAR}` references exactly as a
@@ -36,22 +38,44 @@ pub fn prepare_env() {
     }
 }
 
+/// The broken org as it was "yesterday", before `scenario` happened: the
+/// healthy org, except where the scenario's story starts elsewhere (for
+/// "permset-unassigned", API Enabled came from the 'Salesforce API
+/// Integration' permission set, not the profile).
+fn yesterday(scenario: &str) -> sim::model::Org {
+    let mut org = scenarios::healthy();
+    if scenario == "permset-unassigned" {
+        if let Some(p) = org.profile_mut(scenarios::INTEGRATION_PROFILE) {
+            p.permissions.api_enabled = false;
+        }
+        if let Some(u) = org.user_mut(creds::USERNAME) {
+            u.assignments.push(sim::model::Assignment::permission_set(
+                scenarios::API_PERMSET,
+            ));
+        }
+    }
+    org
+}
+
 pub async fn run(args: DemoArgs) -> u8 {
     let broken = args
         .scenario
         .clone()
         .unwrap_or_else(|| DEFAULT_BROKEN_SCENARIO.to_string());
-    let Some(broken_org) = scenarios::build(&broken) else {
+    let Some(description) = scenarios::names()
+        .iter()
+        .find(|(name, _)| *name == broken)
+        .map(|(_, d)| *d)
+    else {
         eprintln!(
             "error: unknown scenario '{broken}'\n  (hint: `sfsmoke sim --list-scenarios` lists them)"
         );
         return crate::exit::UNUSABLE_INPUT;
     };
-    let healthy_org = scenarios::build("healthy").expect("the healthy scenario exists");
 
     let started = async {
-        let healthy = sim::start(healthy_org, SimOptions::default()).await?;
-        let broken = sim::start(broken_org, SimOptions::default()).await?;
+        let healthy = sim::start(scenarios::healthy(), SimOptions::default()).await?;
+        let broken = sim::start(yesterday(&broken), SimOptions::default()).await?;
         std::io::Result::Ok((healthy, broken))
     };
     let (healthy, broken_sim) = match started.await {
@@ -74,14 +98,33 @@ pub async fn run(args: DemoArgs) -> u8 {
 
     println!("sfsmoke demo: two simulated Salesforce orgs on loopback (offline, demo credentials)");
     println!(
-        "  warehouse-prod     {}  scenario 'healthy'",
+        "  warehouse-prod     {}  stays healthy",
         healthy.login_url()
     );
     println!(
-        "  warehouse-sandbox  {}  scenario '{broken}'",
+        "  warehouse-sandbox  {}  breaks overnight (scenario '{broken}')",
         broken_sim.login_url()
     );
     println!("  config: {}", config_path.display());
+    println!();
+
+    // Yesterday: both orgs work; record their access in smoke.lock, as
+    // `sfsmoke snapshot` does, so today's diagnosis can say what changed.
+    let lock = crate::snapshot::lock_path_for(&config_path);
+    match record_yesterday(&config_path, &lock).await {
+        Ok(()) => println!(
+            "yesterday: both orgs worked; `sfsmoke snapshot` recorded their access in {}",
+            lock.display()
+        ),
+        Err(e) => println!(
+            "yesterday: could not record the access in {} ({e}); today's diagnosis works \
+             without it, but cannot say what changed",
+            lock.display()
+        ),
+    }
+    // Today: an admin's change.
+    broken_sim.update(|org| scenarios::apply(&broken, org));
+    println!("today: in warehouse-sandbox, {description}");
     println!();
 
     let code = crate::gate::run(SmokeArgs {
@@ -98,10 +141,12 @@ pub async fn run(args: DemoArgs) -> u8 {
     println!();
     match code {
         crate::exit::SUCCESS => println!(
-            "demo: exit 0, every check passed. Try `sfsmoke demo` without --scenario healthy to see the gate fail."
+            "demo: exit 0, every check passed. Run `sfsmoke demo` without --scenario healthy to see the gate fail."
         ),
         crate::exit::CHECK_FAILED => println!(
-            "demo: exit 1, the gate failed (as intended: warehouse-sandbox is broken). JUnit: {}",
+            "demo: exit 1, the gate failed (as intended: warehouse-sandbox broke overnight). \
+             JUnit: {}\n  (try another breakage: `sfsmoke demo --scenario NAME`, names from \
+             `sfsmoke sim --list-scenarios`)",
             args.junit.display()
         ),
         other => println!("demo: exit {other}"),
@@ -109,6 +154,26 @@ pub async fn run(args: DemoArgs) -> u8 {
     healthy.stop().await;
     broken_sim.stop().await;
     code
+}
+
+/// Take a fresh smoke.lock of every demo org (an old one from an earlier
+/// demo is replaced, never compared with).
+async fn record_yesterday(config_path: &Path, lock: &Path) -> Result<(), String> {
+    match std::fs::remove_file(lock) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(format!("cannot remove the old one: {e}")),
+    }
+    let config = crate::config::load(config_path)
+        .map_err(|f| format!("the demo config did not load: {:?}", f.diagnostics))?;
+    let orgs: Vec<&crate::config::OrgConfig> = config.orgs.values().collect();
+    let updated = crate::snapshot::update(&orgs, lock, config.request_timeout)
+        .await
+        .map_err(|e| e.to_string())?;
+    match updated.iter().find_map(|u| u.result.as_ref().err()) {
+        Some(f) => Err(config.redactor.redact(&f.to_string())),
+        None => Ok(()),
+    }
 }
 
 /// Write the demo's smoke.toml and the demo JWT key; return the config path.
@@ -142,7 +207,15 @@ objects = ["Account", "Opportunity", "Invoice__c"]
 name = "todays opportunities"
 soql = "SELECT Id, Name, StageName, Amount FROM Opportunity WHERE LastModifiedDate = TODAY"
 
-# The same integration, in an org where scenario '{broken}' happened.
+# A read-only auditor login: when a check fails, sfsmoke uses it to name the cause, and
+# with smoke.lock beside this file it reports any access drift since the last snapshot.
+[orgs.warehouse-prod.diagnose]
+auth = "password"
+username = "${{SFSMOKE_DEMO_AUDITOR}}"
+password = "${{SFSMOKE_DEMO_AUDITOR_PASSWORD}}"
+security_token = "${{SFSMOKE_DEMO_AUDITOR_TOKEN}}"
+
+# The same integration, in an org where scenario '{broken}' happened overnight.
 [orgs.warehouse-sandbox]
 login_url = "{broken_url}"
 auth = "jwt"
@@ -155,7 +228,6 @@ objects = ["Account", "Opportunity", "Invoice__c"]
 name = "todays opportunities"
 soql = "SELECT Id, Name, StageName, Amount FROM Opportunity WHERE LastModifiedDate = TODAY"
 
-# A read-only auditor login: when the gate fails, sfsmoke uses it to name the cause.
 [orgs.warehouse-sandbox.diagnose]
 auth = "password"
 username = "${{SFSMOKE_DEMO_AUDITOR}}"

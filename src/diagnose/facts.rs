@@ -307,6 +307,30 @@ impl<Q: SetupQuery> Gatherer<'_, Q> {
     }
 }
 
+/// The Connected Apps and their permitted-users policy, sorted by name;
+/// `None` when the query failed.
+async fn apps<Q: SetupQuery>(g: &mut Gatherer<'_, Q>) -> Option<Vec<AppFacts>> {
+    let rows = g
+        .run(
+            "ConnectedApplication",
+            "SELECT Id, Name, OptionsAllowAdminApprovedUsersOnly FROM ConnectedApplication".into(),
+        )
+        .await?;
+    let mut apps: Vec<AppFacts> = rows
+        .iter()
+        .filter_map(|r| {
+            Some(AppFacts {
+                id: s(r, "Id")?,
+                name: s(r, "Name").unwrap_or_default(),
+                admin_approved_only: b(r, "OptionsAllowAdminApprovedUsersOnly").unwrap_or(false),
+                preauthorized_via: Vec::new(),
+            })
+        })
+        .collect();
+    apps.sort_by(|a, b| (&a.name, &a.id).cmp(&(&b.name, &b.id)));
+    Some(apps)
+}
+
 /// Run the queries for `target` and collect the facts. `objects` are the
 /// configured objects whose Read permission to record; `with_apps` adds
 /// the Connected App queries. Never fails as a whole: failed queries become
@@ -363,6 +387,11 @@ pub async fn gather<Q: SetupQuery>(
         (None, None) => None,
     };
     let Some(filter) = filter else {
+        // No user to look at; the apps' policies still tell an
+        // `invalid_app_access` apart.
+        if with_apps {
+            facts.apps = apps(&mut g).await.unwrap_or_default();
+        }
         facts.gaps = g.gaps;
         return facts;
     };
@@ -604,27 +633,7 @@ pub async fn gather<Q: SetupQuery>(
 
     // Connected Apps: the permitted-users policy and who is pre-authorized.
     if with_apps {
-        if let Some(rows) = g
-            .run(
-                "ConnectedApplication",
-                "SELECT Id, Name, OptionsAllowAdminApprovedUsersOnly FROM ConnectedApplication"
-                    .into(),
-            )
-            .await
-        {
-            let mut apps: Vec<AppFacts> = rows
-                .iter()
-                .filter_map(|r| {
-                    Some(AppFacts {
-                        id: s(r, "Id")?,
-                        name: s(r, "Name").unwrap_or_default(),
-                        admin_approved_only: b(r, "OptionsAllowAdminApprovedUsersOnly")
-                            .unwrap_or(false),
-                        preauthorized_via: Vec::new(),
-                    })
-                })
-                .collect();
-            apps.sort_by(|a, b| (&a.name, &a.id).cmp(&(&b.name, &b.id)));
+        if let Some(mut apps) = apps(&mut g).await {
             if apps.iter().any(|a| a.admin_approved_only) && !ps_ids.is_empty() {
                 if let Some(rows) = g
                     .run(

@@ -72,7 +72,7 @@ pub fn manual_checks(org: &str, failure: &Failure, why: Why<'_>) -> String {
         Why::NoAuditor => (
             "no auditor configured: check by hand, in this order".to_string(),
             format!(
-                "add a {section} auditor login with \"View Setup and Configuration\" and \
+                "add an auditor login as {section}, with \"View Setup and Configuration\", and \
                  sfsmoke runs these checks itself"
             ),
         ),

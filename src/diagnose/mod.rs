@@ -35,6 +35,9 @@ use std::path::Path;
 pub enum Cause {
     /// No user with that username (or id) in the org.
     UserNotFound,
+    /// The auth flow names no user and its login failed: the user's access
+    /// could not be looked at.
+    UserUnknown,
     /// The user is deactivated.
     UserInactive,
     /// A license without API access (Chatter Free, Identity).
@@ -67,6 +70,7 @@ impl Cause {
     pub fn title(self) -> &'static str {
         match self {
             Cause::UserNotFound => "integration user not found",
+            Cause::UserUnknown => "integration user not identified",
             Cause::UserInactive => "integration user deactivated",
             Cause::LicenseWithoutApi => "user license without API access",
             Cause::EditionWithoutApi => "org edition without API access",
@@ -82,8 +86,9 @@ impl Cause {
     }
 
     /// Every cause, for docs and tests.
-    pub const ALL: [Cause; 12] = [
+    pub const ALL: [Cause; 13] = [
         Cause::UserNotFound,
+        Cause::UserUnknown,
         Cause::UserInactive,
         Cause::LicenseWithoutApi,
         Cause::EditionWithoutApi,

@@ -108,7 +108,7 @@ pub fn reason(
                     t.format("%Y-%m-%d")
                 ),
                 fix: "convert the trial to a paid edition, or point the integration at an active org \
-                      (Setup > Company Information)"
+                      (Setup > Company Settings > Company Information)"
                     .into(),
             });
         } else if edition_without_api(&org.edition) {
@@ -116,7 +116,7 @@ pub fn reason(
                 cause: Cause::EditionWithoutApi,
                 explanation: format!("the org is {}, which has no API access", org.edition),
                 fix: "buy the API add-on or upgrade to Enterprise, Unlimited or Performance \
-                      (Setup > Company Information > Organization Edition)"
+                      (Setup > Company Settings > Company Information > Organization Edition)"
                     .into(),
             });
         }
@@ -130,6 +130,37 @@ pub fn reason(
                         .push_str(&format!(" (smoke.lock recorded {})", snap.edition));
                 }
             }
+        }
+    }
+
+    // No user to look at (client credentials, refresh token... whose login
+    // failed): the token endpoint's own refusal names the app policy.
+    let user_unknown = facts.target.username.is_none() && facts.target.user_id.is_none();
+    if user_unknown && family == Family::App && !facts.gap("ConnectedApplication") {
+        let blocked: Vec<String> = facts
+            .apps
+            .iter()
+            .filter(|a| a.admin_approved_only)
+            .map(|a| format!("'{}'", a.name))
+            .collect();
+        if let Some(first) = blocked.first() {
+            found.push(Finding {
+                cause: Cause::ConnectedAppNotPreAuthorized,
+                explanation: format!(
+                    "Connected App {} allows admin-approved users only, and the token endpoint \
+                     refused the user this flow logs in as ({}: {}): neither its profile nor a \
+                     permission set of it is pre-authorized",
+                    blocked.join(", "),
+                    failure.code,
+                    failure.message.trim_end_matches('.')
+                ),
+                fix: format!(
+                    "pre-authorize that user (client credentials: the app's Run As user, under \
+                     Manage > Edit Policies > Client Credentials Flow): Setup > App Manager > \
+                     {first} > Manage > Profiles (add its profile) or Permission Sets (add one \
+                     assigned to it); or set Permitted Users to \"All users may self-authorize\""
+                ),
+            });
         }
     }
 
@@ -215,7 +246,7 @@ pub fn reason(
                         "neither the profile nor any permission set in force gives '{username}' Read on {obj}"
                     ),
                     fix: format!(
-                        "grant Read on {obj} in the integration's permission set (Setup > Permission \
+                        "grant Read on {obj} in the integration's permission set (Setup > Users > Permission \
                          Sets > the set > Object Settings > {obj}) and check its field-level security"
                     ),
                 });
@@ -253,7 +284,7 @@ pub fn reason(
                     org.edition
                 ),
                 fix: "buy the API add-on for Professional Edition, or upgrade to Enterprise \
-                      (Setup > Company Information > Organization Edition)"
+                      (Setup > Company Settings > Company Information > Organization Edition)"
                     .into(),
             });
         }
@@ -417,7 +448,7 @@ fn api_enabled_finding(
 fn api_fix(profile: &str) -> String {
     format!(
         "assign a permission set with API Enabled (e.g. 'Salesforce API Integration'), or tick \
-         API Enabled on profile '{profile}' (Setup > Profiles > '{profile}' > System Permissions)"
+         API Enabled on profile '{profile}' (Setup > Users > Profiles > '{profile}' > System Permissions)"
     )
 }
 
@@ -510,13 +541,20 @@ fn nothing_found(
     }
     if facts.user.is_none() && facts.target.username.is_none() && facts.target.user_id.is_none() {
         return Diagnosis {
-            cause: Cause::NoneFound,
-            explanation: "this auth flow does not name the integration user, so only the org was \
-                          checked: its edition and API versions are in order"
-                .into(),
-            fix: "check the Connected App's Run As user (client credentials) or the token's user by hand \
-                  (see the checks in `sfsmoke explain`)"
-                .into(),
+            cause: Cause::UserUnknown,
+            explanation: format!(
+                "this auth flow names no user and its login failed ({}: {}), so the user's own \
+                 access could not be checked; the org's edition and API versions are in order",
+                failure.code,
+                failure.message.trim_end_matches('.')
+            ),
+            fix: format!(
+                "check the user the flow logs in as (client credentials: the Connected App's Run As \
+                 user, Setup > App Manager > the app > Manage > Edit Policies > Client Credentials \
+                 Flow): active, a license with API access, API Enabled, pre-authorized for the app; \
+                 `sfsmoke explain {}` lists the causes of {}",
+                failure.code, failure.code
+            ),
             evidence,
         };
     }
@@ -581,12 +619,12 @@ fn blind_fix(blind: &[&Gap]) -> String {
     other.sort_unstable();
     other.dedup();
     const VIEW_SETUP: &str = "give the auditor user \"View Setup and Configuration\" and \"API \
-                              Enabled\" (a read-only permission set is enough), then rerun";
+                              Enabled\" (a read-only permission set is enough)";
     match other.as_slice() {
-        [] => VIEW_SETUP.into(),
+        [] => format!("{VIEW_SETUP}, then rerun"),
         codes => format!(
             "the auditor's queries failed with {}, which is not a missing permission: see \
-             `sfsmoke explain {}` and rerun{}",
+             `sfsmoke explain {}`{}, then rerun",
             codes.join(", "),
             codes[0],
             if blind.iter().any(|g| permission(&g.failure.code)) {
@@ -631,23 +669,24 @@ pub fn org_refuses_everyone(
                  (trial until {t}): the trial has ended"
             ),
             fix: "convert the trial to a paid edition, or point the integration at an active org \
-                  (Setup > Company Information)"
+                  (Setup > Company Settings > Company Information)"
                 .into(),
             evidence,
         },
         None => Diagnosis {
             cause: Cause::EditionWithoutApi,
             explanation: format!(
-                "every user is refused, the auditor too: the org has no API access{} (an edition \
-                 without API such as Essentials, Professional without the API add-on, or an \
-                 expired trial)",
+                "every user is refused, the auditor too, so the whole org has no API access{}: \
+                 its edition has none (Essentials, Professional without the API add-on) or its \
+                 trial has ended",
                 known_good
                     .filter(|s| !s.edition.is_empty())
                     .map(|s| format!(" any more (smoke.lock recorded {})", s.edition))
                     .unwrap_or_default()
             ),
-            fix: "check Setup > Company Information > Organization Edition: buy the API add-on or \
-                  upgrade to Enterprise, Unlimited or Performance"
+            fix: "check Setup > Company Settings > Company Information: Organization Edition (buy \
+                  the API add-on or upgrade to Enterprise, Unlimited or Performance) and Trial \
+                  Expiration Date (convert the trial to a paid edition)"
                 .into(),
             evidence,
         },
@@ -754,8 +793,12 @@ pub fn evidence(facts: &Facts, requested_version: &str) -> Vec<String> {
                 line.push_str(&format!(", expires {}", e.format("%Y-%m-%d")));
             }
         }
-        if let Some(s) = &a.group_status {
-            line.push_str(&format!(", group status {s}"));
+        // "Updated" is a group's normal state; anything else (Outdated,
+        // Updating, Failed) means its permissions are not what they say.
+        if let Some(s) = a.group_status.as_ref().filter(|s| *s != "Updated") {
+            line.push_str(&format!(
+                ", group status {s} (its permissions are not recalculated yet)"
+            ));
         }
         ev.push(line);
     }
@@ -782,6 +825,7 @@ pub fn evidence(facts: &Facts, requested_version: &str) -> Vec<String> {
             (true, true) if access_unread.is_some() => {
                 ", pre-authorization unknown (SetupEntityAccess could not be read)".into()
             }
+            (true, true) if facts.user.is_none() => String::new(),
             (true, true) => ", user not pre-authorized".into(),
             (true, false) => String::new(),
         };

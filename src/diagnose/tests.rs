@@ -915,11 +915,43 @@ async fn flows_without_a_username_check_the_org_only() {
     assert_eq!(d.cause, Cause::EditionWithoutApi, "{d}");
     let facts = gather(&healthy(), &Target::default(), &objects(), true, now()).await;
     let d = reason(&facts, &api_disabled(), None, "62.0", true);
-    assert_eq!(d.cause, Cause::NoneFound, "{d}");
+    // Not "no access problem found": the user's access was never looked at.
+    assert_eq!(d.cause, Cause::UserUnknown, "{d}");
+    assert!(d.explanation.contains("names no user"), "{d}");
+    assert!(d.explanation.contains("API_DISABLED_FOR_ORG"), "{d}");
+    assert!(d.fix.contains("Run As user"), "{d}");
     assert!(
-        d.explanation.contains("does not name the integration user"),
+        d.evidence
+            .contains(&"user: not looked up (this auth flow names no user)".to_string()),
         "{d}"
     );
+    // An app refusal is still told apart through the app's policy, without
+    // claiming anything about a user nobody looked up.
+    let refused = Failure::new(
+        Origin::OAuth,
+        "invalid_app_access",
+        "user is not admin approved to access this app",
+    )
+    .with_status(400);
+    let d = reason(&facts, &refused, None, "62.0", true);
+    assert_eq!(d.cause, Cause::ConnectedAppNotPreAuthorized, "{d}");
+    assert!(d.explanation.contains("'sfsmoke CI'"), "{d}");
+    assert!(
+        d.evidence
+            .contains(&"Connected App 'sfsmoke CI': admin-approved users only".to_string()),
+        "{d}"
+    );
+    let mut selfauth = healthy();
+    set(
+        &mut selfauth,
+        "ConnectedApplication",
+        "0H4000000000001",
+        "OptionsAllowAdminApprovedUsersOnly",
+        json!(false),
+    );
+    let facts = gather(&selfauth, &Target::default(), &objects(), true, now()).await;
+    let d = reason(&facts, &refused, None, "62.0", true);
+    assert_eq!(d.cause, Cause::UserUnknown, "{d}");
 }
 
 #[tokio::test]
@@ -960,7 +992,7 @@ fn manual_checks_name_the_org_section() {
     let text = manual_checks("eu-prod_2", &api_disabled(), Why::NoAuditor);
     assert!(text.starts_with("no auditor configured"), "{text}");
     assert!(
-        text.contains("add a [orgs.eu-prod_2.diagnose] auditor"),
+        text.contains("add an auditor login as [orgs.eu-prod_2.diagnose], with"),
         "{text}"
     );
     assert!(!text.contains("<name>"), "{text}");

@@ -255,12 +255,10 @@ impl OrgSnapshot {
             .iter()
             .find(|g| needed.contains(&g.object.as_str()))
         {
+            // The caller says whose access and what to do: the hint differs
+            // with and without an auditor, and with the failure's code.
             let mut f = gap.failure.clone();
-            f.message = format!(
-                "cannot read {} to take the access snapshot: {}\n(hint: configure an \
-                 [orgs.<name>.diagnose] auditor with \"View Setup and Configuration\")",
-                gap.object, f.message
-            );
+            f.message = format!("{} could not be read: {}", gap.object, f.message);
             return Err(f);
         }
         let Some(user) = &facts.user else {
@@ -360,6 +358,9 @@ pub fn compare(old: &OrgSnapshot, new: &OrgSnapshot) -> Vec<Drift> {
             ),
         );
     }
+    // A deactivated user's assignments turn inactive with it, and its object
+    // access lapses: those are consequences, not separate changes to undo.
+    let deactivated = old.active && !new.active;
     if old.active != new.active {
         let line = if new.active {
             format!("user '{}' reactivated", new.username)
@@ -433,7 +434,7 @@ pub fn compare(old: &OrgSnapshot, new: &OrgSnapshot) -> Vec<Drift> {
         );
     }
     let (lost, gained) = set_diff(&old.permission_sets, &new.permission_sets);
-    for s in lost {
+    for s in lost.into_iter().filter(|_| !deactivated) {
         push(
             DriftKind::PermissionSet,
             format!("permission set '{s}' no longer assigned"),
@@ -446,7 +447,7 @@ pub fn compare(old: &OrgSnapshot, new: &OrgSnapshot) -> Vec<Drift> {
         );
     }
     let (lost, gained) = set_diff(&old.permission_set_groups, &new.permission_set_groups);
-    for s in lost {
+    for s in lost.into_iter().filter(|_| !deactivated) {
         push(
             DriftKind::PermissionSetGroup,
             format!("permission set group '{s}' no longer assigned"),
@@ -507,6 +508,10 @@ pub fn compare(old: &OrgSnapshot, new: &OrgSnapshot) -> Vec<Drift> {
         }
         let line = if now == "read" {
             format!("object {obj} now readable (smoke.lock: {was})")
+        } else if was == "read" && deactivated {
+            continue;
+        } else if was == "read" && now == "none" {
+            format!("object {obj} no longer readable: nothing grants Read on it now")
         } else if was == "read" {
             format!("object {obj} no longer readable ({now})")
         } else {
@@ -661,10 +666,19 @@ pub fn drift_outcome(org: &str, old: &OrgSnapshot, new: &OrgSnapshot) -> Outcome
     for l in &lines {
         body.push_str(&format!("  - {l}\n"));
     }
-    body.push_str(
-        "(hint: if the change is intended, run `sfsmoke snapshot` (or `sfsmoke smoke \
-         --update-snapshot`) and commit smoke.lock; otherwise undo it in Setup)",
-    );
+    if drifts.iter().all(|d| d.kind == DriftKind::ApiVersion) {
+        // Salesforce retires versions; nobody can undo that in Setup.
+        body.push_str(
+            "(hint: Salesforce retired API versions: if api_version in smoke.toml (or a client \
+             of this org) uses one of them, move it to a supported version; then run `sfsmoke \
+             snapshot` and commit smoke.lock)",
+        );
+    } else {
+        body.push_str(
+            "(hint: if the change is intended, run `sfsmoke snapshot` (or `sfsmoke smoke \
+             --update-snapshot`) and commit smoke.lock; otherwise undo it in Setup)",
+        );
+    }
     failed(failure, Some(body))
 }
 
@@ -748,8 +762,35 @@ fn unreadable_outcome(org: &OrgConfig, mut f: Failure) -> Outcome {
                 reason: format!("cannot read the current access: {f}"),
             }
         }
-        f => failed(f, None),
+        f => {
+            let hint = unreadable_hint(org, &f);
+            failed(f, hint)
+        }
     }
+}
+
+/// What to do when the access could not be read: only a refusal for lack
+/// of permission is fixed by "View Setup and Configuration"; an expired
+/// session or the quota is not (the triage hint covers those).
+fn unreadable_hint(org: &OrgConfig, f: &Failure) -> Option<String> {
+    if !matches!(
+        f.code.as_str(),
+        "INVALID_TYPE" | "INSUFFICIENT_ACCESS" | "INSUFFICIENT_ACCESS_OR_READONLY"
+    ) {
+        return None;
+    }
+    let section = format!("[orgs.{}.diagnose]", org.name);
+    Some(if org.diagnose.is_some() {
+        format!(
+            "the auditor in {section} lacks \"View Setup and Configuration\"\n(hint: give it \
+             that permission and \"API Enabled\" through a read-only permission set, then rerun)"
+        )
+    } else {
+        format!(
+            "the integration user reads its own access and lacks \"View Setup and \
+             Configuration\"\n(hint: add an {section} auditor login that has it)"
+        )
+    })
 }
 
 /// The result of refreshing one org's entry.

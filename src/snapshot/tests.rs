@@ -185,8 +185,20 @@ fn each_drift_kind_is_detected() {
     new.objects.insert("Opportunity".into(), "none".into());
     assert_eq!(
         one(&old, &new).line,
-        "object Opportunity no longer readable (none)"
+        "object Opportunity no longer readable: nothing grants Read on it now"
     );
+
+    // Deactivation: the assignments and object access that lapse with it
+    // are not listed as separate changes.
+    let mut new = old.clone();
+    new.active = false;
+    new.permission_sets.clear();
+    new.permission_set_groups.clear();
+    for v in new.objects.values_mut() {
+        *v = "none".into();
+    }
+    let d = one(&old, &new);
+    assert_eq!(d.line, "user 'int@acme.example' deactivated");
 
     // Losing the only source of API Enabled says what comes next.
     let mut new = old.clone();
