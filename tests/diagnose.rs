@@ -525,7 +525,12 @@ async fn snapshot_without_auditor_needs_view_setup() {
         .unwrap();
     let err = updated[0].result.as_ref().unwrap_err();
     assert_eq!(err.code, "INVALID_TYPE", "{err}");
-    assert!(err.message.contains("auditor"), "{err}");
+    let why = updated[0].diagnosis.as_deref().expect("who lacks what");
+    assert!(why.contains("View Setup and Configuration"), "{why}");
+    assert!(
+        why.contains("add an [orgs.prod.diagnose] auditor login"),
+        "{why}"
+    );
     assert!(
         !Path::new(&env.lock()).exists(),
         "nothing recorded, nothing written"

@@ -78,28 +78,21 @@ pub async fn run(args: SnapshotArgs) -> u8 {
                     "error: org '{}': cannot take the access snapshot: {text}",
                     u.org
                 );
-                let refused = matches!(
-                    f.code.as_str(),
-                    "INVALID_TYPE" | "INSUFFICIENT_ACCESS" | "INSUFFICIENT_ACCESS_OR_READONLY"
-                );
-                if org.diagnose.is_none() {
-                    eprintln!(
-                        "  (hint: the integration user needs \"View Setup and Configuration\" to read \
-                         its own access; or add an [orgs.{}.diagnose] auditor login)",
-                        u.org
-                    );
-                } else if refused {
-                    eprintln!(
-                        "  (hint: give the auditor in [orgs.{}.diagnose] \"View Setup and \
-                         Configuration\" and \"API Enabled\" through a read-only permission set)",
-                        u.org
-                    );
-                } else {
-                    eprintln!(
-                        "  (hint: `sfsmoke explain {}` says what the code means; the old entry in \
-                         smoke.lock is kept)",
-                        f.code
-                    );
+                match &u.diagnosis {
+                    Some(d) => {
+                        for line in d.lines() {
+                            eprintln!("  {line}");
+                        }
+                    }
+                    None => eprintln!(
+                        "  (hint: `sfsmoke explain {}` says what the code means; {})",
+                        f.code,
+                        if u.was_recorded {
+                            "the org's old entry in smoke.lock is kept"
+                        } else {
+                            "nothing was recorded for this org"
+                        }
+                    ),
                 }
                 code = exit::CHECK_FAILED;
             }

@@ -788,7 +788,8 @@ fn unreadable_hint(org: &OrgConfig, f: &Failure) -> Option<String> {
     } else {
         format!(
             "the integration user reads its own access and lacks \"View Setup and \
-             Configuration\"\n(hint: add an {section} auditor login that has it)"
+             Configuration\"\n(hint: add an {section} auditor login that has it, or grant it \
+             to the integration user)"
         )
     })
 }
@@ -802,6 +803,10 @@ pub struct Updated {
     /// The differences from the previous entry (empty for a new org), or
     /// why the entry could not be refreshed (the old entry is kept).
     pub result: Result<Vec<Drift>, Failure>,
+    /// When `result` is a refusal for lack of permission: who lacks
+    /// "View Setup and Configuration" and what to do, naming the org's
+    /// `[orgs.<name>.diagnose]` section.
+    pub diagnosis: Option<String>,
 }
 
 impl Updated {
@@ -825,7 +830,7 @@ impl Updated {
                         .join("; ")
                 )),
             },
-            Err(f) => failed(f.clone(), None),
+            Err(f) => failed(f.clone(), self.diagnosis.clone()),
         };
         CaseReport {
             name: "access drift".into(),
@@ -868,10 +873,12 @@ pub async fn update(
             lock.orgs.insert(org.name.clone(), new);
             drifts
         });
+        let diagnosis = result.as_ref().err().and_then(|f| unreadable_hint(org, f));
         out.push(Updated {
             org: org.name.clone(),
             was_recorded,
             result,
+            diagnosis,
         });
     }
     if out.iter().any(|u| u.result.is_ok()) {
