@@ -10,7 +10,7 @@
 //! A plain reqwest call: the `oauth2` crate has no JWT-bearer grant. The
 //! answer is the same token answer as the other OAuth flows.
 
-use super::oauth::{session_from, token_answer_problem, SalesforceFields};
+use super::oauth::read_token_answer;
 use super::{token_url, Session};
 use crate::salesforce::client::origin_of;
 use crate::salesforce::error::{self, Failure, Origin};
@@ -103,31 +103,41 @@ pub async fn login(
     let what = format!("OAuth JWT bearer token request to {}", origin_of(&url));
     tracing::debug!(aud = audience, "JWT bearer token request");
     let response = http
-        .post(url)
+        .post(url.clone())
         .header(reqwest::header::ACCEPT, "application/json")
         .form(&[("grant_type", GRANT_TYPE), ("assertion", jwt.expose())])
         .send()
         .await
         .map_err(|e| error::from_reqwest(&what, e))?;
     let status = response.status().as_u16();
+    let header = |name: reqwest::header::HeaderName| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
+    let content_type = header(reqwest::header::CONTENT_TYPE);
+    let location = header(reqwest::header::LOCATION);
     let body = response
         .text()
         .await
         .map_err(|e| error::from_reqwest(&what, e))?;
     tracing::debug!(status, bytes = body.len(), "JWT bearer token answer");
     if status != 200 {
-        return Err(error::from_oauth(status, &redactor.redact(&body)).redacted(&redactor));
+        let f = error::from_oauth(status, &redactor.redact(&body));
+        return Err(
+            error::in_context(f, &what, location.as_deref(), Some(&url)).redacted(&redactor)
+        );
     }
-    #[derive(Deserialize)]
-    struct Answer {
-        access_token: String,
-        #[serde(flatten)]
-        fields: SalesforceFields,
-    }
-    match serde_json::from_str::<Answer>(&body) {
-        Ok(a) if !a.access_token.is_empty() => session_from(a.access_token, &a.fields, Vec::new()),
-        _ => Err(token_answer_problem(&what, status, &body)),
-    }
+    read_token_answer(
+        &what,
+        status,
+        content_type.as_deref(),
+        &body,
+        &redactor,
+        Vec::new(),
+    )
 }
 
 #[cfg(test)]

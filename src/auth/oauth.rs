@@ -83,18 +83,29 @@ impl std::fmt::Display for Transport {
 
 impl std::error::Error for Transport {}
 
-/// Runs oauth2's requests on our client and remembers the last status + body.
+/// The last answer seen, as it came (before oauth2 read it).
+#[derive(Clone, Debug)]
+struct Answer {
+    status: u16,
+    body: String,
+    content_type: Option<String>,
+    location: Option<String>,
+}
+
+/// Runs oauth2's requests on our client and remembers the last answer.
 struct Capturing {
     http: reqwest::Client,
     what: String,
-    last: Arc<Mutex<Option<(u16, String)>>>,
+    token_url: Url,
+    last: Arc<Mutex<Option<Answer>>>,
 }
 
 impl Capturing {
-    fn new(http: &reqwest::Client, what: String) -> Self {
+    fn new(http: &reqwest::Client, base: &Url, grant: &str) -> Self {
         Capturing {
             http: http.clone(),
-            what,
+            what: what(base, grant),
+            token_url: token_url(base),
             last: Arc::new(Mutex::new(None)),
         }
     }
@@ -108,6 +119,15 @@ impl Capturing {
             .await
             .map_err(|e| Transport(error::from_reqwest(&self.what, e)))?;
         let status = response.status();
+        let header = |name: reqwest::header::HeaderName| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
+        let content_type = header(reqwest::header::CONTENT_TYPE);
+        let location = header(reqwest::header::LOCATION);
         let mut builder = oauth2::http::Response::builder().status(status.as_u16());
         for (name, value) in response.headers() {
             builder = builder.header(name.as_str(), value.as_bytes());
@@ -118,7 +138,12 @@ impl Capturing {
             .map_err(|e| Transport(error::from_reqwest(&self.what, e)))?
             .to_vec();
         if let Ok(mut last) = self.last.lock() {
-            *last = Some((status.as_u16(), String::from_utf8_lossy(&body).into_owned()));
+            *last = Some(Answer {
+                status: status.as_u16(),
+                body: String::from_utf8_lossy(&body).into_owned(),
+                content_type,
+                location,
+            });
         }
         builder.body(body).map_err(|_| {
             Transport(Failure::new(
@@ -129,22 +154,34 @@ impl Capturing {
         })
     }
 
-    fn last(&self) -> Option<(u16, String)> {
+    fn last(&self) -> Option<Answer> {
         self.last.lock().ok().and_then(|l| l.clone())
     }
 }
 
-/// Turn oauth2's result into a session or one of our failures.
+/// Turn oauth2's result into a session or one of our failures. When oauth2
+/// could not read a 200 answer (e.g. a JSON body sent as `text/plain`),
+/// the body is read as the JWT flow reads it, whatever its Content-Type.
 fn finish<E: std::error::Error + 'static>(
     result: Result<SalesforceTokenResponse, RequestTokenError<E, BasicErrorResponse>>,
     capture: &Capturing,
     redactor: &Redactor,
     warnings: Vec<String>,
 ) -> Result<Session, Failure> {
+    let in_context = |f: Failure, a: &Answer| {
+        error::in_context(
+            f,
+            &capture.what,
+            a.location.as_deref(),
+            Some(&capture.token_url),
+        )
+        .redacted(redactor)
+    };
     match result {
         Ok(token) => {
             let access = token.access_token().secret().clone();
             session_from(access, token.extra_fields(), warnings)
+                .map_err(|f| error::in_context(f, &capture.what, None, None))
         }
         Err(RequestTokenError::Request(e)) => {
             let any: &(dyn std::error::Error + 'static) = &e;
@@ -158,10 +195,18 @@ fn finish<E: std::error::Error + 'static>(
             }
         }
         Err(_) => match capture.last() {
-            Some((status, body)) if status != 200 => {
-                Err(error::from_oauth(status, &redactor.redact(&body)))
-            }
-            Some((status, body)) => Err(token_answer_problem(&capture.what, status, &body)),
+            Some(a) if a.status != 200 => Err(in_context(
+                error::from_oauth(a.status, &redactor.redact(&a.body)),
+                &a,
+            )),
+            Some(a) => read_token_answer(
+                &capture.what,
+                a.status,
+                a.content_type.as_deref(),
+                &a.body,
+                redactor,
+                warnings,
+            ),
             None => Err(Failure::new(
                 Origin::Protocol,
                 error::UNEXPECTED_RESPONSE,
@@ -171,14 +216,58 @@ fn finish<E: std::error::Error + 'static>(
     }
 }
 
-/// A 200 answer that is not a usable token answer: say what is missing,
-/// never quote the body (it may hold a token).
-pub(crate) fn token_answer_problem(what: &str, status: u16, body: &str) -> Failure {
-    let detail = match serde_json::from_str::<serde_json::Value>(body) {
+/// Read a 200 token answer as JSON whatever its Content-Type (Salesforce,
+/// and proxies in front of it, do not always send `application/json`).
+pub(crate) fn read_token_answer(
+    what: &str,
+    status: u16,
+    content_type: Option<&str>,
+    body: &str,
+    redactor: &Redactor,
+    warnings: Vec<String>,
+) -> Result<Session, Failure> {
+    #[derive(Deserialize)]
+    struct TokenAnswer {
+        access_token: String,
+        #[serde(flatten)]
+        fields: SalesforceFields,
+    }
+    match serde_json::from_str::<TokenAnswer>(body.trim()) {
+        Ok(a) if !a.access_token.is_empty() => session_from(a.access_token, &a.fields, warnings)
+            .map_err(|f| error::in_context(f, what, None, None)),
+        _ => Err(token_answer_problem(
+            what,
+            status,
+            content_type,
+            body,
+            redactor,
+        )),
+    }
+}
+
+/// A 200 answer that is not a usable token answer: say why (what is
+/// missing, or the JSON error and Content-Type). A JSON body is never
+/// quoted (it may hold a token); another body is quoted as a short redacted
+/// excerpt unless it mentions a token.
+pub(crate) fn token_answer_problem(
+    what: &str,
+    status: u16,
+    content_type: Option<&str>,
+    body: &str,
+    redactor: &Redactor,
+) -> Failure {
+    let ct = content_type
+        .map(|c| format!(", Content-Type {}", error::excerpt(c)))
+        .unwrap_or_else(|| ", no Content-Type".to_string());
+    let detail = match serde_json::from_str::<serde_json::Value>(body.trim()) {
         Ok(v) if v.is_object() => {
-            let missing: Vec<&str> = ["access_token", "instance_url", "token_type"]
+            let missing: Vec<&str> = ["access_token", "instance_url"]
                 .into_iter()
-                .filter(|k| v.get(*k).and_then(|x| x.as_str()).is_none())
+                .filter(|k| {
+                    v.get(*k)
+                        .and_then(|x| x.as_str())
+                        .is_none_or(|x| x.is_empty())
+                })
                 .collect();
             if missing.is_empty() {
                 "a token answer sfsmoke could not read".to_string()
@@ -186,14 +275,23 @@ pub(crate) fn token_answer_problem(what: &str, status: u16, body: &str) -> Failu
                 format!("a JSON answer without {}", missing.join(", "))
             }
         }
-        Ok(_) => "JSON that is not a token answer".to_string(),
-        Err(_) if body.trim().is_empty() => "an empty body".to_string(),
-        Err(_) => "a body that is not JSON (is the login URL a Salesforce login host?)".to_string(),
+        Ok(_) => format!("JSON that is not a token answer (not an object{ct})"),
+        Err(_) if body.trim().is_empty() => format!("an empty body{ct}"),
+        Err(e) => {
+            let quoted = if body.to_ascii_lowercase().contains("token") {
+                "not quoted: it mentions a token".to_string()
+            } else {
+                format!("starts with \"{}\"", error::excerpt(&redactor.redact(body)))
+            };
+            format!(
+                "a body that is not JSON ({e}{ct}; {quoted}): is login_url a Salesforce login host?"
+            )
+        }
     };
     Failure::new(
         Origin::Protocol,
         error::UNEXPECTED_RESPONSE,
-        format!("{what}: HTTP {status} with {detail}"),
+        format!("{what}: answered with {detail}"),
     )
     .with_status(status)
 }
@@ -243,7 +341,7 @@ pub async fn password(
     redactor: &Redactor,
 ) -> Result<Session, Failure> {
     let c = client(login_url, client_id, client_secret);
-    let capture = Capturing::new(http, what(login_url, "username-password"));
+    let capture = Capturing::new(http, login_url, "username-password");
     let mut secret = password.expose().to_string();
     if let Some(t) = security_token {
         secret.push_str(t.expose());
@@ -270,7 +368,7 @@ pub async fn client_credentials(
     redactor: &Redactor,
 ) -> Result<Session, Failure> {
     let c = client(login_url, client_id, Some(client_secret));
-    let capture = Capturing::new(http, what(login_url, "client-credentials"));
+    let capture = Capturing::new(http, login_url, "client-credentials");
     let call = |r| capture.call(r);
     let result = c.exchange_client_credentials().request_async(&call).await;
     finish(result, &capture, redactor, Vec::new())
@@ -287,7 +385,7 @@ pub async fn refresh_token(
     redactor: &Redactor,
 ) -> Result<Session, Failure> {
     let c = client(base, client_id, client_secret);
-    let capture = Capturing::new(http, what(base, "refresh-token"));
+    let capture = Capturing::new(http, base, "refresh-token");
     let rt = RefreshToken::new(refresh_token.expose().to_string());
     let call = |r| capture.call(r);
     let result = c.exchange_refresh_token(&rt).request_async(&call).await;
@@ -314,10 +412,84 @@ mod tests {
         let f = token_answer_problem(
             "x",
             200,
+            Some("application/json"),
             r#"{"access_token":"SECRET-TOKEN-VALUE","token_type":"Bearer"}"#,
+            &Redactor::new(),
         );
         assert_eq!(f.code, error::UNEXPECTED_RESPONSE);
         assert!(f.message.contains("instance_url"));
         assert!(!f.message.contains("SECRET"));
+    }
+
+    #[test]
+    fn a_body_that_is_not_json_says_why_redacted() {
+        let mut r = Redactor::new();
+        r.add("canary-secret");
+        let f = token_answer_problem(
+            "OAuth client-credentials token request to https://h",
+            200,
+            Some("text/html"),
+            "<html><body>Maintenance canary-secret</body></html>",
+            &r,
+        );
+        assert!(
+            f.message.starts_with("OAuth client-credentials token request to https://h: answered with a body that is not JSON (expected value at line 1 column 1, Content-Type text/html; starts with \"Maintenance ***\")"),
+            "{}",
+            f.message
+        );
+        let f = token_answer_problem("x", 200, None, "access_token=abc&x=1", &r);
+        assert!(!f.message.contains("abc"), "{}", f.message);
+        assert!(f.message.contains("not quoted"), "{}", f.message);
+    }
+
+    /// A token endpoint that answers every grant with a valid JSON token
+    /// answer sent as `text/plain`.
+    async fn plain_text_token_server() -> Url {
+        use axum::routing::post;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let instance = base.clone();
+        let app = axum::Router::new().route(
+            "/services/oauth2/token",
+            post(move || {
+                let body = serde_json::json!({
+                    "access_token": "plain-token",
+                    "instance_url": instance,
+                    "id": format!("{instance}/id/00D000000000001AAA/005000000000001AAA"),
+                    "token_type": "Bearer",
+                    "issued_at": "1735689600000",
+                    "signature": "c2ln"
+                })
+                .to_string();
+                async move {
+                    (
+                        [(axum::http::header::CONTENT_TYPE, "text/plain;charset=UTF-8")],
+                        body,
+                    )
+                }
+            }),
+        );
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Url::parse(&base).unwrap()
+    }
+
+    #[tokio::test]
+    async fn every_grant_reads_a_json_answer_whatever_its_content_type() {
+        let base = plain_text_token_server().await;
+        let http = reqwest::Client::new();
+        let r = Redactor::new();
+        let secret = Secret::new("s");
+        let sessions = [
+            password(&http, &base, "id", Some(&secret), "u@x", &secret, None, &r).await,
+            client_credentials(&http, &base, "id", &secret, &r).await,
+            refresh_token(&http, &base, "id", None, &secret, &r).await,
+        ];
+        for s in sessions {
+            let s = s.expect("a JSON token answer sent as text/plain is accepted");
+            assert_eq!(s.access_token.expose(), "plain-token");
+            assert_eq!(s.user_id.as_deref(), Some("005000000000001AAA"));
+        }
     }
 }

@@ -76,7 +76,7 @@ pub async fn login(
     }
     tracing::debug!(%host, %version, "SOAP login()");
     let response = http
-        .post(url)
+        .post(url.clone())
         .header(reqwest::header::CONTENT_TYPE, "text/xml; charset=UTF-8")
         .header("SOAPAction", "login")
         .body(envelope(username, &secret))
@@ -84,15 +84,30 @@ pub async fn login(
         .await
         .map_err(|e| error::from_reqwest(&what, e))?;
     let status = response.status().as_u16();
+    let location = location_of(response.headers());
     let body = response
         .text()
         .await
         .map_err(|e| error::from_reqwest(&what, e))?;
     tracing::debug!(status, bytes = body.len(), "SOAP login() answered");
+    let in_context = |f: Failure| {
+        error::in_context(f, &what, location.as_deref(), Some(&url)).redacted(redactor)
+    };
     if status != 200 {
-        return Err(error::from_soap_fault(status, &redactor.redact(&body)));
+        return Err(in_context(error::from_soap_fault(
+            status,
+            &redactor.redact(&body),
+        )));
     }
-    parse_login_result(&body)
+    parse_login_result(&body).map_err(in_context)
+}
+
+/// The `Location` header (redirects), redacted by the caller's messages.
+pub(crate) fn location_of(headers: &reqwest::header::HeaderMap) -> Option<String> {
+    headers
+        .get(reqwest::header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
 }
 
 /// Read a 200 `loginResponse`. A fault with status 200 is still a fault.
@@ -120,7 +135,7 @@ pub fn parse_login_result(body: &str) -> Result<Session, Failure> {
         return Err(Failure::new(
             Origin::Protocol,
             error::UNEXPECTED_RESPONSE,
-            "SOAP login() answered HTTP 200 without a LoginResult (no serverUrl/sessionId): the login URL may not point at Salesforce",
+            "answered without a LoginResult (no serverUrl/sessionId): the login URL may not point at Salesforce",
         )
         .with_status(200));
     };

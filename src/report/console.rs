@@ -146,7 +146,7 @@ pub fn failures(report: &RunReport, colour: bool) -> String {
             let (word, style) = status_of(&case.outcome);
             out.push_str(&paint(colour, style, &format!("--- {word}")));
             out.push_str(&format!(" {}: {}\n", org.name, case.name));
-            out.push_str(&format!("    {}\n", indent(&p.failure.to_string())));
+            out.push_str(&failure_lines(&p.failure));
             let first = shown
                 .iter()
                 .find(|(code, message, _)| *code == p.failure.code && *message == p.failure.message)
@@ -178,6 +178,25 @@ pub fn failures(report: &RunReport, colour: bool) -> String {
             }
             out.push('\n');
         }
+    }
+    out
+}
+
+/// `    CODE: message (HTTP s)`; a message of several lines (a SOQL error with
+/// its caret) goes under `    CODE (HTTP s):`, each line behind `    | ` so
+/// none of it reads as a status line of its own.
+fn failure_lines(f: &crate::salesforce::error::Failure) -> String {
+    let status = f
+        .http_status
+        .map(|s| format!(" (HTTP {s})"))
+        .unwrap_or_default();
+    let message = f.message.trim_start_matches(['\n', '\r']).trim_end();
+    if !message.contains('\n') {
+        return format!("    {}: {message}{status}\n", f.code);
+    }
+    let mut out = format!("    {}{status}:\n", f.code);
+    for line in message.lines() {
+        out.push_str(&format!("    | {}\n", line.trim_end()));
     }
     out
 }
@@ -405,6 +424,21 @@ mod tests {
         assert_eq!(lines[3], "    SKIP [   0.000s] prod: check: x");
         assert_eq!(lines[4], "    WARN prod: soap is retiring");
         assert!(!block.contains('\x1b'));
+    }
+
+    #[test]
+    fn a_soql_error_keeps_its_caret_under_the_query_behind_a_bar() {
+        let mut r = sample();
+        let f = crate::salesforce::error::from_rest(
+            400,
+            r#"[{"message":"\nSELECT Id FROM Acount LIMIT 1\n               ^\nERROR at Row:1:Column:16\nsObject type 'Acount' is not supported.","errorCode":"INVALID_TYPE"}]"#,
+        );
+        if let Outcome::Failed(p) = &mut r.orgs[0].cases[2].outcome {
+            p.failure = f;
+        }
+        let text = failures(&r, false);
+        let expected = "    INVALID_TYPE (HTTP 400):\n    | SELECT Id FROM Acount LIMIT 1\n    |                ^\n    | ERROR at Row:1:Column:16\n    | sObject type 'Acount' is not supported.\n";
+        assert!(text.contains(expected), "{text}");
     }
 
     #[test]

@@ -152,8 +152,15 @@ impl Connection {
     pub async fn query(&self, soql: &str) -> Result<QueryResult, Failure> {
         let path = format!("/services/data/v{}/query", self.api_version);
         let value = self.get_json(&path, &[("q", soql)]).await?;
-        parse_query(&value)
-            .ok_or_else(|| error::unexpected(200, &self.redactor.redact(&value.to_string())))
+        parse_query(&value).ok_or_else(|| {
+            let host = origin_of(&self.instance_url());
+            error::in_context(
+                error::unexpected(200, &self.redactor.redact(&value.to_string())),
+                &format!("REST GET {path} at {host}"),
+                None,
+                None,
+            )
+        })
     }
 
     /// `GET` a JSON resource on the instance (`path` from the host root, e.g.
@@ -170,6 +177,8 @@ impl Connection {
             url.query_pairs_mut().extend_pairs(query.iter());
         }
         let host = origin_of(&url);
+        let what = format!("REST GET {path} at {host}");
+        let base = url.clone();
         tracing::debug!(path, "GET");
         let response = self
             .http
@@ -182,18 +191,24 @@ impl Connection {
                 error::from_reqwest(&format!("REST call to {host}"), e).redacted(&self.redactor)
             })?;
         self.note_limit_info(response.headers());
+        let location = response
+            .headers()
+            .get(reqwest::header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .map(|l| self.redactor.redact(l));
         let status = response.status().as_u16();
         let body = response.text().await.map_err(|e| {
             error::from_reqwest(&format!("REST call to {host}"), e).redacted(&self.redactor)
         })?;
         tracing::debug!(status, bytes = body.len(), "answer");
+        let in_context = |f: Failure| error::in_context(f, &what, location.as_deref(), Some(&base));
         if !(200..300).contains(&status) {
-            return Err(
-                error::from_rest(status, &self.redactor.redact(&body)).redacted(&self.redactor)
-            );
+            return Err(in_context(
+                error::from_rest(status, &self.redactor.redact(&body)).redacted(&self.redactor),
+            ));
         }
         serde_json::from_str(&body)
-            .map_err(|_| error::unexpected(status, &self.redactor.redact(&body)))
+            .map_err(|_| in_context(error::unexpected(status, &self.redactor.redact(&body))))
     }
 
     fn note_limit_info(&self, headers: &reqwest::header::HeaderMap) {

@@ -103,6 +103,24 @@ pub const TLS_ERROR: &str = "TLS_ERROR";
 /// How many characters of a foreign body go into a message.
 const EXCERPT_CHARS: usize = 160;
 
+/// How many characters of a message from outside (Salesforce's `message`,
+/// `error_description`, `faultstring`) a [`Failure`] keeps.
+pub const MESSAGE_CHARS: usize = 1000;
+
+/// A message from outside, capped at [`MESSAGE_CHARS`] characters (cut at a
+/// character boundary, `...` appended), without leading or trailing blank
+/// lines. Line breaks inside are kept: a SOQL error's caret line must stay
+/// under the query it points into.
+pub fn cap_message(text: &str) -> String {
+    let text = text.trim_start_matches(['\n', '\r']).trim_end();
+    if text.chars().count() > MESSAGE_CHARS {
+        let cut: String = text.chars().take(MESSAGE_CHARS).collect();
+        format!("{cut}...")
+    } else {
+        text.to_string()
+    }
+}
+
 /// A REST error answer: `[{"message": "...", "errorCode": "..."}]` (the first
 /// entry wins; a single object is accepted too). Anything else becomes
 /// `Origin::Protocol` / `UNEXPECTED_RESPONSE` with a short excerpt.
@@ -123,11 +141,19 @@ pub fn from_rest(status: u16, body: &str) -> Failure {
     match serde_json::from_str::<Shape>(body.trim()) {
         Ok(Shape::Many(mut errors)) if !errors.is_empty() => {
             let e = errors.swap_remove(0);
-            Failure::new(Origin::Rest, e.error_code, e.message).with_status(status)
+            Failure::new(
+                Origin::Rest,
+                cap_code(&e.error_code),
+                cap_message(&e.message),
+            )
+            .with_status(status)
         }
-        Ok(Shape::One(e)) => {
-            Failure::new(Origin::Rest, e.error_code, e.message).with_status(status)
-        }
+        Ok(Shape::One(e)) => Failure::new(
+            Origin::Rest,
+            cap_code(&e.error_code),
+            cap_message(&e.message),
+        )
+        .with_status(status),
         _ => unexpected(status, body),
     }
 }
@@ -148,7 +174,8 @@ pub fn from_oauth(status: u16, body: &str) -> Failure {
                 .error_description
                 .filter(|d| !d.is_empty())
                 .unwrap_or_else(|| e.error.clone());
-            return Failure::new(Origin::OAuth, e.error, message).with_status(status);
+            return Failure::new(Origin::OAuth, cap_code(&e.error), cap_message(&message))
+                .with_status(status);
         }
     }
     let rest = from_rest(status, body);
@@ -190,25 +217,87 @@ pub fn from_soap_fault(status: u16, body: &str) -> Failure {
                 .to_string()
         }
     };
-    Failure::new(Origin::Soap, code, message).with_status(status)
+    Failure::new(Origin::Soap, cap_code(&code), cap_message(&message)).with_status(status)
+}
+
+/// A code from outside: one line, at most 100 characters.
+fn cap_code(code: &str) -> String {
+    let one: String = code.split_whitespace().collect::<Vec<_>>().join(" ");
+    if one.chars().count() > 100 {
+        format!("{}...", one.chars().take(100).collect::<String>())
+    } else {
+        one
+    }
 }
 
 /// An answer that is not what Salesforce sends (HTML page from a proxy,
-/// empty body, unexpected JSON).
+/// empty body, unexpected JSON). The status is in `http_status` (every
+/// renderer prints it), not repeated in the message; [`in_context`] adds
+/// which call got it.
 pub fn unexpected(status: u16, body: &str) -> Failure {
-    let what = match status {
-        410 => format!("HTTP {status} Gone (the API version is retired or the resource is gone)"),
-        _ => format!("HTTP {status}"),
+    let gone = if status == 410 {
+        " (410 Gone: the API version is retired or the resource is gone)"
+    } else {
+        ""
     };
     let message = if body.trim().is_empty() {
-        format!("unexpected answer: {what} with an empty body")
+        format!("unexpected answer with an empty body{gone}")
     } else {
         format!(
-            "unexpected answer, not a Salesforce API response: {what}, body starts with \"{}\"",
+            "unexpected answer, not a Salesforce API response{gone}: body starts with \"{}\"",
             excerpt(body)
         )
     };
     Failure::new(Origin::Protocol, UNEXPECTED_RESPONSE, message).with_status(status)
+}
+
+/// Say which call (flow and host, e.g. `SOAP login() at https://host`) got
+/// an `UNEXPECTED_RESPONSE`; for a redirect (3xx) say where it points
+/// (`location`, the `Location` header, resolved against `base`; its query
+/// is dropped, it may carry a token) and what to do. Other failures are
+/// returned as they are: Salesforce's own errors keep their text.
+pub fn in_context(
+    f: Failure,
+    what: &str,
+    location: Option<&str>,
+    base: Option<&url::Url>,
+) -> Failure {
+    if f.code != UNEXPECTED_RESPONSE || f.origin != Origin::Protocol {
+        return f;
+    }
+    let status = f.http_status.unwrap_or(0);
+    let message = if (300..400).contains(&status) {
+        let target = match location.map(str::trim).filter(|l| !l.is_empty()) {
+            Some(l) => {
+                let resolved = match base {
+                    Some(b) => b.join(l).ok(),
+                    None => url::Url::parse(l).ok(),
+                };
+                match resolved {
+                    Some(mut u) => {
+                        let _ = u.set_username("");
+                        let _ = u.set_password(None);
+                        let had_query = u.query().is_some();
+                        u.set_query(None);
+                        u.set_fragment(None);
+                        let mut s = u.to_string();
+                        if had_query {
+                            s.push_str("?...");
+                        }
+                        format!("to {s}")
+                    }
+                    None => format!("to \"{}\"", excerpt(l)),
+                }
+            }
+            None => "without a Location header".to_string(),
+        };
+        format!(
+            "{what}: redirected {target} instead of answering (login_url moved? a renamed My Domain redirects: update login_url to the new host)"
+        )
+    } else {
+        format!("{what}: {}", f.message)
+    };
+    Failure { message, ..f }
 }
 
 /// A short, one-line excerpt of a foreign body: markup tags dropped,
@@ -542,6 +631,89 @@ mod parser_tests {
         );
         assert_eq!(from_rest(400, "[]").code, UNEXPECTED_RESPONSE);
         assert_eq!(from_oauth(400, r#"{"foo":1}"#).code, UNEXPECTED_RESPONSE);
+    }
+
+    #[test]
+    fn a_redirect_names_the_call_the_location_and_what_to_do() {
+        let base = url::Url::parse("https://old.my.salesforce.com/services/Soap/u/64.0").unwrap();
+        let f = in_context(
+            from_soap_fault(302, ""),
+            "SOAP login() at https://old.my.salesforce.com",
+            Some("https://new.my.salesforce.com/services/Soap/u/64.0?sid=abc"),
+            Some(&base),
+        );
+        assert_eq!(f.code, UNEXPECTED_RESPONSE);
+        assert_eq!(f.http_status, Some(302));
+        assert_eq!(
+            f.message,
+            "SOAP login() at https://old.my.salesforce.com: redirected to https://new.my.salesforce.com/services/Soap/u/64.0?... instead of answering (login_url moved? a renamed My Domain redirects: update login_url to the new host)"
+        );
+        // The status is said once.
+        assert_eq!(f.to_string().matches("302").count(), 1, "{f}");
+        // A relative Location is resolved; none at all is said.
+        let f = in_context(
+            from_rest(301, "<html>moved</html>"),
+            "x",
+            Some("/elsewhere"),
+            Some(&base),
+        );
+        assert!(
+            f.message
+                .contains("redirected to https://old.my.salesforce.com/elsewhere "),
+            "{}",
+            f.message
+        );
+        let f = in_context(from_oauth(307, ""), "x", None, None);
+        assert!(
+            f.message.contains("redirected without a Location header"),
+            "{}",
+            f.message
+        );
+        // Other unexpected answers get the call; Salesforce's errors stay.
+        let f = in_context(
+            from_rest(502, "<h1>Bad Gateway</h1>"),
+            "query Account at https://h",
+            None,
+            None,
+        );
+        assert!(
+            f.message
+                .starts_with("query Account at https://h: unexpected answer"),
+            "{}",
+            f.message
+        );
+        assert!(!f.to_string().contains("HTTP 502 "), "{f}");
+        let f = in_context(
+            from_rest(400, r#"[{"errorCode":"INVALID_FIELD","message":"m"}]"#),
+            "q",
+            None,
+            None,
+        );
+        assert_eq!(f.message, "m");
+    }
+
+    #[test]
+    fn outside_messages_are_capped_and_soql_errors_lose_the_leading_newline() {
+        let huge = "y".repeat(50_000);
+        let body = format!(
+            r#"<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body><soapenv:Fault><faultcode>sf:INVALID_LOGIN</faultcode><faultstring>INVALID_LOGIN: {huge}</faultstring></soapenv:Fault></soapenv:Body></soapenv:Envelope>"#
+        );
+        let f = from_soap_fault(500, &body);
+        assert_eq!(f.message.chars().count(), MESSAGE_CHARS + 3);
+        assert!(f.message.ends_with("..."));
+        let f = from_oauth(
+            400,
+            &format!(r#"{{"error":"invalid_grant","error_description":"{huge}"}}"#),
+        );
+        assert!(f.message.len() <= MESSAGE_CHARS + 3);
+        let f = from_rest(400, &format!(r#"[{{"errorCode":"X","message":"{huge}"}}]"#));
+        assert!(f.message.len() <= MESSAGE_CHARS + 3);
+        let soql = r#"[{"message":"\nSELECT Id FROM Acount LIMIT 1\n               ^\nERROR at Row:1:Column:16\nsObject type 'Acount' is not supported.","errorCode":"INVALID_TYPE"}]"#;
+        let f = from_rest(400, soql);
+        assert_eq!(
+            f.message,
+            "SELECT Id FROM Acount LIMIT 1\n               ^\nERROR at Row:1:Column:16\nsObject type 'Acount' is not supported."
+        );
     }
 
     #[test]
