@@ -10,7 +10,10 @@
 //! - A query answered `INVALID_SESSION_ID` "Session expired or invalid" logs
 //!   in again once for the org (never after a failed login, never for "This
 //!   session is not valid for use with the REST API", never for
-//!   `access_token`) and retries that query once; the org gets a warning.
+//!   `access_token`) and retries that query once; the org gets a warning
+//!   saying so and whether the retries passed. A retry refused the same way
+//!   keeps Salesforce's code and text plus [`AGAIN_AFTER_LOGIN`], whose
+//!   triage entry says sessions die at once (never "log in again").
 //! - Each failure gets its triage hint from [`crate::triage::hint_for`];
 //!   [`run_org_with`] then hands the report to [`crate::diagnose::attach`]
 //!   (diagnosis of the failures, "access drift" case) when asked to.
@@ -226,7 +229,7 @@ impl OrgCtx<'_> {
             Ok(r) => Outcome::Passed {
                 detail: Some(format!("{} (after logging in again)", r.detail())),
             },
-            Err(f) if f.code == "INVALID_SESSION_ID" => {
+            Err(f) if is_curable_session_error(&f) => {
                 // The fresh session died at once: another login would not
                 // help. Salesforce's code and text stay; the marker picks the
                 // triage entry that says so.

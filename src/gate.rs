@@ -9,12 +9,15 @@
 //! refreshes `smoke.lock` after the run instead ([`crate::snapshot::update`]),
 //! giving each org an "access drift" case that says what was recorded.
 //!
-//! The JUnit file is written whenever the config could be read: on success,
-//! on failed checks, on unreachable orgs and timeouts, and on config or
-//! command-line errors (then with a `config` suite, plus one suite per known
-//! org holding a `CONFIG_ERROR` case, so the merge request shows every org as
+//! The JUnit file is written whenever the config file could be read, even
+//! when it is not valid TOML: on success, on failed checks, on unreachable
+//! orgs and timeouts, and on config or command-line errors (then with a
+//! `config` suite naming `file:line:col`, plus one suite per known org
+//! holding a `CONFIG_ERROR` case, so the merge request shows every org as
 //! failing). Its path: `--junit`, else the config's `junit`, else
-//! `target/smoke/junit.xml`. A report that cannot be written makes the run
+//! `target/smoke/junit.xml`. A `--json` naming the same file (compared as
+//! normalised absolute paths) is a command-line error (exit 2): the JUnit
+//! keeps the path and the JSON is not written. A report that cannot be written makes the run
 //! exit 1 (or stay 2) with a message saying which file and why.
 //!
 //! # Shards

@@ -776,6 +776,16 @@ objects = ["Account", "Contact"]
         "{}",
         run.junit()
     );
+    // What timed out, and where.
+    let login = run.case("silent", "login (jwt)");
+    let message = login["failure"]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.starts_with(&format!(
+            "OAuth JWT bearer token request to http://{}: no answer",
+            silent.local_addr().unwrap()
+        )),
+        "{login}"
+    );
     drop(silent);
 }
 

@@ -187,9 +187,7 @@ impl Connection {
             .header(reqwest::header::ACCEPT, "application/json")
             .send()
             .await
-            .map_err(|e| {
-                error::from_reqwest(&format!("REST call to {host}"), e).redacted(&self.redactor)
-            })?;
+            .map_err(|e| error::from_reqwest(&what, e).redacted(&self.redactor))?;
         self.note_limit_info(response.headers());
         let location = response
             .headers()
@@ -197,9 +195,10 @@ impl Connection {
             .and_then(|v| v.to_str().ok())
             .map(|l| self.redactor.redact(l));
         let status = response.status().as_u16();
-        let body = response.text().await.map_err(|e| {
-            error::from_reqwest(&format!("REST call to {host}"), e).redacted(&self.redactor)
-        })?;
+        let body = response
+            .text()
+            .await
+            .map_err(|e| error::from_reqwest(&what, e).redacted(&self.redactor))?;
         tracing::debug!(status, bytes = body.len(), "answer");
         let in_context = |f: Failure| error::in_context(f, &what, location.as_deref(), Some(&base));
         if !(200..300).contains(&status) {
