@@ -478,8 +478,13 @@ fn write_reports(
         }
         Err(e) => {
             ok = false;
+            let hint = if e.to_string().ends_with("is a file, not a folder") {
+                "move that file away, or pass --junit PATH"
+            } else {
+                "check that the folder is writable, or pass --junit PATH"
+            };
             eprintln!(
-                "error: cannot write the JUnit report to {}: {e}\n  (hint: check that the folder is writable, or pass --junit PATH)",
+                "error: cannot write the JUnit report to {}: {e}\n  (hint: {hint})",
                 junit.display()
             );
         }

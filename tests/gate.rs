@@ -908,7 +908,8 @@ async fn a_file_where_the_report_folder_should_be_is_named() {
     let run = w.smoke(&["--junit", "afile/junit.xml"]).await;
     run.expect_code(1);
     assert!(
-        run.stderr().contains("afile is a file, not a folder"),
+        run.stderr()
+            .contains("afile is a file, not a folder\n  (hint: move that file away"),
         "{}",
         run.stderr()
     );
