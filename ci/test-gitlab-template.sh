@@ -124,7 +124,7 @@ git -C "$PROJECT" -c user.name=ci -c user.email=ci@example.invalid commit -q -m 
 run_pipeline() {
     local name=$1
     shift
-    rm -rf "$PROJECT/target"
+    rm -rf "$PROJECT/target" "$PROJECT/.gitlab-ci-local/artifacts"
     set +e
     (cd "$PROJECT" && "$GCL" --home "$WORK/gcl-home" --no-color --max-job-name-padding 0 \
         --variable GITLAB_CI=true \
@@ -144,8 +144,10 @@ stop_sim
 ((RC == 0)) || die "gitlab-ci-local exited $RC on the healthy org (want 0; log above)"
 grep -Eq 'PASS +smoke-on-shell' "$WORK/healthy.log" || die "no 'PASS smoke-on-shell' in the log"
 grep -q 'DEPLOYING-NOW' "$WORK/healthy.log" || die "the deploy job did not run after a passing gate"
-junit="$PROJECT/target/smoke/junit.xml"
-[[ -f $junit ]] || die "the job wrote no $junit"
+# What GitLab would receive: gitlab-ci-local exports the job's artifacts
+# (paths + reports) there, honouring artifacts:when.
+junit="$PROJECT/.gitlab-ci-local/artifacts/smoke-on-shell/target/smoke/junit.xml"
+[[ -f $junit ]] || die "the job's artifacts hold no target/smoke/junit.xml" "$(ls -R "$PROJECT/.gitlab-ci-local/artifacts" 2>&1)"
 check_junit "$junit" --expect-failures 0 --expect-errors 0 || die "check-junit rejects $junit"
 # gitlab-ci-local sets GITLAB_CI=false; GitLab sets true, as run_pipeline does.
 grep -q 'section_start:[0-9]*:' "$WORK/healthy.log" ||
@@ -161,7 +163,9 @@ grep -Eq 'FAIL +smoke-on-shell' "$WORK/failing.log" || die "no 'FAIL smoke-on-sh
 if grep -q 'DEPLOYING-NOW' "$WORK/failing.log"; then
     die "the deploy job ran although the gate failed"
 fi
-[[ -f $junit ]] || die "the failing job wrote no $junit (artifacts:when:always needs it)"
+grep -q 'smoke-on-shell exported artifacts' "$WORK/failing.log" ||
+    die "the failed job exported no artifacts (artifacts:when: always must keep the JUnit report)"
+[[ -f $junit ]] || die "the failed job's artifacts hold no target/smoke/junit.xml"
 check_junit "$junit" || die "check-junit rejects $junit"
 grep -q 'API_DISABLED_FOR_ORG' "$junit" || die "$junit does not name API_DISABLED_FOR_ORG"
 python3 - "$junit" <<'PY' || die "the failing run's JUnit has no <failure type=\"API_DISABLED_FOR_ORG\">"
@@ -179,6 +183,7 @@ stop_sim
 ((RC == 0)) || die "gitlab-ci-local exited $RC on the sharded healthy run (want 0)"
 shard_files=()
 for k in 1 2; do
+    grep -q "smoke-sharded: \[$k/2\] exported artifacts" "$WORK/sharded.log" || die "shard $k/2 exported no artifacts"
     f="$PROJECT/target/smoke/junit-shard-$k-of-2.xml"
     [[ -f $f ]] || die "shard $k/2 wrote no ${f#"$PROJECT"/}" "$(ls -la "$PROJECT/target/smoke" 2>&1)"
     check_junit "$f" --expect-failures 0 --expect-errors 0 || die "check-junit rejects $f"
@@ -203,7 +208,8 @@ run_pipeline subset --variable "SFSMOKE_ORGS=alpha,charlie" --variable SFSMOKE_J
 stop_sim
 ((RC == 0)) || die "gitlab-ci-local exited $RC with SFSMOKE_ORGS/JSON/ARGS (want 0)"
 grep -q -- '--org alpha --org charlie' "$WORK/subset.log" || die "SFSMOKE_ORGS=alpha,charlie did not become --org alpha --org charlie"
-[[ -f $PROJECT/target/smoke/report.json ]] || die "SFSMOKE_JSON: no target/smoke/report.json"
+[[ -f $PROJECT/.gitlab-ci-local/artifacts/smoke-on-shell/target/smoke/report.json ]] ||
+    die "SFSMOKE_JSON: no target/smoke/report.json in the job's artifacts"
 python3 - "$junit" <<'PY' || die "SFSMOKE_ORGS did not select exactly alpha and charlie"
 import sys, xml.etree.ElementTree as ET
 got = sorted(s.get("name") for s in ET.parse(sys.argv[1]).getroot().findall("testsuite"))
