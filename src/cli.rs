@@ -42,7 +42,7 @@ pub enum Command {
     /// Serve a simulated Salesforce org on loopback (for demos, tests, other clients).
     #[command(after_long_help = "EXAMPLES:
     sfsmoke sim                          # healthy org on a free port
-    sfsmoke sim --scenario api-disabled-profile --port 8443 --tls
+    sfsmoke sim --scenario profile-no-api --port 8443 --tls
     sfsmoke sim --org-file my-org.toml
     sfsmoke sim --list-scenarios")]
     Sim(SimArgs),
