@@ -331,6 +331,113 @@ async fn license_downgraded_to_chatter_free() {
     );
 }
 
+#[tokio::test]
+async fn license_moved_to_identity() {
+    let env = Env::healthy().await;
+    let org = env.soap("62.0");
+    yesterday(&env, &org).await;
+    env.break_it("license-identity");
+    let report = today(&env, &org, Cause::LicenseWithoutApi).await;
+    let (_, _, d) = failures(&report)[0];
+    let d = d.unwrap();
+    assert!(
+        d.contains("has the 'Identity' license, which has no API access"),
+        "{d}"
+    );
+    assert!(
+        d.contains("(smoke.lock recorded 'Salesforce': the license was changed)"),
+        "{d}"
+    );
+    let lines = drift_lines(&report);
+    assert!(
+        lines.contains("license changed from 'Salesforce' to 'Identity'"),
+        "{lines}"
+    );
+}
+
+/// A group that carries only the API permission set.
+const API_GROUP: &str = "Integration_API_Access";
+const API_GROUP_LABEL: &str = "Integration API Access";
+
+#[tokio::test]
+async fn permission_set_group_lost() {
+    let env = Env::healthy().await;
+    // Yesterday: API Enabled came only from a permission set group.
+    env.sim.update(|o| {
+        o.profile_mut(scenarios::INTEGRATION_PROFILE)
+            .unwrap()
+            .permissions
+            .api_enabled = false;
+        o.permission_set_groups
+            .push(sfsmoke::sim::model::PermissionSetGroup {
+                name: API_GROUP.into(),
+                label: API_GROUP_LABEL.into(),
+                permission_sets: vec![scenarios::API_PERMSET.into()],
+            });
+        o.user_mut(demo::USERNAME)
+            .unwrap()
+            .assignments
+            .push(sfsmoke::sim::model::Assignment::group(API_GROUP));
+        o.validate().expect("consistent org");
+    });
+    let org = env.soap("62.0");
+    let snap = yesterday(&env, &org).await;
+    assert_eq!(
+        snap.api_enabled_by,
+        vec![format!("permission set group '{API_GROUP_LABEL}'")]
+    );
+    assert!(
+        snap.permission_set_groups
+            .contains(&API_GROUP_LABEL.to_string()),
+        "{:?}",
+        snap.permission_set_groups
+    );
+    // Today: an admin removed the user from the group.
+    env.sim.update(|o| {
+        o.user_mut(demo::USERNAME)
+            .unwrap()
+            .assignments
+            .retain(|a| a.group.as_deref() != Some(API_GROUP))
+    });
+    let report = today(&env, &org, Cause::PermissionSetLost).await;
+    let (_, _, d) = failures(&report)[0];
+    let d = d.unwrap();
+    assert!(
+        d.contains(&format!(
+            "API Enabled was granted by permission set group '{API_GROUP_LABEL}' (smoke.lock), \
+             which is no longer assigned to '{}'",
+            demo::USERNAME
+        )),
+        "{d}"
+    );
+    assert!(
+        d.contains(&format!(
+            "assign permission set group '{API_GROUP_LABEL}' to '{}' again (Setup > Users > \
+             Permission Set Groups > '{API_GROUP_LABEL}' > Manage Assignments)",
+            demo::USERNAME
+        )),
+        "{d}"
+    );
+    let lines = drift_lines(&report);
+    assert!(
+        lines.contains(&format!(
+            "permission set group '{API_GROUP_LABEL}' no longer assigned"
+        )),
+        "{lines}"
+    );
+    assert!(
+        lines.contains(&format!(
+            "API Enabled no longer granted by permission set group '{API_GROUP_LABEL}'"
+        )),
+        "{lines}"
+    );
+    // The other group, still assigned, is not named as lost.
+    assert!(
+        !lines.contains("'Data Warehouse Readers' no longer"),
+        "{lines}"
+    );
+}
+
 // An org without API refuses the auditor too: no setup object can be read,
 // and the refusal of a second user with API Enabled is the evidence.
 #[tokio::test]

@@ -403,6 +403,11 @@ fn api_enabled_finding(
         if !lost.is_empty() {
             let names: Vec<String> = lost.iter().map(|s| s.to_string()).collect();
             let target = names[0].clone();
+            // A group is assigned from its own Setup page, not a permission set's.
+            let page = match target.strip_prefix("permission set group ") {
+                Some(label) => format!("Setup > Users > Permission Set Groups > {label}"),
+                None => "Setup > Users > Permission Sets".to_string(),
+            };
             return Some(Finding {
                 cause: Cause::PermissionSetLost,
                 explanation: format!(
@@ -411,8 +416,8 @@ fn api_enabled_finding(
                     names.join(", ")
                 ),
                 fix: format!(
-                    "assign {target} to '{username}' again (Setup > Users > Permission Sets > \
-                     Manage Assignments), or assign another permission set with API Enabled"
+                    "assign {target} to '{username}' again ({page} > Manage Assignments), or \
+                     assign another permission set with API Enabled"
                 ),
             });
         }
