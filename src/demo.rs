@@ -139,21 +139,58 @@ pub async fn run(args: DemoArgs) -> u8 {
     .await;
 
     println!();
-    match code {
-        crate::exit::SUCCESS => println!(
-            "demo: exit 0, every check passed. Run `sfsmoke demo` without --scenario healthy to see the gate fail."
-        ),
-        crate::exit::CHECK_FAILED => println!(
-            "demo: exit 1, the gate failed (as intended: warehouse-sandbox broke overnight). \
-             JUnit: {}\n  (try another breakage: `sfsmoke demo --scenario NAME`, names from \
-             `sfsmoke sim --list-scenarios`)",
-            args.junit.display()
-        ),
-        other => println!("demo: exit {other}"),
-    }
+    println!("{}", closing_line(code, &broken, &args.junit));
     healthy.stop().await;
     broken_sim.stop().await;
     code
+}
+
+/// The demo's last line: what the exit code means for this scenario, and
+/// what to run next.
+pub fn closing_line(code: u8, scenario: &str, junit: &Path) -> String {
+    match code {
+        crate::exit::SUCCESS if scenario == "healthy" => {
+            "demo: exit 0, every check passed (scenario 'healthy' breaks nothing). \
+             Run `sfsmoke demo` without --scenario to see the gate fail."
+                .to_string()
+        }
+        crate::exit::SUCCESS => {
+            let (why, how) = untouched_by(scenario);
+            format!(
+                "demo: exit 0, every check passed: scenario '{scenario}' does not touch what the demo \
+                 checks (JWT bearer logins at API v62.0){why}.\n  (hint: to see it break a login, run \
+                 `sfsmoke sim --scenario {scenario}` and point an org {how} at the URL it prints, then \
+                 `sfsmoke smoke`; `sfsmoke demo` without --scenario shows a breakage the demo catches)"
+            )
+        }
+        crate::exit::CHECK_FAILED => format!(
+            "demo: exit 1, the gate failed (as intended: warehouse-sandbox broke overnight). \
+             JUnit: {}\n  (try another breakage: `sfsmoke demo --scenario NAME`, names from \
+             `sfsmoke sim --list-scenarios`)",
+            junit.display()
+        ),
+        other => format!("demo: exit {other}"),
+    }
+}
+
+/// Why a scenario leaves the demo's JWT logins working, and which smoke.toml
+/// org would see it.
+fn untouched_by(scenario: &str) -> (&'static str, &'static str) {
+    match scenario {
+        "security-token-required" => (
+            ": it breaks password logins only (SOAP login() or the OAuth username-password \
+             flow without the security token); JWT bearer logins never use the token",
+            "with `auth = \"password\"` and no security_token",
+        ),
+        "retired-api-version" => (
+            ": it refuses API versions 40.0 and older only",
+            "with `api_version = \"40.0\"`",
+        ),
+        _ => (
+            ": its breakage reaches another login flow than JWT bearer",
+            "with `auth = \"password\"`",
+        ),
+    }
 }
 
 /// Take a fresh smoke.lock of every demo org (an old one from an earlier
@@ -238,4 +275,40 @@ security_token = "${{SFSMOKE_DEMO_AUDITOR_TOKEN}}"
     let path = dir.join("smoke.toml");
     std::fs::write(&path, config)?;
     Ok(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_scenario_the_demo_does_not_feel_says_why_and_how_to_see_it() {
+        let junit = Path::new("target/smoke/demo-junit.xml");
+        let line = closing_line(crate::exit::SUCCESS, "security-token-required", junit);
+        assert!(
+            !line.contains("without --scenario healthy"),
+            "the old, wrong advice: {line}"
+        );
+        assert!(
+            line.contains("does not touch what the demo checks (JWT bearer logins"),
+            "{line}"
+        );
+        assert!(line.contains("password logins only"), "{line}");
+        assert!(
+            line.contains("`sfsmoke sim --scenario security-token-required`"),
+            "{line}"
+        );
+        assert!(line.contains("`auth = \"password\"`"), "{line}");
+        let healthy = closing_line(crate::exit::SUCCESS, "healthy", junit);
+        assert!(healthy.contains("breaks nothing"), "{healthy}");
+        assert!(
+            healthy.contains("without --scenario to see the gate fail"),
+            "{healthy}"
+        );
+        let failed = closing_line(crate::exit::CHECK_FAILED, "profile-no-api", junit);
+        assert!(
+            failed.starts_with("demo: exit 1, the gate failed"),
+            "{failed}"
+        );
+    }
 }

@@ -188,3 +188,104 @@ fn demo_names_the_cause_of_the_broken_org() {
     assert!(dir.path().join("target/smoke/demo/smoke.lock").exists());
     assert!(dir.path().join("target/smoke/demo-junit.xml").exists());
 }
+
+/// A scenario that leaves the demo green says why (the demo logs in with
+/// JWT bearer) and how to see it, never "run without --scenario healthy".
+#[test]
+fn demo_with_a_scenario_it_does_not_feel_says_why_and_how_to_see_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = sfsmoke(dir.path())
+        .args(["demo", "--scenario", "security-token-required"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(!stdout.contains("without --scenario healthy"), "{stdout}");
+    assert!(
+        stdout.contains(
+            "scenario 'security-token-required' does not touch what the demo checks (JWT bearer logins"
+        ),
+        "{stdout}"
+    );
+    assert!(stdout.contains("password logins only"), "{stdout}");
+    assert!(
+        stdout.contains("`sfsmoke sim --scenario security-token-required`")
+            && stdout.contains("`auth = \"password\"`"),
+        "{stdout}"
+    );
+}
+
+/// Every subcommand's --help has examples; --version is Cargo.toml's; each
+/// shell's completion script is non-empty and names the binary (bash's
+/// parses with `bash -n` when bash is installed).
+#[test]
+fn help_version_and_completions() {
+    let dir = tempfile::tempdir().unwrap();
+    for sub in [
+        "smoke",
+        "sim",
+        "demo",
+        "validate",
+        "init",
+        "explain",
+        "snapshot",
+        "completions",
+    ] {
+        let out = sfsmoke(dir.path()).args([sub, "--help"]).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{sub} --help: {out:?}");
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        assert!(stdout.contains("EXAMPLES:"), "{sub} --help:\n{stdout}");
+        assert!(
+            stdout.contains(&format!("sfsmoke {sub}")),
+            "{sub} --help:\n{stdout}"
+        );
+    }
+
+    let out = sfsmoke(dir.path()).arg("--version").output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let cargo_toml =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml")).unwrap();
+    let version = cargo_toml
+        .lines()
+        .find_map(|l| l.strip_prefix("version = \""))
+        .and_then(|v| v.strip_suffix('"'))
+        .expect("version in Cargo.toml");
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        format!("sfsmoke {version}\n")
+    );
+
+    let bash = std::process::Command::new("bash")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    for shell in ["bash", "zsh", "fish", "powershell"] {
+        let out = sfsmoke(dir.path())
+            .args(["completions", shell])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{shell}: {out:?}");
+        let script = String::from_utf8(out.stdout).unwrap();
+        assert!(!script.trim().is_empty(), "{shell}: empty script");
+        assert!(script.contains("sfsmoke"), "{shell}:\n{script}");
+        if shell == "bash" {
+            if bash {
+                let file = dir.path().join("sfsmoke.bash");
+                std::fs::write(&file, &script).unwrap();
+                let check = std::process::Command::new("bash")
+                    .arg("-n")
+                    .arg(&file)
+                    .output()
+                    .unwrap();
+                assert!(
+                    check.status.success(),
+                    "bash -n rejects the script: {}",
+                    String::from_utf8_lossy(&check.stderr)
+                );
+            } else {
+                eprintln!("SKIPPED: bash not installed; the bash completion script was not parsed");
+            }
+        }
+    }
+}

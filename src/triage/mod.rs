@@ -421,7 +421,10 @@ fn capitalise(s: &str) -> String {
     }
 }
 
-/// The known code closest to `query` (edit distance, then containment).
+/// The known code closest to `query`: the nearest by edit distance when it
+/// is at most a third of the query's length (a typo, not another word),
+/// else a code that contains the query or is contained in it (4 characters
+/// at least). An unrelated word gets no suggestion.
 fn did_you_mean(query: &str) -> Option<&'static str> {
     let q = query.to_ascii_uppercase();
     if q.is_empty() {
@@ -437,7 +440,7 @@ fn did_you_mean(query: &str) -> Option<&'static str> {
         .map(|c| (levenshtein(&q, &c.to_ascii_uppercase()), *c))
         .min_by_key(|(d, _)| *d);
     if let Some((d, c)) = best {
-        if d <= (q.len() / 4).max(2) {
+        if d <= q.chars().count() / 3 {
             return Some(c);
         }
     }

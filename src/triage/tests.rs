@@ -290,6 +290,27 @@ fn rest_410_without_a_known_code_is_a_retired_version() {
 }
 
 #[test]
+fn did_you_mean_suggests_close_typos_only() {
+    // One letter off in a long code: suggested.
+    assert_eq!(
+        did_you_mean("API_DISABLED_FOR_ORQ"),
+        Some("API_DISABLED_FOR_ORG")
+    );
+    let err = explain_text("API_DISABLED_FOR_ORQ").expect_err("unknown");
+    assert!(
+        err.contains("did you mean `API_DISABLED_FOR_ORG`?"),
+        "{err}"
+    );
+    // Unrelated words: no suggestion ("nope" is two edits from "GONE").
+    for word in ["nope", "hello", "banana", "xyz", "q"] {
+        assert_eq!(did_you_mean(word), None, "{word}");
+        let err = explain_text(word).expect_err("unknown");
+        assert!(!err.contains("did you mean"), "{word}: {err}");
+        assert!(err.contains("`sfsmoke explain` lists every code"), "{err}");
+    }
+}
+
+#[test]
 fn unknown_explain_says_did_you_mean() {
     let err = explain_text("API_DISABLED_FOR_ORGG").expect_err("unknown");
     assert!(
