@@ -1927,3 +1927,397 @@ async fn identity_userinfo_resources_and_describe_shapes() {
     );
     assert!(r.body["childRelationships"].is_array());
 }
+
+// ---------------------------------------------------------------------------
+// Every modelled access rule, as a state change of a running sim, over HTTP
+
+use chrono::{Duration as Age, Utc};
+use sfsmoke::sim::model::{Assignment, Edition, IpRange, Org, PermissionSetGroup, PermittedUsers};
+
+/// The password a login sends.
+#[derive(Clone, Copy, Debug)]
+enum Pw {
+    /// Password and security token.
+    Full,
+    /// The password alone (works only from a trusted IP range).
+    Bare,
+}
+
+/// The OAuth flow a row logs in with.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Flow {
+    Password,
+    Jwt,
+    ClientCredentials,
+}
+
+/// SOAP `login()`: a session, or the fault's `exceptionCode`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum SoapWant {
+    Ok,
+    Fault(&'static str),
+}
+
+/// OAuth: the token endpoint refuses (400, `error`, `error_description`),
+/// or issues a token and the REST query answers (status, `errorCode`;
+/// `""` for 200).
+#[derive(Clone, Debug, PartialEq)]
+enum OAuthWant {
+    Refused(&'static str, &'static str),
+    Query(u16, &'static str),
+}
+
+const SOAP_OK: SoapWant = SoapWant::Ok;
+const ORG_OFF: SoapWant = SoapWant::Fault("API_DISABLED_FOR_ORG");
+const USER_OFF: SoapWant = SoapWant::Fault("API_CURRENTLY_DISABLED");
+const REST_OK: OAuthWant = OAuthWant::Query(200, "");
+const REST_API_OFF: OAuthWant = OAuthWant::Query(403, "API_DISABLED_FOR_ORG");
+const REST_NO_TYPE: OAuthWant = OAuthWant::Query(400, "INVALID_TYPE");
+
+struct Rule {
+    name: &'static str,
+    change: fn(&mut Org),
+    pw: Pw,
+    flow: Flow,
+    soql: &'static str,
+    soap: SoapWant,
+    oauth: OAuthWant,
+}
+
+const ACCOUNT: &str = "SELECT Id FROM Account LIMIT 1";
+const OPPORTUNITY: &str = "SELECT Id FROM Opportunity LIMIT 1";
+const INVOICE: &str = "SELECT Id FROM Invoice__c LIMIT 1";
+const ASSIGNMENTS: &str = "SELECT Id FROM PermissionSetAssignment LIMIT 1";
+const USERS: &str = "SELECT Id FROM User LIMIT 1";
+
+const API_GROUP: &str = "Integration_API_Access";
+
+fn integration(o: &mut Org) -> &mut sfsmoke::sim::model::User {
+    o.user_mut(demo::USERNAME).expect("integration user")
+}
+
+/// API Enabled off on the integration user's profile.
+fn profile_api_off(o: &mut Org) {
+    o.profile_mut(scenarios::INTEGRATION_PROFILE)
+        .expect("profile")
+        .permissions
+        .api_enabled = false;
+}
+
+/// API Enabled only from the API permission set, assigned directly.
+fn api_from_permset(o: &mut Org, active: bool, expires: Option<chrono::DateTime<Utc>>) {
+    profile_api_off(o);
+    integration(o).assignments.push(Assignment {
+        active,
+        expires,
+        ..Assignment::permission_set(scenarios::API_PERMSET)
+    });
+}
+
+/// API Enabled only from a permission set group holding the API
+/// permission set.
+fn api_from_group(o: &mut Org, expires: Option<chrono::DateTime<Utc>>) {
+    profile_api_off(o);
+    o.permission_set_groups.push(PermissionSetGroup {
+        name: API_GROUP.into(),
+        label: "Integration API Access".into(),
+        permission_sets: vec![scenarios::API_PERMSET.into()],
+    });
+    integration(o).assignments.push(Assignment {
+        expires,
+        ..Assignment::group(API_GROUP)
+    });
+}
+
+fn edition(o: &mut Org, e: Edition, add_on: bool) {
+    o.edition = e;
+    o.api_add_on = add_on;
+}
+
+/// The integration user on `profile`, with the API permission set assigned
+/// (so the license alone decides).
+fn licensed(o: &mut Org, profile: &str) {
+    integration(o).profile = profile.into();
+    integration(o)
+        .assignments
+        .push(Assignment::permission_set(scenarios::API_PERMSET));
+}
+
+fn unassign(o: &mut Org, permset: &str) {
+    integration(o)
+        .assignments
+        .retain(|a| a.permission_set.as_deref() != Some(permset));
+}
+
+fn view_setup_permset(o: &mut Org) {
+    let mut ps = o
+        .permission_set(scenarios::API_PERMSET)
+        .expect("api permset")
+        .clone();
+    ps.name = "Setup_Viewer".into();
+    ps.label = "Setup Viewer".into();
+    ps.permissions.api_enabled = false;
+    ps.permissions.view_setup = true;
+    o.permission_sets.push(ps);
+    integration(o)
+        .assignments
+        .push(Assignment::permission_set("Setup_Viewer"));
+}
+
+fn app(o: &mut Org) -> &mut sfsmoke::sim::model::ConnectedApp {
+    o.app_mut(demo::CONNECTED_APP_NAME).expect("app")
+}
+
+fn group_without_api_permset(o: &mut Org) {
+    api_from_group(o, None);
+    for g in &mut o.permission_set_groups {
+        g.permission_sets.retain(|p| p != scenarios::API_PERMSET);
+    }
+}
+
+fn trial(o: &mut Org, ends_in: Age) {
+    edition(o, Edition::Developer, false);
+    o.trial_expiration = Some(Utc::now() + ends_in);
+}
+
+fn trusted_elsewhere(o: &mut Org) {
+    o.trusted_ip_ranges = vec![IpRange {
+        start: "10.0.0.0".parse().expect("ip"),
+        end: "10.255.255.255".parse().expect("ip"),
+    }];
+}
+
+fn opportunity_read_removed(o: &mut Org) {
+    let ps = o
+        .permission_set_mut(scenarios::STRIPE_PERMSET)
+        .expect("permset");
+    ps.objects.shift_remove("Opportunity");
+}
+
+fn object_permset_expired(o: &mut Org) {
+    unassign(o, scenarios::STRIPE_PERMSET);
+    integration(o).assignments.push(Assignment {
+        expires: Some(Utc::now() - Age::hours(1)),
+        ..Assignment::permission_set(scenarios::STRIPE_PERMSET)
+    });
+}
+
+fn integration_profile(o: &mut Org) -> &mut sfsmoke::sim::model::Profile {
+    o.profile_mut(scenarios::INTEGRATION_PROFILE)
+        .expect("profile")
+}
+
+fn opportunity_from_profile(o: &mut Org) {
+    unassign(o, scenarios::STRIPE_PERMSET);
+    let read = sfsmoke::sim::model::ObjectAccess {
+        read: true,
+        ..Default::default()
+    };
+    integration_profile(o)
+        .objects
+        .insert("Opportunity".into(), read);
+}
+
+fn view_all_data_on_profile(o: &mut Org) {
+    unassign(o, scenarios::STRIPE_PERMSET);
+    integration_profile(o).permissions.view_all_data = true;
+}
+
+fn groups_unassigned(o: &mut Org) {
+    integration(o).assignments.retain(|a| a.group.is_none());
+}
+
+/// The app admits only users pre-authorized through 'Snowflake Reader
+/// Access', which the integration user has through its group.
+fn preauthorized_through_group(o: &mut Org) {
+    app(o).permitted_users = PermittedUsers::AdminApproved;
+    app(o).permission_sets = vec!["Snowflake_Reader_Access".into()];
+}
+
+fn preauthorizing_group_unassigned(o: &mut Org) {
+    preauthorized_through_group(o);
+    groups_unassigned(o);
+}
+
+const INVALID_LOGIN: SoapWant = SoapWant::Fault("INVALID_LOGIN");
+const INACTIVE: OAuthWant = OAuthWant::Refused("invalid_grant", "inactive user");
+const NO_RUN_AS: OAuthWant =
+    OAuthWant::Refused("invalid_grant", "no client credentials user enabled");
+
+#[rustfmt::skip]
+fn rules() -> Vec<Rule> {
+    use Flow::{ClientCredentials as Cc, Jwt, Password};
+    use Pw::{Bare, Full};
+    let r = |name, change, pw, flow, soql, soap, oauth| Rule { name, change, pw, flow, soql, soap, oauth };
+    vec![
+        r("healthy", |_| {}, Full, Password, ACCOUNT, SOAP_OK, REST_OK),
+        r("healthy, JWT", |_| {}, Full, Jwt, ACCOUNT, SOAP_OK, REST_OK),
+        // API Enabled: profile, permission set, permission set group.
+        r("API Enabled off everywhere", profile_api_off, Full, Password, ACCOUNT, USER_OFF, REST_API_OFF),
+        r("API Enabled from a group", |o| api_from_group(o, None), Full, Password, ACCOUNT, SOAP_OK, REST_OK),
+        r("API Enabled from a group, JWT", |o| api_from_group(o, None), Full, Jwt, ACCOUNT, SOAP_OK, REST_OK),
+        r("the group's assignment expired", |o| api_from_group(o, Some(Utc::now() - Age::hours(1))), Full, Password, ACCOUNT, USER_OFF, REST_API_OFF),
+        r("the API permission set left the group", group_without_api_permset, Full, Password, ACCOUNT, USER_OFF, REST_API_OFF),
+        // Assignment expiration and IsActive.
+        r("API permission set expiring next week", |o| api_from_permset(o, true, Some(Utc::now() + Age::days(7))), Full, Password, ACCOUNT, SOAP_OK, REST_OK),
+        r("API permission set expired an hour ago", |o| api_from_permset(o, true, Some(Utc::now() - Age::hours(1))), Full, Password, ACCOUNT, USER_OFF, REST_API_OFF),
+        r("API permission set expired, JWT", |o| api_from_permset(o, true, Some(Utc::now() - Age::hours(1))), Full, Jwt, ACCOUNT, USER_OFF, REST_API_OFF),
+        r("API permission set assignment inactive", |o| api_from_permset(o, false, None), Full, Password, ACCOUNT, USER_OFF, REST_API_OFF),
+        // Editions.
+        r("Enterprise", |o| edition(o, Edition::Enterprise, false), Full, Password, ACCOUNT, SOAP_OK, REST_OK),
+        r("Unlimited", |o| edition(o, Edition::Unlimited, false), Full, Password, ACCOUNT, SOAP_OK, REST_OK),
+        r("Performance", |o| edition(o, Edition::Performance, false), Full, Password, ACCOUNT, SOAP_OK, REST_OK),
+        r("Developer", |o| edition(o, Edition::Developer, false), Full, Jwt, ACCOUNT, SOAP_OK, REST_OK),
+        r("Essentials", |o| edition(o, Edition::Essentials, false), Full, Password, ACCOUNT, ORG_OFF, REST_API_OFF),
+        r("Essentials, even with the add-on flag", |o| edition(o, Edition::Essentials, true), Full, Password, ACCOUNT, ORG_OFF, REST_API_OFF),
+        r("Professional without the add-on", |o| edition(o, Edition::Professional, false), Full, Jwt, ACCOUNT, ORG_OFF, REST_API_OFF),
+        r("Professional with the add-on", |o| edition(o, Edition::Professional, true), Full, Password, ACCOUNT, SOAP_OK, REST_OK),
+        r("trial ending tomorrow", |o| trial(o, Age::days(1)), Full, Password, ACCOUNT, SOAP_OK, REST_OK),
+        r("trial ended an hour ago", |o| trial(o, -Age::hours(1)), Full, Password, ACCOUNT, ORG_OFF, REST_API_OFF),
+        // Licenses (with the API permission set assigned: the license decides).
+        r("Salesforce Integration license", |o| licensed(o, "Minimum Access - API Only Integrations"), Full, Password, ACCOUNT, SOAP_OK, REST_OK),
+        r("Salesforce Integration license, no API Enabled", |o| integration(o).profile = "Minimum Access - API Only Integrations".into(), Full, Password, ACCOUNT, USER_OFF, REST_API_OFF),
+        r("Chatter Free license", |o| licensed(o, "Chatter Free User"), Full, Password, ACCOUNT, USER_OFF, REST_API_OFF),
+        r("Identity license", |o| licensed(o, "Identity User"), Full, Jwt, ACCOUNT, USER_OFF, REST_API_OFF),
+        // Active user.
+        r("inactive user", |o| integration(o).active = false, Full, Password, ACCOUNT, INVALID_LOGIN, INACTIVE),
+        r("inactive user, JWT", |o| integration(o).active = false, Full, Jwt, ACCOUNT, INVALID_LOGIN, INACTIVE),
+        // Trusted IP ranges vs the security token.
+        r("bare password from a trusted range", |_| {}, Bare, Password, ACCOUNT, SOAP_OK, REST_OK),
+        r("bare password outside the trusted ranges", trusted_elsewhere, Bare, Password, ACCOUNT, SoapWant::Fault("LOGIN_MUST_USE_SECURITY_TOKEN"), OAuthWant::Refused("invalid_grant", "authentication failure")),
+        r("password and token, no trusted range", |o| o.trusted_ip_ranges.clear(), Full, Password, ACCOUNT, SOAP_OK, REST_OK),
+        // Object read: permission set, profile, group, View All Data.
+        r("Opportunity read from a permission set", |_| {}, Full, Password, OPPORTUNITY, SOAP_OK, REST_OK),
+        r("Opportunity read removed from the permission set", opportunity_read_removed, Full, Password, OPPORTUNITY, SOAP_OK, REST_NO_TYPE),
+        r("Opportunity permission set assignment expired", object_permset_expired, Full, Password, OPPORTUNITY, SOAP_OK, REST_NO_TYPE),
+        r("Opportunity read from the profile only", opportunity_from_profile, Full, Password, OPPORTUNITY, SOAP_OK, REST_OK),
+        r("Opportunity through View All Data", view_all_data_on_profile, Full, Password, OPPORTUNITY, SOAP_OK, REST_OK),
+        r("Invoice__c read through a group", |_| {}, Full, Password, INVOICE, SOAP_OK, REST_OK),
+        r("Invoice__c group unassigned", groups_unassigned, Full, Password, INVOICE, SOAP_OK, REST_NO_TYPE),
+        // Setup objects need View Setup and Configuration (User does not).
+        r("setup object without View Setup", |_| {}, Full, Password, ASSIGNMENTS, SOAP_OK, REST_NO_TYPE),
+        r("setup object, View Setup from a permission set", view_setup_permset, Full, Password, ASSIGNMENTS, SOAP_OK, REST_OK),
+        r("setup object, View Setup from the profile", |o| integration_profile(o).permissions.view_setup = true, Full, Password, ASSIGNMENTS, SOAP_OK, REST_OK),
+        r("User needs no View Setup", |_| {}, Full, Password, USERS, SOAP_OK, REST_OK),
+        // Client credentials: the Run As user.
+        r("client credentials", |_| {}, Full, Cc, ACCOUNT, SOAP_OK, REST_OK),
+        r("client credentials as the auditor", |o| app(o).run_as = Some(demo::AUDITOR_USERNAME.into()), Full, Cc, ASSIGNMENTS, SOAP_OK, REST_OK),
+        r("client credentials, no Run As user", |o| app(o).run_as = None, Full, Cc, ACCOUNT, SOAP_OK, NO_RUN_AS),
+        r("client credentials, Run As user deleted", |o| app(o).run_as = Some("gone@acme.example".into()), Full, Cc, ACCOUNT, SOAP_OK, NO_RUN_AS),
+        r("client credentials, Run As user inactive", |o| integration(o).active = false, Full, Cc, ACCOUNT, INVALID_LOGIN, INACTIVE),
+        r("client credentials, Run As user without API", profile_api_off, Full, Cc, ACCOUNT, USER_OFF, REST_API_OFF),
+        // Connected App policy: pre-authorized through a group's permission set.
+        r("admin approved, pre-authorized via a group", preauthorized_through_group, Full, Password, ACCOUNT, SOAP_OK, REST_OK),
+        r("admin approved, that group unassigned", preauthorizing_group_unassigned, Full, Jwt, ACCOUNT, SOAP_OK, OAuthWant::Refused("invalid_app_access", "user is not admin approved to access this app")),
+        // Session lifetime.
+        r("session timeout of two hours", |o| o.session_timeout_secs = 7200, Full, Password, ACCOUNT, SOAP_OK, REST_OK),
+        r("session timeout of 0 s", |o| o.session_timeout_secs = 0, Full, Password, ACCOUNT, SOAP_OK, OAuthWant::Query(401, "INVALID_SESSION_ID")),
+    ]
+}
+
+async fn rest_outcome(h: &SimHandle, token: &str, soql: &str) -> (u16, String) {
+    let r = query(h, token, soql).await;
+    if r.status == 200 {
+        assert!(r.body["totalSize"].is_u64(), "{}", r.body);
+        (200, String::new())
+    } else {
+        (r.status, rest_error(&r).1.to_string())
+    }
+}
+
+#[tokio::test]
+async fn every_access_rule_over_http_as_a_state_change() {
+    let h = start("healthy").await;
+    for rule in rules() {
+        // Back to yesterday's org, then today's change, on the running sim.
+        h.update(|o| {
+            *o = scenarios::healthy();
+            (rule.change)(o);
+        });
+        let pw = match rule.pw {
+            Pw::Full => full_password(),
+            Pw::Bare => demo::PASSWORD.to_string(),
+        };
+        let name = rule.name;
+
+        let s = soap_login(&h, "62.0", demo::USERNAME, &pw).await;
+        let soap_ok = s.status == 200;
+        let got = if soap_ok {
+            None
+        } else {
+            let (status, faultcode, code, _) = fault(&s);
+            assert_eq!(status, 500, "{name}: {}", s.body);
+            assert_eq!(faultcode, format!("sf:{code}"), "{name}");
+            Some(code)
+        };
+        let want = match rule.soap {
+            SoapWant::Ok => None,
+            SoapWant::Fault(code) => Some(code.to_string()),
+        };
+        assert_eq!(got, want, "{name}: SOAP login(): {}", s.body);
+
+        let (status, body) = match rule.flow {
+            Flow::Password => {
+                token(
+                    &h,
+                    &[
+                        ("grant_type", "password"),
+                        ("client_id", demo::CLIENT_ID),
+                        ("client_secret", demo::CLIENT_SECRET),
+                        ("username", demo::USERNAME),
+                        ("password", &pw),
+                    ],
+                )
+                .await
+            }
+            Flow::Jwt => {
+                let a = jwt(claims(demo::USERNAME, "https://login.salesforce.com", 180));
+                jwt_grant(&h, &a).await
+            }
+            Flow::ClientCredentials => {
+                token(
+                    &h,
+                    &[
+                        ("grant_type", "client_credentials"),
+                        ("client_id", demo::CLIENT_ID),
+                        ("client_secret", demo::CLIENT_SECRET),
+                    ],
+                )
+                .await
+            }
+        };
+        let oauth_token = body["access_token"].as_str().map(String::from);
+        match (&rule.oauth, status, oauth_token) {
+            (OAuthWant::Refused(error, desc), _, _) => assert_eq!(
+                (status, body),
+                (400, json!({"error": error, "error_description": desc})),
+                "{name}: {:?} token",
+                rule.flow
+            ),
+            (OAuthWant::Query(want_status, want_code), 200, Some(t)) => {
+                let got = rest_outcome(&h, &t, rule.soql).await;
+                assert_eq!(
+                    got,
+                    (*want_status, want_code.to_string()),
+                    "{name}: {:?} token, {}",
+                    rule.flow,
+                    rule.soql
+                );
+                // The SOAP session of the same user meets the same rule.
+                if rule.flow != Flow::ClientCredentials && soap_ok {
+                    let session = s.tag("sessionId").expect("sessionId");
+                    assert_eq!(
+                        rest_outcome(&h, &session, rule.soql).await,
+                        got,
+                        "{name}: SOAP session, {}",
+                        rule.soql
+                    );
+                }
+            }
+            (want, ..) => panic!(
+                "{name}: {:?} token refused ({status} {body}), expected {want:?}",
+                rule.flow
+            ),
+        }
+    }
+}

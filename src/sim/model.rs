@@ -9,8 +9,8 @@
 //!
 //! The rules, as documented by Salesforce (DOMAIN.md "Who may use the API"):
 //! API access needs an edition with the API (Enterprise, Unlimited,
-//! Performance, Developer; Professional or Essentials only with the API
-//! add-on), an org whose trial has not expired, an active user, a user
+//! Performance, Developer; Professional only with the API add-on; never
+//! Essentials), an org whose trial has not expired, an active user, a user
 //! license with API access (the license comes from the user's profile), and
 //! "API Enabled" from the profile or from an active, unexpired permission
 //! set assignment (direct or through a permission set group). Through a
@@ -76,7 +76,8 @@ pub struct Org {
     #[serde(default = "default_org_id")]
     pub id: String,
     pub edition: Edition,
-    /// The API add-on purchased (needed by Professional and Essentials).
+    /// The API add-on purchased (gives Professional the API; Essentials
+    /// has none even with it, DOMAIN.md).
     #[serde(default)]
     pub api_add_on: bool,
     /// A sandbox (JWT `aud` is then `https://test.salesforce.com`).
@@ -449,7 +450,7 @@ impl SObjectDef {
 /// code and message depend on where it is reported (SOAP login, REST).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Denial {
-    /// The edition has no API and no add-on was bought.
+    /// The edition has no API (Essentials; Professional without the add-on).
     EditionWithoutApi { edition: Edition },
     /// The trial ended.
     TrialExpired,
@@ -615,7 +616,8 @@ impl Org {
 
     /// Whether the org as a whole has the API.
     pub fn org_api(&self, now: DateTime<Utc>) -> Result<(), Denial> {
-        if !self.edition.includes_api() && !self.api_add_on {
+        let add_on = self.api_add_on && self.edition == Edition::Professional;
+        if !self.edition.includes_api() && !add_on {
             return Err(Denial::EditionWithoutApi {
                 edition: self.edition,
             });
