@@ -23,14 +23,37 @@ pub fn init(v: Verbosity) {
         .try_init();
 }
 
-/// Colour only on a terminal, never with `NO_COLOR` set (https://no-color.org).
+/// `NO_COLOR` is set to a non-empty value (https://no-color.org).
+pub fn no_color() -> bool {
+    std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())
+}
+
+/// Colour only on a terminal, never with `NO_COLOR`.
+pub fn colour_allowed(terminal: bool, no_color: bool) -> bool {
+    terminal && !no_color
+}
+
+/// Colour on stderr (the tracing logs).
 pub fn use_colour_on_stderr() -> bool {
     use std::io::IsTerminal;
-    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stderr().is_terminal()
+    colour_allowed(std::io::stderr().is_terminal(), no_color())
 }
 
 /// Same rule for stdout.
 pub fn use_colour_on_stdout() -> bool {
     use std::io::IsTerminal;
-    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stdout().is_terminal()
+    colour_allowed(std::io::stdout().is_terminal(), no_color())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn colour_needs_a_terminal_and_no_no_color() {
+        assert!(colour_allowed(true, false));
+        assert!(!colour_allowed(true, true));
+        assert!(!colour_allowed(false, false));
+        assert!(!colour_allowed(false, true));
+    }
 }

@@ -39,16 +39,50 @@ pub struct ConsoleOptions {
     pub progress: bool,
 }
 
-impl ConsoleOptions {
-    /// From the environment: colour and progress only on a terminal, never
-    /// with `NO_COLOR`; GitLab sections when `GITLAB_CI=true`.
-    pub fn detect(quiet: bool) -> Self {
+/// What the console's looks depend on, read from the process's environment
+/// by [`Surroundings::detect`] and passed to [`ConsoleOptions::decide`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Surroundings {
+    /// stdout is a terminal.
+    pub stdout_terminal: bool,
+    /// stderr is a terminal.
+    pub stderr_terminal: bool,
+    /// `CI` is set (any CI system: logs, not a person watching).
+    pub ci: bool,
+    /// `NO_COLOR` is set to a non-empty value (https://no-color.org).
+    pub no_color: bool,
+    /// `GITLAB_CI=true`.
+    pub gitlab: bool,
+}
+
+impl Surroundings {
+    pub fn detect() -> Self {
         use std::io::IsTerminal;
-        ConsoleOptions {
-            colour: crate::logging::use_colour_on_stdout(),
-            quiet,
+        Surroundings {
+            stdout_terminal: std::io::stdout().is_terminal(),
+            stderr_terminal: std::io::stderr().is_terminal(),
+            ci: std::env::var_os("CI").is_some(),
+            no_color: crate::logging::no_color(),
             gitlab: super::gitlab::enabled(),
-            progress: std::io::stderr().is_terminal() && std::env::var_os("CI").is_none() && !quiet,
+        }
+    }
+}
+
+impl ConsoleOptions {
+    /// From the environment: see [`ConsoleOptions::decide`].
+    pub fn detect(quiet: bool) -> Self {
+        Self::decide(Surroundings::detect(), quiet)
+    }
+
+    /// Colour only when stdout is a terminal and `NO_COLOR` is unset; the
+    /// live progress line (stderr) only when stderr is a terminal, outside
+    /// CI and without `-q`; GitLab sections under GitLab CI.
+    pub fn decide(env: Surroundings, quiet: bool) -> Self {
+        ConsoleOptions {
+            colour: crate::logging::colour_allowed(env.stdout_terminal, env.no_color),
+            quiet,
+            gitlab: env.gitlab,
+            progress: env.stderr_terminal && !env.ci && !quiet,
         }
     }
 }
@@ -134,10 +168,11 @@ pub fn failures(report: &RunReport, colour: bool) -> String {
         ));
         out.push_str(&format!(" {}\n\n", e.replace('\n', "\n    ")));
     }
+    // The first case with a given code and hint shows the whole hint; later
+    // ones (in this org or another) point back to it. Diagnoses are per org
+    // (the same code can have another cause elsewhere).
+    let mut shown: Vec<(&str, &str, &str, &str)> = Vec::new();
     for org in &report.orgs {
-        // The first case with a given failure shows the whole hint; the
-        // org's later cases with the same code and message point back to it.
-        let mut shown: Vec<(&str, &str, &str)> = Vec::new();
         let mut shown_diagnoses: Vec<(&str, &str)> = Vec::new();
         for case in &org.cases {
             let Some(p) = case.outcome.problem() else {
@@ -149,17 +184,20 @@ pub fn failures(report: &RunReport, colour: bool) -> String {
             out.push_str(&failure_lines(&p.failure));
             let first = shown
                 .iter()
-                .find(|(code, message, _)| *code == p.failure.code && *message == p.failure.message)
-                .map(|(_, _, name)| *name);
+                .find(|(code, hint, _, _)| *code == p.failure.code && *hint == p.hint)
+                .map(|(_, _, org, case)| (*org, *case));
             match first {
-                Some(name) => out.push_str(&format!("    hint: as for {name} above\n")),
+                Some((first_org, name)) if first_org == org.name => {
+                    out.push_str(&format!("    hint: as for {name} above\n"));
+                }
+                Some((first_org, name)) => {
+                    out.push_str(&format!("    hint: as for {first_org}: {name} above\n"));
+                }
                 None if !p.hint.is_empty() => {
                     out.push_str(&format!("    hint: {}\n", indent(&p.hint)));
+                    shown.push((&p.failure.code, &p.hint, &org.name, &case.name));
                 }
                 None => {}
-            }
-            if first.is_none() {
-                shown.push((&p.failure.code, &p.failure.message, &case.name));
             }
             if let Some(d) = &p.diagnosis {
                 let same_as = shown_diagnoses
@@ -468,6 +506,120 @@ mod tests {
             f.contains("diagnosis: as for query Opportunity above"),
             "{f}"
         );
+    }
+
+    /// Two orgs failing the same way: the second org's case points back to
+    /// the first org's hint; its diagnosis (which may differ) is its own.
+    #[test]
+    fn a_failure_repeated_in_another_org_points_back_across_orgs() {
+        let mut r = sample();
+        let mut other = r.orgs[0].clone();
+        other.name = "sandbox".into();
+        if let Outcome::Failed(p) = &mut other.cases[2].outcome {
+            p.diagnosis = Some("profile Y lacks it".into());
+        }
+        r.orgs.push(other.clone());
+        let f = failures(&r, false);
+        assert_eq!(f.matches("hint: assign API Enabled").count(), 1, "{f}");
+        assert!(f.contains("--- FAIL sandbox: query Opportunity"), "{f}");
+        assert!(
+            f.contains("hint: as for prod: query Opportunity above"),
+            "{f}"
+        );
+        assert!(f.contains("diagnosis: profile X lacks it"), "{f}");
+        assert!(f.contains("diagnosis: profile Y lacks it"), "{f}");
+        // The same diagnosis text in two orgs is still printed for each.
+        r.orgs[1] = other;
+        if let Outcome::Failed(p) = &mut r.orgs[1].cases[2].outcome {
+            p.diagnosis = Some("profile X lacks it".into());
+        }
+        let f = failures(&r, false);
+        assert_eq!(f.matches("diagnosis: profile X lacks it").count(), 2, "{f}");
+        // Another hint for the same code is shown in full.
+        if let Outcome::Failed(p) = &mut r.orgs[1].cases[2].outcome {
+            p.hint = "a different hint".into();
+        }
+        let f = failures(&r, false);
+        assert!(f.contains("hint: a different hint"), "{f}");
+        assert!(!f.contains("as for prod"), "{f}");
+    }
+
+    #[test]
+    fn colour_and_progress_only_for_a_person_at_a_terminal() {
+        let tty = Surroundings {
+            stdout_terminal: true,
+            stderr_terminal: true,
+            ..Surroundings::default()
+        };
+        let o = ConsoleOptions::decide(tty, false);
+        assert!(o.colour && o.progress && !o.quiet && !o.gitlab, "{o:?}");
+        // NO_COLOR: no colour, the progress line stays (it is not colour).
+        let o = ConsoleOptions::decide(
+            Surroundings {
+                no_color: true,
+                ..tty
+            },
+            false,
+        );
+        assert!(!o.colour && o.progress, "{o:?}");
+        // stdout piped: no colour; stderr still a terminal: progress.
+        let o = ConsoleOptions::decide(
+            Surroundings {
+                stdout_terminal: false,
+                ..tty
+            },
+            false,
+        );
+        assert!(!o.colour && o.progress, "{o:?}");
+        // stderr piped: no progress line.
+        let o = ConsoleOptions::decide(
+            Surroundings {
+                stderr_terminal: false,
+                ..tty
+            },
+            false,
+        );
+        assert!(o.colour && !o.progress, "{o:?}");
+        // CI: never a progress line, even on a terminal.
+        let o = ConsoleOptions::decide(Surroundings { ci: true, ..tty }, false);
+        assert!(o.colour && !o.progress, "{o:?}");
+        // -q: no progress line.
+        let o = ConsoleOptions::decide(tty, true);
+        assert!(o.quiet && o.colour && !o.progress, "{o:?}");
+        // Nothing a terminal: plain.
+        let o = ConsoleOptions::decide(Surroundings::default(), false);
+        assert!(!o.colour && !o.progress, "{o:?}");
+        // GitLab sections follow GITLAB_CI alone.
+        let o = ConsoleOptions::decide(
+            Surroundings {
+                gitlab: true,
+                ci: true,
+                ..Surroundings::default()
+            },
+            false,
+        );
+        assert!(o.gitlab && !o.colour && !o.progress, "{o:?}");
+    }
+
+    #[test]
+    fn without_colour_no_escape_is_printed() {
+        let mut r = sample();
+        r.config_errors.push("smoke.toml:1:1: bad".into());
+        let opts = ConsoleOptions::decide(
+            Surroundings {
+                stdout_terminal: true,
+                no_color: true,
+                ..Surroundings::default()
+            },
+            false,
+        );
+        let text = format!(
+            "{}{}{}",
+            org_block(&r.orgs[0], &opts),
+            failures(&r, opts.colour),
+            summary(&r, opts.colour)
+        );
+        assert!(!text.contains("\x1b["), "{text:?}");
     }
 
     #[test]
