@@ -16,6 +16,11 @@
 //! Summary: 7 checks, 5 passed, 1 failed, 1 skipped in 1.2s
 //! ```
 //!
+//! A failure whose code and hint were already shown (in this org or an
+//! earlier one) says `hint: as for query Account above` (same org) or
+//! `hint: as for prod: query Account above` (another org) instead of the
+//! whole hint; each org keeps its own diagnosis.
+//!
 //! The report lines go to stdout. Colour only when stdout is a terminal and
 //! `NO_COLOR` is unset. The live progress line goes to stderr, and only when
 //! stderr is a terminal (never in CI logs). `-q` prints only the failures and
