@@ -96,27 +96,27 @@ pub async fn run(args: DemoArgs) -> u8 {
             }
         };
 
-    println!("sfsmoke demo: two simulated Salesforce orgs on loopback (offline, demo credentials)");
-    println!(
+    say!("sfsmoke demo: two simulated Salesforce orgs on loopback (offline, demo credentials)");
+    say!(
         "  warehouse-prod     {}  stays healthy",
         healthy.login_url()
     );
-    println!(
+    say!(
         "  warehouse-sandbox  {}  breaks overnight (scenario '{broken}')",
         broken_sim.login_url()
     );
-    println!("  config: {}", config_path.display());
-    println!();
+    say!("  config: {}", config_path.display());
+    say!();
 
     // Yesterday: both orgs work; record their access in smoke.lock, as
     // `sfsmoke snapshot` does, so today's diagnosis can say what changed.
     let lock = crate::snapshot::lock_path_for(&config_path);
     match record_yesterday(&config_path, &lock).await {
-        Ok(()) => println!(
+        Ok(()) => say!(
             "yesterday: both orgs worked; `sfsmoke snapshot` recorded their access in {}",
             lock.display()
         ),
-        Err(e) => println!(
+        Err(e) => say!(
             "yesterday: could not record the access in {} ({e}); today's diagnosis works \
              without it, but cannot say what changed",
             lock.display()
@@ -124,8 +124,8 @@ pub async fn run(args: DemoArgs) -> u8 {
     }
     // Today: an admin's change.
     broken_sim.update(|org| scenarios::apply(&broken, org));
-    println!("today: in warehouse-sandbox, {description}");
-    println!();
+    say!("today: in warehouse-sandbox, {description}");
+    say!();
 
     let code = crate::gate::run(SmokeArgs {
         config: config_path,
@@ -138,8 +138,8 @@ pub async fn run(args: DemoArgs) -> u8 {
     })
     .await;
 
-    println!();
-    println!("{}", closing_line(code, &broken, &args.junit));
+    say!();
+    say!("{}", closing_line(code, &broken, &args.junit));
     healthy.stop().await;
     broken_sim.stop().await;
     code

@@ -45,13 +45,6 @@ use tracing::Instrument;
 
 /// Print a line to stdout; a closed stdout (`| head`) is not an error and
 /// must not stop the reports from being written.
-macro_rules! say {
-    ($($arg:tt)*) => {{
-        use std::io::Write as _;
-        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
-    }};
-}
-
 /// Orgs run at the same time (each with its own bounded checks); a fleet of
 /// hundreds of orgs is better split with `--shard`.
 pub const MAX_CONCURRENT_ORGS: usize = 16;

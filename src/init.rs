@@ -14,12 +14,12 @@ use std::path::Path;
 pub fn run(args: &InitArgs) -> u8 {
     match write(&args.config, args.auth, args.force) {
         Ok(vars) => {
-            println!(
+            say!(
                 "wrote {} (auth = \"{}\")",
                 args.config.display(),
                 kind_name(args.auth)
             );
-            println!(
+            say!(
                 "next: set {}, then run `sfsmoke validate{}`",
                 vars.join(", "),
                 config_flag(&args.config)

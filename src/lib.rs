@@ -5,6 +5,15 @@
 //! speaks Salesforce's wire formats on loopback so everything here can be
 //! tested offline.
 
+/// `println!` that never panics: a closed stdout (`sfsmoke sim | head -1`,
+/// a CI log collector going away) must not crash a gate or a server.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
 pub mod auth;
 pub mod checks;
 pub mod cli;

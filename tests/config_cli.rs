@@ -289,3 +289,22 @@ fn help_version_and_completions() {
         }
     }
 }
+
+/// A reader that goes away (`sfsmoke sim --list-scenarios | head -1`) must not
+/// make sfsmoke panic: stdout writes ignore a closed pipe.
+#[test]
+fn a_closed_stdout_is_not_a_panic() {
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sfsmoke"))
+        .args(["sim", "--list-scenarios"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("sfsmoke starts");
+    // Close the read end before sfsmoke writes: its writes get EPIPE.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("sfsmoke ends");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "stderr: {stderr}");
+    assert_eq!(out.status.code(), Some(0), "stderr: {stderr}");
+}

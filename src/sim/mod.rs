@@ -295,7 +295,7 @@ pub async fn serve_command(args: SimArgs) -> u8 {
             .max()
             .unwrap_or(0);
         for (name, desc) in scenarios::names() {
-            println!("{name:width$}  {desc}");
+            say!("{name:width$}  {desc}");
         }
         return crate::exit::SUCCESS;
     }
@@ -335,25 +335,25 @@ pub async fn serve_command(args: SimArgs) -> u8 {
             return crate::exit::UNUSABLE_INPUT;
         }
     };
-    println!("simulated Salesforce org ({source}) listening");
-    println!("  login URL:      {}", handle.login_url());
-    println!("  instance URL:   {}", handle.login_url());
+    say!("simulated Salesforce org ({source}) listening");
+    say!("  login URL:      {}", handle.login_url());
+    say!("  instance URL:   {}", handle.login_url());
     if let Some(cert) = handle.cert_path() {
-        println!("  certificate:    {} (trust it: ca_file)", cert.display());
+        say!("  certificate:    {} (trust it: ca_file)", cert.display());
     }
     match &args.org_file {
         None => {
-            println!(
+            say!(
                 "demo credentials (DEMO VALUES, public on purpose; they open only this simulated org):"
             );
-            println!("  username:       {}", demo::USERNAME);
-            println!("  password:       {}", demo::PASSWORD);
-            println!("  security token: {}", demo::SECURITY_TOKEN);
-            println!("  client id:      {}", demo::CLIENT_ID);
-            println!("  client secret:  {}", demo::CLIENT_SECRET);
-            println!("  refresh token:  {}", demo::REFRESH_TOKEN);
-            println!("  JWT key:        sfsmoke::sim::demo::JWT_PRIVATE_KEY_PEM (src/sim/demo.rs)");
-            println!(
+            say!("  username:       {}", demo::USERNAME);
+            say!("  password:       {}", demo::PASSWORD);
+            say!("  security token: {}", demo::SECURITY_TOKEN);
+            say!("  client id:      {}", demo::CLIENT_ID);
+            say!("  client secret:  {}", demo::CLIENT_SECRET);
+            say!("  refresh token:  {}", demo::REFRESH_TOKEN);
+            say!("  JWT key:        sfsmoke::sim::demo::JWT_PRIVATE_KEY_PEM (src/sim/demo.rs)");
+            say!(
                 "  auditor:        {} / {}",
                 demo::AUDITOR_USERNAME,
                 demo::AUDITOR_PASSWORD
@@ -368,14 +368,14 @@ pub async fn serve_command(args: SimArgs) -> u8 {
                     .map(|u| u.username.clone())
                     .collect::<Vec<_>>()
             });
-            println!("  users:          {}", users.join(", "));
-            println!(
+            say!("  users:          {}", users.join(", "));
+            say!(
                 "  credentials:    as written in {} (passwords, tokens, Connected App keys)",
                 path.display()
             );
         }
     }
-    println!(
+    say!(
         "press Ctrl-C to stop; one line per request follows (-q: none; -v: why each refusal happened, on stderr)"
     );
     use std::io::Write;

@@ -57,14 +57,14 @@ async fn log_request(req: Request<Body>, next: axum::middleware::Next) -> Respon
     let resp = next.run(req).await;
     let status = resp.status();
     if !status.is_client_error() && !status.is_server_error() {
-        println!("{method} {path} -> {}", status.as_u16());
+        say!("{method} {path} -> {}", status.as_u16());
         return resp;
     }
     let (parts, body) = resp.into_parts();
     let bytes = axum::body::to_bytes(body, 1 << 20)
         .await
         .unwrap_or_default();
-    println!(
+    say!(
         "{method} {path} -> {} {}",
         status.as_u16(),
         error_code(&bytes)

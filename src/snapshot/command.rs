@@ -64,12 +64,12 @@ pub async fn run(args: SnapshotArgs) -> u8 {
             "read as the integration user"
         };
         match &u.result {
-            Ok(_) if !u.was_recorded => println!("{}: recorded ({as_who})", u.org),
-            Ok(d) if d.is_empty() => println!("{}: unchanged ({as_who})", u.org),
+            Ok(_) if !u.was_recorded => say!("{}: recorded ({as_who})", u.org),
+            Ok(d) if d.is_empty() => say!("{}: unchanged ({as_who})", u.org),
             Ok(d) => {
-                println!("{}: updated ({as_who}):", u.org);
+                say!("{}: updated ({as_who}):", u.org);
                 for line in d {
-                    println!("  - {line}");
+                    say!("  - {line}");
                 }
             }
             Err(f) => {
@@ -99,7 +99,7 @@ pub async fn run(args: SnapshotArgs) -> u8 {
         }
     }
     if results.iter().any(|u| u.result.is_ok()) {
-        println!("wrote {} (commit it)", lock_path.display());
+        say!("wrote {} (commit it)", lock_path.display());
     }
     code
 }
