@@ -558,16 +558,18 @@ mod tests {
         }
     }
 
+    /// Runs case `case` as a request that never answers, under `s`: the
+    /// failure it ends with.
+    async fn hang(s: &Settings, case: &str) -> Failure {
+        bounded(s, case, std::future::pending::<Result<(), Failure>>())
+            .await
+            .unwrap_err()
+    }
+
     #[tokio::test]
     async fn a_hung_request_ends_at_the_request_timeout() {
         let s = settings(20, 60_000);
-        let f = bounded(
-            &s,
-            "query Account",
-            std::future::pending::<Result<(), Failure>>(),
-        )
-        .await
-        .unwrap_err();
+        let f = hang(&s, "query Account").await;
         assert_eq!(f.code, error::TIMEOUT);
         assert_eq!(f.origin, Origin::Timeout);
         assert!(f.message.contains("request timeout"), "{}", f.message);
@@ -576,23 +578,11 @@ mod tests {
     #[tokio::test]
     async fn the_run_deadline_cuts_what_is_left() {
         let s = settings(60_000, 20);
-        let f = bounded(
-            &s,
-            "query Account",
-            std::future::pending::<Result<(), Failure>>(),
-        )
-        .await
-        .unwrap_err();
+        let f = hang(&s, "query Account").await;
         assert_eq!(f.code, error::TIMEOUT);
         assert!(f.message.contains("deadline"), "{}", f.message);
         // Past the deadline, a case that has not started ends at once too.
-        let f = bounded(
-            &s,
-            "query Contact",
-            std::future::pending::<Result<(), Failure>>(),
-        )
-        .await
-        .unwrap_err();
+        let f = hang(&s, "query Contact").await;
         assert!(
             f.message.starts_with("query Contact had not finished"),
             "{}",

@@ -556,53 +556,43 @@ mod tests {
             stderr_terminal: true,
             ..Surroundings::default()
         };
-        let o = ConsoleOptions::decide(tty, false);
+        // The cases below run without -q, except the one that says -q.
+        let decide = |s: Surroundings| ConsoleOptions::decide(s, false);
+        let o = decide(tty);
         assert!(o.colour && o.progress && !o.quiet && !o.gitlab, "{o:?}");
         // NO_COLOR: no colour, the progress line stays (it is not colour).
-        let o = ConsoleOptions::decide(
-            Surroundings {
-                no_color: true,
-                ..tty
-            },
-            false,
-        );
+        let o = decide(Surroundings {
+            no_color: true,
+            ..tty
+        });
         assert!(!o.colour && o.progress, "{o:?}");
         // stdout piped: no colour; stderr still a terminal: progress.
-        let o = ConsoleOptions::decide(
-            Surroundings {
-                stdout_terminal: false,
-                ..tty
-            },
-            false,
-        );
+        let o = decide(Surroundings {
+            stdout_terminal: false,
+            ..tty
+        });
         assert!(!o.colour && o.progress, "{o:?}");
         // stderr piped: no progress line.
-        let o = ConsoleOptions::decide(
-            Surroundings {
-                stderr_terminal: false,
-                ..tty
-            },
-            false,
-        );
+        let o = decide(Surroundings {
+            stderr_terminal: false,
+            ..tty
+        });
         assert!(o.colour && !o.progress, "{o:?}");
         // CI: never a progress line, even on a terminal.
-        let o = ConsoleOptions::decide(Surroundings { ci: true, ..tty }, false);
+        let o = decide(Surroundings { ci: true, ..tty });
         assert!(o.colour && !o.progress, "{o:?}");
         // -q: no progress line.
         let o = ConsoleOptions::decide(tty, true);
         assert!(o.quiet && o.colour && !o.progress, "{o:?}");
         // Nothing a terminal: plain.
-        let o = ConsoleOptions::decide(Surroundings::default(), false);
+        let o = decide(Surroundings::default());
         assert!(!o.colour && !o.progress, "{o:?}");
         // GitLab sections follow GITLAB_CI alone.
-        let o = ConsoleOptions::decide(
-            Surroundings {
-                gitlab: true,
-                ci: true,
-                ..Surroundings::default()
-            },
-            false,
-        );
+        let o = decide(Surroundings {
+            gitlab: true,
+            ci: true,
+            ..Surroundings::default()
+        });
         assert!(o.gitlab && !o.colour && !o.progress, "{o:?}");
     }
 

@@ -433,31 +433,30 @@ pub fn compare(old: &OrgSnapshot, new: &OrgSnapshot) -> Vec<Drift> {
                 .into(),
         );
     }
-    let (lost, gained) = set_diff(&old.permission_sets, &new.permission_sets);
-    for s in lost.into_iter().filter(|_| !deactivated) {
-        push(
+    // Permission set (group) assignments; a lost one is implied by a
+    // deactivation (above), so it is not listed again.
+    let assignments = [
+        (
             DriftKind::PermissionSet,
-            format!("permission set '{s}' no longer assigned"),
-        );
-    }
-    for s in gained {
-        push(
-            DriftKind::PermissionSet,
-            format!("permission set '{s}' newly assigned"),
-        );
-    }
-    let (lost, gained) = set_diff(&old.permission_set_groups, &new.permission_set_groups);
-    for s in lost.into_iter().filter(|_| !deactivated) {
-        push(
+            "permission set",
+            &old.permission_sets,
+            &new.permission_sets,
+        ),
+        (
             DriftKind::PermissionSetGroup,
-            format!("permission set group '{s}' no longer assigned"),
-        );
-    }
-    for s in gained {
-        push(
-            DriftKind::PermissionSetGroup,
-            format!("permission set group '{s}' newly assigned"),
-        );
+            "permission set group",
+            &old.permission_set_groups,
+            &new.permission_set_groups,
+        ),
+    ];
+    for (kind, what, old_names, new_names) in assignments {
+        let (lost, gained) = set_diff(old_names, new_names);
+        for s in lost.into_iter().filter(|_| !deactivated) {
+            push(kind, format!("{what} '{s}' no longer assigned"));
+        }
+        for s in gained {
+            push(kind, format!("{what} '{s}' newly assigned"));
+        }
     }
     let (lost, gained) = set_diff(&old.preauthorized_apps, &new.preauthorized_apps);
     for s in lost {
