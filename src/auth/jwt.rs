@@ -11,7 +11,7 @@
 //! answer is the same token answer as the other OAuth flows.
 
 use super::oauth::read_token_answer;
-use super::{token_url, Session};
+use super::{header_text, token_url, Session};
 use crate::salesforce::client::origin_of;
 use crate::salesforce::error::{self, Failure, Origin};
 use crate::secret::{Redactor, Secret};
@@ -110,15 +110,8 @@ pub async fn login(
         .await
         .map_err(|e| error::from_reqwest(&what, e))?;
     let status = response.status().as_u16();
-    let header = |name: reqwest::header::HeaderName| {
-        response
-            .headers()
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string)
-    };
-    let content_type = header(reqwest::header::CONTENT_TYPE);
-    let location = header(reqwest::header::LOCATION);
+    let content_type = header_text(response.headers(), reqwest::header::CONTENT_TYPE);
+    let location = header_text(response.headers(), reqwest::header::LOCATION);
     let body = response
         .text()
         .await

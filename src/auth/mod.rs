@@ -287,6 +287,18 @@ pub(crate) fn instance_from(raw: &str, what: &str) -> Result<Url, Failure> {
     })
 }
 
+/// A response header's value as text; `None` when it is absent or not
+/// visible ASCII.
+pub(crate) fn header_text(
+    headers: &reqwest::header::HeaderMap,
+    name: reqwest::header::HeaderName,
+) -> Option<String> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+}
+
 /// `127.0.0.0/8`, `::1` or `localhost`: the only hosts plain http may carry
 /// a token to (the simulated org, a local proxy).
 pub(crate) fn is_loopback(url: &Url) -> bool {

@@ -14,7 +14,10 @@
 //! transport errors reach [`error::from_reqwest`]. A 200 body is never
 //! excerpted into a message: it holds a token.
 
-use super::{ids_from_identity_url, instance_from, token_url, Session, OAUTH_PASSWORD_DEPRECATION};
+use super::{
+    header_text, ids_from_identity_url, instance_from, token_url, Session,
+    OAUTH_PASSWORD_DEPRECATION,
+};
 use crate::salesforce::client::origin_of;
 use crate::salesforce::error::{self, Failure, Origin};
 use crate::secret::{Redactor, Secret};
@@ -119,15 +122,8 @@ impl Capturing {
             .await
             .map_err(|e| Transport(error::from_reqwest(&self.what, e)))?;
         let status = response.status();
-        let header = |name: reqwest::header::HeaderName| {
-            response
-                .headers()
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string)
-        };
-        let content_type = header(reqwest::header::CONTENT_TYPE);
-        let location = header(reqwest::header::LOCATION);
+        let content_type = header_text(response.headers(), reqwest::header::CONTENT_TYPE);
+        let location = header_text(response.headers(), reqwest::header::LOCATION);
         let mut builder = oauth2::http::Response::builder().status(status.as_u16());
         for (name, value) in response.headers() {
             builder = builder.header(name.as_str(), value.as_bytes());

@@ -9,10 +9,11 @@
 //! [`MAX_SOAP_LOGIN_VERSION`] whatever REST version the checks use, and every
 //! session carries [`super::SOAP_LOGIN_DEPRECATION`].
 
-use super::{instance_from, Session, SOAP_LOGIN_DEPRECATION};
+use super::{header_text, instance_from, Session, SOAP_LOGIN_DEPRECATION};
 use crate::config::MAX_SOAP_LOGIN_VERSION;
 use crate::salesforce::client::origin_of;
 use crate::salesforce::error::{self, Failure, Origin};
+use crate::salesforce::xml_escape;
 use crate::secret::{Redactor, Secret};
 use url::Url;
 
@@ -38,21 +39,6 @@ pub fn envelope(username: &str, password_and_token: &str) -> String {
         xml_escape(username),
         xml_escape(password_and_token)
     )
-}
-
-fn xml_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 pub async fn login(
@@ -84,7 +70,8 @@ pub async fn login(
         .await
         .map_err(|e| error::from_reqwest(&what, e))?;
     let status = response.status().as_u16();
-    let location = location_of(response.headers());
+    // A redirect's target; the messages that show it redact it.
+    let location = header_text(response.headers(), reqwest::header::LOCATION);
     let body = response
         .text()
         .await
@@ -100,14 +87,6 @@ pub async fn login(
         )));
     }
     parse_login_result(&body).map_err(in_context)
-}
-
-/// The `Location` header (redirects), redacted by the caller's messages.
-pub(crate) fn location_of(headers: &reqwest::header::HeaderMap) -> Option<String> {
-    headers
-        .get(reqwest::header::LOCATION)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string)
 }
 
 /// Read a 200 `loginResponse`. A fault with status 200 is still a fault.

@@ -242,22 +242,6 @@ pub(crate) fn xml_response(status: StatusCode, body: String) -> Response {
         .into_response()
 }
 
-/// Escape text for XML content.
-pub(crate) fn xml_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 /// A new access token / session id in Salesforce's shape:
 /// `<org id 15>!<opaque>`.
 pub(crate) fn new_token(org_id: &str) -> String {

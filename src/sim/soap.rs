@@ -18,8 +18,9 @@
 //! (unconfirmed).
 
 use super::model::{parse_version, user_id, LoginRefusal, VersionStatus};
-use super::server::{new_token, xml_escape, xml_response, Peer};
+use super::server::{new_token, xml_response, Peer};
 use super::{Session, Shared};
+use crate::salesforce::xml_escape;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
