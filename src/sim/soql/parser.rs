@@ -178,11 +178,7 @@ impl Parser<'_> {
         let select = self.select_list()?;
         self.expect_kw("FROM")?;
         let from = self.object_name()?;
-        let filter = if self.eat_kw("WHERE") {
-            Some(self.condition()?)
-        } else {
-            None
-        };
+        let filter = self.where_clause()?;
         let mut order_by = Vec::new();
         if self.eat_kw("ORDER") {
             self.expect_kw("BY")?;
@@ -294,6 +290,15 @@ impl Parser<'_> {
         }
     }
 
+    /// An optional `WHERE condition`.
+    fn where_clause(&mut self) -> Result<Option<Expr>, SoqlError> {
+        if self.eat_kw("WHERE") {
+            Ok(Some(self.condition()?))
+        } else {
+            Ok(None)
+        }
+    }
+
     /// `term (AND term)*` or `term (OR term)*`: SOQL refuses to mix AND and
     /// OR without parentheses ("unexpected token: 'OR'").
     fn condition(&mut self) -> Result<Expr, SoqlError> {
@@ -361,11 +366,7 @@ impl Parser<'_> {
                 let field = self.path()?;
                 self.expect_kw("FROM")?;
                 let from = self.object_name()?;
-                let filter = if self.eat_kw("WHERE") {
-                    Some(self.condition()?)
-                } else {
-                    None
-                };
+                let filter = self.where_clause()?;
                 self.expect(Tok::RParen)?;
                 return Ok(Expr::InQuery {
                     path,
