@@ -168,6 +168,11 @@ fn drift(report: &OrgReport) -> &Outcome {
     &cases[0].outcome
 }
 
+/// The first failed case's diagnosis (`today` has checked that it has one).
+fn first_diagnosis(report: &OrgReport) -> &str {
+    failures(report)[0].2.unwrap()
+}
+
 fn drift_lines(report: &OrgReport) -> String {
     match drift(report) {
         Outcome::Failed(p) => {
@@ -247,13 +252,12 @@ async fn profile_without_api_enabled() {
     yesterday(&env, &org).await;
     env.break_it("profile-no-api");
     let report = today(&env, &org, Cause::ApiNotEnabled).await;
-    let (_, _, d) = failures(&report)[0];
+    let d = first_diagnosis(&report);
     assert!(
-        d.unwrap().contains(
+        d.contains(
             "cause: profile 'Integration (cloned)' has API Enabled off (smoke.lock recorded profile 'Integration User') and no assigned permission set grants it"
         ),
-        "{}",
-        d.unwrap()
+        "{d}"
     );
     let lines = drift_lines(&report);
     assert!(
@@ -287,13 +291,12 @@ async fn permission_set_unassigned() {
     );
     env.break_it("permset-unassigned");
     let report = today(&env, &org, Cause::PermissionSetLost).await;
-    let (_, _, d) = failures(&report)[0];
+    let d = first_diagnosis(&report);
     assert!(
-        d.unwrap().contains(
+        d.contains(
             "API Enabled was granted by permission set 'Salesforce API Integration' (smoke.lock)"
         ),
-        "{}",
-        d.unwrap()
+        "{d}"
     );
     let lines = drift_lines(&report);
     assert!(
@@ -309,12 +312,8 @@ async fn permission_set_assignment_expired() {
     yesterday(&env, &org).await;
     env.break_it("permset-expired");
     let report = today(&env, &org, Cause::PermissionSetLost).await;
-    let (_, _, d) = failures(&report)[0];
-    assert!(
-        d.unwrap().contains("(assignment expired on"),
-        "{}",
-        d.unwrap()
-    );
+    let d = first_diagnosis(&report);
+    assert!(d.contains("(assignment expired on"), "{d}");
 }
 
 #[tokio::test]
@@ -338,8 +337,7 @@ async fn license_moved_to_identity() {
     yesterday(&env, &org).await;
     env.break_it("license-identity");
     let report = today(&env, &org, Cause::LicenseWithoutApi).await;
-    let (_, _, d) = failures(&report)[0];
-    let d = d.unwrap();
+    let d = first_diagnosis(&report);
     assert!(
         d.contains("has the 'Identity' license, which has no API access"),
         "{d}"
@@ -400,8 +398,7 @@ async fn permission_set_group_lost() {
             .retain(|a| a.group.as_deref() != Some(API_GROUP))
     });
     let report = today(&env, &org, Cause::PermissionSetLost).await;
-    let (_, _, d) = failures(&report)[0];
-    let d = d.unwrap();
+    let d = first_diagnosis(&report);
     assert!(
         d.contains(&format!(
             "API Enabled was granted by permission set group '{API_GROUP_LABEL}' (smoke.lock), \
@@ -447,8 +444,7 @@ async fn essentials_edition() {
     yesterday(&env, &org).await;
     env.break_it("edition-essentials");
     let report = today(&env, &org, Cause::EditionWithoutApi).await;
-    let (_, _, d) = failures(&report)[0];
-    let d = d.unwrap();
+    let d = first_diagnosis(&report);
     assert!(d.contains("every user is refused, the auditor too"), "{d}");
     assert!(d.contains("smoke.lock recorded Enterprise Edition"), "{d}");
     // The drift case cannot read the access either, and says so.
@@ -509,12 +505,8 @@ async fn trial_expired() {
     assert!(!snap.trial_expires.is_empty());
     env.break_it("trial-expired");
     let report = today(&env, &org, Cause::TrialExpired).await;
-    let (_, _, d) = failures(&report)[0];
-    assert!(
-        d.unwrap().contains("smoke.lock recorded a trial org"),
-        "{}",
-        d.unwrap()
-    );
+    let d = first_diagnosis(&report);
+    assert!(d.contains("smoke.lock recorded a trial org"), "{d}");
 }
 
 #[tokio::test]
@@ -538,12 +530,8 @@ async fn connected_app_admin_approved_without_pre_authorization() {
     yesterday(&env, &org).await;
     env.break_it("connected-app-admin-approved");
     let report = today(&env, &org, Cause::ConnectedAppNotPreAuthorized).await;
-    let (_, _, d) = failures(&report)[0];
-    assert!(
-        d.unwrap().contains("Connected App 'sfsmoke CI'"),
-        "{}",
-        d.unwrap()
-    );
+    let d = first_diagnosis(&report);
+    assert!(d.contains("Connected App 'sfsmoke CI'"), "{d}");
 }
 
 #[tokio::test]

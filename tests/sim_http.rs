@@ -1143,9 +1143,35 @@ fn cli_refuses_unknown_scenarios_and_broken_org_files() {
     assert!(err.contains("org.toml:2:11"), "{err}");
 }
 
+/// Reads `sfsmoke sim`'s banner from `child`'s stdout up to "press Ctrl-C":
+/// the login URL it names, the banner text, and the rest of stdout.
+fn read_sim_banner(
+    child: &mut std::process::Child,
+) -> (
+    String,
+    String,
+    std::io::Lines<std::io::BufReader<std::process::ChildStdout>>,
+) {
+    use std::io::BufRead;
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut url = None;
+    let mut printed = String::new();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        printed.push_str(&line);
+        printed.push('\n');
+        if let Some(u) = line.strip_prefix("  login URL:") {
+            url = Some(u.trim().to_string());
+        }
+        if line.starts_with("press Ctrl-C") {
+            break;
+        }
+    }
+    (url.expect("login URL printed"), printed, lines)
+}
+
 #[tokio::test]
 async fn cli_serves_with_tls_until_interrupted() {
-    use std::io::BufRead;
     let dir = tempfile::tempdir().unwrap();
     let cert = dir.path().join("sim-cert.pem");
     let mut child = sfsmoke()
@@ -1163,21 +1189,7 @@ async fn cli_serves_with_tls_until_interrupted() {
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
-    let mut url = None;
-    let mut printed = String::new();
-    for line in lines.by_ref() {
-        let line = line.unwrap();
-        printed.push_str(&line);
-        printed.push('\n');
-        if let Some(u) = line.strip_prefix("  login URL:") {
-            url = Some(u.trim().to_string());
-        }
-        if line.starts_with("press Ctrl-C") {
-            break;
-        }
-    }
-    let url = url.expect("login URL printed");
+    let (url, printed, mut lines) = read_sim_banner(&mut child);
     assert!(url.starts_with("https://127.0.0.1:"), "{printed}");
     assert!(printed.contains("DEMO VALUES"), "{printed}");
     assert!(printed.contains(demo::SECURITY_TOKEN), "{printed}");
@@ -1761,21 +1773,8 @@ async fn cli_org_file_prints_usernames_only_and_verbose_explains_refusals() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
-    let mut url = None;
-    let mut printed = String::new();
-    for line in lines.by_ref() {
-        let line = line.unwrap();
-        printed.push_str(&line);
-        printed.push('\n');
-        if let Some(u) = line.strip_prefix("  login URL:") {
-            url = Some(u.trim().to_string());
-        }
-        if line.starts_with("press Ctrl-C") {
-            break;
-        }
-    }
-    let url = url.expect("login URL printed");
+    // Held to the end: stdout stays open while the sim runs.
+    let (url, printed, _stdout) = read_sim_banner(&mut child);
     for u in &org.users {
         assert!(printed.contains(&u.username), "{}: {printed}", u.username);
     }
