@@ -665,19 +665,25 @@ mod tests {
         }
     }
 
+    /// Runs the org at `base` under `s`, with a fresh redactor and no
+    /// per-case callback.
+    async fn run_quietly(base: &str, s: &Settings) -> OrgReport {
+        run_org(
+            &org(base),
+            s,
+            Arc::new(Mutex::new(Redactor::new())),
+            Arc::new(|_: &str, _: &CaseReport| {}),
+        )
+        .await
+    }
+
     async fn run(refusal: &'static str) -> (OrgReport, usize) {
         run_against(refusal, false).await
     }
 
     async fn run_against(refusal: &'static str, refuse_all: bool) -> (OrgReport, usize) {
         let (base, logins) = relogin_server(refusal, refuse_all).await;
-        let report = run_org(
-            &org(&base),
-            &settings(10_000, 60_000),
-            Arc::new(Mutex::new(Redactor::new())),
-            Arc::new(|_: &str, _: &CaseReport| {}),
-        )
-        .await;
+        let report = run_quietly(&base, &settings(10_000, 60_000)).await;
         (report, logins.load(std::sync::atomic::Ordering::SeqCst))
     }
 
@@ -748,14 +754,8 @@ mod tests {
         // Accepts connections, never answers.
         let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", silent.local_addr().unwrap());
-        let report = run_org(
-            &org(&base),
-            // The run's deadline cuts it (the request timeout is far).
-            &settings(60_000, 300),
-            Arc::new(Mutex::new(Redactor::new())),
-            Arc::new(|_: &str, _: &CaseReport| {}),
-        )
-        .await;
+        // The run's deadline cuts it (the request timeout is far).
+        let report = run_quietly(&base, &settings(60_000, 300)).await;
         let p = report.cases[0].outcome.problem().expect("login failed");
         assert_eq!(p.failure.code, error::TIMEOUT);
         assert!(

@@ -312,6 +312,18 @@ struct Progress {
     shown: bool,
 }
 
+impl Progress {
+    /// Erases the progress line from stderr if it is shown.
+    fn clear(&mut self) {
+        if self.shown {
+            let mut err = std::io::stderr().lock();
+            let _ = write!(err, "\r\x1b[2K");
+            let _ = err.flush();
+            self.shown = false;
+        }
+    }
+}
+
 impl Console {
     pub fn new(opts: ConsoleOptions, total_orgs: usize) -> Self {
         Console {
@@ -353,12 +365,7 @@ impl Console {
         let block = org_block(org, &self.opts);
         if let Ok(mut p) = self.progress.lock() {
             p.orgs_done += 1;
-            if p.shown {
-                let mut err = std::io::stderr().lock();
-                let _ = write!(err, "\r\x1b[2K");
-                let _ = err.flush();
-                p.shown = false;
-            }
+            p.clear();
             let mut out = std::io::stdout().lock();
             let _ = out.write_all(block.as_bytes());
             let _ = out.flush();
@@ -379,12 +386,7 @@ impl Console {
     /// The end of the run: failures, then the summary line.
     pub fn finish(&self, report: &RunReport) {
         if let Ok(mut p) = self.progress.lock() {
-            if p.shown {
-                let mut err = std::io::stderr().lock();
-                let _ = write!(err, "\r\x1b[2K");
-                let _ = err.flush();
-                p.shown = false;
-            }
+            p.clear();
         }
         let mut out = std::io::stdout().lock();
         let f = failures(report, self.opts.colour);

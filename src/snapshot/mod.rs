@@ -691,19 +691,12 @@ pub async fn drift_case(
     lock_path: &Path,
 ) -> Option<CaseReport> {
     let started = Instant::now();
-    let lock = match read_lock(lock_path) {
-        Ok(Some(l)) => l,
-        Ok(None) => return None,
-        Err(e) => {
-            let f = Failure::new(Origin::Sfsmoke, "CONFIG_ERROR", e.to_string());
-            return Some(case(failed(f, None), started));
-        }
-    };
-    let Some(old) = lock.orgs.get(&org.name) else {
-        return Some(case(no_entry(org, lock_path), started));
+    let old = match locked_entry(org, lock_path)? {
+        Ok(old) => old,
+        Err(outcome) => return Some(case(outcome, started)),
     };
     let outcome = match take(http, org).await {
-        Ok(new) => drift_outcome(&org.name, old, &new),
+        Ok(new) => drift_outcome(&org.name, &old, &new),
         Err(f) => unreadable_outcome(org, f),
     };
     Some(case(outcome, started))
@@ -717,22 +710,33 @@ pub fn drift_case_from_facts(
     facts: &Facts,
 ) -> Option<CaseReport> {
     let started = Instant::now();
-    let lock = match read_lock(lock_path) {
+    let old = match locked_entry(org, lock_path)? {
+        Ok(old) => old,
+        Err(outcome) => return Some(case(outcome, started)),
+    };
+    let outcome = match OrgSnapshot::from_facts(facts) {
+        Ok(new) => drift_outcome(&org.name, &old, &new),
+        Err(f) => unreadable_outcome(org, f),
+    };
+    Some(case(outcome, started))
+}
+
+/// smoke.lock's entry for `org`: `None` when smoke.lock does not exist,
+/// `Err` with the outcome to report when it cannot be read or has no entry.
+fn locked_entry(org: &OrgConfig, lock_path: &Path) -> Option<Result<OrgSnapshot, Outcome>> {
+    let mut lock = match read_lock(lock_path) {
         Ok(Some(l)) => l,
         Ok(None) => return None,
         Err(e) => {
             let f = Failure::new(Origin::Sfsmoke, "CONFIG_ERROR", e.to_string());
-            return Some(case(failed(f, None), started));
+            return Some(Err(failed(f, None)));
         }
     };
-    let Some(old) = lock.orgs.get(&org.name) else {
-        return Some(case(no_entry(org, lock_path), started));
-    };
-    let outcome = match OrgSnapshot::from_facts(facts) {
-        Ok(new) => drift_outcome(&org.name, old, &new),
-        Err(f) => unreadable_outcome(org, f),
-    };
-    Some(case(outcome, started))
+    Some(
+        lock.orgs
+            .remove(&org.name)
+            .ok_or_else(|| no_entry(org, lock_path)),
+    )
 }
 
 fn no_entry(org: &OrgConfig, lock_path: &Path) -> Outcome {
