@@ -10,6 +10,20 @@ fn sfsmoke() -> Command {
     cmd
 }
 
+/// The real binary for a run against the sim, in a clean environment: PATH,
+/// no colour, and the demo integration user's password and security token
+/// as `SF_PASSWORD` and `SF_TOKEN`.
+fn demo_smoke_command() -> std::process::Command {
+    use sfsmoke::sim::demo;
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_sfsmoke"));
+    cmd.env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("NO_COLOR", "1")
+        .env("SF_PASSWORD", demo::PASSWORD)
+        .env("SF_TOKEN", demo::SECURITY_TOKEN);
+    cmd
+}
+
 #[test]
 fn explain_lists_codes_by_category() {
     sfsmoke()
@@ -127,13 +141,8 @@ mod real_run {
         let json = dir.path().join("out/report.json");
         let summary = dir.path().join("summary.md");
 
-        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_sfsmoke"));
-        cmd.env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("NO_COLOR", "1")
-            .env("SF_PASSWORD", demo::PASSWORD)
-            .env("SF_TOKEN", demo::SECURITY_TOKEN)
-            .env("GITHUB_ACTIONS", "true")
+        let mut cmd = super::demo_smoke_command();
+        cmd.env("GITHUB_ACTIONS", "true")
             .env("GITHUB_STEP_SUMMARY", &summary)
             .arg("smoke")
             .arg("--config")
@@ -291,13 +300,8 @@ mod every_scenario {
         let config = dir.path().join("smoke.toml");
         std::fs::write(&config, toml).expect("write config");
         let json = dir.path().join("report.json");
-        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_sfsmoke"));
-        cmd.env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("NO_COLOR", "1")
-            .env("SF_PASSWORD", demo::PASSWORD)
-            .env("SF_TOKEN", demo::SECURITY_TOKEN)
-            .env("SF_CLIENT_ID", demo::CLIENT_ID)
+        let mut cmd = super::demo_smoke_command();
+        cmd.env("SF_CLIENT_ID", demo::CLIENT_ID)
             .env("SF_CLIENT_SECRET", demo::CLIENT_SECRET)
             .arg("smoke")
             .arg("-q")
