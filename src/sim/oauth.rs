@@ -141,6 +141,22 @@ fn app_for(
     Ok(app.clone())
 }
 
+/// [`app_for`] with the request's `client_id` and `client_secret`; when
+/// `secret_required`, a missing secret counts as an empty one.
+fn client_app(
+    st: &SimState,
+    p: &HashMap<String, String>,
+    secret_required: bool,
+) -> Result<ConnectedApp, (&'static str, &'static str)> {
+    let get = |k: &str| p.get(k).map(String::as_str);
+    let secret = if secret_required {
+        Some(get("client_secret").unwrap_or(""))
+    } else {
+        get("client_secret")
+    };
+    app_for(st, get("client_id").unwrap_or(""), secret, secret_required)
+}
+
 fn active_permitted(st: &SimState, app: &ConnectedApp, user: &User, jwt: bool) -> Grant {
     if !user.active {
         tracing::info!("{} is deactivated", user.username);
@@ -169,12 +185,7 @@ pub(crate) fn refusal_cause(r: LoginRefusal) -> &'static str {
 
 fn password(st: &SimState, p: &HashMap<String, String>, ip: std::net::IpAddr) -> Grant {
     let get = |k: &str| p.get(k).map(String::as_str);
-    let app = app_for(
-        st,
-        get("client_id").unwrap_or(""),
-        Some(get("client_secret").unwrap_or("")),
-        true,
-    )?;
+    let app = client_app(st, p, true)?;
     let Some(user) = st.org.user(get("username").unwrap_or("")) else {
         tracing::info!("password grant: no user with that username in this org");
         return Err(("invalid_grant", "authentication failure"));
@@ -194,13 +205,7 @@ fn password(st: &SimState, p: &HashMap<String, String>, ip: std::net::IpAddr) ->
 }
 
 fn client_credentials(st: &SimState, p: &HashMap<String, String>) -> Grant {
-    let get = |k: &str| p.get(k).map(String::as_str);
-    let app = app_for(
-        st,
-        get("client_id").unwrap_or(""),
-        Some(get("client_secret").unwrap_or("")),
-        true,
-    )?;
+    let app = client_app(st, p, true)?;
     let run_as = app
         .run_as
         .as_deref()
@@ -211,12 +216,7 @@ fn client_credentials(st: &SimState, p: &HashMap<String, String>) -> Grant {
 
 fn refresh(st: &SimState, p: &HashMap<String, String>) -> Grant {
     let get = |k: &str| p.get(k).map(String::as_str);
-    let app = app_for(
-        st,
-        get("client_id").unwrap_or(""),
-        get("client_secret"),
-        false,
-    )?;
+    let app = client_app(st, p, false)?;
     let token = get("refresh_token").unwrap_or("");
     let grant = app
         .refresh_tokens
