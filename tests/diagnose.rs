@@ -224,6 +224,14 @@ async fn today(env: &Env, org: &OrgConfig, cause: Cause) -> OrgReport {
     report
 }
 
+/// [`yesterday`], then scenario `scenario` happens overnight, then [`today`]
+/// with `cause`.
+async fn overnight(env: &Env, org: &OrgConfig, scenario: &str, cause: Cause) -> OrgReport {
+    yesterday(env, org).await;
+    env.break_it(scenario);
+    today(env, org, cause).await
+}
+
 #[tokio::test]
 async fn healthy_org_shows_no_drift_and_no_failure() {
     let env = Env::healthy().await;
@@ -249,9 +257,7 @@ async fn healthy_org_shows_no_drift_and_no_failure() {
 async fn profile_without_api_enabled() {
     let env = Env::healthy().await;
     let org = env.soap("62.0");
-    yesterday(&env, &org).await;
-    env.break_it("profile-no-api");
-    let report = today(&env, &org, Cause::ApiNotEnabled).await;
+    let report = overnight(&env, &org, "profile-no-api", Cause::ApiNotEnabled).await;
     let d = first_diagnosis(&report);
     assert!(
         d.contains(
@@ -309,9 +315,7 @@ async fn permission_set_unassigned() {
 async fn permission_set_assignment_expired() {
     let env = Env::healthy().await;
     let org = env.soap("62.0");
-    yesterday(&env, &org).await;
-    env.break_it("permset-expired");
-    let report = today(&env, &org, Cause::PermissionSetLost).await;
+    let report = overnight(&env, &org, "permset-expired", Cause::PermissionSetLost).await;
     let d = first_diagnosis(&report);
     assert!(d.contains("(assignment expired on"), "{d}");
 }
@@ -320,9 +324,7 @@ async fn permission_set_assignment_expired() {
 async fn license_downgraded_to_chatter_free() {
     let env = Env::healthy().await;
     let org = env.soap("62.0");
-    yesterday(&env, &org).await;
-    env.break_it("license-chatter-free");
-    let report = today(&env, &org, Cause::LicenseWithoutApi).await;
+    let report = overnight(&env, &org, "license-chatter-free", Cause::LicenseWithoutApi).await;
     let lines = drift_lines(&report);
     assert!(
         lines.contains("license changed from 'Salesforce' to 'Chatter Free'"),
@@ -334,9 +336,7 @@ async fn license_downgraded_to_chatter_free() {
 async fn license_moved_to_identity() {
     let env = Env::healthy().await;
     let org = env.soap("62.0");
-    yesterday(&env, &org).await;
-    env.break_it("license-identity");
-    let report = today(&env, &org, Cause::LicenseWithoutApi).await;
+    let report = overnight(&env, &org, "license-identity", Cause::LicenseWithoutApi).await;
     let d = first_diagnosis(&report);
     assert!(
         d.contains("has the 'Identity' license, which has no API access"),
@@ -441,9 +441,7 @@ async fn permission_set_group_lost() {
 async fn essentials_edition() {
     let env = Env::healthy().await;
     let org = env.soap("62.0");
-    yesterday(&env, &org).await;
-    env.break_it("edition-essentials");
-    let report = today(&env, &org, Cause::EditionWithoutApi).await;
+    let report = overnight(&env, &org, "edition-essentials", Cause::EditionWithoutApi).await;
     let d = first_diagnosis(&report);
     assert!(d.contains("every user is refused, the auditor too"), "{d}");
     assert!(d.contains("smoke.lock recorded Enterprise Edition"), "{d}");
@@ -487,9 +485,13 @@ async fn edition_change_is_drift_while_the_auditor_can_still_read() {
 async fn professional_edition_without_the_add_on() {
     let env = Env::healthy().await;
     let org = env.soap("62.0");
-    yesterday(&env, &org).await;
-    env.break_it("edition-professional-no-api");
-    today(&env, &org, Cause::EditionWithoutApi).await;
+    overnight(
+        &env,
+        &org,
+        "edition-professional-no-api",
+        Cause::EditionWithoutApi,
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -513,9 +515,7 @@ async fn trial_expired() {
 async fn user_deactivated() {
     let env = Env::healthy().await;
     let org = env.soap("62.0");
-    yesterday(&env, &org).await;
-    env.break_it("inactive-user");
-    let report = today(&env, &org, Cause::UserInactive).await;
+    let report = overnight(&env, &org, "inactive-user", Cause::UserInactive).await;
     let lines = drift_lines(&report);
     assert!(
         lines.contains("user 'integration@acme.example' deactivated"),
@@ -527,9 +527,13 @@ async fn user_deactivated() {
 async fn connected_app_admin_approved_without_pre_authorization() {
     let env = Env::healthy().await;
     let org = env.jwt();
-    yesterday(&env, &org).await;
-    env.break_it("connected-app-admin-approved");
-    let report = today(&env, &org, Cause::ConnectedAppNotPreAuthorized).await;
+    let report = overnight(
+        &env,
+        &org,
+        "connected-app-admin-approved",
+        Cause::ConnectedAppNotPreAuthorized,
+    )
+    .await;
     let d = first_diagnosis(&report);
     assert!(d.contains("Connected App 'sfsmoke CI'"), "{d}");
 }
@@ -538,9 +542,13 @@ async fn connected_app_admin_approved_without_pre_authorization() {
 async fn retired_api_version() {
     let env = Env::healthy().await;
     let org = env.soap("40.0");
-    yesterday(&env, &org).await;
-    env.break_it("retired-api-version");
-    let report = today(&env, &org, Cause::ApiVersionUnsupported).await;
+    let report = overnight(
+        &env,
+        &org,
+        "retired-api-version",
+        Cause::ApiVersionUnsupported,
+    )
+    .await;
     let lines = drift_lines(&report);
     assert!(
         lines.contains("oldest supported API version changed from 31.0 to 41.0"),
@@ -552,9 +560,7 @@ async fn retired_api_version() {
 async fn object_no_longer_readable() {
     let env = Env::healthy().await;
     let org = env.soap("62.0");
-    yesterday(&env, &org).await;
-    env.break_it("object-not-readable");
-    let report = today(&env, &org, Cause::ObjectNotReadable).await;
+    let report = overnight(&env, &org, "object-not-readable", Cause::ObjectNotReadable).await;
     let lines = drift_lines(&report);
     assert!(
         lines.contains("object Opportunity no longer readable"),
