@@ -226,7 +226,8 @@ pub struct ObjectAccess {
 }
 
 impl ObjectAccess {
-    fn merge(&mut self, o: &ObjectAccess) {
+    /// Adds every permission `o` grants (access is the union of grants).
+    pub(crate) fn merge(&mut self, o: &ObjectAccess) {
         self.read |= o.read;
         self.create |= o.create;
         self.edit |= o.edit;

@@ -710,13 +710,7 @@ impl<'a> Catalog<'a> {
                         .filter_map(|n| org.permission_set(n))
                     {
                         for (o, a) in &ps.objects {
-                            let e = union.entry(o.clone()).or_default();
-                            e.read |= a.read;
-                            e.create |= a.create;
-                            e.edit |= a.edit;
-                            e.delete |= a.delete;
-                            e.view_all |= a.view_all;
-                            e.modify_all |= a.modify_all;
+                            union.entry(o.clone()).or_default().merge(a);
                         }
                     }
                     push(group_permset_id(&g.name), &union);
