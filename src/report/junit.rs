@@ -483,6 +483,15 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     tmp.write_all(bytes).map_err(writing())?;
     tmp.flush().map_err(writing())?;
     tmp.as_file().sync_all().map_err(writing())?;
+    // A temp file is created 0600; a report or smoke.lock is meant to be read
+    // by others (the CI runner's uploader, reviewers), so give it 0644.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o644))
+            .map_err(writing())?;
+    }
     tmp.persist(path)
         .map_err(|e| step("cannot rename the temp file over it".to_string())(e.error))?;
     Ok(())
@@ -1012,6 +1021,19 @@ mod tests {
             .map(|e| e.expect("entry").file_name())
             .collect();
         assert_eq!(names, vec![std::ffi::OsString::from("junit.xml")]);
+    }
+
+    /// Reports and smoke.lock are read by others (the CI uploader, reviewers):
+    /// not the 0600 a temp file is born with.
+    #[cfg(unix)]
+    #[test]
+    fn written_files_are_readable_by_others() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("junit.xml");
+        write(&every_outcome(), &path).expect("write");
+        let mode = std::fs::metadata(&path).expect("stat").permissions().mode();
+        assert_eq!(mode & 0o777, 0o644);
     }
 
     #[test]

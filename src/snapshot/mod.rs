@@ -39,7 +39,6 @@ use crate::report::{CaseKind, CaseReport, Outcome};
 use crate::salesforce::error::{Failure, Origin};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -213,16 +212,7 @@ pub fn write_lock(path: &Path, snap: &Snapshot) -> Result<(), LockError> {
         path: path.to_path_buf(),
         source,
     };
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    std::fs::create_dir_all(&dir).map_err(err)?;
-    let mut tmp = tempfile::NamedTempFile::new_in(&dir).map_err(err)?;
-    tmp.write_all(render_lock(snap).as_bytes()).map_err(err)?;
-    tmp.flush().map_err(err)?;
-    tmp.persist(path).map_err(|e| err(e.error))?;
-    Ok(())
+    crate::report::junit::write_atomic(path, render_lock(snap).as_bytes()).map_err(err)
 }
 
 impl OrgSnapshot {
