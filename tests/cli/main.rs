@@ -1,0 +1,10 @@
+//! sfsmoke's integration tests: one test binary (`cargo test --test cli`)
+//! that runs the real `sfsmoke` against the simulated org on loopback.
+//! One module per command or topic; `support` holds the shared pieces.
+//! Snapshots live in `tests/cli/snapshots/` (see the README's Development
+//! section for how to review and update them).
+
+mod support;
+
+mod config_errors;
+mod smoke;
