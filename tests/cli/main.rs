@@ -6,5 +6,7 @@
 
 mod support;
 
+mod concurrency;
 mod config_errors;
+mod secrets;
 mod smoke;
