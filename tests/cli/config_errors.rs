@@ -35,7 +35,7 @@ objects = ["Account"]
 "#;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn validate_lists_every_problem_with_positions() {
+async fn validate_reports_every_problem_with_positions() {
     refused(
         "config_validate_every_problem",
         "[orgs.prod]\nlogin_url = \"http://login.salesforce.com\"\nauth = \"jwt\"\nobjets = [\"Account\"]\n",

@@ -8,5 +8,10 @@ mod support;
 
 mod concurrency;
 mod config_errors;
+mod demo;
+mod explain;
+mod help;
+mod init_validate;
+mod reports;
 mod secrets;
 mod smoke;

@@ -1,77 +1,19 @@
-//! `sfsmoke explain` through the real binary: output on stdout, exit codes,
-//! the "did you mean" on stderr.
+//! The reports of real runs: the JUnit file, the JSON report (against
+//! docs/report.schema.json), GitHub annotations and the step summary agree
+//! with each other; every failure any built-in scenario produces has a
+//! triage entry.
 
-use assert_cmd::Command;
-use predicates::prelude::*;
+use crate::support::sfsmoke;
 
-fn sfsmoke() -> Command {
-    let mut cmd = Command::cargo_bin("sfsmoke").expect("binary");
-    cmd.env_clear().env("NO_COLOR", "1");
-    cmd
-}
-
-/// The real binary for a run against the sim, in a clean environment: PATH,
-/// no colour, and the demo integration user's password and security token
-/// as `SF_PASSWORD` and `SF_TOKEN`.
-fn demo_smoke_command() -> std::process::Command {
+/// The real binary for a run against the sim, in a clean environment, with
+/// the demo integration user's password and security token as
+/// `SF_PASSWORD` and `SF_TOKEN`; runs in `dir`.
+fn demo_smoke_command(dir: &std::path::Path) -> std::process::Command {
     use sfsmoke::sim::demo;
-    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_sfsmoke"));
-    cmd.env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("NO_COLOR", "1")
-        .env("SF_PASSWORD", demo::PASSWORD)
+    let mut cmd = sfsmoke(dir);
+    cmd.env("SF_PASSWORD", demo::PASSWORD)
         .env("SF_TOKEN", demo::SECURITY_TOKEN);
     cmd
-}
-
-#[test]
-fn explain_lists_codes_by_category() {
-    sfsmoke()
-        .arg("explain")
-        .assert()
-        .success()
-        .stdout(predicate::str::contains("\naccess (the access wall"))
-        .stdout(predicate::str::contains("  API_DISABLED_FOR_ORG "))
-        .stdout(predicate::str::contains("\nquota (the quota wall"))
-        .stdout(predicate::str::contains("invalid_grant: inactive user"));
-}
-
-#[test]
-fn explain_code_prints_the_entry() {
-    sfsmoke()
-        .args(["explain", "api_disabled_for_org"])
-        .assert()
-        .success()
-        .stdout(predicate::str::starts_with("API_DISABLED_FOR_ORG: "))
-        .stdout(predicate::str::contains(
-            "Checks that tell them apart, in this order",
-        ))
-        .stdout(predicate::str::contains("System Permissions > API Enabled"));
-    sfsmoke()
-        .args([
-            "explain",
-            "invalid_grant: user hasn't approved this consumer",
-        ])
-        .assert()
-        .success()
-        .stdout(predicate::str::starts_with(
-            "invalid_grant: user hasn't approved this consumer: ",
-        ));
-}
-
-#[test]
-fn explain_unknown_code_exits_2_with_did_you_mean() {
-    sfsmoke()
-        .args(["explain", "INVALID_SESION_ID"])
-        .assert()
-        .code(2)
-        .stdout(predicate::str::is_empty())
-        .stderr(predicate::str::contains(
-            "error: sfsmoke has no entry for `INVALID_SESION_ID`",
-        ))
-        .stderr(predicate::str::contains(
-            "did you mean `INVALID_SESSION_ID`?",
-        ));
 }
 
 /// The real `sfsmoke smoke` against three simulated orgs (healthy, API
@@ -81,32 +23,10 @@ fn explain_unknown_code_exits_2_with_did_you_mean() {
 /// annotations and the step summary name the failures, and no secret
 /// appears anywhere.
 mod real_run {
+    use crate::support::{assert_no_secret, check_junit_file, output, start_sim as start};
     use serde_json::Value;
-    use sfsmoke::sim::{self, demo, scenarios, SimHandle, SimOptions};
-    use std::path::{Path, PathBuf};
-
-    async fn start(scenario: &str) -> SimHandle {
-        let org = scenarios::build(scenario).expect("scenario");
-        sim::start(org, SimOptions::default())
-            .await
-            .expect("start sim")
-    }
-
-    fn check_junit_path() -> PathBuf {
-        if let Some(p) = std::env::var_os("SFSMOKE_CHECK_JUNIT") {
-            return p.into();
-        }
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-        root.ancestors()
-            .map(|d| d.join("../shared/junit/check-junit"))
-            .find(|p| p.is_file())
-            .unwrap_or_else(|| {
-                panic!(
-                    "check-junit not found above {}\n(hint: set SFSMOKE_CHECK_JUNIT)",
-                    root.display()
-                )
-            })
-    }
+    use sfsmoke::sim::demo;
+    use std::path::Path;
 
     fn org(name: &str, url: &str, objects: &str) -> String {
         format!(
@@ -141,7 +61,7 @@ mod real_run {
         let json = dir.path().join("out/report.json");
         let summary = dir.path().join("summary.md");
 
-        let mut cmd = super::demo_smoke_command();
+        let mut cmd = super::demo_smoke_command(dir.path());
         cmd.env("GITHUB_ACTIONS", "true")
             .env("GITHUB_STEP_SUMMARY", &summary)
             .arg("smoke")
@@ -151,10 +71,7 @@ mod real_run {
             .arg(&junit)
             .arg("--json")
             .arg(&json);
-        let out = tokio::task::spawn_blocking(move || cmd.output())
-            .await
-            .expect("join")
-            .expect("run sfsmoke");
+        let out = output(cmd).await;
         let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
         let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
         assert_eq!(
@@ -188,22 +105,8 @@ mod real_run {
         let n = |k: &str| s[k].as_u64().expect("count") as usize;
         assert!(n("failed") >= 2, "{s}");
 
-        // JUnit: passes check-junit with the same counts
-        let check = std::process::Command::new("python3")
-            .arg(check_junit_path())
-            .arg(&junit)
-            .args(["--expect-tests", &n("tests").to_string()])
-            .args(["--expect-failures", &n("failed").to_string()])
-            .args(["--expect-errors", &n("errored").to_string()])
-            .args(["--expect-skipped", &n("skipped").to_string()])
-            .output()
-            .expect("run check-junit");
-        assert!(
-            check.status.success(),
-            "{}{}",
-            String::from_utf8_lossy(&check.stdout),
-            String::from_utf8_lossy(&check.stderr)
-        );
+        // JUnit: valid, with the same counts
+        check_junit_file(&junit, n("tests"), n("failed"), n("errored"), n("skipped"));
         let xml = std::fs::read_to_string(&junit).expect("junit");
         // the profile without API Enabled: SOAP login() refuses the user
         assert!(
@@ -247,18 +150,17 @@ mod real_run {
         );
 
         // no secret anywhere
+        let secrets = [demo::PASSWORD, demo::SECURITY_TOKEN];
         for (what, text) in [
             ("stdout", &stdout),
             ("stderr", &stderr),
             ("junit", &xml),
             ("summary", &md),
         ] {
-            for secret in [demo::PASSWORD, demo::SECURITY_TOKEN] {
-                assert!(!text.contains(secret), "{what} shows a secret");
-            }
+            assert_no_secret(what, text, &secrets);
         }
         let json_text = std::fs::read_to_string(&json).expect("json");
-        assert!(!json_text.contains(demo::PASSWORD) && !json_text.contains(demo::SECURITY_TOKEN));
+        assert_no_secret("json", &json_text, &secrets);
     }
 }
 
@@ -268,7 +170,7 @@ mod real_run {
 /// OAuth client credentials flow.
 mod every_scenario {
     use serde_json::Value;
-    use sfsmoke::sim::{self, demo, scenarios, SimOptions};
+    use sfsmoke::sim::{demo, scenarios};
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn every_failure_has_a_triage_entry() {
@@ -276,10 +178,7 @@ mod every_scenario {
         let mut handles = Vec::new();
         let mut toml = String::new();
         for (i, (name, _)) in scenarios::names().iter().enumerate() {
-            let org = scenarios::build(name).expect("scenario");
-            let h = sim::start(org, SimOptions::default())
-                .await
-                .expect("start sim");
+            let h = crate::support::start_sim(name).await;
             for (suffix, version) in [("", "62.0"), ("_old", "40.0")] {
                 toml.push_str(&format!(
                     "[orgs.s{i}{suffix}]\nlogin_url = \"{}\"\nauth = \"password\"\napi_version = \"{version}\"\n\
@@ -300,7 +199,7 @@ mod every_scenario {
         let config = dir.path().join("smoke.toml");
         std::fs::write(&config, toml).expect("write config");
         let json = dir.path().join("report.json");
-        let mut cmd = super::demo_smoke_command();
+        let mut cmd = super::demo_smoke_command(dir.path());
         cmd.env("SF_CLIENT_ID", demo::CLIENT_ID)
             .env("SF_CLIENT_SECRET", demo::CLIENT_SECRET)
             .arg("smoke")
@@ -311,10 +210,7 @@ mod every_scenario {
             .arg(dir.path().join("junit.xml"))
             .arg("--json")
             .arg(&json);
-        let out = tokio::task::spawn_blocking(move || cmd.output())
-            .await
-            .expect("join")
-            .expect("run");
+        let out = crate::support::output(cmd).await;
         let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
         assert_eq!(out.status.code(), Some(1), "{stderr}");
         let report: Value =

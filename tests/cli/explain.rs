@@ -1,0 +1,61 @@
+//! `sfsmoke explain` through the real binary: output on stdout, exit codes,
+//! the "did you mean" on stderr.
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+/// The clean-environment binary as an `assert_cmd` command (explain reads
+/// and writes no files: it runs in the system temp dir).
+fn sfsmoke() -> Command {
+    Command::from_std(crate::support::sfsmoke(&std::env::temp_dir()))
+}
+
+#[test]
+fn explain_lists_codes_by_category() {
+    sfsmoke()
+        .arg("explain")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("\naccess (the access wall"))
+        .stdout(predicate::str::contains("  API_DISABLED_FOR_ORG "))
+        .stdout(predicate::str::contains("\nquota (the quota wall"))
+        .stdout(predicate::str::contains("invalid_grant: inactive user"));
+}
+
+#[test]
+fn explain_code_prints_the_entry() {
+    sfsmoke()
+        .args(["explain", "api_disabled_for_org"])
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with("API_DISABLED_FOR_ORG: "))
+        .stdout(predicate::str::contains(
+            "Checks that tell them apart, in this order",
+        ))
+        .stdout(predicate::str::contains("System Permissions > API Enabled"));
+    sfsmoke()
+        .args([
+            "explain",
+            "invalid_grant: user hasn't approved this consumer",
+        ])
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with(
+            "invalid_grant: user hasn't approved this consumer: ",
+        ));
+}
+
+#[test]
+fn explain_unknown_code_exits_2_with_did_you_mean() {
+    sfsmoke()
+        .args(["explain", "INVALID_SESION_ID"])
+        .assert()
+        .code(2)
+        .stdout(predicate::str::is_empty())
+        .stderr(predicate::str::contains(
+            "error: sfsmoke has no entry for `INVALID_SESION_ID`",
+        ))
+        .stderr(predicate::str::contains(
+            "did you mean `INVALID_SESSION_ID`?",
+        ));
+}
