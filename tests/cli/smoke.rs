@@ -9,7 +9,8 @@
 //! check one behaviour.
 
 use crate::support::{
-    config, snapshot_settings, Run, World, CLIENT_SECRET, PASSWORD, REFRESH_TOKEN, SECURITY_TOKEN,
+    config, output, snapshot_settings, Run, World, CLIENT_SECRET, PASSWORD, REFRESH_TOKEN,
+    SECURITY_TOKEN,
 };
 use sfsmoke::sim::{self, demo, scenarios};
 
@@ -777,11 +778,8 @@ async fn a_session_not_valid_for_rest_is_reported_without_logging_in_again() {
 async fn a_closed_stdout_still_writes_the_report_and_keeps_the_verdict() {
     let w = World::start("healthy").await;
     w.write_config(&config::soap(r#""Account""#));
-    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_sfsmoke"));
-    cmd.env_clear()
-        .current_dir(w.dir.path())
-        .envs(&w.env)
-        .args(["smoke", "--config", "smoke.toml", "--junit", "junit.xml"])
+    let mut cmd = w.command();
+    cmd.args(["smoke", "--config", "smoke.toml", "--junit", "junit.xml"])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped());
     let status = tokio::task::spawn_blocking(move || {
@@ -857,19 +855,11 @@ async fn update_snapshot_then_drift_is_caught_before_the_api_breaks() {
 async fn junit_path_comes_from_the_flag_then_the_config_then_the_default() {
     let w = World::start("healthy").await;
     let plain = |extra: &[&str]| {
-        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_sfsmoke"));
-        cmd.env_clear()
-            .current_dir(w.dir.path())
-            .envs(&w.env)
-            .args(["smoke", "--config", "smoke.toml"])
-            .args(extra);
+        let mut cmd = w.command();
+        cmd.args(["smoke", "--config", "smoke.toml"]).args(extra);
         cmd
     };
-    let run = |mut cmd: std::process::Command| async move {
-        tokio::task::spawn_blocking(move || cmd.output().expect("run sfsmoke"))
-            .await
-            .unwrap()
-    };
+    let run = output;
     // Neither: target/smoke/junit.xml under the working directory.
     w.write_config(&config::soap(r#""Account""#));
     assert_eq!(run(plain(&[])).await.status.code(), Some(0));

@@ -687,9 +687,8 @@ fn smoke_toml(env: &Env, auditor: bool) -> PathBuf {
 }
 
 fn sfsmoke(args: &[&str]) -> assert_cmd::Command {
-    let mut cmd = assert_cmd::Command::cargo_bin("sfsmoke").unwrap();
-    cmd.env_clear()
-        .env("SF_PASSWORD", demo::PASSWORD)
+    let mut cmd = assert_cmd::Command::from_std(crate::support::sfsmoke(&std::env::temp_dir()));
+    cmd.env("SF_PASSWORD", demo::PASSWORD)
         .env("SF_TOKEN", demo::SECURITY_TOKEN)
         .env("SF_AUDITOR_PASSWORD", demo::AUDITOR_PASSWORD)
         .env("SF_AUDITOR_TOKEN", demo::AUDITOR_SECURITY_TOKEN)

@@ -1,13 +1,9 @@
 //! The simulated org over real loopback HTTP(S): every modelled rule, with
 //! Salesforce's exact codes, statuses and body shapes.
 
+use crate::support::start_sim as start;
 use serde_json::{json, Value};
 use sfsmoke::sim::{self, demo, scenarios, SimHandle, SimOptions};
-
-async fn start(scenario: &str) -> SimHandle {
-    let org = scenarios::build(scenario).expect("scenario");
-    sim::start(org, SimOptions::default()).await.expect("start")
-}
 
 fn client() -> reqwest::Client {
     reqwest::Client::builder()
@@ -1096,10 +1092,10 @@ fn org_with_bad_profile() -> sfsmoke::sim::model::Org {
 // ---------------------------------------------------------------------------
 // `sfsmoke sim` on the command line
 
+/// The clean-environment binary, run in the system temp dir (tests that
+/// write files pass paths in their own temp dirs).
 fn sfsmoke() -> std::process::Command {
-    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_sfsmoke"));
-    c.env_remove("RUST_LOG");
-    c
+    crate::support::sfsmoke(&std::env::temp_dir())
 }
 
 #[test]
