@@ -12,8 +12,9 @@
 //!   session is not valid for use with the REST API", never for
 //!   `access_token`) and retries that query once; the org gets a warning
 //!   saying so and whether the retries passed. A retry refused the same way
-//!   keeps Salesforce's code and text plus [`AGAIN_AFTER_LOGIN`], whose
-//!   triage entry says sessions die at once (never "log in again").
+//!   keeps Salesforce's code and text plus [`AGAIN_AFTER_LOGIN`], and is
+//!   flagged [`Failure::again_after_login`], whose triage entry says
+//!   sessions die at once (never "log in again").
 //! - Each failure gets its triage hint from [`crate::triage::hint_for`];
 //!   [`run_org_with`] then hands the report to [`crate::diagnose::attach`]
 //!   (diagnosis of the failures, "access drift" case) when asked to.
@@ -231,11 +232,12 @@ impl OrgCtx<'_> {
             },
             Err(f) if is_curable_session_error(&f) => {
                 // The fresh session died at once: another login would not
-                // help. Salesforce's code and text stay; the marker picks the
-                // triage entry that says so.
+                // help. Salesforce's code and text stay, plus a note; the
+                // flag picks the triage entry that says so.
                 self.relogin.failed_again.fetch_add(1, Ordering::SeqCst);
                 let f = Failure {
                     message: format!("{}{AGAIN_AFTER_LOGIN}", f.message),
+                    again_after_login: true,
                     ..f
                 };
                 problem(f, &snapshot(&self.redactor))
@@ -274,11 +276,11 @@ impl OrgCtx<'_> {
 }
 
 /// Appended to Salesforce's message when a query is refused with
-/// INVALID_SESSION_ID again right after the one re-login; the triage entry
-/// for that case matches on it.
+/// INVALID_SESSION_ID again right after the one re-login, for the reader;
+/// [`Failure::again_after_login`] says it to the code.
 pub const AGAIN_AFTER_LOGIN: &str = " (again right after a fresh login)";
 
-/// What to do after an org's checks (issue 5): diagnose its failures with
+/// What to do after an org's checks: diagnose its failures with
 /// [`crate::diagnose::attach`] and, when `drift` and smoke.lock exists, add
 /// the "access drift" case.
 #[derive(Clone, Debug, Default)]

@@ -2,7 +2,9 @@
 //! them): `smoke`, `sim`, `demo`, `validate`, `init`, `explain`, `snapshot`,
 //! `completions`.
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand};
+
+pub use crate::init::AuthKind;
 use std::path::PathBuf;
 
 const EXIT_STATUS: &str = "\
@@ -164,17 +166,6 @@ pub struct ValidateArgs {
     /// The config file.
     #[arg(long, short = 'c', default_value = "smoke.toml", value_name = "PATH")]
     pub config: PathBuf,
-}
-
-#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
-#[value(rename_all = "snake_case")]
-pub enum AuthKind {
-    Password,
-    Jwt,
-    ClientCredentials,
-    RefreshToken,
-    SfdxUrl,
-    AccessToken,
 }
 
 #[derive(Debug, Args, Clone)]

@@ -8,15 +8,14 @@
 //! ([`crate::sim::demo`]), passed through `${VAR}` references exactly as a
 //! real smoke.toml would take secrets from CI variables.
 
-use crate::cli::{DemoArgs, SmokeArgs};
-use crate::sim::{self, demo as creds, scenarios, SimOptions};
+use crate::sim::{self, demo as creds, scenarios};
 use std::path::{Path, PathBuf};
 
 /// The broken org's default scenario: the seed's "permission set removal".
 pub const DEFAULT_BROKEN_SCENARIO: &str = "permset-unassigned";
 
 /// Where the demo writes its config and key.
-const DEMO_DIR: &str = "target/smoke/demo";
+pub const DEMO_DIR: &str = "target/smoke/demo";
 
 /// Environment variables the demo config reads, with their demo values.
 /// Set by [`prepare_env`] before the async runtime starts (no other thread
@@ -42,7 +41,7 @@ pub fn prepare_env() {
 /// healthy org, except where the scenario's story starts elsewhere (for
 /// "permset-unassigned", API Enabled came from the 'Salesforce API
 /// Integration' permission set, not the profile).
-fn yesterday(scenario: &str) -> sim::model::Org {
+pub fn yesterday(scenario: &str) -> sim::model::Org {
     let mut org = scenarios::healthy();
     if scenario == "permset-unassigned" {
         if let Some(p) = org.profile_mut(scenarios::INTEGRATION_PROFILE) {
@@ -57,145 +56,9 @@ fn yesterday(scenario: &str) -> sim::model::Org {
     org
 }
 
-pub async fn run(args: DemoArgs) -> u8 {
-    let broken = args
-        .scenario
-        .clone()
-        .unwrap_or_else(|| DEFAULT_BROKEN_SCENARIO.to_string());
-    let Some(description) = scenarios::names()
-        .iter()
-        .find(|(name, _)| *name == broken)
-        .map(|(_, d)| *d)
-    else {
-        eprintln!(
-            "error: unknown scenario '{broken}'\n  (hint: `sfsmoke sim --list-scenarios` lists them)"
-        );
-        return crate::exit::UNUSABLE_INPUT;
-    };
-
-    let started = async {
-        let healthy = sim::start(scenarios::healthy(), SimOptions::default()).await?;
-        let broken = sim::start(yesterday(&broken), SimOptions::default()).await?;
-        std::io::Result::Ok((healthy, broken))
-    };
-    let (healthy, broken_sim) = match started.await {
-        Ok(pair) => pair,
-        Err(e) => {
-            eprintln!("error: cannot start the simulated orgs on 127.0.0.1: {e}");
-            return crate::exit::CHECK_FAILED;
-        }
-    };
-
-    let dir = Path::new(DEMO_DIR);
-    let config_path =
-        match write_demo_files(dir, &healthy.login_url(), &broken_sim.login_url(), &broken) {
-            Ok(p) => p,
-            Err(e) => {
-                eprintln!("error: cannot write the demo config under {DEMO_DIR}: {e}");
-                return crate::exit::CHECK_FAILED;
-            }
-        };
-
-    say!("sfsmoke demo: two simulated Salesforce orgs on loopback (offline, demo credentials)");
-    say!(
-        "  warehouse-prod     {}  stays healthy",
-        healthy.login_url()
-    );
-    say!(
-        "  warehouse-sandbox  {}  breaks overnight (scenario '{broken}')",
-        broken_sim.login_url()
-    );
-    say!("  config: {}", config_path.display());
-    say!();
-
-    // Yesterday: both orgs work; record their access in smoke.lock, as
-    // `sfsmoke snapshot` does, so today's diagnosis can say what changed.
-    let lock = crate::snapshot::lock_path_for(&config_path);
-    match record_yesterday(&config_path, &lock).await {
-        Ok(()) => say!(
-            "yesterday: both orgs worked; `sfsmoke snapshot` recorded their access in {}",
-            lock.display()
-        ),
-        Err(e) => say!(
-            "yesterday: could not record the access in {} ({e}); today's diagnosis works \
-             without it, but cannot say what changed",
-            lock.display()
-        ),
-    }
-    // Today: an admin's change.
-    broken_sim.update(|org| scenarios::apply(&broken, org));
-    say!("today: in warehouse-sandbox, {description}");
-    say!();
-
-    let code = crate::gate::run(SmokeArgs {
-        config: config_path,
-        junit: Some(args.junit.clone()),
-        json: None,
-        orgs: Vec::new(),
-        shard: None,
-        update_snapshot: false,
-        verbosity: args.verbosity,
-    })
-    .await;
-
-    say!();
-    say!("{}", closing_line(code, &broken, &args.junit));
-    healthy.stop().await;
-    broken_sim.stop().await;
-    code
-}
-
-/// The demo's last line: what the exit code means for this scenario, and
-/// what to run next.
-pub fn closing_line(code: u8, scenario: &str, junit: &Path) -> String {
-    match code {
-        crate::exit::SUCCESS if scenario == "healthy" => {
-            "demo: exit 0, every check passed (scenario 'healthy' breaks nothing). \
-             Run `sfsmoke demo` without --scenario to see the gate fail."
-                .to_string()
-        }
-        crate::exit::SUCCESS => {
-            let (why, how) = untouched_by(scenario);
-            format!(
-                "demo: exit 0, every check passed: scenario '{scenario}' does not touch what the demo \
-                 checks (JWT bearer logins at API v62.0){why}.\n  (hint: to see it break a login, run \
-                 `sfsmoke sim --scenario {scenario}` and point an org {how} at the URL it prints, then \
-                 `sfsmoke smoke`; `sfsmoke demo` without --scenario shows a breakage the demo catches)"
-            )
-        }
-        crate::exit::CHECK_FAILED => format!(
-            "demo: exit 1, the gate failed (as intended: warehouse-sandbox broke overnight). \
-             JUnit: {}\n  (try another breakage: `sfsmoke demo --scenario NAME`, names from \
-             `sfsmoke sim --list-scenarios`)",
-            junit.display()
-        ),
-        other => format!("demo: exit {other}"),
-    }
-}
-
-/// Why a scenario leaves the demo's JWT logins working, and which smoke.toml
-/// org would see it.
-fn untouched_by(scenario: &str) -> (&'static str, &'static str) {
-    match scenario {
-        "security-token-required" => (
-            ": it breaks password logins only (SOAP login() or the OAuth username-password \
-             flow without the security token); JWT bearer logins never use the token",
-            "with `auth = \"password\"` and no security_token",
-        ),
-        "retired-api-version" => (
-            ": it refuses API versions 40.0 and older only",
-            "with `api_version = \"40.0\"`",
-        ),
-        _ => (
-            ": its breakage reaches another login flow than JWT bearer",
-            "with `auth = \"password\"`",
-        ),
-    }
-}
-
 /// Take a fresh smoke.lock of every demo org (an old one from an earlier
 /// demo is replaced, never compared with).
-async fn record_yesterday(config_path: &Path, lock: &Path) -> Result<(), String> {
+pub async fn record_yesterday(config_path: &Path, lock: &Path) -> Result<(), String> {
     match std::fs::remove_file(lock) {
         Ok(()) => {}
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
@@ -214,7 +77,7 @@ async fn record_yesterday(config_path: &Path, lock: &Path) -> Result<(), String>
 }
 
 /// Write the demo's smoke.toml and the demo JWT key; return the config path.
-fn write_demo_files(
+pub fn write_demo_files(
     dir: &Path,
     healthy_url: &str,
     broken_url: &str,
@@ -275,40 +138,4 @@ security_token = "${{SFSMOKE_DEMO_AUDITOR_TOKEN}}"
     let path = dir.join("smoke.toml");
     std::fs::write(&path, config)?;
     Ok(path)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_scenario_the_demo_does_not_feel_says_why_and_how_to_see_it() {
-        let junit = Path::new("target/smoke/demo-junit.xml");
-        let line = closing_line(crate::exit::SUCCESS, "security-token-required", junit);
-        assert!(
-            !line.contains("without --scenario healthy"),
-            "the old, wrong advice: {line}"
-        );
-        assert!(
-            line.contains("does not touch what the demo checks (JWT bearer logins"),
-            "{line}"
-        );
-        assert!(line.contains("password logins only"), "{line}");
-        assert!(
-            line.contains("`sfsmoke sim --scenario security-token-required`"),
-            "{line}"
-        );
-        assert!(line.contains("`auth = \"password\"`"), "{line}");
-        let healthy = closing_line(crate::exit::SUCCESS, "healthy", junit);
-        assert!(healthy.contains("breaks nothing"), "{healthy}");
-        assert!(
-            healthy.contains("without --scenario to see the gate fail"),
-            "{healthy}"
-        );
-        let failed = closing_line(crate::exit::CHECK_FAILED, "profile-no-api", junit);
-        assert!(
-            failed.starts_with("demo: exit 1, the gate failed"),
-            "{failed}"
-        );
-    }
 }

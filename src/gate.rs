@@ -1,5 +1,7 @@
-//! `sfsmoke smoke`: load the config, pick the orgs (`--org`, `--shard`), run
-//! every org concurrently, write the reports, decide the exit code.
+//! The gate: pick the orgs (`--org`, `--shard`), run every org
+//! concurrently, refresh smoke.lock for `--update-snapshot`, and build the
+//! run's report. It prints nothing and decides no exit code: the `smoke`
+//! command (`commands/smoke.rs`) does, and writes the reports.
 //!
 //! Per org ([`checks::run_org_with`]): the login, the queries, then
 //! [`crate::diagnose::attach`]: a diagnosis for each access, credentials or
@@ -8,17 +10,6 @@
 //! "access drift" case. `--update-snapshot` skips the drift comparison and
 //! refreshes `smoke.lock` after the run instead ([`crate::snapshot::update`]),
 //! giving each org an "access drift" case that says what was recorded.
-//!
-//! The JUnit file is written whenever the config file could be read, even
-//! when it is not valid TOML: on success, on failed checks, on unreachable
-//! orgs and timeouts, and on config or command-line errors (then with a
-//! `config` suite naming `file:line:col`, plus one suite per known org
-//! holding a `CONFIG_ERROR` case, so the merge request shows every org as
-//! failing). Its path: `--junit`, else the config's `junit`, else
-//! `target/smoke/junit.xml`. A `--json` naming the same file (compared as
-//! normalised absolute paths) is a command-line error (exit 2): the JUnit
-//! keeps the path and the JSON is not written. A report that cannot be written makes the run
-//! exit 1 (or stay 2) with a message saying which file and why.
 //!
 //! # Shards
 //!
@@ -31,20 +22,16 @@
 //! runs nothing, writes a JUnit file without suites and exits 0.
 
 use crate::checks::{self, OnCase, Settings, SharedRedactor};
-use crate::cli::SmokeArgs;
-use crate::config::{Config, ConfigFailure, DEFAULT_JUNIT_PATH};
-use crate::report::console::{Console, ConsoleOptions};
+use crate::config::{Config, OrgConfig};
 use crate::report::{CaseKind, CaseReport, OrgReport, Outcome, RunReport};
 use crate::salesforce::error::{Failure, Origin};
 use crate::secret::Redactor;
 use futures::StreamExt;
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::path::Path;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tracing::Instrument;
 
-/// Print a line to stdout; a closed stdout (`| head`) is not an error and
-/// must not stop the reports from being written.
 /// Orgs run at the same time (each with its own bounded checks); a fleet of
 /// hundreds of orgs is better split with `--shard`.
 pub const MAX_CONCURRENT_ORGS: usize = 16;
@@ -87,129 +74,17 @@ pub fn fnv1a_64(bytes: &[u8]) -> u64 {
     hash
 }
 
-/// `sfsmoke smoke`.
-pub async fn run(args: SmokeArgs) -> u8 {
-    crate::logging::init(args.verbosity);
-    match crate::config::load(&args.config) {
-        Ok(config) => run_config(config, &args).await,
-        Err(failure) => config_failed(failure, &args),
-    }
-}
-
-/// The JUnit path: `--junit` > config `junit` > the default.
-fn junit_path(args: &SmokeArgs, from_config: Option<&Path>) -> PathBuf {
-    args.junit
-        .clone()
-        .or_else(|| from_config.map(Path::to_path_buf))
-        .unwrap_or_else(|| PathBuf::from(DEFAULT_JUNIT_PATH))
-}
-
-/// Where the JUnit path came from, for messages: `--junit PATH`, `junit =
-/// "PATH"` in the config, or the default.
-fn junit_source(args: &SmokeArgs, from_config: Option<&Path>) -> String {
-    match (&args.junit, from_config) {
-        (Some(p), _) => format!("--junit {}", p.display()),
-        (None, Some(p)) => format!("junit = \"{}\" in {}", p.display(), args.config.display()),
-        (None, None) => format!("the default JUnit path {DEFAULT_JUNIT_PATH}"),
-    }
-}
-
-/// `path` made absolute (against the current folder) with `.` and `..`
-/// resolved, and symlinks resolved as far as the path exists, so two
-/// spellings of one file compare equal.
-pub fn normalised(path: &Path) -> PathBuf {
-    use std::path::Component;
-    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
-    let mut lexical = PathBuf::new();
-    for c in absolute.components() {
-        match c {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                lexical.pop();
-            }
-            other => lexical.push(other),
-        }
-    }
-    // Resolve symlinks on the longest prefix that exists.
-    let mut rest = Vec::new();
-    let mut base = lexical.clone();
-    loop {
-        if let Ok(real) = std::fs::canonicalize(&base) {
-            let mut out = real;
-            for part in rest.iter().rev() {
-                out.push(part);
-            }
-            return out;
-        }
-        match (base.file_name().map(|n| n.to_os_string()), base.parent()) {
-            (Some(name), Some(parent)) => {
-                rest.push(name);
-                base = parent.to_path_buf();
-            }
-            _ => return lexical,
-        }
-    }
-}
-
-/// `--json` naming the JUnit file: the JSON would overwrite it. Returns the
-/// message (the JUnit keeps the path; the JSON is not written).
-fn report_path_conflict(args: &SmokeArgs, config_junit: Option<&Path>) -> Option<String> {
-    let json = args.json.as_deref()?;
-    let junit = junit_path(args, config_junit);
-    if normalised(json) != normalised(&junit) {
-        return None;
-    }
-    Some(format!(
-        "--json {} and {} name the same file: the JSON report would overwrite the JUnit report\n  (hint: give --json another path, e.g. --json target/smoke/report.json; only the JUnit report goes to this path)",
-        json.display(),
-        junit_source(args, config_junit)
-    ))
-}
-
-/// The config could not be used: print every diagnostic; when it could be
-/// read, still write the reports (a `config` suite and one suite per known
-/// org), then exit 2.
-fn config_failed(failure: ConfigFailure, args: &SmokeArgs) -> u8 {
-    for d in &failure.diagnostics {
-        eprintln!("error: {d}");
-    }
-    if failure.diagnostics.is_empty() {
-        eprintln!("error: {} is unusable", args.config.display());
-    }
-    // A file that is not valid TOML (or not UTF-8) was still read: the
-    // merge request must show the failing gate, so the JUnit is written.
-    // A missing or unreadable file writes nothing.
-    if !failure.readable && !config_file_was_read(&args.config) {
-        return crate::exit::UNUSABLE_INPUT;
-    }
-    let mut errors: Vec<String> = failure.diagnostics.iter().map(|d| d.to_string()).collect();
-    if let Some(conflict) = report_path_conflict(args, failure.junit.as_deref()) {
-        eprintln!("error: {conflict}");
-        errors.push(conflict);
-    }
-    let report = config_error_report(args, &failure.org_names, errors, &Redactor::new());
-    let _ = write_reports(&report, args, failure.junit.as_deref(), true);
-    crate::exit::UNUSABLE_INPUT
-}
-
-/// The config path is a regular file this process can open.
-fn config_file_was_read(path: &Path) -> bool {
-    std::fs::File::open(path)
-        .and_then(|f| f.metadata())
-        .is_ok_and(|m| m.is_file())
-}
-
 /// A report for a run that could not start: `errors` in the `config` suite,
 /// and each known org with one failed `CONFIG_ERROR` case.
-fn config_error_report(
-    args: &SmokeArgs,
+pub fn config_error_report(
+    config_path: &Path,
     org_names: &[String],
     errors: Vec<String>,
     redactor: &Redactor,
 ) -> RunReport {
     let mut errors: Vec<String> = errors.iter().map(|e| redactor.redact(e)).collect();
     if errors.is_empty() {
-        errors.push(format!("{} is unusable", args.config.display()));
+        errors.push(format!("{} is unusable", config_path.display()));
     }
     let first_line = |e: &String| e.lines().next().unwrap_or_default().to_string();
     let summary = match errors.as_slice() {
@@ -226,7 +101,7 @@ fn config_error_report(
         .map(|name| {
             let failure = Failure::new(
                 Origin::Sfsmoke,
-                "CONFIG_ERROR",
+                crate::codes::CONFIG_ERROR,
                 format!("not run: the config or command line is unusable ({summary})"),
             );
             let hint = redactor.redact(&crate::triage::hint_for(&failure));
@@ -243,7 +118,7 @@ fn config_error_report(
                 cases: vec![CaseReport {
                     name: "config".into(),
                     kind: CaseKind::Config,
-                    target: args.config.display().to_string(),
+                    target: config_path.display().to_string(),
                     soql: None,
                     duration: Duration::ZERO,
                     outcome: Outcome::from_failure(failure, hint, None),
@@ -254,7 +129,7 @@ fn config_error_report(
     RunReport {
         started_at: chrono::Utc::now(),
         duration: Duration::ZERO,
-        config_path: args.config.display().to_string(),
+        config_path: config_path.display().to_string(),
         config_errors: errors,
         orgs,
     }
@@ -298,221 +173,123 @@ pub fn select_orgs(
         .collect())
 }
 
-/// Run the gate on a loaded config (also used by `sfsmoke demo`).
-pub async fn run_config(config: Config, args: &SmokeArgs) -> u8 {
-    let selected = select_orgs(&config, &args.orgs, args.shard.as_deref());
-    let conflict = report_path_conflict(args, config.junit.as_deref());
-    let selected = match (selected, conflict) {
-        (Ok(s), None) => s,
-        (selected, conflict) => {
-            let mut errors = selected.err().unwrap_or_default();
-            errors.extend(conflict);
-            for e in &errors {
-                eprintln!("error: {e}");
-            }
-            let names: Vec<String> = config.orgs.keys().cloned().collect();
-            let report = config_error_report(args, &names, errors, &config.redactor);
-            let _ = write_reports(&report, args, config.junit.as_deref(), true);
-            return crate::exit::UNUSABLE_INPUT;
-        }
-    };
-    let started_at = chrono::Utc::now();
-    let started = Instant::now();
-    let console = Arc::new(Console::new(
-        ConsoleOptions::detect(args.verbosity.quiet),
-        selected.len(),
-    ));
-    // One "access drift" case per org when smoke.lock exists (or is being
-    // refreshed), so the start line counts what the summary will.
-    let drift_case =
-        usize::from(args.update_snapshot || crate::snapshot::lock_path_for(&config.path).exists());
-    let total_checks: usize = selected
-        .iter()
-        .filter_map(|n| config.orgs.get(n))
-        .map(|o| 1 + o.objects.len() + o.checks.len() + drift_case)
-        .sum();
-    if !args.verbosity.quiet {
-        let shard = args
-            .shard
-            .as_deref()
-            .map(|s| format!(" (shard {s})"))
-            .unwrap_or_default();
-        say!(
-            "    Starting {total_checks} checks across {} {}{shard}",
-            selected.len(),
-            if selected.len() == 1 { "org" } else { "orgs" }
+/// One run of the gate on a loaded config, as the command asked for it.
+pub struct Plan<'a> {
+    pub config: &'a Config,
+    /// The org keys to run, in config order ([`select_orgs`]).
+    pub selected: Vec<String>,
+    /// Refresh smoke.lock instead of checking for drift.
+    pub update_snapshot: bool,
+}
+
+/// Called when an org's checks (and diagnosis) are done.
+pub type OnOrg = Arc<dyn Fn(&OrgReport) + Send + Sync>;
+
+impl Plan<'_> {
+    fn orgs(&self) -> impl Iterator<Item = &OrgConfig> {
+        self.selected.iter().filter_map(|n| self.config.orgs.get(n))
+    }
+
+    /// How many cases the run will report: per org the login, one per
+    /// object and extra check, and the "access drift" case when smoke.lock
+    /// exists (or is being refreshed), so the start line counts what the
+    /// summary will.
+    pub fn total_checks(&self) -> usize {
+        let drift_case = usize::from(
+            self.update_snapshot || crate::snapshot::lock_path_for(&self.config.path).exists(),
         );
-        if selected.is_empty() {
-            say!(
-                "    (shard {} owns none of the {} orgs in {}: nothing to check)",
-                args.shard.as_deref().unwrap_or("-"),
-                config.orgs.len(),
-                config.path.display()
-            );
+        self.orgs()
+            .map(|o| 1 + o.objects.len() + o.checks.len() + drift_case)
+            .sum()
+    }
+
+    /// The run-wide limits, with the deadline starting now.
+    pub fn settings(&self) -> Settings {
+        Settings {
+            request_timeout: self.config.request_timeout,
+            deadline: tokio::time::Instant::now() + self.config.deadline,
+            deadline_len: self.config.deadline,
+            concurrency: self.config.concurrency,
         }
     }
-    let redactor: SharedRedactor = Arc::new(Mutex::new(config.redactor.clone()));
-    let settings = Settings {
-        request_timeout: config.request_timeout,
-        deadline: tokio::time::Instant::now() + config.deadline,
-        deadline_len: config.deadline,
-        concurrency: config.concurrency,
-    };
-    let on_case: OnCase = {
-        let console = console.clone();
-        Arc::new(move |org: &str, case: &CaseReport| console.case_done(org, case))
-    };
-    let diagnosis = checks::Diagnosis {
-        enabled: true,
-        lock_path: Some(crate::snapshot::lock_path_for(&config.path)),
-        drift: !args.update_snapshot,
-    };
-    let runs = selected
-        .iter()
-        .filter_map(|name| config.orgs.get(name))
-        .map(|org| {
-            let settings = &settings;
+
+    /// Run every selected org ([`MAX_CONCURRENT_ORGS`] at a time), calling
+    /// `on_case` for each finished case and `on_org` for each finished org.
+    /// Org reports come back in config order.
+    pub async fn run_orgs(
+        &self,
+        settings: &Settings,
+        redactor: &SharedRedactor,
+        on_case: OnCase,
+        on_org: OnOrg,
+    ) -> Vec<OrgReport> {
+        let diagnosis = checks::Diagnosis {
+            enabled: true,
+            lock_path: Some(crate::snapshot::lock_path_for(&self.config.path)),
+            drift: !self.update_snapshot,
+        };
+        let runs = self.orgs().map(|org| {
             let diagnosis = &diagnosis;
             let redactor = redactor.clone();
             let on_case = on_case.clone();
-            let console = console.clone();
+            let on_org = on_org.clone();
             async move {
                 let span = tracing::info_span!("org", org = %org.name);
                 let report = checks::run_org_with(org, settings, redactor, on_case, diagnosis)
                     .instrument(span)
                     .await;
-                console.org_done(&report);
+                on_org(&report);
                 report
             }
         });
-    let orgs: Vec<OrgReport> = futures::stream::iter(runs)
-        .buffered(MAX_CONCURRENT_ORGS)
-        .collect()
-        .await;
-    let mut orgs = orgs;
-    let mut snapshot_ok = true;
-    if args.update_snapshot {
-        let chosen: Vec<&crate::config::OrgConfig> =
-            selected.iter().filter_map(|n| config.orgs.get(n)).collect();
-        snapshot_ok =
-            update_snapshot(&config, &chosen, &mut orgs, &console, settings.deadline).await;
+        futures::stream::iter(runs)
+            .buffered(MAX_CONCURRENT_ORGS)
+            .collect()
+            .await
     }
-    let mut report = RunReport {
-        started_at,
-        duration: started.elapsed(),
-        config_path: args.config.display().to_string(),
-        config_errors: Vec::new(),
-        orgs,
-    };
-    let final_redactor = redactor.lock().map(|r| r.clone()).unwrap_or_default();
-    redact_report(&mut report, &final_redactor);
-    console.finish(&report);
-    let wrote = write_reports(&report, args, config.junit.as_deref(), args.verbosity.quiet);
-    let code = report.exit_code();
-    if (!wrote || !snapshot_ok) && code == crate::exit::SUCCESS {
-        return crate::exit::CHECK_FAILED;
-    }
-    code
-}
 
-/// `--update-snapshot`: refresh smoke.lock for the orgs that ran, and give
-/// each its "access drift" case saying what was recorded. False when
-/// smoke.lock could not be read or written (said on stderr).
-async fn update_snapshot(
-    config: &Config,
-    chosen: &[&crate::config::OrgConfig],
-    orgs: &mut [OrgReport],
-    console: &Console,
-    deadline: tokio::time::Instant,
-) -> bool {
-    let lock = crate::snapshot::lock_path_for(&config.path);
-    let t0 = Instant::now();
-    let run = crate::snapshot::update(chosen, &lock, config.request_timeout);
-    let updated = match tokio::time::timeout_at(deadline, run).await {
-        Ok(Ok(u)) => u,
-        Ok(Err(e)) => {
-            eprintln!(
-                "error: --update-snapshot: {}",
-                config.redactor.redact(&e.to_string())
-            );
-            return false;
-        }
-        Err(_) => {
-            eprintln!(
-                "error: --update-snapshot: {} not refreshed within the run's deadline ({} s); left as it was\n  (hint: raise deadline_secs in {})",
-                lock.display(),
-                config.deadline.as_secs(),
-                config.path.display()
-            );
-            return false;
-        }
-    };
-    for u in updated {
-        if let Some(org) = orgs.iter_mut().find(|o| o.name == u.org) {
-            let case = u.case(t0.elapsed());
-            console.extra_case(&org.name, &case);
-            org.cases.push(case);
-        }
-    }
-    true
-}
-
-/// Write JUnit (always), JSON (`--json`) and the GitHub Actions output.
-/// Returns false when a report could not be written (after saying so).
-fn write_reports(
-    report: &RunReport,
-    args: &SmokeArgs,
-    config_junit: Option<&Path>,
-    quiet: bool,
-) -> bool {
-    let mut ok = true;
-    let junit = junit_path(args, config_junit);
-    match crate::report::junit::write(report, &junit) {
-        Ok(()) => {
-            if !quiet {
-                say!("    JUnit report: {}", junit.display());
+    /// `--update-snapshot`: refresh smoke.lock for the orgs that ran and
+    /// give each its "access drift" case saying what was recorded. Returns
+    /// the cases added (org, case); `Err` says why smoke.lock was left as it
+    /// was (not readable or writable, or the deadline passed).
+    pub async fn refresh_snapshot(
+        &self,
+        orgs: &mut [OrgReport],
+        deadline: tokio::time::Instant,
+    ) -> Result<Vec<(String, CaseReport)>, String> {
+        let config = self.config;
+        let chosen: Vec<&OrgConfig> = self.orgs().collect();
+        let lock = crate::snapshot::lock_path_for(&config.path);
+        let t0 = Instant::now();
+        let run = crate::snapshot::update(&chosen, &lock, config.request_timeout);
+        let updated = match tokio::time::timeout_at(deadline, run).await {
+            Ok(Ok(u)) => u,
+            Ok(Err(e)) => {
+                return Err(format!(
+                    "--update-snapshot: {}",
+                    config.redactor.redact(&e.to_string())
+                ))
+            }
+            Err(_) => {
+                return Err(format!(
+                    "--update-snapshot: {} not refreshed within the run's deadline ({} s); left as it was\n  (hint: raise deadline_secs in {})",
+                    lock.display(),
+                    config.deadline.as_secs(),
+                    config.path.display()
+                ))
+            }
+        };
+        let mut added = Vec::new();
+        for u in updated {
+            if let Some(org) = orgs.iter_mut().find(|o| o.name == u.org) {
+                let case = u.case(t0.elapsed());
+                added.push((org.name.clone(), case.clone()));
+                org.cases.push(case);
             }
         }
-        Err(e) => {
-            ok = false;
-            let hint = if e.to_string().ends_with("is a file, not a folder") {
-                "move that file away, or pass --junit PATH"
-            } else {
-                "check that the folder is writable, or pass --junit PATH"
-            };
-            eprintln!(
-                "error: cannot write the JUnit report to {}: {e}\n  (hint: {hint})",
-                junit.display()
-            );
-        }
+        Ok(added)
     }
-    // Same file as the JUnit (said by the caller, exit 2): the JUnit wins.
-    let json = args
-        .json
-        .as_deref()
-        .filter(|_| report_path_conflict(args, config_junit).is_none());
-    if let Some(json) = json {
-        match crate::report::json::write(report, json) {
-            Ok(()) => {
-                if !quiet {
-                    say!("    JSON report: {}", json.display());
-                }
-            }
-            Err(e) => {
-                ok = false;
-                eprintln!(
-                    "error: cannot write the JSON report to {}: {e}\n  (hint: check that the folder is writable)",
-                    json.display()
-                );
-            }
-        }
-    }
-    if std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") {
-        crate::report::github::emit(report);
-    }
-    ok
 }
-
 /// Pass every outside string of the report through the redactor (second
 /// net: the cases were redacted as they were built).
 pub fn redact_report(report: &mut RunReport, r: &Redactor) {
@@ -547,76 +324,18 @@ mod tests {
 
     #[test]
     fn a_config_failure_without_diagnostics_still_makes_a_report() {
-        let args = SmokeArgs {
-            config: PathBuf::from("smoke.toml"),
-            junit: None,
-            json: None,
-            orgs: vec![],
-            shard: None,
-            update_snapshot: false,
-            verbosity: Default::default(),
-        };
-        let r = config_error_report(&args, &["prod".into()], vec![], &Redactor::new());
+        let config = Path::new("smoke.toml");
+        let r = config_error_report(config, &["prod".into()], vec![], &Redactor::new());
         assert_eq!(r.config_errors, ["smoke.toml is unusable"]);
         assert_eq!(r.exit_code(), crate::exit::UNUSABLE_INPUT);
         let r = config_error_report(
-            &args,
+            config,
             &[],
             vec!["a\nb".into(), "c".into()],
             &Redactor::new(),
         );
         assert!(r.orgs.is_empty());
         assert_eq!(r.config_errors.len(), 2);
-    }
-
-    fn args(junit: Option<&str>, json: Option<&str>) -> SmokeArgs {
-        SmokeArgs {
-            config: PathBuf::from("ci/smoke.toml"),
-            junit: junit.map(PathBuf::from),
-            json: json.map(PathBuf::from),
-            orgs: vec![],
-            shard: None,
-            update_snapshot: false,
-            verbosity: Default::default(),
-        }
-    }
-
-    #[test]
-    fn a_json_report_on_the_junit_path_is_caught_whatever_the_spelling() {
-        // --junit and --json
-        let m = report_path_conflict(&args(Some("out/r.xml"), Some("out/./r.xml")), None)
-            .expect("same file");
-        assert!(
-            m.starts_with("--json out/./r.xml and --junit out/r.xml name the same file"),
-            "{m}"
-        );
-        // the config's junit key
-        let m = report_path_conflict(
-            &args(None, Some("reports/../j.xml")),
-            Some(Path::new("j.xml")),
-        )
-        .expect("same file");
-        assert!(
-            m.contains("and junit = \"j.xml\" in ci/smoke.toml name the same file"),
-            "{m}"
-        );
-        // the default path, absolute on one side
-        let abs = std::env::current_dir().unwrap().join(DEFAULT_JUNIT_PATH);
-        let m = report_path_conflict(&args(None, Some(abs.to_str().unwrap())), None)
-            .expect("same file");
-        assert!(
-            m.contains("the default JUnit path target/smoke/junit.xml"),
-            "{m}"
-        );
-        // different files, or no JSON
-        assert!(report_path_conflict(&args(Some("a.xml"), Some("a.json")), None).is_none());
-        assert!(report_path_conflict(&args(Some("a.xml"), None), None).is_none());
-        // --junit wins over the config's key
-        assert!(report_path_conflict(
-            &args(Some("a.xml"), Some("j.xml")),
-            Some(Path::new("j.xml"))
-        )
-        .is_none());
     }
 
     #[test]

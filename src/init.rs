@@ -3,54 +3,25 @@
 //! Every value that differs between teams comes from an environment variable
 //! (`${SF_LOGIN_URL}`, `${SF_CLIENT_ID}`...), so the file validates as soon as
 //! those are set and can be committed as it is. Refuses to overwrite an
-//! existing file without `--force` (exit 2).
+//! existing file without `--force`.
 
-use crate::cli::{AuthKind, InitArgs};
 use crate::config::env_references;
-use crate::exit;
 use std::io::Write;
 use std::path::Path;
 
-pub fn run(args: &InitArgs) -> u8 {
-    match write(&args.config, args.auth, args.force) {
-        Ok(vars) => {
-            say!(
-                "wrote {} (auth = \"{}\")",
-                args.config.display(),
-                kind_name(args.auth)
-            );
-            say!(
-                "next: set {}, then run `sfsmoke validate{}`",
-                vars.join(", "),
-                config_flag(&args.config)
-            );
-            exit::SUCCESS
-        }
-        Err(InitError::Exists) => {
-            eprintln!(
-                "error: {} already exists; not overwriting it\n  (hint: pass --force to replace it, or --config PATH to write another file)",
-                args.config.display()
-            );
-            exit::UNUSABLE_INPUT
-        }
-        Err(InitError::Io(e)) => {
-            eprintln!(
-                "error: cannot write {}: {e}\n  (hint: check that the folder is writable, or pass --config PATH)",
-                args.config.display()
-            );
-            exit::UNUSABLE_INPUT
-        }
-    }
+/// The auth flow a template is written for (`--auth`).
+#[derive(Debug, Clone, Copy, clap::ValueEnum, PartialEq, Eq)]
+#[value(rename_all = "snake_case")]
+pub enum AuthKind {
+    Password,
+    Jwt,
+    ClientCredentials,
+    RefreshToken,
+    SfdxUrl,
+    AccessToken,
 }
 
-fn config_flag(path: &Path) -> String {
-    if path == Path::new("smoke.toml") {
-        String::new()
-    } else {
-        format!(" --config {}", path.display())
-    }
-}
-
+/// Why the template was not written.
 #[derive(Debug)]
 pub enum InitError {
     Exists,
@@ -351,24 +322,5 @@ mod tests {
         assert!(std::fs::read_to_string(&path)
             .unwrap()
             .contains("auth = \"jwt\""));
-    }
-
-    #[test]
-    fn run_exit_codes() {
-        let dir = tempfile::tempdir().unwrap();
-        let args = InitArgs {
-            auth: AuthKind::ClientCredentials,
-            config: dir.path().join("ci/smoke.toml"),
-            force: false,
-        };
-        assert_eq!(run(&args), exit::SUCCESS);
-        assert_eq!(run(&args), exit::UNUSABLE_INPUT);
-        assert_eq!(
-            run(&InitArgs {
-                force: true,
-                ..args
-            }),
-            exit::SUCCESS
-        );
     }
 }

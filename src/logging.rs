@@ -1,12 +1,12 @@
 //! tracing setup: `-v`/`-q` and `RUST_LOG`, to stderr, colour only on a
 //! terminal and never with `NO_COLOR`.
 
-use crate::cli::Verbosity;
 use tracing_subscriber::EnvFilter;
 
-/// Install the global subscriber. `RUST_LOG` wins over `-v`.
-pub fn init(v: Verbosity) {
-    let default = match (v.quiet, v.verbose) {
+/// Install the global subscriber for `-q` (`quiet`) or `-v` repeated
+/// `verbose` times. `RUST_LOG` wins over both.
+pub fn init(quiet: bool, verbose: u8) {
+    let default = match (quiet, verbose) {
         (true, _) => "error",
         (_, 0) => "warn",
         (_, 1) => "sfsmoke=info",
@@ -37,12 +37,6 @@ pub fn colour_allowed(terminal: bool, no_color: bool) -> bool {
 pub fn use_colour_on_stderr() -> bool {
     use std::io::IsTerminal;
     colour_allowed(std::io::stderr().is_terminal(), no_color())
-}
-
-/// Same rule for stdout.
-pub fn use_colour_on_stdout() -> bool {
-    use std::io::IsTerminal;
-    colour_allowed(std::io::stdout().is_terminal(), no_color())
 }
 
 #[cfg(test)]

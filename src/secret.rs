@@ -65,13 +65,7 @@ impl Redactor {
         let mut forms = vec![value.to_string()];
         let form = url::form_urlencoded::byte_serialize(value.as_bytes()).collect::<String>();
         forms.push(form);
-        let xml = value
-            .replace('&', "&amp;")
-            .replace('<', "&lt;")
-            .replace('>', "&gt;")
-            .replace('"', "&quot;")
-            .replace('\'', "&apos;");
-        forms.push(xml);
+        forms.push(quick_xml::escape::escape(value).into_owned());
         for f in forms {
             if !self.values.contains(&f) {
                 self.values.push(f);

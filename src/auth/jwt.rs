@@ -55,7 +55,7 @@ pub fn assertion(
         .map_err(|e| {
             Failure::new(
                 Origin::Sfsmoke,
-                "CONFIG_ERROR",
+                crate::codes::CONFIG_ERROR,
                 format!(
                     "private_key {} is not a PEM RSA private key ({e})",
                     key_path.display()
@@ -68,7 +68,7 @@ pub fn assertion(
         .map_err(|e| {
             Failure::new(
                 Origin::Sfsmoke,
-                "CONFIG_ERROR",
+                crate::codes::CONFIG_ERROR,
                 format!(
                     "cannot sign the JWT with private_key {} ({e})",
                     key_path.display()

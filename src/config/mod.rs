@@ -21,7 +21,7 @@ pub use load::{
     default_audience, env_name, is_loopback, load, load_with_env, AUTH_KINDS, DEFAULT_CONCURRENCY,
     DEFAULT_DEADLINE_SECS, DEFAULT_TIMEOUT_SECS,
 };
-pub use validate::{summary, validate_command};
+pub use validate::{run as validate, summary};
 
 use crate::secret::{Redactor, Secret};
 use indexmap::IndexMap;

@@ -1,22 +1,14 @@
-//! `sfsmoke validate`: load smoke.toml offline (no network), print every
-//! problem as `file:line:col: key: message` with its hint, exit 2; or print a
-//! one-line summary and exit 0.
+//! What `sfsmoke validate` says: smoke.toml loaded offline (no network),
+//! every problem as `file:line:col: key: message` with its hint; or the
+//! warnings and a one-line summary. The command prints it.
 
 use super::{load_with_env, Config, Diagnostic};
-use crate::cli::ValidateArgs;
-use crate::exit;
 use std::path::Path;
 
-/// `sfsmoke validate`.
-pub fn validate_command(args: &ValidateArgs) -> u8 {
-    let (code, out, err) = run(&args.config, &|name| std::env::var(name).ok());
-    print!("{out}");
-    eprint!("{err}");
-    code
-}
-
-/// The exit code, stdout and stderr of `validate` on `path`.
-pub(crate) fn run(path: &Path, env: &dyn Fn(&str) -> Option<String>) -> (u8, String, String) {
+/// What `sfsmoke validate` says about `path`: whether it is usable, then
+/// the text for stdout (the summary) and for stderr (warnings, or every
+/// problem and a closing line).
+pub fn run(path: &Path, env: &dyn Fn(&str) -> Option<String>) -> (bool, String, String) {
     match load_with_env(path, env) {
         Ok(config) => {
             let mut err = String::new();
@@ -24,7 +16,7 @@ pub(crate) fn run(path: &Path, env: &dyn Fn(&str) -> Option<String>) -> (u8, Str
                 err.push_str(&warning(w));
                 err.push('\n');
             }
-            (exit::SUCCESS, format!("{}\n", summary(&config)), err)
+            (true, format!("{}\n", summary(&config)), err)
         }
         Err(failure) => {
             let mut err = String::new();
@@ -38,7 +30,7 @@ pub(crate) fn run(path: &Path, env: &dyn Fn(&str) -> Option<String>) -> (u8, Str
                 path.display(),
                 if n == 1 { "" } else { "s" }
             ));
-            (exit::UNUSABLE_INPUT, String::new(), err)
+            (false, String::new(), err)
         }
     }
 }
@@ -101,9 +93,9 @@ mod tests {
     #[test]
     fn the_example_smoke_toml_validates_with_its_variables_set() {
         let env = example_env();
-        let (code, out, err) = run(&example(), &|k| env.get(k).map(|v| v.to_string()));
+        let (ok, out, err) = run(&example(), &|k| env.get(k).map(|v| v.to_string()));
         assert_eq!(err, "");
-        assert_eq!(code, exit::SUCCESS);
+        assert!(ok);
         assert_eq!(
             out,
             format!(
@@ -118,8 +110,8 @@ mod tests {
         let mut env = example_env();
         env.remove("SF_PASSWORD");
         env.remove("SIM_URL");
-        let (code, out, err) = run(&example(), &|k| env.get(k).map(|v| v.to_string()));
-        assert_eq!(code, exit::UNUSABLE_INPUT);
+        let (ok, out, err) = run(&example(), &|k| env.get(k).map(|v| v.to_string()));
+        assert!(!ok);
         assert_eq!(out, "");
         let file = example().display().to_string();
         let lines: Vec<&str> = err.lines().filter(|l| !l.starts_with("  (hint")).collect();
@@ -148,8 +140,8 @@ mod tests {
             "[orgs.one]\nlogin_url = \"https://login.salesforce.com\"\nauth = \"password\"\nusername = \"u\"\npassword = \"literal-secret\"\nobjects = [\"Account\"]\n",
         )
         .unwrap();
-        let (code, out, err) = run(&path, &|_| None);
-        assert_eq!(code, exit::SUCCESS);
+        let (ok, out, err) = run(&path, &|_| None);
+        assert!(ok);
         assert_eq!(
             out,
             format!("{}: 1 org, 1 check, auth: password — ok\n", path.display())
@@ -166,8 +158,8 @@ mod tests {
 
     #[test]
     fn missing_file() {
-        let (code, out, err) = run(Path::new("/nonexistent/smoke.toml"), &|_| None);
-        assert_eq!(code, exit::UNUSABLE_INPUT);
+        let (ok, out, err) = run(Path::new("/nonexistent/smoke.toml"), &|_| None);
+        assert!(!ok);
         assert_eq!(out, "");
         assert!(err.starts_with("/nonexistent/smoke.toml: config file not found\n"));
         assert!(

@@ -8,10 +8,10 @@
 //!   there is one) to a [`Diagnosis`];
 //! - [`manual`]: without an auditor, the checks to do by hand.
 //!
-//! The gate calls one function, [`diagnose_org_with`] (or [`diagnose_org`]
-//! when it has no lock path), for every failed case; it returns the text for
-//! `Problem.diagnosis`, or `None` when the failure is not one diagnosis can
-//! help with (network, timeout, quota, malformed query...).
+//! The gate calls one function per org, [`attach`], after its checks: it
+//! fills `Problem.diagnosis` of every failed case diagnosis can help with
+//! (not network, timeout, quota, malformed query...) and adds the "access
+//! drift" case when smoke.lock exists.
 
 pub mod facts;
 pub mod manual;

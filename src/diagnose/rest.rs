@@ -77,9 +77,13 @@ async fn get_json(http: &reqwest::Client, url: Url, token: Option<&str>) -> Resu
 
 /// `GET {base}/services/data/`: the supported versions, unauthenticated.
 pub async fn list_versions(http: &reqwest::Client, base: &Url) -> Result<Vec<String>, Failure> {
-    let url = base
-        .join("/services/data/")
-        .map_err(|e| Failure::new(Origin::Sfsmoke, "CONFIG_ERROR", format!("bad URL: {e}")))?;
+    let url = base.join("/services/data/").map_err(|e| {
+        Failure::new(
+            Origin::Sfsmoke,
+            crate::codes::CONFIG_ERROR,
+            format!("bad URL: {e}"),
+        )
+    })?;
     let v = get_json(http, url, None).await?;
     let Value::Array(items) = v else {
         return Err(Failure::new(
@@ -102,7 +106,9 @@ impl SetupQuery for RestSource<'_> {
         let base = &self.session.instance_url;
         let mut url = base
             .join(&format!("/services/data/v{}/query", self.version))
-            .map_err(|e| Failure::new(Origin::Sfsmoke, "CONFIG_ERROR", e.to_string()))?;
+            .map_err(|e| {
+                Failure::new(Origin::Sfsmoke, crate::codes::CONFIG_ERROR, e.to_string())
+            })?;
         url.query_pairs_mut().append_pair("q", soql);
         let mut records = Vec::new();
         for _ in 0..MAX_PAGES {

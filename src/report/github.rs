@@ -280,19 +280,9 @@ fn md_code(s: &str) -> String {
     format!("`{}`", one_line(s).replace('`', "'").replace('|', "\\|"))
 }
 
-/// Under GitHub Actions (`GITHUB_ACTIONS=true`): annotations to stdout,
-/// the summary appended to `$GITHUB_STEP_SUMMARY` (if set). Elsewhere
-/// nothing. A summary that cannot be written is reported on stderr; it
-/// never changes the verdict.
-pub fn emit(report: &RunReport) {
-    let env = |k: &str| std::env::var(k).ok();
-    let stdout = io::stdout();
-    if let Err(e) = emit_with(report, &env, &mut stdout.lock()) {
-        eprintln!("warning: cannot write the GitHub step summary: {e}\n  (hint: check $GITHUB_STEP_SUMMARY)");
-    }
-}
-
-/// [`emit`] with the environment and stdout passed in (for tests).
+/// Under GitHub Actions (`GITHUB_ACTIONS=true` in `env`): annotations to
+/// `out`, the summary appended to `$GITHUB_STEP_SUMMARY` (if set). Elsewhere
+/// nothing. `Err` when the summary could not be written.
 pub fn emit_with(
     report: &RunReport,
     env: &dyn Fn(&str) -> Option<String>,

@@ -26,8 +26,9 @@
 //!                                   "hint": "...", "diagnosis": null}}]}]}
 //! ```
 
-use super::junit::{public_url, write_atomic};
+use super::junit::public_url;
 use super::{CaseKind, CaseReport, OrgReport, Outcome, Problem, RunReport, Tally};
+use crate::atomic::write_atomic;
 use crate::salesforce::error::Origin;
 use serde::Serialize;
 use std::io;

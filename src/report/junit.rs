@@ -27,7 +27,7 @@
 //! </testsuites>
 //! ```
 //!
-//! Shape, from `../shared/junit/CONSUMERS.md`: counts (`tests`, `failures`,
+//! Shape, from what the consumers above read: counts (`tests`, `failures`,
 //! `errors`, `skipped`) on each `<testsuite>` and none on `<testsuites>`
 //! (junit-10.xsd forbids `skipped` there, and readers that total the root's
 //! counts would then miss the skipped ones); suite `time` to the millisecond;
@@ -41,8 +41,8 @@
 //! Both candidate crates were run on hostile Salesforce-like messages
 //! (control characters and ANSI colours, `]]>`, markup and quotes, emoji and
 //! other non-BMP text, U+FFFE/U+FFFF, CR/LF in a message, 200,000 characters)
-//! and their output checked with `../shared/junit/check-junit` (with xmllint,
-//! 2026-11-29):
+//! and their output checked with a JUnit checker (well-formedness, the
+//! counts, and junit-10.xsd with xmllint; 2026-11-29):
 //!
 //! - `junit-report` 0.9.1 failed on every input: `<testsuite> has no skipped
 //!   attribute` (it never writes one); raw U+0000, U+001B, U+0007, U+000B,
@@ -66,7 +66,7 @@ use super::{CaseKind, CaseReport, OrgReport, Outcome, Problem, RunReport};
 use quick_xml::events::{BytesDecl, BytesText, Event};
 use quick_xml::Writer;
 use std::collections::HashSet;
-use std::io::{self, Write};
+use std::io;
 use std::path::Path;
 use std::time::Duration;
 
@@ -83,7 +83,7 @@ const CONFIG_SUITE: &str = "config";
 /// Write the JUnit report to `path`, atomically: a temp file in the same
 /// folder (created if missing), then a rename over the target.
 pub fn write(report: &RunReport, path: &Path) -> io::Result<()> {
-    write_atomic(path, render(report).as_bytes())
+    crate::atomic::write_atomic(path, render(report).as_bytes())
 }
 
 /// The JUnit XML of a run.
@@ -144,11 +144,12 @@ fn write_config_suite(
                 let case = format!("config error {}", i + 1);
                 let hint = crate::triage::hint_for(&crate::salesforce::error::Failure::new(
                     crate::salesforce::error::Origin::Sfsmoke,
-                    "CONFIG_ERROR",
+                    crate::codes::CONFIG_ERROR,
                     err.as_str(),
                 ));
                 let body = format!(
-                    "CONFIG_ERROR: {}\n\nhint: {}",
+                    "{}: {}\n\nhint: {}",
+                    crate::codes::CONFIG_ERROR,
                     clean_text(err, TEXT_MAX),
                     clean_text(&hint, TEXT_MAX)
                 );
@@ -159,7 +160,7 @@ fn write_config_suite(
                     .write_inner_content(|w| {
                         let message = one_line(err);
                         w.create_element("failure")
-                            .with_attribute(("type", "CONFIG_ERROR"))
+                            .with_attribute(("type", crate::codes::CONFIG_ERROR))
                             .with_attribute(("message", message.as_str()))
                             .write_text_content(text(&body))?;
                         Ok(())
@@ -441,60 +442,6 @@ pub fn one_line(raw: &str) -> String {
         }
     }
     out.trim().to_string()
-}
-
-/// Write `bytes` to `path` atomically: a temp file beside it (parent
-/// folders created), flushed and synced, then renamed over `path`. On any
-/// failure the temp file is removed and `path` is left as it was.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    // The caller names the target; say which step failed.
-    let step = |what: String| move |e: io::Error| io::Error::new(e.kind(), format!("{what}: {e}"));
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    std::fs::create_dir_all(dir).map_err(|e| {
-        // "File exists" says little: name the file that is in the way.
-        match dir.ancestors().find(|a| a.is_file()) {
-            Some(file) => io::Error::new(
-                e.kind(),
-                format!(
-                    "cannot create folder {}: {} is a file, not a folder",
-                    dir.display(),
-                    file.display()
-                ),
-            ),
-            None => step(format!("cannot create folder {}", dir.display()))(e),
-        }
-    })?;
-    let file_name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "report".to_string());
-    let mut tmp = tempfile::Builder::new()
-        .prefix(&format!(".{file_name}."))
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .map_err(step(format!(
-            "cannot create a temp file in {}",
-            dir.display()
-        )))?;
-    let writing = || step("cannot write the temp file".to_string());
-    tmp.write_all(bytes).map_err(writing())?;
-    tmp.flush().map_err(writing())?;
-    tmp.as_file().sync_all().map_err(writing())?;
-    // A temp file is created 0600; a report or smoke.lock is meant to be read
-    // by others (the CI runner's uploader, reviewers), so give it 0644.
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        tmp.as_file()
-            .set_permissions(std::fs::Permissions::from_mode(0o644))
-            .map_err(writing())?;
-    }
-    tmp.persist(path)
-        .map_err(|e| step("cannot rename the temp file over it".to_string())(e.error))?;
-    Ok(())
 }
 
 /// Report builders shared by the renderers' tests: every outcome kind, and

@@ -36,14 +36,14 @@ pub fn http_client(
         let pem = std::fs::read(path).map_err(|e| {
             Failure::new(
                 Origin::Sfsmoke,
-                "CONFIG_ERROR",
+                crate::codes::CONFIG_ERROR,
                 format!("cannot read ca_file {}: {e}", path.display()),
             )
         })?;
         let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
             Failure::new(
                 Origin::Sfsmoke,
-                "CONFIG_ERROR",
+                crate::codes::CONFIG_ERROR,
                 format!(
                     "ca_file {} is not a PEM certificate: {}",
                     path.display(),
@@ -54,7 +54,7 @@ pub fn http_client(
         if certs.is_empty() {
             return Err(Failure::new(
                 Origin::Sfsmoke,
-                "CONFIG_ERROR",
+                crate::codes::CONFIG_ERROR,
                 format!("ca_file {} holds no PEM certificate", path.display()),
             ));
         }
@@ -65,7 +65,7 @@ pub fn http_client(
     builder.build().map_err(|e| {
         Failure::new(
             Origin::Sfsmoke,
-            "CONFIG_ERROR",
+            crate::codes::CONFIG_ERROR,
             format!("cannot build the HTTP client: {}", e.without_url()),
         )
     })

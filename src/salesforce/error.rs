@@ -55,6 +55,11 @@ pub struct Failure {
     pub message: String,
     /// HTTP status of the answer, when there was one.
     pub http_status: Option<u16>,
+    /// Refused with INVALID_SESSION_ID again right after the run's one
+    /// re-login: new sessions die at once, so another login cannot help.
+    /// Picks its own triage entry; the message says so in words too.
+    #[serde(skip)]
+    pub again_after_login: bool,
 }
 
 impl Failure {
@@ -64,6 +69,7 @@ impl Failure {
             code: code.into(),
             message: message.into(),
             http_status: None,
+            again_after_login: false,
         }
     }
 
@@ -91,14 +97,8 @@ impl fmt::Display for Failure {
 // never half-cut past the redactor.
 // ---------------------------------------------------------------------------
 
-/// Our code for an answer that is not what Salesforce sends.
-pub const UNEXPECTED_RESPONSE: &str = "UNEXPECTED_RESPONSE";
-/// Our code for a connection that failed (refused, reset, DNS).
-pub const NETWORK_ERROR: &str = "NETWORK_ERROR";
-/// Our code for no answer in time.
-pub const TIMEOUT: &str = "TIMEOUT";
-/// Our code for a TLS handshake or certificate problem.
-pub const TLS_ERROR: &str = "TLS_ERROR";
+/// sfsmoke's own codes, defined in [`crate::codes`].
+pub use crate::codes::{NETWORK_ERROR, TIMEOUT, TLS_ERROR, UNEXPECTED_RESPONSE};
 
 /// How many characters of a foreign body go into a message.
 const EXCERPT_CHARS: usize = 160;

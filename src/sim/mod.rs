@@ -43,7 +43,6 @@ mod server;
 mod soap;
 pub mod soql;
 
-use crate::cli::SimArgs;
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -60,9 +59,20 @@ pub struct SimOptions {
     /// Where to write the certificate PEM (TLS only). Default: a temporary
     /// directory removed when the handle drops.
     pub cert_path: Option<PathBuf>,
-    /// Print one line per request to stdout (method, path, status, error
-    /// code; never headers, bodies or query strings). For `sfsmoke sim`.
-    pub access_log: bool,
+    /// Where to send one line per request (method, path, status, error
+    /// code; never headers, bodies or query strings). `sfsmoke sim` prints
+    /// them.
+    pub access_log: Option<AccessLog>,
+}
+
+/// Receives the access log's lines.
+#[derive(Clone)]
+pub struct AccessLog(pub Arc<dyn Fn(&str) + Send + Sync>);
+
+impl std::fmt::Debug for AccessLog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AccessLog(..)")
+    }
 }
 
 /// A session (access token) the sim issued.
@@ -284,107 +294,6 @@ pub async fn start(org: model::Org, opts: SimOptions) -> std::io::Result<SimHand
         task: Some(task),
         _cert_dir: cert_dir,
     })
-}
-
-/// `sfsmoke sim`: serve a scenario or an org file until Ctrl-C.
-pub async fn serve_command(args: SimArgs) -> u8 {
-    if args.list_scenarios {
-        let width = scenarios::names()
-            .iter()
-            .map(|(n, _)| n.len())
-            .max()
-            .unwrap_or(0);
-        for (name, desc) in scenarios::names() {
-            say!("{name:width$}  {desc}");
-        }
-        return crate::exit::SUCCESS;
-    }
-    let (org, source) = match &args.org_file {
-        Some(path) => match load_org_file(path) {
-            Ok(org) => (org, format!("org file {}", path.display())),
-            Err(e) => {
-                eprintln!("error: {e}");
-                return crate::exit::UNUSABLE_INPUT;
-            }
-        },
-        None => match scenarios::build(&args.scenario) {
-            Some(org) => (org, format!("scenario '{}'", args.scenario)),
-            None => {
-                eprintln!(
-                    "error: unknown scenario '{}'\n(hint: `sfsmoke sim --list-scenarios` lists them)",
-                    args.scenario
-                );
-                return crate::exit::UNUSABLE_INPUT;
-            }
-        },
-    };
-    crate::logging::init(args.verbosity);
-    let opts = SimOptions {
-        tls: args.tls,
-        port: args.port,
-        cert_path: args.tls.then(|| args.cert_out.clone()),
-        access_log: !args.verbosity.quiet,
-    };
-    let handle = match start(org, opts).await {
-        Ok(h) => h,
-        Err(e) => {
-            eprintln!(
-                "error: cannot start the simulated org on 127.0.0.1:{}: {e}\n(hint: pick another --port, or 0 for any free port)",
-                args.port
-            );
-            return crate::exit::UNUSABLE_INPUT;
-        }
-    };
-    say!("simulated Salesforce org ({source}) listening");
-    say!("  login URL:      {}", handle.login_url());
-    say!("  instance URL:   {}", handle.login_url());
-    if let Some(cert) = handle.cert_path() {
-        say!("  certificate:    {} (trust it: ca_file)", cert.display());
-    }
-    match &args.org_file {
-        None => {
-            say!(
-                "demo credentials (DEMO VALUES, public on purpose; they open only this simulated org):"
-            );
-            say!("  username:       {}", demo::USERNAME);
-            say!("  password:       {}", demo::PASSWORD);
-            say!("  security token: {}", demo::SECURITY_TOKEN);
-            say!("  client id:      {}", demo::CLIENT_ID);
-            say!("  client secret:  {}", demo::CLIENT_SECRET);
-            say!("  refresh token:  {}", demo::REFRESH_TOKEN);
-            say!("  JWT key:        sfsmoke::sim::demo::JWT_PRIVATE_KEY_PEM (src/sim/demo.rs)");
-            say!(
-                "  auditor:        {} / {}",
-                demo::AUDITOR_USERNAME,
-                demo::AUDITOR_PASSWORD
-            );
-        }
-        Some(path) => {
-            // The org file's own credentials apply, whatever they are: never
-            // print them (nor the demo ones, which may not apply).
-            let users = handle.read(|org| {
-                org.users
-                    .iter()
-                    .map(|u| u.username.clone())
-                    .collect::<Vec<_>>()
-            });
-            say!("  users:          {}", users.join(", "));
-            say!(
-                "  credentials:    as written in {} (passwords, tokens, Connected App keys)",
-                path.display()
-            );
-        }
-    }
-    say!(
-        "press Ctrl-C to stop; one line per request follows (-q: none; -v: why each refusal happened, on stderr)"
-    );
-    use std::io::Write;
-    let _ = std::io::stdout().flush();
-    if let Err(e) = tokio::signal::ctrl_c().await {
-        eprintln!("error: cannot wait for Ctrl-C: {e}");
-    }
-    handle.stop().await;
-    crate::exit::SUCCESS
 }
 
 /// Read and check an org TOML file.

@@ -2,7 +2,7 @@
 //! certificate), the router, and small response helpers shared by the
 //! endpoint modules.
 
-use super::{admin, oauth, rest, soap, Shared};
+use super::{admin, oauth, rest, soap, AccessLog, Shared};
 use axum::body::Body;
 use axum::http::{header, HeaderValue, Request, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -22,7 +22,7 @@ use tower::ServiceExt;
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Peer(pub SocketAddr);
 
-pub(crate) fn router(shared: Arc<Shared>, access_log: bool) -> Router {
+pub(crate) fn router(shared: Arc<Shared>, access_log: Option<AccessLog>) -> Router {
     let router = Router::new()
         .route("/services/Soap/u/{version}", post(soap::login))
         .route("/services/Soap/u/{version}/{*rest}", post(soap::other))
@@ -41,34 +41,42 @@ pub(crate) fn router(shared: Arc<Shared>, access_log: bool) -> Router {
         .route("/__sfsmoke/usage", get(admin::usage))
         .fallback(not_found)
         .with_state(shared);
-    if access_log {
-        router.layer(axum::middleware::from_fn(log_request))
-    } else {
-        router
+    match access_log {
+        Some(log) => router.layer(axum::middleware::from_fn(
+            move |req: Request<Body>, next: axum::middleware::Next| {
+                let log = log.clone();
+                async move { log_request(&log, req, next).await }
+            },
+        )),
+        None => router,
     }
 }
 
-/// One stdout line per request: method, path (never the query string),
+/// One access-log line per request: method, path (never the query string),
 /// status, and the Salesforce error code of a refusal. No header or body
-/// content is printed, so no credential can leak.
-async fn log_request(req: Request<Body>, next: axum::middleware::Next) -> Response {
+/// content is logged, so no credential can leak.
+async fn log_request(
+    log: &AccessLog,
+    req: Request<Body>,
+    next: axum::middleware::Next,
+) -> Response {
     let method = req.method().clone();
     let path = req.uri().path().to_string();
     let resp = next.run(req).await;
     let status = resp.status();
     if !status.is_client_error() && !status.is_server_error() {
-        say!("{method} {path} -> {}", status.as_u16());
+        (log.0)(&format!("{method} {path} -> {}", status.as_u16()));
         return resp;
     }
     let (parts, body) = resp.into_parts();
     let bytes = axum::body::to_bytes(body, 1 << 20)
         .await
         .unwrap_or_default();
-    say!(
+    (log.0)(&format!(
         "{method} {path} -> {} {}",
         status.as_u16(),
         error_code(&bytes)
-    );
+    ));
     Response::from_parts(parts, Body::from(bytes))
 }
 
@@ -138,7 +146,7 @@ pub(crate) async fn serve(
     listener: TcpListener,
     tls: Option<TlsAcceptor>,
     shared: Arc<Shared>,
-    access_log: bool,
+    access_log: Option<AccessLog>,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let app = router(shared, access_log);

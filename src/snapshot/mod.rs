@@ -30,7 +30,6 @@
 //! "access drift" testcase) and [`update`] for `--update-snapshot`.
 
 use crate::auth;
-use crate::cli::SnapshotArgs;
 use crate::config::OrgConfig;
 use crate::diagnose::facts::{gather, Facts, Target};
 use crate::diagnose::rest::{self, RestSource};
@@ -212,7 +211,7 @@ pub fn write_lock(path: &Path, snap: &Snapshot) -> Result<(), LockError> {
         path: path.to_path_buf(),
         source,
     };
-    crate::report::junit::write_atomic(path, render_lock(snap).as_bytes()).map_err(err)
+    crate::atomic::write_atomic(path, render_lock(snap).as_bytes()).map_err(err)
 }
 
 impl OrgSnapshot {
@@ -254,7 +253,7 @@ impl OrgSnapshot {
         let Some(user) = &facts.user else {
             return Err(Failure::new(
                 Origin::Sfsmoke,
-                "ACCESS_DRIFT",
+                crate::codes::ACCESS_DRIFT,
                 format!(
                     "cannot take the access snapshot: no {} in the org",
                     facts.target.describe()
@@ -525,7 +524,7 @@ pub async fn connect_auditor<'a>(
     let Some(d) = &org.diagnose else {
         return Err(Failure::new(
             Origin::Sfsmoke,
-            "CONFIG_ERROR",
+            crate::codes::CONFIG_ERROR,
             format!(
                 "org '{}' has no [orgs.{}.diagnose] auditor",
                 org.name, org.name
@@ -644,7 +643,7 @@ pub fn drift_outcome(org: &str, old: &OrgSnapshot, new: &OrgSnapshot) -> Outcome
     let lines: Vec<String> = drifts.iter().map(|d| d.line.clone()).collect();
     let failure = Failure::new(
         Origin::Sfsmoke,
-        "ACCESS_DRIFT",
+        crate::codes::ACCESS_DRIFT,
         format!(
             "{n} difference{} from {LOCK_FILE}: {}",
             if n == 1 { "" } else { "s" },
@@ -718,7 +717,7 @@ fn locked_entry(org: &OrgConfig, lock_path: &Path) -> Option<Result<OrgSnapshot,
         Ok(Some(l)) => l,
         Ok(None) => return None,
         Err(e) => {
-            let f = Failure::new(Origin::Sfsmoke, "CONFIG_ERROR", e.to_string());
+            let f = Failure::new(Origin::Sfsmoke, crate::codes::CONFIG_ERROR, e.to_string());
             return Some(Err(failed(f, None)));
         }
     };
@@ -879,14 +878,6 @@ pub async fn update(
     }
     Ok(out)
 }
-
-/// `sfsmoke snapshot`.
-pub async fn run(args: SnapshotArgs) -> u8 {
-    crate::logging::init(args.verbosity);
-    command::run(args).await
-}
-
-mod command;
 
 #[cfg(test)]
 mod tests;

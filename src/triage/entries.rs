@@ -21,9 +21,9 @@
 //! - `integration-user`: Salesforce Help, "Give Integration Users API Only Access"
 //!   (Salesforce Integration license, Minimum Access - API Only Integrations
 //!   profile, Salesforce API Integration permission set), platform.integration_user.htm
-//! - `seed`: the API_DISABLED_FOR_ORG write-up this project started from
-//!   (`../shared/seed/`): its causes and its four checks, in its order
-//! - `domain`: `../shared/DOMAIN.md` (facts collected with their sources,
+//! - `seed`: the API_DISABLED_FOR_ORG write-up this project started from:
+//!   its causes and its four checks, in its order
+//! - `domain`: the project's collected wire facts (with their sources,
 //!   e.g. jsforce PR 1774 and forcedotcom/cli#3428 for the REST-unusable
 //!   session, restforce issue 562 for API_CURRENTLY_DISABLED)
 //! - `forums`: public issue threads (forcedotcom/sfdx-travisci#135: "invalid
@@ -32,6 +32,10 @@
 //!   from client credentials sent to login/test.salesforce.com)
 
 use super::{Category, Check, Entry, Retry};
+
+/// The INVALID_SESSION_ID variant for a failure flagged
+/// [`crate::salesforce::error::Failure::again_after_login`].
+pub(super) const AGAIN_AFTER_LOGIN_VARIANT: &str = "again right after a fresh login";
 
 const SETUP_PROFILE_API: &str =
     "Setup > Users > Profiles > (the user's profile) > System Permissions > API Enabled";
@@ -576,9 +580,10 @@ pub(super) static ENTRIES: &[Entry] = &[
     },
     Entry {
         codes: &["INVALID_SESSION_ID"],
-        // The marker sfsmoke appends (crate::checks::AGAIN_AFTER_LOGIN).
+        // Picked for a failure flagged `again_after_login`; the message
+        // fragment serves `sfsmoke explain "INVALID_SESSION_ID: <message>"`.
         when_message: &["(again right after a fresh login)"],
-        variant: Some("again right after a fresh login"),
+        variant: Some(AGAIN_AFTER_LOGIN_VARIANT),
         title: "still INVALID_SESSION_ID right after a fresh login: sessions die at once",
         category: Category::Session,
         retry: Retry::No,

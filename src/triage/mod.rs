@@ -6,13 +6,13 @@
 //! what it means, the likely causes, the checks that tell them apart (with
 //! Setup paths, in the order that resolves most cases) and the fix. The
 //! console, the JUnit body, the JSON report and the GitHub annotations all
-//! use [`hint_for`]; `sfsmoke explain CODE` prints the whole entry offline.
+//! use [`hint_for`]; `sfsmoke explain CODE` shows the whole entry offline
+//! ([`explain_text`]).
 //! This module does not diagnose (that is `diagnose`, with an auditor
 //! connection); it only knows what a code can mean.
 
 mod entries;
 
-use crate::cli::ExplainArgs;
 use crate::salesforce::error::Failure;
 use std::fmt::Write as _;
 
@@ -208,9 +208,18 @@ pub fn lookup(code: &str, message: &str) -> Option<&'static Entry> {
     general
 }
 
-/// The entry for a failure: [`lookup`]; a REST 410 GONE (retired version)
+/// The entry for a failure: the "again right after a fresh login" variant
+/// when the failure is flagged so, else [`lookup`]; a REST 410 GONE (retired version)
 /// whose body gave no code sfsmoke knows counts as UNSUPPORTED_API_VERSION.
 pub fn entry_for(failure: &Failure) -> Option<&'static Entry> {
+    if failure.again_after_login {
+        let again = entries::ENTRIES.iter().find(|e| {
+            e.answers(&failure.code) && e.variant == Some(entries::AGAIN_AFTER_LOGIN_VARIANT)
+        });
+        if again.is_some() {
+            return again;
+        }
+    }
     let found = lookup(&failure.code, &failure.message);
     let unreadable = found.is_none_or(|e| e.code() == "UNEXPECTED_RESPONSE");
     if failure.http_status == Some(410) && unreadable {
@@ -245,26 +254,6 @@ pub fn hint_for(failure: &Failure) -> String {
     }
 }
 
-/// `sfsmoke explain` (list) and `sfsmoke explain CODE` (one entry).
-pub fn explain_command(args: &ExplainArgs) -> u8 {
-    match &args.code {
-        None => {
-            print!("{}", list_text());
-            crate::exit::SUCCESS
-        }
-        Some(query) => match explain_text(query) {
-            Ok(text) => {
-                print!("{text}");
-                crate::exit::SUCCESS
-            }
-            Err(msg) => {
-                eprintln!("{msg}");
-                crate::exit::UNUSABLE_INPUT
-            }
-        },
-    }
-}
-
 /// The list of codes, grouped by category.
 pub fn list_text() -> String {
     let mut out = String::from(
@@ -294,7 +283,8 @@ pub fn list_text() -> String {
 
 /// The full text of the entries for `query`: `CODE` prints the code's
 /// general entry and every variant; `CODE: message` prints the entry that
-/// message selects. Err: the "no such code" message (with a suggestion).
+/// message selects. Err: the "no such code" message (with a suggestion),
+/// without the `error: ` its printer puts in front.
 pub fn explain_text(query: &str) -> Result<String, String> {
     let query = query.trim();
     let (code, message) = match query.split_once(':') {
@@ -310,9 +300,7 @@ pub fn explain_text(query: &str) -> Result<String, String> {
             Some(s) => format!("did you mean `{s}`? `sfsmoke explain` lists every code"),
             None => "`sfsmoke explain` lists every code".to_string(),
         };
-        return Err(format!(
-            "error: sfsmoke has no entry for `{code}`\n(hint: {hint})"
-        ));
+        return Err(format!("sfsmoke has no entry for `{code}`\n(hint: {hint})"));
     }
     let chosen: Vec<&Entry> = match message {
         Some(m) if !m.is_empty() => match lookup(code, m) {

@@ -3,33 +3,30 @@
 //! Exit 0 when every selected org was recorded, 1 when one could not be
 //! read (its old entry is kept), 2 when the config or smoke.lock is unusable.
 
-use super::*;
+use super::{FatalError, Handled};
+use crate::cli::SnapshotArgs;
+use crate::config::OrgConfig;
 use crate::exit;
+use crate::snapshot::{lock_path_for, update};
 
-pub async fn run(args: SnapshotArgs) -> u8 {
-    let config = match crate::config::load(&args.config) {
-        Ok(c) => c,
-        Err(fail) => {
-            for d in &fail.diagnostics {
-                eprintln!("error: {d}");
-            }
-            return exit::UNUSABLE_INPUT;
-        }
-    };
-    let unknown: Vec<&String> = args
+pub(super) async fn run(args: SnapshotArgs) -> Handled {
+    super::init_logging(args.verbosity);
+    let config = crate::config::load(&args.config)
+        .map_err(|fail| super::config_errors(&fail, &args.config))?;
+    let unknown: Vec<FatalError> = args
         .orgs
         .iter()
         .filter(|o| !config.orgs.contains_key(o.as_str()))
-        .collect();
-    if !unknown.is_empty() {
-        for o in unknown {
-            eprintln!(
-                "error: --org {o}: no [orgs.{o}] in {}\n  (hint: known orgs: {})",
+        .map(|o| {
+            FatalError::Usage(format!(
+                "--org {o}: no [orgs.{o}] in {}\n  (hint: known orgs: {})",
                 config.path.display(),
                 config.orgs.keys().cloned().collect::<Vec<_>>().join(", ")
-            );
-        }
-        return exit::UNUSABLE_INPUT;
+            ))
+        })
+        .collect();
+    if !unknown.is_empty() {
+        return Err(unknown);
     }
     let lock_path = lock_path_for(&config.path);
     let selected: Vec<&OrgConfig> = config
@@ -40,20 +37,13 @@ pub async fn run(args: SnapshotArgs) -> u8 {
     let run = update(&selected, &lock_path, config.request_timeout);
     let results = match tokio::time::timeout(config.deadline, run).await {
         Ok(Ok(r)) => r,
-        Ok(Err(e)) => {
-            eprintln!("error: {e}");
-            return match e {
-                LockError::Write { .. } => exit::CHECK_FAILED,
-                _ => exit::UNUSABLE_INPUT,
-            };
-        }
+        Ok(Err(e)) => return Err(vec![FatalError::Lock(e)]),
         Err(_) => {
-            eprintln!(
-                "error: no snapshot within the deadline ({} s); smoke.lock left as it was\n  (hint: raise deadline_secs in {})",
+            return Err(vec![FatalError::Unfinished(format!(
+                "no snapshot within the deadline ({} s); smoke.lock left as it was\n  (hint: raise deadline_secs in {})",
                 config.deadline.as_secs(),
                 config.path.display()
-            );
-            return exit::CHECK_FAILED;
+            ))])
         }
     };
     let mut code = exit::SUCCESS;
@@ -101,5 +91,5 @@ pub async fn run(args: SnapshotArgs) -> u8 {
     if results.iter().any(|u| u.result.is_ok()) {
         say!("wrote {} (commit it)", lock_path.display());
     }
-    code
+    Ok(code)
 }

@@ -1,0 +1,17 @@
+//! sfsmoke's own failure codes: the `type` of a JUnit `<failure>`/`<error>`
+//! and the `code` in the JSON report when Salesforce gave none. Each has a
+//! triage entry (`sfsmoke explain CODE`); they are a contract with the
+//! people who read reports and with CI filters, so they live in one place.
+
+/// An answer that is not what Salesforce sends.
+pub const UNEXPECTED_RESPONSE: &str = "UNEXPECTED_RESPONSE";
+/// A connection that failed (refused, reset, DNS).
+pub const NETWORK_ERROR: &str = "NETWORK_ERROR";
+/// No answer in time (the request timeout or the run's deadline).
+pub const TIMEOUT: &str = "TIMEOUT";
+/// A TLS handshake or certificate problem.
+pub const TLS_ERROR: &str = "TLS_ERROR";
+/// The config or command line is unusable (the org was not run).
+pub const CONFIG_ERROR: &str = "CONFIG_ERROR";
+/// The integration user's access differs from smoke.lock.
+pub const ACCESS_DRIFT: &str = "ACCESS_DRIFT";

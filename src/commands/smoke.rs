@@ -1,0 +1,354 @@
+//! `sfsmoke smoke`: load the config, run the gate, print as it goes, write
+//! the reports, decide the exit code.
+//!
+//! The JUnit file is written whenever the config file could be read, even
+//! when it is not valid TOML: on success, on failed checks, on unreachable
+//! orgs and timeouts, and on config or command-line errors (then with a
+//! `config` suite naming `file:line:col`, plus one suite per known org
+//! holding a `CONFIG_ERROR` case, so the merge request shows every org as
+//! failing). Its path: `--junit`, else the config's `junit`, else
+//! `target/smoke/junit.xml`. A `--json` naming the same file (compared as
+//! normalised absolute paths) is a command-line error (exit 2): the JUnit
+//! keeps the path and the JSON is not written. A report that cannot be
+//! written makes the run exit 1 (or stay 2) with a message saying which
+//! file and why.
+
+use super::console::Console;
+use super::{FatalError, Handled};
+use crate::checks::{OnCase, SharedRedactor};
+use crate::cli::SmokeArgs;
+use crate::config::{Config, ConfigFailure, DEFAULT_JUNIT_PATH};
+use crate::gate::{config_error_report, redact_report, select_orgs, OnOrg, Plan};
+use crate::report::console::ConsoleOptions;
+use crate::report::{CaseReport, OrgReport, RunReport};
+use crate::secret::Redactor;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+/// `sfsmoke smoke` (also the second half of `sfsmoke demo`).
+pub(super) async fn run(args: SmokeArgs) -> Handled {
+    super::init_logging(args.verbosity);
+    match crate::config::load(&args.config) {
+        Ok(config) => run_config(config, &args).await,
+        Err(failure) => Err(config_failed(failure, &args)),
+    }
+}
+
+/// The JUnit path: `--junit` > config `junit` > the default.
+fn junit_path(args: &SmokeArgs, from_config: Option<&Path>) -> PathBuf {
+    args.junit
+        .clone()
+        .or_else(|| from_config.map(Path::to_path_buf))
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_JUNIT_PATH))
+}
+
+/// Where the JUnit path came from, for messages: `--junit PATH`, `junit =
+/// "PATH"` in the config, or the default.
+fn junit_source(args: &SmokeArgs, from_config: Option<&Path>) -> String {
+    match (&args.junit, from_config) {
+        (Some(p), _) => format!("--junit {}", p.display()),
+        (None, Some(p)) => format!("junit = \"{}\" in {}", p.display(), args.config.display()),
+        (None, None) => format!("the default JUnit path {DEFAULT_JUNIT_PATH}"),
+    }
+}
+
+/// `path` made absolute (against the current folder) with `.` and `..`
+/// resolved, and symlinks resolved as far as the path exists, so two
+/// spellings of one file compare equal.
+fn normalised(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut lexical = PathBuf::new();
+    for c in absolute.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                lexical.pop();
+            }
+            other => lexical.push(other),
+        }
+    }
+    // Resolve symlinks on the longest prefix that exists.
+    let mut rest = Vec::new();
+    let mut base = lexical.clone();
+    loop {
+        if let Ok(real) = std::fs::canonicalize(&base) {
+            let mut out = real;
+            for part in rest.iter().rev() {
+                out.push(part);
+            }
+            return out;
+        }
+        match (base.file_name().map(|n| n.to_os_string()), base.parent()) {
+            (Some(name), Some(parent)) => {
+                rest.push(name);
+                base = parent.to_path_buf();
+            }
+            _ => return lexical,
+        }
+    }
+}
+
+/// `--json` naming the JUnit file: the JSON would overwrite it. Returns the
+/// message (the JUnit keeps the path; the JSON is not written).
+fn report_path_conflict(args: &SmokeArgs, config_junit: Option<&Path>) -> Option<String> {
+    let json = args.json.as_deref()?;
+    let junit = junit_path(args, config_junit);
+    if normalised(json) != normalised(&junit) {
+        return None;
+    }
+    Some(format!(
+        "--json {} and {} name the same file: the JSON report would overwrite the JUnit report\n  (hint: give --json another path, e.g. --json target/smoke/report.json; only the JUnit report goes to this path)",
+        json.display(),
+        junit_source(args, config_junit)
+    ))
+}
+
+/// The config could not be used: every diagnostic; when the file could be
+/// read, the reports are still written (a `config` suite and one suite per
+/// known org). Exit 2.
+fn config_failed(failure: ConfigFailure, args: &SmokeArgs) -> Vec<FatalError> {
+    let mut fatal = super::config_errors(&failure, &args.config);
+    // A file that is not valid TOML (or not UTF-8) was still read: the
+    // merge request must show the failing gate, so the JUnit is written.
+    // A missing or unreadable file writes nothing.
+    if !failure.readable && !config_file_was_read(&args.config) {
+        return fatal;
+    }
+    let mut errors: Vec<String> = failure.diagnostics.iter().map(|d| d.to_string()).collect();
+    if let Some(conflict) = report_path_conflict(args, failure.junit.as_deref()) {
+        errors.push(conflict.clone());
+        fatal.push(FatalError::Usage(conflict));
+    }
+    let report = config_error_report(&args.config, &failure.org_names, errors, &Redactor::new());
+    fatal.extend(write_reports(&report, args, failure.junit.as_deref(), true));
+    fatal
+}
+
+/// The config path is a regular file this process can open.
+fn config_file_was_read(path: &Path) -> bool {
+    std::fs::File::open(path)
+        .and_then(|f| f.metadata())
+        .is_ok_and(|m| m.is_file())
+}
+
+/// Run the gate on a loaded config.
+async fn run_config(config: Config, args: &SmokeArgs) -> Handled {
+    let selected = select_orgs(&config, &args.orgs, args.shard.as_deref());
+    let conflict = report_path_conflict(args, config.junit.as_deref());
+    let selected = match (selected, conflict) {
+        (Ok(s), None) => s,
+        (selected, conflict) => {
+            let mut errors = selected.err().unwrap_or_default();
+            errors.extend(conflict);
+            let names: Vec<String> = config.orgs.keys().cloned().collect();
+            let report =
+                config_error_report(&args.config, &names, errors.clone(), &config.redactor);
+            let mut fatal: Vec<FatalError> = errors.into_iter().map(FatalError::Usage).collect();
+            fatal.extend(write_reports(&report, args, config.junit.as_deref(), true));
+            return Err(fatal);
+        }
+    };
+    let plan = Plan {
+        config: &config,
+        selected,
+        update_snapshot: args.update_snapshot,
+    };
+    let started_at = chrono::Utc::now();
+    let started = Instant::now();
+    let console = Arc::new(Console::new(
+        ConsoleOptions::detect(args.verbosity.quiet),
+        plan.selected.len(),
+    ));
+    if !args.verbosity.quiet {
+        let shard = args
+            .shard
+            .as_deref()
+            .map(|s| format!(" (shard {s})"))
+            .unwrap_or_default();
+        let n = plan.selected.len();
+        say!(
+            "    Starting {} checks across {n} {}{shard}",
+            plan.total_checks(),
+            if n == 1 { "org" } else { "orgs" }
+        );
+        if n == 0 {
+            say!(
+                "    (shard {} owns none of the {} orgs in {}: nothing to check)",
+                args.shard.as_deref().unwrap_or("-"),
+                config.orgs.len(),
+                config.path.display()
+            );
+        }
+    }
+    let redactor: SharedRedactor = Arc::new(Mutex::new(config.redactor.clone()));
+    let settings = plan.settings();
+    let on_case: OnCase = {
+        let console = console.clone();
+        Arc::new(move |org: &str, case: &CaseReport| console.case_done(org, case))
+    };
+    let on_org: OnOrg = {
+        let console = console.clone();
+        Arc::new(move |org: &OrgReport| console.org_done(org))
+    };
+    let mut orgs = plan.run_orgs(&settings, &redactor, on_case, on_org).await;
+    let mut fatal = Vec::new();
+    if args.update_snapshot {
+        match plan.refresh_snapshot(&mut orgs, settings.deadline).await {
+            Ok(added) => {
+                for (org, case) in &added {
+                    console.extra_case(org, case);
+                }
+            }
+            Err(e) => {
+                // Said now, between the cases and the summary, as it happens.
+                let e = FatalError::Unfinished(e);
+                e.print();
+                fatal.push(e);
+            }
+        }
+    }
+    let mut report = RunReport {
+        started_at,
+        duration: started.elapsed(),
+        config_path: args.config.display().to_string(),
+        config_errors: Vec::new(),
+        orgs,
+    };
+    let final_redactor = redactor.lock().map(|r| r.clone()).unwrap_or_default();
+    redact_report(&mut report, &final_redactor);
+    console.finish(&report);
+    let write_errors = write_reports(&report, args, config.junit.as_deref(), args.verbosity.quiet);
+    let code = report.exit_code();
+    if write_errors.is_empty() && fatal.is_empty() {
+        return Ok(code);
+    }
+    // The snapshot's error is already printed; the report errors are not.
+    for e in &write_errors {
+        e.print();
+    }
+    Ok(super::error::worst(
+        code,
+        &fatal.into_iter().chain(write_errors).collect::<Vec<_>>(),
+    ))
+}
+
+/// Write JUnit (always), JSON (`--json`) and the GitHub Actions output.
+/// Returns the reports that could not be written.
+fn write_reports(
+    report: &RunReport,
+    args: &SmokeArgs,
+    config_junit: Option<&Path>,
+    quiet: bool,
+) -> Vec<FatalError> {
+    let mut errors = Vec::new();
+    let junit = junit_path(args, config_junit);
+    match crate::report::junit::write(report, &junit) {
+        Ok(()) => {
+            if !quiet {
+                say!("    JUnit report: {}", junit.display());
+            }
+        }
+        Err(source) => {
+            let hint = if crate::atomic::file_in_the_way(&source).is_some() {
+                "move that file away, or pass --junit PATH"
+            } else {
+                "check that the folder is writable, or pass --junit PATH"
+            };
+            errors.push(FatalError::Report {
+                kind: "JUnit",
+                path: junit,
+                source,
+                hint,
+            });
+        }
+    }
+    // Same file as the JUnit (said by the caller, exit 2): the JUnit wins.
+    let json = args
+        .json
+        .as_deref()
+        .filter(|_| report_path_conflict(args, config_junit).is_none());
+    if let Some(json) = json {
+        match crate::report::json::write(report, json) {
+            Ok(()) => {
+                if !quiet {
+                    say!("    JSON report: {}", json.display());
+                }
+            }
+            Err(source) => errors.push(FatalError::Report {
+                kind: "JSON",
+                path: json.to_path_buf(),
+                source,
+                hint: "check that the folder is writable",
+            }),
+        }
+    }
+    github_output(report);
+    errors
+}
+
+/// Under GitHub Actions (`GITHUB_ACTIONS=true`): annotations to stdout and
+/// the step summary appended to `$GITHUB_STEP_SUMMARY`. A summary that
+/// cannot be written is a warning; it never changes the verdict.
+fn github_output(report: &RunReport) {
+    let env = |k: &str| std::env::var(k).ok();
+    let stdout = std::io::stdout();
+    if let Err(e) = crate::report::github::emit_with(report, &env, &mut stdout.lock()) {
+        eprintln!("warning: cannot write the GitHub step summary: {e}\n  (hint: check $GITHUB_STEP_SUMMARY)");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(junit: Option<&str>, json: Option<&str>) -> SmokeArgs {
+        SmokeArgs {
+            config: PathBuf::from("ci/smoke.toml"),
+            junit: junit.map(PathBuf::from),
+            json: json.map(PathBuf::from),
+            orgs: vec![],
+            shard: None,
+            update_snapshot: false,
+            verbosity: Default::default(),
+        }
+    }
+    #[test]
+    fn a_json_report_on_the_junit_path_is_caught_whatever_the_spelling() {
+        // --junit and --json
+        let m = report_path_conflict(&args(Some("out/r.xml"), Some("out/./r.xml")), None)
+            .expect("same file");
+        assert!(
+            m.starts_with("--json out/./r.xml and --junit out/r.xml name the same file"),
+            "{m}"
+        );
+        // the config's junit key
+        let m = report_path_conflict(
+            &args(None, Some("reports/../j.xml")),
+            Some(Path::new("j.xml")),
+        )
+        .expect("same file");
+        assert!(
+            m.contains("and junit = \"j.xml\" in ci/smoke.toml name the same file"),
+            "{m}"
+        );
+        // the default path, absolute on one side
+        let abs = std::env::current_dir().unwrap().join(DEFAULT_JUNIT_PATH);
+        let m = report_path_conflict(&args(None, Some(abs.to_str().unwrap())), None)
+            .expect("same file");
+        assert!(
+            m.contains("the default JUnit path target/smoke/junit.xml"),
+            "{m}"
+        );
+        // different files, or no JSON
+        assert!(report_path_conflict(&args(Some("a.xml"), Some("a.json")), None).is_none());
+        assert!(report_path_conflict(&args(Some("a.xml"), None), None).is_none());
+        // --junit wins over the config's key
+        assert!(report_path_conflict(
+            &args(Some("a.xml"), Some("j.xml")),
+            Some(Path::new("j.xml"))
+        )
+        .is_none());
+    }
+}
