@@ -51,30 +51,18 @@ pub fn assertion(
     private_key_pem: &Secret,
     key_path: &Path,
 ) -> Result<Secret, Failure> {
-    let key = jsonwebtoken::EncodingKey::from_rsa_pem(private_key_pem.expose().as_bytes())
-        .map_err(|e| {
-            Failure::new(
-                Origin::Sfsmoke,
-                crate::codes::CONFIG_ERROR,
-                format!(
-                    "private_key {} is not a PEM RSA private key ({e})",
-                    key_path.display()
-                ),
-            )
-        })?;
-    let header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
-    jsonwebtoken::encode(&header, claims, &key)
-        .map(Secret::new)
-        .map_err(|e| {
-            Failure::new(
-                Origin::Sfsmoke,
-                crate::codes::CONFIG_ERROR,
-                format!(
-                    "cannot sign the JWT with private_key {} ({e})",
-                    key_path.display()
-                ),
-            )
-        })
+    let fail = |e: super::rs256::KeyError| {
+        Failure::new(
+            Origin::Sfsmoke,
+            crate::codes::CONFIG_ERROR,
+            format!(
+                "cannot sign the JWT with private_key {} ({e})",
+                key_path.display()
+            ),
+        )
+    };
+    let key = super::rs256::KeyPair::from_pem(private_key_pem.expose()).map_err(fail)?;
+    key.sign_jwt(claims).map(Secret::new).map_err(fail)
 }
 
 fn now_secs() -> u64 {
@@ -139,6 +127,8 @@ mod tests {
 
     const KEY: &str = include_str!("../../tests/fixtures/jwt-test-key.pem");
     const PUB: &str = include_str!("../../tests/fixtures/jwt-test-key.pub.pem");
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
 
     #[test]
     fn assertion_decodes_to_the_claims_we_built() {
@@ -150,16 +140,23 @@ mod tests {
             now,
         );
         let jwt = assertion(&claims, &Secret::new(KEY), Path::new("key.pem")).unwrap();
-        let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
-        validation.set_audience(&["https://login.salesforce.com"]);
-        validation.set_issuer(&["3MVG9consumerkey"]);
-        validation.set_required_spec_claims(&["exp", "iss", "sub", "aud"]);
-        let key = jsonwebtoken::DecodingKey::from_rsa_pem(PUB.as_bytes()).unwrap();
-        let data = jsonwebtoken::decode::<Claims>(jwt.expose(), &key, &validation).unwrap();
-        assert_eq!(data.header.alg, jsonwebtoken::Algorithm::RS256);
-        assert_eq!(data.claims, claims);
-        assert_eq!(data.claims.sub, "integration@acme.com");
-        assert!(data.claims.exp > now && data.claims.exp <= now + 180);
+        let (message, sig) = jwt.expose().rsplit_once('.').unwrap();
+        let public = crate::sim::oauth::rsa_public_key_der(PUB).unwrap();
+        let sig = URL_SAFE_NO_PAD.decode(sig).unwrap();
+        assert!(super::super::rs256::verify(
+            &public,
+            message.as_bytes(),
+            &sig
+        ));
+        let (header, body) = message.split_once('.').unwrap();
+        let header: serde_json::Value =
+            serde_json::from_slice(&URL_SAFE_NO_PAD.decode(header).unwrap()).unwrap();
+        assert_eq!(header["alg"], "RS256");
+        let decoded: Claims =
+            serde_json::from_slice(&URL_SAFE_NO_PAD.decode(body).unwrap()).unwrap();
+        assert_eq!(decoded, claims);
+        assert_eq!(decoded.sub, "integration@acme.com");
+        assert!(decoded.exp > now && decoded.exp <= now + 180);
     }
 
     #[test]

@@ -15,6 +15,7 @@
 pub mod access_token;
 pub mod jwt;
 pub mod oauth;
+pub mod rs256;
 pub mod sfdx_url;
 pub mod soap;
 

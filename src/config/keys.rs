@@ -2,6 +2,9 @@
 //! extra CA certificate (`ca_file`). Problems are reported without ever
 //! showing the file's contents.
 
+use rustls::pki_types::pem::{PemObject, SectionKind};
+use rustls::pki_types::CertificateDer;
+
 /// Why a PEM file cannot be the JWT signing key, and what to do.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) struct KeyProblem {
@@ -24,23 +27,23 @@ pub(crate) fn rsa_private_key(pem: &[u8]) -> Result<String, KeyProblem> {
             hint: "store the key unencrypted in your CI secret store (`openssl pkey -in key.pem -out key.plain.pem` asks for the passphrase once)",
         });
     }
-    let items: Result<Vec<_>, _> = rustls_pemfile::read_all(&mut &pem[..]).collect();
+    let items: Result<Vec<(SectionKind, Vec<u8>)>, _> =
+        <(SectionKind, Vec<u8>)>::pem_slice_iter(pem).collect();
     let Ok(items) = items else {
         return Err(KeyProblem {
             message: "is not valid PEM (a block is damaged or cut short)",
             hint: KEY_HINT,
         });
     };
-    use rustls_pemfile::Item;
     let mut found_cert = false;
     let mut found_ec = false;
     let mut label = None;
-    for item in &items {
-        match item {
-            Item::Pkcs1Key(_) => label = label.or(Some("RSA PRIVATE KEY")),
-            Item::Pkcs8Key(_) => label = label.or(Some("PRIVATE KEY")),
-            Item::Sec1Key(_) => found_ec = true,
-            Item::X509Certificate(_) => found_cert = true,
+    for (kind, _) in &items {
+        match kind {
+            SectionKind::RsaPrivateKey => label = label.or(Some("RSA PRIVATE KEY")),
+            SectionKind::PrivateKey => label = label.or(Some("PRIVATE KEY")),
+            SectionKind::EcPrivateKey => found_ec = true,
+            SectionKind::Certificate => found_cert = true,
             _ => {}
         }
     }
@@ -72,25 +75,13 @@ pub(crate) fn rsa_private_key(pem: &[u8]) -> Result<String, KeyProblem> {
         message: "holds no PEM private key block that can be read",
         hint: KEY_HINT,
     })?;
-    let key =
-        jsonwebtoken::EncodingKey::from_rsa_pem(block.as_bytes()).map_err(|_| KeyProblem {
-            message: "holds a private key that is not RSA (the JWT bearer flow signs with RS256)",
-            hint: KEY_HINT,
-        })?;
-    #[derive(serde::Serialize)]
-    struct Probe {
-        iss: &'static str,
-    }
-    let header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
-    jsonwebtoken::encode(
-        &header,
-        &Probe {
-            iss: "sfsmoke-validate",
+    crate::auth::rs256::KeyPair::from_pem(&block).map_err(|e| KeyProblem {
+        message: match e {
+            crate::auth::rs256::KeyError::NotRsa => {
+                "holds a private key that is not RSA (the JWT bearer flow signs with RS256)"
+            }
+            _ => "holds an RSA key that cannot sign (the key data is damaged)",
         },
-        &key,
-    )
-    .map_err(|_| KeyProblem {
-        message: "holds an RSA key that cannot sign (the key data is damaged)",
         hint: KEY_HINT,
     })?;
     Ok(block)
@@ -110,7 +101,7 @@ fn pem_block(text: &str, label: &str) -> Option<String> {
 
 /// Why a PEM file holds no certificate to trust, or None when it holds one.
 pub(crate) fn ca_problem(pem: &[u8]) -> Option<&'static str> {
-    let certs: Result<Vec<_>, _> = rustls_pemfile::certs(&mut &pem[..]).collect();
+    let certs: Result<Vec<_>, _> = CertificateDer::pem_slice_iter(pem).collect();
     match certs {
         Err(_) => Some("is not valid PEM (a block is damaged or cut short)"),
         Ok(c) if c.is_empty() => {

@@ -34,7 +34,7 @@
 mod admin;
 pub mod demo;
 pub mod model;
-mod oauth;
+pub(crate) mod oauth;
 mod query;
 pub mod records;
 mod rest;

@@ -259,16 +259,10 @@ fn jwt(st: &SimState, assertion: &str, base_url: &str) -> Grant {
         .as_deref()
         .and_then(rsa_public_key_der)
         .ok_or(INVALID_ASSERTION)?;
-    let key = jsonwebtoken::DecodingKey::from_rsa_der(&key);
     let message = format!("{h}.{c}");
-    match jsonwebtoken::crypto::verify(
-        sig,
-        message.as_bytes(),
-        &key,
-        jsonwebtoken::Algorithm::RS256,
-    ) {
-        Ok(true) => {}
-        _ => return Err(INVALID_ASSERTION),
+    let sig = b64url(sig).ok_or(INVALID_ASSERTION)?;
+    if !crate::auth::rs256::verify(&key, message.as_bytes(), &sig) {
+        return Err(INVALID_ASSERTION);
     }
     let expected = if st.org.sandbox {
         "https://test.salesforce.com"
@@ -391,15 +385,11 @@ fn issue(st: &mut SimState, base: &str, user: &User, app: &ConnectedApp) -> Resp
     );
     let id = format!("{base}/id/{}/{}", st.org.id, user_id(&user.username));
     let issued_at = now.timestamp_millis().to_string();
-    let signature = jsonwebtoken::crypto::sign(
-        format!("{id}{issued_at}").as_bytes(),
-        &jsonwebtoken::EncodingKey::from_secret(app.consumer_secret.as_bytes()),
-        jsonwebtoken::Algorithm::HS256,
-    )
-    .ok()
-    .and_then(|s| b64url(&s))
-    .map(|raw| base64::engine::general_purpose::STANDARD.encode(raw))
-    .unwrap_or_default();
+    let signature =
+        base64::engine::general_purpose::STANDARD.encode(crate::auth::rs256::hmac_sha256(
+            app.consumer_secret.as_bytes(),
+            format!("{id}{issued_at}").as_bytes(),
+        ));
     json_response(
         StatusCode::OK,
         &json!({

@@ -132,14 +132,10 @@ fn rest_error(r: &Rest) -> (u16, &str, &str) {
 }
 
 fn jwt(claims: Value) -> String {
-    let key = jsonwebtoken::EncodingKey::from_rsa_pem(demo::JWT_PRIVATE_KEY_PEM.as_bytes())
-        .expect("demo key");
-    jsonwebtoken::encode(
-        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256),
-        &claims,
-        &key,
-    )
-    .expect("sign")
+    sfsmoke::auth::rs256::KeyPair::from_pem(demo::JWT_PRIVATE_KEY_PEM)
+        .expect("demo key")
+        .sign_jwt(&claims)
+        .expect("sign")
 }
 
 fn claims(sub: &str, aud: &str, exp_offset: i64) -> Value {
