@@ -16,11 +16,14 @@
 //!   flagged [`Failure::again_after_login`], whose triage entry says
 //!   sessions die at once (never "log in again").
 //! - Each failure gets its triage hint from [`crate::triage::hint_for`];
-//!   [`run_org_with`] then hands the report to [`crate::diagnose::attach`]
-//!   (diagnosis of the failures, "access drift" case) when asked to.
+//!   [`run_org_with`] then hands the report, and the org's session or its
+//!   failed login, to [`crate::followup::after_checks`] (diagnosis of the
+//!   failures, "access drift" case, access to record) when asked to.
 
+use crate::audit::{Own, Round};
 use crate::auth::{self, Session};
 use crate::config::{Auth, OrgConfig};
+use crate::followup::Plan;
 use crate::report::{CaseKind, CaseReport, OrgReport, Outcome};
 use crate::salesforce::client::{self, Connection};
 use crate::salesforce::error::{self, Failure, Origin};
@@ -108,7 +111,8 @@ fn problem(failure: Failure, redactor: &Redactor) -> Outcome {
     Outcome::from_failure(failure, hint, None)
 }
 
-fn deadline_failure(settings: &Settings, what: &str) -> Failure {
+/// `what` had not finished when the run's deadline passed.
+pub(crate) fn deadline_failure(settings: &Settings, what: &str) -> Failure {
     Failure::new(
         Origin::Timeout,
         error::TIMEOUT,
@@ -130,18 +134,29 @@ fn request_timeout_failure(settings: &Settings, what: &str) -> Failure {
     )
 }
 
-/// Run one op under the request timeout and the run's deadline.
+/// Run `fut` until the run's deadline at most.
+pub(crate) async fn by_deadline<T>(
+    settings: &Settings,
+    what: &str,
+    fut: impl std::future::Future<Output = Result<T, Failure>>,
+) -> Result<T, Failure> {
+    tokio::time::timeout_at(settings.deadline, fut)
+        .await
+        .unwrap_or_else(|_| Err(deadline_failure(settings, what)))
+}
+
+/// Run one request under the request timeout and the run's deadline.
 async fn bounded<T>(
     settings: &Settings,
     what: &str,
     fut: impl std::future::Future<Output = Result<T, Failure>>,
 ) -> Result<T, Failure> {
-    let per_request = tokio::time::timeout(settings.request_timeout, fut);
-    match tokio::time::timeout_at(settings.deadline, per_request).await {
-        Err(_) => Err(deadline_failure(settings, what)),
-        Ok(Err(_)) => Err(request_timeout_failure(settings, what)),
-        Ok(Ok(r)) => r,
-    }
+    let per_request = async {
+        tokio::time::timeout(settings.request_timeout, fut)
+            .await
+            .unwrap_or_else(|_| Err(request_timeout_failure(settings, what)))
+    };
+    by_deadline(settings, what, per_request).await
 }
 
 /// Is this the "session expired" refusal that a new login cures?
@@ -280,16 +295,12 @@ impl OrgCtx<'_> {
 /// [`Failure::again_after_login`] says it to the code.
 pub const AGAIN_AFTER_LOGIN: &str = " (again right after a fresh login)";
 
-/// What to do after an org's checks: diagnose its failures with
-/// [`crate::diagnose::attach`] and, when `drift` and smoke.lock exists, add
-/// the "access drift" case.
-#[derive(Clone, Debug, Default)]
-pub struct Diagnosis {
-    pub enabled: bool,
-    /// smoke.lock beside the config.
-    pub lock_path: Option<std::path::PathBuf>,
-    /// Add the "access drift" case (off for `--update-snapshot` runs).
-    pub drift: bool,
+/// One org's run: its report, and what its audit read (and how long that
+/// took) when the plan asked for the access to record (`--update-snapshot`).
+#[derive(Debug)]
+pub struct OrgRun {
+    pub report: OrgReport,
+    pub round: Option<(Round, Duration)>,
 }
 
 /// Run every check of one org and return its report (cases in plan order),
@@ -300,49 +311,66 @@ pub async fn run_org(
     redactor: SharedRedactor,
     on_case: OnCase,
 ) -> OrgReport {
-    run_org_with(org, settings, redactor, on_case, &Diagnosis::default()).await
+    run_org_with(org, settings, redactor, on_case, &Plan::default())
+        .await
+        .report
 }
 
-/// [`run_org`], then the diagnosis and drift step when `diagnosis.enabled`.
+/// [`run_org`], then [`crate::followup::after_checks`] when `plan.enabled`,
+/// with the org's own session (or its failed login, not repeated).
 pub async fn run_org_with(
     org: &OrgConfig,
     settings: &Settings,
     redactor: SharedRedactor,
     on_case: OnCase,
-    diagnosis: &Diagnosis,
-) -> OrgReport {
+    plan: &Plan,
+) -> OrgRun {
     let started = Instant::now();
-    let (mut report, http, user_id) = run_checks(org, settings, redactor.clone(), on_case).await;
-    if diagnosis.enabled {
-        if let Some(http) = http {
-            let red = snapshot(&redactor);
-            crate::diagnose::attach(
-                &http,
-                org,
-                &mut report,
-                &crate::diagnose::Attach {
-                    lock_path: diagnosis.lock_path.as_deref(),
-                    drift: diagnosis.drift,
-                    user_id: user_id.as_deref(),
-                    redactor: Some(&red),
-                    deadline: Some(settings.deadline),
-                },
-            )
-            .await;
-        }
+    let (mut report, http, login) = run_checks(org, settings, redactor.clone(), on_case).await;
+    let mut round = None;
+    if plan.enabled {
+        let own = match &login {
+            Login::Session { conn, user_id } => Own::Session {
+                conn,
+                user_id: user_id.as_deref(),
+            },
+            Login::Failed(f) => Own::Failed(f),
+        };
+        round = crate::followup::after_checks(
+            http.as_ref(),
+            org,
+            own,
+            &mut report,
+            plan,
+            settings,
+            &snapshot(&redactor),
+        )
+        .await;
     }
     report.duration = started.elapsed();
-    report
+    OrgRun { report, round }
+}
+
+/// How the org's login ended, for what runs after the checks.
+enum Login {
+    /// The live connection (after any re-login) and the user id the login
+    /// reported.
+    Session {
+        conn: Connection,
+        user_id: Option<String>,
+    },
+    /// The login failed, or the HTTP client could not be built (redacted).
+    Failed(Failure),
 }
 
 /// The checks proper; also hands back the org's HTTP client (when it could
-/// be built) and the integration user's id (when the login said).
+/// be built) and how its login ended.
 async fn run_checks(
     org: &OrgConfig,
     settings: &Settings,
     redactor: SharedRedactor,
     on_case: OnCase,
-) -> (OrgReport, Option<reqwest::Client>, Option<String>) {
+) -> (OrgReport, Option<reqwest::Client>, Login) {
     let started = Instant::now();
     let planned = plan(org);
     let mut report = OrgReport {
@@ -369,9 +397,10 @@ async fn run_checks(
         Ok(h) => h,
         Err(f) => {
             let outcome = problem(f, &snapshot(&redactor));
+            let failed = failed_login(&outcome);
             finish_failed_login(&mut report, org, &planned, login_name, t0, outcome, &emit);
             report.duration = started.elapsed();
-            return (report, None, None);
+            return (report, None, failed);
         }
     };
 
@@ -386,9 +415,10 @@ async fn run_checks(
         Ok(s) => s,
         Err(f) => {
             let outcome = problem(f, &snapshot(&redactor));
+            let failed = failed_login(&outcome);
             finish_failed_login(&mut report, org, &planned, login_name, t0, outcome, &emit);
             report.duration = started.elapsed();
-            return (report, Some(http), None);
+            return (report, Some(http), failed);
         }
     };
     if let Ok(mut r) = redactor.lock() {
@@ -477,8 +507,23 @@ async fn run_checks(
         .map(|w| final_redactor.redact(w))
         .collect();
     report.duration = started.elapsed();
-    let user_id = session.user_id.clone();
-    (report, Some(ctx.http), user_id)
+    let login = Login::Session {
+        conn: ctx.conn,
+        user_id: session.user_id.clone(),
+    };
+    (report, Some(ctx.http), login)
+}
+
+/// The failed login case's failure (as reported: redacted).
+fn failed_login(outcome: &Outcome) -> Login {
+    let failure = outcome.problem().map(|p| p.failure.clone());
+    Login::Failed(failure.unwrap_or_else(|| {
+        Failure::new(
+            Origin::Sfsmoke,
+            error::UNEXPECTED_RESPONSE,
+            "the login failed",
+        )
+    }))
 }
 
 fn finish_failed_login(

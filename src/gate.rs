@@ -4,12 +4,14 @@
 //! command (`commands/smoke.rs`) does, and writes the reports.
 //!
 //! Per org ([`checks::run_org_with`]): the login, the queries, then
-//! [`crate::diagnose::attach`]: a diagnosis for each access, credentials or
-//! version failure (with the org's `[orgs.NAME.diagnose]` auditor, else the
-//! checks to do by hand) and, when `smoke.lock` exists beside the config, the
-//! "access drift" case. `--update-snapshot` skips the drift comparison and
-//! refreshes `smoke.lock` after the run instead ([`crate::snapshot::update`]),
-//! giving each org an "access drift" case that says what was recorded.
+//! [`crate::followup::after_checks`] on the same session: a diagnosis for
+//! each access, credentials or version failure (with the org's
+//! `[orgs.NAME.diagnose]` auditor, else the checks to do by hand) and, when
+//! `smoke.lock` exists beside the config, the "access drift" case.
+//! `--update-snapshot` skips the drift comparison and records what each
+//! org's audit read in `smoke.lock` after the run instead
+//! ([`crate::followup::record_rounds`]), giving each org an "access drift"
+//! case that says what was recorded.
 //!
 //! # Shards
 //!
@@ -29,7 +31,7 @@ use crate::secret::Redactor;
 use futures::StreamExt;
 use std::path::Path;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tracing::Instrument;
 
 /// Orgs run at the same time (each with its own bounded checks); a fleet of
@@ -215,62 +217,80 @@ impl Plan<'_> {
 
     /// Run every selected org ([`MAX_CONCURRENT_ORGS`] at a time), calling
     /// `on_case` for each finished case and `on_org` for each finished org.
-    /// Org reports come back in config order.
+    /// Org reports come back in config order, with what each org's audit
+    /// read for `--update-snapshot` (for [`Plan::refresh_snapshot`]).
     pub async fn run_orgs(
         &self,
         settings: &Settings,
         redactor: &SharedRedactor,
         on_case: OnCase,
         on_org: OnOrg,
-    ) -> Vec<OrgReport> {
-        let diagnosis = checks::Diagnosis {
+    ) -> (Vec<OrgReport>, Audits) {
+        let plan = crate::followup::Plan {
             enabled: true,
             lock_path: Some(crate::snapshot::lock_path_for(&self.config.path)),
             drift: !self.update_snapshot,
+            snapshot: self.update_snapshot,
         };
         let runs = self.orgs().map(|org| {
-            let diagnosis = &diagnosis;
+            let plan = &plan;
             let redactor = redactor.clone();
             let on_case = on_case.clone();
             let on_org = on_org.clone();
             async move {
                 let span = tracing::info_span!("org", org = %org.name);
-                let report = checks::run_org_with(org, settings, redactor, on_case, diagnosis)
+                let run = checks::run_org_with(org, settings, redactor, on_case, plan)
                     .instrument(span)
                     .await;
-                on_org(&report);
-                report
+                on_org(&run.report);
+                run
             }
         });
-        futures::stream::iter(runs)
+        let runs: Vec<checks::OrgRun> = futures::stream::iter(runs)
             .buffered(MAX_CONCURRENT_ORGS)
             .collect()
-            .await
+            .await;
+        let mut audits = Audits(Vec::new());
+        let mut orgs = Vec::with_capacity(runs.len());
+        for run in runs {
+            if let Some((round, took)) = run.round {
+                audits.0.push((run.report.name.clone(), round, took));
+            }
+            orgs.push(run.report);
+        }
+        (orgs, audits)
     }
 
-    /// `--update-snapshot`: refresh smoke.lock for the orgs that ran and
-    /// give each its "access drift" case saying what was recorded. Returns
-    /// the cases added (org, case); `Err` says why smoke.lock was left as it
-    /// was (not readable or writable, or the deadline passed).
-    pub async fn refresh_snapshot(
+    /// `--update-snapshot`: record in smoke.lock what each org's audit read
+    /// after its checks (on the org's own session or the auditor's: no
+    /// login here) and give each org its "access drift" case saying what
+    /// was recorded. Returns the cases added (org, case); `Err` says why
+    /// smoke.lock was left as it was (not readable or writable, or the
+    /// deadline passed).
+    pub fn refresh_snapshot(
         &self,
         orgs: &mut [OrgReport],
-        deadline: tokio::time::Instant,
+        audits: Audits,
     ) -> Result<Vec<(String, CaseReport)>, String> {
+        use crate::followup::NotRecorded;
         let config = self.config;
-        let chosen: Vec<&OrgConfig> = self.orgs().collect();
         let lock = crate::snapshot::lock_path_for(&config.path);
-        let t0 = Instant::now();
-        let run = crate::snapshot::update(&chosen, &lock, config.request_timeout);
-        let updated = match tokio::time::timeout_at(deadline, run).await {
-            Ok(Ok(u)) => u,
-            Ok(Err(e)) => {
+        let took: Vec<(String, Duration)> =
+            audits.0.iter().map(|(n, _, t)| (n.clone(), *t)).collect();
+        let rounds = audits
+            .0
+            .into_iter()
+            .filter_map(|(name, round, _)| Some((config.orgs.get(&name)?, round)))
+            .collect();
+        let updated = match crate::followup::record_rounds(rounds, &lock) {
+            Ok(u) => u,
+            Err(NotRecorded::Lock(e)) => {
                 return Err(format!(
                     "--update-snapshot: {}",
                     config.redactor.redact(&e.to_string())
                 ))
             }
-            Err(_) => {
+            Err(NotRecorded::CutShort) => {
                 return Err(format!(
                     "--update-snapshot: {} not refreshed within the run's deadline ({} s); left as it was\n  (hint: raise deadline_secs in {})",
                     lock.display(),
@@ -282,7 +302,8 @@ impl Plan<'_> {
         let mut added = Vec::new();
         for u in updated {
             if let Some(org) = orgs.iter_mut().find(|o| o.name == u.org) {
-                let case = u.case(t0.elapsed());
+                let spent = took.iter().find(|(n, _)| *n == u.org).map(|t| t.1);
+                let case = u.case(spent.unwrap_or_default());
                 added.push((org.name.clone(), case.clone()));
                 org.cases.push(case);
             }
@@ -290,6 +311,12 @@ impl Plan<'_> {
         Ok(added)
     }
 }
+
+/// What each org's audit read, in run order, for `--update-snapshot`: the
+/// org's key, the [`crate::audit::Round`] and how long it took.
+#[derive(Debug, Default)]
+pub struct Audits(Vec<(String, crate::audit::Round, Duration)>);
+
 /// Pass every outside string of the report through the redactor (second
 /// net: the cases were redacted as they were built).
 pub fn redact_report(report: &mut RunReport, r: &Redactor) {

@@ -6,6 +6,7 @@
 //! tested offline.
 
 pub mod atomic;
+pub mod audit;
 pub mod auth;
 pub mod checks;
 pub mod cli;
@@ -15,6 +16,7 @@ pub mod config;
 pub mod demo;
 pub mod diagnose;
 pub mod exit;
+pub mod followup;
 pub mod gate;
 pub mod init;
 pub mod logging;

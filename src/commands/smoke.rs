@@ -192,10 +192,10 @@ async fn run_config(config: Config, args: &SmokeArgs) -> Handled {
         let console = console.clone();
         Arc::new(move |org: &OrgReport| console.org_done(org))
     };
-    let mut orgs = plan.run_orgs(&settings, &redactor, on_case, on_org).await;
+    let (mut orgs, audits) = plan.run_orgs(&settings, &redactor, on_case, on_org).await;
     let mut fatal = Vec::new();
     if args.update_snapshot {
-        match plan.refresh_snapshot(&mut orgs, settings.deadline).await {
+        match plan.refresh_snapshot(&mut orgs, audits) {
             Ok(added) => {
                 for (org, case) in &added {
                     console.extra_case(org, case);

@@ -7,7 +7,7 @@ use super::{FatalError, Handled};
 use crate::cli::SnapshotArgs;
 use crate::config::OrgConfig;
 use crate::exit;
-use crate::snapshot::{lock_path_for, update};
+use crate::snapshot::lock_path_for;
 
 pub(super) async fn run(args: SnapshotArgs) -> Handled {
     super::init_logging(args.verbosity);
@@ -34,7 +34,12 @@ pub(super) async fn run(args: SnapshotArgs) -> Handled {
         .values()
         .filter(|o| args.orgs.is_empty() || args.orgs.contains(&o.name))
         .collect();
-    let run = update(&selected, &lock_path, config.request_timeout);
+    let run = crate::followup::refresh_lock(
+        &selected,
+        &lock_path,
+        config.request_timeout,
+        &config.redactor,
+    );
     let results = match tokio::time::timeout(config.deadline, run).await {
         Ok(Ok(r)) => r,
         Ok(Err(e)) => return Err(vec![FatalError::Lock(e)]),

@@ -1,10 +1,10 @@
 //! Reasoning: from [`Facts`] (and the last known-good snapshot, when there is
 //! one) to the one cause that explains the failure. Pure: no I/O, no clock.
 
-use super::facts::{version_key, Facts, Gap};
 use super::{Cause, Diagnosis};
+use crate::audit::facts::{version_key, Facts, Gap};
+use crate::audit::OrgSnapshot;
 use crate::salesforce::error::Failure;
-use crate::snapshot::OrgSnapshot;
 
 /// What the failure looks like, to rank causes that hold at the same time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

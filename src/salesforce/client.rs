@@ -176,38 +176,58 @@ impl Connection {
         if !query.is_empty() {
             url.query_pairs_mut().extend_pairs(query.iter());
         }
-        let host = origin_of(&url);
-        let what = format!("REST GET {path} at {host}");
-        let base = url.clone();
-        tracing::debug!(path, "GET");
-        let response = self
-            .http
-            .get(url)
-            .bearer_auth(self.token().expose())
-            .header(reqwest::header::ACCEPT, "application/json")
-            .send()
-            .await
-            .map_err(|e| error::from_reqwest(&what, e).redacted(&self.redactor))?;
-        self.note_limit_info(response.headers());
-        let location = response
-            .headers()
-            .get(reqwest::header::LOCATION)
-            .and_then(|v| v.to_str().ok())
-            .map(|l| self.redactor.redact(l));
-        let status = response.status().as_u16();
-        let body = response
-            .text()
-            .await
-            .map_err(|e| error::from_reqwest(&what, e).redacted(&self.redactor))?;
-        tracing::debug!(status, bytes = body.len(), "answer");
-        let in_context = |f: Failure| error::in_context(f, &what, location.as_deref(), Some(&base));
-        if !(200..300).contains(&status) {
-            return Err(in_context(
-                error::from_rest(status, &self.redactor.redact(&body)).redacted(&self.redactor),
-            ));
+        let token = self.token();
+        fetch_json(&self.http, url, Some(&token), &self.redactor, |h| {
+            self.note_limit_info(h)
+        })
+        .await
+    }
+
+    /// Every record of a query: the first page, then each `nextRecordsUrl`,
+    /// at most `max_pages` pages (a guard against a server that never says
+    /// `done`).
+    pub async fn query_all(
+        &self,
+        soql: &str,
+        max_pages: usize,
+    ) -> Result<Vec<serde_json::Value>, Failure> {
+        let path = format!("/services/data/v{}/query", self.api_version);
+        let mut records = Vec::new();
+        let mut next: Option<String> = None;
+        for _ in 0..max_pages.max(1) {
+            let page = match &next {
+                None => self.get_json(&path, &[("q", soql)]).await?,
+                Some(more) => self.get_json(more, &[]).await?,
+            };
+            let Some(rows) = page.get("records").and_then(|r| r.as_array()) else {
+                let what = format!("REST GET {path} at {}", origin_of(&self.instance_url()));
+                return Err(error::in_context(
+                    error::unexpected(200, &self.redactor.redact(&page.to_string())),
+                    &what,
+                    None,
+                    None,
+                ));
+            };
+            records.extend(rows.iter().cloned());
+            let done = page.get("done").and_then(|d| d.as_bool()).unwrap_or(true);
+            match page.get("nextRecordsUrl").and_then(|n| n.as_str()) {
+                Some(more) if !done => next = Some(more.to_string()),
+                _ => break,
+            }
         }
-        serde_json::from_str(&body)
-            .map_err(|_| in_context(error::unexpected(status, &self.redactor.redact(&body))))
+        Ok(records)
+    }
+
+    /// The same session at another API version (the audit reads setup
+    /// objects at a version the org supports, whatever the config says).
+    pub fn at_version(&self, api_version: &str) -> Connection {
+        Connection {
+            http: self.http.clone(),
+            session: RwLock::new((self.instance_url(), self.token())),
+            api_version: api_version.to_string(),
+            redactor: self.redactor.clone(),
+            limit_info: Arc::new(Mutex::new(None)),
+        }
     }
 
     fn note_limit_info(&self, headers: &reqwest::header::HeaderMap) {
@@ -221,6 +241,80 @@ impl Connection {
             }
         }
     }
+}
+
+/// `GET {base}/services/data/`: the API versions the org serves (the
+/// `version` values, as sent). Needs no session.
+pub async fn list_versions(
+    http: &reqwest::Client,
+    base: &Url,
+    redactor: &Redactor,
+) -> Result<Vec<String>, Failure> {
+    let mut url = base.clone();
+    url.set_path("/services/data/");
+    url.set_query(None);
+    let value = fetch_json(http, url.clone(), None, redactor, |_| {}).await?;
+    let versions = value.as_array().map(|items| {
+        items
+            .iter()
+            .filter_map(|i| i.get("version").and_then(|v| v.as_str()))
+            .map(str::to_string)
+            .collect()
+    });
+    versions.ok_or_else(|| {
+        error::in_context(
+            error::unexpected(200, &redactor.redact(&value.to_string())),
+            &format!("REST GET /services/data/ at {}", origin_of(&url)),
+            None,
+            None,
+        )
+    })
+}
+
+/// One `GET` of a JSON resource: error bodies are redacted before they are
+/// parsed (and before any excerpt is cut), a redirect or a foreign body
+/// says which call got it. `on_headers` sees the answer's headers.
+async fn fetch_json(
+    http: &reqwest::Client,
+    url: Url,
+    bearer: Option<&Secret>,
+    redactor: &Redactor,
+    on_headers: impl FnOnce(&reqwest::header::HeaderMap),
+) -> Result<serde_json::Value, Failure> {
+    let host = origin_of(&url);
+    let what = format!("REST GET {} at {host}", url.path());
+    let base = url.clone();
+    tracing::debug!(path = url.path(), "GET");
+    let mut request = http
+        .get(url)
+        .header(reqwest::header::ACCEPT, "application/json");
+    if let Some(token) = bearer {
+        request = request.bearer_auth(token.expose());
+    }
+    let response = request
+        .send()
+        .await
+        .map_err(|e| error::from_reqwest(&what, e).redacted(redactor))?;
+    on_headers(response.headers());
+    let location = response
+        .headers()
+        .get(reqwest::header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .map(|l| redactor.redact(l));
+    let status = response.status().as_u16();
+    let body = response
+        .text()
+        .await
+        .map_err(|e| error::from_reqwest(&what, e).redacted(redactor))?;
+    tracing::debug!(status, bytes = body.len(), "answer");
+    let in_context = |f: Failure| error::in_context(f, &what, location.as_deref(), Some(&base));
+    if !(200..300).contains(&status) {
+        return Err(in_context(
+            error::from_rest(status, &redactor.redact(&body)).redacted(redactor),
+        ));
+    }
+    serde_json::from_str(&body)
+        .map_err(|_| in_context(error::unexpected(status, &redactor.redact(&body))))
 }
 
 /// `api-usage=18/5000` (possibly among other comma-separated entries) → `18/5000`.

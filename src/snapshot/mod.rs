@@ -26,20 +26,20 @@
 //! Opportunity = "none"
 //! ```
 //!
-//! The gate calls [`drift_case`] per org when smoke.lock exists (the
-//! "access drift" testcase) and [`update`] for `--update-snapshot`.
+//! Pure over what [`crate::audit`] read (no network here): [`drift_case`]
+//! compares an org's current access with its entry (the "access drift"
+//! testcase), [`record`] writes freshly read access into smoke.lock
+//! (`sfsmoke snapshot`, `--update-snapshot`).
 
-use crate::auth;
+pub use crate::audit::access::OrgSnapshot;
+use crate::audit::facts::version_key;
 use crate::config::OrgConfig;
-use crate::diagnose::facts::{gather, Facts, Target};
-use crate::diagnose::rest::{self, RestSource};
-use crate::diagnose::uses_connected_app;
 use crate::report::{CaseKind, CaseReport, Outcome};
 use crate::salesforce::error::{Failure, Origin};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// The lock file's name.
 pub const LOCK_FILE: &str = "smoke.lock";
@@ -62,35 +62,6 @@ pub struct Snapshot {
     pub version: u32,
     #[serde(default)]
     pub orgs: BTreeMap<String, OrgSnapshot>,
-}
-
-/// One org's integration user, as the snapshot saw it. Lists are sorted.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct OrgSnapshot {
-    pub username: String,
-    pub active: bool,
-    /// The user license's name, e.g. `Salesforce Integration`.
-    pub license: String,
-    pub profile: String,
-    /// `Organization.OrganizationType`, e.g. `Enterprise Edition`.
-    pub edition: String,
-    /// `Organization.TrialExpirationDate` (a date), for trial orgs only.
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub trial_expires: String,
-    /// Where API Enabled comes from: `profile 'P'`, `permission set 'S'`,
-    /// `permission set group 'G'`.
-    pub api_enabled_by: Vec<String>,
-    /// Permission sets assigned directly and in force (labels).
-    pub permission_sets: Vec<String>,
-    /// Permission set groups assigned and in force (labels).
-    pub permission_set_groups: Vec<String>,
-    /// Admin-approved Connected Apps the user is pre-authorized for.
-    pub preauthorized_apps: Vec<String>,
-    pub oldest_api_version: String,
-    pub newest_api_version: String,
-    /// Configured object -> `read` or `none`.
-    pub objects: BTreeMap<String, String>,
 }
 
 /// What kind of difference a [`Drift`] is.
@@ -212,115 +183,6 @@ pub fn write_lock(path: &Path, snap: &Snapshot) -> Result<(), LockError> {
         source,
     };
     crate::atomic::write_atomic(path, render_lock(snap).as_bytes()).map_err(err)
-}
-
-impl OrgSnapshot {
-    /// Sort and dedup every list, so equal access gives an equal file.
-    pub fn normalize(&mut self) {
-        for v in [
-            &mut self.api_enabled_by,
-            &mut self.permission_sets,
-            &mut self.permission_set_groups,
-            &mut self.preauthorized_apps,
-        ] {
-            v.sort();
-            v.dedup();
-        }
-    }
-
-    /// The snapshot of what `facts` show. `Err` when the facts are too thin
-    /// to be a baseline (the user was not found, or setup objects could not
-    /// be read).
-    pub fn from_facts(facts: &Facts) -> Result<OrgSnapshot, Failure> {
-        let needed = [
-            "User",
-            "Profile",
-            "PermissionSetAssignment",
-            "PermissionSet",
-            "Organization",
-        ];
-        if let Some(gap) = facts
-            .gaps
-            .iter()
-            .find(|g| needed.contains(&g.object.as_str()))
-        {
-            // The caller says whose access and what to do: the hint differs
-            // with and without an auditor, and with the failure's code.
-            let mut f = gap.failure.clone();
-            f.message = format!("{} could not be read: {}", gap.object, f.message);
-            return Err(f);
-        }
-        let Some(user) = &facts.user else {
-            return Err(Failure::new(
-                Origin::Sfsmoke,
-                crate::codes::ACCESS_DRIFT,
-                format!(
-                    "cannot take the access snapshot: no {} in the org",
-                    facts.target.describe()
-                ),
-            ));
-        };
-        let now = facts.now;
-        let in_force = facts.assignments.iter().filter(|a| a.in_force(now));
-        let mut permission_sets = Vec::new();
-        let mut permission_set_groups = Vec::new();
-        for a in in_force {
-            match &a.group {
-                Some(g) => permission_set_groups.push(g.clone()),
-                None => permission_sets.push(a.permission_set.clone()),
-            }
-        }
-        let (oldest, newest) = facts
-            .version_range()
-            .map(|(o, n)| (o.to_string(), n.to_string()))
-            .unwrap_or_default();
-        let mut snap = OrgSnapshot {
-            username: user.username.clone(),
-            active: user.active,
-            license: facts
-                .license
-                .as_ref()
-                .map(|l| l.name.clone())
-                .unwrap_or_default(),
-            profile: facts
-                .profile
-                .as_ref()
-                .map(|p| p.name.clone())
-                .unwrap_or_default(),
-            edition: facts
-                .org
-                .as_ref()
-                .map(|o| o.edition.clone())
-                .unwrap_or_default(),
-            trial_expires: facts
-                .org
-                .as_ref()
-                .and_then(|o| o.trial_expires)
-                .map(|t| t.format("%Y-%m-%d").to_string())
-                .unwrap_or_default(),
-            api_enabled_by: facts.api_sources(),
-            permission_sets,
-            permission_set_groups,
-            preauthorized_apps: facts
-                .apps
-                .iter()
-                .filter(|a| a.admin_approved_only && !a.preauthorized_via.is_empty())
-                .map(|a| a.name.clone())
-                .collect(),
-            oldest_api_version: oldest,
-            newest_api_version: newest,
-            objects: facts
-                .object_read
-                .iter()
-                .map(|(o, by)| {
-                    let v = if by.is_empty() { "none" } else { "read" };
-                    (o.clone(), v.to_string())
-                })
-                .collect(),
-        };
-        snap.normalize();
-        Ok(snap)
-    }
 }
 
 fn set_diff<'a>(old: &'a [String], new: &'a [String]) -> (Vec<&'a String>, Vec<&'a String>) {
@@ -460,7 +322,7 @@ pub fn compare(old: &OrgSnapshot, new: &OrgSnapshot) -> Vec<Drift> {
             format!("newly pre-authorized for Connected App '{s}'"),
         );
     }
-    use crate::diagnose::facts::version_key as vk;
+    let vk = version_key;
     // A newer newest version is a normal release, not drift; a retirement
     // (oldest raised) or a shrinking range is.
     if !old.oldest_api_version.is_empty()
@@ -510,118 +372,14 @@ pub fn compare(old: &OrgSnapshot, new: &OrgSnapshot) -> Vec<Drift> {
     out
 }
 
-/// The gate's HTTP client for one org (its `ca_file` trusted).
-pub fn client_for(org: &OrgConfig, timeout: Duration) -> Result<reqwest::Client, Failure> {
-    crate::salesforce::client::http_client(org.ca_file.as_deref(), timeout)
-}
-
-/// Log in as the org's auditor (`[orgs.<name>.diagnose]`) and return a
-/// query source, with a version the org supports.
-pub async fn connect_auditor<'a>(
-    http: &'a reqwest::Client,
-    org: &OrgConfig,
-) -> Result<RestSource<'a>, Failure> {
-    let Some(d) = &org.diagnose else {
-        return Err(Failure::new(
-            Origin::Sfsmoke,
-            crate::codes::CONFIG_ERROR,
-            format!(
-                "org '{}' has no [orgs.{}.diagnose] auditor",
-                org.name, org.name
-            ),
-        ));
-    };
-    let supported = rest::list_versions(http, &d.login_url)
-        .await
-        .unwrap_or_default();
-    let version = rest::pick_version(&org.api_version, &supported);
-    let Some(auditor) = rest::auditor_org(org, &version) else {
-        unreachable!("checked above")
-    };
-    let session = auth::login(http, &auditor).await?;
-    Ok(RestSource {
-        http,
-        session,
-        version,
-    })
-}
-
-/// Log in as the integration user itself, with a version the org supports.
-async fn connect_self<'a>(
-    http: &'a reqwest::Client,
-    org: &OrgConfig,
-) -> Result<RestSource<'a>, Failure> {
-    let supported = rest::list_versions(http, &org.login_url)
-        .await
-        .unwrap_or_default();
-    let version = rest::pick_version(&org.api_version, &supported);
-    let session = auth::login(http, &rest::with_version(org, &version)).await?;
-    Ok(RestSource {
-        http,
-        session,
-        version,
-    })
-}
-
-/// Whose access to read: the configured username; else `user_id` (from the
-/// caller's session); else, for flows that name no user (client
-/// credentials, refresh token, sfdx URL, access token), the user id of a
-/// fresh session of the integration user, when it can log in.
-pub async fn resolve_target(
-    http: &reqwest::Client,
-    org: &OrgConfig,
-    user_id: Option<&str>,
-) -> Target {
-    let mut target = Target {
-        username: org.auth.username().map(str::to_string),
-        user_id: user_id.map(str::to_string),
-    };
-    if target.username.is_none() && target.user_id.is_none() {
-        if let Ok(own) = connect_self(http, org).await {
-            target.user_id = own.session.user_id.clone();
-        }
-    }
-    target
-}
-
-/// Gather the facts for `org`'s integration user: as the auditor when one
-/// is configured, else as the user itself.
-pub async fn gather_for(http: &reqwest::Client, org: &OrgConfig) -> Result<Facts, Failure> {
-    let mut target = Target {
-        username: org.auth.username().map(str::to_string),
-        user_id: None,
-    };
-    let source = if org.diagnose.is_some() {
-        target = resolve_target(http, org, None).await;
-        connect_auditor(http, org).await?
-    } else {
-        let own = connect_self(http, org).await?;
-        target.user_id = own.session.user_id.clone();
-        own
-    };
-    Ok(gather(
-        &source,
-        &target,
-        &org.objects,
-        uses_connected_app(&org.auth),
-        chrono::Utc::now(),
-    )
-    .await)
-}
-
-/// Take `org`'s snapshot now.
-pub async fn take(http: &reqwest::Client, org: &OrgConfig) -> Result<OrgSnapshot, Failure> {
-    let facts = gather_for(http, org).await?;
-    OrgSnapshot::from_facts(&facts)
-}
-
-fn case(outcome: Outcome, started: Instant) -> CaseReport {
+/// An "access drift" testcase with `outcome`.
+pub fn case(outcome: Outcome, duration: Duration) -> CaseReport {
     CaseReport {
         name: "access drift".into(),
         kind: CaseKind::Drift,
         target: LOCK_FILE.into(),
         soql: None,
-        duration: started.elapsed(),
+        duration,
         outcome,
     }
 }
@@ -670,49 +428,33 @@ pub fn drift_outcome(org: &str, old: &OrgSnapshot, new: &OrgSnapshot) -> Outcome
     failed(failure, Some(body))
 }
 
-/// The "access drift" testcase for `org`, or `None` when `lock_path` does
-/// not exist. Passed when nothing changed; Failed (`ACCESS_DRIFT`) listing
-/// each difference; Skipped when smoke.lock has no entry for the org;
-/// Failed/Errored when the current access cannot be read.
-pub async fn drift_case(
-    http: &reqwest::Client,
+/// The "access drift" testcase for `org`: its smoke.lock entry `old`
+/// against the access read now (`Err`: why it could not be read). Passed
+/// when nothing changed; Failed (`ACCESS_DRIFT`) listing each difference;
+/// Failed/Errored, or Skipped when the integration user's own login failed
+/// (the login case reports that), when the access could not be read.
+pub fn drift_case(
     org: &OrgConfig,
-    lock_path: &Path,
-) -> Option<CaseReport> {
-    let started = Instant::now();
-    let old = match locked_entry(org, lock_path)? {
-        Ok(old) => old,
-        Err(outcome) => return Some(case(outcome, started)),
-    };
-    let outcome = match take(http, org).await {
-        Ok(new) => drift_outcome(&org.name, &old, &new),
+    old: &OrgSnapshot,
+    now: Result<OrgSnapshot, Failure>,
+    duration: Duration,
+) -> CaseReport {
+    let outcome = match now {
+        Ok(new) => drift_outcome(&org.name, old, &new),
         Err(f) => unreadable_outcome(org, f),
     };
-    Some(case(outcome, started))
+    case(outcome, duration)
 }
 
-/// The "access drift" case from facts already gathered (by the diagnosis's
-/// auditor round), or `None` when smoke.lock does not exist.
-pub fn drift_case_from_facts(
-    org: &OrgConfig,
-    lock_path: &Path,
-    facts: &Facts,
-) -> Option<CaseReport> {
-    let started = Instant::now();
-    let old = match locked_entry(org, lock_path)? {
-        Ok(old) => old,
-        Err(outcome) => return Some(case(outcome, started)),
-    };
-    let outcome = match OrgSnapshot::from_facts(facts) {
-        Ok(new) => drift_outcome(&org.name, &old, &new),
-        Err(f) => unreadable_outcome(org, f),
-    };
-    Some(case(outcome, started))
+/// The "access drift" testcase when the run's deadline cut the reading
+/// short (`cut` says so).
+pub fn cut_short_case(cut: Failure, duration: Duration) -> CaseReport {
+    case(failed(cut, None), duration)
 }
 
 /// smoke.lock's entry for `org`: `None` when smoke.lock does not exist,
 /// `Err` with the outcome to report when it cannot be read or has no entry.
-fn locked_entry(org: &OrgConfig, lock_path: &Path) -> Option<Result<OrgSnapshot, Outcome>> {
+pub fn locked_entry(org: &OrgConfig, lock_path: &Path) -> Option<Result<OrgSnapshot, Outcome>> {
     let mut lock = match read_lock(lock_path) {
         Ok(Some(l)) => l,
         Ok(None) => return None,
@@ -835,26 +577,25 @@ impl Updated {
     }
 }
 
-/// Refresh smoke.lock for `orgs` (other orgs' entries are kept) and write
-/// it atomically; each org is read with its own client (`ca_file`) and
-/// `request_timeout`. Orgs whose access cannot be read keep their old entry.
-/// `Err` only when smoke.lock cannot be read or written.
-pub async fn update(
-    orgs: &[&OrgConfig],
-    lock_path: &Path,
-    request_timeout: Duration,
-) -> Result<Vec<Updated>, LockError> {
-    let mut lock = read_lock(lock_path)?.unwrap_or(Snapshot {
+/// smoke.lock as it is, or an empty one when it does not exist yet.
+pub fn read_or_new(lock_path: &Path) -> Result<Snapshot, LockError> {
+    Ok(read_lock(lock_path)?.unwrap_or(Snapshot {
         version: FORMAT_VERSION,
         orgs: BTreeMap::new(),
-    });
-    let taken = futures::future::join_all(orgs.iter().map(|o| async move {
-        let http = client_for(o, request_timeout)?;
-        take(&http, o).await
     }))
-    .await;
+}
+
+/// Record each org's access as read now into `lock` (other orgs' entries
+/// are kept; an org whose access could not be read keeps its old entry) and
+/// write smoke.lock atomically when at least one org was recorded. `Err`
+/// only when smoke.lock cannot be written.
+pub fn record(
+    mut lock: Snapshot,
+    lock_path: &Path,
+    taken: Vec<(&OrgConfig, Result<OrgSnapshot, Failure>)>,
+) -> Result<Vec<Updated>, LockError> {
     let mut out = Vec::new();
-    for (org, result) in orgs.iter().zip(taken) {
+    for (org, result) in taken {
         let was_recorded = lock.orgs.contains_key(&org.name);
         let result = result.map(|new| {
             let drifts = lock

@@ -277,8 +277,8 @@ fn drift_outcome_fails_with_access_drift_and_lists_each_difference() {
     }
 }
 
-#[tokio::test]
-async fn drift_case_is_none_without_a_lock_and_skipped_without_an_entry() {
+#[test]
+fn locked_entry_is_none_without_a_lock_and_skipped_without_an_entry() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("smoke.lock");
     let org = OrgConfig {
@@ -294,16 +294,21 @@ async fn drift_case_is_none_without_a_lock_and_skipped_without_an_entry() {
         ca_file: None,
         diagnose: None,
     };
-    let http = reqwest::Client::new();
-    assert!(drift_case(&http, &org, &path).await.is_none());
+    assert!(locked_entry(&org, &path).is_none());
     write_lock(&path, &lock_of(&[("other", good())])).unwrap();
-    let c = drift_case(&http, &org, &path).await.unwrap();
-    assert_eq!(c.name, "access drift");
-    assert_eq!(c.kind, CaseKind::Drift);
-    match c.outcome {
-        Outcome::Skipped { reason } => {
+    match locked_entry(&org, &path) {
+        Some(Err(Outcome::Skipped { reason })) => {
             assert!(reason.contains("sfsmoke snapshot --org prod"), "{reason}")
         }
         o => panic!("{o:?}"),
     }
+    write_lock(&path, &lock_of(&[("prod", good())])).unwrap();
+    let old = locked_entry(&org, &path).unwrap().unwrap();
+    let c = drift_case(&org, &old, Ok(good()), Duration::ZERO);
+    assert_eq!((c.name.as_str(), c.kind), ("access drift", CaseKind::Drift));
+    assert!(
+        matches!(c.outcome, Outcome::Passed { .. }),
+        "{:?}",
+        c.outcome
+    );
 }

@@ -6,7 +6,8 @@
 
 use sfsmoke::checks::{self, Settings};
 use sfsmoke::config::{Auth, DiagnoseConfig, OrgConfig};
-use sfsmoke::diagnose::{self, Attach, Cause};
+use sfsmoke::diagnose::{self, Cause};
+use sfsmoke::followup::{self, Plan};
 use sfsmoke::report::{CaseKind, OrgReport, Outcome};
 use sfsmoke::salesforce::error::Failure;
 use sfsmoke::secret::{Redactor, Secret};
@@ -98,28 +99,26 @@ impl Env {
             concurrency: 2,
         };
         let redactor = Arc::new(Mutex::new(Redactor::new()));
-        let mut report = checks::run_org(org, &settings, redactor, Arc::new(|_, _| {})).await;
-        let lock = self.lock();
-        diagnose::attach(
-            &self.http,
-            org,
-            &mut report,
-            &Attach {
-                lock_path: Some(&lock),
-                drift: true,
-                user_id: None,
-                redactor: None,
-                deadline: Some(tokio::time::Instant::now() + Duration::from_secs(60)),
-            },
-        )
-        .await;
-        report
+        let plan = Plan {
+            enabled: true,
+            lock_path: Some(self.lock()),
+            drift: true,
+            snapshot: false,
+        };
+        checks::run_org_with(org, &settings, redactor, Arc::new(|_, _| {}), &plan)
+            .await
+            .report
     }
 
     async fn snapshot(&self, org: &OrgConfig) -> OrgSnapshot {
-        let updated = snapshot::update(&[org], &self.lock(), Duration::from_secs(10))
-            .await
-            .expect("write smoke.lock");
+        let updated = followup::refresh_lock(
+            &[org],
+            &self.lock(),
+            Duration::from_secs(10),
+            &Redactor::new(),
+        )
+        .await
+        .expect("write smoke.lock");
         assert!(updated[0].result.is_ok(), "{:?}", updated[0].result);
         snapshot::read_lock(&self.lock())
             .expect("read")
@@ -217,9 +216,9 @@ async fn today(env: &Env, org: &OrgConfig, cause: Cause) -> OrgReport {
         .ok()
         .flatten()
         .and_then(|l| l.orgs.get("prod").cloned());
-    let d = diagnose::diagnose(&env.http, org, failed[0].1, known_good.as_ref(), None)
-        .await
-        .expect("auditor login");
+    let round = sfsmoke::audit::read_alone(&env.http, org, &Redactor::new()).await;
+    let d =
+        diagnose::diagnose(org, failed[0].1, &round, known_good.as_ref()).expect("auditor login");
     assert_eq!(d.cause, cause, "{d}");
     report
 }
@@ -621,9 +620,14 @@ async fn a_failed_auditor_login_keeps_its_code_and_says_check_by_hand() {
 async fn snapshot_without_auditor_needs_view_setup() {
     let env = Env::healthy().await;
     let org = env.org(soap_auth(), "62.0", false);
-    let updated = snapshot::update(&[&org], &env.lock(), Duration::from_secs(10))
-        .await
-        .unwrap();
+    let updated = followup::refresh_lock(
+        &[&org],
+        &env.lock(),
+        Duration::from_secs(10),
+        &Redactor::new(),
+    )
+    .await
+    .unwrap();
     let err = updated[0].result.as_ref().unwrap_err();
     assert_eq!(err.code, "INVALID_TYPE", "{err}");
     let why = updated[0].diagnosis.as_deref().expect("who lacks what");

@@ -16,6 +16,7 @@
 //! Most need "View Setup and Configuration"; without it Salesforce answers
 //! `INVALID_TYPE`, which lands in [`Facts::gaps`].
 
+use crate::config::Auth;
 use crate::salesforce::error::Failure;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::Value;
@@ -213,6 +214,12 @@ impl Facts {
             self.versions.last()?.as_str(),
         ))
     }
+}
+
+/// True when the org logs in through a Connected App (OAuth flows): only
+/// then do the Connected App's policy and pre-authorizations matter.
+pub fn uses_connected_app(auth: &Auth) -> bool {
+    !matches!(auth, Auth::SoapPassword { .. } | Auth::AccessToken { .. })
 }
 
 /// A SOQL string literal: quotes and backslashes escaped.

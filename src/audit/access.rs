@@ -1,0 +1,148 @@
+//! One org's integration-user access, summarised from [`Facts`]: the
+//! entry smoke.lock records per org, and the known-good baseline the
+//! diagnosis compares with. Plain data (no network), shared by
+//! [`crate::diagnose`] and [`crate::snapshot`], which do not import each
+//! other.
+
+use super::facts::Facts;
+use crate::salesforce::error::{Failure, Origin};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// One org's integration user, as the snapshot saw it. Lists are sorted.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OrgSnapshot {
+    pub username: String,
+    pub active: bool,
+    /// The user license's name, e.g. `Salesforce Integration`.
+    pub license: String,
+    pub profile: String,
+    /// `Organization.OrganizationType`, e.g. `Enterprise Edition`.
+    pub edition: String,
+    /// `Organization.TrialExpirationDate` (a date), for trial orgs only.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub trial_expires: String,
+    /// Where API Enabled comes from: `profile 'P'`, `permission set 'S'`,
+    /// `permission set group 'G'`.
+    pub api_enabled_by: Vec<String>,
+    /// Permission sets assigned directly and in force (labels).
+    pub permission_sets: Vec<String>,
+    /// Permission set groups assigned and in force (labels).
+    pub permission_set_groups: Vec<String>,
+    /// Admin-approved Connected Apps the user is pre-authorized for.
+    pub preauthorized_apps: Vec<String>,
+    pub oldest_api_version: String,
+    pub newest_api_version: String,
+    /// Configured object -> `read` or `none`.
+    pub objects: BTreeMap<String, String>,
+}
+
+impl OrgSnapshot {
+    /// Sort and dedup every list, so equal access gives an equal file.
+    pub fn normalize(&mut self) {
+        for v in [
+            &mut self.api_enabled_by,
+            &mut self.permission_sets,
+            &mut self.permission_set_groups,
+            &mut self.preauthorized_apps,
+        ] {
+            v.sort();
+            v.dedup();
+        }
+    }
+
+    /// The snapshot of what `facts` show. `Err` when the facts are too thin
+    /// to be a baseline (the user was not found, or setup objects could not
+    /// be read).
+    pub fn from_facts(facts: &Facts) -> Result<OrgSnapshot, Failure> {
+        let needed = [
+            "User",
+            "Profile",
+            "PermissionSetAssignment",
+            "PermissionSet",
+            "Organization",
+        ];
+        if let Some(gap) = facts
+            .gaps
+            .iter()
+            .find(|g| needed.contains(&g.object.as_str()))
+        {
+            // The caller says whose access and what to do: the hint differs
+            // with and without an auditor, and with the failure's code.
+            let mut f = gap.failure.clone();
+            f.message = format!("{} could not be read: {}", gap.object, f.message);
+            return Err(f);
+        }
+        let Some(user) = &facts.user else {
+            return Err(Failure::new(
+                Origin::Sfsmoke,
+                crate::codes::ACCESS_DRIFT,
+                format!(
+                    "cannot take the access snapshot: no {} in the org",
+                    facts.target.describe()
+                ),
+            ));
+        };
+        let now = facts.now;
+        let in_force = facts.assignments.iter().filter(|a| a.in_force(now));
+        let mut permission_sets = Vec::new();
+        let mut permission_set_groups = Vec::new();
+        for a in in_force {
+            match &a.group {
+                Some(g) => permission_set_groups.push(g.clone()),
+                None => permission_sets.push(a.permission_set.clone()),
+            }
+        }
+        let (oldest, newest) = facts
+            .version_range()
+            .map(|(o, n)| (o.to_string(), n.to_string()))
+            .unwrap_or_default();
+        let mut snap = OrgSnapshot {
+            username: user.username.clone(),
+            active: user.active,
+            license: facts
+                .license
+                .as_ref()
+                .map(|l| l.name.clone())
+                .unwrap_or_default(),
+            profile: facts
+                .profile
+                .as_ref()
+                .map(|p| p.name.clone())
+                .unwrap_or_default(),
+            edition: facts
+                .org
+                .as_ref()
+                .map(|o| o.edition.clone())
+                .unwrap_or_default(),
+            trial_expires: facts
+                .org
+                .as_ref()
+                .and_then(|o| o.trial_expires)
+                .map(|t| t.format("%Y-%m-%d").to_string())
+                .unwrap_or_default(),
+            api_enabled_by: facts.api_sources(),
+            permission_sets,
+            permission_set_groups,
+            preauthorized_apps: facts
+                .apps
+                .iter()
+                .filter(|a| a.admin_approved_only && !a.preauthorized_via.is_empty())
+                .map(|a| a.name.clone())
+                .collect(),
+            oldest_api_version: oldest,
+            newest_api_version: newest,
+            objects: facts
+                .object_read
+                .iter()
+                .map(|(o, by)| {
+                    let v = if by.is_empty() { "none" } else { "read" };
+                    (o.clone(), v.to_string())
+                })
+                .collect(),
+        };
+        snap.normalize();
+        Ok(snap)
+    }
+}

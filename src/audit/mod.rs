@@ -1,0 +1,275 @@
+//! The audit: reading an org's setup (user, profile, license, permission
+//! sets, edition, API versions, Connected Apps, object permissions) into the
+//! [`Facts`] that [`crate::diagnose`] reasons over and smoke.lock records.
+//!
+//! One way in ([`read`]): as the org's auditor (`[orgs.<name>.diagnose]`, a
+//! credential of its own, one login), else as the integration user through
+//! the session the gate already holds ([`Own`]). The integration user's
+//! credentials are never sent from here during a gate run: the gate's
+//! session and the user id its login reported are reused, and a login that
+//! failed is not repeated (Salesforce counts failed logins towards lockout).
+//! Every request goes through the one REST client,
+//! [`crate::salesforce::client`].
+//!
+//! - [`facts`]: the SOQL queries over a [`SetupQuery`] and what they found
+//!   (no network of its own: tests feed it canned records);
+//! - [`access`]: the access summary smoke.lock records per org;
+//! - [`round`]: what one reading gave, as plain data.
+
+pub mod access;
+pub mod facts;
+pub mod round;
+
+pub use access::OrgSnapshot;
+pub use facts::{gather, uses_connected_app, Facts, SetupQuery, Target};
+pub use round::Round;
+
+use crate::auth;
+use crate::config::{Auth, OrgConfig};
+use crate::salesforce::client::{self, Connection};
+use crate::salesforce::error::{Failure, Origin};
+use crate::secret::Redactor;
+use serde_json::Value;
+use std::time::Duration;
+
+/// At most this many pages per setup query (a setup query is small; this
+/// only guards against a server that never says `done`).
+const MAX_PAGES: usize = 50;
+
+/// A logged-in reader of setup objects: one REST connection, plus the
+/// unauthenticated version list of its instance.
+pub struct Source {
+    conn: Connection,
+    http: reqwest::Client,
+    redactor: Redactor,
+}
+
+impl SetupQuery for Source {
+    async fn query(&self, soql: &str) -> Result<Vec<Value>, Failure> {
+        self.conn.query_all(soql, MAX_PAGES).await
+    }
+
+    async fn versions(&self) -> Result<Vec<String>, Failure> {
+        client::list_versions(&self.http, &self.conn.instance_url(), &self.redactor).await
+    }
+}
+
+/// What the integration user's own login left for the audit.
+#[derive(Clone, Copy, Debug)]
+pub enum Own<'a> {
+    /// Logged in: the live connection (after any re-login) and the user id
+    /// the login reported (OAuth `id` URL, SOAP `userId`).
+    Session {
+        conn: &'a Connection,
+        user_id: Option<&'a str>,
+    },
+    /// The login failed, or could not be tried (a bad `ca_file`): it is not
+    /// tried again.
+    Failed(&'a Failure),
+    /// Not logged in, and not needed: an auditor reads and the config
+    /// names the user.
+    Unused,
+}
+
+impl Own<'_> {
+    fn user_id(&self) -> Option<String> {
+        match self {
+            Own::Session { user_id, .. } => user_id.map(str::to_string),
+            _ => None,
+        }
+    }
+}
+
+/// Read `org`'s facts: as the auditor when one is configured (its login is
+/// the only one sent here), else through `own`, the integration user's
+/// session. The user is the configured username, else the id `own`'s
+/// login reported (flows that name no user: client credentials, refresh
+/// token, sfdx URL).
+pub async fn read(
+    http: &reqwest::Client,
+    org: &OrgConfig,
+    own: Own<'_>,
+    redactor: &Redactor,
+) -> Round {
+    let target = Target {
+        username: org.auth.username().map(str::to_string),
+        user_id: own.user_id(),
+    };
+    let source = if org.diagnose.is_some() {
+        match connect_auditor(http, org, redactor).await {
+            Ok(source) => source,
+            Err(f) => return Round::AuditorLoginFailed(f),
+        }
+    } else {
+        match own {
+            Own::Session { conn, .. } => {
+                let version =
+                    supported_version(http, &org.login_url, &org.api_version, redactor).await;
+                Source {
+                    conn: conn.at_version(&version),
+                    http: http.clone(),
+                    redactor: redactor.clone(),
+                }
+            }
+            Own::Failed(f) => return Round::LoginFailed(f.clone()),
+            Own::Unused => {
+                return Round::LoginFailed(Failure::new(
+                    Origin::Sfsmoke,
+                    crate::codes::CONFIG_ERROR,
+                    format!("org '{}' has no auditor and was not logged in", org.name),
+                ))
+            }
+        }
+    };
+    Round::Gathered(Box::new(
+        gather(
+            &source,
+            &target,
+            &org.objects,
+            uses_connected_app(&org.auth),
+            chrono::Utc::now(),
+        )
+        .await,
+    ))
+}
+
+/// [`read`] outside a gate run (`sfsmoke snapshot`): logs in as the
+/// integration user once, only when needed (no auditor, or a flow that
+/// names no user), at a version the org supports.
+pub async fn read_alone(http: &reqwest::Client, org: &OrgConfig, redactor: &Redactor) -> Round {
+    if org.diagnose.is_some() && org.auth.username().is_some() {
+        return read(http, org, Own::Unused, redactor).await;
+    }
+    let version = supported_version(http, &org.login_url, &org.api_version, redactor).await;
+    match auth::login_with(http, &with_version(org, &version), redactor).await {
+        Ok(session) => {
+            let conn = Connection::new(http.clone(), &session, &version, redactor);
+            let own = Own::Session {
+                conn: &conn,
+                user_id: session.user_id.as_deref(),
+            };
+            read(http, org, own, redactor).await
+        }
+        Err(f) => read(http, org, Own::Failed(&f), redactor).await,
+    }
+}
+
+/// Each org's snapshot, read on its own client (`ca_file`, `request_timeout`).
+pub async fn take_all(
+    orgs: &[&OrgConfig],
+    request_timeout: Duration,
+    redactor: &Redactor,
+) -> Vec<Result<OrgSnapshot, Failure>> {
+    futures::future::join_all(orgs.iter().map(|o| async move {
+        let http = client::http_client(o.ca_file.as_deref(), request_timeout)?;
+        read_alone(&http, o, redactor).await.snapshot()
+    }))
+    .await
+}
+
+/// Log in as the org's auditor (`[orgs.<name>.diagnose]`), at a version the
+/// org supports.
+pub async fn connect_auditor(
+    http: &reqwest::Client,
+    org: &OrgConfig,
+    redactor: &Redactor,
+) -> Result<Source, Failure> {
+    let Some(d) = &org.diagnose else {
+        return Err(Failure::new(
+            Origin::Sfsmoke,
+            crate::codes::CONFIG_ERROR,
+            format!(
+                "org '{}' has no [orgs.{}.diagnose] auditor",
+                org.name, org.name
+            ),
+        ));
+    };
+    let version = supported_version(http, &d.login_url, &org.api_version, redactor).await;
+    let auditor = OrgConfig {
+        name: format!("{} (auditor)", org.name),
+        login_url: d.login_url.clone(),
+        api_version: soap_safe(&version, &d.auth),
+        auth: d.auth.clone(),
+        objects: Vec::new(),
+        checks: Vec::new(),
+        ca_file: org.ca_file.clone(),
+        diagnose: None,
+    };
+    let session = auth::login_with(http, &auditor, redactor).await?;
+    Ok(Source {
+        conn: Connection::new(http.clone(), &session, &version, redactor),
+        http: http.clone(),
+        redactor: redactor.clone(),
+    })
+}
+
+/// The version to read setup objects with: `configured` when the org at
+/// `base` serves it (or the list cannot be had), else the newest it serves.
+async fn supported_version(
+    http: &reqwest::Client,
+    base: &url::Url,
+    configured: &str,
+    redactor: &Redactor,
+) -> String {
+    let mut supported = client::list_versions(http, base, redactor)
+        .await
+        .unwrap_or_default();
+    supported.sort_by_key(|v| facts::version_key(v));
+    pick_version(configured, &supported)
+}
+
+/// `configured` when `supported` (oldest first) holds it or is empty, else
+/// the newest supported.
+pub fn pick_version(configured: &str, supported: &[String]) -> String {
+    match supported.last() {
+        Some(newest) if !supported.iter().any(|v| v == configured) => newest.clone(),
+        _ => configured.to_string(),
+    }
+}
+
+/// The version a login with `auth` should use (SOAP login() is absent from
+/// v65.0; the gate clamps too, this keeps the audit safe either way).
+fn soap_safe(version: &str, auth: &Auth) -> String {
+    if matches!(auth, Auth::SoapPassword { .. })
+        && facts::version_key(version) > facts::version_key(crate::config::MAX_SOAP_LOGIN_VERSION)
+    {
+        crate::config::MAX_SOAP_LOGIN_VERSION.to_string()
+    } else {
+        version.to_string()
+    }
+}
+
+/// The integration user's org config at `version` (SOAP-safe).
+fn with_version(org: &OrgConfig, version: &str) -> OrgConfig {
+    let mut o = org.clone();
+    o.api_version = soap_safe(version, &org.auth);
+    o.diagnose = None;
+    o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_configured_version_wins_when_the_org_serves_it() {
+        let served: Vec<String> = ["31.0", "62.0", "64.0"].map(String::from).to_vec();
+        assert_eq!(pick_version("62.0", &served), "62.0");
+        assert_eq!(pick_version("20.0", &served), "64.0");
+        assert_eq!(pick_version("20.0", &[]), "20.0");
+    }
+
+    #[test]
+    fn soap_logins_stay_below_v65() {
+        let soap = Auth::SoapPassword {
+            username: "u".into(),
+            password: crate::secret::Secret::new("p"),
+            security_token: None,
+        };
+        assert_eq!(
+            soap_safe("66.0", &soap),
+            crate::config::MAX_SOAP_LOGIN_VERSION
+        );
+        assert_eq!(soap_safe("62.0", &soap), "62.0");
+    }
+}

@@ -1,0 +1,177 @@
+//! What runs after an org's checks, in one place: at most one audit of the
+//! org ([`crate::audit::read`]: the auditor's login, or the gate's own
+//! session reused; never the integration user's credentials again), then,
+//! from what it read: the diagnosis of each failed case
+//! ([`crate::diagnose`]), the "access drift" case ([`crate::snapshot`]),
+//! and for `--update-snapshot` the access to record in smoke.lock.
+//! The audit runs only when one of those needs it, within the run's
+//! deadline.
+
+use crate::audit::{self, OrgSnapshot, Own, Round};
+use crate::checks::{self, Settings};
+use crate::config::OrgConfig;
+use crate::report::{OrgReport, Outcome};
+use crate::salesforce::error::Failure;
+use crate::secret::Redactor;
+use crate::snapshot::{self, LockError, Updated};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// What to do after an org's checks.
+#[derive(Clone, Debug, Default)]
+pub struct Plan {
+    /// Diagnose failures, add the drift case, read for smoke.lock; off:
+    /// the checks alone.
+    pub enabled: bool,
+    /// smoke.lock beside the config (read when it exists): the "access
+    /// drift" case, and the known-good entry the diagnosis compares with.
+    pub lock_path: Option<PathBuf>,
+    /// Add the "access drift" case (off for `--update-snapshot` runs,
+    /// which record the access instead).
+    pub drift: bool,
+    /// Read the access for smoke.lock (`--update-snapshot`): the org's
+    /// [`Round`] is handed back.
+    pub snapshot: bool,
+}
+
+/// Fill `Problem.diagnosis` of every failed case of `report` that diagnosis
+/// applies to, add the "access drift" case when `plan.drift` and smoke.lock
+/// exists, and hand back the audit's [`Round`] and how long it took when
+/// `plan.snapshot`.
+/// `http` is `None` when the org's HTTP client could not be built (its
+/// login case says why): then nothing is read.
+pub async fn after_checks(
+    http: Option<&reqwest::Client>,
+    org: &OrgConfig,
+    own: Own<'_>,
+    report: &mut OrgReport,
+    plan: &Plan,
+    settings: &Settings,
+    redactor: &Redactor,
+) -> Option<(Round, Duration)> {
+    let Some(http) = http else {
+        let Own::Failed(f) = own else { return None };
+        return plan
+            .snapshot
+            .then(|| (Round::LoginFailed(f.clone()), Duration::ZERO));
+    };
+    let started = Instant::now();
+    let lock_path = plan.lock_path.as_deref();
+    let lock = lock_path.and_then(|p| snapshot::read_lock(p).ok().flatten());
+    let known_good = lock.as_ref().and_then(|l| l.orgs.get(&org.name));
+    let wanted: Vec<usize> = report
+        .cases
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| {
+            c.outcome
+                .problem()
+                .is_some_and(|p| p.diagnosis.is_none() && crate::diagnose::applies_to(&p.failure))
+        })
+        .map(|(i, _)| i)
+        .collect();
+    let baseline = match lock_path {
+        Some(path) if plan.drift => snapshot::locked_entry(org, path),
+        _ => None,
+    };
+
+    // One audit for everything that needs it.
+    let diagnosing = !wanted.is_empty() && org.diagnose.is_some();
+    let drifting = matches!(baseline, Some(Ok(_)));
+    let round = if diagnosing || drifting || plan.snapshot {
+        let what = if diagnosing {
+            "the diagnosis"
+        } else if drifting {
+            "the access drift check"
+        } else {
+            "the access snapshot"
+        };
+        let read = async { Ok(audit::read(http, org, own, redactor).await) };
+        Some(
+            checks::by_deadline(settings, what, read)
+                .await
+                .unwrap_or_else(Round::CutShort),
+        )
+    } else {
+        None
+    };
+
+    let auditor_round = round.as_ref().filter(|_| org.diagnose.is_some());
+    for i in wanted {
+        if let Outcome::Failed(p) | Outcome::Errored(p) = &mut report.cases[i].outcome {
+            let text = crate::diagnose::explain(org, &p.failure, auditor_round, known_good);
+            p.diagnosis = Some(redactor.redact(&text));
+        }
+    }
+
+    if let Some(entry) = baseline {
+        let elapsed = started.elapsed();
+        let mut case = match (entry, &round) {
+            (Err(outcome), _) => snapshot::case(outcome, elapsed),
+            (Ok(_), Some(Round::CutShort(_))) => snapshot::cut_short_case(
+                checks::deadline_failure(settings, "the access drift check"),
+                elapsed,
+            ),
+            (Ok(old), Some(round)) => snapshot::drift_case(org, &old, current(round), elapsed),
+            (Ok(_), None) => unreachable!("the drift check reads the access"),
+        };
+        if let Outcome::Failed(p) | Outcome::Errored(p) = &mut case.outcome {
+            p.failure.message = redactor.redact(&p.failure.message);
+            p.diagnosis = p.diagnosis.take().map(|d| redactor.redact(&d));
+        }
+        report.cases.push(case);
+    }
+    let took = started.elapsed();
+    round.filter(|_| plan.snapshot).map(|r| (r, took))
+}
+
+/// The access read now, or why there is none. The integration user's own
+/// failed login says it was not tried again.
+fn current(round: &Round) -> Result<OrgSnapshot, Failure> {
+    match round {
+        Round::LoginFailed(f) => Err(Failure {
+            message: format!(
+                "the login failed and is not tried again (each attempt counts towards lockout): {}",
+                f.message
+            ),
+            ..f.clone()
+        }),
+        r => r.snapshot(),
+    }
+}
+
+/// Why `--update-snapshot` left smoke.lock as it was.
+#[derive(Debug)]
+pub enum NotRecorded {
+    /// The run's deadline cut an org's audit short.
+    CutShort,
+    /// smoke.lock could not be read or written.
+    Lock(LockError),
+}
+
+/// `--update-snapshot`: record each org's access as its audit read it.
+pub fn record_rounds(
+    rounds: Vec<(&OrgConfig, Round)>,
+    lock_path: &Path,
+) -> Result<Vec<Updated>, NotRecorded> {
+    if rounds.iter().any(|(_, r)| matches!(r, Round::CutShort(_))) {
+        return Err(NotRecorded::CutShort);
+    }
+    let lock = snapshot::read_or_new(lock_path).map_err(NotRecorded::Lock)?;
+    let taken = rounds.iter().map(|(o, r)| (*o, current(r))).collect();
+    snapshot::record(lock, lock_path, taken).map_err(NotRecorded::Lock)
+}
+
+/// `sfsmoke snapshot` and the demo: read each org on its own (one login per
+/// credential) and record it in smoke.lock. `Err` only when smoke.lock
+/// cannot be read or written.
+pub async fn refresh_lock(
+    orgs: &[&OrgConfig],
+    lock_path: &Path,
+    request_timeout: Duration,
+    redactor: &Redactor,
+) -> Result<Vec<Updated>, LockError> {
+    let lock = snapshot::read_or_new(lock_path)?;
+    let taken = audit::take_all(orgs, request_timeout, redactor).await;
+    snapshot::record(lock, lock_path, orgs.iter().copied().zip(taken).collect())
+}
