@@ -20,6 +20,7 @@ pub mod followup;
 pub mod gate;
 pub mod init;
 pub mod logging;
+pub mod net;
 pub mod report;
 pub mod salesforce;
 pub mod secret;

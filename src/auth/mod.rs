@@ -300,19 +300,9 @@ pub(crate) fn header_text(
         .map(str::to_string)
 }
 
-/// `127.0.0.0/8`, `::1` or `localhost`: the only hosts plain http may carry
-/// a token to (the simulated org, a local proxy).
-pub(crate) fn is_loopback(url: &Url) -> bool {
-    match url.host() {
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        Some(url::Host::Domain(d)) => {
-            let d = d.trim_end_matches('.').to_ascii_lowercase();
-            d == "localhost" || d.ends_with(".localhost")
-        }
-        None => false,
-    }
-}
+/// `127.0.0.0/8`, `::1` or `localhost` (not `*.localhost`, which DNS may
+/// resolve elsewhere): the only hosts plain http may carry a token to.
+pub(crate) use crate::config::is_loopback;
 
 /// `.../id/<orgId>/<userId>` → (org id, user id).
 pub(crate) fn ids_from_identity_url(id: &str) -> (Option<String>, Option<String>) {
@@ -369,6 +359,8 @@ mod tests {
         );
         assert!(f.message.contains("clear text"), "{}", f.message);
         assert!(instance_from("http://10.0.0.5:8080", "x").is_err());
+        // A *.localhost name may resolve through DNS: not loopback.
+        assert!(instance_from("http://sim.localhost:8080", "x").is_err());
         for ok in [
             "http://127.0.0.1:8080/x",
             "http://[::1]:9000",

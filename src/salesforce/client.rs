@@ -1,75 +1,18 @@
 //! REST calls with a session: `query(soql)` and plain `GET`s of JSON
 //! resources (limits, versions, setup objects for diagnosis).
 //!
-//! One [`reqwest::Client`] per org, built by [`http_client`]: rustls only (no
-//! OpenSSL), the org's extra CA from `ca_file` trusted on top of the web
-//! roots, redirects off (a token endpoint that redirects is a misconfigured
-//! login URL, and following it would resend credentials), a per-request
-//! timeout. Every answer's `Sforce-Limit-Info` header is kept so the report
+//! One [`reqwest::Client`] per org, built by [`crate::net::http_client`]
+//! (trust, proxies, redirects off, timeouts). Every answer's `Sforce-Limit-Info` header is kept so the report
 //! can show API usage. Error bodies pass through the run's [`Redactor`]
 //! before they are parsed, so no echoed credential survives into a message.
 
 use crate::auth::Session;
-use crate::salesforce::error::{self, Failure, Origin};
+use crate::salesforce::error::{self, Failure};
 use crate::secret::{Redactor, Secret};
-use std::path::Path;
 use std::sync::{Arc, Mutex, RwLock};
-use std::time::Duration;
 use url::Url;
 
-/// `User-Agent` sent with every request.
-pub const USER_AGENT: &str = concat!("sfsmoke/", env!("CARGO_PKG_VERSION"));
-
-/// Build the HTTP client for one org: rustls, optional extra CA (PEM, one or
-/// more certificates), redirects off, `request_timeout` per request.
-pub fn http_client(
-    ca_file: Option<&Path>,
-    request_timeout: Duration,
-) -> Result<reqwest::Client, Failure> {
-    let mut builder = reqwest::Client::builder()
-        .use_rustls_tls()
-        .user_agent(USER_AGENT)
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(request_timeout)
-        .connect_timeout(request_timeout);
-    if let Some(path) = ca_file {
-        let pem = std::fs::read(path).map_err(|e| {
-            Failure::new(
-                Origin::Sfsmoke,
-                crate::codes::CONFIG_ERROR,
-                format!("cannot read ca_file {}: {e}", path.display()),
-            )
-        })?;
-        let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
-            Failure::new(
-                Origin::Sfsmoke,
-                crate::codes::CONFIG_ERROR,
-                format!(
-                    "ca_file {} is not a PEM certificate: {}",
-                    path.display(),
-                    e.without_url()
-                ),
-            )
-        })?;
-        if certs.is_empty() {
-            return Err(Failure::new(
-                Origin::Sfsmoke,
-                crate::codes::CONFIG_ERROR,
-                format!("ca_file {} holds no PEM certificate", path.display()),
-            ));
-        }
-        for cert in certs {
-            builder = builder.add_root_certificate(cert);
-        }
-    }
-    builder.build().map_err(|e| {
-        Failure::new(
-            Origin::Sfsmoke,
-            crate::codes::CONFIG_ERROR,
-            format!("cannot build the HTTP client: {}", e.without_url()),
-        )
-    })
-}
+pub use crate::net::{http_client, USER_AGENT};
 
 /// The answer to a query: the first page.
 #[derive(Clone, Debug)]
@@ -368,16 +311,5 @@ mod tests {
         assert_eq!(q.total_size, 1);
         assert_eq!(q.detail(), "1 record");
         assert!(parse_query(&serde_json::json!({"foo": 1})).is_none());
-    }
-
-    #[test]
-    fn missing_ca_file_is_a_config_error() {
-        let e = http_client(
-            Some(Path::new("/nonexistent/ca.pem")),
-            Duration::from_secs(1),
-        )
-        .unwrap_err();
-        assert_eq!(e.code, "CONFIG_ERROR");
-        assert!(e.message.contains("/nonexistent/ca.pem"));
     }
 }

@@ -1024,9 +1024,9 @@ pub(super) static ENTRIES: &[Entry] = &[
         ],
         checks: &[
             Check { what: "who issued the certificate the runner sees: `openssl s_client -connect <host>:443 -servername <host>`", setup: "the CI job" },
-            Check { what: "ca_file is set for orgs behind a private CA", setup: "smoke.toml: ca_file" },
+            Check { what: "the CA is in a trust source sfsmoke reads: the OS store (update-ca-certificates), SSL_CERT_FILE / SSL_CERT_DIR, or the org's ca_file", setup: "the runner image; smoke.toml: ca_file" },
         ],
-        fix: "Point ca_file at the proxy's or endpoint's CA certificate, or exempt Salesforce hosts from TLS inspection; never turn verification off.",
+        fix: "Install the proxy's or endpoint's CA on the runner (as curl and git need it), or point SSL_CERT_FILE or ca_file at it, or exempt Salesforce hosts from TLS inspection; never turn verification off.",
         see_also: &["NETWORK_ERROR"],
         sources: &["forums"],
     },
