@@ -515,6 +515,17 @@ impl Cx<'_> {
                 )),
             );
         }
+        if crate::secret::too_short_to_redact(&s) {
+            self.warn(
+                v.span(),
+                key,
+                format!(
+                    "secret shorter than {} characters: it will not be scrubbed from output",
+                    crate::secret::MIN_SECRET_LEN
+                ),
+                hint("sfsmoke redacts only values of 4 characters or more (shorter ones would blank out ordinary words); use a longer secret"),
+            );
+        }
         self.redactor.add(&s);
         Some(Secret::new(s))
     }

@@ -483,6 +483,21 @@ fn literal_secret_is_a_warning() {
     assert_eq!(c.redactor.redact("x hunter2 y"), "x *** y");
 }
 
+/// A secret too short for the redactor is loaded with a warning that names
+/// the key and never the value.
+#[test]
+fn short_secret_is_a_warning_naming_the_key_only() {
+    let text = PASSWORD_ORG.replace("${SF_TOKEN}", "${SHORT}");
+    let mut env = env_map();
+    env.insert("SHORT", "x9z".to_string());
+    let c = load_str(Path::new("smoke.toml"), &text, &|k| env.get(k).cloned()).unwrap();
+    let w: Vec<_> = c.warnings.iter().map(|d| d.to_string()).collect();
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert!(w[0].contains("orgs.prod.security_token"), "{}", w[0]);
+    assert!(w[0].contains("shorter than 4 characters"), "{}", w[0]);
+    assert!(!w[0].contains("x9z"), "{}", w[0]);
+}
+
 // ----- auth and credentials ------------------------------------------------
 
 #[test]

@@ -160,7 +160,10 @@ pub fn from_rest(status: u16, body: &str) -> Failure {
 
 /// An OAuth token endpoint error: `{"error": "...", "error_description": "..."}`.
 /// A REST-style error array is accepted too (Salesforce sends one for some
-/// refusals on the same host); anything else is `UNEXPECTED_RESPONSE`.
+/// refusals on the same host); anything else is `UNEXPECTED_RESPONSE`. A 4xx
+/// body is reported through its parsed fields only, never quoted: a proxy
+/// or a misrouted endpoint refusing the token request may echo the form we
+/// sent, credentials and all.
 pub fn from_oauth(status: u16, body: &str) -> Failure {
     #[derive(serde::Deserialize)]
     struct OAuthError {
@@ -181,6 +184,17 @@ pub fn from_oauth(status: u16, body: &str) -> Failure {
     let rest = from_rest(status, body);
     if rest.origin == Origin::Rest {
         return rest;
+    }
+    if (400..500).contains(&status) && !body.trim().is_empty() {
+        return Failure::new(
+            Origin::Protocol,
+            UNEXPECTED_RESPONSE,
+            format!(
+                "unexpected answer, not an OAuth error ({} bytes, not quoted: a refused token request's answer may echo the credentials)",
+                body.len()
+            ),
+        )
+        .with_status(status);
     }
     unexpected(status, body)
 }
@@ -537,6 +551,29 @@ mod parser_tests {
         let f = from_oauth(400, r#"{"error":"unsupported_grant_type"}"#);
         assert_eq!(f.code, "unsupported_grant_type");
         assert_eq!(f.message, "unsupported_grant_type");
+    }
+
+    #[test]
+    fn an_unreadable_4xx_token_answer_is_never_quoted() {
+        let body = "Bad Request: grant_type=password&username=u&password=hunter2-canary";
+        for status in [400, 401, 403, 404, 429] {
+            let f = from_oauth(status, body);
+            assert_eq!(f.code, UNEXPECTED_RESPONSE);
+            assert_eq!(f.http_status, Some(status));
+            assert!(!f.message.contains("hunter2"), "{}", f.message);
+            assert!(!f.message.contains("Bad Request"), "{}", f.message);
+            assert!(f.message.contains("not quoted"), "{}", f.message);
+        }
+        // A parsed refusal keeps Salesforce's own text; a 5xx page keeps its
+        // (redacted) excerpt, which tells a maintenance page from an outage.
+        let f = from_oauth(
+            400,
+            r#"{"error":"invalid_grant","error_description":"x y"}"#,
+        );
+        assert_eq!(f.message, "x y");
+        assert!(from_oauth(503, "<h1>Down for maintenance</h1>")
+            .message
+            .contains("Down for maintenance"));
     }
 
     #[test]
