@@ -438,6 +438,30 @@ mod tests {
         assert!(f.message.contains("not quoted"), "{}", f.message);
     }
 
+    proptest::proptest! {
+        /// No 200 answer, however broken, makes the token answer reader
+        /// panic, and a failure never quotes the token it was sent.
+        #[test]
+        fn prop_token_answer_reader_never_panics(
+            pieces in proptest::collection::vec(proptest::prop_oneof![
+                "\\PC{0,10}",
+                "[{}\\[\\]\",:]{1,4}",
+                proptest::strategy::Just(r#""access_token":"00Dtok-canary""#.to_string()),
+                proptest::strategy::Just(r#""instance_url":"#.to_string()),
+                proptest::strategy::Just(r#""https://acme.my.salesforce.com""#.to_string()),
+                proptest::strategy::Just(r#""id":"https://x/id/00D/005""#.to_string()),
+                proptest::strategy::Just("token".to_string()),
+            ], 0..12),
+            content_type in proptest::option::of("\\PC{0,20}"),
+        ) {
+            let body = pieces.concat();
+            let r = read_token_answer("x", 200, content_type.as_deref(), &body, &Redactor::new(), vec![]);
+            if let Err(f) = r {
+                proptest::prop_assert!(!f.message.contains("tok-canary"), "{}", f.message);
+            }
+        }
+    }
+
     /// A token endpoint that answers every grant with a valid JSON token
     /// answer sent as `text/plain`.
     async fn plain_text_token_server() -> Url {

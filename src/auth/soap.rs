@@ -179,4 +179,26 @@ mod tests {
         assert_eq!(f.code, error::UNEXPECTED_RESPONSE);
         assert!(!f.message.contains("leak"));
     }
+
+    proptest::proptest! {
+        /// No answer, however broken, makes the login parser panic, and a
+        /// failure never quotes a session id it was sent.
+        #[test]
+        fn prop_login_answer_parser_never_panics(
+            pieces in proptest::collection::vec(proptest::prop_oneof![
+                "\\PC{0,10}",
+                proptest::strategy::Just("<serverUrl>".to_string()),
+                proptest::strategy::Just("</serverUrl>".to_string()),
+                proptest::strategy::Just("<sessionId>00Dsecret-session</sessionId>".to_string()),
+                proptest::strategy::Just("<faultcode>sf:X</faultcode>".to_string()),
+                proptest::strategy::Just("<loginResponse><result>".to_string()),
+                proptest::strategy::Just("&#0;&amp;<![CDATA[]]>".to_string()),
+            ], 0..12)
+        ) {
+            let body = pieces.concat();
+            if let Err(f) = parse_login_result(&body) {
+                proptest::prop_assert!(!f.message.contains("secret-session"), "{}", f.message);
+            }
+        }
+    }
 }

@@ -28,6 +28,7 @@
 //! the summary. Under GitLab CI each org's block is a collapsible section
 //! ([`super::gitlab`]).
 
+use super::sanitize::{gutter, one_line, sanitize};
 use super::{CaseReport, OrgReport, Outcome, RunReport};
 use anstyle::{AnsiColor, Style};
 use std::time::Duration;
@@ -114,9 +115,10 @@ pub fn case_line(org: &str, case: &CaseReport, colour: bool) -> String {
     let (word, style) = status_of(&case.outcome);
     let status = paint(colour, style, &format!("{word:>8}"));
     format!(
-        "{status} [{:>8.3}s] {org}: {}",
+        "{status} [{:>8.3}s] {}: {}",
         case.duration.as_secs_f64(),
-        case.name
+        one_line(org),
+        one_line(&case.name)
     )
 }
 
@@ -137,7 +139,11 @@ pub fn org_block(org: &OrgReport, opts: &ConsoleOptions) -> String {
                 Style::new().bold().fg_color(Some(AnsiColor::Yellow.into())),
                 &format!("{:>8}", "WARN"),
             );
-            out.push_str(&format!("{word} {}: {w}\n", org.name));
+            out.push_str(&format!(
+                "{word} {}: {}\n",
+                one_line(&org.name),
+                gutter(w.trim_end(), "    | ")
+            ));
         }
     }
     if opts.gitlab {
@@ -152,9 +158,9 @@ fn header(org: &OrgReport) -> String {
     let t = org.tally();
     format!(
         "org {} ({}, {}): {} passed, {} failed, {} skipped",
-        org.name,
+        one_line(&org.name),
         org.auth_kind,
-        org.login_url,
+        one_line(&org.login_url),
         t.passed,
         t.failed + t.errored,
         t.skipped
@@ -170,7 +176,7 @@ pub fn failures(report: &RunReport, colour: bool) -> String {
             Style::new().bold().fg_color(Some(AnsiColor::Red.into())),
             "--- CONFIG",
         ));
-        out.push_str(&format!(" {}\n\n", e.replace('\n', "\n    ")));
+        out.push_str(&format!(" {}\n\n", gutter(e, "    ")));
     }
     // The first case with a given code and hint shows the whole hint; later
     // ones (in this org or another) point back to it. Diagnoses are per org
@@ -184,7 +190,11 @@ pub fn failures(report: &RunReport, colour: bool) -> String {
             };
             let (word, style) = status_of(&case.outcome);
             out.push_str(&paint(colour, style, &format!("--- {word}")));
-            out.push_str(&format!(" {}: {}\n", org.name, case.name));
+            out.push_str(&format!(
+                " {}: {}\n",
+                one_line(&org.name),
+                one_line(&case.name)
+            ));
             out.push_str(&failure_lines(&p.failure));
             let first = shown
                 .iter()
@@ -192,10 +202,14 @@ pub fn failures(report: &RunReport, colour: bool) -> String {
                 .map(|(_, _, org, case)| (*org, *case));
             match first {
                 Some((first_org, name)) if first_org == org.name => {
-                    out.push_str(&format!("    hint: as for {name} above\n"));
+                    out.push_str(&format!("    hint: as for {} above\n", one_line(name)));
                 }
                 Some((first_org, name)) => {
-                    out.push_str(&format!("    hint: as for {first_org}: {name} above\n"));
+                    out.push_str(&format!(
+                        "    hint: as for {}: {} above\n",
+                        one_line(first_org),
+                        one_line(name)
+                    ));
                 }
                 None if !p.hint.is_empty() => {
                     out.push_str(&format!("    hint: {}\n", indent(&p.hint)));
@@ -209,7 +223,9 @@ pub fn failures(report: &RunReport, colour: bool) -> String {
                     .find(|(text, _)| *text == d.as_str())
                     .map(|(_, name)| *name);
                 match same_as {
-                    Some(name) => out.push_str(&format!("    diagnosis: as for {name} above\n")),
+                    Some(name) => {
+                        out.push_str(&format!("    diagnosis: as for {} above\n", one_line(name)))
+                    }
                     None => {
                         // The diagnosis may carry its own "diagnosis:" title.
                         let body = d.strip_prefix("diagnosis: ").unwrap_or(d);
@@ -226,25 +242,29 @@ pub fn failures(report: &RunReport, colour: bool) -> String {
 
 /// `    CODE: message (HTTP s)`; a message of several lines (a SOQL error with
 /// its caret) goes under `    CODE (HTTP s):`, each line behind `    | ` so
-/// none of it reads as a status line of its own.
+/// none of it reads as a status line (or a CI command) of its own. Both are
+/// Salesforce's text, so both are sanitised.
 fn failure_lines(f: &crate::salesforce::error::Failure) -> String {
     let status = f
         .http_status
         .map(|s| format!(" (HTTP {s})"))
         .unwrap_or_default();
-    let message = f.message.trim_start_matches(['\n', '\r']).trim_end();
+    let code = one_line(&f.code);
+    let message = sanitize(&f.message);
+    let message = message.trim_start_matches('\n').trim_end();
     if !message.contains('\n') {
-        return format!("    {}: {message}{status}\n", f.code);
+        return format!("    {code}: {message}{status}\n");
     }
-    let mut out = format!("    {}{status}:\n", f.code);
+    let mut out = format!("    {code}{status}:\n");
     for line in message.lines() {
         out.push_str(&format!("    | {}\n", line.trim_end()));
     }
     out
 }
 
+/// Sanitised text whose continuation lines stay under the block's indent.
 fn indent(text: &str) -> String {
-    text.trim_end().replace('\n', "\n    ")
+    gutter(text.trim_end(), "    ")
 }
 
 /// `Summary: 7 checks, 5 passed, 1 failed, 1 skipped in 1.2s`
@@ -542,5 +562,61 @@ mod tests {
     #[test]
     fn colour_adds_escapes() {
         assert!(case_line("p", &sample().orgs[0].cases[0], true).contains('\x1b'));
+    }
+
+    /// Every text of the report hostile (escape sequences, a lone CR,
+    /// `::` commands): the console prints no ESC, no control but `\n`, and
+    /// no line that GitHub would read as a workflow command.
+    #[test]
+    fn hostile_texts_cannot_rewrite_the_terminal_or_forge_commands() {
+        use crate::report::junit::fixtures::{hostile, hostile_texts};
+        let mut texts = hostile_texts();
+        texts.push((
+            "issue-10",
+            "a\u{1b}]0;pwned\u{7}b \u{1b}[2J\rok\r::add-mask::x\r  ::stop-commands::t\n##[error]y"
+                .to_string(),
+        ));
+        // our own section markers are the only escapes allowed
+        let markers = regex::Regex::new(
+            r"\x1b\[0Ksection_(start|end):\d+:[A-Za-z0-9_.-]+(\[collapsed=true\])?\r\x1b\[0K",
+        )
+        .unwrap();
+        for (name, text) in texts {
+            let r = hostile(&text);
+            for gitlab in [false, true] {
+                let opts = ConsoleOptions {
+                    gitlab,
+                    ..ConsoleOptions::default()
+                };
+                let mut out: String = r.orgs.iter().map(|o| org_block(o, &opts)).collect();
+                out.push_str(&failures(&r, false));
+                if gitlab {
+                    out = markers.replace_all(&out, "").into_owned();
+                }
+                assert!(
+                    !out.chars()
+                        .any(|c| c.is_control() && c != '\n' && c != '\t'),
+                    "{name}: control in {out:?}"
+                );
+                for line in out.lines() {
+                    let t = line.trim_start();
+                    assert!(
+                        !t.starts_with("::") && !t.starts_with("##["),
+                        "{name}: command line {line:?}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_multi_line_server_message_stays_under_the_gutter() {
+        let f = Failure::new(Origin::Rest, "X", "one\rtwo\n::error::three").with_status(400);
+        assert_eq!(
+            failure_lines(&f),
+            "    X (HTTP 400):\n    | one\n    | two\n    | | ::error::three\n"
+        );
+        let f = Failure::new(Origin::Rest, "::error::code", "m");
+        assert_eq!(failure_lines(&f), "    | ::error::code: m\n");
     }
 }

@@ -13,7 +13,7 @@
 //! also `:` and `,` become `%3A`, `%2C`. So no text from Salesforce can end
 //! the command early or start another one.
 
-use super::junit::{clean_text, one_line};
+use super::sanitize::{clean_text, one_line};
 use super::{Outcome, RunReport, Tally};
 use std::fmt::Write as _;
 use std::io::{self, Write};
@@ -387,9 +387,11 @@ mod tests {
                 "{name}"
             );
             if name == "github" {
-                // "%0A::error::injected" from Salesforce stays data: its % is escaped
+                // "%0A::error::injected" from Salesforce stays data: its % is
+                // escaped, and a line of its own that reads as a command is
+                // defused by the sanitiser
                 assert!(
-                    a.contains("100%25 of 50%250A::error::injected, a:b,c%0A::warning::x"),
+                    a.contains("100%25 of 50%250A::error::injected, a:b,c%0A| ::warning::x"),
                     "{a}"
                 );
             }

@@ -34,11 +34,13 @@ fn now() -> u64 {
         .unwrap_or(0)
 }
 
-/// Wrap `body` (lines ending in `\n`) in a section with `header` as its title.
+/// Wrap `body` (lines ending in `\n`, already sanitised) in a section with
+/// `header` (sanitised here: it names the org's login URL) as its title.
 pub fn section(org: &str, header: &str, body: &str, collapsed: bool) -> String {
     let name = section_name(org);
     let opts = if collapsed { "[collapsed=true]" } else { "" };
     let ts = now();
+    let header = super::sanitize::one_line(header);
     let mut out = format!("\x1b[0Ksection_start:{ts}:{name}{opts}\r\x1b[0K{header}\n");
     out.push_str(body);
     out.push_str(&format!("\x1b[0Ksection_end:{ts}:{name}\r\x1b[0K\n"));

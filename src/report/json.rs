@@ -6,7 +6,9 @@
 //! The view types below are separate from [`RunReport`] on purpose, so a
 //! change in the internal types cannot silently change the published shape.
 //! Like every renderer, this one does not redact (the gate has) and does not
-//! decide the verdict ([`RunReport::exit_code`] does).
+//! decide the verdict ([`RunReport::exit_code`] does). Every text from
+//! outside goes through [`super::sanitize`]: a reader's `jq -r` prints
+//! strings raw, so escapes would reach a terminal.
 //!
 //! ```json
 //! {"schema_version": 1, "tool": {"name": "sfsmoke", "version": "0.1.0"},
@@ -27,6 +29,7 @@
 //! ```
 
 use super::junit::public_url;
+use super::sanitize::sanitize;
 use super::{CaseKind, CaseReport, OrgReport, Outcome, Problem, RunReport, Tally};
 use crate::atomic::write_atomic;
 use crate::salesforce::error::Origin;
@@ -62,11 +65,11 @@ struct JsonReport<'a> {
     tool: Tool,
     started_at: String,
     duration_secs: f64,
-    config_path: &'a str,
+    config_path: String,
     exit_code: u8,
     verdict: &'static str,
     summary: Summary,
-    config_errors: &'a [String],
+    config_errors: Vec<String>,
     orgs: Vec<JsonOrg<'a>>,
 }
 
@@ -99,43 +102,43 @@ impl From<Tally> for Summary {
 
 #[derive(Serialize)]
 struct JsonOrg<'a> {
-    name: &'a str,
+    name: String,
     login_url: String,
     api_version: &'a str,
     auth: &'a str,
     instance_url: Option<String>,
-    username: Option<&'a str>,
-    api_usage: Option<&'a str>,
-    warnings: &'a [String],
+    username: Option<String>,
+    api_usage: Option<String>,
+    warnings: Vec<String>,
     duration_secs: f64,
     summary: Summary,
-    cases: Vec<JsonCase<'a>>,
+    cases: Vec<JsonCase>,
 }
 
 #[derive(Serialize)]
-struct JsonCase<'a> {
-    name: &'a str,
+struct JsonCase {
+    name: String,
     kind: &'static str,
-    target: &'a str,
-    soql: Option<&'a str>,
+    target: String,
+    soql: Option<String>,
     duration_secs: f64,
     status: &'static str,
-    detail: Option<&'a str>,
-    skip_reason: Option<&'a str>,
-    failure: Option<JsonFailure<'a>>,
+    detail: Option<String>,
+    skip_reason: Option<String>,
+    failure: Option<JsonFailure>,
 }
 
 #[derive(Serialize)]
-struct JsonFailure<'a> {
+struct JsonFailure {
     origin: &'static str,
-    code: &'a str,
-    message: &'a str,
+    code: String,
+    message: String,
     http_status: Option<u16>,
     category: Option<&'static str>,
     retry_helps: Option<bool>,
     triage_entry: Option<String>,
-    hint: &'a str,
-    diagnosis: Option<&'a str>,
+    hint: String,
+    diagnosis: Option<String>,
 }
 
 fn view(report: &RunReport) -> JsonReport<'_> {
@@ -150,7 +153,7 @@ fn view(report: &RunReport) -> JsonReport<'_> {
             .started_at
             .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
         duration_secs: secs(report.duration),
-        config_path: &report.config_path,
+        config_path: sanitize(&report.config_path),
         exit_code,
         verdict: match exit_code {
             crate::exit::SUCCESS => "passed",
@@ -158,39 +161,42 @@ fn view(report: &RunReport) -> JsonReport<'_> {
             _ => "config_error",
         },
         summary: report.tally().into(),
-        config_errors: &report.config_errors,
+        config_errors: report.config_errors.iter().map(|e| sanitize(e)).collect(),
         orgs: report.orgs.iter().map(org_view).collect(),
     }
 }
 
 fn org_view(org: &OrgReport) -> JsonOrg<'_> {
     JsonOrg {
-        name: &org.name,
-        login_url: public_url(&org.login_url),
+        name: sanitize(&org.name),
+        login_url: sanitize(&public_url(&org.login_url)),
         api_version: &org.api_version,
         auth: &org.auth_kind,
-        instance_url: org.instance_url.as_deref().map(public_url),
-        username: org.username.as_deref(),
-        api_usage: org.api_usage.as_deref(),
-        warnings: &org.warnings,
+        instance_url: org
+            .instance_url
+            .as_deref()
+            .map(|u| sanitize(&public_url(u))),
+        username: org.username.as_deref().map(sanitize),
+        api_usage: org.api_usage.as_deref().map(sanitize),
+        warnings: org.warnings.iter().map(|w| sanitize(w)).collect(),
         duration_secs: secs(org.duration),
         summary: org.tally().into(),
         cases: org.cases.iter().map(case_view).collect(),
     }
 }
 
-fn case_view(case: &CaseReport) -> JsonCase<'_> {
+fn case_view(case: &CaseReport) -> JsonCase {
     let (status, detail, skip_reason, failure) = match &case.outcome {
-        Outcome::Passed { detail } => ("passed", detail.as_deref(), None, None),
+        Outcome::Passed { detail } => ("passed", detail.as_deref().map(sanitize), None, None),
         Outcome::Failed(p) => ("failed", None, None, Some(failure_view(p))),
         Outcome::Errored(p) => ("errored", None, None, Some(failure_view(p))),
-        Outcome::Skipped { reason } => ("skipped", None, Some(reason.as_str()), None),
+        Outcome::Skipped { reason } => ("skipped", None, Some(sanitize(reason)), None),
     };
     JsonCase {
-        name: &case.name,
+        name: sanitize(&case.name),
         kind: kind_name(case.kind),
-        target: &case.target,
-        soql: case.soql.as_deref(),
+        target: sanitize(&case.target),
+        soql: case.soql.as_deref().map(sanitize),
         duration_secs: secs(case.duration),
         status,
         detail,
@@ -199,19 +205,19 @@ fn case_view(case: &CaseReport) -> JsonCase<'_> {
     }
 }
 
-fn failure_view(p: &Problem) -> JsonFailure<'_> {
+fn failure_view(p: &Problem) -> JsonFailure {
     let f = &p.failure;
     let entry = crate::triage::entry_for(f);
     JsonFailure {
         origin: origin_name(f.origin),
-        code: &f.code,
-        message: &f.message,
+        code: sanitize(&f.code),
+        message: sanitize(&f.message),
         http_status: f.http_status,
         category: entry.map(|e| e.category.name()),
         retry_helps: entry.map(|e| e.retry.helps()),
         triage_entry: entry.map(|e| e.label()),
-        hint: &p.hint,
-        diagnosis: p.diagnosis.as_deref(),
+        hint: sanitize(&p.hint),
+        diagnosis: p.diagnosis.as_deref().map(sanitize),
     }
 }
 
@@ -311,12 +317,17 @@ mod tests {
             let rendered = render(&r);
             let back: Value = serde_json::from_str(&rendered).expect("valid JSON");
             assert_valid(&v, &back, name);
-            // text is kept verbatim (JSON can carry any of it)
-            assert_eq!(
-                back["orgs"][0]["username"],
-                Value::String(text.clone()),
+            // text goes through the one sanitiser (`jq -r` prints it raw):
+            // no escape sequence or control survives, the rest is kept
+            let username = back["orgs"][0]["username"].as_str().expect("a string");
+            assert_eq!(username, crate::report::sanitize::sanitize(&text), "{name}");
+            assert!(
+                !rendered.contains("\\u001b") && !rendered.contains("\\r"),
                 "{name}"
             );
+            if name == "emoji" || name == "markup" {
+                assert_eq!(username, text, "{name}");
+            }
         }
     }
 

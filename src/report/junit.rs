@@ -59,9 +59,11 @@
 //!
 //! Neither can be fixed from outside without rewriting its output, so the
 //! writer is ours: about 200 lines on `quick_xml::Writer`, every text going
-//! through [`clean_text`] / [`one_line`], tested with check-junit on every
+//! through [`clean_text`] / [`one_line`] (the one sanitiser,
+//! [`super::sanitize`]), tested with check-junit on every
 //! outcome kind and on the hostile set.
 
+pub use super::sanitize::{clean_text, one_line};
 use super::{CaseKind, CaseReport, OrgReport, Outcome, Problem, RunReport};
 use quick_xml::events::{BytesDecl, BytesText, Event};
 use quick_xml::Writer;
@@ -70,9 +72,6 @@ use std::io;
 use std::path::Path;
 use std::time::Duration;
 
-/// Longest `message` attribute, in characters (Jenkins shows it as the
-/// details line; the body keeps the whole text).
-const MESSAGE_ATTR_MAX: usize = 1_000;
 /// Longest single text put in a body or `<system-out>`, in characters. A
 /// Salesforce message is short; this caps a pasted HTML page or a runaway
 /// diagnosis (dorny/test-reporter's whole report must stay under 64 KiB).
@@ -363,85 +362,6 @@ pub(crate) fn public_url(raw: &str) -> String {
         }
         _ => raw.to_string(),
     }
-}
-
-/// Is this character allowed in an XML 1.0 document?
-fn xml_char(c: char) -> bool {
-    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
-}
-
-/// Text safe for an XML 1.0 element: ANSI escape sequences removed, the
-/// characters XML forbids dropped, CR LF and lone CR turned into LF, at most
-/// `max` characters (then a marker saying how many were cut). Escaping of
-/// `<`, `&`, `>` and quotes is the writer's job.
-pub fn clean_text(raw: &str, max: usize) -> String {
-    let mut out = String::with_capacity(raw.len().min(max * 4));
-    let mut chars = raw.chars().peekable();
-    let mut kept = 0usize;
-    let mut total = 0usize;
-    while let Some(c) = chars.next() {
-        let c = match c {
-            '\u{1b}' => {
-                // CSI (ESC [ params final) and two-character escapes.
-                if chars.peek() == Some(&'[') {
-                    chars.next();
-                    while let Some(&n) = chars.peek() {
-                        chars.next();
-                        if ('\u{40}'..='\u{7e}').contains(&n) {
-                            break;
-                        }
-                    }
-                } else {
-                    chars.next();
-                }
-                continue;
-            }
-            '\r' => {
-                if chars.peek() == Some(&'\n') {
-                    chars.next();
-                }
-                '\n'
-            }
-            c if !xml_char(c) => continue,
-            c => c,
-        };
-        total += 1;
-        if kept < max {
-            out.push(c);
-            kept += 1;
-        }
-    }
-    if total > kept {
-        out.push_str(&format!(" … [cut: {} more characters]", total - kept));
-    }
-    out
-}
-
-/// [`clean_text`] on one line: every run of whitespace that holds a line
-/// break (and every tab) becomes one space, ends trimmed, at most
-/// `MESSAGE_ATTR_MAX` (1,000) characters. For attributes (parsers turn raw line
-/// breaks in attributes into spaces anyway) and for one-line summaries.
-pub fn one_line(raw: &str) -> String {
-    let cleaned = clean_text(raw, MESSAGE_ATTR_MAX);
-    let mut out = String::with_capacity(cleaned.len());
-    let mut in_break = false;
-    for c in cleaned.chars() {
-        if c == '\n' || c == '\t' {
-            in_break = true;
-        } else if in_break && c == ' ' {
-            // spaces around a line break fold into the one space
-        } else {
-            if in_break {
-                out.truncate(out.trim_end_matches(' ').len());
-                if !out.is_empty() {
-                    out.push(' ');
-                }
-                in_break = false;
-            }
-            out.push(c);
-        }
-    }
-    out.trim().to_string()
 }
 
 /// Report builders shared by the renderers' tests: every outcome kind, and
@@ -932,22 +852,6 @@ mod tests {
     }
 
     #[test]
-    fn clean_text_and_one_line() {
-        assert_eq!(
-            clean_text("a\u{0}b\u{1b}[1;31mc\u{1b}[0md\r\ne\rf", 100),
-            "abcd\ne\nf"
-        );
-        assert_eq!(clean_text("\u{FFFE}x\u{FFFF}😀", 100), "x😀");
-        assert_eq!(clean_text("abcdef", 3), "abc … [cut: 3 more characters]");
-        assert_eq!(
-            one_line("  first line  \n   second\tline\r\nthird  "),
-            "first line second line third"
-        );
-        assert_eq!(one_line("a  b"), "a  b");
-        assert_eq!(one_line("\n\n"), "");
-    }
-
-    #[test]
     fn secs_rounds_down_to_millis() {
         assert_eq!(secs(Duration::from_micros(1_234_567)), "1.234");
         assert_eq!(secs(Duration::ZERO), "0.000");
@@ -1026,5 +930,47 @@ mod tests {
                 .ends_with(&format!("{} is a file, not a folder", blocked.display())),
             "{err}"
         );
+    }
+
+    /// Check that `xml` is well-formed: quick-xml reads it to the end, every
+    /// start tag closed by its own end tag.
+    fn assert_well_formed(xml: &str) -> Result<(), String> {
+        use quick_xml::events::Event;
+        let mut reader = quick_xml::Reader::from_str(xml);
+        reader.config_mut().check_end_names = true;
+        let mut depth = 0i32;
+        loop {
+            match reader.read_event() {
+                Ok(Event::Start(_)) => depth += 1,
+                Ok(Event::End(_)) => depth -= 1,
+                Ok(Event::Text(t)) => {
+                    t.decode().map_err(|e| format!("text: {e}"))?;
+                }
+                Ok(Event::Eof) => break,
+                Ok(_) => {}
+                Err(e) => return Err(format!("at {}: {e}", reader.error_position())),
+            }
+        }
+        if depth != 0 {
+            return Err(format!("{depth} elements left open"));
+        }
+        if let Some(c) = xml.chars().find(|&c| {
+            !matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
+        }) {
+            return Err(format!("XML 1.0 forbids {c:?}"));
+        }
+        Ok(())
+    }
+
+    proptest::proptest! {
+        /// Any text in every field of the report still gives well-formed
+        /// XML 1.0, and the writer never panics.
+        #[test]
+        fn prop_junit_is_well_formed_for_any_text(text in "(\\PC|[\u{0}-\u{1f}\u{7f}-\u{9f}\u{fffe}\u{ffff}]|]]>|<!\\[CDATA\\[|&[a-z#0-9]{0,4};?|\\r|::){0,40}") {
+            let xml = render(&hostile(&text));
+            if let Err(e) = assert_well_formed(&xml) {
+                proptest::prop_assert!(false, "{e} in {text:?}:\n{xml}");
+            }
+        }
     }
 }

@@ -7,6 +7,7 @@ pub mod github;
 pub mod gitlab;
 pub mod json;
 pub mod junit;
+pub mod sanitize;
 
 use crate::salesforce::error::Failure;
 use serde::Serialize;

@@ -1,6 +1,7 @@
 //! What went wrong when talking to Salesforce, typed by where the answer came
 //! from, always keeping Salesforce's own code and text.
 
+use crate::report::sanitize::sanitize;
 use serde::Serialize;
 use std::fmt;
 
@@ -107,12 +108,14 @@ const EXCERPT_CHARS: usize = 160;
 /// `error_description`, `faultstring`) a [`Failure`] keeps.
 pub const MESSAGE_CHARS: usize = 1000;
 
-/// A message from outside, capped at [`MESSAGE_CHARS`] characters (cut at a
+/// A message from outside, sanitised (no escape sequences or controls, see
+/// [`sanitize`]) and capped at [`MESSAGE_CHARS`] characters (cut at a
 /// character boundary, `...` appended), without leading or trailing blank
 /// lines. Line breaks inside are kept: a SOQL error's caret line must stay
 /// under the query it points into.
 pub fn cap_message(text: &str) -> String {
-    let text = text.trim_start_matches(['\n', '\r']).trim_end();
+    let text = sanitize(text);
+    let text = text.trim_start_matches('\n').trim_end();
     if text.chars().count() > MESSAGE_CHARS {
         let cut: String = text.chars().take(MESSAGE_CHARS).collect();
         format!("{cut}...")
@@ -234,9 +237,12 @@ pub fn from_soap_fault(status: u16, body: &str) -> Failure {
     Failure::new(Origin::Soap, cap_code(&code), cap_message(&message)).with_status(status)
 }
 
-/// A code from outside: one line, at most 100 characters.
+/// A code from outside: sanitised, one line, at most 100 characters.
 fn cap_code(code: &str) -> String {
-    let one: String = code.split_whitespace().collect::<Vec<_>>().join(" ");
+    let one: String = sanitize(code)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
     if one.chars().count() > 100 {
         format!("{}...", one.chars().take(100).collect::<String>())
     } else {
@@ -314,9 +320,10 @@ pub fn in_context(
     Failure { message, ..f }
 }
 
-/// A short, one-line excerpt of a foreign body: markup tags dropped,
-/// whitespace collapsed, cut at a character boundary.
+/// A short, one-line excerpt of a foreign body: sanitised, markup tags
+/// dropped, whitespace collapsed, cut at a character boundary.
 pub fn excerpt(body: &str) -> String {
+    let body = sanitize(body);
     let mut text = String::new();
     let mut in_tag = false;
     for ch in body.chars() {
@@ -751,6 +758,59 @@ mod parser_tests {
             f.message,
             "SELECT Id FROM Acount LIMIT 1\n               ^\nERROR at Row:1:Column:16\nsObject type 'Acount' is not supported."
         );
+    }
+
+    /// Bodies that look almost like each shape: JSON and XML fragments,
+    /// entities, escapes and junk, glued at random.
+    fn almost_an_answer() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let piece = prop_oneof![
+            "\\PC{0,12}",
+            "[\\[\\]{}\",:0-9a-z_\\\\]{0,12}",
+            Just(r#"[{"errorCode":"#.to_string()),
+            Just(r#""message":"#.to_string()),
+            Just(r#"{"error":"#.to_string()),
+            Just(r#""error_description":"#.to_string()),
+            Just(
+                "<soapenv:Envelope xmlns:soapenv=\"http://schemas.xmlsoap.org/soap/envelope/\">"
+                    .to_string()
+            ),
+            Just("<faultcode>".to_string()),
+            Just("</faultcode>".to_string()),
+            Just("<sf:exceptionMessage>".to_string()),
+            Just("<faultstring>".to_string()),
+            Just("&#x1b;&amp;&bogus;&#99999999;".to_string()),
+            Just("<![CDATA[".to_string()),
+            Just("\u{1b}[2J\r::error::".to_string()),
+            any::<char>().prop_map(String::from),
+        ];
+        proptest::collection::vec(piece, 0..16).prop_map(|v| v.concat())
+    }
+
+    proptest::proptest! {
+        /// No body, however broken, makes a parser panic; what comes out is
+        /// sanitised and capped.
+        #[test]
+        fn prop_error_parsers_never_panic(body in almost_an_answer(), status in 0u16..600) {
+            for f in [from_rest(status, &body), from_oauth(status, &body), from_soap_fault(status, &body)] {
+                let escaped = f.message.contains('\u{1b}') || f.code.contains('\u{1b}');
+                proptest::prop_assert!(!escaped, "ESC in {:?}", f);
+                proptest::prop_assert!(f.message.chars().count() <= MESSAGE_CHARS + 200);
+                proptest::prop_assert!(f.code.chars().count() <= 103);
+            }
+        }
+    }
+
+    #[test]
+    fn server_text_is_sanitised_as_it_is_parsed() {
+        let f = from_rest(
+            400,
+            r#"[{"errorCode":"X\u001b[2J","message":"a\u001b]0;t\u0007b\r::error::c"}]"#,
+        );
+        assert_eq!(f.code, "X");
+        assert_eq!(f.message, "ab\n| ::error::c");
+        let f = from_rest(502, "<p>down \u{1b}[31mred</p>");
+        assert!(f.message.contains("\"down red\""), "{}", f.message);
     }
 
     #[test]
