@@ -131,7 +131,7 @@ fn current(round: &Round) -> Result<OrgSnapshot, Failure> {
     match round {
         Round::LoginFailed(f) => Err(Failure {
             message: format!(
-                "the login failed and is not tried again (each attempt counts towards lockout): {}",
+                "the login failed (not tried again: failed logins count towards lockout): {}",
                 f.message
             ),
             ..f.clone()

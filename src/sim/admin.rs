@@ -6,7 +6,8 @@
 //! - `POST /__sfsmoke/scenario/{name}`: apply a scenario's state change to
 //!   the running org (same change as `scenarios::apply`);
 //! - `POST /__sfsmoke/expire-sessions`: invalidate every session;
-//! - `GET /__sfsmoke/usage`: `{"used", "max", "sessions"}`.
+//! - `GET /__sfsmoke/usage`: `{"used", "max", "sessions", "logins"}`
+//!   (`logins`: attempts per credential, keyed as `sim::login_key`).
 
 use super::server::json_response;
 use super::{scenarios, Shared};
@@ -53,6 +54,7 @@ pub(crate) async fn usage(State(shared): State<Arc<Shared>>) -> Response {
             "used": st.org.api_requests_used,
             "max": st.org.daily_api_limit,
             "sessions": st.sessions.len(),
+            "logins": st.logins,
         }),
     )
 }

@@ -44,7 +44,7 @@ mod soap;
 pub mod soql;
 
 use chrono::{DateTime, Utc};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -103,8 +103,9 @@ pub(crate) struct State {
     pub sessions: HashMap<String, Session>,
     pub cursors: HashMap<String, Cursor>,
     pub clock_offset: chrono::Duration,
-    /// Login attempts (SOAP `login()` and token requests), successful or not.
-    pub login_attempts: u64,
+    /// Login attempts (SOAP `login()` and token requests), successful or
+    /// not, per credential: see [`login_key`].
+    pub logins: BTreeMap<String, u64>,
     /// Same as [`Shared::base_url`], for answers built under the lock.
     pub base_url: String,
 }
@@ -112,6 +113,11 @@ pub(crate) struct State {
 impl State {
     pub fn now(&self) -> DateTime<Utc> {
         Utc::now() + self.clock_offset
+    }
+
+    /// Count one login attempt with `grant` by `who` ([`login_key`]).
+    pub fn count_login(&mut self, grant: &str, who: &str) {
+        *self.logins.entry(login_key(grant, who)).or_default() += 1;
     }
 
     /// Remember a new session. Every 1024 sessions, timed-out ones are
@@ -145,6 +151,15 @@ impl Shared {
         // in a way that matters more than stopping the sim would.
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
+}
+
+/// The key a login attempt is counted under: `<grant>:<who>`, where grant
+/// is `soap` (SOAP `login()`), `password`, `jwt`, `client_credentials`,
+/// `refresh_token` (sfdx URLs too) or `unsupported`, and who is what the
+/// request names: the username (`soap`, `password`), the assertion's `sub`
+/// (`jwt`), the `client_id` (the others). Never a secret.
+pub fn login_key(grant: &str, who: &str) -> String {
+    format!("{grant}:{who}")
 }
 
 /// A running simulated org. Dropping it stops the server.
@@ -214,7 +229,20 @@ impl SimHandle {
     /// refused ones included): lets a test assert that a client does not
     /// loop on login.
     pub fn login_attempts(&self) -> u64 {
-        self.shared.lock().login_attempts
+        self.shared.lock().logins.values().sum()
+    }
+
+    /// Login attempts so far with one credential, refused ones included:
+    /// `grant` and `who` as in [`login_key`]. Lets a test assert that a
+    /// client sends a credential at most once (lockout risk).
+    pub fn logins(&self, grant: &str, who: &str) -> u64 {
+        let key = login_key(grant, who);
+        self.shared.lock().logins.get(&key).copied().unwrap_or(0)
+    }
+
+    /// Every credential's login attempts so far, by [`login_key`].
+    pub fn login_counts(&self) -> BTreeMap<String, u64> {
+        self.shared.lock().logins.clone()
     }
 
     /// Number of live sessions.
@@ -273,7 +301,7 @@ pub async fn start(org: model::Org, opts: SimOptions) -> std::io::Result<SimHand
             sessions: HashMap::new(),
             cursors: HashMap::new(),
             clock_offset: chrono::Duration::zero(),
-            login_attempts: 0,
+            logins: BTreeMap::new(),
             base_url: format!("{scheme}://{addr}"),
         }),
         base_url: format!("{scheme}://{addr}"),
@@ -333,7 +361,7 @@ mod tests {
             sessions: HashMap::new(),
             cursors: HashMap::new(),
             clock_offset: chrono::Duration::zero(),
-            login_attempts: 0,
+            logins: BTreeMap::new(),
             base_url: "http://127.0.0.1:1".into(),
         };
         let old = st.now() - chrono::Duration::seconds(120);

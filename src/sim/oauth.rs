@@ -87,8 +87,17 @@ pub(crate) async fn token(
     }
     let get = |k: &str| p.get(k).map(String::as_str).unwrap_or("");
     let mut st = shared.lock();
-    st.login_attempts += 1;
     let grant = get("grant_type");
+    let (kind, who) = match grant {
+        "password" => ("password", get("username").to_string()),
+        "urn:ietf:params:oauth:grant-type:jwt-bearer" => {
+            ("jwt", jwt_subject(get("assertion")).unwrap_or_default())
+        }
+        "client_credentials" => ("client_credentials", get("client_id").to_string()),
+        "refresh_token" => ("refresh_token", get("client_id").to_string()),
+        _ => ("unsupported", String::new()),
+    };
+    st.count_login(kind, &who);
     let result = match grant {
         "password" => password(&st, &p, peer.ip()),
         "urn:ietf:params:oauth:grant-type:jwt-bearer" => {
@@ -231,6 +240,14 @@ fn refresh(st: &SimState, p: &HashMap<String, String>) -> Grant {
 }
 
 const INVALID_ASSERTION: (&str, &str) = ("invalid_grant", "invalid assertion");
+
+/// The `sub` claim of a JWT bearer assertion, unverified (for counting
+/// logins per user only).
+fn jwt_subject(assertion: &str) -> Option<String> {
+    let claims = b64url(assertion.split('.').nth(1)?)?;
+    let claims: Value = serde_json::from_slice(&claims).ok()?;
+    Some(claims.get("sub")?.as_str()?.to_string())
+}
 
 fn b64url(s: &str) -> Option<Vec<u8>> {
     base64::engine::general_purpose::URL_SAFE_NO_PAD

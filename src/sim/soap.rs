@@ -157,7 +157,13 @@ pub(crate) async fn login(
     if LOGOUT.is_match(&body) {
         return logout(&mut st, &body);
     }
-    st.login_attempts += 1;
+    let field = |re: &Regex| {
+        re.captures(&body)
+            .and_then(|c| c.get(1))
+            .map(|m| unescape(m.as_str().trim()))
+            .unwrap_or_default()
+    };
+    st.count_login("soap", &field(&USERNAME));
     let now = st.now();
     let Some(major) = parse_version(&version) else {
         return fault("UNSUPPORTED_API_VERSION", BAD_VERSION);
@@ -178,12 +184,6 @@ pub(crate) async fn login(
             "No operation available for request: expected {urn:partner.soap.sforce.com}login",
         );
     }
-    let field = |re: &Regex| {
-        re.captures(&body)
-            .and_then(|c| c.get(1))
-            .map(|m| unescape(m.as_str().trim()))
-            .unwrap_or_default()
-    };
     let username = field(&USERNAME);
     let password = field(&PASSWORD);
     let org = &st.org;

@@ -13,6 +13,7 @@ mod diagnose;
 mod explain;
 mod help;
 mod init_validate;
+mod logins;
 mod network;
 mod reports;
 mod secrets;

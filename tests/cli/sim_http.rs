@@ -1436,6 +1436,20 @@ async fn resources_sobject_summary_and_record_retrieval() {
     let t = access_token(&h).await;
     let _ = soap_login(&h, "62.0", demo::USERNAME, "wrong").await;
     assert_eq!(h.login_attempts(), 2, "refused logins count too");
+    // Counted per credential, by what the request names.
+    assert_eq!(
+        h.logins("password", demo::USERNAME),
+        1,
+        "{:?}",
+        h.login_counts()
+    );
+    assert_eq!(
+        h.logins("soap", demo::USERNAME),
+        1,
+        "{:?}",
+        h.login_counts()
+    );
+    assert_eq!(h.logins("soap", demo::AUDITOR_USERNAME), 0);
     let r = get(&h, Some(&t), "/services/data/v62.0/").await;
     assert_eq!(r.status, 200);
     assert_eq!(r.body["query"], "/services/data/v62.0/query");

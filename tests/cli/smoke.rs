@@ -277,7 +277,7 @@ async fn tls_without_the_ca_file_is_a_tls_error() {
 }
 
 /// A token fetched the way `sf org display` would have: outside sfsmoke.
-async fn fetch_access_token(w: &World) -> String {
+pub(crate) async fn fetch_access_token(w: &World) -> String {
     let v: serde_json::Value = reqwest::Client::new()
         .post(format!("{}/services/oauth2/token", w.sim.login_url()))
         .form(&[
