@@ -1376,7 +1376,11 @@ async fn admin_endpoint_changes_a_running_org() {
         .json()
         .await
         .unwrap();
-    assert_eq!(r, json!({"used": 1, "max": 15000, "sessions": 0}));
+    let logins = json!({ format!("password:{}", demo::USERNAME): 1 });
+    assert_eq!(
+        r,
+        json!({"used": 1, "max": 15000, "sessions": 0, "logins": logins})
+    );
 }
 
 #[tokio::test]
