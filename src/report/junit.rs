@@ -27,7 +27,8 @@
 //! </testsuites>
 //! ```
 //!
-//! Shape, from what the consumers above read: counts (`tests`, `failures`,
+//! Shape, from what GitLab, the GitHub actions and Jenkins read (the rules
+//! the tests check with `report/junit_check.rs`): counts (`tests`, `failures`,
 //! `errors`, `skipped`) on each `<testsuite>` and none on `<testsuites>`
 //! (junit-10.xsd forbids `skipped` there, and readers that total the root's
 //! counts would then miss the skipped ones); suite `time` to the millisecond;
@@ -42,7 +43,8 @@
 //! (control characters and ANSI colours, `]]>`, markup and quotes, emoji and
 //! other non-BMP text, U+FFFE/U+FFFF, CR/LF in a message, 200,000 characters)
 //! and their output checked with a JUnit checker (well-formedness, the
-//! counts, and junit-10.xsd with xmllint; 2026-11-29):
+//! counts, and junit-10.xsd with xmllint; 2026-11-29; the same rules as
+//! `report/junit_check.rs`, which the tests apply):
 //!
 //! - `junit-report` 0.9.1 failed on every input: `<testsuite> has no skipped
 //!   attribute` (it never writes one); raw U+0000, U+001B, U+0007, U+000B,
@@ -60,7 +62,7 @@
 //! Neither can be fixed from outside without rewriting its output, so the
 //! writer is ours: about 200 lines on `quick_xml::Writer`, every text going
 //! through [`clean_text`] / [`one_line`] (the one sanitiser,
-//! [`super::sanitize`]), tested with check-junit on every
+//! [`super::sanitize`]), tested with `report/junit_check.rs` on every
 //! outcome kind and on the hostile set.
 
 pub use super::sanitize::{clean_text, one_line};
@@ -589,80 +591,32 @@ pub(crate) mod fixtures {
         }
         r
     }
-
-    /// `../shared/junit/check-junit` from the repo root (or an ancestor's
-    /// sibling `shared/`), or `$SFSMOKE_CHECK_JUNIT`.
-    pub fn check_junit_path() -> std::path::PathBuf {
-        if let Some(p) = std::env::var_os("SFSMOKE_CHECK_JUNIT") {
-            return p.into();
-        }
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-        for dir in root.ancestors() {
-            let candidate = dir.join("../shared/junit/check-junit");
-            if candidate.is_file() {
-                return candidate;
-            }
-        }
-        panic!(
-            "check-junit not found as ../shared/junit/check-junit above {}\n(hint: set SFSMOKE_CHECK_JUNIT to its path)",
-            root.display()
-        );
-    }
-
-    /// Run check-junit on `xml`; returns its output, panics (with it) on failure.
-    pub fn check_junit(xml: &str, expect: &[(&str, usize)]) -> String {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let path = dir.path().join("junit.xml");
-        std::fs::write(&path, xml).expect("write junit");
-        let mut cmd = std::process::Command::new("python3");
-        cmd.arg(check_junit_path()).arg(&path);
-        for (what, n) in expect {
-            cmd.arg(format!("--expect-{what}")).arg(n.to_string());
-        }
-        let out = cmd.output().expect("run python3 check-junit");
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert!(
-            out.status.success(),
-            "check-junit failed:\n{text}\n--- xml (first 4000 bytes) ---\n{}",
-            &xml[..xml.len().min(4000)]
-        );
-        text
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::fixtures::*;
     use super::*;
+    use crate::report::junit_check::{assert_valid, xmllint, Counts, SchemaStep};
+
+    fn counts(tests: usize, failures: usize, errors: usize, skipped: usize) -> Counts {
+        Counts {
+            tests,
+            failures,
+            errors,
+            skipped,
+        }
+    }
 
     #[test]
     fn every_outcome_passes_check_junit_with_right_counts() {
         let r = every_outcome();
         let xml = render(&r);
         // 1 config error + 5 prod + 3 sandbox + 1 edge
-        let out = check_junit(
-            &xml,
-            &[
-                ("tests", 10),
-                ("failures", 4),
-                ("errors", 2),
-                ("skipped", 2),
-            ],
-        );
-        assert!(out.contains("junit: OK"), "{out}");
-        if std::process::Command::new("xmllint")
-            .arg("--version")
-            .output()
-            .is_ok()
-        {
-            assert!(
-                out.contains("valid against junit-10.xsd"),
-                "schema step did not run: {out}"
-            );
+        let (found, schema) = assert_valid(&xml);
+        assert_eq!(found, counts(10, 4, 2, 2));
+        if xmllint().is_some() {
+            assert_eq!(schema, SchemaStep::Checked, "schema step did not run");
         }
     }
 
@@ -670,16 +624,7 @@ mod tests {
     fn hostile_texts_pass_check_junit() {
         for (name, text) in hostile_texts() {
             let xml = render(&hostile(&text));
-            let out = check_junit(
-                &xml,
-                &[
-                    ("tests", 11),
-                    ("failures", 5),
-                    ("errors", 2),
-                    ("skipped", 2),
-                ],
-            );
-            assert!(out.contains("junit: OK"), "{name}: {out}");
+            assert_eq!(assert_valid(&xml).0, counts(11, 5, 2, 2), "{name}");
             assert!(!xml.contains("<![CDATA["), "{name}: raw CDATA opener");
             assert!(
                 !xml.contains('\u{0}') && !xml.contains('\u{1b}') && !xml.contains('\u{FFFE}'),
@@ -795,10 +740,7 @@ mod tests {
         for attr in ["tests=", "failures=", "errors=", "skipped="] {
             assert!(!root.contains(attr), "{root}");
         }
-        check_junit(
-            &xml,
-            &[("tests", 9), ("failures", 3), ("errors", 2), ("skipped", 2)],
-        );
+        assert_eq!(assert_valid(&xml).0, counts(9, 3, 2, 2));
     }
 
     #[test]
@@ -806,10 +748,10 @@ mod tests {
         let mut r = every_outcome();
         r.config_errors.clear();
         r.orgs.clear();
-        check_junit(&render(&r), &[("tests", 0)]);
+        assert_eq!(assert_valid(&render(&r)).0, counts(0, 0, 0, 0));
         r.orgs.push(every_outcome().orgs.remove(0));
         r.orgs[0].cases.clear();
-        check_junit(&render(&r), &[("tests", 0)]);
+        assert_eq!(assert_valid(&render(&r)).0, counts(0, 0, 0, 0));
     }
 
     #[test]
@@ -824,7 +766,7 @@ mod tests {
                 && xml.contains(r#"name="query Account (3)""#),
             "{xml}"
         );
-        check_junit(&xml, &[("tests", 12)]);
+        assert_eq!(assert_valid(&xml).0.tests, 12);
     }
 
     #[test]
@@ -836,7 +778,7 @@ mod tests {
             xml.contains(r#"<testsuite name="config (sfsmoke)""#),
             "{xml}"
         );
-        check_junit(&xml, &[("tests", 10)]);
+        assert_eq!(assert_valid(&xml).0.tests, 10);
     }
 
     #[test]

@@ -7,6 +7,9 @@ pub mod github;
 pub mod gitlab;
 pub mod json;
 pub mod junit;
+/// Test-only JUnit validity check, shared with the integration tests.
+#[cfg(test)]
+pub(crate) mod junit_check;
 pub mod sanitize;
 
 use crate::salesforce::error::Failure;

@@ -18,7 +18,7 @@ fn demo_smoke_command(dir: &std::path::Path) -> std::process::Command {
 
 /// The real `sfsmoke smoke` against three simulated orgs (healthy, API
 /// Enabled removed from the profile, daily quota used up) under GitHub
-/// Actions: the JUnit file passes check-junit, the JSON report validates
+/// Actions: the JUnit file passes the JUnit check, the JSON report validates
 /// against docs/report.schema.json and agrees with the JUnit counts, the
 /// annotations and the step summary name the failures, and no secret
 /// appears anywhere.

@@ -8,6 +8,10 @@
 #![allow(dead_code)] // each test module uses a different part
 
 pub mod config;
+/// The JUnit validity check, the same file the unit tests use (it lives in
+/// src so `report/junit.rs`'s tests can declare it; only std and quick-xml).
+#[path = "../../../src/report/junit_check.rs"]
+pub mod junit_check;
 
 use sfsmoke::sim::{self, demo, scenarios, SimHandle, SimOptions};
 use std::collections::BTreeMap;
@@ -312,37 +316,16 @@ pub fn assert_no_secret(what: &str, text: &str, secrets: &[&str]) {
 }
 
 /// The JUnit validity check with expected counts: the file is one that
-/// GitLab, GitHub Actions and Jenkins read right.
+/// GitLab, GitHub Actions and Jenkins read right ([`junit_check`]).
 pub fn check_junit_file(path: &Path, tests: usize, failures: usize, errors: usize, skipped: usize) {
-    let Some(checker) = check_junit_path() else {
-        eprintln!("SKIPPED: check-junit not found (../shared/junit/check-junit or $SFSMOKE_CHECK_JUNIT); JUnit schema not validated");
-        return;
+    let (counts, _schema) = junit_check::assert_valid_file(path);
+    let expected = junit_check::Counts {
+        tests,
+        failures,
+        errors,
+        skipped,
     };
-    let out = Command::new(checker)
-        .arg(path)
-        .args(["--expect-tests", &tests.to_string()])
-        .args(["--expect-failures", &failures.to_string()])
-        .args(["--expect-errors", &errors.to_string()])
-        .args(["--expect-skipped", &skipped.to_string()])
-        .output()
-        .expect("run check-junit");
-    assert!(
-        out.status.success(),
-        "check-junit failed:\n{}{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr),
-        std::fs::read_to_string(path).unwrap_or_default()
-    );
-}
-
-fn check_junit_path() -> Option<PathBuf> {
-    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let relative = repo.join("../shared/junit/check-junit");
-    if relative.is_file() {
-        return Some(relative);
-    }
-    let from_env = PathBuf::from(std::env::var_os("SFSMOKE_CHECK_JUNIT")?);
-    from_env.is_file().then_some(from_env)
+    assert_eq!(counts, expected, "counts of {}", path.display());
 }
 
 /// Every file under `dir`, recursively.
