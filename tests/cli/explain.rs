@@ -59,3 +59,34 @@ fn explain_unknown_code_exits_2_with_did_you_mean() {
             "did you mean `INVALID_SESSION_ID`?",
         ));
 }
+
+/// The whole `explain` output: the list of codes, one entry, and the "did
+/// you mean" for typical typos (exact and case-insensitive matches, one or
+/// two letters off, an OAuth variant, nothing close).
+#[test]
+fn explain_output_snapshot() {
+    let run = |args: &[&str]| {
+        let out = sfsmoke().args(args).output().expect("run sfsmoke");
+        format!(
+            "$ sfsmoke {}\n----- exit {}\n{}----- stderr\n{}\n",
+            args.join(" "),
+            out.status.code().expect("exit code"),
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    };
+    let mut doc = run(&["explain"]);
+    for args in [
+        &["explain", "API_DISABLED_FOR_ORG"][..],
+        &["explain", "invalid_grant"],
+        &["explain", "request_limit_exceeded"],
+        &["explain", "INVALID_SESION_ID"],
+        &["explain", "API_DISABLED_FOR_ORGG"],
+        &["explain", "invalid_grnt"],
+        &["explain", "NOTHING_LIKE_IT"],
+    ] {
+        doc.push_str(&run(args));
+    }
+    crate::support::snapshot_settings(&std::env::temp_dir())
+        .bind(|| insta::assert_snapshot!("explain_output", doc));
+}

@@ -108,3 +108,26 @@ fn init_refuses_to_overwrite_without_force() {
         .unwrap()
         .contains("auth = \"jwt\""));
 }
+
+/// What `sfsmoke init` prints and writes for each auth kind.
+#[test]
+fn init_output_snapshot() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut doc = String::new();
+    for kind in KINDS {
+        let file = format!("{kind}.toml");
+        let out = sfsmoke(dir.path())
+            .args(["init", "--auth", kind, "--config", &file])
+            .output()
+            .unwrap();
+        doc.push_str(&format!(
+            "===== sfsmoke init --auth {kind} --config {file}\n----- exit {}\n{}----- stderr\n{}----- {file}\n{}\n",
+            out.status.code().expect("exit code"),
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr),
+            std::fs::read_to_string(dir.path().join(&file)).unwrap_or_default()
+        ));
+    }
+    crate::support::snapshot_settings(dir.path())
+        .bind(|| insta::assert_snapshot!("init_output", doc));
+}
