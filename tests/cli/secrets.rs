@@ -1,9 +1,11 @@
 //! Secrets never leave the process: every run in every test module already
 //! passes [`crate::support::Run::assert_no_secrets`]; these tests push
 //! harder, with `RUST_LOG=trace` and with a hostile server that echoes
-//! every credential it receives back in its error answers.
+//! every credential it receives back in its error answers, in every
+//! encoding a server may use, mixed with escape sequences, a lone CR and
+//! forged CI workflow commands.
 
-use crate::support::{config, World, CLIENT_SECRET, REFRESH_TOKEN};
+use crate::support::{config, World, CLIENT_SECRET, REFRESH_TOKEN, SECURITY_TOKEN};
 use sfsmoke::sim::demo;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -133,4 +135,269 @@ async fn no_secret_leaks_when_the_server_echoes_them_back() {
     assert!(xml.contains("you sent"), "{xml}");
     assert!(xml.contains("with Authorization Bearer ***"), "{xml}");
     assert!(summary_text.contains("you sent"), "{summary_text}");
+}
+
+// ---------------------------------------------------------------------------
+// The same fake, re-encoding what it was sent, and hostile to the log
+// ---------------------------------------------------------------------------
+
+/// A password and a session id with every character an encoder changes.
+const ODD_PASSWORD: &str = "canary-Pa\"ss\\wo/rd+ä&<%2b 1";
+const ODD_ACCESS_TOKEN: &str = "canary!AQ.tok\"en\\/+&<>%2b~x";
+
+/// What a hostile server adds to its text: a window title (OSC), a screen
+/// clear and colours (CSI), a lone CR that GitHub reads as a new line, and
+/// forged workflow commands.
+const HOSTILE: &str = "\u{1b}]0;pwned-title\u{7}\u{1b}[2J\u{1b}[31mred\u{1b}[0m\r::error::forged by the server\r::add-mask::nothing\r  ::stop-commands::tok\n::warning::forged too\n##[error]old style";
+
+/// The encodings a server may echo a value in, by name.
+fn encode(name: &str, value: &str) -> String {
+    use base64::Engine;
+    let percent = |upper: bool, plus: bool| {
+        value
+            .bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => {
+                    (b as char).to_string()
+                }
+                b' ' if plus => "+".to_string(),
+                _ if upper => format!("%{b:02X}"),
+                _ => format!("%{b:02x}"),
+            })
+            .collect::<String>()
+    };
+    match name {
+        "raw" => value.to_string(),
+        "json" => {
+            let j = serde_json::to_string(value).unwrap().replace('/', "\\/");
+            j[1..j.len() - 1].to_string()
+        }
+        "json-u" => value
+            .encode_utf16()
+            .map(|u| format!("\\u{u:04x}"))
+            .collect(),
+        "percent-lower" => percent(false, false),
+        "form" => percent(true, true),
+        "xml-named" => quick_xml::escape::escape(value).into_owned(),
+        "xml-numeric" => value.chars().map(|c| format!("&#{};", c as u32)).collect(),
+        "base64" => base64::engine::general_purpose::STANDARD.encode(value),
+        other => panic!("no encoding {other}"),
+    }
+}
+
+const ENCODINGS: [&str; 8] = [
+    "raw",
+    "json",
+    "json-u",
+    "percent-lower",
+    "form",
+    "xml-named",
+    "xml-numeric",
+    "base64",
+];
+
+/// How [`reencoding_fake`] answers.
+#[derive(Clone, Copy)]
+enum Shape {
+    /// Salesforce's own error shapes (SOAP fault, OAuth error, REST error
+    /// array) with the echo in the message.
+    Parsed,
+    /// A proxy's 502 page: the failure quotes an "unexpected answer"
+    /// excerpt of the body.
+    Unexpected,
+}
+
+/// Every value a request carried: form fields, the SOAP envelope's
+/// username and password, the Authorization header's credential. Longest
+/// first (the password + token, the assertion), so an excerpt shows it.
+fn values_sent(headers: &axum::http::HeaderMap, body: &str) -> Vec<String> {
+    let header = |k: &str| headers.get(k).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let mut values = Vec::new();
+    if header("content-type").starts_with("application/x-www-form-urlencoded") {
+        values.extend(url::form_urlencoded::parse(body.as_bytes()).map(|(_, v)| v.into_owned()));
+    }
+    let soap = regex::Regex::new(r"<(?:\w+:)?(?:username|password)>([^<]*)<").unwrap();
+    for c in soap.captures_iter(body) {
+        values.push(quick_xml::escape::unescape(&c[1]).unwrap().into_owned());
+    }
+    if let Some((_, credential)) = header("authorization").split_once(' ') {
+        values.push(credential.to_string());
+    }
+    values.sort_by_key(|v| std::cmp::Reverse(v.len()));
+    values
+}
+
+/// Like [`echoing_fake`], but it re-encodes every value it was sent in the
+/// `encoding` (see [`encode`]) and adds [`HOSTILE`] text, in `shape`.
+async fn reencoding_fake(shape: Shape, encoding: &'static str) -> String {
+    use axum::http::{HeaderMap, StatusCode};
+    use axum::response::IntoResponse;
+    let echo = move |uri: axum::http::Uri, headers: HeaderMap, body: String| async move {
+        let values: Vec<String> = values_sent(&headers, &body)
+            .iter()
+            .map(|v| encode(encoding, v))
+            .collect();
+        let echoed = format!("you sent {} {HOSTILE}", values.join(" "));
+        let path = uri.path();
+        match shape {
+            Shape::Unexpected => (
+                StatusCode::BAD_GATEWAY,
+                [("content-type", "text/html")],
+                format!("<html><body><p>{echoed}</p></body></html>"),
+            )
+                .into_response(),
+            Shape::Parsed if path.starts_with("/services/Soap/") => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                [("content-type", "text/xml; charset=utf-8")],
+                format!(
+                    r#"<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body><soapenv:Fault><faultcode>sf:INVALID_LOGIN</faultcode><faultstring>INVALID_LOGIN: {}</faultstring></soapenv:Fault></soapenv:Body></soapenv:Envelope>"#,
+                    quick_xml::escape::escape(echoed.as_str())
+                ),
+            )
+                .into_response(),
+            Shape::Parsed if path == "/services/oauth2/token" => (
+                StatusCode::BAD_REQUEST,
+                axum::Json(serde_json::json!({"error": "invalid_grant", "error_description": echoed})),
+            )
+                .into_response(),
+            Shape::Parsed => (
+                StatusCode::UNAUTHORIZED,
+                axum::Json(serde_json::json!([{"errorCode": "INVALID_SESSION_ID", "message": echoed}])),
+            )
+                .into_response(),
+        }
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let app = axum::Router::new().fallback(echo);
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    url
+}
+
+/// Lines that GitHub would read as a workflow command, other than
+/// sfsmoke's own annotations (`::error title=...::`, `::warning title=...::`).
+fn forged_commands(text: &str) -> Vec<&str> {
+    text.lines()
+        .filter(|l| {
+            let t = l.trim_start();
+            (t.starts_with("::") || t.starts_with("##["))
+                && !t.starts_with("::error title=")
+                && !t.starts_with("::warning title=")
+        })
+        .collect()
+}
+
+/// Issue 10's end-to-end case: a server echoing the credentials it was sent
+/// in every encoding (in Salesforce's error shapes and in "unexpected
+/// answer" pages), with escape sequences, a lone CR and `::` commands. Under
+/// GitHub Actions and under GitLab CI no output stream or written file
+/// holds a secret in any encoding, an ESC (but GitLab's own section
+/// markers) or a line that forges a workflow command.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hostile_server_cannot_leak_secrets_or_rewrite_the_log() {
+    let mut w = World::start("healthy").await;
+    w.env.insert("SF_PASSWORD".into(), ODD_PASSWORD.into());
+    w.env
+        .insert("SF_ACCESS_TOKEN".into(), ODD_ACCESS_TOKEN.into());
+    let mut config = String::new();
+    for shape in [Shape::Parsed, Shape::Unexpected] {
+        for encoding in ENCODINGS {
+            let url = reencoding_fake(shape, encoding).await;
+            let tag = format!(
+                "{}-{}",
+                if matches!(shape, Shape::Parsed) {
+                    "parsed"
+                } else {
+                    "page"
+                },
+                encoding
+            );
+            let var = format!("FAKE_{}", tag.replace('-', "_").to_uppercase());
+            w.env.insert(var.clone(), url);
+            for (flow, body) in [
+                ("soap", "auth = \"password\"\nusername = \"${SF_USER}\"\npassword = \"${SF_PASSWORD}\"\nsecurity_token = \"${SF_TOKEN}\""),
+                ("oauthpw", "auth = \"password\"\nusername = \"${SF_USER}\"\npassword = \"${SF_PASSWORD}\"\nsecurity_token = \"${SF_TOKEN}\"\nclient_id = \"${SF_CLIENT_ID}\"\nclient_secret = \"${SF_CLIENT_SECRET}\""),
+                ("token", &format!("auth = \"access_token\"\ninstance_url = \"${{{var}}}\"\naccess_token = \"${{SF_ACCESS_TOKEN}}\"")),
+            ] {
+                config.push_str(&format!(
+                    "\n[orgs.{flow}-{tag}]\nlogin_url = \"${{{var}}}\"\n{body}\nobjects = [\"Account\"]\n"
+                ));
+            }
+        }
+    }
+    w.write_config(&config);
+    let secrets = [
+        ODD_PASSWORD,
+        ODD_ACCESS_TOKEN,
+        SECURITY_TOKEN,
+        CLIENT_SECRET,
+    ];
+    let gitlab_markers = regex::Regex::new(
+        r"\x1b\[0Ksection_(start|end):\d+:[A-Za-z0-9_.-]+(\[collapsed=true\])?\r\x1b\[0K",
+    )
+    .unwrap();
+    let summary = w.path("step-summary.md");
+    for ci in ["github", "gitlab"] {
+        let env: Vec<(&str, &str)> = match ci {
+            "github" => vec![
+                ("GITHUB_ACTIONS", "true"),
+                ("GITHUB_STEP_SUMMARY", summary.to_str().unwrap()),
+            ],
+            _ => vec![("GITLAB_CI", "true"), ("CI", "true")],
+        };
+        let run = w.smoke_env(&[], &env).await;
+        run.expect_code(1);
+        let mut outputs = vec![
+            (
+                "stdout",
+                gitlab_markers.replace_all(&run.stdout(), "").into_owned(),
+            ),
+            ("stderr", run.stderr()),
+            ("junit", run.junit().to_string()),
+            ("json", run.json.clone().expect("JSON report written")),
+        ];
+        if ci == "github" {
+            outputs.push(("step summary", std::fs::read_to_string(&summary).unwrap()));
+        }
+        for (what, text) in &outputs {
+            for secret in secrets {
+                for encoding in ENCODINGS {
+                    let form = encode(encoding, secret);
+                    assert!(
+                        !text.contains(&form),
+                        "{ci}: {secret:?} as {encoding} {form:?} in {what}:\n{text}"
+                    );
+                }
+            }
+            assert!(!text.contains('\u{1b}'), "{ci}: ESC in {what}:\n{text:?}");
+            assert!(!text.contains('\r'), "{ci}: CR in {what}:\n{text:?}");
+            let forged = forged_commands(text);
+            assert!(
+                forged.is_empty(),
+                "{ci}: forged commands in {what}: {forged:?}"
+            );
+        }
+        // The echoes and the hostile text did reach the reports, so the
+        // assertions above looked at something.
+        let xml = run.junit();
+        assert!(xml.contains("forged by the server"), "{xml}");
+        assert!(xml.contains("you sent ***"), "{xml}");
+        assert!(
+            xml.contains("body starts with &quot;you sent ***")
+                || xml.contains("body starts with \"you sent ***"),
+            "{xml}"
+        );
+        let stdout = run.stdout();
+        assert!(
+            stdout.contains("| ::error::forged by the server"),
+            "{stdout}"
+        );
+        if ci == "github" {
+            assert!(stdout.contains("::error title="), "{stdout}");
+        } else {
+            assert!(stdout.contains("section_start:"), "{stdout}");
+        }
+    }
 }
