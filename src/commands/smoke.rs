@@ -20,6 +20,7 @@ use crate::cli::SmokeArgs;
 use crate::config::{Config, ConfigFailure, DEFAULT_JUNIT_PATH};
 use crate::gate::{config_error_report, redact_report, select_orgs, OnOrg, Plan};
 use crate::report::console::ConsoleOptions;
+use crate::report::sanitize::one_line;
 use crate::report::{CaseReport, OrgReport, RunReport};
 use crate::secret::Redactor;
 use std::path::{Path, PathBuf};
@@ -247,7 +248,10 @@ fn write_reports(
     match crate::report::junit::write(report, &junit) {
         Ok(()) => {
             if !quiet {
-                say!("    JUnit report: {}", junit.display());
+                say!(
+                    "    JUnit report: {}",
+                    one_line(&junit.display().to_string())
+                );
             }
         }
         Err(source) => {
@@ -273,7 +277,7 @@ fn write_reports(
         match crate::report::json::write(report, json) {
             Ok(()) => {
                 if !quiet {
-                    say!("    JSON report: {}", json.display());
+                    say!("    JSON report: {}", one_line(&json.display().to_string()));
                 }
             }
             Err(source) => errors.push(FatalError::Report {
