@@ -251,6 +251,34 @@ fn with_version(org: &OrgConfig, version: &str) -> OrgConfig {
 mod tests {
     use super::*;
 
+    /// The reasoning and the lock/drift code work on facts only: no
+    /// network, no login, and neither imports the other.
+    #[test]
+    fn diagnose_and_the_lock_stay_pure_and_apart() {
+        let diagnose = [
+            include_str!("../diagnose/mod.rs"),
+            include_str!("../diagnose/reason.rs"),
+            include_str!("../diagnose/manual.rs"),
+        ]
+        .concat();
+        let lock = include_str!("../snapshot/mod.rs");
+        for (room, text) in [("diagnose", diagnose.as_str()), ("snapshot", lock)] {
+            for network in [
+                "reqwest",
+                "crate::auth",
+                "salesforce::client",
+                "audit::read",
+                "audit::connect",
+                "audit::{",
+                "tokio",
+            ] {
+                assert!(!text.contains(network), "{room} uses {network}");
+            }
+        }
+        assert!(!diagnose.contains("crate::snapshot"));
+        assert!(!lock.contains("crate::diagnose"));
+    }
+
     #[test]
     fn the_configured_version_wins_when_the_org_serves_it() {
         let served: Vec<String> = ["31.0", "62.0", "64.0"].map(String::from).to_vec();

@@ -16,7 +16,8 @@ pub use crate::audit::facts::uses_connected_app;
 pub use manual::{manual_checks, Why};
 pub use reason::{org_refuses_everyone, reason, Family};
 
-use crate::audit::{OrgSnapshot, Round};
+use crate::audit::access::OrgSnapshot;
+use crate::audit::round::Round;
 use crate::config::OrgConfig;
 use crate::salesforce::error::Failure;
 use serde::Serialize;

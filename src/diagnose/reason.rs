@@ -2,8 +2,8 @@
 //! one) to the one cause that explains the failure. Pure: no I/O, no clock.
 
 use super::{Cause, Diagnosis};
+use crate::audit::access::OrgSnapshot;
 use crate::audit::facts::{version_key, Facts, Gap};
-use crate::audit::OrgSnapshot;
 use crate::salesforce::error::Failure;
 
 /// What the failure looks like, to rank causes that hold at the same time.

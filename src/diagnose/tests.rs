@@ -2,8 +2,8 @@
 //! answers, one test per cause.
 
 use super::*;
+use crate::audit::access::OrgSnapshot;
 use crate::audit::facts::*;
-use crate::audit::OrgSnapshot;
 use crate::salesforce::error::Origin;
 use chrono::{DateTime, TimeZone, Utc};
 use serde_json::{json, Value};

@@ -288,6 +288,101 @@ pub fn origin_of(url: &Url) -> String {
 mod tests {
     use super::*;
 
+    use std::time::Duration;
+
+    const ECHOED: &str = "echoed-secret-0123456789";
+
+    /// A fake instance: a query answered in two pages, the version list, and
+    /// a proxy's error page that echoes a secret right where an excerpt of
+    /// the body would be cut.
+    async fn instance() -> Url {
+        use axum::routing::get;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = Url::parse(&format!("http://{}", listener.local_addr().unwrap())).unwrap();
+        let page = |done: bool, ids: &[&str], next: Option<&str>| {
+            let records: Vec<_> = ids.iter().map(|i| serde_json::json!({"Id": i})).collect();
+            let mut v = serde_json::json!({"totalSize": 3, "done": done, "records": records});
+            if let Some(n) = next {
+                v["nextRecordsUrl"] = n.into();
+            }
+            axum::Json(v)
+        };
+        let first = page(false, &["1", "2"], Some("/services/data/v62.0/query/01g-2"));
+        let second = page(true, &["3"], None);
+        let app = axum::Router::new()
+            .route(
+                "/services/data/v62.0/query",
+                get(move || async move { first }),
+            )
+            .route(
+                "/services/data/v62.0/query/01g-2",
+                get(move || async move { second }),
+            )
+            .route(
+                "/services/data/",
+                get(|| async {
+                    axum::Json(serde_json::json!([{"version": "62.0"}, {"version": "31.0"}]))
+                }),
+            )
+            .route(
+                "/services/data/v61.0/query",
+                get(|| async {
+                    let body = format!("<html>{}{ECHOED}</html>", "x".repeat(150));
+                    (axum::http::StatusCode::BAD_GATEWAY, body)
+                }),
+            );
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        base
+    }
+
+    fn connection(base: &Url, version: &str) -> Connection {
+        let session = Session {
+            instance_url: base.clone(),
+            access_token: Secret::new("token"),
+            user_id: None,
+            org_id: None,
+            warnings: Vec::new(),
+        };
+        let mut redactor = Redactor::new();
+        redactor.add(ECHOED);
+        let http = http_client(None, Duration::from_secs(5)).unwrap();
+        Connection::new(http, &session, version, &redactor)
+    }
+
+    #[tokio::test]
+    async fn query_all_follows_next_records_url() {
+        let base = instance().await;
+        let records = connection(&base, "62.0")
+            .query_all("SELECT Id FROM User", 10)
+            .await
+            .unwrap();
+        let ids: Vec<_> = records.iter().map(|r| r["Id"].as_str().unwrap()).collect();
+        assert_eq!(ids, ["1", "2", "3"]);
+        // The page guard stops a server that never says `done`.
+        let first_page = connection(&base, "62.0")
+            .query_all("SELECT Id FROM User", 1)
+            .await
+            .unwrap();
+        assert_eq!(first_page.len(), 2);
+    }
+
+    #[tokio::test]
+    async fn versions_need_no_session_and_bodies_are_redacted_before_the_cut() {
+        let base = instance().await;
+        let http = http_client(None, Duration::from_secs(5)).unwrap();
+        let versions = list_versions(&http, &base, &Redactor::new()).await.unwrap();
+        assert_eq!(versions, ["62.0", "31.0"]);
+        let f = connection(&base, "61.0")
+            .at_version("61.0")
+            .query_all("SELECT Id FROM User", 10)
+            .await
+            .unwrap_err();
+        assert_eq!(f.code, error::UNEXPECTED_RESPONSE, "{f}");
+        assert!(!f.message.contains("echoed-sec"), "{}", f.message);
+    }
+
     #[test]
     fn limit_info_is_parsed() {
         assert_eq!(
