@@ -11,7 +11,8 @@
 //! the org, so the access drift check reads the org's access too. Each run
 //! must send the integration credential exactly once (never for
 //! `access_token`), the auditor's exactly once when there is one, and no
-//! other credential.
+//! other credential; `sfsmoke snapshot` likewise, without the integration
+//! user's login when the auditor reads and the config names the user.
 
 use crate::support::{config, Run, World, CLIENT_SECRET, REFRESH_TOKEN};
 use sfsmoke::sim::{demo, login_key, scenarios};
@@ -160,6 +161,28 @@ async fn each_combination(flow: Flow) {
                     assert_eq!(run.code(), 1, "{case}");
                 }
             }
+            // `sfsmoke snapshot` has no gate session: it logs the
+            // integration user in once, and only when it must (no auditor,
+            // or a flow that names no user).
+            let before = w.sim.login_counts();
+            let mut cmd = w.command();
+            cmd.args(["snapshot", "--config", "smoke.toml"]);
+            let run = w.run(cmd).await;
+            let sent = sent(&before, &w.sim.login_counts());
+            let names_user = matches!(flow, Flow::Soap | Flow::OAuthPassword | Flow::Jwt);
+            let mut expected = BTreeMap::new();
+            if let Some(key) = flow.key().filter(|_| !(auditor && names_user)) {
+                expected.insert(key, 1);
+            }
+            if auditor {
+                expected.insert(login_key("soap", demo::AUDITOR_USERNAME), 1);
+            }
+            assert_eq!(
+                sent,
+                expected,
+                "{flow:?}, failing {failing}, auditor {auditor}: sfsmoke snapshot\nstderr:\n{}",
+                run.stderr()
+            );
         }
     }
 }
