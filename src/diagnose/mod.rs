@@ -2,7 +2,7 @@
 //! name the cause that holds, from the facts [`crate::audit`] read as the
 //! org's auditor (`[orgs.<name>.diagnose]`). Pure: no network here.
 //!
-//! - [`reason`]: from facts (and the smoke.lock entry, when there is one)
+//! - [`mod@reason`]: from facts (and the smoke.lock entry, when there is one)
 //!   to a [`Diagnosis`];
 //! - [`manual`]: without an auditor (or when it could not read), the checks
 //!   to do by hand.
