@@ -101,6 +101,45 @@ fn plan(org: &OrgConfig) -> Vec<Planned> {
     cases
 }
 
+/// An org's report before any case: what the config says about it.
+pub fn empty_report(org: &OrgConfig) -> OrgReport {
+    OrgReport {
+        name: org.name.clone(),
+        login_url: org.login_url.as_str().trim_end_matches('/').to_string(),
+        api_version: org.api_version.clone(),
+        auth_kind: org.auth.kind().to_string(),
+        instance_url: None,
+        username: org.auth.username().map(str::to_string),
+        api_usage: None,
+        warnings: Vec::new(),
+        duration: Duration::ZERO,
+        cases: Vec::new(),
+    }
+}
+
+/// Every case an org's checks report, in order (the login, then one per
+/// object and extra check), each with `outcome` and no time: for a run that
+/// stopped, or has not yet started, before the checks finished.
+pub fn planned_cases(org: &OrgConfig, outcome: &Outcome) -> Vec<CaseReport> {
+    let login = CaseReport {
+        name: login_case_name(&org.auth),
+        kind: CaseKind::Login,
+        target: "login".into(),
+        soql: None,
+        duration: Duration::ZERO,
+        outcome: outcome.clone(),
+    };
+    let queries = plan(org).into_iter().map(|p| CaseReport {
+        name: p.name,
+        kind: p.kind,
+        target: p.target,
+        soql: Some(p.soql),
+        duration: Duration::ZERO,
+        outcome: outcome.clone(),
+    });
+    std::iter::once(login).chain(queries).collect()
+}
+
 fn snapshot(r: &SharedRedactor) -> Redactor {
     r.lock().map(|g| g.clone()).unwrap_or_default()
 }
@@ -373,18 +412,7 @@ async fn run_checks(
 ) -> (OrgReport, Option<reqwest::Client>, Login) {
     let started = Instant::now();
     let planned = plan(org);
-    let mut report = OrgReport {
-        name: org.name.clone(),
-        login_url: org.login_url.as_str().trim_end_matches('/').to_string(),
-        api_version: org.api_version.clone(),
-        auth_kind: org.auth.kind().to_string(),
-        instance_url: None,
-        username: org.auth.username().map(str::to_string),
-        api_usage: None,
-        warnings: Vec::new(),
-        duration: Duration::ZERO,
-        cases: Vec::new(),
-    };
+    let mut report = empty_report(org);
     let login_name = login_case_name(&org.auth);
     let emit = |report: &mut OrgReport, case: CaseReport| {
         on_case(&org.name, &case);

@@ -9,10 +9,12 @@ use std::path::PathBuf;
 
 const EXIT_STATUS: &str = "\
 EXIT STATUS:
-    0  every check passed
-    1  at least one check failed (login, query, access drift), or a report
-       could not be written
-    2  the config or the command line is unusable";
+    0    every check passed
+    1    at least one check failed (login, query, access drift), or a report
+         could not be written
+    2    the config or the command line is unusable
+    130  smoke cancelled by SIGINT, 143 by SIGTERM: unfinished checks are
+         reported as CANCELLED and the reports are written";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -36,10 +38,13 @@ pub enum Command {
     sfsmoke smoke --shard 2/4 --json target/smoke/report.json
 
 ", "EXIT STATUS:
-    0  every check passed
-    1  at least one check failed (login, query, access drift), or a report
-       could not be written
-    2  the config or the command line is unusable"))]
+    0    every check passed
+    1    at least one check failed (login, query, access drift), or a report
+         could not be written
+    2    the config or the command line is unusable
+    130  cancelled by SIGINT, 143 by SIGTERM: unfinished checks are reported
+         as CANCELLED and the reports are written (a second signal exits at
+         once)"))]
     Smoke(SmokeArgs),
     /// Serve a simulated Salesforce org on loopback (for demos, tests, other clients).
     #[command(after_long_help = "EXAMPLES:

@@ -15,3 +15,8 @@ pub const TLS_ERROR: &str = "TLS_ERROR";
 pub const CONFIG_ERROR: &str = "CONFIG_ERROR";
 /// The integration user's access differs from smoke.lock.
 pub const ACCESS_DRIFT: &str = "ACCESS_DRIFT";
+/// The run was cancelled (SIGINT or SIGTERM) before this check finished.
+pub const CANCELLED: &str = "CANCELLED";
+/// Written at the start of a run and replaced at its end: if a report
+/// still says this, the run was killed before it could write its own.
+pub const INCOMPLETE: &str = "INCOMPLETE";

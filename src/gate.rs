@@ -25,7 +25,7 @@
 
 use crate::checks::{self, OnCase, Settings, SharedRedactor};
 use crate::config::{Config, OrgConfig};
-use crate::report::{CaseKind, CaseReport, OrgReport, Outcome, RunReport};
+use crate::report::{CaseKind, CaseReport, Interruption, OrgReport, Outcome, RunReport};
 use crate::salesforce::error::{Failure, Origin};
 use crate::secret::Redactor;
 use futures::StreamExt;
@@ -134,6 +134,7 @@ pub fn config_error_report(
         config_path: config_path.display().to_string(),
         config_errors: errors,
         orgs,
+        interrupted: None,
     }
 }
 
@@ -197,9 +198,7 @@ impl Plan<'_> {
     /// exists (or is being refreshed), so the start line counts what the
     /// summary will.
     pub fn total_checks(&self) -> usize {
-        let drift_case = usize::from(
-            self.update_snapshot || crate::snapshot::lock_path_for(&self.config.path).exists(),
-        );
+        let drift_case = usize::from(self.has_drift_case());
         self.orgs()
             .map(|o| 1 + o.objects.len() + o.checks.len() + drift_case)
             .sum()
@@ -316,6 +315,98 @@ impl Plan<'_> {
 /// org's key, the [`crate::audit::Round`] and how long it took.
 #[derive(Debug, Default)]
 pub struct Audits(Vec<(String, crate::audit::Round, Duration)>);
+
+/// What an unfinished check says in a report that stopped (or had not yet
+/// finished): `CANCELLED` for a signal, `INCOMPLETE` for the report written
+/// at the start of a run.
+pub fn unfinished_outcome(why: Interruption, started_at: chrono::DateTime<chrono::Utc>) -> Outcome {
+    let failure = match why.signal() {
+        Some(signal) => Failure::new(
+            Origin::Cancelled,
+            crate::codes::CANCELLED,
+            format!(
+                "cancelled by {signal} before this check finished (a cancelled or timed-out CI job, or Ctrl-C); its result is unknown"
+            ),
+        ),
+        None => Failure::new(
+            Origin::Cancelled,
+            crate::codes::INCOMPLETE,
+            format!(
+                "the run that started at {} has not written its report: if the job has ended, sfsmoke was killed before it could (SIGKILL, out of memory, a lost runner); no result of this run is known",
+                started_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            ),
+        ),
+    };
+    let hint = crate::triage::hint_for(&failure);
+    Outcome::from_failure(failure, hint, None)
+}
+
+impl Plan<'_> {
+    /// Whether each org gets an "access drift" case in this run.
+    fn has_drift_case(&self) -> bool {
+        self.update_snapshot || crate::snapshot::lock_path_for(&self.config.path).exists()
+    }
+
+    /// The report of a run that stopped before it finished (`why`): the
+    /// orgs in `done` as they ended; for the others every planned case, the
+    /// ones in `finished` (by org) as they ended and the rest unfinished
+    /// ([`unfinished_outcome`]). With nothing done or finished, this is the
+    /// report written when the run starts.
+    pub fn unfinished_report(
+        &self,
+        why: Interruption,
+        started_at: chrono::DateTime<chrono::Utc>,
+        duration: Duration,
+        done: &[OrgReport],
+        finished: &std::collections::HashMap<String, Vec<CaseReport>>,
+    ) -> RunReport {
+        let unfinished = unfinished_outcome(why, started_at);
+        let drift_case = || CaseReport {
+            name: "access drift".into(),
+            kind: CaseKind::Drift,
+            target: crate::snapshot::LOCK_FILE.into(),
+            soql: None,
+            duration: Duration::ZERO,
+            outcome: unfinished.clone(),
+        };
+        let orgs = self
+            .orgs()
+            .map(|org| {
+                if let Some(report) = done.iter().find(|r| r.name == org.name) {
+                    let mut report = report.clone();
+                    // Refreshing smoke.lock comes after every org is done.
+                    if self.update_snapshot {
+                        report.cases.push(drift_case());
+                    }
+                    return report;
+                }
+                let ended = finished.get(&org.name).map(Vec::as_slice).unwrap_or(&[]);
+                let mut cases = checks::planned_cases(org, &unfinished);
+                for case in &mut cases {
+                    if let Some(e) = ended.iter().find(|e| e.name == case.name) {
+                        *case = e.clone();
+                    }
+                }
+                if self.has_drift_case() {
+                    cases.push(drift_case());
+                }
+                OrgReport {
+                    duration: ended.iter().map(|c| c.duration).max().unwrap_or_default(),
+                    cases,
+                    ..checks::empty_report(org)
+                }
+            })
+            .collect();
+        RunReport {
+            started_at,
+            duration,
+            config_path: self.config.path.display().to_string(),
+            config_errors: Vec::new(),
+            orgs,
+            interrupted: Some(why),
+        }
+    }
+}
 
 /// Pass every outside string of the report through the redactor (second
 /// net: the cases were redacted as they were built).

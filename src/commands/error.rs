@@ -44,6 +44,13 @@ pub enum FatalError {
     /// start. The message says what and what to do.
     #[error("{0}")]
     Unfinished(String),
+    /// SIGINT or SIGTERM stopped the run; the reports say which checks
+    /// had not finished.
+    #[error("cancelled by {}: {unfinished} unfinished {} reported as CANCELLED, the reports written\n  (hint: the job was cancelled or hit its time limit; rerun it, and keep deadline_secs below the job's limit)", .why.signal().unwrap_or("a signal"), if *.unfinished == 1 { "check" } else { "checks" })]
+    Cancelled {
+        why: crate::report::Interruption,
+        unfinished: usize,
+    },
 }
 
 impl FatalError {
@@ -57,6 +64,7 @@ impl FatalError {
             FatalError::Lock(LockError::Write { .. }) => exit::CHECK_FAILED,
             FatalError::Lock(_) => exit::UNUSABLE_INPUT,
             FatalError::Report { .. } | FatalError::Unfinished(_) => exit::CHECK_FAILED,
+            FatalError::Cancelled { why, .. } => super::cancel::exit_code(*why),
         }
     }
 

@@ -13,6 +13,7 @@ macro_rules! say {
     }};
 }
 
+mod cancel;
 mod console;
 mod demo;
 mod error;

@@ -13,6 +13,7 @@
 //! written makes the run exit 1 (or stay 2) with a message saying which
 //! file and why.
 
+use super::cancel::{self, Signals};
 use super::console::Console;
 use super::{FatalError, Handled};
 use crate::checks::{OnCase, SharedRedactor};
@@ -21,17 +22,20 @@ use crate::config::{Config, ConfigFailure, DEFAULT_JUNIT_PATH};
 use crate::gate::{config_error_report, redact_report, select_orgs, OnOrg, Plan};
 use crate::report::console::ConsoleOptions;
 use crate::report::sanitize::one_line;
-use crate::report::{CaseReport, OrgReport, RunReport};
+use crate::report::{CaseReport, Interruption, OrgReport, RunReport};
 use crate::secret::Redactor;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// `sfsmoke smoke` (also the second half of `sfsmoke demo`).
 pub(super) async fn run(args: SmokeArgs) -> Handled {
     super::init_logging(args.verbosity);
+    // Before any work: a signal must never kill the run before it reports.
+    let signals = Signals::install();
     match crate::config::load(&args.config) {
-        Ok(config) => run_config(config, &args).await,
+        Ok(config) => run_config(config, &args, signals).await,
         Err(failure) => Err(config_failed(failure, &args)),
     }
 }
@@ -115,6 +119,8 @@ fn config_failed(failure: ConfigFailure, args: &SmokeArgs) -> Vec<FatalError> {
     // merge request must show the failing gate, so the JUnit is written.
     // A missing or unreadable file writes nothing.
     if !failure.readable && !config_file_was_read(&args.config) {
+        // No report for this run, and none from an earlier run either.
+        remove_stale_reports(args);
         return fatal;
     }
     let mut errors: Vec<String> = failure.diagnostics.iter().map(|d| d.to_string()).collect();
@@ -134,8 +140,42 @@ fn config_file_was_read(path: &Path) -> bool {
         .is_ok_and(|m| m.is_file())
 }
 
+/// Remove the reports at `--junit` (or the default path) and `--json`, so
+/// that a run which writes none leaves none from an earlier run behind.
+fn remove_stale_reports(args: &SmokeArgs) {
+    let junit = junit_path(args, None);
+    for path in std::iter::once(junit.as_path()).chain(args.json.as_deref()) {
+        if let Err(e) = std::fs::remove_file(path) {
+            if e.kind() != std::io::ErrorKind::NotFound {
+                tracing::warn!("cannot remove the earlier report {}: {e}", path.display());
+            }
+        }
+    }
+}
+
+/// Over the earlier run's reports, before any work: a report saying this
+/// run has not finished (every check `INCOMPLETE`). The run replaces it at
+/// its end; if the process is killed first, nobody takes the earlier run's
+/// report for this one's. Where it cannot be written, the old file is
+/// removed at least (the final write will say what is wrong).
+fn write_in_progress_reports(report: &RunReport, args: &SmokeArgs, config_junit: Option<&Path>) {
+    let junit = junit_path(args, config_junit);
+    let json = args
+        .json
+        .as_deref()
+        .filter(|_| report_path_conflict(args, config_junit).is_none());
+    let written = [(junit.as_path(), crate::report::junit::write(report, &junit))]
+        .into_iter()
+        .chain(json.map(|j| (j, crate::report::json::write(report, j))));
+    for (path, result) in written {
+        if result.is_err() {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
+
 /// Run the gate on a loaded config.
-async fn run_config(config: Config, args: &SmokeArgs) -> Handled {
+async fn run_config(config: Config, args: &SmokeArgs, mut signals: Option<Signals>) -> Handled {
     let selected = select_orgs(&config, &args.orgs, args.shard.as_deref());
     let conflict = report_path_conflict(args, config.junit.as_deref());
     let selected = match (selected, conflict) {
@@ -158,6 +198,15 @@ async fn run_config(config: Config, args: &SmokeArgs) -> Handled {
     };
     let started_at = chrono::Utc::now();
     let started = Instant::now();
+    let mut in_progress = plan.unfinished_report(
+        Interruption::InProgress,
+        started_at,
+        Duration::ZERO,
+        &[],
+        &HashMap::new(),
+    );
+    in_progress.config_path = args.config.display().to_string();
+    write_in_progress_reports(&in_progress, args, config.junit.as_deref());
     let console = Arc::new(Console::new(
         ConsoleOptions::detect(args.verbosity.quiet),
         plan.selected.len(),
@@ -185,37 +234,79 @@ async fn run_config(config: Config, args: &SmokeArgs) -> Handled {
     }
     let redactor: SharedRedactor = Arc::new(Mutex::new(config.redactor.clone()));
     let settings = plan.settings();
+    // What has ended so far, for a report when the run is cancelled.
+    let progress = Arc::new(Progress::default());
     let on_case: OnCase = {
         let console = console.clone();
-        Arc::new(move |org: &str, case: &CaseReport| console.case_done(org, case))
+        let progress = progress.clone();
+        Arc::new(move |org: &str, case: &CaseReport| {
+            progress.case_done(org, case);
+            console.case_done(org, case)
+        })
     };
     let on_org: OnOrg = {
         let console = console.clone();
-        Arc::new(move |org: &OrgReport| console.org_done(org))
+        let progress = progress.clone();
+        Arc::new(move |org: &OrgReport| {
+            progress.org_done(org);
+            console.org_done(org)
+        })
     };
-    let (mut orgs, audits) = plan.run_orgs(&settings, &redactor, on_case, on_org).await;
-    let mut fatal = Vec::new();
-    if args.update_snapshot {
-        match plan.refresh_snapshot(&mut orgs, audits) {
-            Ok(added) => {
-                for (org, case) in &added {
-                    console.extra_case(org, case);
+    let work = async {
+        let (mut orgs, audits) = plan.run_orgs(&settings, &redactor, on_case, on_org).await;
+        let mut fatal = Vec::new();
+        if args.update_snapshot {
+            match plan.refresh_snapshot(&mut orgs, audits) {
+                Ok(added) => {
+                    for (org, case) in &added {
+                        console.extra_case(org, case);
+                    }
+                }
+                Err(e) => {
+                    // Said now, between the cases and the summary, as it happens.
+                    let e = FatalError::Unfinished(e);
+                    e.print();
+                    fatal.push(e);
                 }
             }
-            Err(e) => {
-                // Said now, between the cases and the summary, as it happens.
-                let e = FatalError::Unfinished(e);
-                e.print();
-                fatal.push(e);
-            }
         }
-    }
+        (orgs, fatal)
+    };
+    // A signal drops `work`: every request in flight is abandoned at once.
+    let (orgs, fatal) = tokio::select! {
+        done = work => done,
+        why = cancel::first(&mut signals) => {
+            if let Some(s) = signals.take() {
+                s.exit_on_the_next();
+            }
+            let (done, finished) = progress.take();
+            let mut report = plan.unfinished_report(why, started_at, started.elapsed(), &done, &finished);
+            report.config_path = args.config.display().to_string();
+            let final_redactor = redactor.lock().map(|r| r.clone()).unwrap_or_default();
+            redact_report(&mut report, &final_redactor);
+            // The orgs whose block was not printed yet.
+            for org in report.orgs.iter().filter(|o| !done.iter().any(|d| d.name == o.name)) {
+                console.org_done(org);
+            }
+            console.finish(&report);
+            let mut errors = write_reports(&report, args, config.junit.as_deref(), args.verbosity.quiet);
+            let unfinished = report
+                .orgs
+                .iter()
+                .flat_map(|o| &o.cases)
+                .filter(|c| c.outcome.problem().is_some_and(|p| p.failure.code == crate::codes::CANCELLED))
+                .count();
+            errors.push(FatalError::Cancelled { why, unfinished });
+            return Err(errors);
+        }
+    };
     let mut report = RunReport {
         started_at,
         duration: started.elapsed(),
         config_path: args.config.display().to_string(),
         config_errors: Vec::new(),
         orgs,
+        interrupted: None,
     };
     let final_redactor = redactor.lock().map(|r| r.clone()).unwrap_or_default();
     redact_report(&mut report, &final_redactor);
@@ -300,6 +391,42 @@ fn github_output(report: &RunReport) {
     let stdout = std::io::stdout();
     if let Err(e) = crate::report::github::emit_with(report, &env, &mut stdout.lock()) {
         eprintln!("warning: cannot write the GitHub step summary: {e}\n  (hint: check $GITHUB_STEP_SUMMARY)");
+    }
+}
+
+/// The cases and orgs that have ended, as the run goes.
+#[derive(Default)]
+struct Progress {
+    done: Mutex<Vec<OrgReport>>,
+    finished: Mutex<HashMap<String, Vec<CaseReport>>>,
+}
+
+impl Progress {
+    fn case_done(&self, org: &str, case: &CaseReport) {
+        if let Ok(mut f) = self.finished.lock() {
+            f.entry(org.to_string()).or_default().push(case.clone());
+        }
+    }
+
+    fn org_done(&self, org: &OrgReport) {
+        if let Ok(mut d) = self.done.lock() {
+            d.push(org.clone());
+        }
+    }
+
+    /// The finished orgs, and the finished cases by org.
+    fn take(&self) -> (Vec<OrgReport>, HashMap<String, Vec<CaseReport>>) {
+        let done = self
+            .done
+            .lock()
+            .map(|mut d| std::mem::take(&mut *d))
+            .unwrap_or_default();
+        let finished = self
+            .finished
+            .lock()
+            .map(|mut f| std::mem::take(&mut *f))
+            .unwrap_or_default();
+        (done, finished)
     }
 }
 

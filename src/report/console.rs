@@ -346,6 +346,7 @@ mod tests {
             duration: Duration::from_millis(1234),
             config_path: "smoke.toml".into(),
             config_errors: vec![],
+            interrupted: None,
             orgs: vec![OrgReport {
                 name: "prod".into(),
                 login_url: "https://login.salesforce.com".into(),

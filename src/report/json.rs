@@ -155,9 +155,11 @@ fn view(report: &RunReport) -> JsonReport<'_> {
         duration_secs: secs(report.duration),
         config_path: sanitize(&report.config_path),
         exit_code,
-        verdict: match exit_code {
-            crate::exit::SUCCESS => "passed",
-            crate::exit::CHECK_FAILED => "failed",
+        verdict: match (report.interrupted, exit_code) {
+            (Some(super::Interruption::InProgress), _) => "incomplete",
+            (Some(_), _) => "cancelled",
+            (None, crate::exit::SUCCESS) => "passed",
+            (None, crate::exit::CHECK_FAILED) => "failed",
             _ => "config_error",
         },
         summary: report.tally().into(),
@@ -241,6 +243,7 @@ fn origin_name(origin: Origin) -> &'static str {
         Origin::Tls => "tls",
         Origin::Protocol => "protocol",
         Origin::Sfsmoke => "sfsmoke",
+        Origin::Cancelled => "cancelled",
     }
 }
 

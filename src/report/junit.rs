@@ -561,6 +561,7 @@ pub(crate) mod fixtures {
                 "smoke.toml:3:1: unknown key `objets`\n(hint: did you mean `objects`?)".into(),
             ],
             orgs: vec![prod, sandbox, edge],
+            interrupted: None,
         }
     }
 

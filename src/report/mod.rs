@@ -30,6 +30,33 @@ pub struct RunReport {
     /// lost.
     pub config_errors: Vec<String>,
     pub orgs: Vec<OrgReport>,
+    /// Set when the run did not (or had not yet) run to its end.
+    pub interrupted: Option<Interruption>,
+}
+
+/// Why a report does not describe a finished run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Interruption {
+    /// The report written when the run starts, over any earlier one; the
+    /// finished run replaces it. Still there: the run was killed (SIGKILL,
+    /// out of memory, the runner lost) before it could write its own.
+    InProgress,
+    /// SIGINT arrived: unfinished checks are `CANCELLED`.
+    CancelledBySigint,
+    /// SIGTERM arrived: unfinished checks are `CANCELLED`.
+    CancelledBySigterm,
+}
+
+impl Interruption {
+    /// The signal's name, for messages.
+    pub fn signal(self) -> Option<&'static str> {
+        match self {
+            Interruption::InProgress => None,
+            Interruption::CancelledBySigint => Some("SIGINT"),
+            Interruption::CancelledBySigterm => Some("SIGTERM"),
+        }
+    }
 }
 
 /// One org: one JUnit `<testsuite>`.
@@ -164,8 +191,16 @@ impl RunReport {
         Tally::of(self.orgs.iter().flat_map(|o| o.cases.iter()))
     }
 
-    /// 0 all passed, 1 a check failed, 2 the config was unusable.
+    /// 0 all passed, 1 a check failed, 2 the config was unusable; 130 or
+    /// 143 cancelled by SIGINT or SIGTERM; 1 for a run still in progress
+    /// (whoever reads that report must not take it for a pass).
     pub fn exit_code(&self) -> u8 {
+        match self.interrupted {
+            Some(Interruption::CancelledBySigint) => return crate::exit::CANCELLED_SIGINT,
+            Some(Interruption::CancelledBySigterm) => return crate::exit::CANCELLED_SIGTERM,
+            Some(Interruption::InProgress) => return crate::exit::CHECK_FAILED,
+            None => {}
+        }
         if !self.config_errors.is_empty() {
             return crate::exit::UNUSABLE_INPUT;
         }

@@ -7,7 +7,8 @@ use std::fmt;
 
 /// Where a failure came from. Decides how the report classifies it: an
 /// answer from Salesforce (`Rest`, `OAuth`, `Soap`) is a JUnit `<failure>`;
-/// no usable answer (`Network`, `Timeout`, `Tls`, `Protocol`) is an `<error>`.
+/// no usable answer (`Network`, `Timeout`, `Tls`, `Protocol`, `Cancelled`)
+/// is an `<error>`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Origin {
@@ -29,6 +30,9 @@ pub enum Origin {
     /// Raised by sfsmoke itself (access drift, a config problem reported in
     /// the JUnit file, a check skipped because the run was cut short).
     Sfsmoke,
+    /// The run stopped before the check finished: cancelled by a signal
+    /// (`CANCELLED`), or killed before it wrote its report (`INCOMPLETE`).
+    Cancelled,
 }
 
 impl Origin {

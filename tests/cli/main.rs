@@ -6,6 +6,7 @@
 
 mod support;
 
+mod cancel;
 mod concurrency;
 mod config_errors;
 mod demo;
