@@ -25,7 +25,7 @@ use crate::auth::{self, Session};
 use crate::config::{Auth, OrgConfig};
 use crate::followup::Plan;
 use crate::report::{CaseKind, CaseReport, OrgReport, Outcome};
-use crate::salesforce::client::{self, Connection};
+use crate::salesforce::client::{self, Connection, QueryResult, RetryPolicy};
 use crate::salesforce::error::{self, Failure, Origin};
 use crate::secret::Redactor;
 use futures::StreamExt;
@@ -230,9 +230,39 @@ struct OrgCtx<'a> {
 }
 
 impl OrgCtx<'_> {
-    async fn run_query(&self, case: &Planned) -> Outcome {
+    /// One query case: its outcome and how many transient failures were
+    /// retried on the way (see [`crate::net::retry`]).
+    async fn run_query(&self, case: &Planned) -> (Outcome, u32) {
+        let mut retries = 0;
+        let outcome = self.run_query_counting(case, &mut retries).await;
+        (outcome, retries)
+    }
+
+    /// The query under the run's deadline; each attempt has the request
+    /// timeout (the connection's retry policy applies it).
+    async fn query(
+        &self,
+        what: &str,
+        soql: &str,
+        retries: &mut u32,
+    ) -> Result<QueryResult, Failure> {
+        let counted = by_deadline(self.settings, what, async {
+            let c = self.conn.query_counted(soql).await;
+            Ok::<_, Failure>(c)
+        })
+        .await;
+        match counted {
+            Ok(c) => {
+                *retries += c.retries;
+                c.result
+            }
+            Err(f) => Err(f),
+        }
+    }
+
+    async fn run_query_counting(&self, case: &Planned, retries: &mut u32) -> Outcome {
         let what = case.call(&self.conn.instance_url());
-        let first = bounded(self.settings, &what, self.conn.query(&case.soql)).await;
+        let first = self.query(&what, &case.soql, retries).await;
         let failure = match first {
             Ok(r) => {
                 return Outcome::Passed {
@@ -280,7 +310,7 @@ impl OrgCtx<'_> {
             *warned = true;
         }
         self.relogin.retried.fetch_add(1, Ordering::SeqCst);
-        match bounded(self.settings, &what, self.conn.query(&case.soql)).await {
+        match self.query(&what, &case.soql, retries).await {
             Ok(r) => Outcome::Passed {
                 detail: Some(format!("{} (after logging in again)", r.detail())),
             },
@@ -480,6 +510,7 @@ async fn run_checks(
             outcome: Outcome::Passed {
                 detail: Some(detail),
             },
+            retries: 0,
         },
     );
 
@@ -489,7 +520,12 @@ async fn run_checks(
         &session,
         &org.api_version,
         &snapshot(&redactor),
-    );
+    )
+    .with_retry(RetryPolicy {
+        attempt_timeout: Some(settings.request_timeout),
+        deadline: Some(settings.deadline),
+        ..RetryPolicy::default()
+    });
     let ctx = OrgCtx {
         org,
         http,
@@ -510,7 +546,7 @@ async fn run_checks(
     let cases: Vec<CaseReport> = futures::stream::iter(planned.iter())
         .map(|p| async move {
             let t = Instant::now();
-            let outcome = ctx_ref.run_query(p).await;
+            let (outcome, retries) = ctx_ref.run_query(p).await;
             let case = CaseReport {
                 name: p.name.clone(),
                 kind: p.kind,
@@ -518,6 +554,7 @@ async fn run_checks(
                 soql: Some(p.soql.clone()),
                 duration: t.elapsed(),
                 outcome,
+                retries,
             };
             on_case_ref(org_name, &case);
             case
@@ -584,6 +621,7 @@ fn finish_failed_login(
             soql: None,
             duration: t0.elapsed(),
             outcome,
+            retries: 0,
         },
     );
     for p in planned {
@@ -598,6 +636,7 @@ fn finish_failed_login(
                 outcome: Outcome::Skipped {
                     reason: format!("not run: the login failed ({code})"),
                 },
+                retries: 0,
             },
         );
     }

@@ -124,6 +124,7 @@ pub fn config_error_report(
                     soql: None,
                     duration: Duration::ZERO,
                     outcome: Outcome::from_failure(failure, hint, None),
+                    retries: 0,
                 }],
             }
         })

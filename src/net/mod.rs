@@ -6,6 +6,7 @@
 //! `salesforce::client` for the REST calls and `auth` for logins).
 
 pub mod proxy;
+pub mod retry;
 pub mod trust;
 
 use crate::salesforce::error::{Failure, Origin};

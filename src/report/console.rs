@@ -110,12 +110,18 @@ fn status_of(outcome: &Outcome) -> (&'static str, Style) {
     }
 }
 
-/// `    PASS [   0.123s] prod: query Account`
+/// `    PASS [   0.123s] prod: query Account`, plus `(1 retry)` when a
+/// transient failure was retried on the way.
 pub fn case_line(org: &str, case: &CaseReport, colour: bool) -> String {
     let (word, style) = status_of(&case.outcome);
     let status = paint(colour, style, &format!("{word:>8}"));
+    let retries = match case.retries {
+        0 => String::new(),
+        1 => " (1 retry)".into(),
+        n => format!(" ({n} retries)"),
+    };
     format!(
-        "{status} [{:>8.3}s] {}: {}",
+        "{status} [{:>8.3}s] {}: {}{retries}",
         case.duration.as_secs_f64(),
         one_line(org),
         one_line(&case.name)
@@ -331,6 +337,7 @@ mod tests {
             soql: None,
             duration: Duration::from_millis(ms),
             outcome,
+            retries: 0,
         }
     }
 

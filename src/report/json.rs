@@ -126,6 +126,7 @@ struct JsonCase {
     detail: Option<String>,
     skip_reason: Option<String>,
     failure: Option<JsonFailure>,
+    retries: u32,
 }
 
 #[derive(Serialize)]
@@ -204,6 +205,7 @@ fn case_view(case: &CaseReport) -> JsonCase {
         detail,
         skip_reason,
         failure,
+        retries: case.retries,
     }
 }
 

@@ -13,6 +13,7 @@
 //!       <property name="login_url" value="https://login.salesforce.com"/>
 //!       <property name="api_version" value="62.0"/>
 //!       <property name="auth" value="jwt"/>
+//!       <property name="retries: query Account" value="1"/>   (only when a check was retried)
 //!     </properties>
 //!     <testcase name="login (jwt)" classname="sfsmoke.prod" time="0.120"/>
 //!     <testcase name="query Account" classname="sfsmoke.prod" time="0.050">
@@ -199,6 +200,12 @@ fn write_suite(w: &mut Writer<Vec<u8>>, org: &OrgReport, timestamp: &str) -> io:
                 }
                 if let Some(v) = &org.api_usage {
                     property(w, "api_usage", v)?;
+                }
+                // Per-case retries as suite properties: neither junit-10.xsd
+                // nor the Ant schema allows <properties> inside <testcase>.
+                for case in org.cases.iter().filter(|c| c.retries > 0) {
+                    let name = format!("retries: {}", one_line(&case.name));
+                    property(w, &name, &case.retries.to_string())?;
                 }
                 Ok(())
             })?;
@@ -424,6 +431,7 @@ pub(crate) mod fixtures {
             soql: soql.map(str::to_string),
             duration: Duration::from_micros(12_345),
             outcome,
+            retries: 0,
         }
     }
 

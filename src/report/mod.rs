@@ -106,6 +106,8 @@ pub struct CaseReport {
     #[serde(serialize_with = "ser_secs")]
     pub duration: Duration,
     pub outcome: Outcome,
+    /// Transient failures retried on the way to this outcome (0: first try).
+    pub retries: u32,
 }
 
 /// How a check ended.

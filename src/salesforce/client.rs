@@ -12,6 +12,7 @@ use crate::secret::{Redactor, Secret};
 use std::sync::{Arc, Mutex, RwLock};
 use url::Url;
 
+pub use crate::net::retry::{Counted, RetryPolicy};
 pub use crate::net::{http_client, USER_AGENT};
 
 /// The answer to a query: the first page.
@@ -44,6 +45,8 @@ pub struct Connection {
     api_version: String,
     redactor: Redactor,
     limit_info: Arc<Mutex<Option<String>>>,
+    /// Reads are retried through blips (see [`crate::net::retry`]).
+    retry: RetryPolicy,
 }
 
 impl Connection {
@@ -62,7 +65,15 @@ impl Connection {
             api_version: api_version.to_string(),
             redactor,
             limit_info: Arc::new(Mutex::new(None)),
+            retry: RetryPolicy::default(),
         }
+    }
+
+    /// Retry reads by `policy` (attempts, per-attempt timeout, the run's
+    /// deadline) instead of the default.
+    pub fn with_retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
     }
 
     /// Use a new session (after logging in again).
@@ -93,17 +104,25 @@ impl Connection {
 
     /// `GET /services/data/vXX.X/query?q=...`, first page only.
     pub async fn query(&self, soql: &str) -> Result<QueryResult, Failure> {
+        self.query_counted(soql).await.result
+    }
+
+    /// [`Connection::query`], and how many retries it took.
+    pub async fn query_counted(&self, soql: &str) -> Counted<QueryResult> {
         let path = format!("/services/data/v{}/query", self.api_version);
-        let value = self.get_json(&path, &[("q", soql)]).await?;
-        parse_query(&value).ok_or_else(|| {
-            let host = origin_of(&self.instance_url());
-            error::in_context(
-                error::unexpected(200, &self.redactor.redact(&value.to_string())),
-                &format!("REST GET {path} at {host}"),
-                None,
-                None,
-            )
-        })
+        let Counted { result, retries } = self.get_json_counted(&path, &[("q", soql)]).await;
+        let result = result.and_then(|value| {
+            parse_query(&value).ok_or_else(|| {
+                let host = origin_of(&self.instance_url());
+                error::in_context(
+                    error::unexpected(200, &self.redactor.redact(&value.to_string())),
+                    &format!("REST GET {path} at {host}"),
+                    None,
+                    None,
+                )
+            })
+        });
+        Counted { result, retries }
     }
 
     /// `GET` a JSON resource on the instance (`path` from the host root, e.g.
@@ -113,15 +132,32 @@ impl Connection {
         path: &str,
         query: &[(&str, &str)],
     ) -> Result<serde_json::Value, Failure> {
+        self.get_json_counted(path, query).await.result
+    }
+
+    /// [`Connection::get_json`], retried through blips, and how many
+    /// retries it took.
+    pub async fn get_json_counted(
+        &self,
+        path: &str,
+        query: &[(&str, &str)],
+    ) -> Counted<serde_json::Value> {
         let mut url = self.instance_url();
         url.set_path(path);
         url.set_query(None);
         if !query.is_empty() {
             url.query_pairs_mut().extend_pairs(query.iter());
         }
-        let token = self.token();
-        fetch_json(&self.http, url, Some(&token), &self.redactor, |h| {
-            self.note_limit_info(h)
+        let what = format!("REST GET {path} at {}", origin_of(&url));
+        crate::net::retry::retrying(&self.retry, &what, || {
+            let token = self.token();
+            let url = url.clone();
+            async move {
+                fetch_json(&self.http, url, Some(&token), &self.redactor, |h| {
+                    self.note_limit_info(h)
+                })
+                .await
+            }
         })
         .await
     }
@@ -170,6 +206,7 @@ impl Connection {
             api_version: api_version.to_string(),
             redactor: self.redactor.clone(),
             limit_info: Arc::new(Mutex::new(None)),
+            retry: self.retry.clone(),
         }
     }
 
@@ -196,7 +233,12 @@ pub async fn list_versions(
     let mut url = base.clone();
     url.set_path("/services/data/");
     url.set_query(None);
-    let value = fetch_json(http, url.clone(), None, redactor, |_| {}).await?;
+    let what = format!("REST GET /services/data/ at {}", origin_of(&url));
+    let value = crate::net::retry::retrying(&RetryPolicy::default(), &what, || {
+        fetch_json(http, url.clone(), None, redactor, |_| {})
+    })
+    .await
+    .result?;
     let versions = value.as_array().map(|items| {
         items
             .iter()

@@ -7,10 +7,13 @@
 //!   the running org (same change as `scenarios::apply`);
 //! - `POST /__sfsmoke/expire-sessions`: invalidate every session;
 //! - `GET /__sfsmoke/usage`: `{"used", "max", "sessions", "logins"}`
-//!   (`logins`: attempts per credential, keyed as `sim::login_key`).
+//!   (`logins`: attempts per credential, keyed as `sim::login_key`);
+//! - `POST /__sfsmoke/faults?count=N&with=503|502|504|reset|slow:MS&path=/prefix`:
+//!   fault the next N requests under the path (see `super::faults`);
+//!   `GET /__sfsmoke/faults`: `{"pending", "served"}`.
 
 use super::server::json_response;
-use super::{scenarios, Shared};
+use super::{faults, scenarios, Shared};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -56,5 +59,44 @@ pub(crate) async fn usage(State(shared): State<Arc<Shared>>) -> Response {
             "sessions": st.sessions.len(),
             "logins": st.logins,
         }),
+    )
+}
+
+#[derive(serde::Deserialize)]
+pub(crate) struct FaultQuery {
+    count: Option<u32>,
+    with: String,
+    #[serde(default)]
+    path: String,
+}
+
+pub(crate) async fn inject_fault(
+    State(shared): State<Arc<Shared>>,
+    axum::extract::Query(q): axum::extract::Query<FaultQuery>,
+) -> Response {
+    let Some(kind) = faults::FaultKind::parse(&q.with) else {
+        return json_response(
+            StatusCode::BAD_REQUEST,
+            &json!({
+                "error": format!("unknown fault '{}': use 502, 503, 504 (or another 4xx/5xx status), reset, or slow:MILLISECONDS", q.with),
+            }),
+        );
+    };
+    let count = q.count.unwrap_or(1);
+    shared.faults.inject(faults::Fault {
+        kind,
+        count,
+        path: q.path.clone(),
+    });
+    json_response(
+        StatusCode::OK,
+        &json!({ "injected": count, "with": q.with, "path": q.path, "pending": shared.faults.pending() }),
+    )
+}
+
+pub(crate) async fn faults_status(State(shared): State<Arc<Shared>>) -> Response {
+    json_response(
+        StatusCode::OK,
+        &json!({ "pending": shared.faults.pending(), "served": shared.faults.served().len() }),
     )
 }

@@ -33,6 +33,7 @@
 
 mod admin;
 pub mod demo;
+pub mod faults;
 pub mod model;
 pub(crate) mod oauth;
 mod query;
@@ -141,6 +142,8 @@ impl State {
 
 pub(crate) struct Shared {
     pub state: Mutex<State>,
+    /// Injected transient faults (see [`faults`]).
+    pub faults: faults::Faults,
     /// `http(s)://127.0.0.1:PORT`, the login and instance URL.
     pub base_url: String,
 }
@@ -245,6 +248,21 @@ impl SimHandle {
         self.shared.lock().logins.clone()
     }
 
+    /// Fault the next matching requests (see [`faults`]).
+    pub fn inject(&self, fault: faults::Fault) {
+        self.shared.faults.inject(fault);
+    }
+
+    /// The requests a fault answered so far: (path, kind).
+    pub fn faults_served(&self) -> Vec<(String, faults::FaultKind)> {
+        self.shared.faults.served()
+    }
+
+    /// Requests still to be faulted.
+    pub fn faults_pending(&self) -> u32 {
+        self.shared.faults.pending()
+    }
+
     /// Number of live sessions.
     pub fn session_count(&self) -> usize {
         self.shared.lock().sessions.len()
@@ -305,6 +323,7 @@ pub async fn start(org: model::Org, opts: SimOptions) -> std::io::Result<SimHand
             base_url: format!("{scheme}://{addr}"),
         }),
         base_url: format!("{scheme}://{addr}"),
+        faults: faults::Faults::default(),
     });
     let (tx, rx) = tokio::sync::watch::channel(false);
     let task = tokio::spawn(server::serve(

@@ -2,7 +2,7 @@
 //! certificate), the router, and small response helpers shared by the
 //! endpoint modules.
 
-use super::{admin, oauth, rest, soap, AccessLog, Shared};
+use super::{admin, faults, oauth, rest, soap, AccessLog, Shared};
 use axum::body::Body;
 use axum::http::{header, HeaderValue, Request, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -39,8 +39,18 @@ pub(crate) fn router(shared: Arc<Shared>, access_log: Option<AccessLog>) -> Rout
         .route("/__sfsmoke/scenario/{name}", post(admin::apply_scenario))
         .route("/__sfsmoke/expire-sessions", post(admin::expire_sessions))
         .route("/__sfsmoke/usage", get(admin::usage))
+        .route(
+            "/__sfsmoke/faults",
+            get(admin::faults_status).post(admin::inject_fault),
+        )
         .fallback(not_found)
-        .with_state(shared);
+        .with_state(shared.clone())
+        .layer(axum::middleware::from_fn(
+            move |req: Request<Body>, next: axum::middleware::Next| {
+                let shared = shared.clone();
+                async move { faults::apply(&shared.faults, req, next).await }
+            },
+        ));
     match access_log {
         Some(log) => router.layer(axum::middleware::from_fn(
             move |req: Request<Body>, next: axum::middleware::Next| {
@@ -141,6 +151,41 @@ async fn not_found() -> Response {
     )
 }
 
+/// A fault that closes the connection without an answer: hyper drops a
+/// connection whose service fails.
+fn close_on_fault(r: Result<Response, std::convert::Infallible>) -> Result<Response, Closed> {
+    match r {
+        Ok(resp)
+            if resp
+                .extensions()
+                .get::<faults::CloseWithoutAnswer>()
+                .is_some() =>
+        {
+            Err(Closed)
+        }
+        Ok(resp) => Ok(resp),
+        Err(never) => match never {},
+    }
+}
+
+/// The service error that makes hyper close the connection.
+#[derive(Debug)]
+struct Closed;
+
+impl std::fmt::Display for Closed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("injected fault: connection closed without an answer")
+    }
+}
+
+impl std::error::Error for Closed {}
+
+impl From<std::convert::Infallible> for Closed {
+    fn from(never: std::convert::Infallible) -> Self {
+        match never {}
+    }
+}
+
 /// Serve until `shutdown` flips (or its sender drops).
 pub(crate) async fn serve(
     listener: TcpListener,
@@ -169,6 +214,9 @@ pub(crate) async fn serve(
             normalize_uri(&mut req);
             req
         });
+        // A fault that closes the connection without an answer: hyper
+        // drops a connection whose service fails.
+        let svc = svc.map_result(close_on_fault);
         let svc = TowerToHyperService::new(svc);
         let tls = tls.clone();
         let mut sd = shutdown.clone();

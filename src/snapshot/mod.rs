@@ -381,6 +381,7 @@ pub fn case(outcome: Outcome, duration: Duration) -> CaseReport {
         soql: None,
         duration,
         outcome,
+        retries: 0,
     }
 }
 
@@ -573,6 +574,7 @@ impl Updated {
             soql: None,
             duration,
             outcome,
+            retries: 0,
         }
     }
 }

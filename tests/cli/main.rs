@@ -17,6 +17,7 @@ mod init_validate;
 mod logins;
 mod network;
 mod reports;
+mod retries;
 mod secrets;
 mod sim_http;
 mod smoke;
