@@ -46,7 +46,7 @@ pub struct Connection {
     redactor: Redactor,
     limit_info: Arc<Mutex<Option<String>>>,
     /// Reads are retried through blips (see [`crate::net::retry`]).
-    retry: RetryPolicy,
+    retry: Arc<RetryPolicy>,
 }
 
 impl Connection {
@@ -65,14 +65,14 @@ impl Connection {
             api_version: api_version.to_string(),
             redactor,
             limit_info: Arc::new(Mutex::new(None)),
-            retry: RetryPolicy::default(),
+            retry: Arc::new(RetryPolicy::default()),
         }
     }
 
     /// Retry reads by `policy` (attempts, per-attempt timeout, the run's
     /// deadline) instead of the default.
     pub fn with_retry(mut self, policy: RetryPolicy) -> Self {
-        self.retry = policy;
+        self.retry = Arc::new(policy);
         self
     }
 

@@ -134,23 +134,17 @@ pub(crate) async fn apply(
     }
 }
 
-/// Salesforce's answer for `code`: a REST error array on REST paths
-/// (`SERVER_UNAVAILABLE` for 503), else a short HTML page as a load
-/// balancer would send.
+/// Salesforce's answer for `code`: on REST paths a 503 is its error array
+/// with `SERVER_UNAVAILABLE`; anything else is a short HTML page, as the
+/// load balancer in front of an instance sends for 502 and 504.
 fn status_answer(code: u16, path: &str) -> Response {
     let status = StatusCode::from_u16(code).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
-    if path.starts_with("/services/data/") {
-        let (error_code, message) = match code {
-            503 => (
-                "SERVER_UNAVAILABLE",
-                "Server is temporarily unavailable. Try again later.",
-            ),
-            _ => (
-                "UNKNOWN_EXCEPTION",
-                "An unexpected error occurred. Please try again.",
-            ),
-        };
-        let body = json!([{ "errorCode": error_code, "message": message }]).to_string();
+    if code == 503 && path.starts_with("/services/data/") {
+        let body = json!([{
+            "errorCode": "SERVER_UNAVAILABLE",
+            "message": "Server is temporarily unavailable. Try again later.",
+        }])
+        .to_string();
         return (
             status,
             [(header::CONTENT_TYPE, "application/json;charset=UTF-8")],

@@ -54,15 +54,22 @@ async fn one_blip_passes_with_the_retry_visible_everywhere() {
     assert_eq!(w.sim.faults_served().len(), 1);
 }
 
-/// A connection closed without an answer is retried like a 503.
+/// A connection closed without an answer, and a load balancer's 502 or
+/// 504 page, are retried like a 503.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_reset_connection_is_retried() {
-    let w = soap_world().await;
-    w.sim.inject(fault(FaultKind::Reset, 1, QUERY));
-    let run = w.smoke(&[]).await;
-    run.expect_code(0).check_junit(2, 0, 0, 0);
-    assert_eq!(run.case("prod", "query Account")["retries"], 1);
-    assert_eq!(w.sim.faults_served().len(), 1);
+async fn resets_and_gateway_errors_are_retried() {
+    for kind in [
+        FaultKind::Reset,
+        FaultKind::Status(502),
+        FaultKind::Status(504),
+    ] {
+        let w = soap_world().await;
+        w.sim.inject(fault(kind.clone(), 1, QUERY));
+        let run = w.smoke(&[]).await;
+        run.expect_code(0).check_junit(2, 0, 0, 0);
+        assert_eq!(run.case("prod", "query Account")["retries"], 1, "{kind:?}");
+        assert_eq!(w.sim.faults_served().len(), 1, "{kind:?}");
+    }
 }
 
 /// More blips than attempts: the check fails, saying how many attempts it
