@@ -20,6 +20,21 @@ pub const CANCELLED_SIGINT: u8 = 130;
 /// `timeout`, Kubernetes): 128 + 15. Same reports as for SIGINT.
 pub const CANCELLED_SIGTERM: u8 = 143;
 
+/// The exit code of a run with this verdict. A report written at the start
+/// of a run (`Incomplete`) says 1: whoever reads it must not take it for a
+/// pass.
+pub fn of(verdict: crate::report::Verdict) -> u8 {
+    use crate::report::{Interruption, Verdict};
+    match verdict {
+        Verdict::Passed => SUCCESS,
+        Verdict::Failed | Verdict::Incomplete => CHECK_FAILED,
+        Verdict::ConfigError => UNUSABLE_INPUT,
+        Verdict::Cancelled(Interruption::CancelledBySigint) => CANCELLED_SIGINT,
+        Verdict::Cancelled(Interruption::CancelledBySigterm) => CANCELLED_SIGTERM,
+        Verdict::Cancelled(Interruption::InProgress) => CHECK_FAILED,
+    }
+}
+
 pub fn code(value: u8) -> ExitCode {
     ExitCode::from(value)
 }

@@ -446,7 +446,7 @@ mod tests {
         let config = Path::new("smoke.toml");
         let r = config_error_report(config, &["prod".into()], vec![], &Redactor::new());
         assert_eq!(r.config_errors, ["smoke.toml is unusable"]);
-        assert_eq!(r.exit_code(), crate::exit::UNUSABLE_INPUT);
+        assert_eq!(r.verdict(), crate::report::Verdict::ConfigError);
         let r = config_error_report(
             config,
             &[],

@@ -76,9 +76,5 @@ pub(super) async fn first(signals: &mut Option<Signals>) -> Interruption {
 
 /// 130 for SIGINT, 143 for SIGTERM (128 + the signal's number).
 pub(super) fn exit_code(why: Interruption) -> u8 {
-    match why {
-        Interruption::CancelledBySigint => exit::CANCELLED_SIGINT,
-        Interruption::CancelledBySigterm => exit::CANCELLED_SIGTERM,
-        Interruption::InProgress => exit::CHECK_FAILED,
-    }
+    exit::of(crate::report::Verdict::Cancelled(why))
 }

@@ -312,7 +312,7 @@ async fn run_config(config: Config, args: &SmokeArgs, mut signals: Option<Signal
     redact_report(&mut report, &final_redactor);
     console.finish(&report);
     let write_errors = write_reports(&report, args, config.junit.as_deref(), args.verbosity.quiet);
-    let code = report.exit_code();
+    let code = crate::exit::of(report.verdict());
     if write_errors.is_empty() && fatal.is_empty() {
         return Ok(code);
     }

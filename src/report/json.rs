@@ -6,7 +6,7 @@
 //! The view types below are separate from [`RunReport`] on purpose, so a
 //! change in the internal types cannot silently change the published shape.
 //! Like every renderer, this one does not redact (the gate has) and does not
-//! decide the verdict ([`RunReport::exit_code`] does). Every text from
+//! decide the verdict ([`RunReport::verdict`] does). Every text from
 //! outside goes through [`super::sanitize`]: a reader's `jq -r` prints
 //! strings raw, so escapes would reach a terminal.
 //!
@@ -143,7 +143,7 @@ struct JsonFailure {
 }
 
 fn view(report: &RunReport) -> JsonReport<'_> {
-    let exit_code = report.exit_code();
+    let verdict = report.verdict();
     JsonReport {
         schema_version: SCHEMA_VERSION,
         tool: Tool {
@@ -155,14 +155,8 @@ fn view(report: &RunReport) -> JsonReport<'_> {
             .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
         duration_secs: secs(report.duration),
         config_path: sanitize(&report.config_path),
-        exit_code,
-        verdict: match (report.interrupted, exit_code) {
-            (Some(super::Interruption::InProgress), _) => "incomplete",
-            (Some(_), _) => "cancelled",
-            (None, crate::exit::SUCCESS) => "passed",
-            (None, crate::exit::CHECK_FAILED) => "failed",
-            _ => "config_error",
-        },
+        exit_code: crate::exit::of(verdict),
+        verdict: verdict.name(),
         summary: report.tally().into(),
         config_errors: report.config_errors.iter().map(|e| sanitize(e)).collect(),
         orgs: report.orgs.iter().map(org_view).collect(),

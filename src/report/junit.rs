@@ -1,7 +1,7 @@
 //! JUnit XML for GitLab (`artifacts:reports:junit`), the GitHub reporters
 //! (dorny/test-reporter, mikepenz/action-junit-report, EnricoMi) and Jenkins.
 //! Owns the XML shape and text safety; it does not decide the verdict
-//! ([`RunReport::exit_code`] does) and does not redact (the gate has already
+//! ([`RunReport::verdict`] does) and does not redact (the gate has already
 //! passed every outside text through `secret::Redactor`).
 //!
 //! ```xml

@@ -1,6 +1,6 @@
 //! The run's result as plain data, in smoke.toml order, and the renderers
 //! that turn it into JUnit XML, JSON, console text, GitHub annotations and
-//! GitLab log sections. Renderers never decide the verdict; [`RunReport::exit_code`] does.
+//! GitLab log sections. Renderers never decide the verdict; [`RunReport::verdict`] does.
 
 pub mod console;
 pub mod github;
@@ -193,24 +193,52 @@ impl RunReport {
         Tally::of(self.orgs.iter().flat_map(|o| o.cases.iter()))
     }
 
-    /// 0 all passed, 1 a check failed, 2 the config was unusable; 130 or
-    /// 143 cancelled by SIGINT or SIGTERM; 1 for a run still in progress
-    /// (whoever reads that report must not take it for a pass).
-    pub fn exit_code(&self) -> u8 {
+    /// What the run comes to. The `smoke` command turns it into the exit
+    /// code (`crate::exit::of`); the JSON report states both.
+    pub fn verdict(&self) -> Verdict {
         match self.interrupted {
-            Some(Interruption::CancelledBySigint) => return crate::exit::CANCELLED_SIGINT,
-            Some(Interruption::CancelledBySigterm) => return crate::exit::CANCELLED_SIGTERM,
-            Some(Interruption::InProgress) => return crate::exit::CHECK_FAILED,
+            Some(Interruption::InProgress) => return Verdict::Incomplete,
+            Some(why) => return Verdict::Cancelled(why),
             None => {}
         }
         if !self.config_errors.is_empty() {
-            return crate::exit::UNUSABLE_INPUT;
+            return Verdict::ConfigError;
         }
         let t = self.tally();
         if t.failed + t.errored > 0 {
-            crate::exit::CHECK_FAILED
+            Verdict::Failed
         } else {
-            crate::exit::SUCCESS
+            Verdict::Passed
+        }
+    }
+}
+
+/// What a run comes to, in the order a reader asks: did it finish, could it
+/// start, did every check pass.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// Every check passed.
+    Passed,
+    /// At least one check failed or errored.
+    Failed,
+    /// The config or the command line was unusable.
+    ConfigError,
+    /// A signal stopped the run ([`Interruption::CancelledBySigint`] or
+    /// [`Interruption::CancelledBySigterm`]).
+    Cancelled(Interruption),
+    /// The report written when the run started: the run has not finished.
+    Incomplete,
+}
+
+impl Verdict {
+    /// The JSON report's `verdict`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Verdict::Passed => "passed",
+            Verdict::Failed => "failed",
+            Verdict::ConfigError => "config_error",
+            Verdict::Cancelled(_) => "cancelled",
+            Verdict::Incomplete => "incomplete",
         }
     }
 }

@@ -3,8 +3,9 @@
 pub mod client;
 pub mod error;
 
-/// Escapes text for XML content or an attribute value: the SOAP envelopes
-/// the gate sends and the ones the simulated org answers with.
+/// Escapes text for XML content or an attribute value in the SOAP envelopes
+/// the gate sends (the simulated org has its own: it imports nothing of the
+/// gate).
 pub(crate) fn xml_escape(s: &str) -> String {
     quick_xml::escape::escape(s).into_owned()
 }

@@ -20,7 +20,6 @@
 use super::model::{parse_version, user_id, LoginRefusal, VersionStatus};
 use super::server::{new_token, xml_response, Peer};
 use super::{Session, Shared};
-use crate::salesforce::xml_escape;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -94,8 +93,8 @@ pub(crate) fn fault(code: &str, message: &str) -> Response {
 
 /// A SOAP fault with the given `sf:` fault type in its detail (HTTP 500).
 fn fault_with(code: &str, message: &str, kind: &str) -> Response {
-    let code = xml_escape(code);
-    let message = xml_escape(message);
+    let code = xml_escape_text(code);
+    let message = xml_escape_text(message);
     xml_response(
         StatusCode::INTERNAL_SERVER_ERROR,
         format!(
@@ -110,7 +109,7 @@ fn client_fault(message: &str) -> Response {
         StatusCode::INTERNAL_SERVER_ERROR,
         format!(
             r#"<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body><soapenv:Fault><faultcode>soapenv:Client</faultcode><faultstring>{}</faultstring></soapenv:Fault></soapenv:Body></soapenv:Envelope>"#,
-            xml_escape(message)
+            xml_escape_text(message)
         ),
     )
 }
@@ -241,7 +240,7 @@ pub(crate) async fn login(
     } else {
         "Standard"
     };
-    let e = xml_escape;
+    let e = xml_escape_text;
     let body = format!(
         concat!(
             r#"<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns="urn:partner.soap.sforce.com" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">"#,
@@ -294,6 +293,11 @@ pub(crate) async fn login(
         user_type = user_type,
     );
     xml_response(StatusCode::OK, body)
+}
+
+/// XML escaping of text and attribute values (quick-xml's).
+fn xml_escape_text(s: &str) -> String {
+    quick_xml::escape::escape(s).into_owned()
 }
 
 #[cfg(test)]
