@@ -31,8 +31,21 @@ fn console(run: &Run) -> String {
 /// it (`-vvv`, with the JSON report, secrets checked at every log level),
 /// which is returned for the test's own assertions.
 async fn snapshot_run(w: &World, name: &str, code: i32) -> Run {
+    snapshot_run_with(w, name, code, &[], &[]).await
+}
+
+/// [`snapshot_run`] with `extra` arguments and `env` variables (both runs).
+async fn snapshot_run_with(
+    w: &World,
+    name: &str,
+    code: i32,
+    extra: &[&str],
+    env: &[(&str, &str)],
+) -> Run {
     let mut cmd = w.command();
-    cmd.args(["smoke", "--config", "smoke.toml", "--junit", "junit.xml"]);
+    cmd.args(["smoke", "--config", "smoke.toml", "--junit", "junit.xml"])
+        .args(extra)
+        .envs(env.iter().copied());
     let run = w.run(cmd).await;
     run.expect_code(code);
     snapshot_settings(w.dir.path()).bind(|| {
@@ -41,7 +54,7 @@ async fn snapshot_run(w: &World, name: &str, code: i32) -> Run {
             insta::assert_snapshot!(format!("smoke_{name}_junit"), xml);
         }
     });
-    let verbose = w.smoke(&[]).await;
+    let verbose = w.smoke_env(extra, env).await;
     verbose.expect_code(code);
     verbose
 }
@@ -360,33 +373,16 @@ async fn invalid_grant_with_a_revoked_refresh_token() {
 async fn invalid_session_id_logs_in_again_once_then_reports() {
     let w = World::start("session-expiring").await;
     w.write_config(&config::soap(r#""Account", "Opportunity""#));
-    let run = w.smoke(&[]).await;
-    run.expect_code(1).check_junit(3, 2, 0, 0);
-    let xml = run.junit();
+    // The snapshots show the warning ("logged in again once", "2 of 2
+    // retries got INVALID_SESSION_ID again"), Salesforce's code and text
+    // marked "again right after a fresh login", and no advice to log in again.
+    let run = snapshot_run(&w, "session_expiring", 1).await;
+    run.check_junit(3, 2, 0, 0);
     assert!(
-        xml.contains(r#"<failure type="INVALID_SESSION_ID""#),
-        "{xml}"
+        !run.junit().contains("Log in again once"),
+        "{}",
+        run.junit()
     );
-    assert!(
-        xml.contains("logged in again once"),
-        "the warning reaches the report:\n{xml}"
-    );
-    // The new session died at once too: say so, and never advise another
-    // login (Salesforce's code and text stay).
-    assert!(
-        xml.contains("Session expired or invalid (again right after a fresh login)"),
-        "{xml}"
-    );
-    assert!(
-        xml.contains("Still INVALID_SESSION_ID right after a fresh login: sessions die at once"),
-        "{xml}"
-    );
-    assert!(!xml.contains("Log in again once"), "{xml}");
-    assert!(
-        xml.contains("2 of 2 retries got INVALID_SESSION_ID again right after the fresh login"),
-        "the warning says the retry failed:\n{xml}"
-    );
-    assert!(!xml.contains("they passed"), "{xml}");
     // Exactly one new login for the org, although both queries hit the
     // expired session: never a loop, never one per query.
     let relogins = run.stderr().matches("logging in again once").count();
@@ -479,19 +475,10 @@ async fn org_filter_runs_only_the_named_org() {
 async fn unknown_org_is_exit_2_naming_the_known_orgs() {
     let w = World::start("healthy").await;
     w.write_config(&config::two_orgs());
-    let run = w.smoke(&["--org", "prdo"]).await;
     // The `config` suite with the error, and each known org failed by it.
-    run.expect_code(2).check_junit(3, 3, 0, 0);
-    let err = run.stderr();
-    assert!(
-        err.contains("prdo") && err.contains("prod, sandbox"),
-        "{err}"
-    );
-    assert!(
-        run.junit().contains("CONFIG_ERROR"),
-        "JUnit still written:\n{}",
-        run.junit()
-    );
+    snapshot_run_with(&w, "unknown_org", 2, &["--org", "prdo"], &[])
+        .await
+        .check_junit(3, 3, 0, 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -579,24 +566,28 @@ async fn gitlab_sections_and_github_annotations() {
     let w = World::start("profile-no-api").await;
     w.write_config(&config::jwt());
     let summary = w.path("step-summary.md");
-    let run = w
-        .smoke_env(
-            &[],
-            &[
-                ("GITLAB_CI", "true"),
-                ("GITHUB_ACTIONS", "true"),
-                ("GITHUB_STEP_SUMMARY", summary.to_str().unwrap()),
-            ],
-        )
-        .await;
-    run.expect_code(1);
+    let run = snapshot_run_with(
+        &w,
+        "gitlab_github",
+        1,
+        &[],
+        &[
+            ("GITLAB_CI", "true"),
+            ("GITHUB_ACTIONS", "true"),
+            ("GITHUB_STEP_SUMMARY", summary.to_str().unwrap()),
+        ],
+    )
+    .await;
     let out = run.stdout();
-    assert!(
-        out.contains("section_start:") && out.contains(":sfsmoke_org_prod"),
-        "{out}"
-    );
-    assert!(out.contains("section_end:"), "{out}");
-    assert!(out.contains("::error"), "{out}");
+    assert!(out.contains(":sfsmoke_org_prod"), "{out}");
+    // Each run appends its section, as GitHub expects (two runs here).
+    let md = std::fs::read_to_string(&summary).expect("step summary written");
+    let runs: Vec<&str> = md.split("## sfsmoke: ").skip(1).collect();
+    assert_eq!(runs.len(), 2, "one section per run, appended:\n{md}");
+    let first = format!("## sfsmoke: {}", runs[0]);
+    snapshot_settings(w.dir.path()).bind(|| {
+        insta::assert_snapshot!("smoke_gitlab_github_step_summary", first);
+    });
 }
 
 // ---------------------------------------------------------------------------
@@ -707,18 +698,8 @@ async fn worked_yesterday_broken_today() {
 async fn quiet_prints_only_failures_and_the_summary() {
     let w = World::start("healthy").await;
     w.write_config(&config::soap(r#""Account", "NoSuchThing__c""#));
-    let run = w.smoke(&["-q"]).await;
-    run.expect_code(1);
-    let out = run.stdout();
-    assert!(!out.contains("PASS ["), "{out}");
-    assert!(
-        out.contains("FAIL [") && out.contains("query NoSuchThing__c"),
-        "{out}"
-    );
-    assert!(
-        out.contains("Summary: 3 checks, 2 passed, 1 failed, 0 skipped"),
-        "{out}"
-    );
+    let run = snapshot_run_with(&w, "quiet", 1, &["-q"], &[]).await;
+    assert!(!run.stdout().contains("PASS ["), "{}", run.stdout());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -360,6 +360,11 @@ pub fn snapshot_settings(dir: &Path) -> insta::Settings {
     s.add_filter(r"(127\.0\.0\.1|localhost|\[::1\]):\d+", "$1:[PORT]");
     s.add_filter(r"\[\s*\d+\.\d{3}s\]", "[  DURATION]");
     s.add_filter(r"in \d+(\.\d+)?m?s\b", "in [DURATION]");
+    s.add_filter(r"\b\d+\.\d{3} s\b", "[DURATION]");
+    // GitLab's collapsible sections: a timestamp, erase-line escapes, a CR.
+    s.add_filter(r"section_(start|end):\d+:", "section_$1:[TS]:");
+    s.add_filter("\x1b\\[0K", "[EL]");
+    s.add_filter("\r", "[CR]");
     s.add_filter(r#"time="\d+(\.\d+)?""#, r#"time="[TIME]""#);
     s.add_filter(r#"timestamp="[^"]+""#, r#"timestamp="[TIMESTAMP]""#);
     s.add_filter(
