@@ -128,6 +128,7 @@ pub fn planned_cases(org: &OrgConfig, outcome: &Outcome) -> Vec<CaseReport> {
         soql: None,
         duration: Duration::ZERO,
         outcome: outcome.clone(),
+        retries: 0,
     };
     let queries = plan(org).into_iter().map(|p| CaseReport {
         name: p.name,
@@ -136,6 +137,7 @@ pub fn planned_cases(org: &OrgConfig, outcome: &Outcome) -> Vec<CaseReport> {
         soql: Some(p.soql),
         duration: Duration::ZERO,
         outcome: outcome.clone(),
+        retries: 0,
     });
     std::iter::once(login).chain(queries).collect()
 }

@@ -369,6 +369,7 @@ impl Plan<'_> {
             soql: None,
             duration: Duration::ZERO,
             outcome: unfinished.clone(),
+            retries: 0,
         };
         let orgs = self
             .orgs()
