@@ -16,6 +16,9 @@ mod position;
 mod raw;
 mod validate;
 
+#[cfg(test)]
+mod tests;
+
 pub(crate) use env::references as env_references;
 pub use load::{
     default_audience, env_name, is_loopback, load, load_with_env, AUTH_KINDS, DEFAULT_CONCURRENCY,
