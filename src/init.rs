@@ -10,16 +10,7 @@ use std::io::Write;
 use std::path::Path;
 
 /// The auth flow a template is written for (`--auth`).
-#[derive(Debug, Clone, Copy, clap::ValueEnum, PartialEq, Eq)]
-#[value(rename_all = "snake_case")]
-pub enum AuthKind {
-    Password,
-    Jwt,
-    ClientCredentials,
-    RefreshToken,
-    SfdxUrl,
-    AccessToken,
-}
+pub use crate::config::AuthKind;
 
 /// Why the template was not written.
 #[derive(Debug)]
@@ -65,17 +56,6 @@ pub fn required_vars(text: &str) -> Vec<String> {
         }
     }
     vars
-}
-
-pub fn kind_name(kind: AuthKind) -> &'static str {
-    match kind {
-        AuthKind::Password => "password",
-        AuthKind::Jwt => "jwt",
-        AuthKind::ClientCredentials => "client_credentials",
-        AuthKind::RefreshToken => "refresh_token",
-        AuthKind::SfdxUrl => "sfdx_url",
-        AuthKind::AccessToken => "access_token",
-    }
 }
 
 const HEADER: &str = r#"# smoke.toml: the sfsmoke deploy gate (written by `sfsmoke init --auth {KIND}`).
@@ -206,7 +186,7 @@ pub fn template(kind: AuthKind) -> String {
         AuthKind::SfdxUrl => (false, SFDX_URL),
         AuthKind::AccessToken => (false, ACCESS_TOKEN),
     };
-    let mut text = HEADER.replace("{KIND}", kind_name(kind));
+    let mut text = HEADER.replace("{KIND}", kind.name());
     if needs_login_url {
         text.push_str(LOGIN_URL);
     }
@@ -247,14 +227,14 @@ mod tests {
     fn init_then_load_succeeds_for_every_auth_kind() {
         let dir = tempfile::tempdir().unwrap();
         for kind in AuthKind::value_variants() {
-            let path = dir.path().join(format!("{}/smoke.toml", kind_name(*kind)));
+            let path = dir.path().join(format!("{}/smoke.toml", kind.name()));
             let vars = write(&path, *kind, false).unwrap();
             assert!(!vars.is_empty());
             let env = env_for(&vars);
             let config = load_with_env(&path, &|k| env.get(k).cloned()).unwrap_or_else(|f| {
                 panic!(
                     "{}: {}",
-                    kind_name(*kind),
+                    kind.name(),
                     f.diagnostics
                         .iter()
                         .map(|d| d.to_string())
@@ -263,7 +243,7 @@ mod tests {
                 )
             });
             let org = &config.orgs["production"];
-            assert_eq!(org.auth.kind(), kind_name(*kind));
+            assert_eq!(org.auth.kind(), kind.name());
             assert_eq!(org.objects, ["Account", "Contact"]);
             assert!(config.warnings.is_empty(), "{:?}", config.warnings);
             if *kind == AuthKind::Password {
@@ -271,12 +251,7 @@ mod tests {
             }
             // Unset variables: every one is reported, none silently empty.
             let failure = load_with_env(&path, &|_| None).unwrap_err();
-            assert_eq!(
-                failure.diagnostics.len(),
-                vars.len(),
-                "{}",
-                kind_name(*kind)
-            );
+            assert_eq!(failure.diagnostics.len(), vars.len(), "{}", kind.name());
             assert!(failure.readable);
             assert_eq!(failure.org_names, ["production"]);
         }

@@ -26,6 +26,7 @@ pub mod salesforce;
 pub mod secret;
 pub mod sim;
 pub mod snapshot;
+pub mod text;
 pub mod triage;
 
 /// Run one command and return its exit code (what `main` does).

@@ -300,9 +300,62 @@ pub(crate) fn header_text(
         .map(str::to_string)
 }
 
+/// The `auth` values: the one list smoke.toml, `sfsmoke init --auth` and
+/// the docs share, in the order the docs give them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthKind {
+    Password,
+    Jwt,
+    ClientCredentials,
+    RefreshToken,
+    SfdxUrl,
+    AccessToken,
+}
+
+impl AuthKind {
+    pub const ALL: [AuthKind; 6] = [
+        AuthKind::Password,
+        AuthKind::Jwt,
+        AuthKind::ClientCredentials,
+        AuthKind::RefreshToken,
+        AuthKind::SfdxUrl,
+        AuthKind::AccessToken,
+    ];
+
+    /// The value as written in smoke.toml.
+    pub fn name(self) -> &'static str {
+        match self {
+            AuthKind::Password => "password",
+            AuthKind::Jwt => "jwt",
+            AuthKind::ClientCredentials => "client_credentials",
+            AuthKind::RefreshToken => "refresh_token",
+            AuthKind::SfdxUrl => "sfdx_url",
+            AuthKind::AccessToken => "access_token",
+        }
+    }
+}
+
+/// `sfsmoke init --auth KIND` takes the same names.
+impl clap::ValueEnum for AuthKind {
+    fn value_variants<'a>() -> &'a [Self] {
+        &Self::ALL
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        Some(clap::builder::PossibleValue::new(self.name()))
+    }
+}
+
 /// `127.0.0.0/8`, `::1` or `localhost` (not `*.localhost`, which DNS may
 /// resolve elsewhere): the only hosts plain http may carry a token to.
-pub(crate) use crate::config::is_loopback;
+pub fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
 
 /// `.../id/<orgId>/<userId>` → (org id, user id).
 pub(crate) fn ids_from_identity_url(id: &str) -> (Option<String>, Option<String>) {

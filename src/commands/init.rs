@@ -4,7 +4,7 @@
 use super::{FatalError, Handled};
 use crate::cli::InitArgs;
 use crate::exit;
-use crate::init::{kind_name, write, InitError};
+use crate::init::{write, InitError};
 use std::path::Path;
 
 pub(super) fn run(args: &InitArgs) -> Handled {
@@ -13,7 +13,7 @@ pub(super) fn run(args: &InitArgs) -> Handled {
             say!(
                 "wrote {} (auth = \"{}\")",
                 args.config.display(),
-                kind_name(args.auth)
+                args.auth.name()
             );
             say!(
                 "next: set {}, then run `sfsmoke validate{}`",

@@ -23,7 +23,6 @@ use crate::gate::{config_error_report, redact_report, select_orgs, OnOrg, Plan};
 use crate::report::console::ConsoleOptions;
 use crate::report::sanitize::one_line;
 use crate::report::{CaseReport, Interruption, OrgReport, RunReport};
-use crate::secret::Redactor;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -128,7 +127,7 @@ fn config_failed(failure: ConfigFailure, args: &SmokeArgs) -> Vec<FatalError> {
         errors.push(conflict.clone());
         fatal.push(FatalError::Usage(conflict));
     }
-    let report = config_error_report(&args.config, &failure.org_names, errors, &Redactor::new());
+    let report = config_error_report(&args.config, &failure.org_names, errors, &failure.redactor);
     fatal.extend(write_reports(&report, args, failure.junit.as_deref(), true));
     fatal
 }

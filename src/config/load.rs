@@ -1,30 +1,40 @@
-//! Phase 2: [`RawConfig`] → validated [`Config`]. Every problem becomes a
-//! [`Diagnostic`]; nothing stops at the first one.
+//! smoke.toml → [`Config`]: one parse that keeps every position
+//! (toml_edit), then one walk that checks each key's place, type and meaning
+//! and builds the config. Every problem becomes a [`Diagnostic`]; nothing
+//! stops at the first one.
 //!
 //! Decisions (documented in the README's smoke.toml reference):
 //! - A credential key that the chosen `auth` does not use is an error, not a
 //!   warning: a gate that ignores `password` under `auth = "jwt"` hides a
 //!   half-finished migration.
+//! - An unknown key, or a value of the wrong type, is reported once; the key
+//!   then counts as absent, and what only repeats it ("missing key `auth`",
+//!   "empty org" after a misspelt `objects`) is not reported.
+//! - Every credential-bearing value goes to the redactor as it is read, and
+//!   every diagnostic is scrubbed with it: a key pasted where its path
+//!   belongs, or a URL holding a password, is never quoted.
 //! - Relative `private_key` and `ca_file` paths are resolved against the
 //!   config file's folder (like paths in Cargo.toml); `junit` stays relative
 //!   to the current directory.
 //! - A secret written literally (no `${VAR}`) is accepted with a warning.
 
 use super::env::{self, ExpandError};
-use super::keys;
-use super::names;
-use super::position::LineIndex;
-use super::raw::{self, ApiVersion, Creds, Node, Number, RawConfig, RawOrg, Str};
-use super::{
-    Auth, Config, ConfigFailure, DiagnoseConfig, Diagnostic, ExtraCheck, OrgConfig,
-    DEFAULT_API_VERSION,
-};
+use super::{Auth, AuthKind, Config, ConfigFailure, DiagnoseConfig, Diagnostic, ExtraCheck};
+use super::{OrgConfig, DEFAULT_API_VERSION};
+use crate::auth::is_loopback;
+use crate::auth::jwt::{default_audience, rsa_private_key};
+use crate::auth::sfdx_url::{instance_url, parse_sfdx_url};
+use crate::net::trust::ca_problem;
+use crate::salesforce::names::object_name_problem;
 use crate::secret::{Redactor, Secret};
+use crate::text::line_col;
 use indexmap::IndexMap;
+use serde::de::Unexpected;
 use std::ops::Range;
+
+type Span = Range<usize>;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-use toml::Spanned;
 use url::{Host, Url};
 
 /// Default per-request timeout (`timeout_secs`).
@@ -34,38 +44,40 @@ pub const DEFAULT_DEADLINE_SECS: u64 = 120;
 /// Default concurrent checks per org (`concurrency`).
 pub const DEFAULT_CONCURRENCY: usize = 4;
 
-/// The `auth` values, in the order the docs list them.
-pub const AUTH_KINDS: &[&str] = &[
+// smoke.toml's whole schema: the keys of each table.
+const TOP_KEYS: &[&str] = &[
+    "api_version",
+    "junit",
+    "timeout_secs",
+    "deadline_secs",
+    "concurrency",
+    "orgs",
+];
+const ORG_KEYS: &[&str] = &[
+    "login_url",
+    "auth",
+    "api_version",
+    "objects",
+    "checks",
+    "ca_file",
+    "diagnose",
+];
+const DIAGNOSE_KEYS: &[&str] = &["login_url", "auth"];
+const CHECK_KEYS: &[&str] = &["name", "soql"];
+/// Shared by `[orgs.X]` and `[orgs.X.diagnose]`.
+const CREDENTIAL_KEYS: &[&str] = &[
+    "username",
     "password",
-    "jwt",
-    "client_credentials",
+    "security_token",
+    "client_id",
+    "client_secret",
+    "private_key",
+    "audience",
     "refresh_token",
     "sfdx_url",
+    "instance_url",
     "access_token",
 ];
-
-/// (auth, required credential keys, optional credential keys).
-const FLOWS: &[(&str, &[&str], &[&str])] = &[
-    (
-        "password",
-        &["username", "password"],
-        &["security_token", "client_id", "client_secret"],
-    ),
-    (
-        "jwt",
-        &["client_id", "username", "private_key"],
-        &["audience"],
-    ),
-    ("client_credentials", &["client_id", "client_secret"], &[]),
-    (
-        "refresh_token",
-        &["client_id", "refresh_token"],
-        &["client_secret"],
-    ),
-    ("sfdx_url", &["sfdx_url"], &[]),
-    ("access_token", &["instance_url", "access_token"], &[]),
-];
-
 /// Keys whose values are secrets.
 const SECRET_KEYS: &[&str] = &[
     "password",
@@ -75,6 +87,21 @@ const SECRET_KEYS: &[&str] = &[
     "sfdx_url",
     "access_token",
 ];
+
+/// The credential keys the flow needs, and those it may take.
+fn flow_keys(kind: AuthKind) -> (&'static [&'static str], &'static [&'static str]) {
+    match kind {
+        AuthKind::Password => (
+            &["username", "password"],
+            &["security_token", "client_id", "client_secret"],
+        ),
+        AuthKind::Jwt => (&["client_id", "username", "private_key"], &["audience"]),
+        AuthKind::ClientCredentials => (&["client_id", "client_secret"], &[]),
+        AuthKind::RefreshToken => (&["client_id", "refresh_token"], &["client_secret"]),
+        AuthKind::SfdxUrl => (&["sfdx_url"], &[]),
+        AuthKind::AccessToken => (&["instance_url", "access_token"], &[]),
+    }
+}
 
 /// The environment variable the docs and `sfsmoke init` use for a key.
 pub fn env_name(key: &str) -> Option<&'static str> {
@@ -106,17 +133,8 @@ pub fn load_with_env(
     path: &Path,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Config, ConfigFailure> {
-    let text = match std::fs::read(path) {
-        Ok(bytes) => match String::from_utf8(bytes) {
-            Ok(t) => t,
-            Err(_) => {
-                return Err(unreadable(
-                    path,
-                    "is not UTF-8 text".into(),
-                    "save smoke.toml as UTF-8 (TOML files must be UTF-8)",
-                ))
-            }
-        },
+    let bytes = match std::fs::read(path) {
+        Ok(bytes) => bytes,
         Err(e) => {
             let why = match e.kind() {
                 std::io::ErrorKind::NotFound => "not found".to_string(),
@@ -126,9 +144,32 @@ pub fn load_with_env(
             };
             return Err(unreadable(
                 path,
-                why,
-                "create one with `sfsmoke init --auth jwt` (or another flow), or pass --config PATH",
+                (0, 0),
+                format!("config file {why}"),
+                NO_FILE,
             ));
+        }
+    };
+    load_bytes(path, bytes, env)
+}
+
+/// Validate the bytes of a config file as if read from `path`.
+pub(crate) fn load_bytes(
+    path: &Path,
+    bytes: Vec<u8>,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Config, ConfigFailure> {
+    let text = match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(e) => {
+            // Where the first bad byte is: the text before it is UTF-8.
+            let (bytes, valid) = (e.as_bytes(), e.utf8_error().valid_up_to());
+            let before = std::str::from_utf8(&bytes[..valid]).unwrap_or("");
+            let message = format!(
+                "config file is not UTF-8 text (byte 0x{:02X})",
+                bytes[valid]
+            );
+            return Err(unreadable(path, line_col(before, valid), message, NOT_UTF8));
         }
     };
     // A byte-order mark (Windows editors) is not part of the TOML.
@@ -136,19 +177,32 @@ pub fn load_with_env(
     load_str(path, text, env)
 }
 
-fn unreadable(path: &Path, message: String, hint: &str) -> ConfigFailure {
+/// A file that could not be read as text: that one problem.
+fn unreadable(path: &Path, at: (usize, usize), message: String, hint: &str) -> ConfigFailure {
     ConfigFailure {
-        diagnostics: vec![Diagnostic {
-            file: path.to_path_buf(),
-            line: 0,
-            col: 0,
-            key: String::new(),
-            message: format!("config file {message}"),
-            hint: Some(hint.to_string()),
-        }],
+        diagnostics: vec![diagnostic(path, at, "", message, hint)],
         readable: false,
         junit: None,
         org_names: Vec::new(),
+        redactor: Redactor::new(),
+    }
+}
+
+fn diagnostic(
+    file: &Path,
+    (line, col): (usize, usize),
+    key: &str,
+    message: String,
+    hint: &str,
+) -> Diagnostic {
+    let (key, hint) = (key.to_string(), Some(hint.to_string()));
+    Diagnostic {
+        file: file.to_path_buf(),
+        line,
+        col,
+        key,
+        message,
+        hint,
     }
 }
 
@@ -158,7 +212,6 @@ pub(crate) fn load_str(
     text: &str,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Config, ConfigFailure> {
-    let lines = LineIndex::new(text);
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
@@ -166,325 +219,407 @@ pub(crate) fn load_str(
     let mut cx = Cx {
         file: path,
         dir,
-        lines,
+        text,
         env,
+        shape: Vec::new(),
         errors: Vec::new(),
         warnings: Vec::new(),
         redactor: Redactor::new(),
         blanked: Vec::new(),
     };
-    let raw = match toml::from_str::<RawConfig>(text) {
-        Ok(raw) => raw,
+    let doc = match toml_edit::ImDocument::parse(text) {
+        Ok(doc) => doc,
         Err(err) => {
-            // Valid TOML that does not fit the schema: report every unknown
-            // key, then (if removing them makes it fit) everything else too.
-            let root = match toml::from_str::<raw::SNode>(text) {
-                Ok(root) => root.node,
-                Err(_) => {
-                    cx.toml_error(&err, None);
-                    return Err(cx.failure(false, None, Vec::new()));
-                }
+            let mut lines = err.message().trim().lines().map(str::trim);
+            let message = format!("invalid TOML: {}", lines.next().unwrap_or("invalid TOML"));
+            let rest: Vec<&str> = lines.filter(|l| !l.is_empty()).collect();
+            let hint = if rest.is_empty() {
+                TOML_SYNTAX.to_string()
+            } else {
+                rest.join("; ")
             };
-            let org_names: Vec<String> = root
-                .get("orgs")
-                .map(|o| o.get_ref().keys().into_iter().map(String::from).collect())
-                .unwrap_or_default();
-            let junit = match root.get("junit").map(|j| j.get_ref()) {
-                Some(Node::Str(s)) => env::expand(s, env).ok().map(PathBuf::from),
-                _ => None,
-            };
-            // Report every unknown key, blank it out (offsets unchanged) and
-            // parse again; then the same for each value of the wrong type,
-            // one at a time; then check the rest as usual. Problems that only
-            // repeat a blanked key ("missing key", "empty org") are dropped.
-            let mut current = text.to_string();
-            let mut blanked: Vec<String> = Vec::new();
-            let unknown = raw::unknown_keys(&root);
-            for u in &unknown {
-                cx.unknown_key(u);
-                let end = value_end(&root, u.span.start).unwrap_or(u.span.end);
-                blank(&mut current, u.span.start..end);
-                blanked.push(u.path.clone());
-            }
-            let mut pending = unknown.is_empty().then_some(err);
-            for _ in 0..64 {
-                if let Some(e) = pending.take() {
-                    cx.toml_error(&e, Some(&root));
-                    let entry = e.span().and_then(|s| raw::entry_at(&root, s.start));
-                    match entry {
-                        Some(en) if !blanked.contains(&en.path) => {
-                            blank(&mut current, en.start..en.end);
-                            blanked.push(en.path);
-                        }
-                        _ => break,
-                    }
-                }
-                if toml::from_str::<raw::SNode>(&current).is_err() {
-                    break;
-                }
-                match toml::from_str::<RawConfig>(&current) {
-                    Ok(raw) => {
-                        cx.blanked = blanked;
-                        let _ = cx.config(&raw);
-                        break;
-                    }
-                    Err(e) => pending = Some(e),
-                }
-            }
-            return Err(cx.failure(true, junit, org_names));
+            let at = err.span().map_or((0, 0), |s| line_col(text, s.start));
+            cx.shape.push(diagnostic(path, at, "", message, &hint));
+            return Err(cx.failure(false, None, Vec::new()));
         }
     };
-    let org_names: Vec<String> = raw
-        .orgs
-        .as_ref()
-        .map(|o| o.keys().map(|k| k.get_ref().clone()).collect())
-        .unwrap_or_default();
-    match cx.config(&raw) {
-        Some(config) if cx.errors.is_empty() => Ok(config),
+    let root = table(doc.as_table(), 0..0);
+    let Kind::Table(top) = &root.kind else {
+        unreachable!("a document is a table")
+    };
+    let org_names = match get(top, "orgs").map(|o| &o.kind) {
+        Some(Kind::Table(orgs)) => orgs.iter().map(|e| e.key.to_string()).collect(),
+        _ => Vec::new(),
+    };
+    let config = cx.config(&root);
+    let junit = match get(top, "junit").map(|j| &j.kind) {
+        Some(Kind::Str(s)) => env::expand(s, env).ok().filter(|j| !j.trim().is_empty()),
+        _ => None,
+    };
+    match config {
+        Some(config) if cx.shape.is_empty() && cx.errors.is_empty() => Ok(config),
         partial => {
-            let junit = partial.and_then(|c| c.junit);
-            let junit = junit.or_else(|| {
-                raw.junit
-                    .as_ref()
-                    .and_then(|j| env::expand(j.get_ref(), env).ok())
-                    .filter(|j| !j.trim().is_empty())
-                    .map(PathBuf::from)
-            });
+            let junit = partial.and_then(|c| c.junit).or(junit.map(PathBuf::from));
             Err(cx.failure(true, junit, org_names))
         }
     }
 }
 
-/// Replace `range` of `text` with spaces, keeping line breaks, so every byte
-/// offset and line stays where it was.
-fn blank(text: &mut String, range: Range<usize>) {
-    let mut bytes = std::mem::take(text).into_bytes();
-    let end = range.end.min(bytes.len());
-    for b in &mut bytes[range.start.min(end)..end] {
-        if *b != b'\n' && *b != b'\r' {
-            *b = b' ';
-        }
-    }
-    *text = String::from_utf8_lossy(&bytes).into_owned();
+// ----- the file as read: toml_edit's tree, with positions -----------------
+
+/// A value of the file and where it starts.
+struct Node<'a> {
+    span: Span,
+    kind: Kind<'a>,
 }
 
-/// End offset of the value of the key that starts at `key_start`.
-fn value_end(node: &Node, key_start: usize) -> Option<usize> {
-    match node {
-        Node::Table(entries) => entries.iter().find_map(|(k, v)| {
-            if k.span().start == key_start {
-                v.span.as_ref().map(|s| s.end)
-            } else {
-                value_end(v.get_ref(), key_start)
-            }
-        }),
-        Node::Array(items) => items.iter().find_map(|v| value_end(v.get_ref(), key_start)),
-        _ => None,
+enum Kind<'a> {
+    Str(&'a str),
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+    Datetime,
+    Array(Vec<Node<'a>>),
+    Table(Vec<Entry<'a>>),
+}
+
+/// `key = value` in a table, and where the key is.
+struct Entry<'a> {
+    key: &'a str,
+    span: Span,
+    node: Node<'a>,
+}
+
+/// A `[header]`, dotted or implicit table; `at` stands in for the span of
+/// an implicit one (`orgs` in `[orgs.prod]`): its key's.
+fn table<'a>(t: &'a toml_edit::Table, at: Span) -> Node<'a> {
+    use toml_edit::Item;
+    let entries = t.iter().filter_map(|(k, item)| {
+        let span = t.key(k).and_then(|k| k.span()).unwrap_or(0..0);
+        let node = match item {
+            Item::None => return None,
+            Item::Value(v) => value(v),
+            Item::Table(t) => table(t, span.clone()),
+            Item::ArrayOfTables(a) => Node {
+                span: a.span().unwrap_or(span.clone()),
+                kind: Kind::Array(a.iter().map(|t| table(t, span.clone())).collect()),
+            },
+        };
+        Some(Entry { key: k, span, node })
+    });
+    let (span, kind) = (t.span().unwrap_or(at), Kind::Table(entries.collect()));
+    Node { span, kind }
+}
+
+fn value(v: &toml_edit::Value) -> Node<'_> {
+    use toml_edit::Value as V;
+    let kind = match v {
+        V::String(s) => Kind::Str(s.value()),
+        V::Integer(i) => Kind::Int(*i.value()),
+        V::Float(f) => Kind::Float(*f.value()),
+        V::Boolean(b) => Kind::Bool(*b.value()),
+        V::Datetime(_) => Kind::Datetime,
+        V::Array(a) => Kind::Array(a.iter().map(value).collect()),
+        V::InlineTable(t) => Kind::Table(
+            t.iter()
+                .map(|(key, v)| {
+                    let (span, node) =
+                        (t.key(key).and_then(|k| k.span()).unwrap_or(0..0), value(v));
+                    Entry { key, span, node }
+                })
+                .collect(),
+        ),
+    };
+    let span = v.span().unwrap_or(0..0);
+    Node { span, kind }
+}
+
+impl Node<'_> {
+    /// What serde would call it in "invalid type: ..., expected ...".
+    fn unexpected(&self) -> Unexpected<'_> {
+        match &self.kind {
+            Kind::Str(s) => Unexpected::Str(s),
+            Kind::Int(i) => Unexpected::Signed(*i),
+            Kind::Float(f) => Unexpected::Float(*f),
+            Kind::Bool(b) => Unexpected::Bool(*b),
+            Kind::Datetime | Kind::Table(_) => Unexpected::Map,
+            Kind::Array(_) => Unexpected::Seq,
+        }
+    }
+
+    fn string(&self) -> Option<Str> {
+        let Kind::Str(s) = self.kind else { return None };
+        Some(Str {
+            text: s.to_string(),
+            span: self.span.clone(),
+        })
     }
 }
+
+fn get<'n, 'a>(entries: &'n [Entry<'a>], key: &str) -> Option<&'n Node<'a>> {
+    entries.iter().find(|e| e.key == key).map(|e| &e.node)
+}
+
+/// A string value and where it is.
+#[derive(Clone)]
+struct Str {
+    text: String,
+    span: Span,
+}
+
+/// The login keys of an org or its `diagnose` table that are strings.
+struct Creds(Vec<(&'static str, Str)>);
+
+impl Creds {
+    fn get(&self, key: &str) -> Option<&Str> {
+        self.0.iter().find(|(k, _)| *k == key).map(|(_, v)| v)
+    }
+}
+
+/// `a.b` joined, quoting a key that is not a bare TOML key.
+fn join(path: &str, key: &str) -> String {
+    let bare = !key.is_empty()
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    let key = if bare {
+        key.to_string()
+    } else {
+        format!("{key:?}")
+    };
+    if path.is_empty() {
+        key
+    } else {
+        format!("{path}.{key}")
+    }
+}
+
+/// The candidate a misspelt key or value most likely meant: at most a
+/// third of the longer word's length away, and always one edit.
+pub(crate) fn did_you_mean<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    crate::text::closest(word, candidates.iter().copied(), |w, c| {
+        (c.len().max(w.len()) / 3).max(1)
+    })
+}
+
+/// Last segment of a dotted key.
+fn last_key(key: &str) -> &str {
+    key.rsplit('.').next().unwrap_or(key)
+}
+
+// ----- the walk ------------------------------------------------------------
 
 struct Cx<'a> {
     file: &'a Path,
     dir: PathBuf,
-    lines: LineIndex<'a>,
+    text: &'a str,
     env: &'a dyn Fn(&str) -> Option<String>,
+    /// Unknown keys and values of the wrong type.
+    shape: Vec<Diagnostic>,
+    /// Everything else (dropped at the end when it repeats a `blanked` key).
     errors: Vec<Diagnostic>,
     warnings: Vec<Diagnostic>,
     redactor: Redactor,
-    /// Keys already reported (unknown, or of the wrong type) and removed
-    /// before phase 2: a problem that only repeats one of them ("missing key
-    /// `auth`", "empty org" after a misspelt `objects`) is not reported.
+    /// Keys reported in `shape` and then treated as absent.
     blanked: Vec<String>,
 }
 
-fn hint(h: impl Into<String>) -> Option<String> {
-    Some(h.into())
-}
-
 impl Cx<'_> {
-    fn diagnostic(
+    fn at(
         &self,
-        span: Range<usize>,
+        at: &Span,
         key: &str,
-        message: String,
-        hint: Option<String>,
+        msg: impl Into<String>,
+        hint: impl AsRef<str>,
     ) -> Diagnostic {
-        let (line, col) = self.lines.line_col(span.start);
-        Diagnostic {
-            file: self.file.to_path_buf(),
-            line,
-            col,
-            key: key.to_string(),
-            message,
-            hint,
-        }
+        let line_col = line_col(self.text, at.start);
+        diagnostic(self.file, line_col, key, msg.into(), hint.as_ref())
     }
 
-    fn error(
-        &mut self,
-        span: Range<usize>,
-        key: &str,
-        message: impl Into<String>,
-        hint: Option<String>,
-    ) {
-        let repeats = |b: &String| {
-            key == b
-                || key.starts_with(&format!("{b}."))
-                || key.starts_with(&format!("{b}["))
-                // "empty org" (the org's own key) after a blanked key inside it
-                || (key.starts_with("orgs.") && b.starts_with(&format!("{key}.")))
-        };
-        if self.blanked.iter().any(repeats) {
-            return;
-        }
-        let d = self.diagnostic(span, key, message.into(), hint);
-        self.errors.push(d);
+    fn error(&mut self, at: &Span, key: &str, msg: impl Into<String>, hint: impl AsRef<str>) {
+        self.errors.push(self.at(at, key, msg, hint));
     }
 
-    fn warn(
-        &mut self,
-        span: Range<usize>,
-        key: &str,
-        message: impl Into<String>,
-        hint: Option<String>,
-    ) {
-        let d = self.diagnostic(span, key, message.into(), hint);
-        self.warnings.push(d);
+    fn warn(&mut self, at: &Span, key: &str, msg: impl Into<String>, hint: impl AsRef<str>) {
+        self.warnings.push(self.at(at, key, msg, hint));
     }
 
+    /// Every problem in file order, scrubbed of every secret read.
     fn failure(
         &mut self,
         readable: bool,
         junit: Option<PathBuf>,
-        org_names: Vec<String>,
+        names: Vec<String>,
     ) -> ConfigFailure {
-        let mut diagnostics = std::mem::take(&mut self.errors);
+        let blanked = std::mem::take(&mut self.blanked);
+        let repeats = |d: &Diagnostic| {
+            let key = d.key.as_str();
+            blanked.iter().any(|b| {
+                key == b
+                    || key.starts_with(&format!("{b}."))
+                    || key.starts_with(&format!("{b}["))
+                    // "empty org" (the org's own key) after a blanked key inside it
+                    || (key.starts_with("orgs.") && b.starts_with(&format!("{key}.")))
+            })
+        };
+        let mut diagnostics = std::mem::take(&mut self.shape);
+        diagnostics.extend(self.errors.drain(..).filter(|d| !repeats(d)));
         diagnostics.sort_by_key(|d| (d.line, d.col));
         diagnostics.dedup();
+        let redactor = self.redactor.clone();
+        let diagnostics = diagnostics
+            .into_iter()
+            .map(|d| scrub(d, &redactor))
+            .collect();
+        let org_names = names;
         ConfigFailure {
             diagnostics,
             readable,
             junit,
             org_names,
+            redactor,
         }
     }
 
-    /// A toml parse or schema error (the first one serde met).
-    fn toml_error(&mut self, err: &toml::de::Error, root: Option<&Node>) {
-        let span = err.span().unwrap_or(0..0);
-        let key = root
-            .map(|r| raw::path_at(r, span.start))
-            .unwrap_or_default();
-        let mut lines = err.message().trim().lines();
-        let first = lines.next().unwrap_or("invalid TOML").trim().to_string();
-        let rest: Vec<&str> = lines.map(str::trim).filter(|l| !l.is_empty()).collect();
-        let message = if root.is_none() {
-            format!("invalid TOML: {first}")
-        } else {
-            first
+    /// A value that is not what `key` takes: reported, and `blank` (the
+    /// entry it belongs to) counts as absent from now on.
+    fn type_error<T>(&mut self, node: &Node, key: &str, blank: &str, expected: &str) -> Option<T> {
+        let message = format!("invalid type: {}, expected {expected}", node.unexpected());
+        let mut d = self.at(&node.span, key, message, "");
+        d.hint = None;
+        self.shape.push(d);
+        self.blanked.push(blank.to_string());
+        None
+    }
+
+    /// The entries of a table, each unknown key reported (with the key it
+    /// most likely meant) and then treated as absent.
+    fn table<'n, 'a>(
+        &mut self,
+        node: &'n Node<'a>,
+        path: &str,
+        keys: &[&'static str],
+        more: &[&'static str],
+    ) -> Option<&'n [Entry<'a>]> {
+        let Kind::Table(entries) = &node.kind else {
+            return self.type_error(node, path, path, "a table");
         };
-        let h = if rest.is_empty() {
-            if root.is_none() {
-                hint("fix the TOML syntax here (https://toml.io); nothing else was checked")
-            } else {
-                None
-            }
-        } else {
-            hint(rest.join("; "))
-        };
-        if err.span().is_none() {
-            let d = Diagnostic {
-                file: self.file.to_path_buf(),
-                line: 0,
-                col: 0,
-                key,
-                message,
-                hint: h,
+        let valid: Vec<&str> = keys.iter().chain(more).copied().collect();
+        for e in entries.iter().filter(|e| !valid.contains(&e.key)) {
+            let org_key = ORG_KEYS.contains(&e.key) || CREDENTIAL_KEYS.contains(&e.key);
+            let hint = match did_you_mean(e.key, &valid) {
+                Some(s) => format!("did you mean `{s}`?"),
+                None if path.is_empty() && org_key => {
+                    format!("`{}` belongs in an [orgs.NAME] table", e.key)
+                }
+                None => format!("valid keys here: {}", valid.join(", ")),
             };
-            self.errors.push(d);
-        } else {
-            self.error(span, &key, message, h);
+            let (key, message) = (join(path, e.key), format!("unknown key `{}`", e.key));
+            let d = self.at(&e.span, &key, message, &hint);
+            self.shape.push(d);
+            self.blanked.push(key);
+        }
+        Some(entries)
+    }
+
+    /// `key` of a table, when it is a string.
+    fn string(&mut self, entries: &[Entry], path: &str, key: &str) -> Option<Str> {
+        let node = get(entries, key)?;
+        let path = join(path, key);
+        node.string()
+            .or_else(|| self.type_error(node, &path, &path, "a string"))
+    }
+
+    /// `key` of the top table, when it is an integer or a float.
+    fn number(&mut self, entries: &[Entry], key: &str) -> Option<(f64, Span)> {
+        let node = get(entries, key)?;
+        match node.kind {
+            Kind::Int(i) => Some((i as f64, node.span.clone())),
+            Kind::Float(f) => Some((f, node.span.clone())),
+            _ => self.type_error(node, key, key, "a number"),
         }
     }
 
-    fn unknown_key(&mut self, u: &raw::UnknownKey) {
-        let h = if let Some(s) = names::did_you_mean(&u.key, &u.valid) {
-            format!("did you mean `{s}`?")
-        } else if u.path == u.key
-            && (raw::ORG_KEYS.contains(&u.key.as_str())
-                || raw::CREDENTIAL_KEYS.contains(&u.key.as_str()))
-        {
-            format!("`{}` belongs in an [orgs.NAME] table", u.key)
-        } else {
-            format!("valid keys here: {}", u.valid.join(", "))
+    /// `api_version` as written: `"62.0"`, or a bare number `62.0` (TOML
+    /// users write it both ways); an integer keeps its digits so the hint
+    /// can say "write 62.0".
+    fn version_text(&mut self, entries: &[Entry], path: &str) -> Option<Str> {
+        let node = get(entries, "api_version")?;
+        let text = match node.kind {
+            Kind::Str(s) => s.to_string(),
+            Kind::Float(f) => format!("{f:?}"),
+            Kind::Int(i) => i.to_string(),
+            _ => {
+                let key = join(path, "api_version");
+                return self.type_error(node, &key, &key, "a version string like \"62.0\"");
+            }
         };
-        let span = u.span.clone();
-        let path = u.path.clone();
-        self.error(span, &path, format!("unknown key `{}`", u.key), hint(h));
+        Some(Str {
+            text,
+            span: node.span.clone(),
+        })
     }
+
+    /// The login keys of an org or of its `diagnose` table.
+    fn creds(&mut self, entries: &[Entry], path: &str) -> Creds {
+        let keys = ["auth", "login_url"].iter().chain(CREDENTIAL_KEYS);
+        Creds(
+            keys.filter_map(|k| Some((*k, self.string(entries, path, k)?)))
+                .collect(),
+        )
+    }
+
+    // ----- values ----------------------------------------------------------
 
     /// Expand `${VAR}` in a string value; report why not.
     fn text(&mut self, v: &Str, key: &str) -> Option<String> {
-        match env::expand(v.get_ref(), self.env) {
-            Ok(s) => Some(s),
-            Err(errs) => {
-                let unset: Vec<String> = errs
-                    .iter()
-                    .filter_map(|e| match e {
-                        ExpandError::Unset(n) => Some(format!("`{n}`")),
-                        _ => None,
-                    })
-                    .collect();
-                if let Some(e) = errs.iter().find(|e| !matches!(e, ExpandError::Unset(_))) {
-                    let (msg, h) = match e {
-                        ExpandError::Unterminated => (
-                            "`${` without a closing `}`".to_string(),
-                            "write ${NAME} for an environment variable, or $${ for a literal ${",
-                        ),
-                        ExpandError::BadName(n) => (
-                            format!("`${{{n}}}` is not an environment variable name"),
-                            "names are letters, digits and _, not starting with a digit; write $${ for a literal ${",
-                        ),
-                        ExpandError::Unset(_) => unreachable!(),
-                    };
-                    self.error(v.span(), key, msg, hint(h));
-                } else {
-                    let (msg, first) = if unset.len() == 1 {
-                        (
-                            format!("environment variable {} is not set", unset[0]),
-                            unset[0].clone(),
-                        )
-                    } else {
-                        (
-                            format!("environment variables {} are not set", unset.join(", ")),
-                            unset[0].clone(),
-                        )
-                    };
-                    let name = first.trim_matches('`');
-                    let h = if SECRET_KEYS.contains(&last_key(key))
-                        || last_key(key) == "private_key"
-                    {
-                        format!("export {name} before running sfsmoke; in CI, set it from a masked secret variable")
-                    } else {
-                        format!("export {name} before running sfsmoke, or write the value in smoke.toml")
-                    };
-                    self.error(v.span(), key, msg, hint(h));
-                }
-                None
+        let errs = match env::expand(&v.text, self.env) {
+            Ok(s) => return Some(s),
+            Err(errs) => errs,
+        };
+        let unset: Vec<String> = errs
+            .iter()
+            .filter_map(|e| match e {
+                ExpandError::Unset(n) => Some(format!("`{n}`")),
+                _ => None,
+            })
+            .collect();
+        let (message, hint) = match errs.iter().find(|e| !matches!(e, ExpandError::Unset(_))) {
+            Some(ExpandError::BadName(n)) => (
+                format!("`${{{n}}}` is not an environment variable name"),
+                BAD_VAR_NAME.to_string(),
+            ),
+            Some(_) => (
+                "`${` without a closing `}`".to_string(),
+                UNTERMINATED_VAR.to_string(),
+            ),
+            None => {
+                let name = unset[0].trim_matches('`');
+                let secret = SECRET_KEYS.contains(&last_key(key)) || last_key(key) == "private_key";
+                let hint = match secret {
+                    true => format!("export {name} before running sfsmoke; in CI, set it from a masked secret variable"),
+                    false => format!("export {name} before running sfsmoke, or write the value in smoke.toml"),
+                };
+                let message = match unset.len() {
+                    1 => format!("environment variable {} is not set", unset[0]),
+                    _ => format!("environment variables {} are not set", unset.join(", ")),
+                };
+                (message, hint)
             }
-        }
+        };
+        self.error(&v.span, key, message, hint);
+        None
     }
 
     /// Like [`Self::text`], but the value must not be blank.
     fn required_text(&mut self, v: &Str, key: &str) -> Option<String> {
         let s = self.text(v, key)?;
         if s.trim().is_empty() {
-            let refs = env::references(v.get_ref());
-            let h = match refs.first() {
+            let hint = match env::references(&v.text).first() {
                 Some(n) => format!("{n} is set but empty; give it the value"),
                 None => "give it a value, or remove the key".to_string(),
             };
-            self.error(v.span(), key, "is empty", hint(h));
+            self.error(&v.span, key, "is empty", hint);
             return None;
         }
         Some(s)
@@ -504,29 +639,18 @@ impl Cx<'_> {
         } else {
             s.trim().to_string()
         };
-        if env::references(v.get_ref()).is_empty() && !s.is_empty() {
-            let var = env_name(last_key(key)).unwrap_or("SF_SECRET");
-            self.warn(
-                v.span(),
-                key,
-                "secret written in smoke.toml",
-                hint(format!(
-                    "anyone who can read the file can use it: write \"${{{var}}}\" and set {var} from your CI's secret store"
-                )),
-            );
-        }
-        if crate::secret::too_short_to_redact(&s) {
-            self.warn(
-                v.span(),
-                key,
-                format!(
-                    "secret shorter than {} characters: it will not be scrubbed from output",
-                    crate::secret::MIN_SECRET_LEN
-                ),
-                hint("sfsmoke redacts only values of 4 characters or more (shorter ones would blank out ordinary words); use a longer secret"),
-            );
-        }
         self.redactor.add(&s);
+        if crate::secret::too_short_to_redact(&s) {
+            let n = crate::secret::MIN_SECRET_LEN;
+            let message =
+                format!("secret shorter than {n} characters: it will not be scrubbed from output");
+            self.warn(&v.span, key, message, SHORT_SECRET);
+        }
+        if env::references(&v.text).is_empty() && !s.is_empty() {
+            let var = env_name(last_key(key)).unwrap_or("SF_SECRET");
+            let hint = format!("anyone who can read the file can use it: write \"${{{var}}}\" and set {var} from your CI's secret store");
+            self.warn(&v.span, key, "secret written in smoke.toml", hint);
+        }
         Some(Secret::new(s))
     }
 
@@ -539,81 +663,66 @@ impl Cx<'_> {
         }
     }
 
-    // ----- the whole file -----------------------------------------------
+    // ----- the whole file --------------------------------------------------
 
-    fn config(&mut self, raw: &RawConfig) -> Option<Config> {
-        let api_version = match &raw.api_version {
-            Some(v) => self.api_version(v, "api_version"),
+    fn config(&mut self, root: &Node) -> Option<Config> {
+        let top = self.table(root, "", TOP_KEYS, &[])?;
+        let api_version = match self.version_text(top, "") {
+            Some(v) => self.api_version(&v, "api_version"),
             None => Some(DEFAULT_API_VERSION.to_string()),
         };
-        let junit = raw.junit.as_ref().and_then(|j| self.junit(j));
-        let timeout = self.seconds(
-            raw.timeout_secs.as_ref(),
-            "timeout_secs",
-            DEFAULT_TIMEOUT_SECS,
-        );
-        let deadline = self.seconds(
-            raw.deadline_secs.as_ref(),
-            "deadline_secs",
-            DEFAULT_DEADLINE_SECS,
-        );
-        let concurrency = match &raw.concurrency {
+        let junit = self.string(top, "", "junit").and_then(|j| self.junit(&j));
+        let timeout_at = self.number(top, "timeout_secs");
+        let timeout = self.seconds(timeout_at, "timeout_secs", DEFAULT_TIMEOUT_SECS);
+        let deadline_at = self.number(top, "deadline_secs");
+        let deadline = self.seconds(deadline_at.clone(), "deadline_secs", DEFAULT_DEADLINE_SECS);
+        let concurrency = match self.number(top, "concurrency") {
             None => Some(DEFAULT_CONCURRENCY),
-            Some(c) => {
-                let n = c.get_ref().0;
-                if n.fract() != 0.0 || !(1.0..=256.0).contains(&n) {
-                    self.error(
-                        c.span(),
-                        "concurrency",
-                        format!("must be a whole number from 1 to 256, not {n}"),
-                        hint(format!(
-                            "concurrent checks per org; the default is {DEFAULT_CONCURRENCY}"
-                        )),
-                    );
-                    None
-                } else {
-                    Some(n as usize)
-                }
+            Some((n, _)) if n.fract() == 0.0 && (1.0..=256.0).contains(&n) => Some(n as usize),
+            Some((n, span)) => {
+                let hint =
+                    format!("concurrent checks per org; the default is {DEFAULT_CONCURRENCY}");
+                let message = format!("must be a whole number from 1 to 256, not {n}");
+                self.error(&span, "concurrency", message, hint);
+                None
             }
         };
-
-        if let (Some(t), Some(d), Some(deadline)) = (&timeout, &deadline, &raw.deadline_secs) {
+        if let (Some(t), Some(d), Some((_, span))) = (&timeout, &deadline, deadline_at) {
             if d < t {
-                self.warn(
-                    deadline.span(),
-                    "deadline_secs",
-                    format!(
-                        "the whole run's deadline ({} s) is shorter than one request's timeout ({} s)",
-                        d.as_secs_f64(),
-                        t.as_secs_f64()
-                    ),
-                    hint("raise deadline_secs or lower timeout_secs"),
-                );
+                let (d, t) = (d.as_secs_f64(), t.as_secs_f64());
+                let message = format!("the whole run's deadline ({d} s) is shorter than one request's timeout ({t} s)");
+                let hint = "raise deadline_secs or lower timeout_secs";
+                self.warn(&span, "deadline_secs", message, hint);
             }
         }
 
+        let list = match get(top, "orgs") {
+            Some(Node {
+                kind: Kind::Table(list),
+                ..
+            }) => &list[..],
+            Some(other) => self
+                .type_error(other, "orgs", "orgs", "a table")
+                .unwrap_or(&[]),
+            None => &[],
+        };
+        if list.is_empty() {
+            self.error(&(0..0), "orgs", "no orgs configured", NO_ORGS);
+        }
         let mut orgs = IndexMap::new();
-        match &raw.orgs {
-            Some(o) if !o.is_empty() => {
-                for (name, org) in o {
-                    let version = api_version
-                        .clone()
-                        .unwrap_or_else(|| DEFAULT_API_VERSION.into());
-                    if let Some(cfg) = self.org(name, org, &version) {
-                        orgs.insert(name.get_ref().clone(), cfg);
-                    }
-                }
-            }
-            _ => {
-                self.error(
-                    0..0,
-                    "orgs",
-                    "no orgs configured",
-                    hint("add an [orgs.NAME] table with login_url, auth, credentials and objects (`sfsmoke init` writes one)"),
-                );
+        for e in list {
+            let version = api_version.as_deref().unwrap_or(DEFAULT_API_VERSION);
+            if let Some(cfg) = self.org(e, version) {
+                orgs.insert(e.key.to_string(), cfg);
             }
         }
 
+        let mut warnings: Vec<Diagnostic> = self
+            .warnings
+            .iter()
+            .map(|w| scrub(w.clone(), &self.redactor))
+            .collect();
+        warnings.sort_by_key(|d| (d.line, d.col));
         Some(Config {
             path: self.file.to_path_buf(),
             junit,
@@ -622,11 +731,7 @@ impl Cx<'_> {
             concurrency: concurrency?,
             orgs,
             redactor: self.redactor.clone(),
-            warnings: {
-                let mut w = self.warnings.clone();
-                w.sort_by_key(|d| (d.line, d.col));
-                w
-            },
+            warnings,
         })
     }
 
@@ -634,181 +739,121 @@ impl Cx<'_> {
         let s = self.required_text(j, "junit")?;
         let p = PathBuf::from(&s);
         if p.is_dir() {
-            self.error(
-                j.span(),
-                "junit",
-                format!("`{s}` is a directory; junit names the report file"),
-                hint(format!(
-                    "e.g. junit = \"{}\"",
-                    Path::new(&s).join("junit.xml").display()
-                )),
-            );
+            let hint = format!("e.g. junit = \"{}\"", p.join("junit.xml").display());
+            let message = format!("`{s}` is a directory; junit names the report file");
+            self.error(&j.span, "junit", message, hint);
             return None;
         }
         Some(p)
     }
 
-    fn seconds(
-        &mut self,
-        v: Option<&Spanned<Number>>,
-        key: &str,
-        default: u64,
-    ) -> Option<Duration> {
-        let Some(v) = v else {
+    fn seconds(&mut self, v: Option<(f64, Span)>, key: &str, default: u64) -> Option<Duration> {
+        let Some((n, span)) = v else {
             return Some(Duration::from_secs(default));
         };
-        let n = v.get_ref().0;
         if !n.is_finite() || n <= 0.0 || n > 86_400.0 {
-            self.error(
-                v.span(),
-                key,
-                format!("must be a number of seconds above 0 (at most 86400), not {n}"),
-                hint(format!("the default is {default}")),
-            );
+            let message = format!("must be a number of seconds above 0 (at most 86400), not {n}");
+            self.error(&span, key, message, format!("the default is {default}"));
             return None;
         }
         Some(Duration::from_secs_f64(n))
     }
 
-    fn api_version(&mut self, v: &Spanned<ApiVersion>, key: &str) -> Option<String> {
-        let as_str = Spanned::new(v.span(), v.get_ref().0.clone());
-        let s = self.text(&as_str, key)?;
+    fn api_version(&mut self, v: &Str, key: &str) -> Option<String> {
+        let s = self.text(v, key)?;
         let s = s.trim();
         let (major, minor) = s.split_once('.').unwrap_or((s, ""));
         let digits = |t: &str| !t.is_empty() && t.chars().all(|c| c.is_ascii_digit());
-        if digits(major) && minor.is_empty() {
-            self.error(
-                v.span(),
-                key,
-                format!("`{s}` is not an API version"),
-                hint(format!("write {key} = \"{major}.0\"")),
-            );
+        let v_digits = s
+            .strip_prefix(['v', 'V'])
+            .filter(|r| digits(r.split('.').next().unwrap_or("")));
+        let hint = if digits(major) && minor.is_empty() {
+            format!("write {key} = \"{major}.0\"")
+        } else if let Some(rest) = v_digits {
+            format!("write the number without `v`: {key} = \"{rest}\"")
+        } else if !(digits(major) && minor == "0" && !major.starts_with('0') && major.len() <= 3) {
+            format!("API versions look like \"{DEFAULT_API_VERSION}\" (a whole number, then .0)")
+        } else if major.parse::<u32>().unwrap_or(0) < 20 {
+            let message = format!("`{s}` is older than the REST API (which starts at 20.0)");
+            let hint = format!("use a current version such as \"{DEFAULT_API_VERSION}\"");
+            self.error(&v.span, key, message, hint);
             return None;
-        }
-        if let Some(rest) = s.strip_prefix(['v', 'V']) {
-            if digits(rest.split('.').next().unwrap_or("")) {
-                self.error(
-                    v.span(),
-                    key,
-                    format!("`{s}` is not an API version"),
-                    hint(format!(
-                        "write the number without `v`: {key} = \"{}\"",
-                        rest
-                    )),
-                );
-                return None;
-            }
-        }
-        if !(digits(major) && minor == "0" && !major.starts_with('0') && major.len() <= 3) {
-            self.error(
-                v.span(),
-                key,
-                format!("`{s}` is not an API version"),
-                hint(format!(
-                    "API versions look like \"{DEFAULT_API_VERSION}\" (a whole number, then .0)"
-                )),
-            );
-            return None;
-        }
-        let n: u32 = major.parse().unwrap_or(0);
-        if n < 20 {
-            self.error(
-                v.span(),
-                key,
-                format!("`{s}` is older than the REST API (which starts at 20.0)"),
-                hint(format!(
-                    "use a current version such as \"{DEFAULT_API_VERSION}\""
-                )),
-            );
-            return None;
-        }
-        Some(format!("{n}.0"))
+        } else {
+            return Some(format!("{}.0", major.parse::<u32>().unwrap_or(0)));
+        };
+        self.error(&v.span, key, format!("`{s}` is not an API version"), hint);
+        None
     }
 
-    // ----- one org ------------------------------------------------------
+    // ----- one org ---------------------------------------------------------
 
-    fn org(&mut self, name: &Str, o: &RawOrg, default_version: &str) -> Option<OrgConfig> {
-        let n = name.get_ref();
-        let prefix = format!("orgs.{}", raw::dotted(n));
+    fn org(&mut self, e: &Entry, default_version: &str) -> Option<OrgConfig> {
+        let (n, prefix) = (e.key, join("orgs", e.key));
+        let o = self.table(&e.node, &prefix, ORG_KEYS, CREDENTIAL_KEYS)?;
         let mut ok = true;
         if n.is_empty()
             || !n
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
         {
+            let message = format!("org name {n:?} must be letters, digits, `_` or `-`");
+            let hint = "the name is the JUnit suite name and the value of --org NAME";
+            self.error(&e.span, &prefix, message, hint);
+            ok = false;
+        }
+        let api_version = match self.version_text(o, &prefix) {
+            Some(v) => self.api_version(&v, &format!("{prefix}.api_version")),
+            None => Some(default_version.to_string()),
+        };
+        let ca_raw = self.string(o, &prefix, "ca_file");
+        let ca_file = ca_raw
+            .as_ref()
+            .and_then(|c| self.ca_file(c, &format!("{prefix}.ca_file")));
+        let has_ca = ca_raw.is_some();
+        let creds = self.creds(o, &prefix);
+        let login = self.login(&prefix, &e.span, &creds, None, has_ca);
+        let objects = self.objects(&prefix, o);
+        let checks = self.checks(&prefix, o);
+        if objects.as_ref().is_some_and(Vec::is_empty) && checks.as_ref().is_some_and(Vec::is_empty)
+        {
+            let hint = format!("add objects = [\"Account\"] (one query each) or a [[{prefix}.checks]] table with name and soql");
             self.error(
-                name.span(),
+                &e.span,
                 &prefix,
-                format!("org name {n:?} must be letters, digits, `_` or `-`"),
-                hint("the name is the JUnit suite name and the value of --org NAME"),
+                "empty org: no objects and no checks",
+                hint,
             );
             ok = false;
         }
-        let api_version = match &o.api_version {
-            Some(v) => self.api_version(v, &format!("{prefix}.api_version")),
-            None => Some(default_version.to_string()),
-        };
-        let ca_file = o
-            .ca_file
-            .as_ref()
-            .and_then(|c| self.ca_file(c, &format!("{prefix}.ca_file")));
-        let ca_ok = o.ca_file.is_none() || ca_file.is_some();
-        let login = self.login(&prefix, name.span(), &o.creds(), None, o.ca_file.is_some());
-        let objects = self.objects(&prefix, o);
-        let checks = self.checks(&prefix, o);
-        if let (Some(objects), Some(checks)) = (&objects, &checks) {
-            if objects.is_empty() && checks.is_empty() {
-                self.error(
-                    name.span(),
-                    &prefix,
-                    "empty org: no objects and no checks",
-                    hint(format!(
-                        "add objects = [\"Account\"] (one query each) or a [[{prefix}.checks]] table with name and soql"
-                    )),
-                );
-                ok = false;
-            }
-        }
-        let diagnose = match &o.diagnose {
+        let diagnose = match get(o, "diagnose") {
             None => Some(None),
-            Some(d) => {
+            Some(node) => {
                 let dp = format!("{prefix}.diagnose");
-                let default_login = login.as_ref().map(|(_, url)| url.clone());
-                // Without the org's own login URL there is nothing to default to:
-                // the org's error already says why.
-                match default_login {
-                    Some(url) => {
-                        self.login(
-                            &dp,
-                            name.span(),
-                            &d.creds(),
-                            Some(&url),
-                            o.ca_file.is_some(),
-                        )
-                        .map(|(auth, login_url)| Some(Box::new(DiagnoseConfig { login_url, auth })))
-                    }
-                    None => {
-                        let _ = self.login(
-                            &dp,
-                            name.span(),
-                            &d.creds(),
-                            Some(
-                                &Url::parse("https://placeholder.my.salesforce.com")
-                                    .expect("static URL"),
-                            ),
-                            o.ca_file.is_some(),
-                        );
-                        None
+                match self.table(node, &dp, DIAGNOSE_KEYS, CREDENTIAL_KEYS) {
+                    None => Some(None),
+                    Some(d) => {
+                        // Without the org's own login URL (its error says
+                        // why) the auditor's keys are still checked.
+                        let creds = self.creds(d, &dp);
+                        let url = match &login {
+                            Some((_, url)) => url.clone(),
+                            None => Url::parse("https://placeholder.my.salesforce.com")
+                                .expect("static URL"),
+                        };
+                        let auditor = self.login(&dp, &e.span, &creds, Some(&url), has_ca);
+                        auditor.map(|(auth, login_url)| {
+                            Some(Box::new(DiagnoseConfig { login_url, auth }))
+                        })
                     }
                 }
             }
         };
         let (auth, login_url) = login?;
-        if !ok || !ca_ok {
+        if !ok || (has_ca && ca_file.is_none()) {
             return None;
         }
         Some(OrgConfig {
-            name: n.clone(),
+            name: n.to_string(),
             login_url,
             api_version: api_version?,
             auth,
@@ -822,62 +867,54 @@ impl Cx<'_> {
     fn ca_file(&mut self, v: &Str, key: &str) -> Option<PathBuf> {
         let s = self.required_text(v, key)?;
         let path = self.path(&s);
-        match std::fs::read(&path) {
-            Err(e) => {
-                let why = match e.kind() {
-                    std::io::ErrorKind::NotFound => "not found".to_string(),
-                    _ => e.to_string(),
-                };
-                self.error(
-                    v.span(),
-                    key,
-                    format!("cannot read {}: {why}", path.display()),
-                    hint("ca_file is a PEM certificate to trust (for the simulated org: the file `sfsmoke sim --tls` writes, target/sim/cert.pem by default); relative paths start at the config file's folder"),
-                );
-                None
-            }
-            Ok(bytes) => match keys::ca_problem(&bytes) {
-                Some(why) => {
-                    self.error(
-                        v.span(),
-                        key,
-                        format!("{} {why}", path.display()),
-                        hint("ca_file must be a PEM certificate (-----BEGIN CERTIFICATE-----)"),
-                    );
-                    None
-                }
-                None => Some(path),
+        let (message, hint) = match std::fs::read(&path) {
+            Ok(bytes) => match ca_problem(&bytes) {
+                None => return Some(path),
+                Some(why) => (format!("{} {why}", path.display()), CA_NOT_PEM),
             },
-        }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => (
+                format!("cannot read {}: not found", path.display()),
+                CA_FILE,
+            ),
+            Err(e) => (format!("cannot read {}: {e}", path.display()), CA_FILE),
+        };
+        self.error(&v.span, key, message, hint);
+        None
     }
 
-    fn objects(&mut self, prefix: &str, o: &RawOrg) -> Option<Vec<String>> {
-        let Some(list) = &o.objects else {
+    fn objects(&mut self, prefix: &str, o: &[Entry]) -> Option<Vec<String>> {
+        let Some(node) = get(o, "objects") else {
             return Some(Vec::new());
         };
+        // An item of another type is reported; the list then counts as absent.
+        let key = format!("{prefix}.objects");
+        let Kind::Array(items) = &node.kind else {
+            return self
+                .type_error(node, &key, &key, "a sequence")
+                .or(Some(Vec::new()));
+        };
+        if let Some((i, bad)) = items.iter().enumerate().find(|(_, i)| i.string().is_none()) {
+            let at = format!("{key}[{i}]");
+            return self
+                .type_error(bad, &at, &key, "a string")
+                .or(Some(Vec::new()));
+        }
         let mut out: Vec<String> = Vec::new();
         let mut ok = true;
-        for (i, item) in list.get_ref().iter().enumerate() {
-            let key = format!("{prefix}.objects[{i}]");
-            let Some(name) = self.text(item, &key) else {
+        for (i, item) in items.iter().filter_map(Node::string).enumerate() {
+            let key = format!("{key}[{i}]");
+            let Some(name) = self.text(&item, &key) else {
                 ok = false;
                 continue;
             };
-            if let Some(why) = names::object_name_problem(&name) {
-                self.error(
-                    item.span(),
-                    &key,
-                    format!("{name:?} is not an object API name: {why}"),
-                    hint("API names look like Account, Invoice__c, ns__Invoice__c, Setting__mdt (Setup > Object Manager > API Name)"),
-                );
+            if let Some(why) = object_name_problem(&name) {
+                let message = format!("{name:?} is not an object API name: {why}");
+                self.error(&item.span, &key, message, API_NAMES);
                 ok = false;
             } else if out.iter().any(|o| o.eq_ignore_ascii_case(&name)) {
-                self.error(
-                    item.span(),
-                    &key,
-                    format!("`{name}` is listed twice"),
-                    hint("remove the duplicate (each object is queried once)"),
-                );
+                let message = format!("`{name}` is listed twice");
+                let hint = "remove the duplicate (each object is queried once)";
+                self.error(&item.span, &key, message, hint);
                 ok = false;
             } else {
                 out.push(name);
@@ -886,71 +923,70 @@ impl Cx<'_> {
         ok.then_some(out)
     }
 
-    fn checks(&mut self, prefix: &str, o: &RawOrg) -> Option<Vec<ExtraCheck>> {
-        let Some(list) = &o.checks else {
+    fn checks(&mut self, prefix: &str, o: &[Entry]) -> Option<Vec<ExtraCheck>> {
+        let Some(node) = get(o, "checks") else {
             return Some(Vec::new());
         };
+        let key = format!("{prefix}.checks");
+        let Kind::Array(list) = &node.kind else {
+            return self
+                .type_error(node, &key, &key, "a sequence")
+                .or(Some(Vec::new()));
+        };
+        if let Some((i, bad)) = list
+            .iter()
+            .enumerate()
+            .find(|(_, c)| !matches!(c.kind, Kind::Table(_)))
+        {
+            let at = format!("{key}[{i}]");
+            return self
+                .type_error(bad, &at, &key, "a table")
+                .or(Some(Vec::new()));
+        }
         let mut out: Vec<ExtraCheck> = Vec::new();
         let mut ok = true;
         for (i, check) in list.iter().enumerate() {
-            let p = format!("{prefix}.checks[{i}]");
-            let c = check.get_ref();
-            let name = match &c.name {
+            let p = format!("{key}[{i}]");
+            let c = self.table(check, &p, CHECK_KEYS, &[])?;
+            let (name, soql) = (self.string(c, &p, "name"), self.string(c, &p, "soql"));
+            let (name_key, soql_key) = (format!("{p}.name"), format!("{p}.soql"));
+            let name = match name {
                 None => {
-                    self.error(
-                        check.span(),
-                        &format!("{p}.name"),
-                        "missing key `name`",
-                        hint("add name = \"...\" (it names the JUnit test case)"),
-                    );
+                    let hint = "add name = \"...\" (it names the JUnit test case)";
+                    self.error(&check.span, &name_key, "missing key `name`", hint);
                     None
                 }
-                Some(n) => {
-                    let key = format!("{p}.name");
-                    match self.required_text(n, &key) {
-                        Some(s) if out.iter().any(|x| x.name == s) => {
-                            self.error(
-                                n.span(),
-                                &key,
-                                format!("check name {s:?} is used twice in this org"),
-                                hint("give each check its own name (it names the JUnit test case)"),
-                            );
-                            None
-                        }
-                        other => other,
+                Some(n) => match self.required_text(&n, &name_key) {
+                    Some(s) if out.iter().any(|x| x.name == s) => {
+                        let message = format!("check name {s:?} is used twice in this org");
+                        let hint = "give each check its own name (it names the JUnit test case)";
+                        self.error(&n.span, &name_key, message, hint);
+                        None
                     }
-                }
+                    other => other,
+                },
             };
-            let soql = match &c.soql {
+            let soql = match soql {
                 None => {
-                    self.error(
-                        check.span(),
-                        &format!("{p}.soql"),
-                        "missing key `soql`",
-                        hint("add soql = \"SELECT Id FROM ... LIMIT 1\""),
-                    );
+                    let hint = "add soql = \"SELECT Id FROM ... LIMIT 1\"";
+                    self.error(&check.span, &soql_key, "missing key `soql`", hint);
                     None
                 }
-                Some(q) => {
-                    let key = format!("{p}.soql");
-                    match self.required_text(q, &key) {
-                        Some(s) => {
-                            let first = s.split_whitespace().next().unwrap_or("");
-                            if first.eq_ignore_ascii_case("select") {
-                                Some(s.trim().to_string())
-                            } else {
-                                self.error(
-                                    q.span(),
-                                    &key,
-                                    "must be a SOQL query starting with SELECT",
-                                    hint("checks run read-only queries: SELECT Id FROM Opportunity WHERE ... LIMIT 1"),
-                                );
-                                None
-                            }
-                        }
-                        None => None,
+                Some(q) => match self.required_text(&q, &soql_key) {
+                    Some(s)
+                        if s.split_whitespace()
+                            .next()
+                            .is_some_and(|w| w.eq_ignore_ascii_case("select")) =>
+                    {
+                        Some(s.trim().to_string())
                     }
-                }
+                    Some(_) => {
+                        let message = "must be a SOQL query starting with SELECT";
+                        self.error(&q.span, &soql_key, message, READ_ONLY);
+                        None
+                    }
+                    None => None,
+                },
             };
             match (name, soql) {
                 (Some(name), Some(soql)) => out.push(ExtraCheck { name, soql }),
@@ -960,206 +996,175 @@ impl Cx<'_> {
         ok.then_some(out)
     }
 
-    // ----- login --------------------------------------------------------
+    // ----- login -----------------------------------------------------------
 
     /// `auth`, `login_url` and the credentials of an org (or of its
     /// `diagnose` table, with the org's login URL as `default_login`).
     fn login(
         &mut self,
         prefix: &str,
-        anchor: Range<usize>,
+        anchor: &Span,
         c: &Creds,
         default_login: Option<&Url>,
         has_ca: bool,
     ) -> Option<(Auth, Url)> {
         let auth_key = format!("{prefix}.auth");
-        let Some(auth) = c.auth else {
-            self.error(
-                anchor,
-                &auth_key,
-                "missing key `auth`",
-                hint(format!(
-                    "add auth = \"jwt\" (one of: {})",
-                    AUTH_KINDS.join(", ")
-                )),
-            );
+        let names = AuthKind::ALL.map(AuthKind::name);
+        let Some(auth) = c.get("auth") else {
+            let hint = format!("add auth = \"jwt\" (one of: {})", names.join(", "));
+            self.error(anchor, &auth_key, "missing key `auth`", hint);
             return None;
         };
-        let kind = self.text(auth, &auth_key)?;
-        let Some(&(kind, required, optional)) = FLOWS.iter().find(|(k, _, _)| *k == kind) else {
-            let h = match names::did_you_mean(&kind, AUTH_KINDS) {
-                Some(s) => format!("did you mean \"{s}\"? (one of: {})", AUTH_KINDS.join(", ")),
-                None => format!("use one of: {}", AUTH_KINDS.join(", ")),
+        let written = self.text(auth, &auth_key)?;
+        let Some(kind) = AuthKind::ALL.into_iter().find(|k| k.name() == written) else {
+            let hint = match did_you_mean(&written, &names) {
+                Some(s) => format!("did you mean \"{s}\"? (one of: {})", names.join(", ")),
+                None => format!("use one of: {}", names.join(", ")),
             };
-            self.error(
-                auth.span(),
-                &auth_key,
-                format!("unknown auth flow {kind:?}"),
-                hint(h),
-            );
+            let message = format!("unknown auth flow {written:?}");
+            self.error(&auth.span, &auth_key, message, hint);
             return None;
         };
+        let (required, optional) = flow_keys(kind);
+        let name = kind.name();
+        let k = |key: &str| format!("{prefix}.{key}");
 
         let mut ok = true;
         // Keys that this flow does not use.
-        for (key, value) in c.all() {
-            if let Some(v) = value {
-                if !required.contains(&key) && !optional.contains(&key) {
-                    let users: Vec<String> = FLOWS
-                        .iter()
-                        .filter(|(_, r, o)| r.contains(&key) || o.contains(&key))
-                        .map(|(k, _, _)| format!("\"{k}\""))
-                        .collect();
-                    self.error(
-                        v.span(),
-                        &format!("{prefix}.{key}"),
-                        format!("not used by auth = \"{kind}\""),
-                        hint(format!(
-                            "remove it (auth = {} uses it), or change auth",
-                            users.join(" or ")
-                        )),
-                    );
-                    ok = false;
-                }
-            }
+        for key in CREDENTIAL_KEYS
+            .iter()
+            .filter(|key| !required.contains(key) && !optional.contains(key))
+        {
+            let Some(v) = c.get(key) else { continue };
+            let users = AuthKind::ALL
+                .iter()
+                .filter(|a| flow_keys(**a).0.contains(key) || flow_keys(**a).1.contains(key));
+            let users: Vec<String> = users.map(|a| format!("\"{}\"", a.name())).collect();
+            let hint = format!(
+                "remove it (auth = {} uses it), or change auth",
+                users.join(" or ")
+            );
+            let message = format!("not used by auth = \"{name}\"");
+            self.error(&v.span, &k(key), message, hint);
+            ok = false;
         }
         // Keys that it needs.
-        let value = |key: &str| {
-            c.all()
-                .into_iter()
-                .find(|(k, _)| *k == key)
-                .and_then(|(_, v)| v)
-        };
-        for key in required {
-            if value(key).is_none() {
-                let example = match env_name(key) {
-                    Some(var) => format!("add {key} = \"${{{var}}}\""),
-                    None => format!("add {key} = \"...\""),
-                };
+        for key in required.iter().filter(|key| c.get(key).is_none()) {
+            let hint = match env_name(key) {
+                Some(var) => format!("add {key} = \"${{{var}}}\""),
+                None => format!("add {key} = \"...\""),
+            };
+            let message = format!("missing: auth = \"{name}\" needs `{key}`");
+            self.error(&auth.span, &k(key), message, hint);
+            ok = false;
+        }
+        if kind == AuthKind::Password && c.get("client_id").is_none() {
+            if let Some(secret) = c.get("client_secret") {
+                let message = "client_secret without client_id";
                 self.error(
-                    auth.span(),
-                    &format!("{prefix}.{key}"),
-                    format!("missing: auth = \"{kind}\" needs `{key}`"),
-                    hint(example),
+                    &secret.span,
+                    &k("client_secret"),
+                    message,
+                    SECRET_WITHOUT_ID,
                 );
                 ok = false;
             }
         }
-        if kind == "password" && c.client_secret.is_some() && c.client_id.is_none() {
-            self.error(
-                c.client_secret.map(|v| v.span()).unwrap_or(anchor.clone()),
-                &format!("{prefix}.client_secret"),
-                "client_secret without client_id",
-                hint("add client_id (the Connected App's consumer key) for the OAuth username-password flow, or remove client_secret for SOAP login()"),
-            );
-            ok = false;
-        }
 
         // login_url: required except where the credential carries the instance.
-        let login_key = format!("{prefix}.login_url");
-        let mut login_url = match c.login_url {
-            Some(v) => match self.url(v, &login_key) {
-                Some(u) => Some(u),
-                None => {
-                    ok = false;
-                    None
-                }
-            },
+        let login_key = k("login_url");
+        let mut login_url = match c.get("login_url") {
+            Some(v) => self.url(v, &login_key).or_else(|| {
+                ok = false;
+                None
+            }),
             None => default_login.cloned(),
         };
-        if login_url.is_none()
-            && c.login_url.is_none()
-            && !matches!(kind, "sfdx_url" | "access_token")
-        {
+        let carries_instance = matches!(kind, AuthKind::SfdxUrl | AuthKind::AccessToken);
+        if login_url.is_none() && c.get("login_url").is_none() && !carries_instance {
             self.error(
-                anchor.clone(),
+                anchor,
                 &login_key,
                 "missing key `login_url`",
-                hint("add login_url = \"https://login.salesforce.com\" (production), \"https://test.salesforce.com\" (sandbox), your My Domain, or \"${SIM_URL}\" for the simulated org"),
+                MISSING_LOGIN_URL,
             );
             ok = false;
         }
 
-        let k = |key: &str| format!("{prefix}.{key}");
         let text_of = |cx: &mut Self, key: &str| -> Option<String> {
-            let v = value(key)?;
-            cx.required_text(v, &k(key)).map(|s| s.trim().to_string())
+            Some(cx.required_text(c.get(key)?, &k(key))?.trim().to_string())
         };
         let secret_of = |cx: &mut Self, key: &str, required: bool| -> Option<Secret> {
-            let v = value(key)?;
-            let s = cx.secret(v, &k(key), required)?;
-            if s.is_empty() {
-                None
-            } else {
-                Some(s)
-            }
+            cx.secret(c.get(key)?, &k(key), required)
+                .filter(|s| !s.is_empty())
         };
 
         let auth = match kind {
-            "password" => {
+            AuthKind::Password => {
                 let username = text_of(self, "username");
                 let password = secret_of(self, "password", true);
                 let security_token = secret_of(self, "security_token", false);
                 let client_id = text_of(self, "client_id");
                 let client_secret = secret_of(self, "client_secret", false);
                 let (username, password) = (username?, password?);
-                if c.client_id.is_some() {
-                    Auth::OAuthPassword {
+                match c.get("client_id") {
+                    Some(_) => Auth::OAuthPassword {
                         client_id: client_id?,
                         client_secret,
                         username,
                         password,
                         security_token,
-                    }
-                } else {
-                    Auth::SoapPassword {
+                    },
+                    None => Auth::SoapPassword {
                         username,
                         password,
                         security_token,
-                    }
+                    },
                 }
             }
-            "jwt" => {
+            AuthKind::Jwt => {
                 let client_id = text_of(self, "client_id");
                 let username = text_of(self, "username");
-                let key = self.private_key(value("private_key"), &k("private_key"));
-                let audience = match value("audience") {
+                let key = c
+                    .get("private_key")
+                    .and_then(|v| self.private_key(v, &k("private_key")));
+                let audience = match c.get("audience") {
                     Some(v) => self.audience(v, &k("audience")),
                     None => login_url.as_ref().map(default_audience),
                 };
                 let (private_key_path, private_key_pem) = key?;
+                let (client_id, username, audience) = (client_id?, username?, audience?);
                 Auth::Jwt {
-                    client_id: client_id?,
-                    username: username?,
+                    client_id,
+                    username,
                     private_key_path,
                     private_key_pem,
-                    audience: audience?,
+                    audience,
                 }
             }
-            "client_credentials" => {
+            AuthKind::ClientCredentials => {
                 let client_id = text_of(self, "client_id");
                 let client_secret = secret_of(self, "client_secret", true);
-                if let Some(url) = &login_url {
-                    if let Some(Host::Domain(h)) = url.host() {
-                        let h = h.to_ascii_lowercase();
-                        if h == "login.salesforce.com" || h == "test.salesforce.com" {
-                            let span = c.login_url.map(|v| v.span()).unwrap_or(anchor.clone());
-                            self.error(
-                                span,
-                                &login_key,
-                                format!("auth = \"client_credentials\" needs your My Domain login URL, not {h}"),
-                                hint("use https://YOURDOMAIN.my.salesforce.com (sandbox: https://YOURDOMAIN--SANDBOX.sandbox.my.salesforce.com); Salesforce refuses the client credentials flow on login/test.salesforce.com (Setup > My Domain shows yours)"),
-                            );
-                            ok = false;
-                        }
-                    }
+                let host = login_url.as_ref().and_then(|u| match u.host() {
+                    Some(Host::Domain(h)) => Some(h.to_ascii_lowercase()),
+                    _ => None,
+                });
+                if let Some(h) =
+                    host.filter(|h| h == "login.salesforce.com" || h == "test.salesforce.com")
+                {
+                    let span = c.get("login_url").map_or(anchor, |v| &v.span);
+                    let message = format!(
+                        "auth = \"client_credentials\" needs your My Domain login URL, not {h}"
+                    );
+                    self.error(span, &login_key, message, MY_DOMAIN);
+                    ok = false;
                 }
                 Auth::ClientCredentials {
                     client_id: client_id?,
                     client_secret: client_secret?,
                 }
             }
-            "refresh_token" => {
+            AuthKind::RefreshToken => {
                 let client_id = text_of(self, "client_id");
                 let client_secret = secret_of(self, "client_secret", false);
                 let refresh_token = secret_of(self, "refresh_token", true);
@@ -1169,67 +1174,54 @@ impl Cx<'_> {
                     refresh_token: refresh_token?,
                 }
             }
-            "sfdx_url" => {
-                let v = value("sfdx_url")?;
-                let key = k("sfdx_url");
+            AuthKind::SfdxUrl => {
+                let (v, key) = (c.get("sfdx_url")?, k("sfdx_url"));
                 let whole = self.secret(v, &key, true)?;
-                match parse_sfdx_url(whole.expose()) {
+                let parts = match parse_sfdx_url(whole.expose()) {
+                    Ok(parts) => parts,
                     Err(why) => {
-                        self.error(
-                            v.span(),
-                            &key,
-                            format!("not a Salesforce CLI auth URL: {why}"),
-                            hint("expected force://<clientId>:<clientSecret>:<refreshToken>@<instance> as printed by `sf org display --verbose` (the instance without https://)"),
-                        );
+                        let message = format!("not a Salesforce CLI auth URL: {why}");
+                        self.error(&v.span, &key, message, SFDX_URL);
                         return None;
                     }
-                    Ok(parts) => {
-                        for part in [&parts.client_id, &parts.client_secret, &parts.refresh_token] {
-                            self.redactor.add(part);
-                        }
-                        let loopback_scheme = match &login_url {
-                            Some(u) => u.scheme().to_string(),
-                            None if has_ca => "https".into(),
-                            None => "http".into(),
-                        };
-                        let instance = match instance_url(&parts.instance, &loopback_scheme) {
-                            Ok(u) => u,
-                            Err(why) => {
-                                self.error(
-                                    v.span(),
-                                    &key,
-                                    format!("the instance after `@` {why}"),
-                                    hint("write the instance as host[:port], e.g. force://...@acme.my.salesforce.com"),
-                                );
-                                return None;
-                            }
-                        };
-                        if login_url.is_none() {
-                            login_url = Some(instance.clone());
-                        }
-                        Auth::SfdxUrl {
-                            client_id: parts.client_id,
-                            client_secret: (!parts.client_secret.is_empty())
-                                .then(|| Secret::new(parts.client_secret)),
-                            refresh_token: Secret::new(parts.refresh_token),
-                            instance_url: instance,
-                        }
+                };
+                for part in [&parts.client_id, &parts.client_secret, &parts.refresh_token] {
+                    self.redactor.add(part);
+                }
+                let loopback_scheme = match &login_url {
+                    Some(u) => u.scheme(),
+                    None if has_ca => "https",
+                    None => "http",
+                };
+                let instance = match instance_url(&parts.instance, loopback_scheme) {
+                    Ok(u) => u,
+                    Err(why) => {
+                        let message = format!("the instance after `@` {why}");
+                        self.error(&v.span, &key, message, SFDX_INSTANCE);
+                        return None;
                     }
+                };
+                login_url.get_or_insert_with(|| instance.clone());
+                Auth::SfdxUrl {
+                    client_id: parts.client_id,
+                    client_secret: (!parts.client_secret.is_empty())
+                        .then(|| Secret::new(parts.client_secret)),
+                    refresh_token: Secret::new(parts.refresh_token),
+                    instance_url: instance,
                 }
             }
-            "access_token" => {
-                let instance = value("instance_url").and_then(|v| self.url(v, &k("instance_url")));
+            AuthKind::AccessToken => {
+                let instance = c
+                    .get("instance_url")
+                    .and_then(|v| self.url(v, &k("instance_url")));
                 let token = secret_of(self, "access_token", true);
                 let instance = instance?;
-                if login_url.is_none() {
-                    login_url = Some(instance.clone());
-                }
+                login_url.get_or_insert_with(|| instance.clone());
                 Auth::AccessToken {
                     instance_url: instance,
                     access_token: token?,
                 }
             }
-            _ => unreachable!("FLOWS lists every kind"),
         };
         if !ok {
             return None;
@@ -1238,13 +1230,20 @@ impl Cx<'_> {
     }
 
     /// A login or instance URL: https, or http on loopback; an origin only.
+    /// A password in it goes to the redactor before any message quotes it.
     fn url(&mut self, v: &Str, key: &str) -> Option<Url> {
         let s = self.required_text(v, key)?;
-        let s = s.trim();
-        match check_url(s) {
+        if let Some(password) = Url::parse(s.trim())
+            .ok()
+            .and_then(|u| u.password().map(str::to_string))
+        {
+            self.redactor.add(s.trim());
+            self.redactor.add(&password);
+        }
+        match check_url(s.trim()) {
             Ok(u) => Some(u),
-            Err((message, h)) => {
-                self.error(v.span(), key, message, hint(h));
+            Err((message, hint)) => {
+                self.error(&v.span, key, message, hint);
                 None
             }
         }
@@ -1257,20 +1256,30 @@ impl Cx<'_> {
                 Some(s.trim().trim_end_matches('/').to_string())
             }
             _ => {
-                self.error(
-                    v.span(),
-                    key,
-                    format!("{s:?} is not an audience URL"),
-                    hint("audience is https://login.salesforce.com (production) or https://test.salesforce.com (sandbox); leave it out to derive it from login_url"),
-                );
+                let message = format!("{s:?} is not an audience URL");
+                self.error(&v.span, key, message, AUDIENCE);
                 None
             }
         }
     }
 
-    fn private_key(&mut self, v: Option<&Str>, key: &str) -> Option<(PathBuf, Secret)> {
-        let v = v?;
+    /// The JWT signing key: `private_key` names a PEM file. A value that is
+    /// the key itself (a common CI mistake) is refused and never quoted.
+    fn private_key(&mut self, v: &Str, key: &str) -> Option<(PathBuf, Secret)> {
         let s = self.required_text(v, key)?;
+        if s.contains("-----BEGIN") || s.contains(['\n', '\r']) || s.len() > MAX_PATH_LEN {
+            self.redactor.add(&s);
+            for line in s.lines().map(str::trim).filter(|l| !l.starts_with("-----")) {
+                self.redactor.add(line);
+            }
+            let var = env::references(&v.text)
+                .into_iter()
+                .next()
+                .unwrap_or("SF_JWT_KEY".into());
+            let message = "`private_key` holds the key itself, not a path: write it to a file";
+            self.error(&v.span, key, message, KEY_NOT_PATH.replace("{VAR}", &var));
+            return None;
+        }
         let path = self.path(s.trim());
         let bytes = match std::fs::read(&path) {
             Ok(b) => b,
@@ -1281,16 +1290,12 @@ impl Cx<'_> {
                     _ if path.is_dir() => "is a directory".to_string(),
                     _ => e.to_string(),
                 };
-                self.error(
-                    v.span(),
-                    key,
-                    format!("cannot read the private key file {}: {why}", path.display()),
-                    hint("private_key is the path of a PEM RSA private key file (not its contents); in CI write the secret to a file first and set SF_JWT_KEY_FILE to its path; relative paths start at the config file's folder"),
-                );
+                let message = format!("cannot read the private key file {}: {why}", path.display());
+                self.error(&v.span, key, message, KEY_FILE);
                 return None;
             }
         };
-        match keys::rsa_private_key(&bytes) {
+        match rsa_private_key(&bytes) {
             Ok(block) => {
                 self.redactor.add(&block);
                 for line in block.lines().filter(|l| !l.starts_with("-----")) {
@@ -1299,53 +1304,23 @@ impl Cx<'_> {
                 Some((path, Secret::new(block)))
             }
             Err(p) => {
-                self.error(
-                    v.span(),
-                    key,
-                    format!("the private key file {} {}", path.display(), p.message),
-                    hint(p.hint),
-                );
+                let message = format!("the private key file {} {}", path.display(), p.message);
+                self.error(&v.span, key, message, p.hint);
                 None
             }
         }
     }
 }
 
-/// Last segment of a dotted key.
-fn last_key(key: &str) -> &str {
-    key.rsplit('.').next().unwrap_or(key)
-}
-
-/// True for 127.0.0.0/8, ::1 and localhost.
-pub fn is_loopback(url: &Url) -> bool {
-    match url.host() {
-        Some(Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        Some(Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
-    }
-}
-
-/// The JWT `aud` for a login URL: test.salesforce.com for sandboxes (and
-/// scratch orgs), login.salesforce.com everywhere else, loopback included.
-/// Salesforce accepts only those two (or an Experience Cloud site URL, which
-/// has to be configured as `audience`), and so do fakes built from its docs.
-pub fn default_audience(login_url: &Url) -> String {
-    let host = login_url.host_str().unwrap_or("").to_ascii_lowercase();
-    let sandbox = host == "test.salesforce.com"
-        || host.ends_with(".sandbox.my.salesforce.com")
-        || host.ends_with(".scratch.my.salesforce.com")
-        || (host.contains("--") && host.ends_with(".my.salesforce.com"));
-    if sandbox {
-        "https://test.salesforce.com".into()
-    } else {
-        "https://login.salesforce.com".into()
-    }
+/// A diagnostic with every known secret replaced by `***`.
+fn scrub(mut d: Diagnostic, redactor: &Redactor) -> Diagnostic {
+    d.message = redactor.redact(&d.message);
+    d.hint = d.hint.map(|h| redactor.redact(&h));
+    d
 }
 
 /// Parse and check a login/instance URL, or say why not (message, hint).
 fn check_url(s: &str) -> Result<Url, (String, String)> {
-    const EXAMPLES: &str = "e.g. https://login.salesforce.com, https://test.salesforce.com, https://MYDOMAIN.my.salesforce.com, or http://127.0.0.1:PORT for the simulated org";
     let url = match Url::parse(s) {
         Ok(u) => u,
         Err(url::ParseError::RelativeUrlWithoutBase) => {
@@ -1354,34 +1329,30 @@ fn check_url(s: &str) -> Result<Url, (String, String)> {
                 format!("write https://{s}"),
             ))
         }
-        Err(e) => return Err((format!("{s:?} is not a URL: {e}"), EXAMPLES.into())),
+        Err(e) => return Err((format!("{s:?} is not a URL: {e}"), URL_EXAMPLES.into())),
     };
     match url.scheme() {
         "https" => {}
         "http" if is_loopback(&url) => {}
         "http" => {
             let host = url.host_str().unwrap_or("");
-            return Err((
-                format!("{s:?} uses plain http, which is only allowed for loopback hosts (127.0.0.1, ::1, localhost)"),
-                format!("use https://{host}"),
-            ));
+            let message = format!("{s:?} uses plain http, which is only allowed for loopback hosts (127.0.0.1, ::1, localhost)");
+            return Err((message, format!("use https://{host}")));
         }
         other => {
             return Err((
                 format!("{s:?} has scheme `{other}`; use https"),
-                EXAMPLES.into(),
+                URL_EXAMPLES.into(),
             ))
         }
     }
     let Some(host) = url.host_str() else {
-        return Err((format!("{s:?} has no host"), EXAMPLES.into()));
+        return Err((format!("{s:?} has no host"), URL_EXAMPLES.into()));
     };
     let origin = url.origin().ascii_serialization();
     if !url.username().is_empty() || url.password().is_some() {
-        return Err((
-            "must not contain a user name or password".into(),
-            format!("use {origin} and put credentials in their own keys"),
-        ));
+        let hint = format!("use {origin} and put credentials in their own keys");
+        return Err(("must not contain a user name or password".into(), hint));
     }
     if url.path() != "/" || url.query().is_some() || url.fragment().is_some() {
         return Err((
@@ -1390,95 +1361,41 @@ fn check_url(s: &str) -> Result<Url, (String, String)> {
         ));
     }
     if host.to_ascii_lowercase().ends_with(".lightning.force.com") {
-        return Err((
-            format!("{s:?} is a Lightning Experience domain, not a login URL"),
-            "use your My Domain URL, https://MYDOMAIN.my.salesforce.com (Setup > My Domain)".into(),
-        ));
+        let message = format!("{s:?} is a Lightning Experience domain, not a login URL");
+        return Err((message, LIGHTNING.into()));
     }
     Ok(url)
 }
 
-/// The parts of a `force://` auth URL.
-#[derive(Debug, PartialEq, Eq)]
-pub(crate) struct SfdxParts {
-    pub(crate) client_id: String,
-    pub(crate) client_secret: String,
-    pub(crate) refresh_token: String,
-    /// host[:port], without a scheme.
-    pub(crate) instance: String,
-}
+/// Longer than any path a CI runner hands out: the value is the key itself
+/// (a base64 RSA key on one line is 1,600 characters and more).
+const MAX_PATH_LEN: usize = 1024;
 
-/// Parse `force://<clientId>:<clientSecret>:<refreshToken>@<instance>` as
-/// the Salesforce CLI does (`AuthInfo.parseSfdxAuthUrl` in @salesforce/core:
-/// three `:`-separated parts, none containing `:`; the client secret may be
-/// empty; the instance is host[:port] and gets `https://`). Surrounding
-/// whitespace (a trailing newline from a secret file) and one trailing `/`
-/// are accepted. Errors never include the value.
-pub(crate) fn parse_sfdx_url(s: &str) -> Result<SfdxParts, &'static str> {
-    let s = s.trim();
-    let rest = s
-        .strip_prefix("force://")
-        .ok_or("it must start with force:// (not http:// or https://)")?;
-    let (creds, instance) = rest.split_once('@').ok_or("no `@` before the instance")?;
-    let parts: Vec<&str> = creds.split(':').collect();
-    if parts.len() != 3 {
-        return Err("expected clientId:clientSecret:refreshToken before the `@` (three parts separated by `:`)");
-    }
-    let ok_chars = |p: &str| {
-        p.chars().all(|c| {
-            c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '=' | '!' | '%' | '+' | '~')
-        })
-    };
-    let (client_id, client_secret, refresh_token) = (parts[0], parts[1], parts[2]);
-    if client_id.is_empty() {
-        return Err("the client id is empty");
-    }
-    if refresh_token.is_empty() {
-        return Err("the refresh token is empty");
-    }
-    if !ok_chars(client_id) || !ok_chars(client_secret) || !ok_chars(refresh_token) {
-        return Err("the client id, client secret or refresh token has characters an auth URL cannot hold (spaces, quotes, `/`...)");
-    }
-    let instance = instance.strip_suffix('/').unwrap_or(instance);
-    if instance.is_empty() {
-        return Err("the instance after `@` is empty");
-    }
-    Ok(SfdxParts {
-        client_id: client_id.to_string(),
-        client_secret: client_secret.to_string(),
-        refresh_token: refresh_token.to_string(),
-        instance: instance.to_string(),
-    })
-}
+// ----- hints that do not depend on the value -----------------------------------
 
-/// `https://<instance>`; a loopback instance takes `loopback_scheme` (the
-/// simulated org may serve plain http).
-fn instance_url(instance: &str, loopback_scheme: &str) -> Result<Url, &'static str> {
-    if instance.starts_with("http:") || instance.starts_with("https:") || instance.contains('/') {
-        return Err("must be host[:port] without https:// or a path");
-    }
-    if !instance
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | ':' | '[' | ']'))
-    {
-        return Err("is not a host name");
-    }
-    let url = Url::parse(&format!("https://{instance}")).map_err(|_| "is not a host name")?;
-    if is_loopback(&url) && loopback_scheme == "http" {
-        return Url::parse(&format!("http://{instance}")).map_err(|_| "is not a host name");
-    }
-    if url
-        .host_str()
-        .unwrap_or("")
-        .ends_with(".lightning.force.com")
-    {
-        return Err(
-            "is a Lightning Experience domain; use the My Domain host (NAME.my.salesforce.com)",
-        );
-    }
-    Ok(url)
-}
-
-#[cfg(test)]
-#[path = "load_tests.rs"]
-mod tests;
+const NO_FILE: &str =
+    "create one with `sfsmoke init --auth jwt` (or another flow), or pass --config PATH";
+const NOT_UTF8: &str = "save smoke.toml as UTF-8 (TOML files must be UTF-8); a Latin-1 or UTF-16 editor setting is the usual cause";
+const SHORT_SECRET: &str = "sfsmoke redacts only values of 4 characters or more (shorter ones would blank out ordinary words); use a longer secret";
+const TOML_SYNTAX: &str = "fix the TOML syntax here (https://toml.io); nothing else was checked";
+const BAD_VAR_NAME: &str =
+    "names are letters, digits and _, not starting with a digit; write $${ for a literal ${";
+const UNTERMINATED_VAR: &str = "write ${NAME} for an environment variable, or $${ for a literal ${";
+const NO_ORGS: &str = "add an [orgs.NAME] table with login_url, auth, credentials and objects (`sfsmoke init` writes one)";
+const CA_FILE: &str = "ca_file is a PEM certificate to trust (for the simulated org: the file `sfsmoke sim --tls` writes, target/sim/cert.pem by default); relative paths start at the config file's folder";
+const CA_NOT_PEM: &str = "ca_file must be a PEM certificate (-----BEGIN CERTIFICATE-----)";
+const API_NAMES: &str = "API names look like Account, Invoice__c, ns__Invoice__c, Setting__mdt (Setup > Object Manager > API Name)";
+const READ_ONLY: &str =
+    "checks run read-only queries: SELECT Id FROM Opportunity WHERE ... LIMIT 1";
+const SECRET_WITHOUT_ID: &str = "add client_id (the Connected App's consumer key) for the OAuth username-password flow, or remove client_secret for SOAP login()";
+const MISSING_LOGIN_URL: &str = "add login_url = \"https://login.salesforce.com\" (production), \"https://test.salesforce.com\" (sandbox), your My Domain, or \"${SIM_URL}\" for the simulated org";
+const MY_DOMAIN: &str = "use https://YOURDOMAIN.my.salesforce.com (sandbox: https://YOURDOMAIN--SANDBOX.sandbox.my.salesforce.com); Salesforce refuses the client credentials flow on login/test.salesforce.com (Setup > My Domain shows yours)";
+const SFDX_URL: &str = "expected force://<clientId>:<clientSecret>:<refreshToken>@<instance> as printed by `sf org display --verbose` (the instance without https://)";
+const SFDX_INSTANCE: &str =
+    "write the instance as host[:port], e.g. force://...@acme.my.salesforce.com";
+const AUDIENCE: &str = "audience is https://login.salesforce.com (production) or https://test.salesforce.com (sandbox); leave it out to derive it from login_url";
+const KEY_FILE: &str = "private_key is the path of a PEM RSA private key file (not its contents); in CI write the secret to a file first and set SF_JWT_KEY_FILE to its path; relative paths start at the config file's folder";
+const KEY_NOT_PATH: &str = "write the key to a file and point private_key at the file. GitHub Actions: a step with {VAR} in its env runs `printf '%s\\n' \"${VAR}\" > \"$RUNNER_TEMP/sf.key\"`, and smoke.toml says private_key = \"${RUNNER_TEMP}/sf.key\". GitLab: make {VAR} a CI/CD variable of type File; its value is then the file's path and private_key = \"${{VAR}}\" works as written";
+const URL_EXAMPLES: &str = "e.g. https://login.salesforce.com, https://test.salesforce.com, https://MYDOMAIN.my.salesforce.com, or http://127.0.0.1:PORT for the simulated org";
+const LIGHTNING: &str =
+    "use your My Domain URL, https://MYDOMAIN.my.salesforce.com (Setup > My Domain)";

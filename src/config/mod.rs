@@ -1,31 +1,24 @@
-//! smoke.toml: read in two phases (a serde mirror of the file with spans, then
-//! a validated [`Config`] with URLs parsed, `${VAR}` expanded and secrets
-//! wrapped). Every problem is a [`Diagnostic`] naming file:line:col and the key.
+//! smoke.toml: read once with spans (toml_edit), checked and turned into a
+//! [`Config`] in one walk: URLs parsed, `${VAR}` expanded, secrets wrapped
+//! and handed to the redactor. Every problem is a [`Diagnostic`] naming
+//! file:line:col and the key.
 //!
 //! The types below are the contract the gate, the demo and the snapshot use.
-//! The loader lives in the children: [`raw`] (phase 1, serde mirror with
-//! spans), [`load`] (phase 2, validation), [`env`] (`${VAR}`), [`names`]
-//! (object API names, suggestions), [`keys`] (PEM files), [`position`]
-//! (byte offset → line:col), [`validate`] (`sfsmoke validate`).
+//! The loader lives in the children: [`load`] (the parse and the walk) and
+//! [`env`] (`${VAR}`).
 
 mod env;
-mod keys;
 mod load;
-mod names;
-mod position;
-mod raw;
-mod validate;
 
 #[cfg(test)]
 mod tests;
 
 pub(crate) use env::references as env_references;
 pub use load::{
-    default_audience, env_name, is_loopback, load, load_with_env, AUTH_KINDS, DEFAULT_CONCURRENCY,
-    DEFAULT_DEADLINE_SECS, DEFAULT_TIMEOUT_SECS,
+    env_name, load, load_with_env, DEFAULT_CONCURRENCY, DEFAULT_DEADLINE_SECS, DEFAULT_TIMEOUT_SECS,
 };
-pub use validate::{run as validate, summary};
 
+pub use crate::auth::AuthKind;
 use crate::secret::{Redactor, Secret};
 use indexmap::IndexMap;
 use std::path::PathBuf;
@@ -153,16 +146,21 @@ pub enum Auth {
 }
 
 impl Auth {
+    /// The flow, as `auth` names it.
+    pub fn auth_kind(&self) -> AuthKind {
+        match self {
+            Auth::SoapPassword { .. } | Auth::OAuthPassword { .. } => AuthKind::Password,
+            Auth::Jwt { .. } => AuthKind::Jwt,
+            Auth::ClientCredentials { .. } => AuthKind::ClientCredentials,
+            Auth::RefreshToken { .. } => AuthKind::RefreshToken,
+            Auth::SfdxUrl { .. } => AuthKind::SfdxUrl,
+            Auth::AccessToken { .. } => AuthKind::AccessToken,
+        }
+    }
+
     /// The `auth` value as written in smoke.toml.
     pub fn kind(&self) -> &'static str {
-        match self {
-            Auth::SoapPassword { .. } | Auth::OAuthPassword { .. } => "password",
-            Auth::Jwt { .. } => "jwt",
-            Auth::ClientCredentials { .. } => "client_credentials",
-            Auth::RefreshToken { .. } => "refresh_token",
-            Auth::SfdxUrl { .. } => "sfdx_url",
-            Auth::AccessToken { .. } => "access_token",
-        }
+        self.auth_kind().name()
     }
 
     /// The integration user's name where the config knows it.
@@ -220,4 +218,7 @@ pub struct ConfigFailure {
     pub readable: bool,
     pub junit: Option<PathBuf>,
     pub org_names: Vec<String>,
+    /// Every secret value read before the config was given up on (the
+    /// diagnostics are already scrubbed with it; reports use it too).
+    pub redactor: Redactor,
 }

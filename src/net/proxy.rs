@@ -10,7 +10,7 @@
 //! `127.0.0.0/8`, `::1` and `localhost` only; `*.localhost` may be resolved
 //! through DNS, so it is treated like any other name.
 
-use crate::config::is_loopback;
+use crate::auth::is_loopback;
 use hyper_util::client::proxy::matcher::Matcher;
 use url::Url;
 

@@ -189,6 +189,18 @@ pub fn client_config(ca_file: Option<&Path>) -> Result<rustls::ClientConfig, Fai
     Ok(config)
 }
 
+/// Why a PEM file holds no certificate to trust, or None when it holds one.
+pub(crate) fn ca_problem(pem: &[u8]) -> Option<&'static str> {
+    let certs: Result<Vec<_>, _> = CertificateDer::pem_slice_iter(pem).collect();
+    match certs {
+        Err(_) => Some("is not valid PEM (a block is damaged or cut short)"),
+        Ok(c) if c.is_empty() => {
+            Some("holds no PEM certificate (no -----BEGIN CERTIFICATE----- block)")
+        }
+        Ok(_) => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -275,6 +287,18 @@ mod tests {
             e.message.contains("is not a PEM certificate"),
             "{}",
             e.message
+        );
+    }
+
+    #[test]
+    fn ca_file_needs_a_certificate() {
+        assert_eq!(
+            ca_problem(include_bytes!("../../tests/fixtures/test-ca.pem")),
+            None
+        );
+        assert_eq!(
+            ca_problem(include_bytes!("../../tests/fixtures/jwt-test-key.pem")),
+            Some("holds no PEM certificate (no -----BEGIN CERTIFICATE----- block)")
         );
     }
 }

@@ -2,6 +2,7 @@
 
 pub mod client;
 pub mod error;
+pub(crate) mod names;
 
 /// Escapes text for XML content or an attribute value in the SOAP envelopes
 /// the gate sends (the simulated org has its own: it imports nothing of the

@@ -348,7 +348,10 @@ pub fn load_org_file(path: &std::path::Path) -> Result<model::Org, String> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("cannot read org file {}: {e}", path.display()))?;
     let org: model::Org = toml::from_str(&text).map_err(|e| {
-        let (line, col) = e.span().map(|s| line_col(&text, s.start)).unwrap_or((0, 0));
+        let (line, col) = e
+            .span()
+            .map(|s| crate::text::line_col(&text, s.start))
+            .unwrap_or((0, 0));
         format!(
             "{}:{line}:{col}: {}",
             path.display(),
@@ -358,13 +361,6 @@ pub fn load_org_file(path: &std::path::Path) -> Result<model::Org, String> {
     org.validate()
         .map_err(|e| format!("{}: {}", path.display(), e.replace('\n', "\n  ")))?;
     Ok(org)
-}
-
-fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let before = &text[..offset.min(text.len())];
-    let line = before.matches('\n').count() + 1;
-    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-    (line, col)
 }
 
 #[cfg(test)]

@@ -126,17 +126,12 @@ pub fn lock_path_for(config_path: &Path) -> PathBuf {
     }
 }
 
-fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let before = &text[..offset.min(text.len())];
-    let line = before.matches('\n').count() + 1;
-    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-    (line, col)
-}
-
 /// Parse smoke.lock text.
 pub fn parse_lock(path: &Path, text: &str) -> Result<Snapshot, LockError> {
     let snap: Snapshot = toml::from_str(text).map_err(|e| {
-        let (line, col) = e.span().map_or((0, 0), |s| line_col(text, s.start));
+        let (line, col) = e
+            .span()
+            .map_or((0, 0), |s| crate::text::line_col(text, s.start));
         LockError::Parse {
             path: path.to_path_buf(),
             line,

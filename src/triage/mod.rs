@@ -409,10 +409,10 @@ fn capitalise(s: &str) -> String {
     }
 }
 
-/// The known code closest to `query`: the nearest by edit distance when it
-/// is at most a third of the query's length (a typo, not another word),
-/// else a code that contains the query or is contained in it (4 characters
-/// at least). An unrelated word gets no suggestion.
+/// The known code closest to `query`: the nearest when it is at most a
+/// third of the query's length away (a typo, not another word), else a code
+/// that contains the query or is contained in it (4 characters at least).
+/// An unrelated word gets no suggestion.
 fn did_you_mean(query: &str) -> Option<&'static str> {
     let q = query.to_ascii_uppercase();
     if q.is_empty() {
@@ -423,33 +423,13 @@ fn did_you_mean(query: &str) -> Option<&'static str> {
         .flat_map(|e| e.codes.iter().copied())
         .collect();
     codes.dedup();
-    let best = codes
-        .iter()
-        .map(|c| (levenshtein(&q, &c.to_ascii_uppercase()), *c))
-        .min_by_key(|(d, _)| *d);
-    if let Some((d, c)) = best {
-        if d <= q.chars().count() / 3 {
-            return Some(c);
-        }
+    if let Some(c) = crate::text::closest(&q, codes.iter().copied(), |q, _| q.chars().count() / 3) {
+        return Some(c);
     }
     codes.into_iter().find(|c| {
         let cu = c.to_ascii_uppercase();
         q.len() >= 4 && (cu.contains(&q) || q.contains(&cu))
     })
-}
-
-fn levenshtein(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != *cb);
-            cur.push((prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1));
-        }
-        prev = cur;
-    }
-    prev[b.len()]
 }
 
 #[cfg(test)]

@@ -5,7 +5,9 @@
 //! encoding a server may use, mixed with escape sequences, a lone CR and
 //! forged CI workflow commands.
 
-use crate::support::{config, World, CLIENT_SECRET, REFRESH_TOKEN, SECURITY_TOKEN};
+use crate::support::{
+    assert_no_secret, config, walk, World, CLIENT_SECRET, REFRESH_TOKEN, SECURITY_TOKEN,
+};
 use sfsmoke::sim::demo;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -399,5 +401,60 @@ async fn a_hostile_server_cannot_leak_secrets_or_rewrite_the_log() {
         } else {
             assert!(stdout.contains("section_start:"), "{stdout}");
         }
+    }
+}
+
+/// The CI mistake of issue 10: the secret store holds the PEM key itself and
+/// `private_key = "${SF_JWT_KEY}"` hands it over where a path belongs. The
+/// gate and `validate` refuse it with their own message (exit 2), and no
+/// line of the key reaches stdout, stderr (GitHub `::error` annotations
+/// included), the JUnit, the JSON, the step summary or any other file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_private_key_pasted_where_its_path_belongs_is_never_printed() {
+    let key = include_str!("../fixtures/jwt-test-key.pem");
+    let w = World::start("healthy").await;
+    w.write_config(&config::jwt().replace("${SF_JWT_KEY_FILE}", "${SF_JWT_KEY}"));
+    let summary = w.path("summary.md").display().to_string();
+    let github = [
+        ("SF_JWT_KEY", key),
+        ("GITHUB_ACTIONS", "true"),
+        ("GITHUB_STEP_SUMMARY", summary.as_str()),
+    ];
+    let smoke = w.smoke_env(&[], &github).await;
+    smoke.expect_code(2);
+    let mut validate = w.command();
+    validate
+        .args(["validate", "--config", "smoke.toml"])
+        .env("SF_JWT_KEY", key);
+    let validate = w.run(validate).await;
+    validate.expect_code(2);
+    for run in [&smoke, &validate] {
+        assert!(
+            run.stderr().contains("smoke.toml:7:15: orgs.prod.private_key: `private_key` holds the key itself, not a path: write it to a file"),
+            "{}",
+            run.stderr()
+        );
+    }
+    assert!(smoke.stdout().contains("::error"), "{}", smoke.stdout());
+    assert!(smoke.junit().contains("holds the key itself"));
+    let mut texts = vec![
+        smoke.stdout(),
+        smoke.stderr(),
+        validate.stdout(),
+        validate.stderr(),
+    ];
+    for file in walk(w.dir.path()) {
+        if !file.ends_with("smoke.toml") && !file.ends_with("jwt.pem") {
+            texts.push(std::fs::read_to_string(&file).unwrap_or_default());
+        }
+    }
+    assert!(
+        texts.len() >= 7,
+        "stdout, stderr, JUnit, JSON and summary read"
+    );
+    let key_lines: Vec<&str> = key.lines().filter(|l| !l.starts_with("-----")).collect();
+    for text in &texts {
+        assert_no_secret("output", text, &key_lines);
+        assert!(!text.contains("BEGIN PRIVATE KEY"), "{text}");
     }
 }

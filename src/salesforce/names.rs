@@ -1,4 +1,5 @@
-//! Salesforce object API names, and "did you mean" suggestions.
+//! Salesforce object API names: what smoke.toml's `objects` may hold, as
+//! Salesforce defines them.
 //!
 //! An object API name is `Base`, `Base__suffix` or `ns__Base__suffix`:
 //! ASCII letters, digits and single underscores, starting with a letter, not
@@ -91,44 +92,6 @@ pub(crate) fn object_name_problem(name: &str) -> Option<String> {
     None
 }
 
-/// Edit distance counting a swap of two neighbours as one edit (optimal
-/// string alignment), for suggestions: `jtw` is one edit from `jwt`.
-pub(crate) fn distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
-    for (i, row) in d.iter_mut().enumerate() {
-        row[0] = i;
-    }
-    for (j, cell) in d[0].iter_mut().enumerate() {
-        *cell = j;
-    }
-    for i in 1..=a.len() {
-        for j in 1..=b.len() {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut best = (d[i - 1][j] + 1)
-                .min(d[i][j - 1] + 1)
-                .min(d[i - 1][j - 1] + cost);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                best = best.min(d[i - 2][j - 2] + 1);
-            }
-            d[i][j] = best;
-        }
-    }
-    d[a.len()][b.len()]
-}
-
-/// The closest candidate when it is close enough to be a likely typo.
-pub(crate) fn did_you_mean<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
-    let lower = word.to_ascii_lowercase();
-    candidates
-        .iter()
-        .map(|c| (distance(&lower, &c.to_ascii_lowercase()), *c))
-        .filter(|(d, c)| *d <= (c.len().max(word.len()) / 3).max(1))
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, c)| c)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -181,22 +144,5 @@ mod tests {
         for (name, why) in cases {
             assert_eq!(object_name_problem(name).as_deref(), Some(why), "{name}");
         }
-    }
-
-    #[test]
-    fn distance_basics() {
-        assert_eq!(distance("objets", "objects"), 1);
-        assert_eq!(distance("", "abc"), 3);
-        assert_eq!(distance("same", "same"), 0);
-        assert_eq!(distance("jtw", "jwt"), 1);
-    }
-
-    #[test]
-    fn suggestions_only_when_close() {
-        let keys = ["objects", "checks", "login_url", "auth"];
-        assert_eq!(did_you_mean("objets", &keys), Some("objects"));
-        assert_eq!(did_you_mean("loginurl", &keys), Some("login_url"));
-        assert_eq!(did_you_mean("Auth", &keys), Some("auth"));
-        assert_eq!(did_you_mean("zebra", &keys), None);
     }
 }
