@@ -195,7 +195,9 @@ fn diagnostic(
     message: String,
     hint: &str,
 ) -> Diagnostic {
-    let (key, hint) = (key.to_string(), Some(hint.to_string()));
+    // An empty hint is none (type errors carry none, as serde's did).
+    let hint = (!hint.is_empty()).then(|| hint.to_string());
+    let key = key.to_string();
     Diagnostic {
         file: file.to_path_buf(),
         line,
@@ -485,8 +487,7 @@ impl Cx<'_> {
     /// entry it belongs to) counts as absent from now on.
     fn type_error<T>(&mut self, node: &Node, key: &str, blank: &str, expected: &str) -> Option<T> {
         let message = format!("invalid type: {}, expected {expected}", node.unexpected());
-        let mut d = self.at(&node.span, key, message, "");
-        d.hint = None;
+        let d = self.at(&node.span, key, message, "");
         self.shape.push(d);
         self.blanked.push(blank.to_string());
         None
