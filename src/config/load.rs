@@ -867,6 +867,11 @@ impl Cx<'_> {
 
     fn ca_file(&mut self, v: &Str, key: &str) -> Option<PathBuf> {
         let s = self.required_text(v, key)?;
+        if not_a_path(&s) {
+            let message = "`ca_file` holds the certificate itself, not a path: write it to a file";
+            self.error(&v.span, key, message, CA_FILE);
+            return None;
+        }
         let path = self.path(&s);
         let (message, hint) = match std::fs::read(&path) {
             Ok(bytes) => match ca_problem(&bytes) {
@@ -1268,7 +1273,7 @@ impl Cx<'_> {
     /// the key itself (a common CI mistake) is refused and never quoted.
     fn private_key(&mut self, v: &Str, key: &str) -> Option<(PathBuf, Secret)> {
         let s = self.required_text(v, key)?;
-        if s.contains("-----BEGIN") || s.contains(['\n', '\r']) || s.len() > MAX_PATH_LEN {
+        if not_a_path(&s) {
             self.redactor.add(&s);
             for line in s.lines().map(str::trim).filter(|l| !l.starts_with("-----")) {
                 self.redactor.add(line);
@@ -1366,6 +1371,12 @@ fn check_url(s: &str) -> Result<Url, (String, String)> {
         return Err((message, LIGHTNING.into()));
     }
     Ok(url)
+}
+
+/// A path-valued key holding file contents (PEM text, a line break, or
+/// more than any path a runner hands out): refused, and never quoted.
+fn not_a_path(s: &str) -> bool {
+    s.contains("-----BEGIN") || s.contains(['\n', '\r']) || s.len() > MAX_PATH_LEN
 }
 
 /// Longer than any path a CI runner hands out: the value is the key itself
