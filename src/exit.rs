@@ -38,3 +38,22 @@ pub fn of(verdict: crate::report::Verdict) -> u8 {
 pub fn code(value: u8) -> ExitCode {
     ExitCode::from(value)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::{Interruption, Verdict};
+
+    #[test]
+    fn every_verdict_has_its_documented_code() {
+        assert_eq!(of(Verdict::Passed), 0);
+        assert_eq!(of(Verdict::Failed), 1);
+        assert_eq!(of(Verdict::Incomplete), 1, "never read as a pass");
+        assert_eq!(of(Verdict::ConfigError), 2);
+        assert_eq!(of(Verdict::Cancelled(Interruption::CancelledBySigint)), 130);
+        assert_eq!(
+            of(Verdict::Cancelled(Interruption::CancelledBySigterm)),
+            143
+        );
+    }
+}

@@ -458,6 +458,118 @@ mod tests {
         assert_eq!(r.config_errors.len(), 2);
     }
 
+    /// A two-org config (`prod`: Account, Contact and one check; `edge`:
+    /// Account) in a temp dir, with or without smoke.lock beside it.
+    fn two_orgs(lock: bool) -> (tempfile::TempDir, Config) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("smoke.toml");
+        let org = |name: &str, objects: &str| {
+            format!("[orgs.{name}]\nlogin_url = \"https://login.salesforce.com\"\nauth = \"access_token\"\ninstance_url = \"https://acme.my.salesforce.com\"\naccess_token = \"${{TOKEN}}\"\nobjects = [{objects}]\n")
+        };
+        let text = format!(
+            "{}[[orgs.prod.checks]]\nname = \"today\"\nsoql = \"SELECT Id FROM Opportunity\"\n{}",
+            org("prod", r#""Account", "Contact""#),
+            org("edge", r#""Account""#)
+        );
+        std::fs::write(&path, text).unwrap();
+        if lock {
+            std::fs::write(dir.path().join(crate::snapshot::LOCK_FILE), "version = 1\n").unwrap();
+        }
+        let config = crate::config::load_with_env(&path, &|_| Some("tok-0123456789abcdef".into()))
+            .unwrap_or_else(|f| panic!("{:?}", f.diagnostics));
+        (dir, config)
+    }
+
+    fn names_and_codes(org: &OrgReport) -> Vec<(String, Option<String>)> {
+        org.cases
+            .iter()
+            .map(|c| {
+                (
+                    c.name.clone(),
+                    c.outcome.problem().map(|p| p.failure.code.clone()),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_cancelled_run_keeps_what_ended_and_cancels_the_rest_in_plan_order() {
+        let (_dir, config) = two_orgs(true);
+        let plan = Plan {
+            config: &config,
+            selected: vec!["prod".into(), "edge".into()],
+            update_snapshot: false,
+        };
+        let passed = |name: &str| CaseReport {
+            name: name.into(),
+            kind: CaseKind::Object,
+            target: name.into(),
+            soql: None,
+            duration: Duration::from_millis(5),
+            outcome: Outcome::Passed { detail: None },
+            retries: 0,
+        };
+        // prod: the login and Contact ended (out of order); edge: nothing.
+        let finished = std::collections::HashMap::from([(
+            "prod".to_string(),
+            vec![passed("query Contact"), passed("login (access_token)")],
+        )]);
+        let why = Interruption::CancelledBySigterm;
+        let r = plan.unfinished_report(why, chrono::Utc::now(), Duration::ZERO, &[], &finished);
+        assert_eq!(r.interrupted, Some(why));
+        assert_eq!(r.verdict(), crate::report::Verdict::Cancelled(why));
+        let cancelled = Some(crate::codes::CANCELLED.to_string());
+        assert_eq!(
+            names_and_codes(&r.orgs[0]),
+            [
+                ("login (access_token)".to_string(), None),
+                ("query Account".to_string(), cancelled.clone()),
+                ("query Contact".to_string(), None),
+                ("check: today".to_string(), cancelled.clone()),
+                ("access drift".to_string(), cancelled.clone()),
+            ]
+        );
+        assert_eq!(r.orgs[1].cases.len(), 3, "edge: login, Account, drift");
+        let p = r.orgs[1].cases[0].outcome.problem().expect("cancelled");
+        assert!(matches!(r.orgs[1].cases[0].outcome, Outcome::Errored(_)));
+        assert!(
+            p.failure
+                .message
+                .starts_with("cancelled by SIGTERM before this check finished"),
+            "{}",
+            p.failure.message
+        );
+        assert!(p.hint.contains("sfsmoke explain CANCELLED"), "{}", p.hint);
+    }
+
+    #[test]
+    fn the_in_progress_report_lists_every_planned_check_as_incomplete() {
+        let (_dir, config) = two_orgs(false);
+        let plan = Plan {
+            config: &config,
+            selected: vec!["edge".into()],
+            update_snapshot: false,
+        };
+        let r = plan.unfinished_report(
+            Interruption::InProgress,
+            chrono::Utc::now(),
+            Duration::ZERO,
+            &[],
+            &Default::default(),
+        );
+        assert_eq!(r.verdict(), crate::report::Verdict::Incomplete);
+        let incomplete = Some(crate::codes::INCOMPLETE.to_string());
+        // No smoke.lock, no --update-snapshot: no drift case.
+        assert_eq!(
+            names_and_codes(&r.orgs[0]),
+            [
+                ("login (access_token)".to_string(), incomplete.clone()),
+                ("query Account".to_string(), incomplete.clone()),
+            ]
+        );
+        assert_eq!(r.orgs.len(), 1, "only the selected org");
+    }
+
     #[test]
     fn fnv1a_matches_the_reference_vectors() {
         assert_eq!(fnv1a_64(b""), 0xcbf29ce484222325);
