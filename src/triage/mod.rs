@@ -221,7 +221,7 @@ pub fn entry_for(failure: &Failure) -> Option<&'static Entry> {
         }
     }
     let found = lookup(&failure.code, &failure.message);
-    let unreadable = found.is_none_or(|e| e.code() == "UNEXPECTED_RESPONSE");
+    let unreadable = found.is_none_or(|e| e.code() == crate::codes::UNEXPECTED_RESPONSE);
     if failure.http_status == Some(410) && unreadable {
         return lookup("UNSUPPORTED_API_VERSION", "");
     }
