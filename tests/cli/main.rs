@@ -6,6 +6,7 @@
 
 mod support;
 
+#[cfg(unix)] // signals, `kill` and `mkfifo`
 mod cancel;
 mod concurrency;
 mod config_errors;
