@@ -46,7 +46,12 @@ fn demo_names_the_cause_of_the_broken_org() {
         "{stdout}"
     );
     assert!(dir.path().join("target/smoke/demo/smoke.lock").exists());
-    assert!(dir.path().join("target/smoke/demo-junit.xml").exists());
+    // Orgs print as they finish; the JUnit file is in config order, whole.
+    let junit = dir.path().join("target/smoke/demo-junit.xml");
+    crate::support::check_junit_file(&junit, 12, 5, 0, 0);
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    crate::support::snapshot_settings(dir.path())
+        .bind(|| insta::assert_snapshot!("demo_junit", xml));
 }
 
 /// A scenario that leaves the demo green says why (the demo logs in with
