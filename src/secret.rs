@@ -64,6 +64,12 @@ pub struct Redactor {
 /// secret anyway. The config loader warns about them.
 pub const MIN_SECRET_LEN: usize = 4;
 
+/// Texts longer than this (bytes) are decoded one layer deep only: the
+/// second layer costs 16 more passes, and such a text is a whole error body
+/// that only reaches output through short excerpts and messages, which are
+/// redacted again on their own, two layers deep.
+const NESTED_LIMIT: usize = 1 << 20;
+
 /// True when `value` is too short for the redactor (and not empty).
 pub fn too_short_to_redact(value: &str) -> bool {
     !value.is_empty() && value.chars().count() < MIN_SECRET_LEN
@@ -107,7 +113,7 @@ impl Redactor {
     /// Replace every known secret value in `text` with `***`: raw, JSON
     /// escaped (`\"`, `\\`, `\/`, `\uXXXX`), as XML entities (`&amp;`,
     /// `&#38;`, `&#x26;`), percent or form encoded (either hex case, `+` for
-    /// a space), any two of these nested, and base64.
+    /// a space), any two of these nested (in texts up to 1 MiB), and base64.
     pub fn redact(&self, text: &str) -> String {
         if self.values.is_empty() || text.is_empty() {
             return text.to_string();
@@ -123,6 +129,9 @@ impl Redactor {
                 continue;
             };
             self.find(&once, &mut spans);
+            if text.len() > NESTED_LIMIT {
+                continue;
+            }
             for inner in Encoding::ALL {
                 if let Some(twice) = once.decoded(inner) {
                     self.find(&twice, &mut spans);
@@ -525,6 +534,27 @@ mod tests {
         r.add("canary-secret");
         let text = r#"100% sure \"quoted\" &amp; %41 \u00e4 &#x41; a+b"#;
         assert_eq!(r.redact(text), text);
+    }
+
+    #[test]
+    fn a_long_body_is_still_decoded_one_layer_deep() {
+        let mut r = Redactor::new();
+        r.add("Pa\"ss+wörd");
+        let unit = "x\\\"%41&amp;+";
+        let pad = unit.repeat(NESTED_LIMIT / unit.len() / 2 + 1);
+        let echoes = [
+            "Pa\\\"ss+w\\u00f6rd",
+            "Pa%22ss%2bw%c3%b6rd",
+            "Pa&quot;ss+w&#246;rd",
+        ];
+        let text = format!("{pad}{}{pad}", echoes.join(" "));
+        assert!(text.len() > NESTED_LIMIT);
+        let out = r.redact(&text);
+        assert!(
+            out == format!("{pad}*** *** ***{pad}"),
+            "{}",
+            &out[pad.len() - 20..]
+        );
     }
 
     #[test]
