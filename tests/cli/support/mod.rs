@@ -358,7 +358,7 @@ pub fn snapshot_settings(dir: &Path) -> insta::Settings {
     }
     s.add_filter(r"(127\.0\.0\.1|localhost|\[::1\]):\d+", "$1:[PORT]");
     s.add_filter(r"\[\s*\d+\.\d{3}s\]", "[  DURATION]");
-    s.add_filter(r"in \d+(\.\d+)?m?s\b", "in [DURATION]");
+    s.add_filter(r"\bin \d+(\.\d+)?m?s\b", "in [DURATION]");
     s.add_filter(r"\b\d+\.\d{3} s\b", "[DURATION]");
     // GitLab's collapsible sections: a timestamp, erase-line escapes, a CR.
     s.add_filter(r"section_(start|end):\d+:", "section_$1:[TS]:");
