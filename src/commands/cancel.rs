@@ -3,7 +3,8 @@
 //! it a few seconds later. On the first signal the run stops its requests,
 //! reports every unfinished check as `CANCELLED`, writes its reports and
 //! exits 130 (SIGINT) or 143 (SIGTERM). A second signal exits at once with
-//! that signal's code.
+//! that signal's code. A signal that comes after every check has ended lets
+//! the reports be written and only changes the exit code.
 
 use crate::exit;
 use crate::report::Interruption;
@@ -63,6 +64,28 @@ impl Signals {
             );
             std::process::exit(i32::from(exit_code(second)));
         });
+    }
+}
+
+/// A signal that came after every check had ended, while the reports were
+/// being written.
+pub(super) type Late = std::sync::Arc<std::sync::Mutex<Option<Interruption>>>;
+
+impl Signals {
+    /// After the checks ended: a first signal is remembered (writing the
+    /// reports takes milliseconds; the run then exits with the signal's
+    /// code), a second exits at once.
+    pub(super) fn watch_while_writing(mut self) -> Late {
+        let late = Late::default();
+        let seen = late.clone();
+        tokio::spawn(async move {
+            let first = self.next().await;
+            if let Ok(mut s) = seen.lock() {
+                *s = Some(first);
+            }
+            self.exit_on_the_next();
+        });
+        late
     }
 }
 

@@ -299,6 +299,8 @@ async fn run_config(config: Config, args: &SmokeArgs, mut signals: Option<Signal
             return Err(errors);
         }
     };
+    // Every check has ended: a signal from now on waits for the reports.
+    let late = signals.take().map(Signals::watch_while_writing);
     let mut report = RunReport {
         started_at,
         duration: started.elapsed(),
@@ -312,11 +314,19 @@ async fn run_config(config: Config, args: &SmokeArgs, mut signals: Option<Signal
     console.finish(&report);
     let write_errors = write_reports(&report, args, config.junit.as_deref(), args.verbosity.quiet);
     let code = crate::exit::of(report.verdict());
+    let late = late.and_then(|l| l.lock().ok().and_then(|w| *w));
+    let mut fatal = fatal;
+    if let Some(why) = late {
+        fatal.push(FatalError::Cancelled { why, unfinished: 0 });
+    }
     if write_errors.is_empty() && fatal.is_empty() {
         return Ok(code);
     }
-    // The snapshot's error is already printed; the report errors are not.
-    for e in &write_errors {
+    // The snapshot's error is already printed; the others are not.
+    for e in write_errors
+        .iter()
+        .chain(late.is_some().then(|| fatal.last()).flatten())
+    {
         e.print();
     }
     Ok(super::error::worst(

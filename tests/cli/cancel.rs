@@ -268,3 +268,43 @@ async fn a_second_signal_exits_at_once() {
     assert!(junit.contains("cancelled by SIGINT"), "{junit}");
     drop(silent);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_signal_after_every_check_ended_lets_the_reports_finish_then_exits_130() {
+    let w = World::start("healthy").await;
+    w.write_config(&config::soap(r#""Account""#));
+    // The run blocks after writing JUnit and JSON, opening the GitHub step
+    // summary (a FIFO), until the test reads it.
+    let fifo = w.path("summary.fifo");
+    assert!(std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo")
+        .success());
+    let fifo_arg = fifo.display().to_string();
+    let env = [
+        ("GITHUB_ACTIONS", "true"),
+        ("GITHUB_STEP_SUMMARY", fifo_arg.as_str()),
+    ];
+    let (status, out, err, summary) = tokio::task::block_in_place(|| {
+        let mut run = Running::start(&w, &env);
+        run.wait_for("JSON report: report.json");
+        run.signal("INT");
+        // Time for the signal to be noted before the run is let go on.
+        std::thread::sleep(Duration::from_millis(300));
+        let summary = std::fs::read_to_string(&fifo).expect("read the step summary");
+        let (status, out, err) = run.exit(20);
+        (status, out, err, summary)
+    });
+    assert_eq!(status.code(), Some(130), "stdout:\n{out}\nstderr:\n{err}");
+    assert!(
+        err.contains("error: cancelled by SIGINT: 0 unfinished checks"),
+        "{err}"
+    );
+    // The reports are the finished run's, whole.
+    assert!(summary.contains("prod"), "{summary}");
+    check_junit_file(&w.path("junit.xml"), 2, 0, 0, 0);
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(w.path("report.json")).unwrap()).unwrap();
+    assert_eq!(json["verdict"], "passed");
+}
