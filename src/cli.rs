@@ -143,6 +143,10 @@ pub struct SimArgs {
     /// Where to write the certificate PEM when --tls is on.
     #[arg(long, value_name = "PATH", default_value = "target/sim/cert.pem")]
     pub cert_out: PathBuf,
+    /// Hold every request this many milliseconds before answering it, as a
+    /// network round trip would (0 = none).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub latency_ms: u64,
     /// List the built-in scenarios and exit.
     #[arg(long)]
     pub list_scenarios: bool,
@@ -162,6 +166,10 @@ pub struct DemoArgs {
         default_value = "target/smoke/demo-junit.xml"
     )]
     pub junit: PathBuf,
+    /// Hold every request to the simulated orgs this many milliseconds, as
+    /// a network round trip would (0 = none).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub latency_ms: u64,
     #[command(flatten)]
     pub verbosity: Verbosity,
 }

@@ -26,9 +26,13 @@ pub(super) async fn run(args: DemoArgs) -> Handled {
         ))]);
     };
 
+    let opts = SimOptions {
+        latency: std::time::Duration::from_millis(args.latency_ms),
+        ..SimOptions::default()
+    };
     let started = async {
-        let healthy = sim::start(scenarios::healthy(), SimOptions::default()).await?;
-        let broken = sim::start(yesterday(&broken), SimOptions::default()).await?;
+        let healthy = sim::start(scenarios::healthy(), opts.clone()).await?;
+        let broken = sim::start(yesterday(&broken), opts.clone()).await?;
         std::io::Result::Ok((healthy, broken))
     };
     let (healthy, broken_sim) = started.await.map_err(|e| {

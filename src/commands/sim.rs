@@ -42,6 +42,7 @@ pub(super) async fn run(args: SimArgs) -> Handled {
         port: args.port,
         cert_path: args.tls.then(|| args.cert_out.clone()),
         access_log,
+        latency: std::time::Duration::from_millis(args.latency_ms),
     };
     let handle = start(org, opts).await.map_err(|e| {
         vec![FatalError::Usage(format!(
@@ -52,6 +53,12 @@ pub(super) async fn run(args: SimArgs) -> Handled {
     say!("simulated Salesforce org ({source}) listening");
     say!("  login URL:      {}", handle.login_url());
     say!("  instance URL:   {}", handle.login_url());
+    if args.latency_ms > 0 {
+        say!(
+            "  latency:        {} ms added to every request",
+            args.latency_ms
+        );
+    }
     if let Some(cert) = handle.cert_path() {
         say!("  certificate:    {} (trust it: ca_file)", cert.display());
     }

@@ -6,8 +6,10 @@
 //! - `POST /__sfsmoke/scenario/{name}`: apply a scenario's state change to
 //!   the running org (same change as `scenarios::apply`);
 //! - `POST /__sfsmoke/expire-sessions`: invalidate every session;
-//! - `GET /__sfsmoke/usage`: `{"used", "max", "sessions", "logins"}`
-//!   (`logins`: attempts per credential, keyed as `sim::login_key`);
+//! - `GET /__sfsmoke/usage`: `{"used", "max", "requests", "sessions",
+//!   "logins"}` (`used`: API calls charged; `requests`: HTTP requests
+//!   received, `/__sfsmoke/` excluded; `logins`: attempts per credential,
+//!   keyed as `sim::login_key`);
 //! - `POST /__sfsmoke/faults?count=N&with=503|502|504|reset|slow:MS&path=/prefix`:
 //!   fault the next N requests under the path (see `super::faults`);
 //!   `GET /__sfsmoke/faults`: `{"pending", "served"}`.
@@ -56,6 +58,7 @@ pub(crate) async fn usage(State(shared): State<Arc<Shared>>) -> Response {
         &json!({
             "used": st.org.api_requests_used,
             "max": st.org.daily_api_limit,
+            "requests": shared.requests.load(std::sync::atomic::Ordering::SeqCst),
             "sessions": st.sessions.len(),
             "logins": st.logins,
         }),

@@ -64,6 +64,9 @@ pub struct SimOptions {
     /// code; never headers, bodies or query strings). `sfsmoke sim` prints
     /// them.
     pub access_log: Option<AccessLog>,
+    /// Added to every request before it is answered (`sfsmoke sim
+    /// --latency-ms`), as a network round trip would; not to `/__sfsmoke/`.
+    pub latency: std::time::Duration,
 }
 
 /// Receives the access log's lines.
@@ -146,6 +149,11 @@ pub(crate) struct Shared {
     pub faults: faults::Faults,
     /// `http(s)://127.0.0.1:PORT`, the login and instance URL.
     pub base_url: String,
+    /// [`SimOptions::latency`].
+    pub latency: std::time::Duration,
+    /// HTTP requests received, whatever they were (logins, REST, SOAP,
+    /// unknown paths), except `/__sfsmoke/`.
+    pub requests: std::sync::atomic::AtomicU64,
 }
 
 impl Shared {
@@ -223,7 +231,16 @@ impl SimHandle {
         self.shared.lock().clock_offset += by;
     }
 
-    /// API requests counted so far and the daily allocation.
+    /// HTTP requests received so far (logins, REST, SOAP, refused ones,
+    /// unknown paths; not `/__sfsmoke/`): what a client sent, as opposed
+    /// to the API calls charged ([`SimHandle::api_usage`]).
+    pub fn requests(&self) -> u64 {
+        self.shared
+            .requests
+            .load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// API calls charged so far and the daily allocation.
     pub fn api_usage(&self) -> (u64, u64) {
         self.read(|o| (o.api_requests_used, o.daily_api_limit))
     }
@@ -324,6 +341,8 @@ pub async fn start(org: model::Org, opts: SimOptions) -> std::io::Result<SimHand
         }),
         base_url: format!("{scheme}://{addr}"),
         faults: faults::Faults::default(),
+        latency: opts.latency,
+        requests: std::sync::atomic::AtomicU64::new(0),
     });
     let (tx, rx) = tokio::sync::watch::channel(false);
     let task = tokio::spawn(server::serve(
@@ -364,21 +383,26 @@ pub fn load_org_file(path: &std::path::Path) -> Result<model::Org, String> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    #[test]
-    fn timed_out_sessions_are_swept_as_new_ones_arrive() {
-        let mut org = scenarios::healthy();
-        org.session_timeout_secs = 60;
-        let mut st = State {
+    /// A fresh server state for `org`, for unit tests.
+    pub(crate) fn state(org: model::Org) -> State {
+        State {
             org,
             sessions: HashMap::new(),
             cursors: HashMap::new(),
             clock_offset: chrono::Duration::zero(),
             logins: BTreeMap::new(),
             base_url: "http://127.0.0.1:1".into(),
-        };
+        }
+    }
+
+    #[test]
+    fn timed_out_sessions_are_swept_as_new_ones_arrive() {
+        let mut org = scenarios::healthy();
+        org.session_timeout_secs = 60;
+        let mut st = state(org);
         let old = st.now() - chrono::Duration::seconds(120);
         for i in 0..1023 {
             st.add_session(

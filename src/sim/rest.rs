@@ -17,8 +17,9 @@
 //! 4. the daily quota -> 403 REQUEST_LIMIT_EXCEEDED "TotalRequests Limit
 //!    exceeded.";
 //!
-//! then the request is counted (one per request; `/composite/batch` counts
-//! each subrequest instead) and answered. Answers after step 2 carry
+//! then the request is charged ([`charge`]: one call per request, one per
+//! composite; `/composite/batch` charges each subrequest instead) and
+//! answered. Answers after step 2 carry
 //! `Sforce-Limit-Info: api-usage=N/M`. `GET /services/data/` needs no
 //! session and is not counted. The rolling 24-hour window is not modelled:
 //! usage only grows (or changes through `SimHandle::update`).
@@ -133,8 +134,36 @@ fn version_gate(st: &SimState, seg: &str) -> Result<u16, Answer> {
     }
 }
 
-fn quota_left(st: &SimState) -> bool {
-    st.org.api_requests_used < st.org.daily_api_limit
+/// What one request is, for the daily quota ([`charge`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Call {
+    /// Any other authenticated REST request (a query, each query page,
+    /// limits, describe...): one call.
+    Request,
+    /// `POST /composite`: one call, whatever its subrequests (up to 25,
+    /// at most 5 of them queries).
+    #[cfg_attr(not(test), allow(dead_code))] // until the sim serves POST /composite
+    Composite,
+    /// `POST /composite/batch` itself: free; each subrequest is charged.
+    Batch,
+    /// One subrequest of `/composite/batch`: one call.
+    BatchSubrequest,
+}
+
+/// The one place the sim charges API calls, as Salesforce does: a REST
+/// request is one call, a composite one call, a batch one per subrequest.
+/// Logins (SOAP `login()`, the token endpoint) and `GET /services/data/`
+/// never come here: they are not API calls. With the allocation used up,
+/// nothing is charged and the request is refused (REQUEST_LIMIT_EXCEEDED).
+pub(crate) fn charge(st: &mut SimState, call: Call) -> Result<(), Answer> {
+    if st.org.api_requests_used >= st.org.daily_api_limit {
+        return Err(quota_exceeded());
+    }
+    st.org.api_requests_used += match call {
+        Call::Request | Call::Composite | Call::BatchSubrequest => 1,
+        Call::Batch => 0,
+    };
+    Ok(())
 }
 
 fn quota_exceeded() -> Answer {
@@ -192,17 +221,21 @@ pub(crate) async fn handle(
         let status = StatusCode::from_u16(status).unwrap_or(StatusCode::FORBIDDEN);
         return with_usage(rest_error(status, code, msg), &st);
     }
-    if !quota_left(&st) {
-        return with_usage(to_response(quota_exceeded()), &st);
+    let call = if segs == ["composite", "batch"] {
+        Call::Batch
+    } else {
+        Call::Request
+    };
+    if let Err(refused) = charge(&mut st, call) {
+        return with_usage(to_response(refused), &st);
     }
-    if segs == ["composite", "batch"] {
+    if call == Call::Batch {
         if method != Method::POST {
             return with_usage(to_response(method_not_allowed(&method, "POST")), &st);
         }
         let answer = batch(&mut st, &user, &body);
         return with_usage(to_response(answer), &st);
     }
-    st.org.api_requests_used += 1;
     let batch = batch_size(&headers);
     let answer = answer(
         &mut st,
@@ -676,10 +709,9 @@ fn subrequest(st: &mut SimState, user: &User, r: &Value) -> Answer {
         Ok(m) => m,
         Err(a) => return a,
     };
-    if !quota_left(st) {
-        return quota_exceeded();
+    if let Err(refused) = charge(st, Call::BatchSubrequest) {
+        return refused;
     }
-    st.org.api_requests_used += 1;
     if segs.first() == Some(&"composite") {
         return err(
             StatusCode::BAD_REQUEST,
@@ -693,6 +725,29 @@ fn subrequest(st: &mut SimState, user: &User, r: &Value) -> Answer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn calls_are_charged_the_way_salesforce_charges_them() {
+        let mut st = crate::sim::tests::state(crate::sim::scenarios::healthy());
+        st.org.api_requests_used = 10;
+        st.org.daily_api_limit = 13;
+        for (call, after) in [
+            (Call::Request, 11),
+            (Call::Batch, 11),
+            (Call::BatchSubrequest, 12),
+            (Call::Composite, 13),
+        ] {
+            assert!(charge(&mut st, call).is_ok(), "{call:?}");
+            assert_eq!(st.org.api_requests_used, after, "{call:?}");
+        }
+        // Used up: refused, and nothing more is charged.
+        for call in [Call::Request, Call::Batch, Call::Composite] {
+            let (status, body) = charge(&mut st, call).unwrap_err();
+            assert_eq!(status, StatusCode::FORBIDDEN);
+            assert_eq!(body[0]["errorCode"], "REQUEST_LIMIT_EXCEEDED");
+            assert_eq!(st.org.api_requests_used, 13);
+        }
+    }
 
     #[test]
     fn release_labels() {

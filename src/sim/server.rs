@@ -1,6 +1,7 @@
-//! Accept loop (plain HTTP or TLS with a generated self-signed
-//! certificate), the router, and small response helpers shared by the
-//! endpoint modules.
+//! Accept loop (plain HTTP/1.1, or TLS with a generated self-signed
+//! certificate offering HTTP/2 and HTTP/1.1 through ALPN), the router,
+//! per-request latency and request counting, and small response helpers
+//! shared by the endpoint modules.
 
 use super::{admin, faults, oauth, rest, soap, AccessLog, Shared};
 use axum::body::Body;
@@ -23,6 +24,7 @@ use tower::ServiceExt;
 pub(crate) struct Peer(pub SocketAddr);
 
 pub(crate) fn router(shared: Arc<Shared>, access_log: Option<AccessLog>) -> Router {
+    let paced = shared.clone();
     let router = Router::new()
         .route("/services/Soap/u/{version}", post(soap::login))
         .route("/services/Soap/u/{version}/{*rest}", post(soap::other))
@@ -50,7 +52,9 @@ pub(crate) fn router(shared: Arc<Shared>, access_log: Option<AccessLog>) -> Rout
                 let shared = shared.clone();
                 async move { faults::apply(&shared.faults, req, next).await }
             },
-        ));
+        ))
+        // Outermost: a faulted request was still received and still waited.
+        .layer(axum::middleware::from_fn_with_state(paced, pace));
     match access_log {
         Some(log) => router.layer(axum::middleware::from_fn(
             move |req: Request<Body>, next: axum::middleware::Next| {
@@ -60,6 +64,24 @@ pub(crate) fn router(shared: Arc<Shared>, access_log: Option<AccessLog>) -> Rout
         )),
         None => router,
     }
+}
+
+/// Count every request (not `/__sfsmoke/`, the sim's own controls) and
+/// hold it for the configured latency before it is answered.
+async fn pace(
+    axum::extract::State(shared): axum::extract::State<Arc<super::Shared>>,
+    req: Request<Body>,
+    next: axum::middleware::Next,
+) -> Response {
+    if !req.uri().path().starts_with("/__sfsmoke/") {
+        shared
+            .requests
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        if !shared.latency.is_zero() {
+            tokio::time::sleep(shared.latency).await;
+        }
+    }
+    next.run(req).await
 }
 
 /// One access-log line per request: method, path (never the query string),
@@ -221,7 +243,7 @@ pub(crate) async fn serve(
         let tls = tls.clone();
         let mut sd = shutdown.clone();
         tokio::spawn(async move {
-            let builder = hyper::server::conn::http1::Builder::new();
+            let http1 = hyper::server::conn::http1::Builder::new();
             match tls {
                 Some(acceptor) => {
                     let stream = tokio::select! {
@@ -231,14 +253,27 @@ pub(crate) async fn serve(
                             Err(_) => return,
                         },
                     };
-                    let conn = builder.serve_connection(TokioIo::new(stream), svc);
+                    // HTTP/2 when the client chose it through ALPN, as
+                    // Salesforce's front ends offer it.
+                    if stream.get_ref().1.alpn_protocol() == Some(b"h2") {
+                        let http2 = hyper::server::conn::http2::Builder::new(
+                            hyper_util::rt::TokioExecutor::new(),
+                        );
+                        let conn = http2.serve_connection(TokioIo::new(stream), svc);
+                        tokio::select! {
+                            _ = conn => {}
+                            _ = sd.changed() => {}
+                        }
+                        return;
+                    }
+                    let conn = http1.serve_connection(TokioIo::new(stream), svc);
                     tokio::select! {
                         _ = conn => {}
                         _ = sd.changed() => {}
                     }
                 }
                 None => {
-                    let conn = builder.serve_connection(TokioIo::new(stream), svc);
+                    let conn = http1.serve_connection(TokioIo::new(stream), svc);
                     tokio::select! {
                         _ = conn => {}
                         _ = sd.changed() => {}
@@ -267,7 +302,7 @@ pub(crate) fn tls_acceptor() -> std::io::Result<(TlsAcceptor, String)> {
         .with_no_client_auth()
         .with_single_cert(vec![cert], key)
         .map_err(|e| io(&e))?;
-    cfg.alpn_protocols = vec![b"http/1.1".to_vec()];
+    cfg.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     Ok((TlsAcceptor::from(Arc::new(cfg)), pem))
 }
 

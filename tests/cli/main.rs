@@ -17,6 +17,7 @@ mod help;
 mod init_validate;
 mod logins;
 mod network;
+mod perf;
 mod reports;
 mod retries;
 mod secrets;

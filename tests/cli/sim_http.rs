@@ -1379,7 +1379,7 @@ async fn admin_endpoint_changes_a_running_org() {
     let logins = json!({ format!("password:{}", demo::USERNAME): 1 });
     assert_eq!(
         r,
-        json!({"used": 1, "max": 15000, "sessions": 0, "logins": logins})
+        json!({"used": 1, "max": 15000, "requests": 3, "sessions": 0, "logins": logins})
     );
 }
 
