@@ -7,6 +7,7 @@ use super::{FatalError, Handled};
 use crate::cli::SnapshotArgs;
 use crate::config::OrgConfig;
 use crate::exit;
+use crate::report::sanitize::{gutter, one_line, sanitize};
 use crate::snapshot::lock_path_for;
 
 pub(super) async fn run(args: SnapshotArgs) -> Handled {
@@ -64,18 +65,18 @@ pub(super) async fn run(args: SnapshotArgs) -> Handled {
             Ok(d) => {
                 say!("{}: updated ({as_who}):", u.org);
                 for line in d {
-                    say!("  - {line}");
+                    say!("  - {}", one_line(&line.to_string()));
                 }
             }
             Err(f) => {
-                let text = config.redactor.redact(&f.to_string());
+                let text = gutter(&config.redactor.redact(&f.to_string()), "  ");
                 eprintln!(
                     "error: org '{}': cannot take the access snapshot: {text}",
                     u.org
                 );
                 match &u.diagnosis {
                     Some(d) => {
-                        for line in d.lines() {
+                        for line in sanitize(d).lines() {
                             eprintln!("  {line}");
                         }
                     }
