@@ -101,10 +101,7 @@ pub async fn login(
     let status = response.status().as_u16();
     let content_type = header_text(response.headers(), reqwest::header::CONTENT_TYPE);
     let location = header_text(response.headers(), reqwest::header::LOCATION);
-    let body = response
-        .text()
-        .await
-        .map_err(|e| error::from_reqwest(&what, e))?;
+    let body = crate::net::body::read_text(response, &what).await?;
     tracing::debug!(status, bytes = body.len(), "JWT bearer token answer");
     if status != 200 {
         let f = error::from_oauth(status, &redactor.redact(&body));

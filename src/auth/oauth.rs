@@ -128,11 +128,9 @@ impl Capturing {
         for (name, value) in response.headers() {
             builder = builder.header(name.as_str(), value.as_bytes());
         }
-        let body = response
-            .bytes()
+        let body = crate::net::body::read_bytes(response, &self.what)
             .await
-            .map_err(|e| Transport(error::from_reqwest(&self.what, e)))?
-            .to_vec();
+            .map_err(Transport)?;
         if let Ok(mut last) = self.last.lock() {
             *last = Some(Answer {
                 status: status.as_u16(),

@@ -72,10 +72,7 @@ pub async fn login(
     let status = response.status().as_u16();
     // A redirect's target; the messages that show it redact it.
     let location = header_text(response.headers(), reqwest::header::LOCATION);
-    let body = response
-        .text()
-        .await
-        .map_err(|e| error::from_reqwest(&what, e))?;
+    let body = crate::net::body::read_text(response, &what).await?;
     tracing::debug!(status, bytes = body.len(), "SOAP login() answered");
     let in_context = |f: Failure| {
         error::in_context(f, &what, location.as_deref(), Some(&url)).redacted(redactor)

@@ -5,6 +5,7 @@
 //! Owns client construction; does not own requests (see
 //! `salesforce::client` for the REST calls and `auth` for logins).
 
+pub mod body;
 pub mod proxy;
 pub mod retry;
 pub mod trust;

@@ -287,10 +287,9 @@ async fn fetch_json(
         .and_then(|v| v.to_str().ok())
         .map(|l| redactor.redact(l));
     let status = response.status().as_u16();
-    let body = response
-        .text()
+    let body = crate::net::body::read_text(response, &what)
         .await
-        .map_err(|e| error::from_reqwest(&what, e).redacted(redactor))?;
+        .map_err(|f| f.redacted(redactor))?;
     tracing::debug!(status, bytes = body.len(), "answer");
     let in_context = |f: Failure| error::in_context(f, &what, location.as_deref(), Some(&base));
     if !(200..300).contains(&status) {

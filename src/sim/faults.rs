@@ -1,8 +1,8 @@
 //! Injectable transient faults, so a client's retry behaviour can be
 //! tested against the real server: "the next N requests (under a path)
 //! get a 503 / have their connection closed without an answer / are
-//! answered only after a delay". Set through [`super::SimHandle::inject`]
-//! or `POST /__sfsmoke/faults?count=N&with=503|502|504|reset|slow:MS&path=/prefix`
+//! answered only after a delay / get an endless body". Set through [`super::SimHandle::inject`]
+//! or `POST /__sfsmoke/faults?count=N&with=503|502|504|reset|slow:MS|huge:BYTES&path=/prefix`
 //! (`GET /__sfsmoke/faults` tells how many are pending and how many were
 //! served). Requests under `/__sfsmoke/` are never faulted.
 //!
@@ -29,14 +29,21 @@ pub enum FaultKind {
     Reset,
     /// Answered normally, after this delay.
     Slow(Duration),
+    /// A 200 answer whose body is this many bytes, generated as it is sent
+    /// (chunked, no Content-Length): for testing a client's size cap.
+    Huge(u64),
 }
 
 impl FaultKind {
-    /// `503`, `502`, `504`, `reset`, `slow:2000` (milliseconds).
+    /// `503`, `502`, `504`, `reset`, `slow:2000` (milliseconds),
+    /// `huge:9000000` (bytes).
     pub fn parse(s: &str) -> Option<FaultKind> {
         match s {
             "reset" => Some(FaultKind::Reset),
             _ => {
+                if let Some(n) = s.strip_prefix("huge:") {
+                    return n.parse().ok().map(FaultKind::Huge);
+                }
                 if let Some(ms) = s.strip_prefix("slow:") {
                     return ms
                         .parse()
@@ -131,7 +138,30 @@ pub(crate) async fn apply(
             resp
         }
         Some(FaultKind::Status(code)) => status_answer(code, &path),
+        Some(FaultKind::Huge(bytes)) => huge_answer(bytes),
     }
+}
+
+/// `bytes` of filler in 64 KiB chunks, made one at a time as the client
+/// reads (memory stays at one chunk whatever the size).
+fn huge_answer(bytes: u64) -> Response {
+    const CHUNK: u64 = 64 * 1024;
+    let chunk = axum::body::Bytes::from(vec![b' '; CHUNK as usize]);
+    let stream = futures::stream::unfold(bytes, move |left| {
+        let chunk = chunk.clone();
+        async move {
+            (left > 0).then(|| {
+                let n = left.min(CHUNK);
+                (Ok::<_, std::io::Error>(chunk.slice(..n as usize)), left - n)
+            })
+        }
+    });
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "application/json;charset=UTF-8")],
+        Body::from_stream(stream),
+    )
+        .into_response()
 }
 
 /// Salesforce's answer for `code`: on REST paths a 503 is its error array
@@ -169,6 +199,7 @@ mod tests {
             FaultKind::parse("slow:250"),
             Some(FaultKind::Slow(Duration::from_millis(250)))
         );
+        assert_eq!(FaultKind::parse("huge:10"), Some(FaultKind::Huge(10)));
         assert_eq!(FaultKind::parse("200"), None);
         assert_eq!(FaultKind::parse("slow"), None);
     }

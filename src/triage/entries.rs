@@ -1093,6 +1093,27 @@ pub(super) static ENTRIES: &[Entry] = &[
         sources: &[],
     },
     Entry {
+        codes: &["RESPONSE_TOO_LARGE"],
+        when_message: &[],
+        variant: None,
+        title: "an answer larger than sfsmoke reads",
+        category: Category::Network,
+        retry: Retry::No,
+        meaning: "The answer's body was over sfsmoke's 8 MiB cap (declared in Content-Length, or streamed past it), so reading stopped. Salesforce's answers to a smoke check are a few KiB: something else answered, or answered wrongly.",
+        causes: &[
+            "a proxy, captive portal or download page answering in Salesforce's place",
+            "login_url or an instance URL pointing at a host that is not Salesforce",
+            "a query in an extra check that selects large fields (long text, base64 bodies) over many rows",
+        ],
+        checks: &[
+            Check { what: "which call and host the message names, and what that host serves: `curl -sI <url>`", setup: "the CI job" },
+            Check { what: "the extra check's SOQL: select Id or COUNT() and add LIMIT", setup: "smoke.toml: checks" },
+        ],
+        fix: "Point the org at the Salesforce login or My Domain host, let the runner reach it directly, and keep check queries small.",
+        see_also: &["UNEXPECTED_RESPONSE"],
+        sources: &[],
+    },
+    Entry {
         codes: &["SERVER_UNAVAILABLE"],
         when_message: &[],
         variant: None,

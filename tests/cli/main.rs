@@ -6,6 +6,7 @@
 
 mod support;
 
+mod bounded;
 #[cfg(unix)] // signals, `kill` and `mkfifo`
 mod cancel;
 mod concurrency;
