@@ -289,12 +289,23 @@ pub(crate) async fn serve(
 pub(crate) fn tls_acceptor() -> std::io::Result<(TlsAcceptor, String)> {
     use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
     let io = |e: &dyn std::fmt::Display| std::io::Error::other(format!("tls setup: {e}"));
-    let ck =
-        rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string(), "localhost".to_string()])
+    // A name of its own per sim: certificates that share a subject look
+    // like one issuer to a verifier, so a trusted certificate of another
+    // sim would turn "unknown issuer" into "bad signature".
+    let mut params =
+        rcgen::CertificateParams::new(vec!["127.0.0.1".to_string(), "localhost".to_string()])
             .map_err(|e| io(&e))?;
-    let pem = ck.cert.pem();
-    let cert = ck.cert.der().clone();
-    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(ck.key_pair.serialize_der()));
+    let nonce: u64 = rand::random();
+    params.distinguished_name = rcgen::DistinguishedName::new();
+    params.distinguished_name.push(
+        rcgen::DnType::CommonName,
+        format!("sfsmoke simulated org {nonce:016x}"),
+    );
+    let key_pair = rcgen::KeyPair::generate().map_err(|e| io(&e))?;
+    let signed = params.self_signed(&key_pair).map_err(|e| io(&e))?;
+    let pem = signed.pem();
+    let cert = signed.der().clone();
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key_pair.serialize_der()));
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut cfg = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()

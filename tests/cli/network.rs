@@ -7,13 +7,6 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-/// The OS store test installs a certificate whose issuer name is the same
-/// as every simulated org's (rcgen's default), so while it runs another
-/// sim's certificate fails as BadSignature, not UnknownIssuer: the tests
-/// here that read the OS store take this lock (shared), that one takes it
-/// alone.
-static OS_STORE: tokio::sync::RwLock<()> = tokio::sync::RwLock::const_new(());
-
 /// Finding 2: a CA given only through `SSL_CERT_FILE` is trusted (no
 /// `ca_file` in smoke.toml).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -43,7 +36,6 @@ async fn tls_trusts_a_ca_in_ssl_cert_dir() {
 /// TLS_ERROR that says the issuer is unknown.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tls_without_any_trust_source_is_an_unknown_issuer() {
-    let _store = OS_STORE.read().await;
     let w = World::start_with("healthy", true).await;
     w.write_config(&config::jwt());
     let run = w.smoke(&[]).await;
@@ -95,7 +87,12 @@ async fn tls_trusts_a_ca_installed_in_the_os_store() {
         );
         return;
     };
-    let _store = OS_STORE.write().await;
+    // Other checkouts' test runs on this machine (as root, too) install
+    // and remove their certificates the same way: one at a time.
+    let lock = std::fs::File::create(std::env::temp_dir().join("sfsmoke-os-store-test.lock"))
+        .expect("lock file");
+    #[allow(clippy::incompatible_msrv)] // a test-only use; the toolchain has it
+    lock.lock().expect("lock the OS store for this test");
     let w = World::start_with("healthy", true).await;
     w.write_config(&config::jwt());
     let target = dir.join(format!("sfsmoke-test-{}.crt", std::process::id()));
@@ -104,7 +101,12 @@ async fn tls_trusts_a_ca_installed_in_the_os_store() {
     let out = std::process::Command::new("update-ca-certificates")
         .output()
         .expect("update-ca-certificates");
-    assert!(out.status.success(), "{out:?}");
+    assert!(
+        out.status.success(),
+        "update-ca-certificates: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     let run = w.smoke(&[]).await;
     run.expect_code(0).check_junit(3, 0, 0, 0);
 }
