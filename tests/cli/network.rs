@@ -98,9 +98,27 @@ async fn tls_trusts_a_ca_installed_in_the_os_store() {
     let target = dir.join(format!("sfsmoke-test-{}.crt", std::process::id()));
     std::fs::copy(&w.env["SIM_CA"], &target).unwrap();
     let _installed = InstalledCa(target.clone());
-    let out = std::process::Command::new("update-ca-certificates")
-        .output()
-        .expect("update-ca-certificates");
+    // Retried: a run of an older checkout (without the lock) may rebuild
+    // the store at the same moment.
+    let mut out = None;
+    for _ in 0..3 {
+        let o = std::process::Command::new("update-ca-certificates")
+            .output()
+            .expect("update-ca-certificates");
+        if o.status.success() {
+            out = None;
+            break;
+        }
+        out = Some(o);
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
+    if let Some(o) = out {
+        panic!(
+            "update-ca-certificates failed 3 times: {}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
     assert!(
         out.status.success(),
         "update-ca-certificates: {}{}",
