@@ -119,12 +119,6 @@ async fn tls_trusts_a_ca_installed_in_the_os_store() {
             String::from_utf8_lossy(&o.stderr)
         );
     }
-    assert!(
-        out.status.success(),
-        "update-ca-certificates: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
     let run = w.smoke(&[]).await;
     run.expect_code(0).check_junit(3, 0, 0, 0);
 }
