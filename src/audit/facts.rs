@@ -127,6 +127,40 @@ pub struct AppFacts {
     pub preauthorized_via: Vec<String>,
 }
 
+/// A permission set or permission set group of the org that grants API
+/// Enabled: a fix that exists, listed when nothing assigned grants it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Grantor {
+    /// `Label` (a group's `MasterLabel`).
+    pub label: String,
+    /// `Name` (a group's `DeveloperName`).
+    pub api_name: String,
+    pub group: bool,
+    /// The license the set is tied to when the user's license is another
+    /// one: Salesforce refuses to assign it to this user.
+    pub needs_license: Option<String>,
+}
+
+impl Grantor {
+    /// `permission set 'Label' (Api_Name)` or `permission set group ...`.
+    pub fn describe(&self) -> String {
+        let kind = if self.group {
+            "permission set group"
+        } else {
+            "permission set"
+        };
+        format!("{kind} '{}' ({})", self.label, self.api_name)
+    }
+
+    /// Whether it can be assigned to the user (license fit).
+    pub fn fits(&self) -> bool {
+        self.needs_license.is_none()
+    }
+}
+
+/// The [`Gap`] object of the query listing [`Grantor`]s.
+pub const GRANTORS: &str = "permission sets with API Enabled";
+
 /// A query that failed: which object (or `versions`), and Salesforce's answer.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Gap {
@@ -159,6 +193,10 @@ pub struct Facts {
     /// Object -> the sources granting Read (empty: none does). Only for the
     /// objects asked for.
     pub object_read: BTreeMap<String, Vec<String>>,
+    /// When nothing in force grants API Enabled: the org's permission sets
+    /// and groups that do, by label (empty with a [`GRANTORS`] gap when the
+    /// query failed).
+    pub api_grantors: Vec<Grantor>,
     /// Queries that failed.
     pub gaps: Vec<Gap>,
     pub now: DateTime<Utc>,
@@ -336,6 +374,97 @@ async fn apps<Q: SetupQuery>(g: &mut Gatherer<'_, Q>) -> Option<Vec<AppFacts>> {
         .collect();
     apps.sort_by(|a, b| (&a.name, &a.id).cmp(&(&b.name, &b.id)));
     Some(apps)
+}
+
+/// The org's permission sets and groups granting API Enabled (not a
+/// profile's own), with their license fit for a user whose license id is
+/// `user_license`; sorted by label. `None` when the query failed.
+async fn grantors<Q: SetupQuery>(
+    g: &mut Gatherer<'_, Q>,
+    user_license: Option<&str>,
+) -> Option<Vec<Grantor>> {
+    let rows = g
+        .run(
+            GRANTORS,
+            "SELECT Id, Name, Label, LicenseId, PermissionSetGroupId, PermissionsApiEnabled, \
+             IsOwnedByProfile FROM PermissionSet WHERE PermissionsApiEnabled = true AND \
+             IsOwnedByProfile = false ORDER BY Label"
+                .into(),
+        )
+        .await?;
+    // The filter again, on what came back: a name is never offered as a fix
+    // unless its own row says it grants API Enabled.
+    let rows: Vec<Value> = rows
+        .into_iter()
+        .filter(|r| {
+            b(r, "PermissionsApiEnabled") == Some(true) && b(r, "IsOwnedByProfile") != Some(true)
+        })
+        .collect();
+    let group_ids: BTreeSet<String> = rows
+        .iter()
+        .filter_map(|r| s(r, "PermissionSetGroupId"))
+        .collect();
+    let mut groups: BTreeMap<String, (String, String)> = BTreeMap::new();
+    if !group_ids.is_empty() {
+        let soql = format!(
+            "SELECT Id, DeveloperName, MasterLabel FROM PermissionSetGroup WHERE Id IN {}",
+            soql_in(&group_ids)
+        );
+        for r in g.run(GRANTORS, soql).await.unwrap_or_default() {
+            if let Some(id) = s(&r, "Id") {
+                let name = s(&r, "DeveloperName").unwrap_or_else(|| id.clone());
+                let label = s(&r, "MasterLabel").unwrap_or_else(|| name.clone());
+                groups.insert(id, (label, name));
+            }
+        }
+    }
+    let foreign: BTreeSet<String> = rows
+        .iter()
+        .filter_map(|r| s(r, "LicenseId"))
+        .filter(|l| Some(l.as_str()) != user_license)
+        .collect();
+    let mut licenses: BTreeMap<String, String> = BTreeMap::new();
+    if !foreign.is_empty() {
+        let soql = format!(
+            "SELECT Id, Name FROM UserLicense WHERE Id IN {}",
+            soql_in(&foreign)
+        );
+        for r in g.run(GRANTORS, soql).await.unwrap_or_default() {
+            if let (Some(id), Some(name)) = (s(&r, "Id"), s(&r, "Name")) {
+                licenses.insert(id, name);
+            }
+        }
+    }
+    let mut out: Vec<Grantor> = rows
+        .iter()
+        .map(|r| {
+            let needs_license = s(r, "LicenseId")
+                .filter(|l| Some(l.as_str()) != user_license)
+                .map(|l| licenses.get(&l).cloned().unwrap_or(l));
+            let (label, api_name, group) = match s(r, "PermissionSetGroupId") {
+                Some(gid) => {
+                    let (label, name) = groups
+                        .get(&gid)
+                        .cloned()
+                        .unwrap_or_else(|| (gid.clone(), gid.clone()));
+                    (label, name, true)
+                }
+                None => {
+                    let name = s(r, "Name").unwrap_or_default();
+                    (s(r, "Label").unwrap_or_else(|| name.clone()), name, false)
+                }
+            };
+            Grantor {
+                label,
+                api_name,
+                group,
+                needs_license,
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| (a.group, &a.label).cmp(&(b.group, &b.label)));
+    out.dedup();
+    Some(out)
 }
 
 /// Run the queries for `target` and collect the facts. `objects` are the
@@ -597,6 +726,17 @@ pub async fn gather<Q: SetupQuery>(
         acting.insert(a.permission_set_id.clone(), a.source());
     }
     ps_ids = acting.keys().cloned().collect();
+
+    // Nothing in force grants API Enabled: which sets of this org would.
+    let grants_read = !["PermissionSetAssignment", "PermissionSet"]
+        .iter()
+        .any(|o| g.gaps.iter().any(|x| x.object == *o));
+    if grants_read && facts.profile.is_some() && facts.api_sources().is_empty() {
+        let license = facts.profile.as_ref().and_then(|p| p.license_id.clone());
+        facts.api_grantors = grantors(&mut g, license.as_deref())
+            .await
+            .unwrap_or_default();
+    }
 
     // Object permissions for the configured objects.
     if !objects.is_empty() {

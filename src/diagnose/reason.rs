@@ -3,7 +3,7 @@
 
 use super::{Cause, Diagnosis};
 use crate::audit::access::OrgSnapshot;
-use crate::audit::facts::{version_key, Facts, Gap};
+use crate::audit::facts::{version_key, Facts, Gap, GRANTORS};
 use crate::salesforce::error::Failure;
 
 /// What the failure looks like, to rank causes that hold at the same time.
@@ -386,8 +386,8 @@ fn api_enabled_finding(
             ),
             fix: format!(
                 "extend or reactivate the assignment for '{username}' (Setup > Users > Users > \
-                 '{username}' > Permission Set Assignments), or assign a permission set with API \
-                 Enabled (e.g. 'Salesforce API Integration')"
+                 '{username}' > Permission Set Assignments), or {}",
+                assign_existing(facts, username)
             ),
         });
     }
@@ -416,8 +416,8 @@ fn api_enabled_finding(
                     names.join(", ")
                 ),
                 fix: format!(
-                    "assign {target} to '{username}' again ({page} > Manage Assignments), or \
-                     assign another permission set with API Enabled"
+                    "assign {target} to '{username}' again ({page} > Manage Assignments), or {}",
+                    assign_existing(facts, username)
                 ),
             });
         }
@@ -436,7 +436,7 @@ fn api_enabled_finding(
                 explanation: format!(
                     "profile '{profile}' has API Enabled off{was} and no assigned permission set grants it"
                 ),
-                fix: api_fix(&profile),
+                fix: api_fix(facts, &profile, username),
             });
         }
     }
@@ -446,15 +446,75 @@ fn api_enabled_finding(
         explanation: format!(
             "profile '{profile}' has API Enabled off and no assigned permission set grants it"
         ),
-        fix: api_fix(&profile),
+        fix: api_fix(facts, &profile, username),
     })
 }
 
-fn api_fix(profile: &str) -> String {
+fn api_fix(facts: &Facts, profile: &str, username: &str) -> String {
     format!(
-        "assign a permission set with API Enabled (e.g. 'Salesforce API Integration'), or tick \
-         API Enabled on profile '{profile}' (Setup > Users > Profiles > '{profile}' > System Permissions)"
+        "{}, or tick API Enabled on profile '{profile}' (Setup > Users > Profiles > '{profile}' > \
+         System Permissions)",
+        assign_existing(facts, username)
     )
+}
+
+/// "assign permission set 'A' (A_Name) or ... to 'user'": only sets and
+/// groups this org has that grant API Enabled and fit the user's license;
+/// those tied to another license are named as not assignable. Never a name
+/// the org does not have.
+fn assign_existing(facts: &Facts, username: &str) -> String {
+    if facts.gap(GRANTORS) {
+        return format!(
+            "assign a permission set with API Enabled to '{username}' (the auditor could not list \
+             this org's: see evidence)"
+        );
+    }
+    let fit: Vec<String> = facts
+        .api_grantors
+        .iter()
+        .filter(|g| g.fits())
+        .map(|g| g.describe())
+        .collect();
+    let unfit = unfit_grantors(facts, username)
+        .map(|u| format!("; not {u}"))
+        .unwrap_or_default();
+    match fit.as_slice() {
+        [] => format!(
+            "create a permission set with API Enabled and assign it to '{username}' (none in this \
+             org that it can be assigned grants it{unfit})"
+        ),
+        [one] => format!(
+            "assign {one}, which grants API Enabled, to '{username}' (Setup > Users > Permission \
+             Sets > the set > Manage Assignments{unfit})"
+        ),
+        [rest @ .., last] => format!(
+            "assign one of {} or {last}, which grant API Enabled, to '{username}' (Setup > Users > \
+             Permission Sets or Permission Set Groups > the set > Manage Assignments{unfit})",
+            rest.join(", ")
+        ),
+    }
+}
+
+/// The org's API Enabled sets tied to a license the user lacks ("'X'
+/// (X_Name): it is tied to the 'L' license and 'user' has 'M'"), or `None`.
+fn unfit_grantors(facts: &Facts, username: &str) -> Option<String> {
+    let has = facts
+        .license
+        .as_ref()
+        .map(|l| format!("'{username}' has '{}'", l.name))
+        .unwrap_or_else(|| format!("'{username}' has another"));
+    let unfit: Vec<String> = facts
+        .api_grantors
+        .iter()
+        .filter_map(|g| {
+            let lic = g.needs_license.as_ref()?;
+            Some(format!(
+                "'{}' ({}): it is tied to the '{lic}' license and {has}",
+                g.label, g.api_name
+            ))
+        })
+        .collect();
+    (!unfit.is_empty()).then(|| unfit.join("; nor "))
 }
 
 fn app_finding(facts: &Facts, family: Family, username: &str) -> Option<Finding> {
@@ -815,6 +875,29 @@ pub fn evidence(facts: &Facts, requested_version: &str) -> Vec<String> {
         }
         if let Some(u) = sets_unread {
             ev.push(format!("permission sets: {u}"));
+        }
+    }
+    let grants_read = !facts.gap("PermissionSet") && !facts.gap("PermissionSetAssignment");
+    if facts.profile.is_some() && grants_read && facts.api_sources().is_empty() {
+        match unread(GRANTORS) {
+            Some(u) => ev.push(format!("permission sets with API Enabled: {u}")),
+            None if facts.api_grantors.is_empty() => {
+                ev.push("no permission set or group in this org grants API Enabled".into())
+            }
+            None => {
+                let all: Vec<String> = facts
+                    .api_grantors
+                    .iter()
+                    .map(|g| match &g.needs_license {
+                        Some(l) => format!("{} (license '{l}')", g.describe()),
+                        None => g.describe(),
+                    })
+                    .collect();
+                ev.push(format!(
+                    "granting API Enabled in this org: {}",
+                    all.join(", ")
+                ));
+            }
         }
     }
     let apps_unread = unread("ConnectedApplication");

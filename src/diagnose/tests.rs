@@ -39,6 +39,7 @@ fn documented(object: &str) -> &'static [&'static str] {
             "ProfileId",
             "PermissionSetGroupId",
             "PermissionsApiEnabled",
+            "LicenseId",
         ],
         "PermissionSetGroup" => &["Id", "DeveloperName", "MasterLabel", "Status"],
         "Organization" => &[
@@ -526,9 +527,78 @@ async fn no_api_enabled_anywhere() {
         d.explanation,
         "profile 'Integration (cloned)' has API Enabled off and no assigned permission set grants it"
     );
-    assert!(d.fix.starts_with(
-        "assign a permission set with API Enabled (e.g. 'Salesforce API Integration')"
+    // The fix names the set of this org that grants API Enabled.
+    assert!(
+        d.fix.starts_with(
+            "assign permission set 'Salesforce API Integration' (Salesforce_API_Integration), \
+             which grants API Enabled, to 'int@acme.example'"
+        ),
+        "{d}"
+    );
+    assert!(
+        d.to_string().contains(
+            "granting API Enabled in this org: permission set 'Salesforce API Integration'"
+        ),
+        "{d}"
+    );
+}
+
+/// The fix offers only sets the org has, says which the user's license
+/// rules out, and never falls back to a name the org does not have.
+#[tokio::test]
+async fn the_fix_names_only_sets_that_exist_and_fit() {
+    let mut org = healthy();
+    remove(&mut org, "PermissionSetAssignment", "0Pa000000000001");
+    let tied = rec(
+        "PermissionSet",
+        "0PS000000000009",
+        json!({"Name": "Emergency_API_Access", "Label": "Emergency API Access", "PermissionsApiEnabled": true,
+               "IsOwnedByProfile": false, "ProfileId": null, "PermissionSetGroupId": null, "LicenseId": "100000000000002"}),
+    );
+    org.records.get_mut("PermissionSet").unwrap().push(tied);
+    org.records.get_mut("UserLicense").unwrap().push(rec(
+        "UserLicense",
+        "100000000000002",
+        json!({"Name": "Salesforce", "MasterLabel": "Salesforce", "LicenseDefinitionKey": "SFDC"}),
     ));
+    let d = diagnose_canned(&org, &api_disabled(), None, "62.0").await;
+    assert_eq!(d.cause, Cause::ApiNotEnabled, "{d}");
+    assert!(
+        d.fix.contains(
+            "Manage Assignments; not 'Emergency API Access' (Emergency_API_Access): it is tied to \
+             the 'Salesforce' license and 'int@acme.example' has 'Salesforce Integration')"
+        ),
+        "{d}"
+    );
+    assert!(
+        d.fix
+            .starts_with("assign permission set 'Salesforce API Integration'"),
+        "{d}"
+    );
+
+    // The org loses that set: nothing assignable is left, and no name is
+    // made up.
+    remove(&mut org, "PermissionSet", "0PS000000000001");
+    let d = diagnose_canned(&org, &api_disabled(), None, "62.0").await;
+    assert!(!d.to_string().contains("Salesforce API Integration"), "{d}");
+    assert!(
+        d.fix.starts_with(
+            "create a permission set with API Enabled and assign it to 'int@acme.example'"
+        ),
+        "{d}"
+    );
+
+    // Part of the list cannot be read: the fix says so rather than guess.
+    org.refuse.push("UserLicense");
+    let d = diagnose_canned(&org, &api_disabled(), None, "62.0").await;
+    assert!(
+        d.fix.starts_with(
+            "assign a permission set with API Enabled to 'int@acme.example' (the auditor could \
+             not list this org's: see evidence)"
+        ),
+        "{d}"
+    );
+    assert!(!d.to_string().contains("Emergency API Access"), "{d}");
 }
 
 #[tokio::test]
@@ -965,7 +1035,7 @@ async fn rendering_names_cause_fix_and_evidence() {
     assert_eq!(lines[0], "diagnosis: API Enabled not granted");
     assert!(lines[1].starts_with("cause: profile '"), "{text}");
     assert!(
-        lines[2].starts_with("fix: assign a permission set"),
+        lines[2].starts_with("fix: assign permission set 'Salesforce API Integration'"),
         "{text}"
     );
     assert!(text.contains("  - org: Enterprise Edition"), "{text}");

@@ -133,6 +133,11 @@ pub const INTEGRATION_PROFILE: &str = "Integration User";
 pub const API_PERMSET: &str = "Salesforce_API_Integration";
 /// API name of the permission set granting the integration's object access.
 pub const STRIPE_PERMSET: &str = "Stripe_Integration_Access";
+/// API name of an unassigned permission set granting API Enabled.
+pub const EMERGENCY_PERMSET: &str = "Emergency_API_Access";
+/// API name of a permission set granting API Enabled, tied to the
+/// 'Salesforce Integration' license.
+pub const INTEGRATION_LICENSE_PERMSET: &str = "Integration_License_API";
 /// Developer name of the permission set group in the healthy org.
 pub const WAREHOUSE_GROUP: &str = "Data_Warehouse_Readers";
 
@@ -366,6 +371,24 @@ pub fn healthy() -> Org {
                 perms(false, false),
                 objects(&["Account", "Contact", "Opportunity"], read()),
             ),
+            // Break-glass access an admin keeps unassigned: a fix that exists.
+            permset(
+                EMERGENCY_PERMSET,
+                "Emergency API Access",
+                perms(true, false),
+                IndexMap::new(),
+            ),
+            // Tied to the Salesforce Integration license: not assignable to a
+            // user with the 'Salesforce' license.
+            PermissionSet {
+                license: Some("Salesforce Integration".into()),
+                ..permset(
+                    INTEGRATION_LICENSE_PERMSET,
+                    "Integration License API",
+                    perms(true, false),
+                    IndexMap::new(),
+                )
+            },
             permset(
                 "Snowflake_Reader_Access",
                 "Snowflake Reader Access",

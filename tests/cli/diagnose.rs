@@ -310,6 +310,54 @@ async fn permission_set_unassigned() {
     );
 }
 
+/// No smoke.lock: the fix names the sets of this org that grant API
+/// Enabled (and which the user's license rules out), never a made-up one.
+#[tokio::test]
+async fn the_fix_names_the_sets_this_org_has() {
+    let env = Env::healthy().await;
+    env.sim.update(|o| {
+        o.profile_mut(scenarios::INTEGRATION_PROFILE)
+            .unwrap()
+            .permissions
+            .api_enabled = false;
+    });
+    let org = env.soap("62.0");
+    let report = today(&env, &org, Cause::ApiNotEnabled).await;
+    let d = first_diagnosis(&report);
+    let fix = d.lines().find(|l| l.starts_with("fix: ")).unwrap();
+    assert!(
+        fix.starts_with(
+            "fix: assign one of permission set 'Emergency API Access' (Emergency_API_Access) or \
+             permission set 'Salesforce API Integration' (Salesforce_API_Integration), which grant \
+             API Enabled, to 'integration@acme.example'"
+        ),
+        "{d}"
+    );
+    assert!(
+        fix.contains(
+            "Manage Assignments; not 'Integration License API' (Integration_License_API): it is \
+             tied to the 'Salesforce Integration' license and 'integration@acme.example' has \
+             'Salesforce'), or tick API Enabled"
+        ),
+        "{d}"
+    );
+
+    // An admin deletes two of them: the report no longer offers them.
+    env.sim.update(|o| {
+        o.permission_sets
+            .retain(|p| p.name != scenarios::API_PERMSET && p.name != scenarios::EMERGENCY_PERMSET)
+    });
+    let report = today(&env, &org, Cause::ApiNotEnabled).await;
+    let d = first_diagnosis(&report);
+    for gone in ["Salesforce API Integration", "Emergency API Access"] {
+        assert!(!d.contains(gone), "{gone} no longer exists:\n{d}");
+    }
+    assert!(
+        d.contains("fix: create a permission set with API Enabled and assign it to 'integration@acme.example'"),
+        "{d}"
+    );
+}
+
 #[tokio::test]
 async fn permission_set_assignment_expired() {
     let env = Env::healthy().await;
