@@ -144,12 +144,18 @@ pub struct Grantor {
 impl Grantor {
     /// `permission set 'Label' (Api_Name)` or `permission set group ...`.
     pub fn describe(&self) -> String {
+        format!("{} ({})", self.source(), self.api_name)
+    }
+
+    /// `permission set 'Label'` / `permission set group 'Label'`, as
+    /// [`Assignment::source`] and smoke.lock say it.
+    pub fn source(&self) -> String {
         let kind = if self.group {
             "permission set group"
         } else {
             "permission set"
         };
-        format!("{kind} '{}' ({})", self.label, self.api_name)
+        format!("{kind} '{}'", self.label)
     }
 
     /// Whether it can be assigned to the user (license fit).

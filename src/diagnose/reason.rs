@@ -387,7 +387,7 @@ fn api_enabled_finding(
             fix: format!(
                 "extend or reactivate the assignment for '{username}' (Setup > Users > Users > \
                  '{username}' > Permission Set Assignments), or {}",
-                assign_existing(facts, username)
+                assign_existing(facts, username, None)
             ),
         });
     }
@@ -415,10 +415,20 @@ fn api_enabled_finding(
                      '{username}'; profile '{profile}' has API Enabled off",
                     names.join(", ")
                 ),
-                fix: format!(
-                    "assign {target} to '{username}' again ({page} > Manage Assignments), or {}",
-                    assign_existing(facts, username)
-                ),
+                fix: if facts.gap(GRANTORS)
+                    || facts.api_grantors.iter().any(|g| g.source() == target)
+                {
+                    format!(
+                        "assign {target} to '{username}' again ({page} > Manage Assignments), or {}",
+                        assign_existing(facts, username, Some(&target))
+                    )
+                } else {
+                    // Deleted, or API Enabled taken off it: not a fix any more.
+                    format!(
+                        "{target} no longer grants API Enabled in this org (deleted or edited): {}",
+                        assign_existing(facts, username, None)
+                    )
+                },
             });
         }
         let profile_had = snap
@@ -454,15 +464,15 @@ fn api_fix(facts: &Facts, profile: &str, username: &str) -> String {
     format!(
         "{}, or tick API Enabled on profile '{profile}' (Setup > Users > Profiles > '{profile}' > \
          System Permissions)",
-        assign_existing(facts, username)
+        assign_existing(facts, username, None)
     )
 }
 
 /// "assign permission set 'A' (A_Name) or ... to 'user'": only sets and
 /// groups this org has that grant API Enabled and fit the user's license;
 /// those tied to another license are named as not assignable. Never a name
-/// the org does not have.
-fn assign_existing(facts: &Facts, username: &str) -> String {
+/// the org does not have. `except`: the set the fix already names.
+fn assign_existing(facts: &Facts, username: &str, except: Option<&str>) -> String {
     if facts.gap(GRANTORS) {
         return format!(
             "assign a permission set with API Enabled to '{username}' (the auditor could not list \
@@ -472,7 +482,7 @@ fn assign_existing(facts: &Facts, username: &str) -> String {
     let fit: Vec<String> = facts
         .api_grantors
         .iter()
-        .filter(|g| g.fits())
+        .filter(|g| g.fits() && except != Some(g.source().as_str()))
         .map(|g| g.describe())
         .collect();
     let unfit = unfit_grantors(facts, username)

@@ -308,6 +308,22 @@ async fn permission_set_unassigned() {
         lines.contains("permission set 'Salesforce API Integration' no longer assigned"),
         "{lines}"
     );
+    assert!(
+        d.contains("or assign permission set 'Emergency API Access' (Emergency_API_Access)"),
+        "{d}"
+    );
+
+    // The set itself was deleted: it is not offered as the fix.
+    env.sim.update(|o| {
+        o.permission_sets
+            .retain(|p| p.name != scenarios::API_PERMSET)
+    });
+    let report = today(&env, &org, Cause::PermissionSetLost).await;
+    let d = first_diagnosis(&report);
+    assert!(
+        d.contains("fix: permission set 'Salesforce API Integration' no longer grants API Enabled in this org (deleted or edited): assign permission set 'Emergency API Access'"),
+        "{d}"
+    );
 }
 
 /// No smoke.lock: the fix names the sets of this org that grant API
