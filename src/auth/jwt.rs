@@ -252,7 +252,7 @@ mod tests {
         let (message, sig) = jwt.expose().rsplit_once('.').unwrap();
         let public = crate::sim::oauth::rsa_public_key_der(PUB).unwrap();
         let sig = URL_SAFE_NO_PAD.decode(sig).unwrap();
-        assert!(super::super::rs256::verify(
+        assert!(crate::sim::oauth::rs256_verify(
             &public,
             message.as_bytes(),
             &sig

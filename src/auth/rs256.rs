@@ -89,21 +89,6 @@ impl KeyPair {
     }
 }
 
-/// True when `sig` is a valid RS256 signature of `message` by the PKCS#1
-/// `RSAPublicKey` (DER) `public_key`.
-pub fn verify(public_key: &[u8], message: &[u8], sig: &[u8]) -> bool {
-    signature::UnparsedPublicKey::new(&signature::RSA_PKCS1_2048_8192_SHA256, public_key)
-        .verify(message, sig)
-        .is_ok()
-}
-
-/// HMAC-SHA256 of `message` under `key` (the simulated org signs its token
-/// answers' `signature` field with it, as Salesforce does).
-pub fn hmac_sha256(key: &[u8], message: &[u8]) -> Vec<u8> {
-    let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, key);
-    ring::hmac::sign(&key, message).as_ref().to_vec()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -116,7 +101,7 @@ mod tests {
     fn check(jwt: &str) -> bool {
         let public = crate::sim::oauth::rsa_public_key_der(PUB).unwrap();
         let (message, sig) = jwt.rsplit_once('.').unwrap();
-        verify(
+        crate::sim::oauth::rs256_verify(
             &public,
             message.as_bytes(),
             &URL_SAFE_NO_PAD.decode(sig).unwrap(),
@@ -150,16 +135,6 @@ mod tests {
         assert_eq!(
             format!("{:?}", KeyPair::from_pem(KEY).unwrap()),
             "KeyPair(***)"
-        );
-    }
-
-    #[test]
-    fn hmac_matches_rfc_4231_case_2() {
-        let mac = hmac_sha256(b"Jefe", b"what do ya want for nothing?");
-        let hex: String = mac.iter().map(|b| format!("{b:02x}")).collect();
-        assert_eq!(
-            hex,
-            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
         );
     }
 }
