@@ -34,10 +34,6 @@ use std::sync::Arc;
 use std::time::Duration;
 use tracing::Instrument;
 
-/// Orgs run at the same time (each with its own bounded checks); a fleet of
-/// hundreds of orgs is better split with `--shard`.
-pub const MAX_CONCURRENT_ORGS: usize = 16;
-
 /// A `--shard K/N` spec.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Shard {
@@ -215,7 +211,8 @@ impl Plan<'_> {
         }
     }
 
-    /// Run every selected org ([`MAX_CONCURRENT_ORGS`] at a time), calling
+    /// Run every selected org at once, as many as the process's open-files
+    /// limit affords ([`crate::limits::orgs_at_once`]), calling
     /// `on_case` for each finished case and `on_org` for each finished org.
     /// Org reports come back in config order, with what each org's audit
     /// read for `--update-snapshot` (for [`Plan::refresh_snapshot`]).
@@ -246,8 +243,15 @@ impl Plan<'_> {
                 run
             }
         });
+        let at_once =
+            crate::limits::orgs_at_once(crate::limits::open_files_limit(), settings.concurrency);
+        tracing::debug!(
+            orgs = self.selected.len(),
+            at_once,
+            "orgs run at once (open-files limit)"
+        );
         let runs: Vec<checks::OrgRun> = futures::stream::iter(runs)
-            .buffered(MAX_CONCURRENT_ORGS)
+            .buffered(at_once)
             .collect()
             .await;
         let mut audits = Audits(Vec::new());

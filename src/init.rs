@@ -73,7 +73,7 @@ const HEADER: &str = r#"# smoke.toml: the sfsmoke deploy gate (written by `sfsmo
 # junit = "target/smoke/junit.xml"
 # timeout_secs = 30      # per request
 # deadline_secs = 120    # the whole run
-# concurrency = 4        # checks at once per org
+# concurrency = 10       # queries in flight per org
 
 # One table per org; the name ("production") is the JUnit suite name and the
 # value of `sfsmoke smoke --org NAME`.

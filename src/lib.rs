@@ -19,6 +19,7 @@ pub mod exit;
 pub mod followup;
 pub mod gate;
 pub mod init;
+pub mod limits;
 pub mod logging;
 pub mod net;
 pub mod report;

@@ -41,8 +41,10 @@ use url::{Host, Url};
 pub const DEFAULT_TIMEOUT_SECS: u64 = 30;
 /// Default overall deadline (`deadline_secs`).
 pub const DEFAULT_DEADLINE_SECS: u64 = 120;
-/// Default concurrent checks per org (`concurrency`).
-pub const DEFAULT_CONCURRENCY: usize = 4;
+/// Default single queries in flight per org (`concurrency`): Salesforce
+/// limits only requests running 20 s or more (25 per org); 10 keeps a gate
+/// on a sick org under half of that (README "Performance").
+pub const DEFAULT_CONCURRENCY: usize = 10;
 
 // smoke.toml's whole schema: the keys of each table.
 const TOP_KEYS: &[&str] = &[
@@ -682,7 +684,7 @@ impl Cx<'_> {
             Some((n, _)) if n.fract() == 0.0 && (1.0..=256.0).contains(&n) => Some(n as usize),
             Some((n, span)) => {
                 let hint =
-                    format!("concurrent checks per org; the default is {DEFAULT_CONCURRENCY}");
+                    format!("queries in flight per org; the default is {DEFAULT_CONCURRENCY}");
                 let message = format!("must be a whole number from 1 to 256, not {n}");
                 self.error(&span, "concurrency", message, hint);
                 None

@@ -44,7 +44,7 @@ pub struct Config {
     pub request_timeout: Duration,
     /// Overall deadline for the whole run (`deadline_secs`, default 120 s).
     pub deadline: Duration,
-    /// Concurrent checks per org (`concurrency`, default 4).
+    /// Single queries in flight per org (`concurrency`, default 10).
     pub concurrency: usize,
     /// Orgs in file order.
     pub orgs: IndexMap<String, OrgConfig>,

@@ -201,3 +201,76 @@ async fn the_sim_speaks_http2_over_tls_and_http1_over_plain_http() {
         .unwrap();
     assert_eq!(r.version(), reqwest::Version::HTTP_11);
 }
+
+/// Every org logs in at once, far beyond the old fixed 16: a fake token
+/// endpoint holds each login until all 24 have arrived (a barrier), so a
+/// gate that ran fewer at a time would leave the rest waiting until the
+/// barrier gives up and refuses them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_org_logs_in_at_once() {
+    use axum::routing::{get, post};
+    const ORGS: usize = 24;
+    let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(ORGS));
+    let together = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let instance = base.clone();
+    let (b, t) = (barrier.clone(), together.clone());
+    let app = axum::Router::new()
+        .route(
+            "/services/oauth2/token",
+            post(move || {
+                let (b, t, instance) = (b.clone(), t.clone(), instance.clone());
+                async move {
+                    let waited = tokio::time::timeout(Duration::from_secs(10), b.wait()).await;
+                    if waited.is_err() {
+                        let body = json!({"error": "invalid_grant", "error_description": "not all orgs logged in at once"});
+                        return (axum::http::StatusCode::BAD_REQUEST, axum::Json(body));
+                    }
+                    t.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    let body = json!({
+                        "access_token": "00D000000000001!fake",
+                        "instance_url": instance,
+                        "id": format!("{instance}/id/00D000000000001AAA/005000000000001AAA"),
+                        "token_type": "Bearer",
+                        "issued_at": "1735689600000",
+                        "signature": "c2ln"
+                    });
+                    (axum::http::StatusCode::OK, axum::Json(body))
+                }
+            }),
+        )
+        .route(
+            "/services/data/v62.0/query",
+            get(|| async {
+                axum::Json(json!({"totalSize": 1, "done": true, "records": [{"attributes": {"type": "Account"}, "Id": "001000000000001AAA"}]}))
+            }),
+        );
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let mut toml = String::from("timeout_secs = 20\n");
+    for i in 0..ORGS {
+        toml.push_str(&format!(
+            "\n[orgs.org{i}]\nlogin_url = \"{base}\"\nauth = \"client_credentials\"\nclient_id = \"${{SF_CLIENT_ID}}\"\nclient_secret = \"${{SF_CLIENT_SECRET}}\"\nobjects = [\"Account\"]\n"
+        ));
+    }
+    std::fs::write(dir.path().join("smoke.toml"), toml).unwrap();
+    let mut cmd = sfsmoke(dir.path());
+    cmd.env("SF_CLIENT_ID", demo::CLIENT_ID)
+        .env("SF_CLIENT_SECRET", crate::support::CLIENT_SECRET)
+        .args(["smoke", "--junit", "junit.xml"]);
+    let out = crate::support::output(cmd).await;
+    let stdout = crate::support::stdout(&out);
+    assert_eq!(
+        together.load(std::sync::atomic::Ordering::SeqCst),
+        ORGS,
+        "{stdout}\n{}",
+        crate::support::stderr(&out)
+    );
+    assert!(
+        !stdout.contains("not all orgs logged in at once"),
+        "{stdout}"
+    );
+}
