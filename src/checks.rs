@@ -42,6 +42,44 @@ pub struct Settings {
     /// The deadline as configured, for messages.
     pub deadline_len: Duration,
     pub concurrency: usize,
+    /// Fold the queries into `POST /composite` requests (`batch`, default
+    /// on): one API call per [`QUERIES_PER_COMPOSITE`] queries.
+    pub batch: bool,
+}
+
+/// Queries in one composite: Salesforce allows at most 5 query
+/// subrequests in a `POST /composite` (of 25 subrequests), which counts as
+/// one API call.
+pub const QUERIES_PER_COMPOSITE: usize = 5;
+
+/// A composite's referenceId for the `i`-th query of a chunk on `target`:
+/// letters, digits and underscores, starting with a letter, unique in the
+/// chunk (`q0_Account`, `q1_Invoice__c`, `q2_todays_opportunities`).
+pub fn reference_id(i: usize, target: &str) -> String {
+    let mut id = format!("q{i}_");
+    id.extend(target.chars().take(40).map(|c| {
+        if c.is_ascii_alphanumeric() || c == '_' {
+            c
+        } else {
+            '_'
+        }
+    }));
+    id
+}
+
+/// How a composite of a chunk of cases ended.
+enum Batched {
+    /// Each case's outcome, in the chunk's order.
+    Done(Vec<Outcome>),
+    /// The composite itself was refused: run the queries one by one.
+    Refused(Failure),
+}
+
+/// A passed query case: its record count, plus `note`.
+fn passed(r: &QueryResult, note: &str) -> Outcome {
+    Outcome::Passed {
+        detail: Some(format!("{}{note}", r.detail())),
+    }
 }
 
 /// Called once per finished case (live console lines, progress).
@@ -77,6 +115,19 @@ impl Planned {
         match self.kind {
             CaseKind::Check => format!("query of check \"{}\" at {host}", self.target),
             _ => format!("query {} at {host}", self.target),
+        }
+    }
+
+    /// The finished case.
+    fn case(&self, duration: Duration, outcome: Outcome, retries: u32) -> CaseReport {
+        CaseReport {
+            name: self.name.clone(),
+            kind: self.kind,
+            target: self.target.clone(),
+            soql: Some(self.soql.clone()),
+            duration,
+            outcome,
+            retries,
         }
     }
 }
@@ -229,6 +280,8 @@ struct OrgCtx<'a> {
     settings: &'a Settings,
     redactor: SharedRedactor,
     relogin: Relogin,
+    /// Why `POST /composite` was refused, the first time it was.
+    fallback: Mutex<Option<String>>,
 }
 
 impl OrgCtx<'_> {
@@ -264,58 +317,75 @@ impl OrgCtx<'_> {
 
     async fn run_query_counting(&self, case: &Planned, retries: &mut u32) -> Outcome {
         let what = case.call(&self.conn.instance_url());
-        let first = self.query(&what, &case.soql, retries).await;
-        let failure = match first {
-            Ok(r) => {
-                return Outcome::Passed {
-                    detail: Some(r.detail()),
-                }
-            }
+        let failure = match self.query(&what, &case.soql, retries).await {
+            Ok(r) => return passed(&r, ""),
             Err(f) => f,
         };
-        if !is_curable_session_error(&failure) || matches!(self.org.auth, Auth::AccessToken { .. })
-        {
+        if !self.cures(&failure) {
             return problem(failure, &snapshot(&self.redactor));
         }
         // Session expired mid-run: one new login for the org, then one retry.
-        let relogged = {
-            let mut state = self.relogin.state.lock().await;
-            if state.is_none() {
-                tracing::info!("session expired or invalid: logging in again once");
-                let r = bounded(
-                    self.settings,
-                    &format!("logging in again ({})", auth::login_call(self.org)),
-                    auth::login_with(&self.http, self.org, &snapshot(&self.redactor)),
-                )
-                .await
-                .map(|s| {
-                    if let Ok(mut red) = self.redactor.lock() {
-                        red.add_secret(&s.access_token);
-                    }
-                    self.conn.replace_session(&s);
-                });
-                *state = Some(r);
-            }
-            state.clone().unwrap_or(Ok(()))
-        };
-        if let Err(f) = relogged {
-            let f = Failure {
-                message: format!(
-                    "the session expired mid-run (INVALID_SESSION_ID) and logging in again failed: {}",
-                    f.message
-                ),
-                ..f
-            };
-            return problem(f, &snapshot(&self.redactor));
+        if let Err(f) = self.relogin_once().await {
+            return self.relogin_failed(f);
         }
+        self.note_retries(1);
+        let again = self.query(&what, &case.soql, retries).await;
+        self.retried_outcome(again)
+    }
+
+    /// Does one new login for the org cure `f`? Only the expired session,
+    /// and never for `access_token` (there is no login to repeat).
+    fn cures(&self, f: &Failure) -> bool {
+        is_curable_session_error(f) && !matches!(self.org.auth, Auth::AccessToken { .. })
+    }
+
+    /// Log in again, once per org and run: later callers get the first
+    /// attempt's result.
+    async fn relogin_once(&self) -> Result<(), Failure> {
+        let mut state = self.relogin.state.lock().await;
+        if state.is_none() {
+            tracing::info!("session expired or invalid: logging in again once");
+            let r = bounded(
+                self.settings,
+                &format!("logging in again ({})", auth::login_call(self.org)),
+                auth::login_with(&self.http, self.org, &snapshot(&self.redactor)),
+            )
+            .await
+            .map(|s| {
+                if let Ok(mut red) = self.redactor.lock() {
+                    red.add_secret(&s.access_token);
+                }
+                self.conn.replace_session(&s);
+            });
+            *state = Some(r);
+        }
+        state.clone().unwrap_or(Ok(()))
+    }
+
+    /// A case whose session expired and whose new login failed (`f`).
+    fn relogin_failed(&self, f: Failure) -> Outcome {
+        let f = Failure {
+            message: format!(
+                "the session expired mid-run (INVALID_SESSION_ID) and logging in again failed: {}",
+                f.message
+            ),
+            ..f
+        };
+        problem(f, &snapshot(&self.redactor))
+    }
+
+    /// `n` cases are retried after the new login.
+    fn note_retries(&self, n: usize) {
         if let Ok(mut warned) = self.relogin.warned.lock() {
             *warned = true;
         }
-        self.relogin.retried.fetch_add(1, Ordering::SeqCst);
-        match self.query(&what, &case.soql, retries).await {
-            Ok(r) => Outcome::Passed {
-                detail: Some(format!("{} (after logging in again)", r.detail())),
-            },
+        self.relogin.retried.fetch_add(n, Ordering::SeqCst);
+    }
+
+    /// A case's outcome when its query was sent again after the new login.
+    fn retried_outcome(&self, r: Result<QueryResult, Failure>) -> Outcome {
+        match r {
+            Ok(r) => passed(&r, " (after logging in again)"),
             Err(f) if is_curable_session_error(&f) => {
                 // The fresh session died at once: another login would not
                 // help. Salesforce's code and text stay, plus a note; the
@@ -331,6 +401,177 @@ impl OrgCtx<'_> {
             Err(f) => {
                 self.relogin.failed_other.fetch_add(1, Ordering::SeqCst);
                 problem(f, &snapshot(&self.redactor))
+            }
+        }
+    }
+
+    /// One composite of `chunk`'s queries under the run's deadline (each
+    /// attempt under the request timeout, blips retried). `Err` is the
+    /// composite's own failure; see [`OrgCtx::spread`].
+    async fn composite_once(
+        &self,
+        chunk: &[Planned],
+        retries: &mut u32,
+    ) -> Result<Vec<Result<QueryResult, Failure>>, Failure> {
+        let queries: Vec<(String, String)> = chunk
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (reference_id(i, &p.target), p.soql.clone()))
+            .collect();
+        let counted = by_deadline(self.settings, "POST /composite", async {
+            Ok::<_, Failure>(self.conn.composite_queries(&queries).await)
+        })
+        .await;
+        match counted {
+            Ok(c) => {
+                *retries += c.retries;
+                c.result
+            }
+            Err(f) => Err(f),
+        }
+    }
+
+    /// A composite's own failure as each of its cases' failure, the one the
+    /// case's own query would have met: a timeout names the case's call as
+    /// a single query's would, a refusal of the session, the API or the
+    /// version (REST 401, 403, 410) is the same for every request. `Err`:
+    /// the composite itself was refused (404 on a server or version
+    /// without it, 400, 5xx, no answer, a foreign body): the queries are to
+    /// be sent one by one instead.
+    fn spread(&self, chunk: &[Planned], f: Failure) -> Result<Vec<Failure>, Failure> {
+        let instance = self.conn.instance_url();
+        if f.origin == Origin::Timeout {
+            let past_deadline = tokio::time::Instant::now() >= self.settings.deadline;
+            let single = format!(
+                "REST GET /services/data/v{}/query at {}",
+                self.conn.api_version(),
+                client::origin_of(&instance)
+            );
+            return Ok(chunk
+                .iter()
+                .map(|p| {
+                    if past_deadline {
+                        deadline_failure(self.settings, &p.call(&instance))
+                    } else {
+                        request_timeout_failure(self.settings, &single)
+                    }
+                })
+                .collect());
+        }
+        if f.origin == Origin::Rest && matches!(f.http_status, Some(401 | 403 | 410)) {
+            return Ok(chunk.iter().map(|_| f.clone()).collect());
+        }
+        Err(f)
+    }
+
+    /// `chunk` (at most [`QUERIES_PER_COMPOSITE`] cases) as one composite:
+    /// each case's outcome from its own subrequest, with the same re-login
+    /// rule as single queries (a composite refused as an expired session
+    /// logs in again once for the org and is sent once more).
+    async fn run_composite(&self, chunk: &[Planned], retries: &mut u32) -> Batched {
+        let failure = match self.composite_once(chunk, retries).await {
+            Ok(answers) => {
+                let redactor = snapshot(&self.redactor);
+                return Batched::Done(
+                    answers
+                        .into_iter()
+                        .map(|a| match a {
+                            Ok(r) => passed(&r, ""),
+                            Err(f) => problem(f, &redactor),
+                        })
+                        .collect(),
+                );
+            }
+            Err(f) => f,
+        };
+        if !self.cures(&failure) {
+            let redactor = snapshot(&self.redactor);
+            return match self.spread(chunk, failure) {
+                Ok(fs) => Batched::Done(fs.into_iter().map(|f| problem(f, &redactor)).collect()),
+                Err(f) => Batched::Refused(f),
+            };
+        }
+        if let Err(f) = self.relogin_once().await {
+            return Batched::Done(
+                chunk
+                    .iter()
+                    .map(|_| self.relogin_failed(f.clone()))
+                    .collect(),
+            );
+        }
+        self.note_retries(chunk.len());
+        match self.composite_once(chunk, retries).await {
+            Ok(answers) => Batched::Done(
+                answers
+                    .into_iter()
+                    .map(|a| self.retried_outcome(a))
+                    .collect(),
+            ),
+            Err(f) => match self.spread(chunk, f) {
+                Ok(fs) => Batched::Done(
+                    fs.into_iter()
+                        .map(|f| self.retried_outcome(Err(f)))
+                        .collect(),
+                ),
+                Err(f) => Batched::Refused(f),
+            },
+        }
+    }
+
+    /// Every case of `planned`, folded into composites of at most
+    /// [`QUERIES_PER_COMPOSITE`] queries, all in flight at once. A
+    /// composite refused as a whole falls back to one query per case (at
+    /// most `concurrency` at once), and the org is told so once.
+    async fn run_batched(&self, planned: &[Planned], on_case: &OnCase) -> Vec<CaseReport> {
+        let chunks = planned
+            .chunks(QUERIES_PER_COMPOSITE)
+            .map(|chunk| async move {
+                let t = Instant::now();
+                let mut retries = 0;
+                let outcomes: Vec<(Outcome, u32)> = match self
+                    .run_composite(chunk, &mut retries)
+                    .await
+                {
+                    Batched::Done(outcomes) => outcomes.into_iter().map(|o| (o, retries)).collect(),
+                    Batched::Refused(f) => {
+                        self.note_fallback(&f);
+                        futures::stream::iter(chunk)
+                            .map(|p| async move {
+                                let (o, r) = self.run_query(p).await;
+                                (o, r + retries)
+                            })
+                            .buffered(self.settings.concurrency.max(1))
+                            .collect()
+                            .await
+                    }
+                };
+                let took = t.elapsed();
+                chunk
+                    .iter()
+                    .zip(outcomes)
+                    .map(|(p, (outcome, retries))| {
+                        let case = p.case(took, outcome, retries);
+                        on_case(&self.org.name, &case);
+                        case
+                    })
+                    .collect::<Vec<_>>()
+            });
+        futures::future::join_all(chunks)
+            .await
+            .into_iter()
+            .flatten()
+            .collect()
+    }
+
+    /// Remember (once per org) why the composite was refused.
+    fn note_fallback(&self, f: &Failure) {
+        if let Ok(mut note) = self.fallback.lock() {
+            if note.is_none() {
+                let first_line = f.message.lines().next().unwrap_or_default();
+                *note = Some(format!(
+                    "POST /composite was refused ({}: {first_line}), so each query was sent on its own, each charged as an API call (hint: a gateway or an API version before 38.0 does not serve /composite; `batch = false` in smoke.toml skips the attempt)",
+                    f.code
+                ));
             }
         }
     }
@@ -541,32 +782,32 @@ async fn run_checks(
             failed_again: AtomicUsize::new(0),
             failed_other: AtomicUsize::new(0),
         },
+        fallback: Mutex::new(None),
     };
     let ctx_ref = &ctx;
     let on_case_ref = &on_case;
     let org_name = org.name.as_str();
-    let cases: Vec<CaseReport> = futures::stream::iter(planned.iter())
-        .map(|p| async move {
-            let t = Instant::now();
-            let (outcome, retries) = ctx_ref.run_query(p).await;
-            let case = CaseReport {
-                name: p.name.clone(),
-                kind: p.kind,
-                target: p.target.clone(),
-                soql: Some(p.soql.clone()),
-                duration: t.elapsed(),
-                outcome,
-                retries,
-            };
-            on_case_ref(org_name, &case);
-            case
-        })
-        .buffered(settings.concurrency.max(1))
-        .collect()
-        .await;
+    let cases: Vec<CaseReport> = if settings.batch {
+        ctx.run_batched(&planned, on_case_ref).await
+    } else {
+        futures::stream::iter(planned.iter())
+            .map(|p| async move {
+                let t = Instant::now();
+                let (outcome, retries) = ctx_ref.run_query(p).await;
+                let case = p.case(t.elapsed(), outcome, retries);
+                on_case_ref(org_name, &case);
+                case
+            })
+            .buffered(settings.concurrency.max(1))
+            .collect()
+            .await
+    };
     report.cases.extend(cases);
     report.api_usage = ctx.conn.api_usage();
     report.warnings.extend(ctx.relogin_warning());
+    report
+        .warnings
+        .extend(ctx.fallback.lock().ok().and_then(|mut n| n.take()));
     let final_redactor = snapshot(&redactor);
     report.warnings = report
         .warnings
@@ -671,6 +912,7 @@ mod tests {
             deadline: tokio::time::Instant::now() + Duration::from_millis(deadline_ms),
             deadline_len: Duration::from_millis(deadline_ms),
             concurrency: 2,
+            batch: false,
         }
     }
 

@@ -208,6 +208,7 @@ impl Plan<'_> {
             deadline: tokio::time::Instant::now() + self.config.deadline,
             deadline_len: self.config.deadline,
             concurrency: self.config.concurrency,
+            batch: true,
         }
     }
 

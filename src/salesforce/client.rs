@@ -1,5 +1,7 @@
-//! REST calls with a session: `query(soql)` and plain `GET`s of JSON
-//! resources (limits, versions, setup objects for diagnosis).
+//! REST calls with a session: `query(soql)`, plain `GET`s of JSON
+//! resources (limits, versions, setup objects for diagnosis), and
+//! `POST /composite` of several `GET`s in one request and one API call
+//! ([`Connection::composite_get`]).
 //!
 //! One [`reqwest::Client`] per org, built by [`crate::net::http_client`]
 //! (trust, proxies, redirects off, timeouts). Every answer's `Sforce-Limit-Info` header is kept so the report
@@ -162,6 +164,171 @@ impl Connection {
         .await
     }
 
+    /// `POST /services/data/vXX.X/composite` with one `GET` subrequest per
+    /// `(referenceId, path and query)` (at most 25, of which at most 5
+    /// queries: the caller splits). `allOrNone` is false, so each
+    /// subrequest stands alone. `Err` is the composite's own failure (it
+    /// was refused or not answered as a composite); `Ok` holds each
+    /// subrequest's answer in the order asked: its body on a 2xx, else its
+    /// REST error as a [`Failure`] with the subrequest's status, exactly as
+    /// the same `GET` on its own would have failed.
+    ///
+    /// A read-only composite of `GET`s is idempotent: it is retried through
+    /// blips like any read ([`crate::net::retry`]).
+    pub async fn composite_get(
+        &self,
+        subrequests: &[(String, String)],
+    ) -> Counted<Vec<Result<serde_json::Value, Failure>>> {
+        let path = format!("/services/data/v{}/composite", self.api_version);
+        let mut url = self.instance_url();
+        url.set_path(&path);
+        url.set_query(None);
+        let body = serde_json::json!({
+            "allOrNone": false,
+            "compositeRequest": subrequests.iter().map(|(reference, sub)| serde_json::json!({
+                "method": "GET",
+                "url": sub,
+                "referenceId": reference,
+            })).collect::<Vec<_>>(),
+        });
+        let what = format!("REST POST {path} at {}", origin_of(&url));
+        let Counted { result, retries } = crate::net::retry::retrying(&self.retry, &what, || {
+            let token = self.token();
+            let url = url.clone();
+            let body = &body;
+            async move {
+                send_json(
+                    &self.http,
+                    url,
+                    Some(body),
+                    Some(&token),
+                    &self.redactor,
+                    |h| self.note_limit_info(h),
+                )
+                .await
+            }
+        })
+        .await;
+        let result = result.and_then(|value| self.composite_answers(subrequests, &what, &value));
+        Counted { result, retries }
+    }
+
+    /// Each subrequest's answer in a composite's `value`, found by its
+    /// referenceId.
+    fn composite_answers(
+        &self,
+        subrequests: &[(String, String)],
+        what: &str,
+        value: &serde_json::Value,
+    ) -> Result<Vec<Result<serde_json::Value, Failure>>, Failure> {
+        let unexpected = || {
+            error::in_context(
+                error::unexpected(200, &self.redactor.redact(&value.to_string())),
+                what,
+                None,
+                None,
+            )
+        };
+        let answers = value
+            .get("compositeResponse")
+            .and_then(|a| a.as_array())
+            .ok_or_else(unexpected)?;
+        let host = origin_of(&self.instance_url());
+        Ok(subrequests
+            .iter()
+            .map(|(reference, sub)| {
+                let sub_path = sub.split('?').next().unwrap_or(sub);
+                let what = format!("REST GET {sub_path} at {host}");
+                let answer = answers
+                    .iter()
+                    .find(|a| a.get("referenceId").and_then(|r| r.as_str()) == Some(reference));
+                let status = answer
+                    .and_then(|a| a.get("httpStatusCode"))
+                    .and_then(|s| s.as_u64())
+                    .and_then(|s| u16::try_from(s).ok());
+                let (Some(answer), Some(status)) = (answer, status) else {
+                    return Err(error::in_context(
+                        error::unexpected(200, &self.redactor.redact(&value.to_string())),
+                        &what,
+                        None,
+                        None,
+                    ));
+                };
+                let body = answer
+                    .get("body")
+                    .cloned()
+                    .unwrap_or(serde_json::Value::Null);
+                if (200..300).contains(&status) {
+                    return Ok(body);
+                }
+                let text = self.redactor.redact(&body.to_string());
+                Err(error::in_context(
+                    error::from_rest(status, &text).redacted(&self.redactor),
+                    &what,
+                    None,
+                    None,
+                ))
+            })
+            .collect())
+    }
+
+    /// [`Connection::composite_get`] of queries (`(referenceId, SOQL)`):
+    /// each answer parsed as [`Connection::query`] parses its own.
+    pub async fn composite_queries(
+        &self,
+        queries: &[(String, String)],
+    ) -> Counted<Vec<Result<QueryResult, Failure>>> {
+        let subrequests: Vec<(String, String)> = queries
+            .iter()
+            .map(|(reference, soql)| (reference.clone(), self.query_url(soql)))
+            .collect();
+        let Counted { result, retries } = self.composite_get(&subrequests).await;
+        let path = format!("/services/data/v{}/query", self.api_version);
+        let host = origin_of(&self.instance_url());
+        let result = result.map(|answers| {
+            answers
+                .into_iter()
+                .map(|a| {
+                    let value = a?;
+                    parse_query(&value).ok_or_else(|| {
+                        error::in_context(
+                            error::unexpected(200, &self.redactor.redact(&value.to_string())),
+                            &format!("REST GET {path} at {host}"),
+                            None,
+                            None,
+                        )
+                    })
+                })
+                .collect()
+        });
+        Counted { result, retries }
+    }
+
+    /// The API version this connection's paths use.
+    pub fn api_version(&self) -> &str {
+        &self.api_version
+    }
+
+    /// `/services/data/vXX.X/query?q=<soql>`, percent-encoded: a query as
+    /// a composite subrequest's `url`.
+    pub fn query_url(&self, soql: &str) -> String {
+        let q: String = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("q", soql)
+            .finish();
+        format!("/services/data/v{}/query?{q}", self.api_version)
+    }
+
+    /// The rest of a query whose first page is `first` (from a composite):
+    /// every record, following `nextRecordsUrl` as [`Connection::query_all`]
+    /// does, at most `max_pages` pages in all.
+    pub async fn rest_of_query(
+        &self,
+        first: serde_json::Value,
+        max_pages: usize,
+    ) -> Result<Vec<serde_json::Value>, Failure> {
+        self.pages(None, Some(first), max_pages).await
+    }
+
     /// Every record of a query: the first page, then each `nextRecordsUrl`,
     /// at most `max_pages` pages (a guard against a server that never says
     /// `done`).
@@ -170,13 +337,28 @@ impl Connection {
         soql: &str,
         max_pages: usize,
     ) -> Result<Vec<serde_json::Value>, Failure> {
+        self.pages(Some(soql), None, max_pages).await
+    }
+
+    /// Pages of a query: `first` when given, else `GET ...query?q=soql`,
+    /// then each `nextRecordsUrl`.
+    async fn pages(
+        &self,
+        soql: Option<&str>,
+        mut first: Option<serde_json::Value>,
+        max_pages: usize,
+    ) -> Result<Vec<serde_json::Value>, Failure> {
         let path = format!("/services/data/v{}/query", self.api_version);
         let mut records = Vec::new();
         let mut next: Option<String> = None;
         for _ in 0..max_pages.max(1) {
-            let page = match &next {
-                None => self.get_json(&path, &[("q", soql)]).await?,
-                Some(more) => self.get_json(more, &[]).await?,
+            let page = match (&next, first.take()) {
+                (None, Some(page)) => page,
+                (None, None) => {
+                    self.get_json(&path, &[("q", soql.unwrap_or_default())])
+                        .await?
+                }
+                (Some(more), _) => self.get_json(more, &[]).await?,
             };
             let Some(rows) = page.get("records").and_then(|r| r.as_array()) else {
                 let what = format!("REST GET {path} at {}", origin_of(&self.instance_url()));
@@ -266,13 +448,29 @@ async fn fetch_json(
     redactor: &Redactor,
     on_headers: impl FnOnce(&reqwest::header::HeaderMap),
 ) -> Result<serde_json::Value, Failure> {
+    send_json(http, url, None, bearer, redactor, on_headers).await
+}
+
+/// [`fetch_json`], or a `POST` of `body` when given: the one place a REST
+/// request is sent and its answer read.
+async fn send_json(
+    http: &reqwest::Client,
+    url: Url,
+    body: Option<&serde_json::Value>,
+    bearer: Option<&Secret>,
+    redactor: &Redactor,
+    on_headers: impl FnOnce(&reqwest::header::HeaderMap),
+) -> Result<serde_json::Value, Failure> {
     let host = origin_of(&url);
-    let what = format!("REST GET {} at {host}", url.path());
+    let verb = if body.is_some() { "POST" } else { "GET" };
+    let what = format!("REST {verb} {} at {host}", url.path());
     let base = url.clone();
-    tracing::debug!(path = url.path(), "GET");
-    let mut request = http
-        .get(url)
-        .header(reqwest::header::ACCEPT, "application/json");
+    tracing::debug!(path = url.path(), verb, "request");
+    let mut request = match body {
+        Some(b) => http.post(url).json(b),
+        None => http.get(url),
+    }
+    .header(reqwest::header::ACCEPT, "application/json");
     if let Some(token) = bearer {
         request = request.bearer_auth(token.expose());
     }

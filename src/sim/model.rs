@@ -104,6 +104,11 @@ pub struct Org {
     /// API requests counted so far in the window.
     #[serde(default)]
     pub api_requests_used: u64,
+    /// `POST /composite` is served (from v38.0). `false` answers it 404
+    /// NOT_FOUND at every version, as a gateway in front of the org that
+    /// does not know the resource would (the `composite-refused` scenario).
+    #[serde(default = "yes")]
+    pub composite: bool,
     /// Session timeout (inactivity), seconds. 0: a session expires as soon
     /// as it is issued.
     #[serde(default = "default_session_timeout")]

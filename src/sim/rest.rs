@@ -142,7 +142,6 @@ pub(crate) enum Call {
     Request,
     /// `POST /composite`: one call, whatever its subrequests (up to 25,
     /// at most 5 of them queries).
-    #[cfg_attr(not(test), allow(dead_code))] // until the sim serves POST /composite
     Composite,
     /// `POST /composite/batch` itself: free; each subrequest is charged.
     Batch,
@@ -221,13 +220,17 @@ pub(crate) async fn handle(
         let status = StatusCode::from_u16(status).unwrap_or(StatusCode::FORBIDDEN);
         return with_usage(rest_error(status, code, msg), &st);
     }
-    let call = if segs == ["composite", "batch"] {
-        Call::Batch
-    } else {
-        Call::Request
+    let call = match segs.as_slice() {
+        ["composite", "batch"] => Call::Batch,
+        ["composite"] => Call::Composite,
+        _ => Call::Request,
     };
     if let Err(refused) = charge(&mut st, call) {
         return with_usage(to_response(refused), &st);
+    }
+    if segs == ["composite"] {
+        let answer = composite(&mut st, &user, major, &method, &body);
+        return with_usage(to_response(answer), &st);
     }
     if call == Call::Batch {
         if method != Method::POST {
@@ -247,6 +250,210 @@ pub(crate) async fn handle(
         batch,
     );
     with_usage(to_response(answer), &st)
+}
+
+/// The first version serving `POST /composite` (Winter '17).
+pub(crate) const COMPOSITE_SINCE: u16 = 38;
+/// Subrequests in one composite (REST API Developer Guide, Composite).
+pub(crate) const COMPOSITE_MAX_SUBREQUESTS: usize = 25;
+/// Of those, query (and sObject Collections) subrequests.
+pub(crate) const COMPOSITE_MAX_QUERIES: usize = 5;
+
+/// A request-level composite refusal: HTTP 400 and one result without a
+/// referenceId, the shape Salesforce answers a composite over its limits
+/// with (`LIMIT_EXCEEDED` "The request can't contain more than 25
+/// operations."); nothing runs.
+fn composite_refusal(code: &str, message: &str) -> Answer {
+    (
+        StatusCode::BAD_REQUEST,
+        json!({"compositeResponse": [{
+            "body": [{"errorCode": code, "message": message}],
+            "httpHeaders": {},
+            "httpStatusCode": 400,
+            "referenceId": null,
+        }]}),
+    )
+}
+
+/// A valid referenceId: letters, digits and underscores, starting with a
+/// letter.
+pub(crate) fn valid_reference_id(id: &str) -> bool {
+    id.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+        && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// Is this subrequest url a query (`.../query?q=`, `.../queryAll?q=`)?
+fn is_query_url(url: &str) -> bool {
+    let path = url.split('?').next().unwrap_or("");
+    let mut segs = path.split('/').filter(|s| !s.is_empty()).skip(3);
+    matches!(segs.next(), Some("query" | "queryAll"))
+}
+
+/// `POST /composite` (v38.0+): up to 25 subrequests, at most 5 of them
+/// queries, run in order as the same user; the caller charged it as ONE
+/// call ([`Call::Composite`]). The
+/// request is checked whole first (JSON, methods, urls, referenceIds,
+/// limits): a fault there is a 400 and nothing runs. Then each subrequest
+/// answers with its own `httpStatusCode`, `body` (an error array when it
+/// failed) and `referenceId`; with `allOrNone` one failure turns every
+/// other answer into 400 `PROCESSING_HALTED` (the transaction rolled
+/// back). References between subrequests (`@{ref.x}`) are not modelled:
+/// such a subrequest fails with `PROCESSING_HALTED`.
+fn composite(st: &mut SimState, user: &User, major: u16, method: &Method, body: &[u8]) -> Answer {
+    if major < COMPOSITE_SINCE || !st.org.composite {
+        return not_found();
+    }
+    if method == Method::GET {
+        let base = format!("/services/data/v{major}.0/composite");
+        return (
+            StatusCode::OK,
+            json!({"batch": format!("{base}/batch"), "tree": format!("{base}/tree"),
+                   "sobjects": format!("{base}/sobjects"), "graph": format!("{base}/graph")}),
+        );
+    }
+    if method != Method::POST {
+        return method_not_allowed(method, "GET,POST");
+    }
+    let parsed: Value = match serde_json::from_slice(body) {
+        Ok(v) => v,
+        Err(e) => {
+            return err(
+                StatusCode::BAD_REQUEST,
+                "JSON_PARSER_ERROR",
+                &format!("malformed JSON request body: {e}"),
+            )
+        }
+    };
+    let Some(reqs) = parsed.get("compositeRequest").and_then(Value::as_array) else {
+        return err(
+            StatusCode::BAD_REQUEST,
+            "JSON_PARSER_ERROR",
+            "compositeRequest is required",
+        );
+    };
+    let all_or_none = parsed
+        .get("allOrNone")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    if reqs.len() > COMPOSITE_MAX_SUBREQUESTS {
+        return composite_refusal(
+            "LIMIT_EXCEEDED",
+            "The request can\u{2019}t contain more than 25 operations.",
+        );
+    }
+    let mut seen = std::collections::HashSet::new();
+    let mut subs = Vec::with_capacity(reqs.len());
+    for r in reqs {
+        let field = |k: &str| r.get(k).and_then(Value::as_str).map(str::to_string);
+        let (Some(m), Some(url), Some(reference)) =
+            (field("method"), field("url"), field("referenceId"))
+        else {
+            return err(
+                StatusCode::BAD_REQUEST,
+                "JSON_PARSER_ERROR",
+                "each subrequest needs method, url and referenceId",
+            );
+        };
+        // Case-sensitive, as documented.
+        if !["GET", "POST", "PUT", "PATCH", "DELETE"].contains(&m.as_str()) {
+            return err(
+                StatusCode::BAD_REQUEST,
+                "JSON_PARSER_ERROR",
+                &format!("invalid method '{m}' for subrequest {reference}"),
+            );
+        }
+        if !valid_reference_id(&reference) {
+            return err(
+                StatusCode::BAD_REQUEST,
+                "INVALID_INPUT",
+                &format!("invalid referenceId '{reference}': use letters, numbers and underscores, beginning with a letter"),
+            );
+        }
+        if !seen.insert(reference.clone()) {
+            return err(
+                StatusCode::BAD_REQUEST,
+                "INVALID_INPUT",
+                &format!("duplicate referenceId '{reference}'"),
+            );
+        }
+        let inherited = ["accept", "authorization", "content-type"];
+        let headers = r.get("httpHeaders").and_then(Value::as_object);
+        if headers.is_some_and(|h| {
+            h.keys()
+                .any(|k| inherited.contains(&k.to_ascii_lowercase().as_str()))
+        }) {
+            return err(
+                StatusCode::BAD_REQUEST,
+                "INVALID_INPUT",
+                "subrequests inherit Accept, Authorization and Content-Type from the composite request",
+            );
+        }
+        subs.push((m, url, reference));
+    }
+    if subs.iter().filter(|(_, u, _)| is_query_url(u)).count() > COMPOSITE_MAX_QUERIES {
+        return composite_refusal(
+            "LIMIT_EXCEEDED",
+            "The request can\u{2019}t contain more than 5 query or sObject Collections operations.",
+        );
+    }
+    let mut answers: Vec<Answer> = subs
+        .iter()
+        .map(|(m, url, _)| composite_subrequest(st, user, m, url))
+        .collect();
+    if all_or_none {
+        if let Some(failed) = answers.iter().position(|a| !a.0.is_success()) {
+            for (i, a) in answers.iter_mut().enumerate() {
+                if i != failed {
+                    *a = err(
+                        StatusCode::BAD_REQUEST,
+                        "PROCESSING_HALTED",
+                        "The transaction was rolled back since another operation in the same transaction failed.",
+                    );
+                }
+            }
+        }
+    }
+    let results: Vec<Value> = answers
+        .into_iter()
+        .zip(subs)
+        .map(|((status, body), (_, _, reference))| {
+            json!({"body": body, "httpHeaders": {}, "httpStatusCode": status.as_u16(), "referenceId": reference})
+        })
+        .collect();
+    (StatusCode::OK, json!({"compositeResponse": results}))
+}
+
+/// One composite subrequest (not charged: the composite was).
+fn composite_subrequest(st: &mut SimState, user: &User, method: &str, url: &str) -> Answer {
+    if url.contains("@{") {
+        return err(
+            StatusCode::BAD_REQUEST,
+            "PROCESSING_HALTED",
+            "references between subrequests are not modelled by the simulated org",
+        );
+    }
+    let Some(rest) = url.strip_prefix("/services/data/") else {
+        return not_found();
+    };
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let mut segs: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    if segs.is_empty() {
+        return not_found();
+    }
+    let vseg = segs.remove(0);
+    let major = match version_gate(st, vseg) {
+        Ok(m) => m,
+        Err(a) => return a,
+    };
+    if segs.first() == Some(&"composite") {
+        return err(
+            StatusCode::BAD_REQUEST,
+            "INVALID_INPUT",
+            "composite resources cannot be nested in a composite",
+        );
+    }
+    let method = Method::from_bytes(method.as_bytes()).unwrap_or(Method::GET);
+    answer(st, user, major, &method, &segs, query, 2000)
 }
 
 /// `Sforce-Query-Options: batchSize=N` (200..=2000, default 2000).

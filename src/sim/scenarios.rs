@@ -31,6 +31,7 @@ pub fn names() -> &'static [(&'static str, &'static str)] {
         ("inactive-user", "the integration user was deactivated"),
         ("permset-expired", "the 'Salesforce API Integration' assignment (API Enabled) passed its expiration date"),
         ("connected-app-no-api-scope", "the Connected App's OAuth scopes lost 'api': its tokens are refused by the REST API (a new login does not help)"),
+        ("composite-refused", "POST /composite answers 404 NOT_FOUND (a gateway that does not know it, as API versions before 38.0 do): sfsmoke falls back to one request per query"),
     ]
 }
 
@@ -106,6 +107,9 @@ pub fn apply(name: &str, org: &mut Org) -> Option<()> {
             if !app.scopes.iter().any(|s| s == "openid") {
                 app.scopes.insert(0, "openid".into());
             }
+        }
+        "composite-refused" => {
+            org.composite = false;
         }
         "inactive-user" => {
             org.user_mut(demo::USERNAME)?.active = false;
@@ -283,6 +287,7 @@ pub fn healthy() -> Org {
         soap_login_removed_in: 65,
         daily_api_limit: 15_000,
         api_requests_used: 0,
+        composite: true,
         session_timeout_secs: 7200,
         trusted_ip_ranges: vec![
             IpRange {

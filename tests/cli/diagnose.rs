@@ -97,6 +97,7 @@ impl Env {
             deadline: tokio::time::Instant::now() + Duration::from_secs(60),
             deadline_len: Duration::from_secs(60),
             concurrency: 2,
+            batch: true,
         };
         let redactor = Arc::new(Mutex::new(Redactor::new()));
         let plan = Plan {
