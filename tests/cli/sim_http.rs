@@ -2330,3 +2330,168 @@ async fn every_access_rule_over_http_as_a_state_change() {
         }
     }
 }
+
+/// `POST /composite` of `subrequests` (`(referenceId, url)` GETs) at
+/// `version` with the demo user's token: status and JSON body.
+async fn composite(
+    h: &SimHandle,
+    version: &str,
+    all_or_none: bool,
+    subrequests: &[(&str, String)],
+) -> (u16, Value) {
+    let t = access_token(h).await;
+    let body = json!({
+        "allOrNone": all_or_none,
+        "compositeRequest": subrequests.iter().map(|(r, u)| json!({"method": "GET", "url": u, "referenceId": r})).collect::<Vec<_>>(),
+    });
+    let r = client()
+        .post(format!(
+            "{}/services/data/v{version}/composite",
+            h.login_url()
+        ))
+        .bearer_auth(&t)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+fn query_url(object: &str) -> String {
+    format!("/services/data/v62.0/query?q=SELECT+Id+FROM+{object}+LIMIT+1")
+}
+
+/// (httpStatusCode, referenceId, first errorCode) of each subrequest.
+fn answers(v: &Value) -> Vec<(u64, String, String)> {
+    v["compositeResponse"]
+        .as_array()
+        .expect("compositeResponse")
+        .iter()
+        .map(|a| {
+            (
+                a["httpStatusCode"].as_u64().unwrap(),
+                a["referenceId"].as_str().unwrap_or("null").to_string(),
+                a["body"][0]["errorCode"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn composite_answers_each_subrequest_and_is_charged_as_one_call() {
+    let h = start("healthy").await;
+    let (status, v) = composite(
+        &h,
+        "62.0",
+        false,
+        &[
+            ("q0_Account", query_url("Account")),
+            ("q1_Nope__c", query_url("Nope__c")),
+            ("q2_Contact", query_url("Contact")),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(
+        answers(&v),
+        vec![
+            (200, "q0_Account".into(), "".into()),
+            (400, "q1_Nope__c".into(), "INVALID_TYPE".into()),
+            (200, "q2_Contact".into(), "".into()),
+        ]
+    );
+    let ok = &v["compositeResponse"][0];
+    assert_eq!(ok["body"]["totalSize"], 1, "{ok}");
+    assert!(ok["httpHeaders"].is_object());
+    // The failed one's body is the usual REST error array.
+    assert!(v["compositeResponse"][1]["body"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("Nope__c"));
+    assert_eq!(h.api_usage().0, 1, "one composite, one API call");
+}
+
+#[tokio::test]
+async fn composite_all_or_none_halts_the_others() {
+    let h = start("healthy").await;
+    let (status, v) = composite(
+        &h,
+        "62.0",
+        true,
+        &[
+            ("a", query_url("Account")),
+            ("b", query_url("Nope__c")),
+            ("c", query_url("Contact")),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(
+        answers(&v),
+        vec![
+            (400, "a".into(), "PROCESSING_HALTED".into()),
+            (400, "b".into(), "INVALID_TYPE".into()),
+            (400, "c".into(), "PROCESSING_HALTED".into()),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn composite_limits_and_reference_ids_are_checked_before_anything_runs() {
+    let h = start("healthy").await;
+    let six: Vec<(String, String)> = (0..6)
+        .map(|i| (format!("q{i}"), query_url("Account")))
+        .collect();
+    fn refs(v: &[(String, String)]) -> Vec<(&str, String)> {
+        v.iter().map(|(r, u)| (r.as_str(), u.clone())).collect()
+    }
+    let (status, v) = composite(&h, "62.0", false, &refs(&six)).await;
+    assert_eq!(status, 400, "{v}");
+    assert_eq!(
+        answers(&v),
+        vec![(400, "null".into(), "LIMIT_EXCEEDED".into())]
+    );
+    // Five queries and twenty other reads: 25 subrequests are allowed.
+    let mut full: Vec<(String, String)> = six[..5].to_vec();
+    full.extend((0..20).map(|i| (format!("s{i}"), "/services/data/v62.0/sobjects".to_string())));
+    let (status, v) = composite(&h, "62.0", false, &refs(&full)).await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(answers(&v).len(), 25);
+    assert!(answers(&v).iter().all(|a| a.0 == 200), "{v}");
+    full.push(("one_more".into(), "/services/data/v62.0/sobjects".into()));
+    let (status, v) = composite(&h, "62.0", false, &refs(&full)).await;
+    assert_eq!(status, 400, "{v}");
+    assert_eq!(
+        answers(&v),
+        vec![(400, "null".into(), "LIMIT_EXCEEDED".into())]
+    );
+    assert!(v.to_string().contains("more than 25"), "{v}");
+    // referenceIds: letters, digits, underscores, a letter first, unique.
+    for bad in [vec!["1st"], vec!["a-b"], vec![""], vec!["same", "same"]] {
+        let subs: Vec<(&str, String)> = bad.iter().map(|r| (*r, query_url("Account"))).collect();
+        let (status, v) = composite(&h, "62.0", false, &subs).await;
+        assert_eq!(status, 400, "{bad:?}: {v}");
+        assert!(v[0]["errorCode"].is_string(), "{v}");
+    }
+    let used = h.api_usage().0;
+    // Refused before running: no record was read, each request one call.
+    assert_eq!(used, 7, "each composite is one call, refused or not");
+}
+
+#[tokio::test]
+async fn composite_is_refused_before_v38_and_by_the_composite_refused_scenario() {
+    let h = start("healthy").await;
+    let (status, v) = composite(&h, "37.0", false, &[("a", query_url("Account"))]).await;
+    assert_eq!(status, 404, "{v}");
+    assert_eq!(v[0]["errorCode"], "NOT_FOUND");
+    assert_eq!(h.api_usage().0, 0, "a refused composite is not charged");
+    let h = start("composite-refused").await;
+    let (status, v) = composite(&h, "62.0", false, &[("a", query_url("Account"))]).await;
+    assert_eq!(status, 404, "{v}");
+    assert_eq!(v[0]["errorCode"], "NOT_FOUND");
+    // Single queries still work there.
+    let t = access_token(&h).await;
+    let r = get(&h, Some(&t), &query_url("Account")).await;
+    assert_eq!(r.status, 200);
+}
