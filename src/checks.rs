@@ -1160,6 +1160,72 @@ mod tests {
     }
 
     #[test]
+    fn reference_ids_are_valid_and_unique_in_a_chunk() {
+        let valid = |id: &str| {
+            id.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+                && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        };
+        let targets = [
+            "Account",
+            "Invoice__c",
+            "todays opportunities",
+            "ünïcode-名前",
+            "Account",
+        ];
+        let ids: Vec<String> = targets
+            .iter()
+            .enumerate()
+            .map(|(i, t)| reference_id(i, t))
+            .collect();
+        assert_eq!(ids[0], "q0_Account");
+        assert_eq!(ids[1], "q1_Invoice__c");
+        assert_eq!(ids[2], "q2_todays_opportunities");
+        assert!(ids.iter().all(|id| valid(id)), "{ids:?}");
+        let unique: std::collections::BTreeSet<&String> = ids.iter().collect();
+        assert_eq!(unique.len(), ids.len(), "{ids:?}");
+        assert!(reference_id(0, &"x".repeat(500)).len() <= 43);
+    }
+
+    /// A server without /composite (404 with an empty body): the batched
+    /// run falls back to single queries, says so once however many
+    /// composites were refused, and the verdicts and the one re-login are
+    /// those of the unbatched run.
+    #[tokio::test]
+    async fn a_refused_composite_falls_back_and_says_so_once() {
+        let (base, logins) = relogin_server("Session expired or invalid", false).await;
+        let mut o = org(&base);
+        o.objects = (1..=7).map(|i| format!("Obj{i}__c")).collect();
+        let s = Settings {
+            batch: true,
+            ..settings(10_000, 60_000)
+        };
+        let report = run_org(
+            &o,
+            &s,
+            Arc::new(Mutex::new(Redactor::new())),
+            Arc::new(|_: &str, _: &CaseReport| {}),
+        )
+        .await;
+        assert_eq!(report.tally().passed, 8, "{report:#?}");
+        assert_eq!(logins.load(Ordering::SeqCst), 2, "one re-login");
+        let fallback: Vec<&String> = report
+            .warnings
+            .iter()
+            .filter(|w| w.contains("POST /composite was refused"))
+            .collect();
+        assert_eq!(fallback.len(), 1, "{:?}", report.warnings);
+        assert!(
+            fallback[0].contains("each query was sent on its own"),
+            "{}",
+            fallback[0]
+        );
+        assert!(report
+            .warnings
+            .iter()
+            .any(|w| w.contains("logged in again once")));
+    }
+
+    #[test]
     fn object_soql_is_trivial() {
         assert_eq!(object_soql("Account"), "SELECT Id FROM Account LIMIT 1");
     }
