@@ -75,6 +75,18 @@ enum Batched {
     Refused(Failure),
 }
 
+/// Did this answer to `POST /composite` refuse the composite itself (so
+/// that single queries may still work)? A 4xx other than the session, API
+/// and version refusals (401, 403, 410: every request meets those), a 500
+/// or 501, or a 2xx that is not a composite answer.
+fn refuses_composite(f: &Failure) -> bool {
+    match f.http_status {
+        Some(401 | 403 | 410) => false,
+        Some(s) => (400..500).contains(&s) || s == 500 || s == 501 || (200..300).contains(&s),
+        None => false,
+    }
+}
+
 /// A passed query case: its record count, plus `note`.
 fn passed(r: &QueryResult, note: &str) -> Outcome {
     Outcome::Passed {
@@ -433,20 +445,18 @@ impl OrgCtx<'_> {
 
     /// A composite's own failure as each of its cases' failure, the one the
     /// case's own query would have met: a timeout names the case's call as
-    /// a single query's would, a refusal of the session, the API or the
-    /// version (REST 401, 403, 410) is the same for every request. `Err`:
-    /// the composite itself was refused (404 on a server or version
-    /// without it, 400, 5xx, no answer, a foreign body): the queries are to
-    /// be sent one by one instead.
+    /// a single query's would; a refusal of the session, the API or the
+    /// version (REST 401, 403, 410) or trouble that retries did not cure
+    /// (503, resets, a gateway's page) is the same for every request.
+    /// `Err`: the composite itself was refused ([`refuses_composite`]):
+    /// the queries are to be sent one by one instead.
     fn spread(&self, chunk: &[Planned], f: Failure) -> Result<Vec<Failure>, Failure> {
         let instance = self.conn.instance_url();
+        let host = client::origin_of(&instance);
+        let version = self.conn.api_version();
+        let single = format!("REST GET /services/data/v{version}/query at {host}");
         if f.origin == Origin::Timeout {
             let past_deadline = tokio::time::Instant::now() >= self.settings.deadline;
-            let single = format!(
-                "REST GET /services/data/v{}/query at {}",
-                self.conn.api_version(),
-                client::origin_of(&instance)
-            );
             return Ok(chunk
                 .iter()
                 .map(|p| {
@@ -458,10 +468,15 @@ impl OrgCtx<'_> {
                 })
                 .collect());
         }
-        if f.origin == Origin::Rest && matches!(f.http_status, Some(401 | 403 | 410)) {
-            return Ok(chunk.iter().map(|_| f.clone()).collect());
+        if refuses_composite(&f) {
+            return Err(f);
         }
-        Err(f)
+        let composite = format!("REST POST /services/data/v{version}/composite at {host}");
+        let f = Failure {
+            message: f.message.replacen(&composite, &single, 1),
+            ..f
+        };
+        Ok(chunk.iter().map(|_| f.clone()).collect())
     }
 
     /// `chunk` (at most [`QUERIES_PER_COMPOSITE`] cases) as one composite:

@@ -86,7 +86,7 @@ pub async fn after_checks(
         } else {
             "the access snapshot"
         };
-        let read = async { Ok(audit::read(http, org, own, redactor).await) };
+        let read = async { Ok(audit::read(http, org, own, redactor, settings.batch).await) };
         Some(
             checks::by_deadline(settings, what, read)
                 .await
@@ -172,6 +172,6 @@ pub async fn refresh_lock(
     redactor: &Redactor,
 ) -> Result<Vec<Updated>, LockError> {
     let lock = snapshot::read_or_new(lock_path)?;
-    let taken = audit::take_all(orgs, request_timeout, redactor).await;
+    let taken = audit::take_all(orgs, request_timeout, redactor, true).await;
     snapshot::record(lock, lock_path, orgs.iter().copied().zip(taken).collect())
 }

@@ -31,6 +31,16 @@ pub trait SetupQuery {
     fn query(&self, soql: &str) -> impl Future<Output = Result<Vec<Value>, Failure>> + Send;
     /// The `version` values of `GET /services/data/`, as sent.
     fn versions(&self) -> impl Future<Output = Result<Vec<String>, Failure>> + Send;
+    /// [`SetupQuery::query`] of each of `soqls` at once (one `POST
+    /// /composite`), answers in the same order; `None` when this source
+    /// does not batch (then each query runs on its own).
+    fn query_many(
+        &self,
+        soqls: &[String],
+    ) -> impl Future<Output = Option<Vec<Result<Vec<Value>, Failure>>>> + Send {
+        let _ = soqls;
+        async { None }
+    }
 }
 
 /// Whose access to examine.
@@ -339,12 +349,20 @@ pub fn version_key(v: &str) -> (u32, u32) {
 struct Gatherer<'q, Q> {
     q: &'q Q,
     gaps: Vec<Gap>,
+    /// Answers fetched ahead by [`Gatherer::prefetch`], by SOQL; each is
+    /// used at most once, by the [`Gatherer::run`] of the same SOQL.
+    ahead: BTreeMap<String, Result<Vec<Value>, Failure>>,
 }
 
 impl<Q: SetupQuery> Gatherer<'_, Q> {
-    /// Run one query; on failure note the gap and return no records.
+    /// Run one query (or take its answer fetched ahead); on failure note
+    /// the gap and return no records.
     async fn run(&mut self, object: &str, soql: String) -> Option<Vec<Value>> {
-        match self.q.query(&soql).await {
+        let answer = match self.ahead.remove(&soql) {
+            Some(a) => a,
+            None => self.q.query(&soql).await,
+        };
+        match answer {
             Ok(r) => Some(r),
             Err(f) => {
                 tracing::debug!(object, code = %f.code, "setup query failed");
@@ -356,17 +374,139 @@ impl<Q: SetupQuery> Gatherer<'_, Q> {
             }
         }
     }
+
+    /// Fetch `soqls` (the `Some`s not fetched yet) together when the
+    /// source can ([`SetupQuery::query_many`]: one composite), for the
+    /// [`Gatherer::run`]s that follow. A query fetched and never run
+    /// leaves no gap; a source that cannot batch leaves each to its run.
+    async fn prefetch(&mut self, soqls: impl IntoIterator<Item = Option<String>>) {
+        let mut wanted: Vec<String> = Vec::new();
+        for soql in soqls.into_iter().flatten() {
+            if !self.ahead.contains_key(&soql) && !wanted.contains(&soql) {
+                wanted.push(soql);
+            }
+        }
+        if wanted.is_empty() {
+            return;
+        }
+        if let Some(answers) = self.q.query_many(&wanted).await {
+            self.ahead.extend(wanted.into_iter().zip(answers));
+        }
+    }
+
+    /// The answer fetched ahead for `soql`, without using it up.
+    fn peek(&self, soql: &str) -> Option<&Vec<Value>> {
+        self.ahead.get(soql).and_then(|a| a.as_ref().ok())
+    }
+}
+
+const APPS_SOQL: &str =
+    "SELECT Id, Name, OptionsAllowAdminApprovedUsersOnly FROM ConnectedApplication";
+const ORG_SOQL: &str =
+    "SELECT Id, Name, OrganizationType, IsSandbox, TrialExpirationDate FROM Organization";
+
+fn user_soql(filter: &str) -> String {
+    format!("SELECT Id, Username, IsActive, UserType, ProfileId FROM User WHERE {filter}")
+}
+
+fn psa_soql(user_id: &str) -> String {
+    format!(
+        "SELECT Id, PermissionSetId, PermissionSetGroupId, IsActive, ExpirationDate \
+         FROM PermissionSetAssignment WHERE AssigneeId = {}",
+        soql_quote(user_id)
+    )
+}
+
+fn profile_soql(profile_id: &str) -> String {
+    format!(
+        "SELECT Id, Name, PermissionsApiEnabled, UserLicenseId FROM Profile WHERE Id = {}",
+        soql_quote(profile_id)
+    )
+}
+
+fn license_soql(license_id: &str) -> String {
+    format!(
+        "SELECT Id, Name, MasterLabel, LicenseDefinitionKey FROM UserLicense WHERE Id = {}",
+        soql_quote(license_id)
+    )
+}
+
+/// The permission set and permission set group queries for the user's
+/// assignments `psa` (and the profile's own set); `None` when there is
+/// nothing to ask.
+fn permission_set_soqls(
+    psa: &[Value],
+    profile_id: Option<&String>,
+) -> (Option<String>, Option<String>) {
+    let ps_ids: BTreeSet<String> = psa.iter().filter_map(|r| s(r, "PermissionSetId")).collect();
+    let group_ids: BTreeSet<String> = psa
+        .iter()
+        .filter_map(|r| s(r, "PermissionSetGroupId"))
+        .collect();
+    let profile_filter = profile_id.map(|p| format!("ProfileId = {}", soql_quote(p)));
+    let ps_filter = match (ps_ids.is_empty(), &profile_filter) {
+        (false, Some(pf)) => Some(format!("Id IN {} OR {pf}", soql_in(&ps_ids))),
+        (false, None) => Some(format!("Id IN {}", soql_in(&ps_ids))),
+        (true, Some(pf)) => Some(pf.clone()),
+        (true, None) => None,
+    };
+    let ps = ps_filter.map(|filter| {
+        format!(
+            "SELECT Id, Name, Label, IsOwnedByProfile, ProfileId, PermissionSetGroupId, \
+             PermissionsApiEnabled FROM PermissionSet WHERE {filter}"
+        )
+    });
+    let groups = (!group_ids.is_empty()).then(|| {
+        format!(
+            "SELECT Id, DeveloperName, MasterLabel, Status FROM PermissionSetGroup WHERE Id IN {}",
+            soql_in(&group_ids)
+        )
+    });
+    (ps, groups)
+}
+
+fn object_permissions_soql(ps_ids: &BTreeSet<String>, objs: &BTreeSet<String>) -> String {
+    format!(
+        "SELECT Id, ParentId, SobjectType, PermissionsRead FROM ObjectPermissions \
+         WHERE ParentId IN {} AND SobjectType IN {}",
+        soql_in(ps_ids),
+        soql_in(objs)
+    )
+}
+
+fn setup_entity_access_soql(ps_ids: &BTreeSet<String>) -> String {
+    format!(
+        "SELECT Id, ParentId, SetupEntityId, SetupEntityType FROM SetupEntityAccess \
+         WHERE SetupEntityType = 'ConnectedApplication' AND ParentId IN {}",
+        soql_in(ps_ids)
+    )
+}
+
+/// The order gaps are listed in: the order the queries depend on each
+/// other, whatever order they were sent in.
+const GAP_ORDER: &[&str] = &[
+    "Organization",
+    "versions",
+    "User",
+    "Profile",
+    "UserLicense",
+    "PermissionSetAssignment",
+    "PermissionSet",
+    "PermissionSetGroup",
+    "ObjectPermissions",
+    "ConnectedApplication",
+    "SetupEntityAccess",
+];
+
+fn sorted_gaps(mut gaps: Vec<Gap>) -> Vec<Gap> {
+    gaps.sort_by_key(|g| GAP_ORDER.iter().position(|o| *o == g.object));
+    gaps
 }
 
 /// The Connected Apps and their permitted-users policy, sorted by name;
 /// `None` when the query failed.
 async fn apps<Q: SetupQuery>(g: &mut Gatherer<'_, Q>) -> Option<Vec<AppFacts>> {
-    let rows = g
-        .run(
-            "ConnectedApplication",
-            "SELECT Id, Name, OptionsAllowAdminApprovedUsersOnly FROM ConnectedApplication".into(),
-        )
-        .await?;
+    let rows = g.run("ConnectedApplication", APPS_SOQL.into()).await?;
     let mut apps: Vec<AppFacts> = rows
         .iter()
         .filter_map(|r| {
@@ -477,6 +617,12 @@ async fn grantors<Q: SetupQuery>(
 /// configured objects whose Read permission to record; `with_apps` adds
 /// the Connected App queries. Never fails as a whole: failed queries become
 /// [`Facts::gaps`].
+///
+/// Queries that do not depend on each other's answers are fetched together
+/// ([`SetupQuery::query_many`], three rounds when the user's id is known:
+/// the org, the user, its assignments and the apps; its profile and
+/// permission sets; its license, object permissions and the apps'
+/// pre-authorizations), and the facts are the same as one query at a time.
 pub async fn gather<Q: SetupQuery>(
     q: &Q,
     target: &Target,
@@ -487,22 +633,28 @@ pub async fn gather<Q: SetupQuery>(
     let mut g = Gatherer {
         q,
         gaps: Vec::new(),
+        ahead: BTreeMap::new(),
     };
     let mut facts = Facts {
         target: target.clone(),
         now,
         ..Facts::default()
     };
+    let filter = match (&target.user_id, &target.username) {
+        (Some(id), _) => Some(format!("Id = {}", soql_quote(id))),
+        (None, Some(u)) => Some(format!("Username = {}", soql_quote(u))),
+        (None, None) => None,
+    };
+    g.prefetch([
+        Some(ORG_SOQL.to_string()),
+        filter.as_deref().map(user_soql),
+        with_apps.then(|| APPS_SOQL.to_string()),
+        target.user_id.as_deref().map(psa_soql),
+    ])
+    .await;
 
     // The org and its versions do not depend on the user.
-    if let Some(rows) = g
-        .run(
-            "Organization",
-            "SELECT Id, Name, OrganizationType, IsSandbox, TrialExpirationDate FROM Organization"
-                .into(),
-        )
-        .await
-    {
+    if let Some(rows) = g.run("Organization", ORG_SOQL.into()).await {
         facts.org = rows.first().map(|r| OrgFacts {
             name: s(r, "Name"),
             edition: s(r, "OrganizationType").unwrap_or_else(|| "unknown edition".into()),
@@ -523,28 +675,17 @@ pub async fn gather<Q: SetupQuery>(
     }
 
     // The user.
-    let filter = match (&target.user_id, &target.username) {
-        (Some(id), _) => Some(format!("Id = {}", soql_quote(id))),
-        (None, Some(u)) => Some(format!("Username = {}", soql_quote(u))),
-        (None, None) => None,
-    };
     let Some(filter) = filter else {
         // No user to look at; the apps' policies still tell an
         // `invalid_app_access` apart.
         if with_apps {
             facts.apps = apps(&mut g).await.unwrap_or_default();
         }
-        facts.gaps = g.gaps;
+        facts.gaps = sorted_gaps(g.gaps);
         return facts;
     };
-    let Some(rows) = g
-        .run(
-            "User",
-            format!("SELECT Id, Username, IsActive, UserType, ProfileId FROM User WHERE {filter}"),
-        )
-        .await
-    else {
-        facts.gaps = g.gaps;
+    let Some(rows) = g.run("User", user_soql(&filter)).await else {
+        facts.gaps = sorted_gaps(g.gaps);
         return facts;
     };
     let Some(user) = rows.first().and_then(|r| {
@@ -556,22 +697,31 @@ pub async fn gather<Q: SetupQuery>(
             profile_id: s(r, "ProfileId"),
         })
     }) else {
-        facts.gaps = g.gaps;
+        facts.gaps = sorted_gaps(g.gaps);
         return facts;
     };
 
-    // Profile and license.
-    if let Some(pid) = &user.profile_id {
-        if let Some(rows) = g
-            .run(
-                "Profile",
-                format!(
-                    "SELECT Id, Name, PermissionsApiEnabled, UserLicenseId FROM Profile WHERE Id = {}",
-                    soql_quote(pid)
-                ),
-            )
-            .await
-        {
+    // Profile, assignments, permission sets and groups: fetched together
+    // when the assignments are already known.
+    let psa_q = psa_soql(&user.id);
+    let profile_q = user.profile_id.as_deref().map(profile_soql);
+    let (ps_q, groups_q) = match g.peek(&psa_q) {
+        Some(psa) => permission_set_soqls(psa, user.profile_id.as_ref()),
+        None => (None, None),
+    };
+    g.prefetch([profile_q.clone(), Some(psa_q.clone()), ps_q, groups_q])
+        .await;
+    // Salesforce also lists the profile's own permission set among the
+    // assignments; it is folded into the profile below.
+    let psa = g
+        .run("PermissionSetAssignment", psa_q)
+        .await
+        .unwrap_or_default();
+    let (ps_q, groups_q) = permission_set_soqls(&psa, user.profile_id.as_ref());
+    g.prefetch([ps_q.clone(), groups_q.clone()]).await;
+
+    if let (Some(pid), Some(profile_q)) = (&user.profile_id, profile_q) {
+        if let Some(rows) = g.run("Profile", profile_q).await {
             facts.profile = rows.first().map(|r| ProfileFacts {
                 id: s(r, "Id").unwrap_or_else(|| pid.clone()),
                 name: s(r, "Name").unwrap_or_else(|| pid.clone()),
@@ -581,68 +731,10 @@ pub async fn gather<Q: SetupQuery>(
             });
         }
     }
-    if let Some(lid) = facts.profile.as_ref().and_then(|p| p.license_id.clone()) {
-        if let Some(rows) = g
-            .run(
-                "UserLicense",
-                format!(
-                    "SELECT Id, Name, MasterLabel, LicenseDefinitionKey FROM UserLicense WHERE Id = {}",
-                    soql_quote(&lid)
-                ),
-            )
-            .await
-        {
-            facts.license = rows.first().map(|r| LicenseFacts {
-                name: s(r, "Name")
-                    .or_else(|| s(r, "MasterLabel"))
-                    .unwrap_or_else(|| lid.clone()),
-                key: s(r, "LicenseDefinitionKey"),
-            });
-        }
-    }
-
-    // Permission set assignments (direct and through groups). Salesforce
-    // also lists the profile's own permission set here; it is folded into
-    // the profile below.
-    let psa = g
-        .run(
-            "PermissionSetAssignment",
-            format!(
-                "SELECT Id, PermissionSetId, PermissionSetGroupId, IsActive, ExpirationDate \
-                 FROM PermissionSetAssignment WHERE AssigneeId = {}",
-                soql_quote(&user.id)
-            ),
-        )
-        .await
-        .unwrap_or_default();
-    let mut ps_ids: BTreeSet<String> = psa.iter().filter_map(|r| s(r, "PermissionSetId")).collect();
-    let group_ids: BTreeSet<String> = psa
-        .iter()
-        .filter_map(|r| s(r, "PermissionSetGroupId"))
-        .collect();
 
     let mut ps_by_id: BTreeMap<String, Value> = BTreeMap::new();
-    let profile_filter = user
-        .profile_id
-        .as_ref()
-        .map(|p| format!("ProfileId = {}", soql_quote(p)));
-    let ps_filter = match (ps_ids.is_empty(), &profile_filter) {
-        (false, Some(pf)) => Some(format!("Id IN {} OR {pf}", soql_in(&ps_ids))),
-        (false, None) => Some(format!("Id IN {}", soql_in(&ps_ids))),
-        (true, Some(pf)) => Some(pf.clone()),
-        (true, None) => None,
-    };
-    if let Some(filter) = ps_filter {
-        if let Some(rows) = g
-            .run(
-                "PermissionSet",
-                format!(
-                    "SELECT Id, Name, Label, IsOwnedByProfile, ProfileId, PermissionSetGroupId, \
-                     PermissionsApiEnabled FROM PermissionSet WHERE {filter}"
-                ),
-            )
-            .await
-        {
+    if let Some(ps_q) = ps_q {
+        if let Some(rows) = g.run("PermissionSet", ps_q).await {
             for r in rows {
                 if let Some(id) = s(&r, "Id") {
                     ps_by_id.insert(id, r);
@@ -651,17 +743,8 @@ pub async fn gather<Q: SetupQuery>(
         }
     }
     let mut groups: BTreeMap<String, (String, Option<String>)> = BTreeMap::new();
-    if !group_ids.is_empty() {
-        if let Some(rows) = g
-            .run(
-                "PermissionSetGroup",
-                format!(
-                    "SELECT Id, DeveloperName, MasterLabel, Status FROM PermissionSetGroup WHERE Id IN {}",
-                    soql_in(&group_ids)
-                ),
-            )
-            .await
-        {
+    if let Some(groups_q) = groups_q {
+        if let Some(rows) = g.run("PermissionSetGroup", groups_q).await {
             for r in rows {
                 if let Some(id) = s(&r, "Id") {
                     let label = s(&r, "MasterLabel")
@@ -731,7 +814,33 @@ pub async fn gather<Q: SetupQuery>(
     for a in facts.assignments.iter().filter(|a| a.in_force(now)) {
         acting.insert(a.permission_set_id.clone(), a.source());
     }
-    ps_ids = acting.keys().cloned().collect();
+    let ps_ids: BTreeSet<String> = acting.keys().cloned().collect();
+
+    // The license, the object permissions and the apps' pre-authorizations
+    // depend on what came before, not on each other: fetched together.
+    let apps_read = if with_apps { apps(&mut g).await } else { None };
+    let objs: BTreeSet<String> = objects.iter().cloned().collect();
+    let license_id = facts.profile.as_ref().and_then(|p| p.license_id.clone());
+    let license_q = license_id.as_deref().map(license_soql);
+    let perms_q =
+        (!objs.is_empty() && !ps_ids.is_empty()).then(|| object_permissions_soql(&ps_ids, &objs));
+    let access_q = apps_read
+        .as_ref()
+        .filter(|apps| apps.iter().any(|a| a.admin_approved_only) && !ps_ids.is_empty())
+        .map(|_| setup_entity_access_soql(&ps_ids));
+    g.prefetch([license_q.clone(), perms_q.clone(), access_q.clone()])
+        .await;
+
+    if let (Some(lid), Some(license_q)) = (license_id, license_q) {
+        if let Some(rows) = g.run("UserLicense", license_q).await {
+            facts.license = rows.first().map(|r| LicenseFacts {
+                name: s(r, "Name")
+                    .or_else(|| s(r, "MasterLabel"))
+                    .unwrap_or_else(|| lid.clone()),
+                key: s(r, "LicenseDefinitionKey"),
+            });
+        }
+    }
 
     // Nothing in force grants API Enabled: which sets of this org would.
     let grants_read = !["PermissionSetAssignment", "PermissionSet"]
@@ -745,39 +854,24 @@ pub async fn gather<Q: SetupQuery>(
     }
 
     // Object permissions for the configured objects.
-    if !objects.is_empty() {
-        let objs: BTreeSet<String> = objects.iter().cloned().collect();
-        for o in &objs {
-            facts.object_read.insert(o.clone(), Vec::new());
-        }
-        if !ps_ids.is_empty() {
-            if let Some(rows) = g
-                .run(
-                    "ObjectPermissions",
-                    format!(
-                        "SELECT Id, ParentId, SobjectType, PermissionsRead FROM ObjectPermissions \
-                         WHERE ParentId IN {} AND SobjectType IN {}",
-                        soql_in(&ps_ids),
-                        soql_in(&objs)
-                    ),
-                )
-                .await
-            {
-                for r in rows {
-                    let (Some(parent), Some(obj)) = (s(&r, "ParentId"), s(&r, "SobjectType"))
-                    else {
-                        continue;
-                    };
-                    if b(&r, "PermissionsRead") != Some(true) {
-                        continue;
-                    }
-                    if let (Some(src), Some(list)) =
-                        (acting.get(&parent), facts.object_read.get_mut(&obj))
-                    {
-                        if !list.contains(src) {
-                            list.push(src.clone());
-                            list.sort();
-                        }
+    for o in &objs {
+        facts.object_read.insert(o.clone(), Vec::new());
+    }
+    if let Some(perms_q) = perms_q {
+        if let Some(rows) = g.run("ObjectPermissions", perms_q).await {
+            for r in rows {
+                let (Some(parent), Some(obj)) = (s(&r, "ParentId"), s(&r, "SobjectType")) else {
+                    continue;
+                };
+                if b(&r, "PermissionsRead") != Some(true) {
+                    continue;
+                }
+                if let (Some(src), Some(list)) =
+                    (acting.get(&parent), facts.object_read.get_mut(&obj))
+                {
+                    if !list.contains(src) {
+                        list.push(src.clone());
+                        list.sort();
                     }
                 }
             }
@@ -785,45 +879,33 @@ pub async fn gather<Q: SetupQuery>(
     }
 
     // Connected Apps: the permitted-users policy and who is pre-authorized.
-    if with_apps {
-        if let Some(mut apps) = apps(&mut g).await {
-            if apps.iter().any(|a| a.admin_approved_only) && !ps_ids.is_empty() {
-                if let Some(rows) = g
-                    .run(
-                        "SetupEntityAccess",
-                        format!(
-                            "SELECT Id, ParentId, SetupEntityId, SetupEntityType FROM SetupEntityAccess \
-                             WHERE SetupEntityType = 'ConnectedApplication' AND ParentId IN {}",
-                            soql_in(&ps_ids)
-                        ),
-                    )
-                    .await
-                {
-                    for r in rows {
-                        if s(&r, "SetupEntityType").is_some_and(|t| t != "ConnectedApplication") {
-                            continue;
-                        }
-                        let (Some(parent), Some(entity)) = (s(&r, "ParentId"), s(&r, "SetupEntityId"))
-                        else {
-                            continue;
-                        };
-                        let Some(src) = acting.get(&parent) else {
-                            continue;
-                        };
-                        if let Some(app) = apps.iter_mut().find(|a| a.id == entity) {
-                            if !app.preauthorized_via.contains(src) {
-                                app.preauthorized_via.push(src.clone());
-                                app.preauthorized_via.sort();
-                            }
+    if let Some(mut apps) = apps_read {
+        if let Some(access_q) = access_q {
+            if let Some(rows) = g.run("SetupEntityAccess", access_q).await {
+                for r in rows {
+                    if s(&r, "SetupEntityType").is_some_and(|t| t != "ConnectedApplication") {
+                        continue;
+                    }
+                    let (Some(parent), Some(entity)) = (s(&r, "ParentId"), s(&r, "SetupEntityId"))
+                    else {
+                        continue;
+                    };
+                    let Some(src) = acting.get(&parent) else {
+                        continue;
+                    };
+                    if let Some(app) = apps.iter_mut().find(|a| a.id == entity) {
+                        if !app.preauthorized_via.contains(src) {
+                            app.preauthorized_via.push(src.clone());
+                            app.preauthorized_via.sort();
                         }
                     }
                 }
             }
-            facts.apps = apps;
         }
+        facts.apps = apps;
     }
 
     facts.user = Some(user);
-    facts.gaps = g.gaps;
+    facts.gaps = sorted_gaps(g.gaps);
     facts
 }

@@ -42,11 +42,62 @@ pub struct Source {
     conn: Connection,
     http: reqwest::Client,
     redactor: Redactor,
+    /// Fetch independent queries in one `POST /composite` (`batch`);
+    /// cleared once a composite is refused, so the rest go one by one.
+    batch: std::sync::atomic::AtomicBool,
+}
+
+impl Source {
+    fn new(conn: Connection, http: &reqwest::Client, redactor: &Redactor, batch: bool) -> Self {
+        Source {
+            conn,
+            http: http.clone(),
+            redactor: redactor.clone(),
+            batch: std::sync::atomic::AtomicBool::new(batch),
+        }
+    }
 }
 
 impl SetupQuery for Source {
     async fn query(&self, soql: &str) -> Result<Vec<Value>, Failure> {
         self.conn.query_all(soql, MAX_PAGES).await
+    }
+
+    /// One composite per [`crate::checks::QUERIES_PER_COMPOSITE`] queries;
+    /// each answer's further pages are read as [`Source::query`] reads
+    /// them. A composite refused as a whole (or batching off) gives `None`:
+    /// the queries then run one by one and meet the same answers.
+    async fn query_many(&self, soqls: &[String]) -> Option<Vec<Result<Vec<Value>, Failure>>> {
+        use std::sync::atomic::Ordering;
+        if !self.batch.load(Ordering::SeqCst) {
+            return None;
+        }
+        let mut out = Vec::with_capacity(soqls.len());
+        for chunk in soqls.chunks(crate::checks::QUERIES_PER_COMPOSITE) {
+            let subrequests: Vec<(String, String)> = chunk
+                .iter()
+                .enumerate()
+                .map(|(i, soql)| (format!("setup{i}"), self.conn.query_url(soql)))
+                .collect();
+            let answers = match self.conn.composite_get(&subrequests).await.result {
+                Ok(a) => a,
+                Err(f) => {
+                    tracing::info!(
+                        code = %f.code,
+                        "POST /composite refused for the setup queries: reading them one by one"
+                    );
+                    self.batch.store(false, Ordering::SeqCst);
+                    return None;
+                }
+            };
+            for answer in answers {
+                out.push(match answer {
+                    Ok(first) => self.conn.rest_of_query(first, MAX_PAGES).await,
+                    Err(f) => Err(f),
+                });
+            }
+        }
+        Some(out)
     }
 
     async fn versions(&self) -> Result<Vec<String>, Failure> {
@@ -90,13 +141,14 @@ pub async fn read(
     org: &OrgConfig,
     own: Own<'_>,
     redactor: &Redactor,
+    batch: bool,
 ) -> Round {
     let target = Target {
         username: org.auth.username().map(str::to_string),
         user_id: own.user_id(),
     };
     let source = if org.diagnose.is_some() {
-        match connect_auditor(http, org, redactor).await {
+        match connect_auditor(http, org, redactor, batch).await {
             Ok(source) => source,
             Err(f) => return Round::AuditorLoginFailed(f),
         }
@@ -105,11 +157,7 @@ pub async fn read(
             Own::Session { conn, .. } => {
                 let version =
                     supported_version(http, &org.login_url, &org.api_version, redactor).await;
-                Source {
-                    conn: conn.at_version(&version),
-                    http: http.clone(),
-                    redactor: redactor.clone(),
-                }
+                Source::new(conn.at_version(&version), http, redactor, batch)
             }
             Own::Failed(f) => return Round::LoginFailed(f.clone()),
             Own::Unused => {
@@ -136,9 +184,14 @@ pub async fn read(
 /// [`read`] outside a gate run (`sfsmoke snapshot`): logs in as the
 /// integration user once, only when needed (no auditor, or a flow that
 /// names no user), at a version the org supports.
-pub async fn read_alone(http: &reqwest::Client, org: &OrgConfig, redactor: &Redactor) -> Round {
+pub async fn read_alone(
+    http: &reqwest::Client,
+    org: &OrgConfig,
+    redactor: &Redactor,
+    batch: bool,
+) -> Round {
     if org.diagnose.is_some() && org.auth.username().is_some() {
-        return read(http, org, Own::Unused, redactor).await;
+        return read(http, org, Own::Unused, redactor, batch).await;
     }
     let version = supported_version(http, &org.login_url, &org.api_version, redactor).await;
     match auth::login_with(http, &with_version(org, &version), redactor).await {
@@ -148,9 +201,9 @@ pub async fn read_alone(http: &reqwest::Client, org: &OrgConfig, redactor: &Reda
                 conn: &conn,
                 user_id: session.user_id.as_deref(),
             };
-            read(http, org, own, redactor).await
+            read(http, org, own, redactor, batch).await
         }
-        Err(f) => read(http, org, Own::Failed(&f), redactor).await,
+        Err(f) => read(http, org, Own::Failed(&f), redactor, batch).await,
     }
 }
 
@@ -159,10 +212,11 @@ pub async fn take_all(
     orgs: &[&OrgConfig],
     request_timeout: Duration,
     redactor: &Redactor,
+    batch: bool,
 ) -> Vec<Result<OrgSnapshot, Failure>> {
     futures::future::join_all(orgs.iter().map(|o| async move {
         let http = client::http_client(o.ca_file.as_deref(), request_timeout)?;
-        read_alone(&http, o, redactor).await.snapshot()
+        read_alone(&http, o, redactor, batch).await.snapshot()
     }))
     .await
 }
@@ -173,6 +227,7 @@ pub async fn connect_auditor(
     http: &reqwest::Client,
     org: &OrgConfig,
     redactor: &Redactor,
+    batch: bool,
 ) -> Result<Source, Failure> {
     let Some(d) = &org.diagnose else {
         return Err(Failure::new(
@@ -196,11 +251,12 @@ pub async fn connect_auditor(
         diagnose: None,
     };
     let session = auth::login_with(http, &auditor, redactor).await?;
-    Ok(Source {
-        conn: Connection::new(http.clone(), &session, &version, redactor),
-        http: http.clone(),
-        redactor: redactor.clone(),
-    })
+    Ok(Source::new(
+        Connection::new(http.clone(), &session, &version, redactor),
+        http,
+        redactor,
+        batch,
+    ))
 }
 
 /// The version to read setup objects with: `configured` when the org at

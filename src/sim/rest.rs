@@ -365,14 +365,14 @@ fn composite(st: &mut SimState, user: &User, major: u16, method: &Method, body: 
         if !valid_reference_id(&reference) {
             return err(
                 StatusCode::BAD_REQUEST,
-                "INVALID_INPUT",
+                "JSON_PARSER_ERROR",
                 &format!("invalid referenceId '{reference}': use letters, numbers and underscores, beginning with a letter"),
             );
         }
         if !seen.insert(reference.clone()) {
             return err(
                 StatusCode::BAD_REQUEST,
-                "INVALID_INPUT",
+                "JSON_PARSER_ERROR",
                 &format!("duplicate referenceId '{reference}'"),
             );
         }
@@ -384,7 +384,7 @@ fn composite(st: &mut SimState, user: &User, major: u16, method: &Method, body: 
         }) {
             return err(
                 StatusCode::BAD_REQUEST,
-                "INVALID_INPUT",
+                "JSON_PARSER_ERROR",
                 "subrequests inherit Accept, Authorization and Content-Type from the composite request",
             );
         }
@@ -448,7 +448,7 @@ fn composite_subrequest(st: &mut SimState, user: &User, method: &str, url: &str)
     if segs.first() == Some(&"composite") {
         return err(
             StatusCode::BAD_REQUEST,
-            "INVALID_INPUT",
+            "JSON_PARSER_ERROR",
             "composite resources cannot be nested in a composite",
         );
     }

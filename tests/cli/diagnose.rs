@@ -217,7 +217,7 @@ async fn today(env: &Env, org: &OrgConfig, cause: Cause) -> OrgReport {
         .ok()
         .flatten()
         .and_then(|l| l.orgs.get("prod").cloned());
-    let round = sfsmoke::audit::read_alone(&env.http, org, &Redactor::new()).await;
+    let round = sfsmoke::audit::read_alone(&env.http, org, &Redactor::new(), true).await;
     let d =
         diagnose::diagnose(org, failed[0].1, &round, known_good.as_ref()).expect("auditor login");
     assert_eq!(d.cause, cause, "{d}");
