@@ -294,6 +294,9 @@ struct OrgCtx<'a> {
     relogin: Relogin,
     /// Why `POST /composite` was refused, the first time it was.
     fallback: Mutex<Option<String>>,
+    /// Single queries in flight after a refused composite: `concurrency`
+    /// for the whole org, however many composites fell back.
+    singles: tokio::sync::Semaphore,
 }
 
 impl OrgCtx<'_> {
@@ -536,7 +539,8 @@ impl OrgCtx<'_> {
     /// Every case of `planned`, folded into composites of at most
     /// [`QUERIES_PER_COMPOSITE`] queries, all in flight at once. A
     /// composite refused as a whole falls back to one query per case (at
-    /// most `concurrency` at once), and the org is told so once.
+    /// most `concurrency` at once for the org), and the org is told so
+    /// once.
     async fn run_batched(&self, planned: &[Planned], on_case: &OnCase) -> Vec<CaseReport> {
         let chunks = planned
             .chunks(QUERIES_PER_COMPOSITE)
@@ -550,14 +554,12 @@ impl OrgCtx<'_> {
                     Batched::Done(outcomes) => outcomes.into_iter().map(|o| (o, retries)).collect(),
                     Batched::Refused(f) => {
                         self.note_fallback(&f);
-                        futures::stream::iter(chunk)
-                            .map(|p| async move {
-                                let (o, r) = self.run_query(p).await;
-                                (o, r + retries)
-                            })
-                            .buffered(self.settings.concurrency.max(1))
-                            .collect()
-                            .await
+                        futures::future::join_all(chunk.iter().map(|p| async move {
+                            let _permit = self.singles.acquire().await;
+                            let (o, r) = self.run_query(p).await;
+                            (o, r + retries)
+                        }))
+                        .await
                     }
                 };
                 let took = t.elapsed();
@@ -798,6 +800,7 @@ async fn run_checks(
             failed_other: AtomicUsize::new(0),
         },
         fallback: Mutex::new(None),
+        singles: tokio::sync::Semaphore::new(settings.concurrency.max(1)),
     };
     let ctx_ref = &ctx;
     let on_case_ref = &on_case;
