@@ -2485,7 +2485,7 @@ async fn composite_is_refused_before_v38_and_by_the_composite_refused_scenario()
     let (status, v) = composite(&h, "37.0", false, &[("a", query_url("Account"))]).await;
     assert_eq!(status, 404, "{v}");
     assert_eq!(v[0]["errorCode"], "NOT_FOUND");
-    assert_eq!(h.api_usage().0, 0, "a refused composite is not charged");
+    assert_eq!(h.api_usage().0, 1, "charged like any request");
     let h = start("composite-refused").await;
     let (status, v) = composite(&h, "62.0", false, &[("a", query_url("Account"))]).await;
     assert_eq!(status, 404, "{v}");
