@@ -45,6 +45,8 @@ pub struct Settings {
     /// Fold the queries into `POST /composite` requests (`batch`, default
     /// on): one API call per [`QUERIES_PER_COMPOSITE`] queries.
     pub batch: bool,
+    /// `min_api_remaining`: the "API quota" case after the queries.
+    pub min_api_remaining: Option<crate::quota::QuotaFloor>,
 }
 
 /// Queries in one composite: Salesforce allows at most 5 query
@@ -717,6 +719,7 @@ async fn run_checks(
             let outcome = problem(f, &snapshot(&redactor));
             let failed = failed_login(&outcome);
             finish_failed_login(&mut report, org, &planned, login_name, t0, outcome, &emit);
+            skip_quota(&mut report, settings, &emit);
             report.duration = started.elapsed();
             return (report, None, failed);
         }
@@ -735,6 +738,7 @@ async fn run_checks(
             let outcome = problem(f, &snapshot(&redactor));
             let failed = failed_login(&outcome);
             finish_failed_login(&mut report, org, &planned, login_name, t0, outcome, &emit);
+            skip_quota(&mut report, settings, &emit);
             report.duration = started.elapsed();
             return (report, Some(http), failed);
         }
@@ -822,6 +826,11 @@ async fn run_checks(
     };
     report.cases.extend(cases);
     report.api_usage = ctx.conn.api_usage();
+    if let Some(floor) = settings.min_api_remaining {
+        // Free: the figure the queries' answers already carried.
+        let case = crate::quota::case(floor, report.api_usage.as_deref());
+        emit(&mut report, case);
+    }
     report.warnings.extend(ctx.relogin_warning());
     report
         .warnings
@@ -838,6 +847,26 @@ async fn run_checks(
         user_id: session.user_id.clone(),
     };
     (report, Some(ctx.http), login)
+}
+
+/// After a failed login: the "API quota" case (when asked for) is skipped
+/// like the queries, for the same reason.
+fn skip_quota(
+    report: &mut OrgReport,
+    settings: &Settings,
+    emit: &impl Fn(&mut OrgReport, CaseReport),
+) {
+    if settings.min_api_remaining.is_none() {
+        return;
+    }
+    let code = report
+        .cases
+        .first()
+        .and_then(|c| c.outcome.problem())
+        .map(|p| p.failure.code.clone())
+        .unwrap_or_default();
+    let reason = format!("not run: the login failed ({code})");
+    emit(report, crate::quota::case_with(Outcome::Skipped { reason }));
 }
 
 /// The failed login case's failure (as reported: redacted).
@@ -931,6 +960,7 @@ mod tests {
             deadline_len: Duration::from_millis(deadline_ms),
             concurrency: 2,
             batch: false,
+            min_api_remaining: None,
         }
     }
 

@@ -15,6 +15,9 @@ pub const TLS_ERROR: &str = "TLS_ERROR";
 pub const CONFIG_ERROR: &str = "CONFIG_ERROR";
 /// The integration user's access differs from smoke.lock.
 pub const ACCESS_DRIFT: &str = "ACCESS_DRIFT";
+/// Fewer API calls remain in the org's rolling 24-hour allocation than
+/// `min_api_remaining` asks for (`quota.rs`).
+pub const API_QUOTA_LOW: &str = "API_QUOTA_LOW";
 /// The run was cancelled (SIGINT or SIGTERM) before this check finished.
 pub const CANCELLED: &str = "CANCELLED";
 /// Written at the start of a run and replaced at its end: if a report

@@ -196,8 +196,9 @@ impl Plan<'_> {
     /// summary will.
     pub fn total_checks(&self) -> usize {
         let drift_case = usize::from(self.has_drift_case());
+        let quota_case = usize::from(self.config.min_api_remaining.is_some());
         self.orgs()
-            .map(|o| 1 + o.objects.len() + o.checks.len() + drift_case)
+            .map(|o| 1 + o.objects.len() + o.checks.len() + quota_case + drift_case)
             .sum()
     }
 
@@ -209,6 +210,7 @@ impl Plan<'_> {
             deadline_len: self.config.deadline,
             concurrency: self.config.concurrency,
             batch: true,
+            min_api_remaining: self.config.min_api_remaining,
         }
     }
 
@@ -389,6 +391,9 @@ impl Plan<'_> {
                 }
                 let ended = finished.get(&org.name).map(Vec::as_slice).unwrap_or(&[]);
                 let mut cases = checks::planned_cases(org, &unfinished);
+                if self.config.min_api_remaining.is_some() {
+                    cases.push(crate::quota::case_with(unfinished.clone()));
+                }
                 for case in &mut cases {
                     if let Some(e) = ended.iter().find(|e| e.name == case.name) {
                         *case = e.clone();

@@ -22,6 +22,7 @@ pub mod init;
 pub mod limits;
 pub mod logging;
 pub mod net;
+pub mod quota;
 pub mod report;
 pub mod salesforce;
 pub mod secret;

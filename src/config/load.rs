@@ -25,6 +25,7 @@ use crate::auth::is_loopback;
 use crate::auth::jwt::{default_audience, rsa_private_key};
 use crate::auth::sfdx_url::{instance_url, parse_sfdx_url};
 use crate::net::trust::ca_problem;
+use crate::quota::QuotaFloor;
 use crate::salesforce::names::object_name_problem;
 use crate::secret::{Redactor, Secret};
 use crate::text::line_col;
@@ -53,6 +54,7 @@ const TOP_KEYS: &[&str] = &[
     "timeout_secs",
     "deadline_secs",
     "concurrency",
+    "min_api_remaining",
     "orgs",
 ];
 const ORG_KEYS: &[&str] = &[
@@ -690,6 +692,7 @@ impl Cx<'_> {
                 None
             }
         };
+        let min_api_remaining = self.min_api_remaining(top);
         if let (Some(t), Some(d), Some((_, span))) = (&timeout, &deadline, deadline_at) {
             if d < t {
                 let (d, t) = (d.as_secs_f64(), t.as_secs_f64());
@@ -732,10 +735,57 @@ impl Cx<'_> {
             request_timeout: timeout?,
             deadline: deadline?,
             concurrency: concurrency?,
+            min_api_remaining: min_api_remaining?,
             orgs,
             redactor: self.redactor.clone(),
             warnings,
         })
+    }
+
+    /// `min_api_remaining`: a whole number of calls (`5000`) or a share of
+    /// the allocation as a string (`"10%"`). `Some(None)`: not set.
+    fn min_api_remaining(&mut self, top: &[Entry]) -> Option<Option<QuotaFloor>> {
+        const KEY: &str = "min_api_remaining";
+        const HINT: &str = "API calls that must remain in the org's 24-hour allocation: a count (min_api_remaining = 5000) or a share as a string (min_api_remaining = \"10%\")";
+        let Some(node) = get(top, KEY) else {
+            return Some(None);
+        };
+        let span = node.span.clone();
+        match node.kind {
+            Kind::Int(n) if n >= 1 => Some(Some(QuotaFloor::Count(n as u64))),
+            Kind::Int(n) => {
+                let message = format!("must be at least 1, not {n}");
+                self.error(&span, KEY, message, HINT);
+                None
+            }
+            Kind::Float(f) => {
+                let message = format!("`{f}` is not a whole number of calls");
+                self.error(&span, KEY, message, HINT);
+                None
+            }
+            Kind::Str(s) => {
+                let share = s.trim().strip_suffix('%').map(|n| n.trim().parse::<f64>());
+                match share {
+                    Some(Ok(p)) if p > 0.0 && p < 100.0 => Some(Some(QuotaFloor::Percent(p))),
+                    Some(Ok(_)) => {
+                        let message = format!("`{s}` must be a share above 0% and below 100%");
+                        self.error(&span, KEY, message, HINT);
+                        None
+                    }
+                    _ => {
+                        let message = format!("`{s}` is neither a count nor a percentage");
+                        self.error(&span, KEY, message, HINT);
+                        None
+                    }
+                }
+            }
+            _ => self.type_error(
+                node,
+                KEY,
+                KEY,
+                "a count or a percentage string like \"10%\"",
+            ),
+        }
     }
 
     fn junit(&mut self, j: &Str) -> Option<PathBuf> {

@@ -46,6 +46,9 @@ pub struct Config {
     pub deadline: Duration,
     /// Single queries in flight per org (`concurrency`, default 10).
     pub concurrency: usize,
+    /// `min_api_remaining`: each org fails an "API quota" case when fewer
+    /// calls than this remain in its 24-hour allocation (unset: no case).
+    pub min_api_remaining: Option<crate::quota::QuotaFloor>,
     /// Orgs in file order.
     pub orgs: IndexMap<String, OrgConfig>,
     /// Every secret value the config resolved, for scrubbing output.

@@ -169,6 +169,9 @@ fn render(result: Result<Config, ConfigFailure>) -> String {
                 "ok {:?} {:?} {} {junit}",
                 c.request_timeout, c.deadline, c.concurrency
             ));
+            if let Some(m) = c.min_api_remaining {
+                out.push(format!("min_api_remaining {m:?}"));
+            }
             for (name, o) in &c.orgs {
                 assert_eq!(name, &o.name);
                 let ca = o

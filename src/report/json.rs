@@ -225,6 +225,7 @@ fn kind_name(kind: CaseKind) -> &'static str {
         CaseKind::Object => "object",
         CaseKind::Check => "check",
         CaseKind::Drift => "drift",
+        CaseKind::Quota => "quota",
         CaseKind::Config => "config",
     }
 }

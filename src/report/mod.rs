@@ -90,6 +90,8 @@ pub enum CaseKind {
     Object,
     Check,
     Drift,
+    /// `min_api_remaining`: the org's remaining daily API calls.
+    Quota,
     Config,
 }
 

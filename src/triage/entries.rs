@@ -668,6 +668,27 @@ pub(super) static ENTRIES: &[Entry] = &[
         sources: &["errorcodes", "seed", "limits", "domain"],
     },
     Entry {
+        codes: &["API_QUOTA_LOW"],
+        when_message: &[],
+        variant: None,
+        title: "the org's daily API allocation is nearly used up",
+        category: Category::Quota,
+        retry: Retry::Later,
+        meaning: "sfsmoke's own check (min_api_remaining in smoke.toml): the last Sforce-Limit-Info header the checks received (api-usage=used/max, the rolling 24 hours) shows fewer calls left than the threshold. The API still works; when the rest is used up, every integration of the org gets REQUEST_LIMIT_EXCEEDED until calls age out of the window.",
+        causes: &[
+            "an integration or job using more calls than usual (a loop, polling without backoff, a bulk load over REST/SOAP)",
+            "the allocation shrank (licences removed) while usage stayed",
+            "the threshold is set too close to normal usage",
+        ],
+        checks: &[
+            Check { what: "usage against the daily limit, and the trend", setup: SETUP_API_USAGE },
+            Check { what: "which user and app used the calls", setup: "Reports > Administrative Reports > API Usage Last 7 Days (or the API Total Usage event log)" },
+        ],
+        fix: "Find and throttle the caller that is using the calls before the allocation runs out; buy more API capacity if the usage is legitimate; or lower min_api_remaining in smoke.toml if the threshold is wrong.",
+        see_also: &["REQUEST_LIMIT_EXCEEDED"],
+        sources: &["limits", "domain"],
+    },
+    Entry {
         codes: &["REQUEST_LIMIT_EXCEEDED"],
         when_message: &["concurrentrequests", "concurrent"],
         variant: Some("ConcurrentRequests (long-running requests)"),

@@ -26,6 +26,7 @@ const REQUIRED: &[(&str, &str)] = &[
     ("TLS_ERROR", "invalid peer certificate: UnknownIssuer"),
     ("UNEXPECTED_RESPONSE", "HTML page instead of JSON"),
     ("ACCESS_DRIFT", "permission set 'Stripe Integration Access' no longer assigned"),
+    ("API_QUOTA_LOW", "500 of 15000 daily API requests remain (3.3%; api-usage=14500/15000), below min_api_remaining = 1000 (1000 required)"),
     ("CONFIG_ERROR", "smoke.toml:3:1: unknown key `objets`"),
 ];
 

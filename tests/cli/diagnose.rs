@@ -98,6 +98,7 @@ impl Env {
             deadline_len: Duration::from_secs(60),
             concurrency: 2,
             batch: true,
+            min_api_remaining: None,
         };
         let redactor = Arc::new(Mutex::new(Redactor::new()));
         let plan = Plan {

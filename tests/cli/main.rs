@@ -19,6 +19,7 @@ mod init_validate;
 mod logins;
 mod network;
 mod perf;
+mod quota;
 mod reports;
 mod retries;
 mod secrets;
