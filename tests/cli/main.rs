@@ -6,8 +6,9 @@
 
 mod support;
 
-mod bounded;
 #[cfg(unix)] // signals, `kill` and `mkfifo`
+mod batch;
+mod bounded;
 mod cancel;
 mod concurrency;
 mod config_errors;

@@ -1,0 +1,149 @@
+//! API economy (issue 11): an org's queries folded into `POST /composite`
+//! (five queries, one API call, per composite), each case's verdict from
+//! its own subrequest; a composite refused as a whole falls back to single
+//! queries and says so once.
+
+use crate::support::{config, World};
+use serde_json::Value;
+
+/// The demo org's four objects plus `checks` extra checks, as `prod` over
+/// SOAP login (logins are not API calls, so the sim's usage counter shows
+/// only the checks' calls).
+fn config_with(objects: &str, checks: usize) -> String {
+    let mut toml = config::soap(objects);
+    for i in 0..checks {
+        toml.push_str(&format!(
+            "\n[[orgs.prod.checks]]\nname = \"check {i}\"\nsoql = \"SELECT Id FROM Account LIMIT {}\"\n",
+            i + 1
+        ));
+    }
+    toml
+}
+
+const FOUR: &str = r#""Account", "Contact", "Opportunity", "Invoice__c""#;
+
+/// The org's warnings in the JSON report.
+fn warnings(run: &crate::support::Run) -> Vec<String> {
+    run.json()["orgs"][0]["warnings"]
+        .as_array()
+        .expect("warnings")
+        .iter()
+        .map(|w| w.as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+/// 4 objects and 3 checks: 7 queries in ceil(7/5) = 2 composites, so 2 API
+/// calls (the login is not one), and each case passes with its own count.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn seven_queries_cost_two_api_calls() {
+    let w = World::start("healthy").await;
+    w.write_config(&config_with(FOUR, 3));
+    let run = w.smoke(&[]).await;
+    run.expect_code(0).check_junit(8, 0, 0, 0);
+    assert_eq!(w.sim.api_usage().0, 2, "ceil(7 / 5) composites");
+    assert_eq!(run.case("prod", "query Account")["detail"], "1 record");
+    assert_eq!(run.case("prod", "check: check 2")["status"], "passed");
+    assert!(
+        !warnings(&run).iter().any(|w| w.contains("composite")),
+        "{:?}",
+        warnings(&run)
+    );
+    // Five queries: one call.
+    let w = World::start("healthy").await;
+    w.write_config(&config_with(FOUR, 1));
+    w.smoke(&[]).await.expect_code(0);
+    assert_eq!(w.sim.api_usage().0, 1);
+}
+
+/// One object that does not exist among ones that do, in one composite:
+/// that case fails with Salesforce's own code, status and hint, the others
+/// pass.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_composite_with_mixed_outcomes_keeps_each_verdict() {
+    let w = World::start("healthy").await;
+    w.write_config(&config::soap(r#""Account", "Nope__c", "Contact""#));
+    let run = w.smoke(&[]).await;
+    run.expect_code(1).check_junit(4, 1, 0, 0);
+    let bad = run.case("prod", "query Nope__c");
+    assert_eq!(bad["status"], "failed", "{bad}");
+    assert_eq!(bad["failure"]["code"], "INVALID_TYPE", "{bad}");
+    assert_eq!(bad["failure"]["http_status"], 400, "{bad}");
+    assert!(
+        bad["failure"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Nope__c"),
+        "{bad}"
+    );
+    for ok in ["query Account", "query Contact"] {
+        assert_eq!(run.case("prod", ok)["status"], "passed");
+    }
+    assert!(
+        run.junit().contains(r#"type="INVALID_TYPE""#),
+        "{}",
+        run.junit()
+    );
+}
+
+/// A server that refuses `POST /composite` (404 NOT_FOUND): every query
+/// is sent on its own and passes, and the run says so once (console,
+/// JUnit, JSON) however many composites were refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_composite_falls_back_to_single_queries_said_once() {
+    let w = World::start("composite-refused").await;
+    w.write_config(&config_with(FOUR, 3));
+    let run = w.smoke(&[]).await;
+    run.expect_code(0).check_junit(8, 0, 0, 0);
+    let said: Vec<String> = warnings(&run)
+        .into_iter()
+        .filter(|w| w.contains("POST /composite was refused"))
+        .collect();
+    assert_eq!(said.len(), 1, "{said:?}");
+    assert!(said[0].contains("NOT_FOUND"), "{}", said[0]);
+    // The console and JUnit say it where they say the org's other
+    // warnings, as often as they say the SOAP one.
+    let soap = run
+        .stdout()
+        .matches("SOAP login() is being retired")
+        .count();
+    assert!(soap >= 1, "{}", run.stdout());
+    assert_eq!(
+        run.stdout().matches("POST /composite was refused").count(),
+        soap,
+        "{}",
+        run.stdout()
+    );
+    let soap_junit = run.junit().matches("SOAP login() is being retired").count();
+    assert_eq!(
+        run.junit().matches("POST /composite was refused").count(),
+        soap_junit
+    );
+    // Two refused composites (charged as requests), then seven queries.
+    assert_eq!(w.sim.api_usage().0, 2 + 7);
+}
+
+/// The drift audit reads its setup queries through composite too: with
+/// smoke.lock in place, a healthy run costs the checks' composite plus a
+/// few composites for the audit, far below one call per setup query.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_drift_audit_batches_its_setup_queries() {
+    let w = World::start("healthy").await;
+    w.write_config(&format!(
+        "{}{}",
+        config::client_credentials(),
+        config::AUDITOR
+    ));
+    w.smoke(&["--update-snapshot"]).await.expect_code(0);
+    let before = w.sim.api_usage().0;
+    let run = w.smoke(&[]).await;
+    run.expect_code(0);
+    let drift = run.case("prod", "access drift");
+    assert_eq!(drift["status"], "passed", "{drift}");
+    let spent = w.sim.api_usage().0 - before;
+    // 1 composite for the two objects, at most 3 for the audit (the org,
+    // user, assignments and apps; profile and permission sets; license,
+    // object permissions and pre-authorizations).
+    assert!(spent <= 1 + 3, "{spent} API calls: {}", run.stdout());
+    let json: Value = run.json().clone();
+    assert!(json["orgs"][0]["api_usage"].is_string(), "{json}");
+}
