@@ -393,11 +393,6 @@ impl<Q: SetupQuery> Gatherer<'_, Q> {
             self.ahead.extend(wanted.into_iter().zip(answers));
         }
     }
-
-    /// The answer fetched ahead for `soql`, without using it up.
-    fn peek(&self, soql: &str) -> Option<&Vec<Value>> {
-        self.ahead.get(soql).and_then(|a| a.as_ref().ok())
-    }
 }
 
 const APPS_SOQL: &str =
@@ -409,18 +404,25 @@ fn user_soql(filter: &str) -> String {
     format!("SELECT Id, Username, IsActive, UserType, ProfileId FROM User WHERE {filter}")
 }
 
-fn psa_soql(user_id: &str) -> String {
+/// The user's assignments: by its id when known, else through the user
+/// `filter` (a semi-join), so they need not wait for the user's answer.
+fn psa_soql(user_id: Option<&str>, filter: &str) -> String {
+    let assignee = match user_id {
+        Some(id) => format!("AssigneeId = {}", soql_quote(id)),
+        None => format!("AssigneeId IN (SELECT Id FROM User WHERE {filter})"),
+    };
     format!(
         "SELECT Id, PermissionSetId, PermissionSetGroupId, IsActive, ExpirationDate \
-         FROM PermissionSetAssignment WHERE AssigneeId = {}",
-        soql_quote(user_id)
+         FROM PermissionSetAssignment WHERE {assignee}"
     )
 }
 
-fn profile_soql(profile_id: &str) -> String {
+/// The user's profile through the user `filter` (a semi-join on
+/// `User.ProfileId`), so it need not wait for the user's answer.
+fn profile_soql(filter: &str) -> String {
     format!(
-        "SELECT Id, Name, PermissionsApiEnabled, UserLicenseId FROM Profile WHERE Id = {}",
-        soql_quote(profile_id)
+        "SELECT Id, Name, PermissionsApiEnabled, UserLicenseId FROM Profile \
+         WHERE Id IN (SELECT ProfileId FROM User WHERE {filter})"
     )
 }
 
@@ -493,13 +495,21 @@ const GAP_ORDER: &[&str] = &[
     "PermissionSetAssignment",
     "PermissionSet",
     "PermissionSetGroup",
+    GRANTORS,
     "ObjectPermissions",
     "ConnectedApplication",
     "SetupEntityAccess",
 ];
 
 fn sorted_gaps(mut gaps: Vec<Gap>) -> Vec<Gap> {
-    gaps.sort_by_key(|g| GAP_ORDER.iter().position(|o| *o == g.object));
+    // Stable: gaps of the same object, or of one not listed (last), keep
+    // the order they were met in.
+    gaps.sort_by_key(|g| {
+        GAP_ORDER
+            .iter()
+            .position(|o| *o == g.object)
+            .unwrap_or(usize::MAX)
+    });
     gaps
 }
 
@@ -645,11 +655,17 @@ pub async fn gather<Q: SetupQuery>(
         (None, Some(u)) => Some(format!("Username = {}", soql_quote(u))),
         (None, None) => None,
     };
+    let psa_q = filter
+        .as_deref()
+        .map(|f| psa_soql(target.user_id.as_deref(), f));
+    let profile_q = filter.as_deref().map(profile_soql);
+    // Round one: nothing here depends on another's answer.
     g.prefetch([
         Some(ORG_SOQL.to_string()),
         filter.as_deref().map(user_soql),
         with_apps.then(|| APPS_SOQL.to_string()),
-        target.user_id.as_deref().map(psa_soql),
+        psa_q.clone(),
+        profile_q.clone(),
     ])
     .await;
 
@@ -701,25 +717,15 @@ pub async fn gather<Q: SetupQuery>(
         return facts;
     };
 
-    // Profile, assignments, permission sets and groups: fetched together
-    // when the assignments are already known.
-    let psa_q = psa_soql(&user.id);
-    let profile_q = user.profile_id.as_deref().map(profile_soql);
-    let (ps_q, groups_q) = match g.peek(&psa_q) {
-        Some(psa) => permission_set_soqls(psa, user.profile_id.as_ref()),
-        None => (None, None),
-    };
-    g.prefetch([profile_q.clone(), Some(psa_q.clone()), ps_q, groups_q])
-        .await;
     // Salesforce also lists the profile's own permission set among the
     // assignments; it is folded into the profile below.
-    let psa = g
-        .run("PermissionSetAssignment", psa_q)
-        .await
-        .unwrap_or_default();
-    let (ps_q, groups_q) = permission_set_soqls(&psa, user.profile_id.as_ref());
-    g.prefetch([ps_q.clone(), groups_q.clone()]).await;
-
+    let psa = match psa_q {
+        Some(psa_q) => g
+            .run("PermissionSetAssignment", psa_q)
+            .await
+            .unwrap_or_default(),
+        None => Vec::new(),
+    };
     if let (Some(pid), Some(profile_q)) = (&user.profile_id, profile_q) {
         if let Some(rows) = g.run("Profile", profile_q).await {
             facts.profile = rows.first().map(|r| ProfileFacts {
@@ -731,6 +737,32 @@ pub async fn gather<Q: SetupQuery>(
             });
         }
     }
+    let apps_read = if with_apps { apps(&mut g).await } else { None };
+
+    // Round two: what depends on the user, its profile and assignments,
+    // not on each other. The object permissions and pre-authorizations
+    // are asked for every assigned set (the profile's own is among them);
+    // only the sets acting for the user count below.
+    let (ps_q, groups_q) = permission_set_soqls(&psa, user.profile_id.as_ref());
+    let license_id = facts.profile.as_ref().and_then(|p| p.license_id.clone());
+    let license_q = license_id.as_deref().map(license_soql);
+    let assigned: BTreeSet<String> = psa.iter().filter_map(|r| s(r, "PermissionSetId")).collect();
+    let objs: BTreeSet<String> = objects.iter().cloned().collect();
+    let perms_ahead = (!objs.is_empty() && !assigned.is_empty())
+        .then(|| object_permissions_soql(&assigned, &objs));
+    let admin_approved = apps_read
+        .as_ref()
+        .is_some_and(|apps| apps.iter().any(|a| a.admin_approved_only));
+    let access_ahead =
+        (admin_approved && !assigned.is_empty()).then(|| setup_entity_access_soql(&assigned));
+    g.prefetch([
+        license_q.clone(),
+        ps_q.clone(),
+        groups_q.clone(),
+        perms_ahead.clone(),
+        access_ahead.clone(),
+    ])
+    .await;
 
     let mut ps_by_id: BTreeMap<String, Value> = BTreeMap::new();
     if let Some(ps_q) = ps_q {
@@ -816,20 +848,17 @@ pub async fn gather<Q: SetupQuery>(
     }
     let ps_ids: BTreeSet<String> = acting.keys().cloned().collect();
 
-    // The license, the object permissions and the apps' pre-authorizations
-    // depend on what came before, not on each other: fetched together.
-    let apps_read = if with_apps { apps(&mut g).await } else { None };
-    let objs: BTreeSet<String> = objects.iter().cloned().collect();
-    let license_id = facts.profile.as_ref().and_then(|p| p.license_id.clone());
-    let license_q = license_id.as_deref().map(license_soql);
-    let perms_q =
-        (!objs.is_empty() && !ps_ids.is_empty()).then(|| object_permissions_soql(&ps_ids, &objs));
-    let access_q = apps_read
-        .as_ref()
-        .filter(|apps| apps.iter().any(|a| a.admin_approved_only) && !ps_ids.is_empty())
-        .map(|_| setup_entity_access_soql(&ps_ids));
-    g.prefetch([license_q.clone(), perms_q.clone(), access_q.clone()])
-        .await;
+    // The sets asked for ahead cover the acting ones unless the profile's
+    // own set was not among the assignments: then ask for exactly those.
+    let covered = ps_ids.is_subset(&assigned);
+    let perms_q = (!objs.is_empty() && !ps_ids.is_empty()).then(|| match &perms_ahead {
+        Some(q) if covered => q.clone(),
+        _ => object_permissions_soql(&ps_ids, &objs),
+    });
+    let access_q = (admin_approved && !ps_ids.is_empty()).then(|| match &access_ahead {
+        Some(q) if covered => q.clone(),
+        _ => setup_entity_access_soql(&ps_ids),
+    });
 
     if let (Some(lid), Some(license_q)) = (license_id, license_q) {
         if let Some(rows) = g.run("UserLicense", license_q).await {

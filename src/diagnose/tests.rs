@@ -1220,3 +1220,67 @@ fn an_auditor_refused_too_means_the_whole_org() {
     );
     assert!(org_refuses_everyone(&api_disabled(), &bad, None).is_none());
 }
+
+/// [`Canned`] that can batch: `query_many` answers each query as `query`
+/// does and counts the rounds (one composite each).
+struct Batching<'a> {
+    org: &'a Canned,
+    rounds: Mutex<Vec<usize>>,
+}
+
+impl SetupQuery for Batching<'_> {
+    async fn query(&self, soql: &str) -> Result<Vec<Value>, Failure> {
+        self.org.query(soql).await
+    }
+    async fn versions(&self) -> Result<Vec<String>, Failure> {
+        self.org.versions().await
+    }
+    async fn query_many(&self, soqls: &[String]) -> Option<Vec<Result<Vec<Value>, Failure>>> {
+        self.rounds.lock().unwrap().push(soqls.len());
+        let mut out = Vec::new();
+        for q in soqls {
+            out.push(self.org.query(q).await);
+        }
+        Some(out)
+    }
+}
+
+/// Fetching ahead changes nothing the facts say, healthy or with setup
+/// objects refused, and takes two rounds of at most five queries with no
+/// single query after them.
+#[tokio::test]
+async fn batched_gathering_finds_the_same_facts_in_two_rounds() {
+    let mut refused = healthy();
+    refused.refuse = vec!["ObjectPermissions", "UserLicense"];
+    for org in [healthy(), refused] {
+        for (target, with_apps) in [
+            (target(), true),
+            (
+                Target {
+                    username: None,
+                    user_id: Some("005000000000001".into()),
+                },
+                false,
+            ),
+            (Target::default(), true),
+        ] {
+            let one_by_one = gather(&org, &target, &objects(), with_apps, now()).await;
+            let singles = org.log.lock().unwrap().len();
+            org.log.lock().unwrap().clear();
+            let batching = Batching {
+                org: &org,
+                rounds: Mutex::new(Vec::new()),
+            };
+            let batched = gather(&batching, &target, &objects(), with_apps, now()).await;
+            assert_eq!(format!("{batched:?}"), format!("{one_by_one:?}"));
+            let rounds = batching.rounds.lock().unwrap().clone();
+            assert!(rounds.len() <= 2, "{rounds:?}");
+            assert!(rounds.iter().all(|n| *n <= 5), "{rounds:?}");
+            let fetched: usize = rounds.iter().sum();
+            // Every query it ran came from a round (none after them).
+            assert_eq!(org.log.lock().unwrap().len(), fetched, "{target:?}");
+            assert!(fetched >= singles.min(1), "{rounds:?}");
+            org.log.lock().unwrap().clear();
+        }
+    }
+}

@@ -123,8 +123,8 @@ async fn a_refused_composite_falls_back_to_single_queries_said_once() {
 }
 
 /// The drift audit reads its setup queries through composite too: with
-/// smoke.lock in place, a healthy run costs the checks' composite plus a
-/// few composites for the audit, far below one call per setup query.
+/// smoke.lock in place, a healthy run costs the checks' composite plus two
+/// for the audit's ten setup queries.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_drift_audit_batches_its_setup_queries() {
     let w = World::start("healthy").await;
@@ -140,10 +140,10 @@ async fn the_drift_audit_batches_its_setup_queries() {
     let drift = run.case("prod", "access drift");
     assert_eq!(drift["status"], "passed", "{drift}");
     let spent = w.sim.api_usage().0 - before;
-    // 1 composite for the two objects, at most 3 for the audit (the org,
-    // user, assignments and apps; profile and permission sets; license,
-    // object permissions and pre-authorizations).
-    assert!(spent <= 1 + 3, "{spent} API calls: {}", run.stdout());
+    // 1 composite for the two objects, 2 for the audit (the org, user,
+    // profile, assignments and apps; then the license, permission sets,
+    // groups, object permissions and pre-authorizations).
+    assert_eq!(spent, 1 + 2, "API calls: {}", run.stdout());
     let json: Value = run.json().clone();
     assert!(json["orgs"][0]["api_usage"].is_string(), "{json}");
 }
