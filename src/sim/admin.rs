@@ -30,7 +30,8 @@ pub(crate) async fn apply_scenario(
     let mut org = st.org.clone();
     match scenarios::apply(&name, &mut org) {
         Some(()) => {
-            st.org = org;
+            // Through the audited path, as an admin's change in Setup.
+            st.change(|o| *o = org);
             json_response(StatusCode::OK, &json!({ "applied": name }))
         }
         None => json_response(

@@ -32,6 +32,7 @@
 //! loop, TLS, router, access log), `demo.rs` (public demo credentials).
 
 mod admin;
+pub mod audit_trail;
 pub mod demo;
 pub mod faults;
 pub mod model;
@@ -112,11 +113,23 @@ pub(crate) struct State {
     pub logins: BTreeMap<String, u64>,
     /// Same as [`Shared::base_url`], for answers built under the lock.
     pub base_url: String,
+    /// Who the Setup Audit Trail says made the next changes.
+    pub actor: audit_trail::Actor,
 }
 
 impl State {
     pub fn now(&self) -> DateTime<Utc> {
         Utc::now() + self.clock_offset
+    }
+
+    /// Apply `f` to the org and record what changed in its Setup Audit
+    /// Trail, by the current actor.
+    pub fn change<R>(&mut self, f: impl FnOnce(&mut model::Org) -> R) -> R {
+        let before = self.org.clone();
+        let out = f(&mut self.org);
+        let now = self.now();
+        audit_trail::record(&mut self.org, &before, &self.actor, now);
+        out
     }
 
     /// Count one login attempt with `grant` by `who` ([`login_key`]).
@@ -207,9 +220,17 @@ impl SimHandle {
         self.cert_path.clone()
     }
 
-    /// Change the org while it runs ("it worked yesterday").
+    /// Change the org while it runs ("it worked yesterday"). What changed
+    /// is added to the Setup Audit Trail as done by the current actor
+    /// ([`SimHandle::act_as`]; Ada Admin unless set).
     pub fn update<R>(&self, f: impl FnOnce(&mut model::Org) -> R) -> R {
-        f(&mut self.shared.lock().org)
+        self.shared.lock().change(f)
+    }
+
+    /// Who the Setup Audit Trail names for the next changes, and how long
+    /// ago they are dated.
+    pub fn act_as(&self, actor: audit_trail::Actor) {
+        self.shared.lock().actor = actor;
     }
 
     /// Read the org's current state.
@@ -338,6 +359,7 @@ pub async fn start(org: model::Org, opts: SimOptions) -> std::io::Result<SimHand
             clock_offset: chrono::Duration::zero(),
             logins: BTreeMap::new(),
             base_url: format!("{scheme}://{addr}"),
+            actor: audit_trail::Actor::default(),
         }),
         base_url: format!("{scheme}://{addr}"),
         faults: faults::Faults::default(),
@@ -395,6 +417,7 @@ pub(crate) mod tests {
             clock_offset: chrono::Duration::zero(),
             logins: BTreeMap::new(),
             base_url: "http://127.0.0.1:1".into(),
+            actor: audit_trail::Actor::default(),
         }
     }
 

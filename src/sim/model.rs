@@ -132,6 +132,24 @@ pub struct Org {
     /// Business objects and their records (setup objects are derived).
     #[serde(default)]
     pub objects: Vec<SObjectDef>,
+    /// `SetupAuditTrail`, oldest first (see `audit_trail.rs`).
+    #[serde(default)]
+    pub audit_trail: Vec<AuditEntry>,
+}
+
+/// One `SetupAuditTrail` entry.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct AuditEntry {
+    pub action: String,
+    pub section: String,
+    pub display: String,
+    pub created_date: DateTime<Utc>,
+    /// The admin's username (`CreatedById` / `CreatedBy.Name`).
+    pub created_by: String,
+    /// The admin who logged in as `created_by` (`DelegateUser`).
+    #[serde(default)]
+    pub delegate_user: Option<String>,
 }
 
 fn default_org_id() -> String {

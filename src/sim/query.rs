@@ -110,6 +110,33 @@ mod tests {
         assert_eq!(e.code, "MALFORMED_QUERY");
     }
 
+    /// The auditor's Setup Audit Trail query: a dateTime bound, newest
+    /// first, the admin through `CreatedBy`; View Setup is required.
+    #[test]
+    fn setup_audit_trail_window_order_and_created_by() {
+        let since = (Utc::now() - chrono::Duration::days(7)).format("%Y-%m-%dT%H:%M:%SZ");
+        let r = q(
+            demo::AUDITOR_USERNAME,
+            &format!(
+                "SELECT Id, Action, Section, Display, CreatedDate, CreatedBy.Name, \
+                 CreatedBy.Username, DelegateUser FROM SetupAuditTrail \
+                 WHERE CreatedDate >= {since} ORDER BY CreatedDate DESC LIMIT 200"
+            ),
+        )
+        .unwrap();
+        // The 30-day-old entry is outside the window.
+        assert_eq!(r.len(), 3, "{r:?}");
+        assert_eq!(
+            r[0]["Display"],
+            "Changed picklist values for Opportunity field Stage"
+        );
+        assert_eq!(r[0]["CreatedBy"]["Name"], "Ada Admin");
+        assert_eq!(r[0]["CreatedBy"]["Username"], "admin@acme.example");
+        assert!(r[0]["CreatedDate"].as_str() > r[1]["CreatedDate"].as_str());
+        let e = q(demo::USERNAME, "SELECT Id FROM SetupAuditTrail").unwrap_err();
+        assert_eq!(e.code, "INVALID_TYPE");
+    }
+
     #[test]
     fn in_like_not() {
         let r = q(

@@ -78,6 +78,7 @@ pub const SETUP_OBJECTS: &[&str] = &[
     "ConnectedApplication",
     "SetupEntityAccess",
     "ObjectPermissions",
+    "SetupAuditTrail",
 ];
 
 /// Setup objects any API user may query (the rest need View Setup).
@@ -308,6 +309,20 @@ fn setup_info(name: &str) -> Option<ObjectInfo> {
                 f("PermissionsDelete", "boolean"),
                 f("PermissionsViewAllRecords", "boolean"),
                 f("PermissionsModifyAllRecords", "boolean"),
+            ],
+        ),
+        "SetupAuditTrail" => (
+            "Setup Audit Trail",
+            "Setup Audit Trail",
+            "0Ym",
+            vec![
+                f("Id", "id"),
+                f("Action", "string"),
+                f("Section", "string"),
+                f("Display", "string"),
+                f("DelegateUser", "string"),
+                f("CreatedByContext", "string"),
+                r("CreatedById", "User", "CreatedBy"),
             ],
         ),
         _ => return None,
@@ -717,6 +732,26 @@ impl<'a> Catalog<'a> {
                 }
                 v
             }
+            "SetupAuditTrail" => org
+                .audit_trail
+                .iter()
+                .enumerate()
+                .map(|(i, e)| {
+                    row([
+                        ("Id", json!(sf_id("0Ym", &format!("trail:{i}")))),
+                        ("Action", json!(e.action)),
+                        ("Section", json!(e.section)),
+                        ("Display", json!(e.display)),
+                        (
+                            "DelegateUser",
+                            e.delegate_user.as_ref().map(|d| json!(d)).unwrap_or(Value::Null),
+                        ),
+                        ("CreatedByContext", Value::Null),
+                        ("CreatedById", json!(user_id(&e.created_by))),
+                        ("CreatedDate", json!(sf_datetime(e.created_date))),
+                    ])
+                })
+                .collect(),
             _ => Vec::new(),
         };
         for row in &mut rows {

@@ -454,6 +454,7 @@ pub fn healthy() -> Org {
             }],
             scopes: vec!["api".into(), "refresh_token".into()],
         }],
+        audit_trail: crate::sim::audit_trail::noise(now),
         objects: vec![
             SObjectDef {
                 name: "Account".into(),

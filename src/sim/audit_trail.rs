@@ -1,0 +1,285 @@
+//! The Setup Audit Trail of the simulated org: every state change made
+//! through `SimHandle::update` or the admin API becomes `SetupAuditTrail`
+//! entries, by the acting admin ([`Actor`]), worded as Salesforce's Setup
+//! pages word them. The healthy org also carries unrelated entries (noise),
+//! as a real org does, so a reader must pick the entries that matter by the
+//! names they mention.
+//!
+//! Salesforce documents the fields (Action, Section, Display, CreatedDate,
+//! CreatedBy, DelegateUser) but not every Action code; the codes and texts
+//! here follow the documented example (`PermSetCreate`, "Created permission
+//! set MAD: with user license Salesforce.") and what admins see in Setup >
+//! View Setup Audit Trail. Nothing reading the trail may rely on them.
+
+use crate::sim::model::{AuditEntry, Org, PermittedUsers, User};
+use chrono::{DateTime, Duration, Utc};
+
+/// Who makes the changes, and when relative to the sim's clock.
+#[derive(Clone, Debug)]
+pub struct Actor {
+    /// The admin's username (`CreatedBy`); should be a user of the org.
+    pub username: String,
+    /// Set when another admin logged in as this one (`DelegateUser`).
+    pub delegate: Option<String>,
+    /// Entries are dated this long before the change is made.
+    pub ago: Duration,
+}
+
+impl Default for Actor {
+    fn default() -> Self {
+        Actor {
+            username: ADMIN.into(),
+            delegate: None,
+            ago: Duration::zero(),
+        }
+    }
+}
+
+/// The healthy org's admin (Ada Admin).
+pub const ADMIN: &str = "admin@acme.example";
+
+/// `(Action, Section, Display)` for each difference between `before` and
+/// `after` that an admin makes in Setup.
+pub fn changes(before: &Org, after: &Org) -> Vec<(String, String, String)> {
+    let mut out = Vec::new();
+    let mut push = |action: &str, section: &str, display: String| {
+        out.push((action.to_string(), section.to_string(), display));
+    };
+    let who = |u: &User| format!("{} ({})", u.full_name(), u.username);
+    for p in &after.profiles {
+        if let Some(old) = before.profile(&p.name) {
+            if old.permissions.api_enabled != p.permissions.api_enabled {
+                let (from, to) = on_off(old.permissions.api_enabled);
+                push(
+                    "profileSystemPermChanged",
+                    "Manage Users",
+                    format!("Changed profile {}: API Enabled was changed from {from} to {to}", p.name),
+                );
+            }
+        }
+    }
+    for ps in &before.permission_sets {
+        match after.permission_set(&ps.name) {
+            None => push(
+                "PermSetDelete",
+                "Manage Users",
+                format!("Deleted permission set {}", ps.label),
+            ),
+            Some(now) => {
+                if ps.permissions.api_enabled != now.permissions.api_enabled {
+                    let verb = if now.permissions.api_enabled {
+                        "enabled"
+                    } else {
+                        "disabled"
+                    };
+                    push(
+                        "PermSetEnableUserPerm",
+                        "Manage Users",
+                        format!("Permission set {}: {verb} user permission API Enabled", ps.label),
+                    );
+                }
+                for (o, a) in &ps.objects {
+                    let still = now.objects.get(o).is_some_and(|n| n.read);
+                    if a.read && !still {
+                        push(
+                            "PermSetEntityPermChanged",
+                            "Manage Users",
+                            format!("Permission set {}: object {o}: Read was removed", ps.label),
+                        );
+                    }
+                }
+            }
+        }
+    }
+    for u in &after.users {
+        let Some(old) = before.user(&u.username) else {
+            continue;
+        };
+        if old.active && !u.active {
+            push("deactivateduser", "Manage Users", format!("Deactivated user {}", who(u)));
+        }
+        if old.profile != u.profile {
+            push(
+                "changedprofileforuser",
+                "Manage Users",
+                format!(
+                    "Changed profile for user {} from {} to {}",
+                    who(u),
+                    old.profile,
+                    u.profile
+                ),
+            );
+        }
+        let label = |org: &Org, a: &crate::sim::model::Assignment| match (&a.permission_set, &a.group) {
+            (Some(ps), _) => (
+                "Permission set",
+                org.permission_set(ps).map(|p| p.label.clone()).unwrap_or(ps.clone()),
+            ),
+            (None, Some(g)) => (
+                "Permission set group",
+                org.group(g).map(|g| g.label.clone()).unwrap_or(g.clone()),
+            ),
+            (None, None) => ("Permission set", String::new()),
+        };
+        for a in old.assignments.iter().filter(|a| !u.assignments.contains(a)) {
+            let same_target = |b: &&crate::sim::model::Assignment| {
+                b.permission_set == a.permission_set && b.group == a.group
+            };
+            let (kind, name) = label(before, a);
+            if u.assignments.iter().any(|b| same_target(&b)) {
+                push(
+                    "PermSetAssignmentChanged",
+                    "Manage Users",
+                    format!("{kind} {name}: assignment for user {} was changed", who(u)),
+                );
+            } else {
+                push(
+                    "PermSetUnassign",
+                    "Manage Users",
+                    format!("{kind} {name}: unassigned from user {}", who(u)),
+                );
+            }
+        }
+        for a in u
+            .assignments
+            .iter()
+            .filter(|a| !old.assignments.iter().any(|b| b.permission_set == a.permission_set && b.group == a.group))
+        {
+            let (kind, name) = label(after, a);
+            push(
+                "PermSetAssign",
+                "Manage Users",
+                format!("{kind} {name}: assigned to user {}", who(u)),
+            );
+        }
+    }
+    for app in &after.connected_apps {
+        let Some(old) = before.connected_apps.iter().find(|a| a.name == app.name) else {
+            continue;
+        };
+        if old.permitted_users != app.permitted_users {
+            push(
+                "connectedAppPolicyChanged",
+                "Connected Apps",
+                format!(
+                    "Changed Permitted Users for connected app {} from {} to {}",
+                    app.name,
+                    policy(old.permitted_users),
+                    policy(app.permitted_users)
+                ),
+            );
+        }
+        if old.profiles != app.profiles || old.permission_sets != app.permission_sets {
+            push(
+                "connectedAppPreauthChanged",
+                "Connected Apps",
+                format!("Changed pre-authorized profiles and permission sets for connected app {}", app.name),
+            );
+        }
+    }
+    out
+}
+
+fn on_off(was: bool) -> (&'static str, &'static str) {
+    if was {
+        ("True", "False")
+    } else {
+        ("False", "True")
+    }
+}
+
+fn policy(p: PermittedUsers) -> &'static str {
+    match p {
+        PermittedUsers::AllUsersSelfAuthorize => "All users may self-authorize",
+        PermittedUsers::AdminApproved => "Admin approved users are pre-authorized",
+    }
+}
+
+/// Append the entries for the changes from `before` to `org`, made by
+/// `actor` at `now - actor.ago`.
+pub fn record(org: &mut Org, before: &Org, actor: &Actor, now: DateTime<Utc>) {
+    let at = now - actor.ago;
+    for (action, section, display) in changes(before, org) {
+        org.audit_trail.push(AuditEntry {
+            action,
+            section,
+            display,
+            created_date: at,
+            created_by: actor.username.clone(),
+            delegate_user: actor.delegate.clone(),
+        });
+    }
+}
+
+/// Entries a real org has that say nothing about the integration: recent
+/// ones too.
+pub fn noise(now: DateTime<Utc>) -> Vec<AuditEntry> {
+    let entry = |ago: Duration, action: &str, section: &str, display: &str| AuditEntry {
+        action: action.into(),
+        section: section.into(),
+        display: display.into(),
+        created_date: now - ago,
+        created_by: ADMIN.into(),
+        delegate_user: None,
+    };
+    vec![
+        entry(
+            Duration::days(30),
+            "newuser",
+            "Manage Users",
+            "Created new user Integration User (integration@acme.example)",
+        ),
+        entry(
+            Duration::days(2),
+            "PermSetCreate",
+            "Manage Users",
+            "Created permission set Marketing Analytics: with user license Salesforce.",
+        ),
+        entry(
+            Duration::hours(3),
+            "changedpassword",
+            "Manage Users",
+            "Changed password for user Wile Coyote (wile@acme.example)",
+        ),
+        entry(
+            Duration::minutes(20),
+            "picklistValues",
+            "Customize Opportunities",
+            "Changed picklist values for Opportunity field Stage",
+        ),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::{demo, scenarios};
+
+    #[test]
+    fn each_scenario_change_leaves_an_entry_naming_what_changed() {
+        let before = scenarios::healthy();
+        for (name, needle) in [
+            ("inactive-user", "Deactivated user Integration User (integration@acme.example)"),
+            ("profile-no-api", "Changed profile for user Integration User (integration@acme.example) from Integration User to Integration (cloned)"),
+            ("permset-unassigned", "Changed profile Integration User: API Enabled was changed from True to False"),
+            ("object-not-readable", "Permission set Stripe Integration Access: object Opportunity: Read was removed"),
+            ("connected-app-admin-approved", "Changed Permitted Users for connected app sfsmoke CI"),
+        ] {
+            let mut after = before.clone();
+            scenarios::apply(name, &mut after).unwrap();
+            let found = changes(&before, &after);
+            assert!(found.iter().any(|(_, _, d)| d.starts_with(needle)), "{name}: {found:?}");
+        }
+        let mut after = before.clone();
+        after.user_mut(demo::USERNAME).unwrap().assignments.clear();
+        let found: Vec<String> = changes(&before, &after).into_iter().map(|c| c.2).collect();
+        assert_eq!(
+            found,
+            vec![
+                "Permission set Stripe Integration Access: unassigned from user Integration User (integration@acme.example)",
+                "Permission set group Data Warehouse Readers: unassigned from user Integration User (integration@acme.example)",
+            ]
+        );
+        assert!(changes(&before, &before.clone()).is_empty());
+    }
+}
