@@ -86,7 +86,8 @@ pub async fn after_checks(
         } else {
             "the access snapshot"
         };
-        let read = async { Ok(audit::read(http, org, own, redactor, settings.batch).await) };
+        let since = diagnosing.then(|| trail_since(org, lock_path, chrono::Utc::now()));
+        let read = async { Ok(audit::read(http, org, own, redactor, settings.batch, since).await) };
         Some(
             checks::by_deadline(settings, what, read)
                 .await
@@ -123,6 +124,33 @@ pub async fn after_checks(
     }
     let took = started.elapsed();
     round.filter(|_| plan.snapshot).map(|r| (r, took))
+}
+
+/// Where the diagnosis starts reading the Setup Audit Trail: the look-back
+/// (`audit_trail_days`, default 7), or further back when smoke.lock (the
+/// last known-good state) was written earlier. A fresh checkout gives the
+/// lock a new mtime, so the look-back is the floor, never the lock alone.
+/// Salesforce keeps 180 days.
+pub fn trail_since(
+    org: &OrgConfig,
+    lock_path: Option<&Path>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> chrono::DateTime<chrono::Utc> {
+    let days = org
+        .diagnose
+        .as_ref()
+        .map_or(crate::config::DEFAULT_AUDIT_TRAIL_DAYS, |d| {
+            d.audit_trail_days
+        });
+    let look_back = now - chrono::Duration::days(i64::from(days));
+    let lock_time = lock_path
+        .and_then(|p| std::fs::metadata(p).ok())
+        .and_then(|m| m.modified().ok())
+        .map(chrono::DateTime::<chrono::Utc>::from);
+    let oldest = now - chrono::Duration::days(180);
+    lock_time
+        .map_or(look_back, |t| t.min(look_back))
+        .max(oldest)
 }
 
 /// The access read now, or why there is none. The integration user's own

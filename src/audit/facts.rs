@@ -65,6 +65,9 @@ impl Target {
 pub struct UserFacts {
     pub id: String,
     pub username: String,
+    /// `User.Name` (first and last name): the Setup Audit Trail's texts
+    /// name users so.
+    pub name: Option<String>,
     pub active: bool,
     pub user_type: Option<String>,
     pub profile_id: Option<String>,
@@ -174,6 +177,77 @@ impl Grantor {
     }
 }
 
+/// One `SetupAuditTrail` entry: who changed what in Setup, and when.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TrailEntry {
+    pub action: String,
+    pub section: String,
+    /// What changed, as Setup words it (names, not ids).
+    pub display: String,
+    pub at: DateTime<Utc>,
+    /// `CreatedBy.Name` and `CreatedBy.Username`.
+    pub by_name: Option<String>,
+    pub by_username: Option<String>,
+    /// The admin who was logged in as `by_*` (`DelegateUser`).
+    pub delegate: Option<String>,
+}
+
+/// The Setup Audit Trail read for the diagnosis: entries since `since`,
+/// newest first.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Trail {
+    pub since: DateTime<Utc>,
+    pub entries: Vec<TrailEntry>,
+}
+
+/// At most this many Setup Audit Trail entries are read (newest first).
+pub const TRAIL_LIMIT: usize = 500;
+
+/// The entries of the Setup Audit Trail since `since`, newest first.
+/// Every entry is read (filtering happens in the diagnosis, by the names
+/// it implicates: Salesforce does not document every Action code, and
+/// Display cannot be filtered in SOQL). A failure is a `SetupAuditTrail`
+/// [`Gap`].
+pub async fn read_trail<Q: SetupQuery>(q: &Q, since: DateTime<Utc>) -> Result<Trail, Gap> {
+    match q.query(&trail_soql(since)).await {
+        Ok(rows) => Ok(parse_trail(&rows, since)),
+        Err(failure) => Err(Gap {
+            object: "SetupAuditTrail".into(),
+            failure,
+        }),
+    }
+}
+
+fn trail_soql(since: DateTime<Utc>) -> String {
+    format!(
+        "SELECT Id, Action, Section, Display, CreatedDate, CreatedBy.Name, CreatedBy.Username, \
+         DelegateUser FROM SetupAuditTrail WHERE CreatedDate >= {} ORDER BY CreatedDate DESC \
+         LIMIT {TRAIL_LIMIT}",
+        since.format("%Y-%m-%dT%H:%M:%SZ")
+    )
+}
+
+fn parse_trail(rows: &[Value], since: DateTime<Utc>) -> Trail {
+    let mut entries: Vec<TrailEntry> = rows
+        .iter()
+        .filter_map(|r| {
+            let by = r.get("CreatedBy");
+            Some(TrailEntry {
+                action: s(r, "Action").unwrap_or_default(),
+                section: s(r, "Section").unwrap_or_default(),
+                display: s(r, "Display")?,
+                at: dt(r, "CreatedDate")?,
+                by_name: by.and_then(|b| s(b, "Name")),
+                by_username: by.and_then(|b| s(b, "Username")),
+                delegate: s(r, "DelegateUser"),
+            })
+        })
+        .filter(|e| e.at >= since)
+        .collect();
+    entries.sort_by(|a, b| b.at.cmp(&a.at));
+    Trail { since, entries }
+}
+
 /// The [`Gap`] object of the query listing [`Grantor`]s.
 pub const GRANTORS: &str = "permission sets with API Enabled";
 
@@ -213,6 +287,8 @@ pub struct Facts {
     /// and groups that do, by label (empty with a [`GRANTORS`] gap when the
     /// query failed).
     pub api_grantors: Vec<Grantor>,
+    /// The Setup Audit Trail, when it was read (for a diagnosis only).
+    pub trail: Option<Trail>,
     /// Queries that failed.
     pub gaps: Vec<Gap>,
     pub now: DateTime<Utc>,
@@ -401,7 +477,7 @@ const ORG_SOQL: &str =
     "SELECT Id, Name, OrganizationType, IsSandbox, TrialExpirationDate FROM Organization";
 
 fn user_soql(filter: &str) -> String {
-    format!("SELECT Id, Username, IsActive, UserType, ProfileId FROM User WHERE {filter}")
+    format!("SELECT Id, Username, Name, IsActive, UserType, ProfileId FROM User WHERE {filter}")
 }
 
 /// The user's assignments: by its id when known, else through the user
@@ -499,6 +575,8 @@ const GAP_ORDER: &[&str] = &[
     "ObjectPermissions",
     "ConnectedApplication",
     "SetupEntityAccess",
+    GRANTORS,
+    "SetupAuditTrail",
 ];
 
 fn sorted_gaps(mut gaps: Vec<Gap>) -> Vec<Gap> {
@@ -640,6 +718,19 @@ pub async fn gather<Q: SetupQuery>(
     with_apps: bool,
     now: DateTime<Utc>,
 ) -> Facts {
+    gather_with_trail(q, target, objects, with_apps, now, None).await
+}
+
+/// [`gather`], plus the Setup Audit Trail since `trail_since` when given
+/// (for a diagnosis: who changed what), fetched with the first round.
+pub async fn gather_with_trail<Q: SetupQuery>(
+    q: &Q,
+    target: &Target,
+    objects: &[String],
+    with_apps: bool,
+    now: DateTime<Utc>,
+    trail_since: Option<DateTime<Utc>>,
+) -> Facts {
     let mut g = Gatherer {
         q,
         gaps: Vec::new(),
@@ -666,8 +757,15 @@ pub async fn gather<Q: SetupQuery>(
         with_apps.then(|| APPS_SOQL.to_string()),
         psa_q.clone(),
         profile_q.clone(),
+        // Past the composite limit of 5 queries: a composite of its own.
+        trail_since.map(trail_soql),
     ])
     .await;
+    if let Some(since) = trail_since {
+        if let Some(rows) = g.run("SetupAuditTrail", trail_soql(since)).await {
+            facts.trail = Some(parse_trail(&rows, since));
+        }
+    }
 
     // The org and its versions do not depend on the user.
     if let Some(rows) = g.run("Organization", ORG_SOQL.into()).await {
@@ -708,6 +806,7 @@ pub async fn gather<Q: SetupQuery>(
         Some(UserFacts {
             id: s(r, "Id")?,
             username: s(r, "Username").unwrap_or_default(),
+            name: s(r, "Name"),
             active: b(r, "IsActive").unwrap_or(true),
             user_type: s(r, "UserType"),
             profile_id: s(r, "ProfileId"),

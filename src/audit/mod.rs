@@ -136,12 +136,15 @@ impl Own<'_> {
 /// session. The user is the configured username, else the id `own`'s
 /// login reported (flows that name no user: client credentials, refresh
 /// token, sfdx URL).
+/// With `trail_since`, the Setup Audit Trail since then is read too (who
+/// changed what, for the diagnosis).
 pub async fn read(
     http: &reqwest::Client,
     org: &OrgConfig,
     own: Own<'_>,
     redactor: &Redactor,
     batch: bool,
+    trail_since: Option<chrono::DateTime<chrono::Utc>>,
 ) -> Round {
     let target = Target {
         username: org.auth.username().map(str::to_string),
@@ -170,12 +173,13 @@ pub async fn read(
         }
     };
     Round::Gathered(Box::new(
-        gather(
+        facts::gather_with_trail(
             &source,
             &target,
             &org.objects,
             uses_connected_app(&org.auth),
             chrono::Utc::now(),
+            trail_since,
         )
         .await,
     ))
@@ -191,7 +195,7 @@ pub async fn read_alone(
     batch: bool,
 ) -> Round {
     if org.diagnose.is_some() && org.auth.username().is_some() {
-        return read(http, org, Own::Unused, redactor, batch).await;
+        return read(http, org, Own::Unused, redactor, batch, None).await;
     }
     let version = supported_version(http, &org.login_url, &org.api_version, redactor).await;
     match auth::login_with(http, &with_version(org, &version), redactor).await {
@@ -201,9 +205,9 @@ pub async fn read_alone(
                 conn: &conn,
                 user_id: session.user_id.as_deref(),
             };
-            read(http, org, own, redactor, batch).await
+            read(http, org, own, redactor, batch, None).await
         }
-        Err(f) => read(http, org, Own::Failed(&f), redactor, batch).await,
+        Err(f) => read(http, org, Own::Failed(&f), redactor, batch, None).await,
     }
 }
 
@@ -315,6 +319,7 @@ mod tests {
             include_str!("../diagnose/mod.rs"),
             include_str!("../diagnose/reason.rs"),
             include_str!("../diagnose/manual.rs"),
+            include_str!("../diagnose/trail.rs"),
         ]
         .concat();
         let lock = include_str!("../snapshot/mod.rs");

@@ -66,7 +66,9 @@ const ORG_KEYS: &[&str] = &[
     "ca_file",
     "diagnose",
 ];
-const DIAGNOSE_KEYS: &[&str] = &["login_url", "auth"];
+const DIAGNOSE_KEYS: &[&str] = &["login_url", "auth", "audit_trail_days"];
+/// Default Setup Audit Trail look-back (`audit_trail_days`).
+pub const DEFAULT_AUDIT_TRAIL_DAYS: u32 = 7;
 const CHECK_KEYS: &[&str] = &["name", "soql"];
 /// Shared by `[orgs.X]` and `[orgs.X.diagnose]`.
 const CREDENTIAL_KEYS: &[&str] = &[
@@ -894,9 +896,16 @@ impl Cx<'_> {
                                 .expect("static URL"),
                         };
                         let auditor = self.login(&dp, &e.span, &creds, Some(&url), has_ca);
-                        auditor.map(|(auth, login_url)| {
-                            Some(Box::new(DiagnoseConfig { login_url, auth }))
-                        })
+                        let days = self.trail_days(d, &dp);
+                        auditor
+                            .zip(days)
+                            .map(|((auth, login_url), audit_trail_days)| {
+                                Some(Box::new(DiagnoseConfig {
+                                    login_url,
+                                    auth,
+                                    audit_trail_days,
+                                }))
+                            })
                     }
                 }
             }
@@ -915,6 +924,28 @@ impl Cx<'_> {
             ca_file,
             diagnose: diagnose?,
         })
+    }
+
+    /// `audit_trail_days` of a diagnose table: whole days, 1 to 180
+    /// (Salesforce keeps the Setup Audit Trail 180 days).
+    fn trail_days(&mut self, d: &[Entry], path: &str) -> Option<u32> {
+        let key = join(path, "audit_trail_days");
+        let Some(node) = get(d, "audit_trail_days") else {
+            return Some(DEFAULT_AUDIT_TRAIL_DAYS);
+        };
+        match node.kind {
+            Kind::Int(n) if (1..=180).contains(&n) => Some(n as u32),
+            Kind::Int(n) => {
+                let message = format!("must be a whole number of days from 1 to 180, not {n}");
+                let hint = format!(
+                    "how far back the diagnosis reads the Setup Audit Trail when smoke.lock is newer; \
+                     Salesforce keeps 180 days; the default is {DEFAULT_AUDIT_TRAIL_DAYS}"
+                );
+                self.error(&node.span, &key, message, hint);
+                None
+            }
+            _ => self.type_error(node, &key, &key, "a whole number of days"),
+        }
     }
 
     fn ca_file(&mut self, v: &Str, key: &str) -> Option<PathBuf> {

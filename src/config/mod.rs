@@ -15,7 +15,8 @@ mod tests;
 
 pub(crate) use env::references as env_references;
 pub use load::{
-    env_name, load, load_with_env, DEFAULT_CONCURRENCY, DEFAULT_DEADLINE_SECS, DEFAULT_TIMEOUT_SECS,
+    env_name, load, load_with_env, DEFAULT_AUDIT_TRAIL_DAYS, DEFAULT_CONCURRENCY,
+    DEFAULT_DEADLINE_SECS, DEFAULT_TIMEOUT_SECS,
 };
 
 pub use crate::auth::AuthKind;
@@ -86,6 +87,10 @@ pub struct OrgConfig {
 pub struct DiagnoseConfig {
     pub login_url: Url,
     pub auth: Auth,
+    /// How many days of the Setup Audit Trail the diagnosis reads at least
+    /// (`audit_trail_days`, default 7; further back when smoke.lock is
+    /// older).
+    pub audit_trail_days: u32,
 }
 
 #[derive(Clone, Debug)]

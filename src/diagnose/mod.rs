@@ -4,6 +4,8 @@
 //!
 //! - [`mod@reason`]: from facts (and the smoke.lock entry, when there is one)
 //!   to a [`Diagnosis`];
+//! - [`trail`]: who changed it and when (Setup Audit Trail entries that
+//!   mention what the diagnosis implicates);
 //! - [`manual`]: without an auditor (or when it could not read), the checks
 //!   to do by hand.
 //!
@@ -11,6 +13,7 @@
 
 pub mod manual;
 pub mod reason;
+pub mod trail;
 
 pub use crate::audit::facts::uses_connected_app;
 pub use manual::{manual_checks, Why};
@@ -105,6 +108,11 @@ pub struct Diagnosis {
     /// e.g. "profile 'Integration (cloned)' has API Enabled off and no
     /// assigned permission set grants it".
     pub explanation: String,
+    /// Who changed it and when, from the Setup Audit Trail: "changed by Ada
+    /// Admin (admin@acme.example) at 2026-12-05 23:14 UTC (7 h ago): ...",
+    /// or why that is unknown.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub changes: Vec<String>,
     /// e.g. "assign a permission set with API Enabled (e.g. 'Salesforce API
     /// Integration')".
     pub fix: String,
@@ -116,6 +124,9 @@ impl fmt::Display for Diagnosis {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "diagnosis: {}", self.cause.title())?;
         writeln!(f, "cause: {}", self.explanation)?;
+        for c in &self.changes {
+            writeln!(f, "{c}")?;
+        }
         write!(f, "fix: {}", self.fix)?;
         if !self.evidence.is_empty() {
             write!(f, "\nevidence:")?;

@@ -315,6 +315,7 @@ pub fn reason(
             Diagnosis {
                 cause: first.cause,
                 explanation,
+                changes: super::trail::lines(first.cause, facts, known_good),
                 fix: first.fix,
                 evidence,
             }
@@ -605,6 +606,7 @@ fn nothing_found(
             })
             .collect();
         return Diagnosis {
+            changes: Vec::new(),
             cause: Cause::AuditorCannotSee,
             explanation: format!(
                 "the auditor could not read {} (see evidence), so the cause is undetermined",
@@ -616,6 +618,7 @@ fn nothing_found(
     }
     if facts.user.is_none() && facts.target.username.is_none() && facts.target.user_id.is_none() {
         return Diagnosis {
+            changes: Vec::new(),
             cause: Cause::UserUnknown,
             explanation: format!(
                 "this auth flow names no user and its login failed ({}: {}), so the user's own \
@@ -635,6 +638,7 @@ fn nothing_found(
     }
     if family == Family::App {
         return Diagnosis {
+            changes: Vec::new(),
             cause: Cause::NoneFound,
             explanation: "no Connected App blocks the user by policy: the app lets users \
                           self-authorize, and a JWT bearer or client credentials user that never \
@@ -662,6 +666,7 @@ fn nothing_found(
             .into(),
     };
     Diagnosis {
+        changes: Vec::new(),
         cause: Cause::NoneFound,
         explanation: "no known cause holds: the user is active, its license, profile or permission \
                       sets grant API Enabled, the edition has API access and the version is supported"
@@ -738,6 +743,7 @@ pub fn org_refuses_everyone(
         .filter(|t| !t.is_empty());
     Some(match trial {
         Some(t) => Diagnosis {
+            changes: Vec::new(),
             cause: Cause::TrialExpired,
             explanation: format!(
                 "every user is refused, the auditor too, and smoke.lock recorded a trial org \
@@ -749,6 +755,7 @@ pub fn org_refuses_everyone(
             evidence,
         },
         None => Diagnosis {
+            changes: Vec::new(),
             cause: Cause::EditionWithoutApi,
             explanation: format!(
                 "every user is refused, the auditor too, so the whole org has no API access{}: \

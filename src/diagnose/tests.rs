@@ -14,7 +14,24 @@ use std::sync::Mutex;
 /// with the docs): a query naming anything else fails the test.
 fn documented(object: &str) -> &'static [&'static str] {
     match object {
-        "User" => &["Id", "Username", "IsActive", "UserType", "ProfileId"],
+        "User" => &[
+            "Id",
+            "Username",
+            "Name",
+            "IsActive",
+            "UserType",
+            "ProfileId",
+        ],
+        "SetupAuditTrail" => &[
+            "Id",
+            "Action",
+            "Section",
+            "Display",
+            "CreatedDate",
+            "CreatedBy.Name",
+            "CreatedBy.Username",
+            "DelegateUser",
+        ],
         "Profile" => &["Id", "Name", "PermissionsApiEnabled", "UserLicenseId"],
         "UserLicense" => &[
             "Id",
@@ -1283,4 +1300,132 @@ async fn batched_gathering_finds_the_same_facts_in_two_rounds() {
             org.log.lock().unwrap().clear();
         }
     }
+}
+
+fn trail_row(id: &str, display: &str, at: DateTime<Utc>, delegate: Option<&str>) -> Value {
+    rec(
+        "SetupAuditTrail",
+        id,
+        json!({"Action": "undocumentedCode", "Section": "Manage Users", "Display": display,
+               "CreatedDate": at.format("%Y-%m-%dT%H:%M:%S%.3f+0000").to_string(),
+               "CreatedBy": {"attributes": {"type": "User"}, "Name": "Ada Admin", "Username": "admin@acme.example"},
+               "DelegateUser": delegate}),
+    )
+}
+
+/// Who and when: only entries naming what the diagnosis implicates, newest
+/// first, absolute UTC and relative; an unrelated recent entry never.
+#[tokio::test]
+async fn the_audit_trail_names_who_changed_it_and_when() {
+    let mut org = healthy();
+    set(
+        &mut org,
+        "User",
+        "005000000000001",
+        "Name",
+        json!("Integration Bot"),
+    );
+    remove(&mut org, "PermissionSetAssignment", "0Pa000000000001");
+    let at = now() - chrono::Duration::hours(7);
+    org.records.insert(
+        "SetupAuditTrail",
+        vec![
+            trail_row("0Ym1", "Changed picklist values for Opportunity field Stage", now() - chrono::Duration::minutes(5), None),
+            trail_row(
+                "0Ym2",
+                "Permission set Salesforce API Integration: unassigned from user Integration Bot (int@acme.example)",
+                at,
+                Some("grace@acme.example"),
+            ),
+            trail_row("0Ym3", "Changed profile Minimum Access - Salesforce: API Enabled was changed from True to False", at, None),
+            // Before the window: dropped even if a server sends it.
+            trail_row("0Ym4", "Deactivated user Integration Bot (int@acme.example)", now() - chrono::Duration::days(9), None),
+        ],
+    );
+    let mut facts = facts_of(&org).await;
+    let since = now() - chrono::Duration::days(7);
+    facts.trail = Some(read_trail(&org, since).await.expect("trail"));
+    assert_eq!(facts.trail.as_ref().unwrap().entries.len(), 3);
+    let q = org.log.lock().unwrap().last().cloned().unwrap();
+    assert!(
+        q.contains("WHERE CreatedDate >= 2026-11-22T03:00:00Z ORDER BY CreatedDate DESC"),
+        "{q}"
+    );
+    let d = reason(&facts, &api_disabled(), None, "62.0", true);
+    assert_eq!(d.cause, Cause::ApiNotEnabled, "{d}");
+    assert_eq!(
+        d.changes,
+        vec![
+            "changed by grace@acme.example logged in as Ada Admin (admin@acme.example) at \
+              2026-11-28 20:00 UTC (7 h ago): Permission set Salesforce API Integration: \
+              unassigned from user Integration Bot (int@acme.example)"
+                .to_string()
+        ],
+        "{d}"
+    );
+    let text = d.to_string();
+    assert!(!text.contains("picklist"), "{text}");
+    assert!(
+        !text.contains("Minimum Access - Salesforce"),
+        "another profile: {text}"
+    );
+    assert!(
+        text.lines().nth(2).unwrap().starts_with("changed by "),
+        "{text}"
+    );
+
+    // Nothing in the window names them: said so, with the window.
+    facts
+        .trail
+        .as_mut()
+        .unwrap()
+        .entries
+        .retain(|e| e.display.contains("picklist"));
+    let d = reason(&facts, &api_disabled(), None, "62.0", true);
+    assert_eq!(d.changes.len(), 1);
+    assert!(
+        d.changes[0].starts_with(
+            "who changed it: no Setup Audit Trail entry since 2026-11-22 03:00 UTC mentions "
+        ),
+        "{d}"
+    );
+    assert!(d.changes[0].contains("'int@acme.example'"), "{d}");
+
+    // Unreadable: which permission would show it.
+    org.refuse.push("SetupAuditTrail");
+    let gap = read_trail(&org, since).await.unwrap_err();
+    facts.trail = None;
+    facts.gaps.push(gap);
+    let d = reason(&facts, &api_disabled(), None, "62.0", true);
+    assert!(
+        d.changes[0]
+            .contains("give the auditor \"View Setup and Configuration\" to see who changed it"),
+        "{d}"
+    );
+    // A cause that is no admin's change names no one.
+    assert!(super::trail::lines(Cause::ApiVersionUnsupported, &facts, None).is_empty());
+}
+
+#[test]
+fn names_match_whole() {
+    use super::trail::{ago, mentions};
+    assert!(mentions(
+        "Deactivated user Integration User (int@acme.example)",
+        "int@acme.example"
+    ));
+    assert!(mentions(
+        "Changed profile Integration User: x",
+        "integration user"
+    ));
+    assert!(!mentions(
+        "Changed profile Integration Users: x",
+        "Integration User"
+    ));
+    assert!(!mentions(
+        "Permission set Stripe Integration Access_2",
+        "Stripe Integration Access"
+    ));
+    assert_eq!(ago(chrono::Duration::minutes(20)), "20 min ago");
+    assert_eq!(ago(chrono::Duration::hours(7)), "7 h ago");
+    assert_eq!(ago(chrono::Duration::days(3)), "3 days ago");
 }

@@ -53,7 +53,10 @@ pub fn changes(before: &Org, after: &Org) -> Vec<(String, String, String)> {
                 push(
                     "profileSystemPermChanged",
                     "Manage Users",
-                    format!("Changed profile {}: API Enabled was changed from {from} to {to}", p.name),
+                    format!(
+                        "Changed profile {}: API Enabled was changed from {from} to {to}",
+                        p.name
+                    ),
                 );
             }
         }
@@ -75,7 +78,10 @@ pub fn changes(before: &Org, after: &Org) -> Vec<(String, String, String)> {
                     push(
                         "PermSetEnableUserPerm",
                         "Manage Users",
-                        format!("Permission set {}: {verb} user permission API Enabled", ps.label),
+                        format!(
+                            "Permission set {}: {verb} user permission API Enabled",
+                            ps.label
+                        ),
                     );
                 }
                 for (o, a) in &ps.objects {
@@ -96,7 +102,11 @@ pub fn changes(before: &Org, after: &Org) -> Vec<(String, String, String)> {
             continue;
         };
         if old.active && !u.active {
-            push("deactivateduser", "Manage Users", format!("Deactivated user {}", who(u)));
+            push(
+                "deactivateduser",
+                "Manage Users",
+                format!("Deactivated user {}", who(u)),
+            );
         }
         if old.profile != u.profile {
             push(
@@ -110,18 +120,25 @@ pub fn changes(before: &Org, after: &Org) -> Vec<(String, String, String)> {
                 ),
             );
         }
-        let label = |org: &Org, a: &crate::sim::model::Assignment| match (&a.permission_set, &a.group) {
-            (Some(ps), _) => (
-                "Permission set",
-                org.permission_set(ps).map(|p| p.label.clone()).unwrap_or(ps.clone()),
-            ),
-            (None, Some(g)) => (
-                "Permission set group",
-                org.group(g).map(|g| g.label.clone()).unwrap_or(g.clone()),
-            ),
-            (None, None) => ("Permission set", String::new()),
-        };
-        for a in old.assignments.iter().filter(|a| !u.assignments.contains(a)) {
+        let label =
+            |org: &Org, a: &crate::sim::model::Assignment| match (&a.permission_set, &a.group) {
+                (Some(ps), _) => (
+                    "Permission set",
+                    org.permission_set(ps)
+                        .map(|p| p.label.clone())
+                        .unwrap_or(ps.clone()),
+                ),
+                (None, Some(g)) => (
+                    "Permission set group",
+                    org.group(g).map(|g| g.label.clone()).unwrap_or(g.clone()),
+                ),
+                (None, None) => ("Permission set", String::new()),
+            };
+        for a in old
+            .assignments
+            .iter()
+            .filter(|a| !u.assignments.contains(a))
+        {
             let same_target = |b: &&crate::sim::model::Assignment| {
                 b.permission_set == a.permission_set && b.group == a.group
             };
@@ -140,11 +157,11 @@ pub fn changes(before: &Org, after: &Org) -> Vec<(String, String, String)> {
                 );
             }
         }
-        for a in u
-            .assignments
-            .iter()
-            .filter(|a| !old.assignments.iter().any(|b| b.permission_set == a.permission_set && b.group == a.group))
-        {
+        for a in u.assignments.iter().filter(|a| {
+            !old.assignments
+                .iter()
+                .any(|b| b.permission_set == a.permission_set && b.group == a.group)
+        }) {
             let (kind, name) = label(after, a);
             push(
                 "PermSetAssign",
@@ -173,7 +190,10 @@ pub fn changes(before: &Org, after: &Org) -> Vec<(String, String, String)> {
             push(
                 "connectedAppPreauthChanged",
                 "Connected Apps",
-                format!("Changed pre-authorized profiles and permission sets for connected app {}", app.name),
+                format!(
+                    "Changed pre-authorized profiles and permission sets for connected app {}",
+                    app.name
+                ),
             );
         }
     }

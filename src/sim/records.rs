@@ -744,7 +744,10 @@ impl<'a> Catalog<'a> {
                         ("Display", json!(e.display)),
                         (
                             "DelegateUser",
-                            e.delegate_user.as_ref().map(|d| json!(d)).unwrap_or(Value::Null),
+                            e.delegate_user
+                                .as_ref()
+                                .map(|d| json!(d))
+                                .unwrap_or(Value::Null),
                         ),
                         ("CreatedByContext", Value::Null),
                         ("CreatedById", json!(user_id(&e.created_by))),

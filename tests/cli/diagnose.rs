@@ -67,6 +67,7 @@ impl Env {
                         password: Secret::new(demo::AUDITOR_PASSWORD),
                         security_token: Some(Secret::new(demo::AUDITOR_SECURITY_TOKEN)),
                     },
+                    audit_trail_days: 7,
                 })
             }),
         }
@@ -374,6 +375,43 @@ async fn the_fix_names_the_sets_this_org_has() {
         d.contains("fix: create a permission set with API Enabled and assign it to 'integration@acme.example'"),
         "{d}"
     );
+}
+
+/// Who and when: an admin (logged in as another) changed the user's
+/// profile 7 h ago; the diagnosis names them, the time in UTC and relative,
+/// and the entry, and never the unrelated entries of the same days.
+#[tokio::test]
+async fn the_diagnosis_names_who_changed_it_and_when() {
+    let env = Env::healthy().await;
+    let org = env.soap("62.0");
+    yesterday(&env, &org).await;
+    env.sim.act_as(sim::audit_trail::Actor {
+        username: "admin@acme.example".into(),
+        delegate: Some("grace@acme.example".into()),
+        ago: chrono::Duration::hours(7),
+    });
+    env.break_it("profile-no-api");
+    let report = today(&env, &org, Cause::ApiNotEnabled).await;
+    let d = first_diagnosis(&report);
+    let at = env.sim.read(|o| o.audit_trail.last().unwrap().created_date);
+    let expected = format!(
+        "changed by grace@acme.example logged in as Ada Admin (admin@acme.example) at {} (7 h ago): \
+         Changed profile for user Integration User (integration@acme.example) from Integration User \
+         to Integration (cloned)",
+        at.format("%Y-%m-%d %H:%M UTC")
+    );
+    assert!(d.lines().any(|l| l == expected), "{expected}\n{d}");
+    // The org's other entries: 20 min, 3 h, 2 days old (and one 30 days
+    // old that names the user, outside the 7-day window).
+    for unrelated in [
+        "picklist",
+        "Wile",
+        "Marketing Analytics",
+        "Created new user",
+    ] {
+        assert!(!d.contains(unrelated), "{unrelated}:\n{d}");
+    }
+    assert_eq!(d.matches("changed by ").count(), 1, "{d}");
 }
 
 #[tokio::test]

@@ -362,6 +362,8 @@ pub fn snapshot_settings(dir: &Path) -> insta::Settings {
     s.add_filter(r"\b\d+\.\d{3} s\b", "[DURATION]");
     // GitLab's collapsible sections: a timestamp, erase-line escapes, a CR.
     s.add_filter(r"section_(start|end):\d+:", "section_$1:[TS]:");
+    // Setup Audit Trail times and windows in diagnoses.
+    s.add_filter(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC", "[UTC TIME]");
     s.add_filter("\x1b\\[0K", "[EL]");
     s.add_filter("\r", "[CR]");
     s.add_filter(r#"time="\d+(\.\d+)?""#, r#"time="[TIME]""#);
