@@ -189,7 +189,12 @@ fn render(result: Result<Config, ConfigFailure>) -> String {
                     out.push(format!("  check {:?}: {:?}", ch.name, ch.soql));
                 }
                 if let Some(d) = &o.diagnose {
-                    out.push(format!("  diagnose {} {}", d.login_url, auth(&d.auth)));
+                    out.push(format!(
+                        "  diagnose {} {} audit_trail_days={}",
+                        d.login_url,
+                        auth(&d.auth),
+                        d.audit_trail_days
+                    ));
                 }
             }
             out.extend(c.warnings.iter().map(|w| format!("warning {w}")));
