@@ -67,10 +67,15 @@ pub async fn record_yesterday(config_path: &Path, lock: &Path) -> Result<(), Str
     let config = crate::config::load(config_path)
         .map_err(|f| format!("the demo config did not load: {:?}", f.diagnostics))?;
     let orgs: Vec<&crate::config::OrgConfig> = config.orgs.values().collect();
-    let updated =
-        crate::followup::refresh_lock(&orgs, lock, config.request_timeout, &config.redactor)
-            .await
-            .map_err(|e| e.to_string())?;
+    let updated = crate::followup::refresh_lock(
+        &orgs,
+        lock,
+        config.request_timeout,
+        &config.redactor,
+        config.batch,
+    )
+    .await
+    .map_err(|e| e.to_string())?;
     match updated.iter().find_map(|u| u.result.as_ref().err()) {
         Some(f) => Err(config.redactor.redact(&f.to_string())),
         None => Ok(()),

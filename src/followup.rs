@@ -198,8 +198,9 @@ pub async fn refresh_lock(
     lock_path: &Path,
     request_timeout: Duration,
     redactor: &Redactor,
+    batch: bool,
 ) -> Result<Vec<Updated>, LockError> {
     let lock = snapshot::read_or_new(lock_path)?;
-    let taken = audit::take_all(orgs, request_timeout, redactor, true).await;
+    let taken = audit::take_all(orgs, request_timeout, redactor, batch).await;
     snapshot::record(lock, lock_path, orgs.iter().copied().zip(taken).collect())
 }

@@ -209,7 +209,7 @@ impl Plan<'_> {
             deadline: tokio::time::Instant::now() + self.config.deadline,
             deadline_len: self.config.deadline,
             concurrency: self.config.concurrency,
-            batch: true,
+            batch: self.config.batch,
             min_api_remaining: self.config.min_api_remaining,
         }
     }

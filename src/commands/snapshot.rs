@@ -40,6 +40,7 @@ pub(super) async fn run(args: SnapshotArgs) -> Handled {
         &lock_path,
         config.request_timeout,
         &config.redactor,
+        config.batch,
     );
     let results = match tokio::time::timeout(config.deadline, run).await {
         Ok(Ok(r)) => r,

@@ -55,6 +55,7 @@ const TOP_KEYS: &[&str] = &[
     "deadline_secs",
     "concurrency",
     "min_api_remaining",
+    "batch",
     "orgs",
 ];
 const ORG_KEYS: &[&str] = &[
@@ -695,6 +696,13 @@ impl Cx<'_> {
             }
         };
         let min_api_remaining = self.min_api_remaining(top);
+        let batch = match get(top, "batch") {
+            None => Some(true),
+            Some(node) => match node.kind {
+                Kind::Bool(b) => Some(b),
+                _ => self.type_error(node, "batch", "batch", "a boolean (true or false)"),
+            },
+        };
         if let (Some(t), Some(d), Some((_, span))) = (&timeout, &deadline, deadline_at) {
             if d < t {
                 let (d, t) = (d.as_secs_f64(), t.as_secs_f64());
@@ -738,6 +746,7 @@ impl Cx<'_> {
             deadline: deadline?,
             concurrency: concurrency?,
             min_api_remaining: min_api_remaining?,
+            batch: batch?,
             orgs,
             redactor: self.redactor.clone(),
             warnings,

@@ -50,6 +50,10 @@ pub struct Config {
     /// `min_api_remaining`: each org fails an "API quota" case when fewer
     /// calls than this remain in its 24-hour allocation (unset: no case).
     pub min_api_remaining: Option<crate::quota::QuotaFloor>,
+    /// `batch` (default true): fold each org's queries, and the audit's
+    /// setup queries, into `POST /composite` requests (five queries, one
+    /// API call, each); `false` sends one request per query.
+    pub batch: bool,
     /// Orgs in file order.
     pub orgs: IndexMap<String, OrgConfig>,
     /// Every secret value the config resolved, for scrubbing output.

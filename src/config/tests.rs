@@ -172,6 +172,9 @@ fn render(result: Result<Config, ConfigFailure>) -> String {
             if let Some(m) = c.min_api_remaining {
                 out.push(format!("min_api_remaining {m:?}"));
             }
+            if !c.batch {
+                out.push("batch false".into());
+            }
             for (name, o) in &c.orgs {
                 assert_eq!(name, &o.name);
                 let ca = o

@@ -147,3 +147,78 @@ async fn the_drift_audit_batches_its_setup_queries() {
     let json: Value = run.json().clone();
     assert!(json["orgs"][0]["api_usage"].is_string(), "{json}");
 }
+
+/// For every built-in scenario: the same config run with `batch = true`
+/// and with `batch = false` (each against a fresh simulated org) writes
+/// the same JUnit file, once times, ports and API usage are masked (where
+/// the composite is refused, the warnings too: the batched run says so),
+/// and exits the same. The
+/// config has a SOAP org with a missing object and an extra check, an
+/// OAuth client-credentials org, and one pinned at v40.0 (retired in one
+/// scenario; v37.0 would predate /composite).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batching_keeps_every_verdict_code_and_hint_in_every_scenario() {
+    let orgs = format!(
+        "{}\n[[orgs.prod.checks]]\nname = \"recent opportunities\"\nsoql = \"SELECT Id, Name FROM Opportunity ORDER BY Name LIMIT 2\"\n\
+         \n[orgs.cc]\nlogin_url = \"${{SIM_URL}}\"\nauth = \"client_credentials\"\nclient_id = \"${{SF_CLIENT_ID}}\"\n\
+         client_secret = \"${{SF_CLIENT_SECRET}}\"\nobjects = [\"Account\", \"Contact\", \"Opportunity\", \"Invoice__c\", \"Case\", \"User\"]\n\
+         \n[orgs.old]\nlogin_url = \"${{SIM_URL}}\"\napi_version = \"40.0\"\nauth = \"password\"\nusername = \"${{SF_USER}}\"\n\
+         password = \"${{SF_PASSWORD}}\"\nsecurity_token = \"${{SF_TOKEN}}\"\nobjects = [\"Account\", \"Invoice__c\"]\n",
+        config::soap(r#""Account", "Nope__c", "Contact", "Opportunity", "Invoice__c""#)
+    );
+    let masks = [
+        (r"(127\.0\.0\.1|localhost):\d+", "$1:PORT"),
+        (r#"time="[^"]*""#, r#"time="T""#),
+        (r#"timestamp="[^"]*""#, r#"timestamp="T""#),
+        (
+            r#"name="api_usage" value="[^"]*""#,
+            r#"name="api_usage" value="U""#,
+        ),
+        (r"\d+(\.\d+)?\s?m?s\b", "D"),
+    ];
+    // Where the composite was refused, the batched run says so among the
+    // org's warnings (suite and login case system-out): compare without
+    // the warnings there, and check the saying apart.
+    let without_warnings = |xml: &str| {
+        let xml = regex::Regex::new(r"(?s)\s*<system-out>.*?</system-out>")
+            .unwrap()
+            .replace_all(xml, "");
+        regex::Regex::new(r"<testcase ([^>]*)>\s*</testcase>")
+            .unwrap()
+            .replace_all(&xml, "<testcase $1/>")
+            .into_owned()
+    };
+    let mask = |xml: &str| {
+        masks.iter().fold(xml.to_string(), |text, (pattern, with)| {
+            regex::Regex::new(pattern)
+                .unwrap()
+                .replace_all(&text, *with)
+                .into_owned()
+        })
+    };
+    let mut compared = 0;
+    for (scenario, _) in sfsmoke::sim::scenarios::names() {
+        let mut junits = Vec::new();
+        for batch in [true, false] {
+            let w = World::start(scenario).await;
+            w.write_config(&format!("batch = {batch}\n{orgs}"));
+            let run = w.smoke(&["-q"]).await;
+            junits.push((run.code(), mask(run.junit()), run.stdout()));
+        }
+        if *scenario == "composite-refused" {
+            assert!(junits[0].1.contains("POST /composite was refused"));
+            assert!(!junits[1].1.contains("POST /composite was refused"));
+            for j in &mut junits {
+                j.1 = without_warnings(&j.1);
+            }
+        }
+        let (batched, single) = (&junits[0], &junits[1]);
+        assert_eq!(batched.0, single.0, "{scenario}: exit codes");
+        assert_eq!(
+            batched.1, single.1,
+            "{scenario}: JUnit batched (left) vs one request per query (right)"
+        );
+        compared += 1;
+    }
+    assert!(compared >= 18, "{compared} scenarios");
+}

@@ -119,6 +119,7 @@ impl Env {
             &self.lock(),
             Duration::from_secs(10),
             &Redactor::new(),
+            true,
         )
         .await
         .expect("write smoke.lock");
@@ -729,6 +730,7 @@ async fn snapshot_without_auditor_needs_view_setup() {
         &env.lock(),
         Duration::from_secs(10),
         &Redactor::new(),
+        true,
     )
     .await
     .unwrap();
