@@ -133,9 +133,9 @@ mod tests {
         assert_eq!(
             lines,
             [
-                format!("{file}:37:13: orgs.warehouse.login_url: environment variable `SIM_URL` is not set"),
-                format!("{file}:40:12: orgs.warehouse.password: environment variable `SF_PASSWORD` is not set"),
-                format!("{file}:62:13: orgs.ci.login_url: environment variable `SIM_URL` is not set"),
+                format!("{file}:41:13: orgs.warehouse.login_url: environment variable `SIM_URL` is not set"),
+                format!("{file}:44:12: orgs.warehouse.password: environment variable `SF_PASSWORD` is not set"),
+                format!("{file}:66:13: orgs.ci.login_url: environment variable `SIM_URL` is not set"),
                 format!("error: {file} has 3 problems; nothing was contacted"),
             ]
         );
