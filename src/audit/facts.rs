@@ -283,6 +283,9 @@ pub struct Facts {
     /// Object -> the sources granting Read (empty: none does). Only for the
     /// objects asked for.
     pub object_read: BTreeMap<String, Vec<String>>,
+    /// For configured objects nothing grants Read on: whether the org has
+    /// them at all (`EntityDefinition`); absent when not asked or unread.
+    pub object_exists: BTreeMap<String, bool>,
     /// When nothing in force grants API Enabled: the org's permission sets
     /// and groups that do, by label (empty with a [`GRANTORS`] gap when the
     /// query failed).
@@ -575,6 +578,7 @@ const GAP_ORDER: &[&str] = &[
     "ObjectPermissions",
     "ConnectedApplication",
     "SetupEntityAccess",
+    "EntityDefinition",
     GRANTORS,
     "SetupAuditTrail",
 ];
@@ -1002,6 +1006,33 @@ pub async fn gather_with_trail<Q: SetupQuery>(
                         list.sort();
                     }
                 }
+            }
+        }
+    }
+
+    // Objects nothing grants Read on: do they exist in this org at all? (A
+    // query on an object without Read fails with INVALID_TYPE, as on one
+    // that does not exist.) Asked only then, so a healthy org pays nothing.
+    let unreadable: BTreeSet<String> = facts
+        .object_read
+        .iter()
+        .filter(|(_, by)| by.is_empty())
+        .map(|(o, _)| o.clone())
+        .collect();
+    if !unreadable.is_empty() && !g.gaps.iter().any(|x| x.object == "ObjectPermissions") {
+        let soql = format!(
+            "SELECT QualifiedApiName FROM EntityDefinition WHERE QualifiedApiName IN {}",
+            soql_in(&unreadable)
+        );
+        if let Some(rows) = g.run("EntityDefinition", soql).await {
+            let found: BTreeSet<String> = rows
+                .iter()
+                .filter_map(|r| s(r, "QualifiedApiName"))
+                .map(|n| n.to_ascii_lowercase())
+                .collect();
+            for o in &unreadable {
+                let exists = found.contains(&o.to_ascii_lowercase());
+                facts.object_exists.insert(o.clone(), exists);
             }
         }
     }

@@ -57,6 +57,9 @@ pub enum Cause {
     ApiVersionUnsupported,
     /// API access is fine but nothing grants Read on the queried object.
     ObjectNotReadable,
+    /// The queried object does not exist in this org (a typo, not
+    /// deployed, a package not installed).
+    ObjectNotFound,
     /// The auditor could not read the setup objects it needs.
     AuditorCannotSee,
     /// Every checked setting is in order.
@@ -78,13 +81,14 @@ impl Cause {
             Cause::ConnectedAppNotPreAuthorized => "user not pre-authorized for the Connected App",
             Cause::ApiVersionUnsupported => "API version not supported",
             Cause::ObjectNotReadable => "object not readable",
+            Cause::ObjectNotFound => "object not in this org",
             Cause::AuditorCannotSee => "auditor cannot read setup objects",
             Cause::NoneFound => "no access problem found",
         }
     }
 
     /// Every cause, for docs and tests.
-    pub const ALL: [Cause; 13] = [
+    pub const ALL: [Cause; 14] = [
         Cause::UserNotFound,
         Cause::UserUnknown,
         Cause::UserInactive,
@@ -96,6 +100,7 @@ impl Cause {
         Cause::ConnectedAppNotPreAuthorized,
         Cause::ApiVersionUnsupported,
         Cause::ObjectNotReadable,
+        Cause::ObjectNotFound,
         Cause::AuditorCannotSee,
         Cause::NoneFound,
     ];

@@ -234,16 +234,35 @@ pub fn reason(
     .any(|o| facts.gap(o));
     if family == Family::Object && !grants_unread {
         if let Some(obj) = refused_object(failure, facts) {
-            if facts.object_read.get(&obj).is_some_and(|by| by.is_empty()) {
-                let username = facts
-                    .user
-                    .as_ref()
-                    .map(|u| u.username.as_str())
-                    .unwrap_or("?");
+            let username = facts
+                .user
+                .as_ref()
+                .map(|u| u.username.as_str())
+                .unwrap_or("?");
+            if facts.object_exists.get(&obj) == Some(&false) {
+                found.push(Finding {
+                    cause: Cause::ObjectNotFound,
+                    explanation: format!(
+                        "no object with the API name '{obj}' exists in this org (EntityDefinition, \
+                         read as the auditor): a typo, an object not deployed to this org, or a \
+                         package not installed here"
+                    ),
+                    fix: format!(
+                        "check '{obj}' in smoke.toml's objects against Setup > Object Manager (the \
+                         API Name column: custom objects end in __c, packaged ones carry the \
+                         namespace prefix), or deploy the object / install the package in this org"
+                    ),
+                });
+            } else if facts.object_read.get(&obj).is_some_and(|by| by.is_empty()) {
+                let exists = if facts.object_exists.get(&obj) == Some(&true) {
+                    format!("{obj} exists in this org, but ")
+                } else {
+                    String::new()
+                };
                 found.push(Finding {
                     cause: Cause::ObjectNotReadable,
                     explanation: format!(
-                        "neither the profile nor any permission set in force gives '{username}' Read on {obj}"
+                        "{exists}neither the profile nor any permission set in force gives '{username}' Read on {obj}"
                     ),
                     fix: format!(
                         "grant Read on {obj} in the integration's permission set (Setup > Users > Permission \
@@ -916,6 +935,13 @@ pub fn evidence(facts: &Facts, requested_version: &str) -> Vec<String> {
                 ));
             }
         }
+    }
+    for (o, exists) in &facts.object_exists {
+        ev.push(if *exists {
+            format!("object {o}: exists in this org, nothing grants Read on it")
+        } else {
+            format!("object {o}: not in this org (no EntityDefinition)")
+        });
     }
     let apps_unread = unread("ConnectedApplication");
     let access_unread = unread("SetupEntityAccess");

@@ -22,6 +22,7 @@ fn documented(object: &str) -> &'static [&'static str] {
             "UserType",
             "ProfileId",
         ],
+        "EntityDefinition" => &["QualifiedApiName"],
         "SetupAuditTrail" => &[
             "Id",
             "Action",
@@ -260,6 +261,13 @@ fn healthy() -> Canned {
             rec("ObjectPermissions", "110000000000001", json!({"ParentId": "0PS000000000002", "SobjectType": "Account", "PermissionsRead": true})),
             rec("ObjectPermissions", "110000000000002", json!({"ParentId": "0PS00000000grp1", "SobjectType": "Opportunity", "PermissionsRead": true})),
         ],
+    );
+    r.insert(
+        "EntityDefinition",
+        ["Account", "Opportunity", "Case"]
+            .iter()
+            .map(|n| rec("EntityDefinition", n, json!({"QualifiedApiName": n})))
+            .collect(),
     );
     r.insert(
         "ConnectedApplication",
@@ -825,6 +833,47 @@ async fn object_without_read() {
     );
     let d = diagnose_canned(&org, &f2, None, "62.0").await;
     assert_eq!(d.cause, Cause::NoneFound, "{d}");
+    // Exists (EntityDefinition), no Read: said so.
+    let d = diagnose_canned(&org, &f, None, "62.0").await;
+    assert!(
+        d.explanation
+            .starts_with("Case exists in this org, but neither"),
+        "{d}"
+    );
+}
+
+/// INVALID_TYPE on an object the org does not have is not a missing Read.
+#[tokio::test]
+async fn object_not_in_this_org() {
+    let mut org = healthy();
+    remove(&mut org, "EntityDefinition", "Case");
+    let f = Failure::new(
+        Origin::Rest,
+        "INVALID_TYPE",
+        "sObject type 'Case' is not supported.",
+    );
+    let d = diagnose_canned(&org, &f, None, "62.0").await;
+    assert_eq!(d.cause, Cause::ObjectNotFound, "{d}");
+    assert!(
+        d.explanation
+            .contains("no object with the API name 'Case' exists in this org"),
+        "{d}"
+    );
+    assert!(
+        d.evidence
+            .contains(&"object Case: not in this org (no EntityDefinition)".to_string()),
+        "{d}"
+    );
+    // Unread is not absent: without the answer it stays "not readable".
+    org.refuse.push("EntityDefinition");
+    let d = diagnose_canned(&org, &f, None, "62.0").await;
+    assert_eq!(d.cause, Cause::ObjectNotReadable, "{d}");
+    assert!(
+        d.evidence
+            .iter()
+            .any(|e| e.contains("could not read EntityDefinition")),
+        "{d}"
+    );
 }
 
 #[tokio::test]
@@ -1294,8 +1343,11 @@ async fn batched_gathering_finds_the_same_facts_in_two_rounds() {
             assert!(rounds.len() <= 2, "{rounds:?}");
             assert!(rounds.iter().all(|n| *n <= 5), "{rounds:?}");
             let fetched: usize = rounds.iter().sum();
-            // Every query it ran came from a round (none after them).
-            assert_eq!(org.log.lock().unwrap().len(), fetched, "{target:?}");
+            // Every query it ran came from a round (none after them), but
+            // for the one asked only when a configured object has no Read
+            // grant (here 'Case'): does the object exist at all?
+            let lazy = usize::from(!batched.object_exists.is_empty());
+            assert_eq!(org.log.lock().unwrap().len(), fetched + lazy, "{target:?}");
             assert!(fetched >= singles.min(1), "{rounds:?}");
             org.log.lock().unwrap().clear();
         }

@@ -79,6 +79,7 @@ pub const SETUP_OBJECTS: &[&str] = &[
     "SetupEntityAccess",
     "ObjectPermissions",
     "SetupAuditTrail",
+    "EntityDefinition",
 ];
 
 /// Setup objects any API user may query (the rest need View Setup).
@@ -309,6 +310,18 @@ fn setup_info(name: &str) -> Option<ObjectInfo> {
                 f("PermissionsDelete", "boolean"),
                 f("PermissionsViewAllRecords", "boolean"),
                 f("PermissionsModifyAllRecords", "boolean"),
+            ],
+        ),
+        "EntityDefinition" => (
+            "Entity Definition",
+            "Entity Definitions",
+            "4ie",
+            vec![
+                f("Id", "id"),
+                f("DurableId", "string"),
+                f("QualifiedApiName", "string"),
+                f("Label", "string"),
+                f("KeyPrefix", "string"),
             ],
         ),
         "SetupAuditTrail" => (
@@ -732,6 +745,24 @@ impl<'a> Catalog<'a> {
                 }
                 v
             }
+            "EntityDefinition" => org
+                .objects
+                .iter()
+                .map(|o| (o.name.clone(), o.label.clone(), o.key_prefix.clone()))
+                .chain(SETUP_OBJECTS.iter().filter_map(|n| {
+                    let i = setup_info(n)?;
+                    Some((i.name, i.label, i.key_prefix))
+                }))
+                .map(|(name, label, prefix)| {
+                    row([
+                        ("Id", json!(sf_id("4ie", &name))),
+                        ("DurableId", json!(name)),
+                        ("QualifiedApiName", json!(name)),
+                        ("Label", json!(label)),
+                        ("KeyPrefix", json!(prefix)),
+                    ])
+                })
+                .collect(),
             "SetupAuditTrail" => org
                 .audit_trail
                 .iter()

@@ -670,6 +670,33 @@ async fn object_no_longer_readable() {
         lines.contains("object Opportunity no longer readable"),
         "{lines}"
     );
+    // It exists, Read was taken away, and the trail says by whom.
+    let d = first_diagnosis(&report);
+    assert!(
+        d.contains("cause: Opportunity exists in this org, but neither"),
+        "{d}"
+    );
+    assert!(
+        d.contains("changed by Ada Admin (admin@acme.example) at ")
+            && d.contains("(just now): Permission set Stripe Integration Access: object Opportunity: Read was removed"),
+        "{d}"
+    );
+}
+
+/// A typo in smoke.toml's objects: INVALID_TYPE as for an unreadable
+/// object, told apart through EntityDefinition.
+#[tokio::test]
+async fn object_not_in_this_org() {
+    let env = Env::healthy().await;
+    let mut org = env.soap("62.0");
+    org.objects = vec!["Account".into(), "Invoce__c".into()];
+    let report = today(&env, &org, Cause::ObjectNotFound).await;
+    let d = first_diagnosis(&report);
+    assert!(
+        d.contains("no object with the API name 'Invoce__c' exists in this org"),
+        "{d}"
+    );
+    assert!(d.contains("object Invoce__c: not in this org"), "{d}");
 }
 
 #[tokio::test]
