@@ -670,6 +670,31 @@ fn nothing_found(
             evidence,
         };
     }
+    // The object exists and Read on it is granted: what refuses is below
+    // object access (field-level security, a record's sharing).
+    let readable = refused_object(failure, facts).and_then(|obj| {
+        let by = facts.object_read.get(&obj).filter(|by| !by.is_empty())?;
+        Some((obj, by.join(", ")))
+    });
+    if let (Family::Object, Some((obj, by))) = (family, readable) {
+        return Diagnosis {
+            changes: Vec::new(),
+            cause: Cause::NoneFound,
+            explanation: format!(
+                "{obj} exists and Read on it is granted by {by}, and the user's API access is in \
+                 order: the refusal is below object access, at field or record level ({}: {})",
+                failure.code,
+                failure.message.trim().trim_end_matches('.')
+            ),
+            fix: format!(
+                "check field-level security of the fields the failing query names (Setup > Object \
+                 Manager > {obj} > Fields & Relationships > the field > Set Field-Level Security: \
+                 visible for the integration's profile or permission set) and, for a record by id, \
+                 the record's sharing (the Sharing button on the record)"
+            ),
+            evidence,
+        };
+    }
     let fix = match family {
         Family::Credentials => format!(
             "the user's access is in order, so {} is about the credentials: check the password and \

@@ -833,6 +833,14 @@ async fn object_without_read() {
     );
     let d = diagnose_canned(&org, &f2, None, "62.0").await;
     assert_eq!(d.cause, Cause::NoneFound, "{d}");
+    assert!(
+        d.explanation.starts_with(
+            "Account exists and Read on it is granted by permission set 'Stripe Integration Access'"
+        ),
+        "{d}"
+    );
+    assert!(d.explanation.contains("at field or record level"), "{d}");
+    assert!(d.fix.contains("Set Field-Level Security"), "{d}");
     // Exists (EntityDefinition), no Read: said so.
     let d = diagnose_canned(&org, &f, None, "62.0").await;
     assert!(
