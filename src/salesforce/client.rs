@@ -569,6 +569,19 @@ mod tests {
                     let body = format!("<html>{}{ECHOED}</html>", "x".repeat(150));
                     (axum::http::StatusCode::BAD_GATEWAY, body)
                 }),
+            )
+            // Answers in another order than asked, one failed, one left
+            // out, and an echoed secret in an error body.
+            .route(
+                "/services/data/v62.0/composite",
+                axum::routing::post(|| async {
+                    axum::Json(serde_json::json!({"compositeResponse": [
+                        {"body": [{"errorCode": "INVALID_TYPE", "message": format!("sObject type 'Nope__c' is not supported {ECHOED}")}],
+                         "httpHeaders": {}, "httpStatusCode": 400, "referenceId": "q1_Nope__c"},
+                        {"body": {"totalSize": 1, "done": true, "records": [{"Id": "001"}]},
+                         "httpHeaders": {}, "httpStatusCode": 200, "referenceId": "q0_Account"},
+                    ]}))
+                }),
             );
         tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
@@ -620,6 +633,42 @@ mod tests {
             .unwrap_err();
         assert_eq!(f.code, error::UNEXPECTED_RESPONSE, "{f}");
         assert!(!f.message.contains("echoed-sec"), "{}", f.message);
+    }
+
+    #[tokio::test]
+    async fn composite_answers_are_matched_by_reference_id() {
+        let base = instance().await;
+        let queries: Vec<(String, String)> = ["q0_Account", "q1_Nope__c", "q2_Contact"]
+            .iter()
+            .map(|r| (r.to_string(), format!("SELECT Id FROM {} LIMIT 1", &r[3..])))
+            .collect();
+        let answers = connection(&base, "62.0")
+            .composite_queries(&queries)
+            .await
+            .result
+            .unwrap();
+        assert_eq!(answers[0].as_ref().unwrap().detail(), "1 record");
+        let f = answers[1].as_ref().unwrap_err();
+        assert_eq!(
+            (f.code.as_str(), f.http_status),
+            ("INVALID_TYPE", Some(400))
+        );
+        assert!(!f.message.contains(ECHOED), "{}", f.message);
+        // An answer missing from the composite is no answer, named as the
+        // query alone would be.
+        let f = answers[2].as_ref().unwrap_err();
+        assert_eq!(f.code, error::UNEXPECTED_RESPONSE, "{f}");
+        assert!(
+            f.message
+                .starts_with("REST GET /services/data/v62.0/query at http://127.0.0.1:"),
+            "{}",
+            f.message
+        );
+        // The subrequest url is the query's own, percent-encoded.
+        assert_eq!(
+            connection(&base, "62.0").query_url("SELECT Id FROM Account LIMIT 1"),
+            "/services/data/v62.0/query?q=SELECT+Id+FROM+Account+LIMIT+1"
+        );
     }
 
     #[test]
