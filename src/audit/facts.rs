@@ -244,7 +244,7 @@ fn parse_trail(rows: &[Value], since: DateTime<Utc>) -> Trail {
         })
         .filter(|e| e.at >= since)
         .collect();
-    entries.sort_by(|a, b| b.at.cmp(&a.at));
+    entries.sort_by_key(|e| std::cmp::Reverse(e.at));
     Trail { since, entries }
 }
 
