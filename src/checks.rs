@@ -611,7 +611,7 @@ impl OrgCtx<'_> {
         );
         Some(if again > 0 {
             format!(
-                "{head}, but {again} of {retried} retries got INVALID_SESSION_ID again right after the fresh login: new sessions die at once (check the session timeout, \"Lock sessions to the IP address from which they originated\" and any policy that revokes tokens, in Setup > Security > Session Settings and the Connected App's policies); logging in again will not help"
+                "{head}, but {again} of {retried} retries got INVALID_SESSION_ID again right after the fresh login: new sessions die at once (check the session timeout, \"Lock sessions to the IP address from which they originated\" and any policy that revokes tokens, in Setup > Security > Session Settings and the app's policies, Connected App or External Client App); logging in again will not help"
             )
         } else if other > 0 {
             format!("{head}; {other} of {retried} retries still failed (see those cases)")

@@ -1,7 +1,8 @@
-//! OAuth 2.0 JWT bearer flow: an RS256 assertion signed with the Connected
-//! App's private key, posted as
+//! OAuth 2.0 JWT bearer flow: an RS256 assertion signed with the private key
+//! whose certificate the app holds, posted as
 //! `grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer&assertion=<JWT>`.
-//! Claims: `iss` = the Connected App's consumer key, `sub` = the username,
+//! Claims: `iss` = the app's consumer key (Connected App or External Client
+//! App), `sub` = the username,
 //! `aud` = the config's audience (`https://login.salesforce.com`,
 //! `https://test.salesforce.com`, or the login URL for loopback), `exp` =
 //! now + 3 minutes (Salesforce refuses assertions whose `exp` is more than
@@ -143,7 +144,7 @@ pub(crate) struct KeyProblem {
     pub(crate) hint: &'static str,
 }
 
-const KEY_HINT: &str = "point private_key at the RSA private key whose certificate is uploaded to the Connected App (`openssl genrsa -out server.key 2048` makes one)";
+const KEY_HINT: &str = "point private_key at the RSA private key whose certificate is uploaded to the Connected App or External Client App (`openssl genrsa -out server.key 2048` makes one)";
 
 /// Checks that `pem` holds an unencrypted RSA private key that can sign an
 /// RS256 JWT, and returns that key's PEM block alone (other blocks, such as
@@ -188,7 +189,7 @@ pub(crate) fn rsa_private_key(pem: &[u8]) -> Result<String, KeyProblem> {
         if found_cert {
             return Err(KeyProblem {
                 message: "holds a certificate, not a private key",
-                hint: "the certificate goes to the Connected App; private_key needs the matching private key (often server.key)",
+                hint: "the certificate goes to the Connected App or External Client App; private_key needs the matching private key (often server.key)",
             });
         }
         if text.contains("PUBLIC KEY-----") {

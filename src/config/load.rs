@@ -1491,7 +1491,7 @@ const CA_NOT_PEM: &str = "ca_file must be a PEM certificate (-----BEGIN CERTIFIC
 const API_NAMES: &str = "API names look like Account, Invoice__c, ns__Invoice__c, Setting__mdt (Setup > Object Manager > API Name)";
 const READ_ONLY: &str =
     "checks run read-only queries: SELECT Id FROM Opportunity WHERE ... LIMIT 1";
-const SECRET_WITHOUT_ID: &str = "add client_id (the Connected App's consumer key) for the OAuth username-password flow, or remove client_secret for SOAP login()";
+const SECRET_WITHOUT_ID: &str = "add client_id (the app's consumer key: Connected App or External Client App) for the OAuth username-password flow, or remove client_secret for SOAP login()";
 const MISSING_LOGIN_URL: &str = "add login_url = \"https://login.salesforce.com\" (production), \"https://test.salesforce.com\" (sandbox), your My Domain, or \"${SIM_URL}\" for the simulated org";
 const MY_DOMAIN: &str = "use https://YOURDOMAIN.my.salesforce.com (sandbox: https://YOURDOMAIN--SANDBOX.sandbox.my.salesforce.com); Salesforce refuses the client credentials flow on login/test.salesforce.com (Setup > My Domain shows yours)";
 const SFDX_URL: &str = "expected force://<clientId>:<clientSecret>:<refreshToken>@<instance> as printed by `sf org display --verbose` (the instance without https://)";

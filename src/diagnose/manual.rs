@@ -21,10 +21,13 @@ const EDITION: &str = "the org's edition: Setup > Company Settings > Company Inf
 const LICENSE: &str = "the user's license: Setup > Users > Users > user > User License: Chatter \
                        Free and Identity have no API access; use Salesforce or Salesforce \
                        Integration";
-const APP: &str = "the Connected App's policy: Setup > App Manager > the app > Manage > Edit \
-                   Policies > Permitted Users: with \"Admin approved users are pre-authorized\", \
-                   the user's profile or one of its permission sets must be listed under Manage \
-                   Profiles / Manage Permission Sets";
+const APP: &str = "the app's policy. Connected App: Setup > App Manager > the app > Manage > \
+                   Edit Policies > Permitted Users; with \"Admin approved users are \
+                   pre-authorized\", the user's profile or one of its permission sets must be \
+                   listed under Manage Profiles / Manage Permission Sets. External Client App: \
+                   Setup > External Client App Manager > the app > Policies > OAuth Policies > \
+                   Permitted Users; admin-approved admits only the permission sets listed there \
+                   (no profiles), and Plugin Policies must leave the OAuth plugin on";
 const VERSION: &str = "the API version: GET /services/data/ on the instance lists the supported \
                        versions; set api_version in smoke.toml to one of them (retired versions \
                        answer 410 or UNSUPPORTED_API_VERSION)";
@@ -33,8 +36,8 @@ const OBJECT: &str = "the object: its API name (Setup > Object Manager > the obj
                       user > Permission Set Assignments > each set > Object Settings > the object): \
                       Salesforce answers INVALID_TYPE for both";
 const CREDENTIALS: &str = "the credentials: password plus security token (Setup > My Personal \
-                           Information > Reset My Security Token), or the Connected App's consumer \
-                           key/secret and certificate; an inactive user also fails here";
+                           Information > Reset My Security Token), or the app's consumer key/secret \
+                           and certificate (Connected App or External Client App); an inactive user also fails here";
 
 /// Why the checks have to be done by hand.
 #[derive(Clone, Copy, Debug)]

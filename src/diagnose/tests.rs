@@ -1201,7 +1201,14 @@ fn manual_checks_follow_the_seed_order_and_the_failure() {
         "invalid_app_access",
         "user is not admin approved to access this app",
     ));
-    assert!(app.contains("1. the Connected App's policy"), "{app}");
+    assert!(
+        app.contains("1. the app's policy. Connected App: Setup > App Manager"),
+        "{app}"
+    );
+    assert!(
+        app.contains("External Client App: Setup > External Client App Manager"),
+        "{app}"
+    );
     let ver = by_hand(&Failure::new(Origin::Rest, "NOT_FOUND", "gone").with_status(410));
     assert!(ver.contains("1. the API version"), "{ver}");
     let login = by_hand(&Failure::new(

@@ -45,10 +45,38 @@ const SETUP_COMPANY: &str = "Setup > Company Settings > Company Information > Or
 const SETUP_USER_LICENSE: &str = "Setup > Users > Users > (the integration user) > User License";
 const SETUP_LOGIN_HISTORY: &str =
     "Setup > Users > Users > (the integration user) > Login History (the Status column names the reason)";
-const SETUP_APP_POLICIES: &str =
-    "Setup > Apps > App Manager > (the app) > Manage > Edit Policies > Permitted Users";
-const SETUP_APP_ACCESS: &str =
-    "Setup > Apps > App Manager > (the app) > Manage > Profiles / Permission Sets";
+/// Where an app setting lives, for both kinds of app: a Connected App (App
+/// Manager) and an External Client App (External Client App Manager), which
+/// every integration set up since Spring '26 gets. The person on call does
+/// not know which kind the org uses, so every app check names both.
+macro_rules! app_setup {
+    ($connected:literal, $external:literal) => {
+        concat!(
+            "Connected App: Setup > Apps > App Manager > (the app) > ",
+            $connected,
+            "; External Client App: Setup > External Client App Manager > (the app) > ",
+            $external
+        )
+    };
+}
+
+const SETUP_APP_POLICIES: &str = app_setup!(
+    "Manage > Edit Policies > Permitted Users",
+    "Policies > OAuth Policies > Permitted Users"
+);
+const SETUP_APP_ACCESS: &str = app_setup!(
+    "Manage > Profiles / Permission Sets",
+    "Policies > OAuth Policies > Permitted Users (pre-authorized permission sets; no profiles)"
+);
+const SETUP_APP_CONSUMER: &str = app_setup!(
+    "View > Manage Consumer Details",
+    "Settings > OAuth Settings > Consumer Key and Secret"
+);
+const SETUP_APP_OAUTH_POLICIES: &str =
+    app_setup!("Manage > Edit Policies", "Policies > OAuth Policies");
+/// External Client Apps only: with the OAuth plugin off the app admits no one.
+const SETUP_ECA_PLUGIN: &str =
+    "Setup > External Client App Manager > (the app) > Policies > Plugin Policies";
 const SETUP_API_USAGE: &str =
     "Setup > Company Settings > Company Information > API Requests, Last 24 Hours (or GET /services/data/vXX.X/limits/ > DailyApiRequests)";
 
@@ -67,7 +95,7 @@ pub(super) static ENTRIES: &[Entry] = &[
             "a permission set (or permission set group) that granted \"API Enabled\" was unassigned, deactivated or expired",
             "the user's license has no API access (Chatter Free, Identity), e.g. after a downgrade to save costs",
             "the org's edition has no API (Essentials; Professional without the API add-on; a trial that aged out)",
-            "a Connected App set to \"Admin approved users are pre-authorized\" does not list the user's profile or permission sets",
+            "a Connected App or External Client App admits admin-approved (pre-authorized) users only and does not list the user's profile or permission sets (External Client Apps: permission sets only)",
             "the API version in the URL is retired, and the access check answered before the version check",
         ],
         checks: &[
@@ -76,9 +104,9 @@ pub(super) static ENTRIES: &[Entry] = &[
             Check { what: "no permission set or group that granted \"API Enabled\" was removed, deactivated or expired", setup: SETUP_USER_PERMSETS },
             Check { what: "the edition includes the API (Enterprise, Unlimited, Performance, Developer; Professional only with the add-on)", setup: SETUP_COMPANY },
             Check { what: "the user license is a full Salesforce or Salesforce Integration license, not Chatter Free or Identity", setup: SETUP_USER_LICENSE },
-            Check { what: "with OAuth: the Connected App's permitted-users policy and the profiles / permission sets it pre-authorizes", setup: SETUP_APP_ACCESS },
+            Check { what: "with OAuth: the app's Permitted Users policy and the profiles / permission sets it pre-authorizes", setup: SETUP_APP_ACCESS },
         ],
-        fix: "Grant \"API Enabled\" through a permission set assigned to the integration user (Salesforce ships \"Salesforce API Integration\"; an \"Emergency API Access\" permission set with only API Enabled restores access at once), or restore the license, edition or Connected App access that changed. Nothing in the client needs to change.",
+        fix: "Grant \"API Enabled\" through a permission set assigned to the integration user (Salesforce ships \"Salesforce API Integration\"; an \"Emergency API Access\" permission set with only API Enabled restores access at once), or restore the license, edition or app (Connected App or External Client App) access that changed. Nothing in the client needs to change.",
         see_also: &["API_CURRENTLY_DISABLED", "REQUEST_LIMIT_EXCEEDED", "invalid_app_access", "UNSUPPORTED_API_VERSION"],
         sources: &["seed", "domain", "soap-faults", "integration-user"],
     },
@@ -243,7 +271,7 @@ pub(super) static ENTRIES: &[Entry] = &[
         causes: &[
             "wrong or stale credentials for the flow (see the description)",
             "the user is inactive, locked, or outside its allowed IP ranges or login hours",
-            "the Connected App's policies do not let this user or flow in",
+            "the app's policies (Connected App or External Client App) do not let this user or flow in",
         ],
         checks: &[
             Check { what: "the error_description in the failure message, then the matching variant in `sfsmoke explain invalid_grant`", setup: "the failure message" },
@@ -279,10 +307,10 @@ pub(super) static ENTRIES: &[Entry] = &[
         codes: &["invalid_grant"],
         when_message: &["hasn't approved", "has not approved", "not approved this consumer"],
         variant: Some("user hasn't approved this consumer"),
-        title: "the user has not approved (or been pre-authorized for) the Connected App",
+        title: "the user has not approved (or been pre-authorized for) the app",
         category: Category::Access,
         retry: Retry::No,
-        meaning: "JWT bearer flow needs prior approval of the app for the user: either the app is \"Admin approved users are pre-authorized\" and the user's profile or a permission set is listed, or the user approved the app once interactively.",
+        meaning: "JWT bearer flow needs prior approval of the app (Connected App or External Client App) for the user: either the app is \"Admin approved users are pre-authorized\" and the user's profile or a permission set is listed (External Client Apps: a permission set), or the user approved the app once interactively.",
         causes: &[
             "the app's Permitted Users is \"All users may self-authorize\" and the integration user never approved it",
             "the app is admin-approved but the user's profile / permission set was removed from the app's list",
@@ -293,7 +321,7 @@ pub(super) static ENTRIES: &[Entry] = &[
             Check { what: "the user's profile or one of its permission sets is listed on the app", setup: SETUP_APP_ACCESS },
             Check { what: "aud / login_url is the right host for the org (login, test or My Domain)", setup: "smoke.toml: login_url" },
         ],
-        fix: "Set the app to admin-approved and add the integration user's permission set (or profile) to it.",
+        fix: "Set the app to admin-approved and add the integration user's permission set to it (a Connected App also takes a profile).",
         see_also: &["invalid_app_access", "API_DISABLED_FOR_ORG"],
         sources: &["oauth-jwt", "domain", "forums"],
     },
@@ -304,15 +332,15 @@ pub(super) static ENTRIES: &[Entry] = &[
         title: "the JWT could not be verified",
         category: Category::Credentials,
         retry: Retry::No,
-        meaning: "Salesforce could not verify the JWT bearer assertion: the signature does not match the certificate uploaded to the Connected App, or the token is malformed (claims, algorithm).",
+        meaning: "Salesforce could not verify the JWT bearer assertion: the signature does not match the certificate uploaded to the app (Connected App or External Client App), or the token is malformed (claims, algorithm).",
         causes: &[
-            "the private key in CI does not belong to the certificate on the Connected App (a key rotated on one side only, or the key of another app)",
+            "the private key in CI does not belong to the certificate on the app (a key rotated on one side only, or the key of another app)",
             "the certificate on the app expired or was replaced",
             "iss is not this app's consumer key",
         ],
         checks: &[
-            Check { what: "the certificate under \"Use digital signatures\" matches the private key (compare their public keys)", setup: "Setup > Apps > App Manager > (the app) > Edit > Use digital signatures" },
-            Check { what: "client_id is the app's Consumer Key", setup: "Setup > Apps > App Manager > (the app) > View > Manage Consumer Details" },
+            Check { what: "the certificate under \"Use digital signatures\" matches the private key (compare their public keys)", setup: app_setup!("Edit > Use digital signatures", "Settings > OAuth Settings > Flow Enablement > JWT Bearer Flow certificate") },
+            Check { what: "client_id is the app's Consumer Key", setup: SETUP_APP_CONSUMER },
         ],
         fix: "Upload the certificate that belongs to the private key in CI (or deploy the key that belongs to the uploaded certificate).",
         see_also: &["invalid_client_id"],
@@ -365,12 +393,12 @@ pub(super) static ENTRIES: &[Entry] = &[
         retry: Retry::No,
         meaning: "The refresh token (refresh_token or sfdx_url auth) is no longer valid: the app's refresh token policy expired it, or someone revoked it.",
         causes: &[
-            "the Connected App's Refresh Token Policy expires tokens (after a time, or when unused for a while)",
+            "the app's Refresh Token Policy expires tokens (after a time, or when unused for a while)",
             "the token was revoked: the user's OAuth connections were cleared, the password was reset with \"revoke\" policy, or the app was reinstalled",
             "the user authorized again and the app allows only a limited number of tokens",
         ],
         checks: &[
-            Check { what: "the app's Refresh Token Policy", setup: "Setup > Apps > App Manager > (the app) > Manage > Edit Policies > Refresh Token Policy" },
+            Check { what: "the app's Refresh Token Policy", setup: app_setup!("Manage > Edit Policies > Refresh Token Policy", "Policies > OAuth Policies > App Policies > Refresh Token Policy") },
             Check { what: "the user's OAuth connection for the app still exists", setup: "Setup > Apps > Connected Apps > Connected Apps OAuth Usage (or the user's OAuth Connected Apps list)" },
         ],
         fix: "Authorize again to get a new refresh token (`sf org login web`, then `sf org display --verbose` for a new sfdx auth URL) and update the CI secret; for unattended gates prefer JWT or client credentials.",
@@ -403,14 +431,14 @@ pub(super) static ENTRIES: &[Entry] = &[
         title: "the client credentials flow has no Run As user",
         category: Category::DataConfig,
         retry: Retry::No,
-        meaning: "The Connected App allows the client credentials flow only with an execution (Run As) user, and none is set, or the flow is not enabled for the app.",
+        meaning: "The app (Connected App or External Client App) allows the client credentials flow only with an execution (Run As) user, and none is set, or the flow is not enabled for the app.",
         causes: &[
             "\"Enable Client Credentials Flow\" is on but no Run As user is selected",
             "the Run As user was removed or deactivated",
         ],
         checks: &[
-            Check { what: "Client Credentials Flow > Run As names an active integration user", setup: "Setup > Apps > App Manager > (the app) > Manage > Edit Policies > Client Credentials Flow" },
-            Check { what: "\"Enable Client Credentials Flow\" is ticked", setup: "Setup > Apps > App Manager > (the app) > Edit > API (Enable OAuth Settings)" },
+            Check { what: "Client Credentials Flow > Run As names an active integration user", setup: app_setup!("Manage > Edit Policies > Client Credentials Flow", "Policies > OAuth Policies > OAuth Flows and External Client App Enhancements > Run As") },
+            Check { what: "\"Enable Client Credentials Flow\" is ticked", setup: app_setup!("Edit > API (Enable OAuth Settings)", "Settings > OAuth Settings > Flow Enablement, and Policies > OAuth Policies > Enable Client Credentials Flow") },
         ],
         fix: "Select an active API-enabled integration user as Run As (a Salesforce Integration user with least privilege).",
         see_also: &["unsupported_grant_type", "invalid_client"],
@@ -441,14 +469,14 @@ pub(super) static ENTRIES: &[Entry] = &[
         title: "the login is outside the user's allowed IP ranges or hours",
         category: Category::Access,
         retry: Retry::No,
-        meaning: "The user's profile restricts logins by IP range or by hours, or the Connected App enforces IP restrictions, and this request is outside them.",
+        meaning: "The user's profile restricts logins by IP range or by hours, or the app (Connected App or External Client App) enforces IP restrictions, and this request is outside them.",
         causes: &[
             "the CI runner's egress IP changed",
             "the profile's login hours exclude the time the pipeline runs",
         ],
         checks: &[
             Check { what: "Login IP Ranges and Login Hours of the profile", setup: "Setup > Users > Profiles > (profile)" },
-            Check { what: "the app's IP Relaxation policy", setup: "Setup > Apps > App Manager > (the app) > Manage > Edit Policies > IP Relaxation" },
+            Check { what: "the app's IP Relaxation policy", setup: app_setup!("Manage > Edit Policies > IP Relaxation", "Policies > OAuth Policies > App Policies > IP Relaxation") },
         ],
         fix: "Add the runner's egress range to the profile (or relax the app's IP restrictions for this app), or widen the login hours.",
         see_also: &["INVALID_LOGIN"],
@@ -461,7 +489,7 @@ pub(super) static ENTRIES: &[Entry] = &[
         title: "the user is not admin-approved to access this app",
         category: Category::Access,
         retry: Retry::No,
-        meaning: "The Connected App is set to \"Admin approved users are pre-authorized\" and neither the user's profile nor any of its permission sets is on the app's list (\"user is not admin approved to access this app\").",
+        meaning: "The app (Connected App or External Client App) is set to \"Admin approved users are pre-authorized\" and neither the user's profile nor any of its permission sets is on the app's list (an External Client App lists permission sets only) (\"user is not admin approved to access this app\").",
         causes: &[
             "the permission set that pre-authorized the user was removed from the app or unassigned from the user",
             "the user moved to a profile that is not on the app's list",
@@ -470,8 +498,9 @@ pub(super) static ENTRIES: &[Entry] = &[
             Check { what: "the app's Permitted Users policy", setup: SETUP_APP_POLICIES },
             Check { what: "the user's profile or one of its permission sets is on the app", setup: SETUP_APP_ACCESS },
             Check { what: "the user still has that permission set", setup: SETUP_USER_PERMSETS },
+            Check { what: "External Client App: the OAuth plugin is switched on", setup: SETUP_ECA_PLUGIN },
         ],
-        fix: "Add the integration user's permission set (or profile) to the Connected App.",
+        fix: "Pre-authorize the integration user's permission set on the app (a Connected App also takes a profile); see the checks for where each kind of app keeps the list.",
         see_also: &["invalid_grant", "API_DISABLED_FOR_ORG"],
         sources: &["domain", "oauth-jwt"],
     },
@@ -482,14 +511,14 @@ pub(super) static ENTRIES: &[Entry] = &[
         title: "the client identifier (consumer key) is not known here",
         category: Category::Credentials,
         retry: Retry::Later,
-        meaning: "\"client identifier invalid\": no Connected App with this consumer key exists on the login host the request went to.",
+        meaning: "\"client identifier invalid\": no Connected App or External Client App with this consumer key exists on the login host the request went to.",
         causes: &[
             "client_id is wrong, truncated, or belongs to an app in another org (production app used against a sandbox that was refreshed before the app existed)",
             "the app was just created or changed: it can take minutes to propagate",
             "the request went to the wrong host (login vs test vs My Domain)",
         ],
         checks: &[
-            Check { what: "client_id equals the app's Consumer Key", setup: "Setup > Apps > App Manager > (the app) > View > Manage Consumer Details" },
+            Check { what: "client_id equals the app's Consumer Key", setup: SETUP_APP_CONSUMER },
             Check { what: "login_url belongs to the org that holds the app", setup: "smoke.toml: login_url" },
         ],
         fix: "Use the app's Consumer Key from the org you log in to; after creating an app, wait a few minutes and retry.",
@@ -509,7 +538,7 @@ pub(super) static ENTRIES: &[Entry] = &[
             "the secret belongs to another app or org",
         ],
         checks: &[
-            Check { what: "client_secret equals the app's current Consumer Secret", setup: "Setup > Apps > App Manager > (the app) > View > Manage Consumer Details" },
+            Check { what: "client_secret equals the app's current Consumer Secret", setup: SETUP_APP_CONSUMER },
         ],
         fix: "Store the app's current consumer secret in the CI secret behind client_secret.",
         see_also: &["invalid_client_id"],
@@ -529,7 +558,7 @@ pub(super) static ENTRIES: &[Entry] = &[
             "the request went over http:// or to a host that does not serve the grant",
         ],
         checks: &[
-            Check { what: "the app's OAuth settings enable the flow (e.g. \"Enable Client Credentials Flow\"), and the org allows the username-password flow if you still use it", setup: "Setup > Apps > App Manager > (the app) > Edit; Setup > Identity > OAuth and OpenID Connect Settings" },
+            Check { what: "the app's OAuth settings enable the flow (e.g. \"Enable Client Credentials Flow\"), and the org allows the username-password flow if you still use it", setup: concat!(app_setup!("Edit", "Settings > OAuth Settings > Flow Enablement"), "; Setup > Identity > OAuth and OpenID Connect Settings") },
         ],
         fix: "Enable the flow on the app, or switch auth to jwt or client_credentials.",
         see_also: &["invalid_grant"],
@@ -591,13 +620,13 @@ pub(super) static ENTRIES: &[Entry] = &[
         causes: &[
             "the org's session timeout is (near) zero, or the integration user's profile sets a shorter Session Timeout than the org",
             "\"Lock sessions to the IP address from which they originated\" while the runner's requests leave through several IP addresses (a NAT pool, a proxy farm, IPv4 and IPv6)",
-            "a policy revokes tokens at once: the Connected App's refresh token or session policy, a Transaction Security policy, or a script that logs the user out everywhere",
+            "a policy revokes tokens at once: the app's refresh token or session policy (Connected App or External Client App), a Transaction Security policy, or a script that logs the user out everywhere",
             "the profile requires a High Assurance session level the login flow does not reach",
         ],
         checks: &[
             Check { what: "Timeout Value, \"Lock sessions to the IP address from which they originated\" and \"Lock sessions to the domain in which they were first used\"", setup: "Setup > Security > Session Settings" },
             Check { what: "the profile's own Session Timeout and Session Security Level Required at Login", setup: "Setup > Users > Profiles > (the user's profile) > Session Settings" },
-            Check { what: "the app's session and refresh token policies", setup: "Setup > Apps > Connected Apps > Manage Connected Apps > (the app) > Edit Policies" },
+            Check { what: "the app's session and refresh token policies", setup: SETUP_APP_OAUTH_POLICIES },
             Check { what: "the user's logins and logouts around the run", setup: SETUP_LOGIN_HISTORY },
         ],
         fix: "Do not log in again: change the setting that kills new sessions (a sensible session timeout, IP locking off or one egress IP for the runner, no policy revoking the integration's tokens), then rerun the gate.",
@@ -613,15 +642,15 @@ pub(super) static ENTRIES: &[Entry] = &[
         retry: Retry::No,
         meaning: "The session is valid but not for the API: a new login gives another session of the same kind, so logging in again loops forever (jsforce and the sf CLI both did).",
         causes: &[
-            "the Connected App's OAuth scopes lack \"Manage user data via APIs (api)\"",
+            "the app's OAuth scopes (Connected App or External Client App) lack \"Manage user data via APIs (api)\"",
             "the session came from a UI or Lightning context (a session id scraped from the browser or a Visualforce page)",
             "the user lost API access between login and query",
         ],
         checks: &[
-            Check { what: "the app's Selected OAuth Scopes include api", setup: "Setup > Apps > App Manager > (the app) > Edit > Selected OAuth Scopes" },
+            Check { what: "the app's Selected OAuth Scopes include api", setup: app_setup!("Edit > Selected OAuth Scopes", "Settings > OAuth Settings > Selected OAuth Scopes") },
             Check { what: "the user still has API Enabled", setup: SETUP_PROFILE_API },
         ],
-        fix: "Add the api scope to the Connected App (and re-authorize for refresh tokens), or use a proper API login; do not retry in a loop.",
+        fix: "Add the api scope to the app (and re-authorize for refresh tokens), or use a proper API login; do not retry in a loop.",
         see_also: &["INVALID_SESSION_ID", "API_DISABLED_FOR_ORG"],
         sources: &["domain"],
     },

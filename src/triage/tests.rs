@@ -356,6 +356,56 @@ fn list_is_grouped_by_category_in_order() {
     assert!(access < api && api < quota);
 }
 
+/// Since Spring '26 new integrations get External Client Apps, so the person
+/// on call must find every app setting in either kind of app.
+#[test]
+fn every_app_setting_names_the_connected_app_and_the_external_client_app_path() {
+    let mut app_checks = 0;
+    for e in entries() {
+        for c in e.checks {
+            if c.setup.contains("Apps > App Manager") {
+                app_checks += 1;
+                for path in [
+                    "Connected App: Setup > Apps > App Manager > (the app) > ",
+                    "External Client App: Setup > External Client App Manager > (the app) > ",
+                ] {
+                    assert!(
+                        c.setup.contains(path),
+                        "{}: {:?} lacks {path}",
+                        e.label(),
+                        c.setup
+                    );
+                }
+            }
+        }
+        let text = [e.title, e.meaning, e.fix]
+            .into_iter()
+            .chain(e.causes.iter().copied())
+            .collect::<Vec<_>>()
+            .join(" ");
+        if text.contains("Connected App") && !text.contains("new Connected Apps") {
+            assert!(
+                text.contains("External Client App"),
+                "{}: {text}",
+                e.label()
+            );
+        }
+    }
+    assert!(app_checks >= 10, "only {app_checks} app checks");
+    let e = lookup("invalid_app_access", "").expect("entry");
+    let checks = e
+        .checks
+        .iter()
+        .map(|c| c.setup)
+        .collect::<Vec<_>>()
+        .join(" | ");
+    assert!(
+        checks.contains("Policies > OAuth Policies > Permitted Users"),
+        "{checks}"
+    );
+    assert!(checks.contains("Policies > Plugin Policies"), "{checks}");
+}
+
 #[test]
 fn knowledge_base_is_complete_and_consistent() {
     let mut seen = std::collections::HashSet::new();
