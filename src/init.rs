@@ -104,12 +104,28 @@ security_token = "${SF_TOKEN}"
 "#;
 
 const JWT: &str = r#"# OAuth 2.0 JWT bearer flow (recommended for CI): no password, no token.
-# Setup: create a certificate and key (openssl req -x509 -newkey rsa:2048
-# -nodes -keyout server.key -out server.crt -days 365), make a Connected App
-# (or External Client App) with "Use digital signatures" = server.crt and the
-# "api" scope, pre-authorize the integration user's profile or permission set
-# (Admin approved users are pre-authorized), then give sfsmoke the app's
-# consumer key, the user name and the key file.
+# 1. A certificate and its key:
+#      openssl req -x509 -newkey rsa:2048 -nodes -keyout server.key \
+#        -out server.crt -days 365 -subj "/CN=sfsmoke"
+# 2. The app. A new integration gets an External Client App (since Spring
+#    '26 Salesforce no longer lets you create Connected Apps):
+#    Setup > External Client App Manager > New External Client App
+#    - Settings > OAuth Settings: the "api" scope; Flow Enablement:
+#      Enable JWT Bearer Flow, upload server.crt
+#    - Policies > OAuth Policies > Permitted Users: "Admin approved users
+#      are pre-authorized", and select the integration user's permission
+#      set (an External Client App pre-authorizes permission sets only)
+#    - Policies > Plugin Policies: leave the OAuth plugin on
+#    - Settings > OAuth Settings > Consumer Key and Secret: the consumer
+#      key is SF_CLIENT_ID
+#    An existing Connected App instead: Setup > App Manager > the app >
+#    Edit: "Use digital signatures" = server.crt and the "api" scope; then
+#    Manage > Edit Policies > Permitted Users: "Admin approved users are
+#    pre-authorized", and Manage Profiles / Manage Permission Sets: add the
+#    user's profile or permission set; View > Manage Consumer Details: the
+#    consumer key.
+# 3. Assign that permission set (with "API Enabled") to the integration
+#    user, then give sfsmoke the consumer key, the user name and the key.
 auth = "jwt"
 client_id = "${SF_CLIENT_ID}"
 username = "${SF_USER}"
@@ -121,11 +137,27 @@ private_key = "${SF_JWT_KEY_FILE}"
 # audience = "https://login.salesforce.com"
 "#;
 
-const CLIENT_CREDENTIALS: &str = r#"# OAuth 2.0 client credentials flow: the Connected App logs in as its
-# "Run As" user. login_url must be your My Domain (not login/test.salesforce.com).
-# Setup: Connected App with "Enable Client Credentials Flow", the "api" scope
-# and a Run As user (Manage Connected Apps > Edit Policies > Client Credentials
-# Flow), then give sfsmoke its consumer key and secret.
+const CLIENT_CREDENTIALS: &str = r#"# OAuth 2.0 client credentials flow: the app logs in as its run-as user.
+# login_url must be your My Domain (not login/test.salesforce.com).
+# 1. The run-as user: an integration user with "API Enabled" and
+#    "API Only User" (e.g. the Salesforce Integration license with the
+#    "Minimum Access - API Only Integrations" profile) and least privilege
+#    for the objects below.
+# 2. The app. A new integration gets an External Client App (since Spring
+#    '26 Salesforce no longer lets you create Connected Apps):
+#    Setup > External Client App Manager > New External Client App
+#    - Settings > OAuth Settings: the "api" scope; Flow Enablement:
+#      Enable Client Credentials Flow
+#    - Policies > OAuth Policies > OAuth Flows and External Client App
+#      Enhancements: Enable Client Credentials Flow, Run As = that user
+#      (Permitted Users does not apply to the run-as user)
+#    - Policies > Plugin Policies: leave the OAuth plugin on
+#    - Settings > OAuth Settings > Consumer Key and Secret: SF_CLIENT_ID and
+#      SF_CLIENT_SECRET
+#    An existing Connected App instead: Setup > App Manager > the app >
+#    Edit: "Enable Client Credentials Flow" and the "api" scope; Manage >
+#    Edit Policies > Client Credentials Flow > Run As = that user; View >
+#    Manage Consumer Details: the consumer key and secret.
 auth = "client_credentials"
 client_id = "${SF_CLIENT_ID}"
 client_secret = "${SF_CLIENT_SECRET}"
@@ -281,6 +313,30 @@ mod tests {
             vars(AuthKind::AccessToken),
             ["SF_INSTANCE_URL", "SF_ACCESS_TOKEN"]
         );
+    }
+
+    /// New integrations get External Client Apps: their steps come before
+    /// the Connected App's, with the Setup paths the person needs.
+    #[test]
+    fn jwt_and_client_credentials_set_up_an_external_client_app_first() {
+        for kind in [AuthKind::Jwt, AuthKind::ClientCredentials] {
+            let text = template(kind);
+            let pos = |needle: &str| {
+                text.find(needle)
+                    .unwrap_or_else(|| panic!("{}: no {needle:?} in\n{text}", kind.name()))
+            };
+            let eca = pos("Setup > External Client App Manager > New External Client App");
+            let connected = pos("An existing Connected App instead: Setup > App Manager");
+            assert!(eca < connected, "{}", kind.name());
+            pos("Policies > Plugin Policies: leave the OAuth plugin on");
+            pos("Settings > OAuth Settings > Consumer Key and Secret");
+        }
+        let jwt = template(AuthKind::Jwt);
+        assert!(jwt.contains("Policies > OAuth Policies > Permitted Users"));
+        assert!(jwt.contains("pre-authorizes permission sets only"));
+        let cc = template(AuthKind::ClientCredentials);
+        assert!(cc.contains("Run As = that user"));
+        assert!(cc.contains("\"API Only User\""), "{cc}");
     }
 
     #[test]
