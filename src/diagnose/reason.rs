@@ -646,9 +646,11 @@ fn nothing_found(
                 failure.message.trim_end_matches('.')
             ),
             fix: format!(
-                "check the user the flow logs in as (client credentials: the Connected App's Run As \
-                 user, Setup > App Manager > the app > Manage > Edit Policies > Client Credentials \
-                 Flow): active, a license with API access, API Enabled, pre-authorized for the app; \
+                "check the user the flow logs in as (client credentials: the app's Run As user; \
+                 Connected App: Setup > App Manager > the app > Manage > Edit Policies > Client \
+                 Credentials Flow; External Client App: Setup > External Client App Manager > the \
+                 app > Policies > OAuth Policies > OAuth Flows and External Client App \
+                 Enhancements): active, a license with API access, API Enabled, pre-authorized for the app; \
                  `sfsmoke explain {}` lists the causes of {}",
                 failure.code, failure.code
             ),
@@ -661,11 +663,16 @@ fn nothing_found(
             cause: Cause::NoneFound,
             explanation: "no Connected App blocks the user by policy: the app lets users \
                           self-authorize, and a JWT bearer or client credentials user that never \
-                          approved it is refused (\"user hasn't approved this consumer\")"
+                          approved it is refused (\"user hasn't approved this consumer\"); an \
+                          External Client App's policies are not read yet, so if the integration \
+                          uses one, its Permitted Users and Plugin Policies are unchecked"
                 .into(),
-            fix: "pre-authorize the user: Setup > App Manager > the app > Manage > Edit Policies > \
-                  Permitted Users = \"Admin approved users are pre-authorized\", then add the user's \
-                  profile or a permission set of it under Manage Profiles / Manage Permission Sets"
+            fix: "pre-authorize the user. Connected App: Setup > App Manager > the app > Manage > \
+                  Edit Policies > Permitted Users = \"Admin approved users are pre-authorized\", \
+                  then add the user's profile or a permission set of it under Manage Profiles / \
+                  Manage Permission Sets. External Client App: Setup > External Client App \
+                  Manager > the app > Policies > OAuth Policies > Permitted Users, select a \
+                  permission set of the user, and keep the OAuth plugin on under Plugin Policies"
                 .into(),
             evidence,
         };

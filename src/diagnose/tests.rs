@@ -771,6 +771,18 @@ async fn connected_app_without_pre_authorization() {
         d.fix.contains("Admin approved users are pre-authorized"),
         "{d}"
     );
+    // An External Client App is not read yet: say so, and give its path too.
+    assert!(
+        d.explanation
+            .contains("External Client App's policies are not read yet"),
+        "{d}"
+    );
+    assert!(
+        d.fix.contains(
+            "Setup > External Client App Manager > the app > Policies > OAuth Policies > Permitted Users"
+        ),
+        "{d}"
+    );
     // A self-authorize app never blocks.
     let mut org = healthy();
     remove(&mut org, "SetupEntityAccess", "0J0000000000001");
@@ -1096,6 +1108,13 @@ async fn flows_without_a_username_check_the_org_only() {
     let facts = gather(&selfauth, &Target::default(), &objects(), true, now()).await;
     let d = reason(&facts, &refused, None, "62.0", true);
     assert_eq!(d.cause, Cause::UserUnknown, "{d}");
+    // the Run As user lives in either kind of app: both paths are named
+    for path in [
+        "Setup > App Manager > the app > Manage > Edit Policies > Client Credentials Flow",
+        "Setup > External Client App Manager > the app > Policies > OAuth Policies",
+    ] {
+        assert!(d.fix.contains(path), "{path}: {d}");
+    }
 }
 
 #[tokio::test]
