@@ -143,18 +143,9 @@ pub fn load_with_env(
     let bytes = match std::fs::read(path) {
         Ok(bytes) => bytes,
         Err(e) => {
-            let why = match e.kind() {
-                std::io::ErrorKind::NotFound => "not found".to_string(),
-                std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
-                _ if path.is_dir() => "is a directory".to_string(),
-                _ => format!("cannot be read: {e}"),
-            };
-            return Err(unreadable(
-                path,
-                (0, 0),
-                format!("config file {why}"),
-                NO_FILE,
-            ));
+            let why = io_why(&e, path).map_or(format!("cannot be read: {e}"), str::to_string);
+            let message = format!("config file {why}");
+            return Err(unreadable(path, (0, 0), message, NO_FILE));
         }
     };
     load_bytes(path, bytes, env)
@@ -182,6 +173,16 @@ pub(crate) fn load_bytes(
     // A byte-order mark (Windows editors) is not part of the TOML.
     let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
     load_str(path, text, env)
+}
+
+/// Why a file could not be read, in the words of the common cases.
+fn io_why(e: &std::io::Error, path: &Path) -> Option<&'static str> {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => Some("not found"),
+        std::io::ErrorKind::PermissionDenied => Some("permission denied"),
+        _ if path.is_dir() => Some("is a directory"),
+        _ => None,
+    }
 }
 
 /// A file that could not be read as text: that one problem.
@@ -387,11 +388,7 @@ impl Creds {
 
 /// `a.b` joined, quoting a key that is not a bare TOML key.
 fn join(path: &str, key: &str) -> String {
-    let bare = !key.is_empty()
-        && key
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
-    let key = if bare {
+    let key = if bare(key) {
         key.to_string()
     } else {
         format!("{key:?}")
@@ -409,6 +406,12 @@ pub(crate) fn did_you_mean<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a
     crate::text::closest(word, candidates.iter().copied(), |w, c| {
         (c.len().max(w.len()) / 3).max(1)
     })
+}
+
+/// A bare TOML key (and a valid org name): letters, digits, `_`, `-`.
+fn bare(key: &str) -> bool {
+    let ok = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-';
+    !key.is_empty() && key.chars().all(ok)
 }
 
 /// Last segment of a dotted key.
@@ -453,12 +456,24 @@ impl Cx<'_> {
         self.warnings.push(self.at(at, key, msg, hint));
     }
 
+    /// An error on a value that is then given up on.
+    fn fail<T>(
+        &mut self,
+        at: &Span,
+        key: &str,
+        msg: impl Into<String>,
+        hint: impl AsRef<str>,
+    ) -> Option<T> {
+        self.error(at, key, msg, hint);
+        None
+    }
+
     /// Every problem in file order, scrubbed of every secret read.
     fn failure(
         &mut self,
         readable: bool,
         junit: Option<PathBuf>,
-        names: Vec<String>,
+        org_names: Vec<String>,
     ) -> ConfigFailure {
         let blanked = std::mem::take(&mut self.blanked);
         let repeats = |d: &Diagnostic| {
@@ -480,7 +495,6 @@ impl Cx<'_> {
             .into_iter()
             .map(|d| scrub(d, &redactor))
             .collect();
-        let org_names = names;
         ConfigFailure {
             diagnostics,
             readable,
@@ -615,8 +629,7 @@ impl Cx<'_> {
                 (message, hint)
             }
         };
-        self.error(&v.span, key, message, hint);
-        None
+        self.fail(&v.span, key, message, hint)
     }
 
     /// Like [`Self::text`], but the value must not be blank.
@@ -627,8 +640,7 @@ impl Cx<'_> {
                 Some(n) => format!("{n} is set but empty; give it the value"),
                 None => "give it a value, or remove the key".to_string(),
             };
-            self.error(&v.span, key, "is empty", hint);
-            return None;
+            return self.fail(&v.span, key, "is empty", hint);
         }
         Some(s)
     }
@@ -691,8 +703,7 @@ impl Cx<'_> {
                 let hint =
                     format!("queries in flight per org; the default is {DEFAULT_CONCURRENCY}");
                 let message = format!("must be a whole number from 1 to 256, not {n}");
-                self.error(&span, "concurrency", message, hint);
-                None
+                self.fail(&span, "concurrency", message, hint)
             }
         };
         let min_api_remaining = self.min_api_remaining(top);
@@ -761,41 +772,27 @@ impl Cx<'_> {
         let Some(node) = get(top, KEY) else {
             return Some(None);
         };
-        let span = node.span.clone();
-        match node.kind {
-            Kind::Int(n) if n >= 1 => Some(Some(QuotaFloor::Count(n as u64))),
-            Kind::Int(n) => {
-                let message = format!("must be at least 1, not {n}");
-                self.error(&span, KEY, message, HINT);
-                None
+        let floor = match node.kind {
+            Kind::Int(n) if n >= 1 => Ok(QuotaFloor::Count(n as u64)),
+            Kind::Int(n) => Err(format!("must be at least 1, not {n}")),
+            Kind::Float(f) => Err(format!("`{f}` is not a whole number of calls")),
+            Kind::Str(s) => match s.trim().strip_suffix('%').map(|n| n.trim().parse::<f64>()) {
+                Some(Ok(p)) if p > 0.0 && p < 100.0 => Ok(QuotaFloor::Percent(p)),
+                Some(Ok(_)) => Err(format!("`{s}` must be a share above 0% and below 100%")),
+                _ => Err(format!("`{s}` is neither a count nor a percentage")),
+            },
+            _ => {
+                return self.type_error(
+                    node,
+                    KEY,
+                    KEY,
+                    "a count or a percentage string like \"10%\"",
+                )
             }
-            Kind::Float(f) => {
-                let message = format!("`{f}` is not a whole number of calls");
-                self.error(&span, KEY, message, HINT);
-                None
-            }
-            Kind::Str(s) => {
-                let share = s.trim().strip_suffix('%').map(|n| n.trim().parse::<f64>());
-                match share {
-                    Some(Ok(p)) if p > 0.0 && p < 100.0 => Some(Some(QuotaFloor::Percent(p))),
-                    Some(Ok(_)) => {
-                        let message = format!("`{s}` must be a share above 0% and below 100%");
-                        self.error(&span, KEY, message, HINT);
-                        None
-                    }
-                    _ => {
-                        let message = format!("`{s}` is neither a count nor a percentage");
-                        self.error(&span, KEY, message, HINT);
-                        None
-                    }
-                }
-            }
-            _ => self.type_error(
-                node,
-                KEY,
-                KEY,
-                "a count or a percentage string like \"10%\"",
-            ),
+        };
+        match floor {
+            Ok(floor) => Some(Some(floor)),
+            Err(message) => self.fail(&node.span, KEY, message, HINT),
         }
     }
 
@@ -805,8 +802,7 @@ impl Cx<'_> {
         if p.is_dir() {
             let hint = format!("e.g. junit = \"{}\"", p.join("junit.xml").display());
             let message = format!("`{s}` is a directory; junit names the report file");
-            self.error(&j.span, "junit", message, hint);
-            return None;
+            return self.fail(&j.span, "junit", message, hint);
         }
         Some(p)
     }
@@ -817,8 +813,7 @@ impl Cx<'_> {
         };
         if !n.is_finite() || n <= 0.0 || n > 86_400.0 {
             let message = format!("must be a number of seconds above 0 (at most 86400), not {n}");
-            self.error(&span, key, message, format!("the default is {default}"));
-            return None;
+            return self.fail(&span, key, message, format!("the default is {default}"));
         }
         Some(Duration::from_secs_f64(n))
     }
@@ -840,13 +835,11 @@ impl Cx<'_> {
         } else if major.parse::<u32>().unwrap_or(0) < 20 {
             let message = format!("`{s}` is older than the REST API (which starts at 20.0)");
             let hint = format!("use a current version such as \"{DEFAULT_API_VERSION}\"");
-            self.error(&v.span, key, message, hint);
-            return None;
+            return self.fail(&v.span, key, message, hint);
         } else {
             return Some(format!("{}.0", major.parse::<u32>().unwrap_or(0)));
         };
-        self.error(&v.span, key, format!("`{s}` is not an API version"), hint);
-        None
+        self.fail(&v.span, key, format!("`{s}` is not an API version"), hint)
     }
 
     // ----- one org ---------------------------------------------------------
@@ -855,11 +848,7 @@ impl Cx<'_> {
         let (n, prefix) = (e.key, join("orgs", e.key));
         let o = self.table(&e.node, &prefix, ORG_KEYS, CREDENTIAL_KEYS)?;
         let mut ok = true;
-        if n.is_empty()
-            || !n
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-        {
+        if !bare(n) {
             let message = format!("org name {n:?} must be letters, digits, `_` or `-`");
             let hint = "the name is the JUnit suite name and the value of --org NAME";
             self.error(&e.span, &prefix, message, hint);
@@ -889,34 +878,27 @@ impl Cx<'_> {
             );
             ok = false;
         }
-        let diagnose = match get(o, "diagnose") {
+        let dp = format!("{prefix}.diagnose");
+        let diagnose_table = get(o, "diagnose")
+            .and_then(|node| self.table(node, &dp, DIAGNOSE_KEYS, CREDENTIAL_KEYS));
+        let diagnose = match diagnose_table {
             None => Some(None),
-            Some(node) => {
-                let dp = format!("{prefix}.diagnose");
-                match self.table(node, &dp, DIAGNOSE_KEYS, CREDENTIAL_KEYS) {
-                    None => Some(None),
-                    Some(d) => {
-                        // Without the org's own login URL (its error says
-                        // why) the auditor's keys are still checked.
-                        let creds = self.creds(d, &dp);
-                        let url = match &login {
-                            Some((_, url)) => url.clone(),
-                            None => Url::parse("https://placeholder.my.salesforce.com")
-                                .expect("static URL"),
-                        };
-                        let auditor = self.login(&dp, &e.span, &creds, Some(&url), has_ca);
-                        let days = self.trail_days(d, &dp);
-                        auditor
-                            .zip(days)
-                            .map(|((auth, login_url), audit_trail_days)| {
-                                Some(Box::new(DiagnoseConfig {
-                                    login_url,
-                                    auth,
-                                    audit_trail_days,
-                                }))
-                            })
-                    }
-                }
+            Some(d) => {
+                // Without the org's own login URL (its error says why) the
+                // auditor's keys are still checked.
+                let creds = self.creds(d, &dp);
+                let placeholder = Url::parse("https://placeholder.my.salesforce.com");
+                let placeholder = placeholder.expect("static URL");
+                let url = login.as_ref().map_or(&placeholder, |(_, url)| url);
+                let auditor = self.login(&dp, &e.span, &creds, Some(url), has_ca);
+                let days = self.trail_days(d, &dp);
+                let ((auth, login_url), audit_trail_days) = auditor.zip(days)?;
+                let diagnose = DiagnoseConfig {
+                    login_url,
+                    auth,
+                    audit_trail_days,
+                };
+                Some(Some(Box::new(diagnose)))
             }
         };
         let (auth, login_url) = login?;
@@ -950,8 +932,7 @@ impl Cx<'_> {
                     "how far back the diagnosis reads the Setup Audit Trail when smoke.lock is newer; \
                      Salesforce keeps 180 days; the default is {DEFAULT_AUDIT_TRAIL_DAYS}"
                 );
-                self.error(&node.span, &key, message, hint);
-                None
+                self.fail(&node.span, &key, message, hint)
             }
             _ => self.type_error(node, &key, &key, "a whole number of days"),
         }
@@ -961,8 +942,7 @@ impl Cx<'_> {
         let s = self.required_text(v, key)?;
         if not_a_path(&s) {
             let message = "`ca_file` holds the certificate itself, not a path: write it to a file";
-            self.error(&v.span, key, message, CA_FILE);
-            return None;
+            return self.fail(&v.span, key, message, CA_FILE);
         }
         let path = self.path(&s);
         let (message, hint) = match std::fs::read(&path) {
@@ -976,27 +956,34 @@ impl Cx<'_> {
             ),
             Err(e) => (format!("cannot read {}: {e}", path.display()), CA_FILE),
         };
-        self.error(&v.span, key, message, hint);
-        None
+        self.fail(&v.span, key, message, hint)
+    }
+
+    /// The items of the list `key` (its last segment in `o`). Absent, not a
+    /// list, or an item of another type (reported): `None`, and the list
+    /// counts as absent.
+    fn list<'n, 'a>(
+        &mut self,
+        o: &'n [Entry<'a>],
+        key: &str,
+        expected: &str,
+        is_item: impl Fn(&Node) -> bool,
+    ) -> Option<&'n [Node<'a>]> {
+        let node = get(o, last_key(key))?;
+        let Kind::Array(items) = &node.kind else {
+            return self.type_error(node, key, key, "a sequence");
+        };
+        match items.iter().position(|i| !is_item(i)) {
+            Some(i) => self.type_error(&items[i], &format!("{key}[{i}]"), key, expected),
+            None => Some(items),
+        }
     }
 
     fn objects(&mut self, prefix: &str, o: &[Entry]) -> Option<Vec<String>> {
-        let Some(node) = get(o, "objects") else {
+        let key = format!("{prefix}.objects");
+        let Some(items) = self.list(o, &key, "a string", |i| i.string().is_some()) else {
             return Some(Vec::new());
         };
-        // An item of another type is reported; the list then counts as absent.
-        let key = format!("{prefix}.objects");
-        let Kind::Array(items) = &node.kind else {
-            return self
-                .type_error(node, &key, &key, "a sequence")
-                .or(Some(Vec::new()));
-        };
-        if let Some((i, bad)) = items.iter().enumerate().find(|(_, i)| i.string().is_none()) {
-            let at = format!("{key}[{i}]");
-            return self
-                .type_error(bad, &at, &key, "a string")
-                .or(Some(Vec::new()));
-        }
         let mut out: Vec<String> = Vec::new();
         let mut ok = true;
         for (i, item) in items.iter().filter_map(Node::string).enumerate() {
@@ -1022,25 +1009,11 @@ impl Cx<'_> {
     }
 
     fn checks(&mut self, prefix: &str, o: &[Entry]) -> Option<Vec<ExtraCheck>> {
-        let Some(node) = get(o, "checks") else {
+        let key = format!("{prefix}.checks");
+        let is_table = |c: &Node| matches!(c.kind, Kind::Table(_));
+        let Some(list) = self.list(o, &key, "a table", is_table) else {
             return Some(Vec::new());
         };
-        let key = format!("{prefix}.checks");
-        let Kind::Array(list) = &node.kind else {
-            return self
-                .type_error(node, &key, &key, "a sequence")
-                .or(Some(Vec::new()));
-        };
-        if let Some((i, bad)) = list
-            .iter()
-            .enumerate()
-            .find(|(_, c)| !matches!(c.kind, Kind::Table(_)))
-        {
-            let at = format!("{key}[{i}]");
-            return self
-                .type_error(bad, &at, &key, "a table")
-                .or(Some(Vec::new()));
-        }
         let mut out: Vec<ExtraCheck> = Vec::new();
         let mut ok = true;
         for (i, check) in list.iter().enumerate() {
@@ -1051,15 +1024,13 @@ impl Cx<'_> {
             let name = match name {
                 None => {
                     let hint = "add name = \"...\" (it names the JUnit test case)";
-                    self.error(&check.span, &name_key, "missing key `name`", hint);
-                    None
+                    self.fail(&check.span, &name_key, "missing key `name`", hint)
                 }
                 Some(n) => match self.required_text(&n, &name_key) {
                     Some(s) if out.iter().any(|x| x.name == s) => {
                         let message = format!("check name {s:?} is used twice in this org");
                         let hint = "give each check its own name (it names the JUnit test case)";
-                        self.error(&n.span, &name_key, message, hint);
-                        None
+                        self.fail(&n.span, &name_key, message, hint)
                     }
                     other => other,
                 },
@@ -1067,8 +1038,7 @@ impl Cx<'_> {
             let soql = match soql {
                 None => {
                     let hint = "add soql = \"SELECT Id FROM ... LIMIT 1\"";
-                    self.error(&check.span, &soql_key, "missing key `soql`", hint);
-                    None
+                    self.fail(&check.span, &soql_key, "missing key `soql`", hint)
                 }
                 Some(q) => match self.required_text(&q, &soql_key) {
                     Some(s)
@@ -1080,8 +1050,7 @@ impl Cx<'_> {
                     }
                     Some(_) => {
                         let message = "must be a SOQL query starting with SELECT";
-                        self.error(&q.span, &soql_key, message, READ_ONLY);
-                        None
+                        self.fail(&q.span, &soql_key, message, READ_ONLY)
                     }
                     None => None,
                 },
@@ -1110,8 +1079,7 @@ impl Cx<'_> {
         let names = AuthKind::ALL.map(AuthKind::name);
         let Some(auth) = c.get("auth") else {
             let hint = format!("add auth = \"jwt\" (one of: {})", names.join(", "));
-            self.error(anchor, &auth_key, "missing key `auth`", hint);
-            return None;
+            return self.fail(anchor, &auth_key, "missing key `auth`", hint);
         };
         let written = self.text(auth, &auth_key)?;
         let Some(kind) = AuthKind::ALL.into_iter().find(|k| k.name() == written) else {
@@ -1120,8 +1088,7 @@ impl Cx<'_> {
                 None => format!("use one of: {}", names.join(", ")),
             };
             let message = format!("unknown auth flow {written:?}");
-            self.error(&auth.span, &auth_key, message, hint);
-            return None;
+            return self.fail(&auth.span, &auth_key, message, hint);
         };
         let (required, optional) = flow_keys(kind);
         let name = kind.name();
@@ -1279,8 +1246,7 @@ impl Cx<'_> {
                     Ok(parts) => parts,
                     Err(why) => {
                         let message = format!("not a Salesforce CLI auth URL: {why}");
-                        self.error(&v.span, &key, message, SFDX_URL);
-                        return None;
+                        return self.fail(&v.span, &key, message, SFDX_URL);
                     }
                 };
                 for part in [&parts.client_id, &parts.client_secret, &parts.refresh_token] {
@@ -1295,8 +1261,7 @@ impl Cx<'_> {
                     Ok(u) => u,
                     Err(why) => {
                         let message = format!("the instance after `@` {why}");
-                        self.error(&v.span, &key, message, SFDX_INSTANCE);
-                        return None;
+                        return self.fail(&v.span, &key, message, SFDX_INSTANCE);
                     }
                 };
                 login_url.get_or_insert_with(|| instance.clone());
@@ -1340,10 +1305,7 @@ impl Cx<'_> {
         }
         match check_url(s.trim()) {
             Ok(u) => Some(u),
-            Err((message, hint)) => {
-                self.error(&v.span, key, message, hint);
-                None
-            }
+            Err((message, hint)) => self.fail(&v.span, key, message, hint),
         }
     }
 
@@ -1355,9 +1317,20 @@ impl Cx<'_> {
             }
             _ => {
                 let message = format!("{s:?} is not an audience URL");
-                self.error(&v.span, key, message, AUDIENCE);
-                None
+                self.fail(&v.span, key, message, AUDIENCE)
             }
+        }
+    }
+
+    /// A key, and each of its base64 lines (a log may quote one alone).
+    fn redact_key(&mut self, key: &str) {
+        self.redactor.add(key);
+        for line in key
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.starts_with("-----"))
+        {
+            self.redactor.add(line);
         }
     }
 
@@ -1366,45 +1339,31 @@ impl Cx<'_> {
     fn private_key(&mut self, v: &Str, key: &str) -> Option<(PathBuf, Secret)> {
         let s = self.required_text(v, key)?;
         if not_a_path(&s) {
-            self.redactor.add(&s);
-            for line in s.lines().map(str::trim).filter(|l| !l.starts_with("-----")) {
-                self.redactor.add(line);
-            }
+            self.redact_key(&s);
             let var = env::references(&v.text)
                 .into_iter()
                 .next()
                 .unwrap_or("SF_JWT_KEY".into());
             let message = "`private_key` holds the key itself, not a path: write it to a file";
-            self.error(&v.span, key, message, KEY_NOT_PATH.replace("{VAR}", &var));
-            return None;
+            return self.fail(&v.span, key, message, KEY_NOT_PATH.replace("{VAR}", &var));
         }
         let path = self.path(s.trim());
         let bytes = match std::fs::read(&path) {
             Ok(b) => b,
             Err(e) => {
-                let why = match e.kind() {
-                    std::io::ErrorKind::NotFound => "not found".to_string(),
-                    std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
-                    _ if path.is_dir() => "is a directory".to_string(),
-                    _ => e.to_string(),
-                };
+                let why = io_why(&e, &path).map_or(e.to_string(), str::to_string);
                 let message = format!("cannot read the private key file {}: {why}", path.display());
-                self.error(&v.span, key, message, KEY_FILE);
-                return None;
+                return self.fail(&v.span, key, message, KEY_FILE);
             }
         };
         match rsa_private_key(&bytes) {
             Ok(block) => {
-                self.redactor.add(&block);
-                for line in block.lines().filter(|l| !l.starts_with("-----")) {
-                    self.redactor.add(line);
-                }
+                self.redact_key(&block);
                 Some((path, Secret::new(block)))
             }
             Err(p) => {
                 let message = format!("the private key file {} {}", path.display(), p.message);
-                self.error(&v.span, key, message, p.hint);
-                None
+                self.fail(&v.span, key, message, p.hint)
             }
         }
     }
