@@ -31,12 +31,13 @@ use crate::secret::{Redactor, Secret};
 use crate::text::line_col;
 use indexmap::IndexMap;
 use serde::de::Unexpected;
+use std::collections::HashMap;
 use std::ops::Range;
 
 type Span = Range<usize>;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-use url::{Host, Url};
+use url::Url;
 
 /// Default per-request timeout (`timeout_secs`).
 pub const DEFAULT_TIMEOUT_SECS: u64 = 30;
@@ -378,13 +379,7 @@ struct Str {
 }
 
 /// The login keys of an org or its `diagnose` table that are strings.
-struct Creds(Vec<(&'static str, Str)>);
-
-impl Creds {
-    fn get(&self, key: &str) -> Option<&Str> {
-        self.0.iter().find(|(k, _)| *k == key).map(|(_, v)| v)
-    }
-}
+type Creds = HashMap<&'static str, Str>;
 
 /// `a.b` joined, quoting a key that is not a bare TOML key.
 fn join(path: &str, key: &str) -> String {
@@ -562,33 +557,11 @@ impl Cx<'_> {
         }
     }
 
-    /// `api_version` as written: `"62.0"`, or a bare number `62.0` (TOML
-    /// users write it both ways); an integer keeps its digits so the hint
-    /// can say "write 62.0".
-    fn version_text(&mut self, entries: &[Entry], path: &str) -> Option<Str> {
-        let node = get(entries, "api_version")?;
-        let text = match node.kind {
-            Kind::Str(s) => s.to_string(),
-            Kind::Float(f) => format!("{f:?}"),
-            Kind::Int(i) => i.to_string(),
-            _ => {
-                let key = join(path, "api_version");
-                return self.type_error(node, &key, &key, "a version string like \"62.0\"");
-            }
-        };
-        Some(Str {
-            text,
-            span: node.span.clone(),
-        })
-    }
-
     /// The login keys of an org or of its `diagnose` table.
     fn creds(&mut self, entries: &[Entry], path: &str) -> Creds {
         let keys = ["auth", "login_url"].iter().chain(CREDENTIAL_KEYS);
-        Creds(
-            keys.filter_map(|k| Some((*k, self.string(entries, path, k)?)))
-                .collect(),
-        )
+        keys.filter_map(|k| Some((*k, self.string(entries, path, k)?)))
+            .collect()
     }
 
     // ----- values ----------------------------------------------------------
@@ -687,10 +660,7 @@ impl Cx<'_> {
 
     fn config(&mut self, root: &Node) -> Option<Config> {
         let top = self.table(root, "", TOP_KEYS, &[])?;
-        let api_version = match self.version_text(top, "") {
-            Some(v) => self.api_version(&v, "api_version"),
-            None => Some(DEFAULT_API_VERSION.to_string()),
-        };
+        let api_version = self.api_version(top, "", DEFAULT_API_VERSION);
         let junit = self.string(top, "", "junit").and_then(|j| self.junit(&j));
         let timeout_at = self.number(top, "timeout_secs");
         let timeout = self.seconds(timeout_at, "timeout_secs", DEFAULT_TIMEOUT_SECS);
@@ -818,7 +788,26 @@ impl Cx<'_> {
         Some(Duration::from_secs_f64(n))
     }
 
-    fn api_version(&mut self, v: &Str, key: &str) -> Option<String> {
+    /// `api_version` (`default` when absent) as written: `"62.0"`, or a bare
+    /// number `62.0` (TOML users write it both ways); an integer keeps its
+    /// digits so the hint can say "write 62.0".
+    fn api_version(&mut self, entries: &[Entry], path: &str, default: &str) -> Option<String> {
+        let (key, Some(node)) = (join(path, "api_version"), get(entries, "api_version")) else {
+            return Some(default.to_string());
+        };
+        let text = match node.kind {
+            Kind::Str(s) => s.to_string(),
+            Kind::Float(f) => format!("{f:?}"),
+            Kind::Int(i) => i.to_string(),
+            _ => return self.type_error(node, &key, &key, "a version string like \"62.0\""),
+        };
+        let (v, key) = (
+            &Str {
+                text,
+                span: node.span.clone(),
+            },
+            key.as_str(),
+        );
         let s = self.text(v, key)?;
         let s = s.trim();
         let (major, minor) = s.split_once('.').unwrap_or((s, ""));
@@ -854,10 +843,7 @@ impl Cx<'_> {
             self.error(&e.span, &prefix, message, hint);
             ok = false;
         }
-        let api_version = match self.version_text(o, &prefix) {
-            Some(v) => self.api_version(&v, &format!("{prefix}.api_version")),
-            None => Some(default_version.to_string()),
-        };
+        let api_version = self.api_version(o, &prefix, default_version);
         let ca_raw = self.string(o, &prefix, "ca_file");
         let ca_file = ca_raw
             .as_ref()
@@ -870,12 +856,8 @@ impl Cx<'_> {
         if objects.as_ref().is_some_and(Vec::is_empty) && checks.as_ref().is_some_and(Vec::is_empty)
         {
             let hint = format!("add objects = [\"Account\"] (one query each) or a [[{prefix}.checks]] table with name and soql");
-            self.error(
-                &e.span,
-                &prefix,
-                "empty org: no objects and no checks",
-                hint,
-            );
+            let message = "empty org: no objects and no checks";
+            self.error(&e.span, &prefix, message, hint);
             ok = false;
         }
         let dp = format!("{prefix}.diagnose");
@@ -1114,7 +1096,7 @@ impl Cx<'_> {
             ok = false;
         }
         // Keys that it needs.
-        for key in required.iter().filter(|key| c.get(key).is_none()) {
+        for key in required.iter().filter(|key| c.get(**key).is_none()) {
             let hint = match env_name(key) {
                 Some(var) => format!("add {key} = \"${{{var}}}\""),
                 None => format!("add {key} = \"...\""),
@@ -1125,13 +1107,8 @@ impl Cx<'_> {
         }
         if kind == AuthKind::Password && c.get("client_id").is_none() {
             if let Some(secret) = c.get("client_secret") {
-                let message = "client_secret without client_id";
-                self.error(
-                    &secret.span,
-                    &k("client_secret"),
-                    message,
-                    SECRET_WITHOUT_ID,
-                );
+                let (key, message) = (k("client_secret"), "client_secret without client_id");
+                self.error(&secret.span, &key, message, SECRET_WITHOUT_ID);
                 ok = false;
             }
         }
@@ -1147,12 +1124,8 @@ impl Cx<'_> {
         };
         let carries_instance = matches!(kind, AuthKind::SfdxUrl | AuthKind::AccessToken);
         if login_url.is_none() && c.get("login_url").is_none() && !carries_instance {
-            self.error(
-                anchor,
-                &login_key,
-                "missing key `login_url`",
-                MISSING_LOGIN_URL,
-            );
+            let message = "missing key `login_url`";
+            self.error(anchor, &login_key, message, MISSING_LOGIN_URL);
             ok = false;
         }
 
@@ -1210,10 +1183,8 @@ impl Cx<'_> {
             AuthKind::ClientCredentials => {
                 let client_id = text_of(self, "client_id");
                 let client_secret = secret_of(self, "client_secret", true);
-                let host = login_url.as_ref().and_then(|u| match u.host() {
-                    Some(Host::Domain(h)) => Some(h.to_ascii_lowercase()),
-                    _ => None,
-                });
+                let host = login_url.as_ref().and_then(Url::host_str);
+                let host = host.map(str::to_ascii_lowercase);
                 if let Some(h) =
                     host.filter(|h| h == "login.salesforce.com" || h == "test.salesforce.com")
                 {
