@@ -223,13 +223,10 @@ pub(crate) fn load_str(
     text: &str,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Config, ConfigFailure> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty());
     let mut cx = Cx {
         file: path,
-        dir,
+        dir: dir.unwrap_or(Path::new(".")).to_path_buf(),
         text,
         env,
         shape: Vec::new(),
@@ -244,11 +241,8 @@ pub(crate) fn load_str(
             let mut lines = err.message().trim().lines().map(str::trim);
             let message = format!("invalid TOML: {}", lines.next().unwrap_or("invalid TOML"));
             let rest: Vec<&str> = lines.filter(|l| !l.is_empty()).collect();
-            let hint = if rest.is_empty() {
-                TOML_SYNTAX.to_string()
-            } else {
-                rest.join("; ")
-            };
+            let hint = Some(rest.join("; ")).filter(|h| !h.is_empty());
+            let hint = hint.unwrap_or(TOML_SYNTAX.to_string());
             let at = err.span().map_or((0, 0), |s| line_col(text, s.start));
             cx.shape.push(diagnostic(path, at, "", message, &hint));
             return Err(cx.failure(false, None, Vec::new()));
@@ -383,15 +377,11 @@ type Creds = HashMap<&'static str, Str>;
 
 /// `a.b` joined, quoting a key that is not a bare TOML key.
 fn join(path: &str, key: &str) -> String {
-    let key = if bare(key) {
-        key.to_string()
-    } else {
-        format!("{key:?}")
-    };
-    if path.is_empty() {
-        key
-    } else {
-        format!("{path}.{key}")
+    match (path.is_empty(), bare(key)) {
+        (true, true) => key.to_string(),
+        (true, false) => format!("{key:?}"),
+        (false, true) => format!("{path}.{key}"),
+        (false, false) => format!("{path}.{key:?}"),
     }
 }
 
@@ -486,10 +476,8 @@ impl Cx<'_> {
         diagnostics.sort_by_key(|d| (d.line, d.col));
         diagnostics.dedup();
         let redactor = self.redactor.clone();
-        let diagnostics = diagnostics
-            .into_iter()
-            .map(|d| scrub(d, &redactor))
-            .collect();
+        let diagnostics = diagnostics.into_iter().map(|d| scrub(d, &redactor));
+        let diagnostics = diagnostics.collect();
         ConfigFailure {
             diagnostics,
             readable,
@@ -539,22 +527,32 @@ impl Cx<'_> {
         Some(entries)
     }
 
+    /// `key` of a table, when `pick` takes it; a value of another type is
+    /// reported. `None`: absent or reported.
+    fn typed<'n, 'a, T>(
+        &mut self,
+        entries: &'n [Entry<'a>],
+        path: &str,
+        key: &str,
+        expected: &str,
+        pick: impl Fn(&'n Node<'a>) -> Option<T>,
+    ) -> Option<T> {
+        let (node, key) = (get(entries, key)?, join(path, key));
+        pick(node).or_else(|| self.type_error(node, &key, &key, expected))
+    }
+
     /// `key` of a table, when it is a string.
     fn string(&mut self, entries: &[Entry], path: &str, key: &str) -> Option<Str> {
-        let node = get(entries, key)?;
-        let path = join(path, key);
-        node.string()
-            .or_else(|| self.type_error(node, &path, &path, "a string"))
+        self.typed(entries, path, key, "a string", Node::string)
     }
 
     /// `key` of the top table, when it is an integer or a float.
     fn number(&mut self, entries: &[Entry], key: &str) -> Option<(f64, Span)> {
-        let node = get(entries, key)?;
-        match node.kind {
+        self.typed(entries, "", key, "a number", |node| match node.kind {
             Kind::Int(i) => Some((i as f64, node.span.clone())),
             Kind::Float(f) => Some((f, node.span.clone())),
-            _ => self.type_error(node, key, key, "a number"),
-        }
+            _ => None,
+        })
     }
 
     /// The login keys of an org or of its `diagnose` table.
@@ -677,13 +675,12 @@ impl Cx<'_> {
             }
         };
         let min_api_remaining = self.min_api_remaining(top);
-        let batch = match get(top, "batch") {
-            None => Some(true),
-            Some(node) => match node.kind {
-                Kind::Bool(b) => Some(b),
-                _ => self.type_error(node, "batch", "batch", "a boolean (true or false)"),
-            },
+        // A value of another type is reported; the default stands in for it.
+        let boolean = |node: &Node| match node.kind {
+            Kind::Bool(b) => Some(b),
+            _ => None,
         };
+        let batch = self.typed(top, "", "batch", "a boolean (true or false)", boolean);
         if let (Some(t), Some(d), Some((_, span))) = (&timeout, &deadline, deadline_at) {
             if d < t {
                 let (d, t) = (d.as_secs_f64(), t.as_secs_f64());
@@ -693,16 +690,11 @@ impl Cx<'_> {
             }
         }
 
-        let list = match get(top, "orgs") {
-            Some(Node {
-                kind: Kind::Table(list),
-                ..
-            }) => &list[..],
-            Some(other) => self
-                .type_error(other, "orgs", "orgs", "a table")
-                .unwrap_or(&[]),
-            None => &[],
-        };
+        let list = self.typed(top, "", "orgs", "a table", |node| match &node.kind {
+            Kind::Table(list) => Some(&list[..]),
+            _ => None,
+        });
+        let list = list.unwrap_or(&[]);
         if list.is_empty() {
             self.error(&(0..0), "orgs", "no orgs configured", NO_ORGS);
         }
@@ -714,11 +706,9 @@ impl Cx<'_> {
             }
         }
 
-        let mut warnings: Vec<Diagnostic> = self
-            .warnings
-            .iter()
-            .map(|w| scrub(w.clone(), &self.redactor))
-            .collect();
+        let redactor = self.redactor.clone();
+        let warnings = self.warnings.drain(..).map(|w| scrub(w, &redactor));
+        let mut warnings: Vec<Diagnostic> = warnings.collect();
         warnings.sort_by_key(|d| (d.line, d.col));
         Some(Config {
             path: self.file.to_path_buf(),
@@ -727,9 +717,9 @@ impl Cx<'_> {
             deadline: deadline?,
             concurrency: concurrency?,
             min_api_remaining: min_api_remaining?,
-            batch: batch?,
+            batch: batch.unwrap_or(true),
             orgs,
-            redactor: self.redactor.clone(),
+            redactor,
             warnings,
         })
     }
@@ -1349,15 +1339,14 @@ fn scrub(mut d: Diagnostic, redactor: &Redactor) -> Diagnostic {
 
 /// Parse and check a login/instance URL, or say why not (message, hint).
 fn check_url(s: &str) -> Result<Url, (String, String)> {
+    let examples = |message: String| Err((message, URL_EXAMPLES.to_string()));
     let url = match Url::parse(s) {
         Ok(u) => u,
         Err(url::ParseError::RelativeUrlWithoutBase) => {
-            return Err((
-                format!("{s:?} is not a URL (no scheme)"),
-                format!("write https://{s}"),
-            ))
+            let message = format!("{s:?} is not a URL (no scheme)");
+            return Err((message, format!("write https://{s}")));
         }
-        Err(e) => return Err((format!("{s:?} is not a URL: {e}"), URL_EXAMPLES.into())),
+        Err(e) => return examples(format!("{s:?} is not a URL: {e}")),
     };
     match url.scheme() {
         "https" => {}
@@ -1367,15 +1356,10 @@ fn check_url(s: &str) -> Result<Url, (String, String)> {
             let message = format!("{s:?} uses plain http, which is only allowed for loopback hosts (127.0.0.1, ::1, localhost)");
             return Err((message, format!("use https://{host}")));
         }
-        other => {
-            return Err((
-                format!("{s:?} has scheme `{other}`; use https"),
-                URL_EXAMPLES.into(),
-            ))
-        }
+        other => return examples(format!("{s:?} has scheme `{other}`; use https")),
     }
     let Some(host) = url.host_str() else {
-        return Err((format!("{s:?} has no host"), URL_EXAMPLES.into()));
+        return examples(format!("{s:?} has no host"));
     };
     let origin = url.origin().ascii_serialization();
     if !url.username().is_empty() || url.password().is_some() {
@@ -1383,10 +1367,8 @@ fn check_url(s: &str) -> Result<Url, (String, String)> {
         return Err(("must not contain a user name or password".into(), hint));
     }
     if url.path() != "/" || url.query().is_some() || url.fragment().is_some() {
-        return Err((
-            format!("{s:?} has a path; give only scheme://host[:port]"),
-            format!("use {origin}"),
-        ));
+        let message = format!("{s:?} has a path; give only scheme://host[:port]");
+        return Err((message, format!("use {origin}")));
     }
     if host.to_ascii_lowercase().ends_with(".lightning.force.com") {
         let message = format!("{s:?} is a Lightning Experience domain, not a login URL");

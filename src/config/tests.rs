@@ -66,8 +66,9 @@ fn load_text(text: &str) -> Result<Config, ConfigFailure> {
     load_str(Path::new("smoke.toml"), text, &|k| env.get(k).cloned())
 }
 
-fn secret(s: Option<&Secret>) -> String {
-    s.map_or("-".into(), |s| format!("{:?}", s.expose()))
+/// A secret as the table shows it: its value, or `-` when there is none.
+fn secret<'s>(s: impl Into<Option<&'s Secret>>) -> String {
+    s.into().map_or("-".into(), |s| format!("{:?}", s.expose()))
 }
 
 fn auth(a: &Auth) -> String {
@@ -78,8 +79,8 @@ fn auth(a: &Auth) -> String {
             security_token,
         } => format!(
             "SoapPassword {username:?} {} {}",
-            secret(Some(password)),
-            secret(security_token.as_ref())
+            secret(password),
+            secret(security_token)
         ),
         Auth::OAuthPassword {
             client_id,
@@ -89,9 +90,9 @@ fn auth(a: &Auth) -> String {
             security_token,
         } => format!(
             "OAuthPassword {client_id:?} {} {username:?} {} {}",
-            secret(client_secret.as_ref()),
-            secret(Some(password)),
-            secret(security_token.as_ref())
+            secret(client_secret),
+            secret(password),
+            secret(security_token)
         ),
         Auth::Jwt {
             client_id,
@@ -108,10 +109,7 @@ fn auth(a: &Auth) -> String {
             client_id,
             client_secret,
         } => {
-            format!(
-                "ClientCredentials {client_id:?} {}",
-                secret(Some(client_secret))
-            )
+            format!("ClientCredentials {client_id:?} {}", secret(client_secret))
         }
         Auth::RefreshToken {
             client_id,
@@ -119,8 +117,8 @@ fn auth(a: &Auth) -> String {
             refresh_token,
         } => format!(
             "RefreshToken {client_id:?} {} {}",
-            secret(client_secret.as_ref()),
-            secret(Some(refresh_token))
+            secret(client_secret),
+            secret(refresh_token)
         ),
         Auth::SfdxUrl {
             client_id,
@@ -129,14 +127,14 @@ fn auth(a: &Auth) -> String {
             instance_url,
         } => format!(
             "SfdxUrl {client_id:?} {} {} {instance_url}",
-            secret(client_secret.as_ref()),
-            secret(Some(refresh_token))
+            secret(client_secret),
+            secret(refresh_token)
         ),
         Auth::AccessToken {
             instance_url,
             access_token,
         } => {
-            format!("AccessToken {instance_url} {}", secret(Some(access_token)))
+            format!("AccessToken {instance_url} {}", secret(access_token))
         }
     }
 }
