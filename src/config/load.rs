@@ -570,22 +570,20 @@ impl Cx<'_> {
             Ok(s) => return Some(s),
             Err(errs) => errs,
         };
-        let unset: Vec<String> = errs
-            .iter()
-            .filter_map(|e| match e {
-                ExpandError::Unset(n) => Some(format!("`{n}`")),
-                _ => None,
-            })
-            .collect();
+        let unset = errs.iter().filter_map(|e| match e {
+            ExpandError::Unset(n) => Some(format!("`{n}`")),
+            _ => None,
+        });
+        let unset: Vec<String> = unset.collect();
         let (message, hint) = match errs.iter().find(|e| !matches!(e, ExpandError::Unset(_))) {
-            Some(ExpandError::BadName(n)) => (
-                format!("`${{{n}}}` is not an environment variable name"),
-                BAD_VAR_NAME.to_string(),
-            ),
-            Some(_) => (
-                "`${` without a closing `}`".to_string(),
-                UNTERMINATED_VAR.to_string(),
-            ),
+            Some(ExpandError::BadName(n)) => {
+                let message = format!("`${{{n}}}` is not an environment variable name");
+                return self.fail(&v.span, key, message, BAD_VAR_NAME);
+            }
+            Some(_) => {
+                let message = "`${` without a closing `}`";
+                return self.fail(&v.span, key, message, UNTERMINATED_VAR);
+            }
             None => {
                 let name = unset[0].trim_matches('`');
                 let secret = SECRET_KEYS.contains(&last_key(key)) || last_key(key) == "private_key";
@@ -618,17 +616,15 @@ impl Cx<'_> {
 
     /// A secret value: expanded, wrapped, remembered by the redactor.
     fn secret(&mut self, v: &Str, key: &str, required: bool) -> Option<Secret> {
-        let s = if required {
-            self.required_text(v, key)?
-        } else {
-            self.text(v, key)?
+        let s = match required {
+            true => self.required_text(v, key)?,
+            false => self.text(v, key)?,
         };
         // Tokens and secrets never hold whitespace: a trailing newline from
         // `$(cat secret-file)` is dropped. A password is kept as written.
-        let s = if last_key(key) == "password" {
-            s
-        } else {
-            s.trim().to_string()
+        let s = match last_key(key) {
+            "password" => s,
+            _ => s.trim().to_string(),
         };
         self.redactor.add(&s);
         if crate::secret::too_short_to_redact(&s) {
