@@ -86,14 +86,21 @@ const CREDENTIAL_KEYS: &[&str] = &[
     "instance_url",
     "access_token",
 ];
-/// Keys whose values are secrets.
-const SECRET_KEYS: &[&str] = &[
-    "password",
-    "security_token",
-    "client_secret",
-    "refresh_token",
-    "sfdx_url",
-    "access_token",
+/// The environment variable the docs and `sfsmoke init` use for each key
+/// that has one, and whether CI should set it from a masked secret (the
+/// secrets, and the JWT key file).
+const ENV_NAMES: &[(&str, &str, bool)] = &[
+    ("username", "SF_USER", false),
+    ("password", "SF_PASSWORD", true),
+    ("security_token", "SF_TOKEN", true),
+    ("client_id", "SF_CLIENT_ID", false),
+    ("client_secret", "SF_CLIENT_SECRET", true),
+    ("private_key", "SF_JWT_KEY_FILE", true),
+    ("refresh_token", "SF_REFRESH_TOKEN", true),
+    ("sfdx_url", "SFDX_AUTH_URL", true),
+    ("instance_url", "SF_INSTANCE_URL", false),
+    ("access_token", "SF_ACCESS_TOKEN", true),
+    ("login_url", "SF_LOGIN_URL", false),
 ];
 
 /// The credential keys the flow needs, and those it may take.
@@ -113,20 +120,7 @@ fn flow_keys(kind: AuthKind) -> (&'static [&'static str], &'static [&'static str
 
 /// The environment variable the docs and `sfsmoke init` use for a key.
 pub fn env_name(key: &str) -> Option<&'static str> {
-    Some(match key {
-        "username" => "SF_USER",
-        "password" => "SF_PASSWORD",
-        "security_token" => "SF_TOKEN",
-        "client_id" => "SF_CLIENT_ID",
-        "client_secret" => "SF_CLIENT_SECRET",
-        "private_key" => "SF_JWT_KEY_FILE",
-        "refresh_token" => "SF_REFRESH_TOKEN",
-        "sfdx_url" => "SFDX_AUTH_URL",
-        "instance_url" => "SF_INSTANCE_URL",
-        "access_token" => "SF_ACCESS_TOKEN",
-        "login_url" => "SF_LOGIN_URL",
-        _ => return None,
-    })
+    ENV_NAMES.iter().find(|e| e.0 == key).map(|e| e.1)
 }
 
 /// Read and validate smoke.toml, taking `${VAR}` values from the process
@@ -586,7 +580,7 @@ impl Cx<'_> {
             }
             None => {
                 let name = unset[0].trim_matches('`');
-                let secret = SECRET_KEYS.contains(&last_key(key)) || last_key(key) == "private_key";
+                let secret = ENV_NAMES.iter().any(|e| e.0 == last_key(key) && e.2);
                 let hint = match secret {
                     true => format!("export {name} before running sfsmoke; in CI, set it from a masked secret variable"),
                     false => format!("export {name} before running sfsmoke, or write the value in smoke.toml"),
@@ -1170,14 +1164,12 @@ impl Cx<'_> {
                 let client_id = text_of(self, "client_id");
                 let client_secret = secret_of(self, "client_secret", true);
                 let host = login_url.as_ref().and_then(Url::host_str);
-                let host = host.map(str::to_ascii_lowercase);
-                if let Some(h) =
-                    host.filter(|h| h == "login.salesforce.com" || h == "test.salesforce.com")
-                {
+                let generic =
+                    |h: &String| h == "login.salesforce.com" || h == "test.salesforce.com";
+                if let Some(h) = host.map(str::to_ascii_lowercase).filter(generic) {
                     let span = c.get("login_url").map_or(anchor, |v| &v.span);
-                    let message = format!(
-                        "auth = \"client_credentials\" needs your My Domain login URL, not {h}"
-                    );
+                    let message =
+                        format!("auth = \"{name}\" needs your My Domain login URL, not {h}");
                     self.error(span, &login_key, message, MY_DOMAIN);
                     ok = false;
                 }
