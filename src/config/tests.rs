@@ -144,10 +144,11 @@ fn auth(a: &Auth) -> String {
 /// redactor scrubs from a probe holding every secret.
 fn render(result: Result<Config, ConfigFailure>) -> String {
     let mut out = Vec::new();
+    let shown = |p: Option<&PathBuf>| p.map_or("-".into(), |p| p.display().to_string());
     match result {
         Err(f) => {
             out.extend(f.diagnostics.iter().map(|d| d.to_string()));
-            let junit = f.junit.map_or("-".into(), |j| j.display().to_string());
+            let junit = shown(f.junit.as_ref());
             out.push(match f.readable {
                 true => format!("=> junit {junit}; orgs {}", f.org_names.join(",")),
                 false => "=> unreadable".into(),
@@ -159,10 +160,7 @@ fn render(result: Result<Config, ConfigFailure>) -> String {
             for s in SECRETS.iter().chain([&KEY.lines().nth(1).unwrap()]) {
                 assert!(*s == "PlatformCLI" || !dbg.contains(s), "{s} in Debug");
             }
-            let junit = c
-                .junit
-                .as_ref()
-                .map_or("-".into(), |j| j.display().to_string());
+            let junit = shown(c.junit.as_ref());
             out.push(format!(
                 "ok {:?} {:?} {} {junit}",
                 c.request_timeout, c.deadline, c.concurrency
@@ -175,10 +173,7 @@ fn render(result: Result<Config, ConfigFailure>) -> String {
             }
             for (name, o) in &c.orgs {
                 assert_eq!(name, &o.name);
-                let ca = o
-                    .ca_file
-                    .as_ref()
-                    .map_or("-".into(), |p| p.display().to_string());
+                let ca = shown(o.ca_file.as_ref());
                 out.push(format!(
                     "[{name}] {} {} ca {ca} objects {}",
                     o.login_url,
