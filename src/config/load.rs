@@ -198,16 +198,14 @@ fn diagnostic(
     message: String,
     hint: &str,
 ) -> Diagnostic {
-    // An empty hint is none (type errors carry none, as serde's did).
-    let hint = (!hint.is_empty()).then(|| hint.to_string());
-    let key = key.to_string();
     Diagnostic {
         file: file.to_path_buf(),
         line,
         col,
-        key,
+        key: key.to_string(),
         message,
-        hint,
+        // An empty hint is none (type errors carry none, as serde's did).
+        hint: (!hint.is_empty()).then(|| hint.to_string()),
     }
 }
 
