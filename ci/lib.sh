@@ -44,13 +44,22 @@ npm_tool() {
         return
     fi
     command -v npm >/dev/null || die "npm is not on PATH" "(hint: install Node.js 20 and npm)"
-    mkdir -p "$dir"
+    # Installed into a fresh folder and moved into place only when complete:
+    # an install cut short (a full disk, a cancelled job) must not leave a
+    # node_modules that a later `npm install` takes as done (a native module
+    # such as re2 is then never built again).
+    local fresh="$dir.partial.$$"
+    rm -rf "$fresh"
+    mkdir -p "$fresh"
     note "npm install $* (into ${dir#"$CI_ROOT"/})"
-    if ! npm install --prefix "$dir" --no-audit --no-fund --loglevel=error --no-save "$@" >"$dir/npm.log" 2>&1; then
-        cat "$dir/npm.log" >&2
+    if ! npm install --prefix "$fresh" --no-audit --no-fund --loglevel=error --no-save "$@" >"$fresh/npm.log" 2>&1; then
+        cat "$fresh/npm.log" >&2
+        rm -rf "$fresh"
         die "npm install $* failed (log above)"
     fi
-    printf '%s' "$*" >"$stamp"
+    printf '%s' "$*" >"$fresh/.installed"
+    rm -rf "$dir"
+    mv "$fresh" "$dir"
 }
 
 ci_tools_dir() {

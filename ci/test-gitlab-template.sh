@@ -29,7 +29,8 @@ TOOLS=$(ci_tools_dir)/gitlab-ci-local
 npm_tool "$TOOLS" "gitlab-ci-local@$GCL_VERSION"
 GCL="$TOOLS/node_modules/.bin/gitlab-ci-local"
 [[ -x $GCL ]] || die "no $GCL after npm install"
-note "gitlab-ci-local $("$GCL" --version) on node $(node --version)"
+gcl_version=$("$GCL" --version) || die "gitlab-ci-local does not start (a broken install? remove $TOOLS and run again)"
+note "gitlab-ci-local $gcl_version on node $(node --version)"
 SFSMOKE_BIN=$(sfsmoke_bin)
 export SFSMOKE_BIN
 note "sfsmoke: $SFSMOKE_BIN ($("$SFSMOKE_BIN" --version))"
