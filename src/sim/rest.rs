@@ -103,6 +103,17 @@ fn with_usage(mut r: Response, st: &SimState) -> Response {
 /// A resource's answer: status and JSON body.
 type Answer = (StatusCode, Value);
 
+/// A request body as JSON, or Salesforce's 400 `JSON_PARSER_ERROR`.
+fn json_body(body: &[u8]) -> Result<Value, Answer> {
+    serde_json::from_slice(body).map_err(|e| {
+        err(
+            StatusCode::BAD_REQUEST,
+            "JSON_PARSER_ERROR",
+            &format!("malformed JSON request body: {e}"),
+        )
+    })
+}
+
 fn err(status: StatusCode, code: &str, message: &str) -> Answer {
     (status, json!([{ "message": message, "errorCode": code }]))
 }
@@ -314,15 +325,9 @@ fn composite(st: &mut SimState, user: &User, major: u16, method: &Method, body: 
     if method != Method::POST {
         return method_not_allowed(method, "GET,POST");
     }
-    let parsed: Value = match serde_json::from_slice(body) {
+    let parsed = match json_body(body) {
         Ok(v) => v,
-        Err(e) => {
-            return err(
-                StatusCode::BAD_REQUEST,
-                "JSON_PARSER_ERROR",
-                &format!("malformed JSON request body: {e}"),
-            )
-        }
+        Err(answer) => return answer,
     };
     let Some(reqs) = parsed.get("compositeRequest").and_then(Value::as_array) else {
         return err(
@@ -843,15 +848,9 @@ fn soap_type(kind: &str) -> &'static str {
 /// `POST /composite/batch`: up to 25 subrequests, each admitted and counted
 /// on its own (DOMAIN.md "Composite").
 fn batch(st: &mut SimState, user: &User, body: &[u8]) -> Answer {
-    let parsed: Value = match serde_json::from_slice(body) {
+    let parsed = match json_body(body) {
         Ok(v) => v,
-        Err(e) => {
-            return err(
-                StatusCode::BAD_REQUEST,
-                "JSON_PARSER_ERROR",
-                &format!("malformed JSON request body: {e}"),
-            )
-        }
+        Err(answer) => return answer,
     };
     let Some(reqs) = parsed.get("batchRequests").and_then(Value::as_array) else {
         return err(
