@@ -195,15 +195,9 @@ pub fn planned_cases(org: &OrgConfig, outcome: &Outcome) -> Vec<CaseReport> {
         outcome: outcome.clone(),
         retries: 0,
     };
-    let queries = plan(org).into_iter().map(|p| CaseReport {
-        name: p.name,
-        kind: p.kind,
-        target: p.target,
-        soql: Some(p.soql),
-        duration: Duration::ZERO,
-        outcome: outcome.clone(),
-        retries: 0,
-    });
+    let queries = plan(org)
+        .into_iter()
+        .map(|p| p.case(Duration::ZERO, outcome.clone(), 0));
     std::iter::once(login).chain(queries).collect()
 }
 

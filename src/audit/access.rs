@@ -84,8 +84,7 @@ impl OrgSnapshot {
                 ),
             ));
         };
-        let now = facts.now;
-        let in_force = facts.assignments.iter().filter(|a| a.in_force(now));
+        let in_force = facts.in_force();
         let mut permission_sets = Vec::new();
         let mut permission_set_groups = Vec::new();
         for a in in_force {

@@ -28,14 +28,26 @@ pub async fn login(
     .await
 }
 
-/// The parts of a `force://` auth URL.
-#[derive(Debug, PartialEq, Eq)]
+/// The parts of a `force://` auth URL. Its `Debug` masks the client secret
+/// and the refresh token, so `{:?}` is safe at any verbosity.
+#[derive(PartialEq, Eq)]
 pub(crate) struct SfdxParts {
     pub(crate) client_id: String,
     pub(crate) client_secret: String,
     pub(crate) refresh_token: String,
     /// host[:port], without a scheme.
     pub(crate) instance: String,
+}
+
+impl std::fmt::Debug for SfdxParts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SfdxParts")
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"***")
+            .field("refresh_token", &"***")
+            .field("instance", &self.instance)
+            .finish()
+    }
 }
 
 /// Parse `force://<clientId>:<clientSecret>:<refreshToken>@<instance>` as
@@ -112,6 +124,19 @@ pub(crate) fn instance_url(instance: &str, loopback_scheme: &str) -> Result<Url,
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn debug_masks_the_secret_and_the_refresh_token() {
+        let p = parse_sfdx_url("force://Cid:Sekr3tValue:5Aep861Refresh@acme.my.salesforce.com")
+            .unwrap();
+        let shown = format!("{p:?}");
+        assert!(!shown.contains("Sekr3tValue"), "{shown}");
+        assert!(!shown.contains("5Aep861Refresh"), "{shown}");
+        assert!(
+            shown.contains("Cid") && shown.contains("acme.my.salesforce.com"),
+            "{shown}"
+        );
+    }
 
     #[test]
     fn sfdx_url_shapes() {

@@ -146,13 +146,7 @@ where
             Err(f) => f,
         };
         let tried = retries + 1;
-        if !is_transient(&failure) {
-            return Counted {
-                result: Err(note_attempts(failure, tried, None)),
-                retries,
-            };
-        }
-        if tried >= policy.attempts.max(1) {
+        if !is_transient(&failure) || tried >= policy.attempts.max(1) {
             return Counted {
                 result: Err(note_attempts(failure, tried, None)),
                 retries,

@@ -67,11 +67,6 @@ pub(crate) fn object_name_problem(name: &str) -> Option<String> {
     if parts.len() > 3 {
         return Some("has more than two `__` separators (at most `ns__Name__c`)".into());
     }
-    for part in &parts {
-        if part.starts_with('_') || part.ends_with('_') {
-            return Some("has three underscores in a row".into());
-        }
-    }
     if parts.len() >= 2 {
         let suffix = parts[parts.len() - 1];
         if !OBJECT_SUFFIXES
@@ -81,9 +76,6 @@ pub(crate) fn object_name_problem(name: &str) -> Option<String> {
             return Some(format!(
                 "ends with an unknown suffix `__{suffix}` (custom objects end with `__c`, custom metadata with `__mdt`, platform events with `__e`...)"
             ));
-        }
-        if parts.len() == 3 && !parts[0].starts_with(|c: char| c.is_ascii_alphabetic()) {
-            return Some("namespace must start with a letter".into());
         }
         if !parts[parts.len() - 2].starts_with(|c: char| c.is_ascii_alphabetic()) {
             return Some("the name before the suffix must start with a letter".into());

@@ -562,15 +562,7 @@ impl Updated {
             },
             Err(f) => failed(f.clone(), self.diagnosis.clone()),
         };
-        CaseReport {
-            name: "access drift".into(),
-            kind: CaseKind::Drift,
-            target: LOCK_FILE.into(),
-            soql: None,
-            duration,
-            outcome,
-            retries: 0,
-        }
+        case(outcome, duration)
     }
 }
 
