@@ -169,6 +169,11 @@ impl World {
     /// Run `cmd`, read `junit.xml` and `report.json` from the temp dir,
     /// and assert that no secret leaked into any output or file.
     pub async fn run(&self, cmd: Command) -> Run {
+        // A report an earlier run in this World left behind must never pass
+        // for this run's (a run that writes none is then seen as such).
+        for earlier in ["junit.xml", "report.json"] {
+            let _ = std::fs::remove_file(self.path(earlier));
+        }
         let output = output(cmd).await;
         let run = Run {
             output,
