@@ -732,16 +732,7 @@ fn nothing_found(
 /// network) is not, and saying "give it View Setup" would send the on-call
 /// engineer the wrong way.
 fn blind_fix(blind: &[&Gap]) -> String {
-    let permission = |code: &str| {
-        matches!(
-            code,
-            "INVALID_TYPE"
-                | "INSUFFICIENT_ACCESS"
-                | "INSUFFICIENT_ACCESS_OR_READONLY"
-                | "INVALID_FIELD"
-                | "API_CURRENTLY_DISABLED"
-        )
-    };
+    let permission = crate::salesforce::error::cannot_read_setup;
     let mut other: Vec<&str> = blind
         .iter()
         .map(|g| g.failure.code.as_str())

@@ -1488,6 +1488,13 @@ async fn the_audit_trail_names_who_changed_it_and_when() {
             .contains("give the auditor \"View Setup and Configuration\" to see who changed it"),
         "{d}"
     );
+    // A hidden field is the same missing permission (one list of codes).
+    facts.gaps.last_mut().unwrap().failure.code = "INVALID_FIELD".into();
+    let d = reason(&facts, &api_disabled(), None, "62.0", true);
+    assert!(
+        d.changes[0].contains("give the auditor \"View Setup"),
+        "{d}"
+    );
     // A cause that is no admin's change names no one.
     assert!(super::trail::lines(Cause::ApiVersionUnsupported, &facts, None).is_empty());
 }

@@ -106,10 +106,7 @@ pub fn lines(cause: Cause, facts: &Facts, known_good: Option<&OrgSnapshot>) -> V
     let Some(trail) = &facts.trail else {
         return match facts.gaps.iter().find(|g| g.object == "SetupAuditTrail") {
             Some(g) => {
-                let fix = if matches!(
-                    g.failure.code.as_str(),
-                    "INVALID_TYPE" | "INSUFFICIENT_ACCESS" | "INSUFFICIENT_ACCESS_OR_READONLY"
-                ) {
+                let fix = if crate::salesforce::error::cannot_read_setup(&g.failure.code) {
                     "give the auditor \"View Setup and Configuration\" to see who changed it"
                         .to_string()
                 } else {

@@ -424,6 +424,34 @@ pub fn from_reqwest(what: &str, err: reqwest::Error) -> Failure {
     }
 }
 
+/// Salesforce's refusals that mean "this user may not read setup", each
+/// fixed by granting the reading user (the auditor, or the integration user
+/// reading its own access) a permission:
+/// - setup objects (PermissionSet, PermissionSetAssignment, SetupEntityAccess,
+///   ConnectedApplication, SetupAuditTrail...) need "View Setup and
+///   Configuration"; without it a query is refused as if the object did not
+///   exist (`INVALID_TYPE`) or one of its fields did not (`INVALID_FIELD`;
+///   sfsmoke writes these queries itself, so it is no typo), or outright
+///   (`INSUFFICIENT_ACCESS`, `INSUFFICIENT_ACCESS_OR_READONLY`);
+/// - a reader without "API Enabled" gets `API_CURRENTLY_DISABLED`.
+///
+/// Anything else (an expired session, the quota, the network) is not fixed
+/// by a permission, and "give it View Setup" would send the person on call
+/// the wrong way.
+pub const SETUP_UNREADABLE: &[&str] = &[
+    "INVALID_TYPE",
+    "INVALID_FIELD",
+    "INSUFFICIENT_ACCESS",
+    "INSUFFICIENT_ACCESS_OR_READONLY",
+    "API_CURRENTLY_DISABLED",
+];
+
+/// Is `code` one of [`SETUP_UNREADABLE`]: a missing permission of the user
+/// reading setup?
+pub fn cannot_read_setup(code: &str) -> bool {
+    SETUP_UNREADABLE.contains(&code)
+}
+
 impl Failure {
     /// The same failure with every known secret replaced by `***`.
     pub fn redacted(mut self, redactor: &crate::secret::Redactor) -> Self {

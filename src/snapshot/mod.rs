@@ -503,10 +503,7 @@ fn unreadable_outcome(org: &OrgConfig, mut f: Failure) -> Outcome {
 /// of permission is fixed by "View Setup and Configuration"; an expired
 /// session or the quota is not (the triage hint covers those).
 fn unreadable_hint(org: &OrgConfig, f: &Failure) -> Option<String> {
-    if !matches!(
-        f.code.as_str(),
-        "INVALID_TYPE" | "INSUFFICIENT_ACCESS" | "INSUFFICIENT_ACCESS_OR_READONLY"
-    ) {
+    if !crate::salesforce::error::cannot_read_setup(&f.code) {
         return None;
     }
     let section = format!("[orgs.{}.diagnose]", org.name);

@@ -281,19 +281,7 @@ fn drift_outcome_fails_with_access_drift_and_lists_each_difference() {
 fn locked_entry_is_none_without_a_lock_and_skipped_without_an_entry() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("smoke.lock");
-    let org = OrgConfig {
-        name: "prod".into(),
-        login_url: url::Url::parse("http://127.0.0.1:9").unwrap(),
-        api_version: "62.0".into(),
-        auth: crate::config::Auth::AccessToken {
-            instance_url: url::Url::parse("http://127.0.0.1:9").unwrap(),
-            access_token: crate::secret::Secret::new("x"),
-        },
-        objects: vec![],
-        checks: vec![],
-        ca_file: None,
-        diagnose: None,
-    };
+    let org = org_prod();
     assert!(locked_entry(&org, &path).is_none());
     write_lock(&path, &lock_of(&[("other", good())])).unwrap();
     match locked_entry(&org, &path) {
@@ -311,4 +299,45 @@ fn locked_entry_is_none_without_a_lock_and_skipped_without_an_entry() {
         "{:?}",
         c.outcome
     );
+}
+
+/// An org named `prod` without an auditor.
+fn org_prod() -> OrgConfig {
+    OrgConfig {
+        name: "prod".into(),
+        login_url: url::Url::parse("http://127.0.0.1:9").unwrap(),
+        api_version: "62.0".into(),
+        auth: crate::config::Auth::AccessToken {
+            instance_url: url::Url::parse("http://127.0.0.1:9").unwrap(),
+            access_token: crate::secret::Secret::new("x"),
+        },
+        objects: vec![],
+        checks: vec![],
+        ca_file: None,
+        diagnose: None,
+    }
+}
+
+#[test]
+fn unreadable_hint_names_view_setup_for_every_permission_refusal_only() {
+    let mut org = org_prod();
+    let refused = |code: &str| Failure::new(Origin::Rest, code, "refused");
+    // INVALID_FIELD and API_CURRENTLY_DISABLED were missing from this copy.
+    for code in ["INVALID_TYPE", "INVALID_FIELD", "API_CURRENTLY_DISABLED"] {
+        let hint = unreadable_hint(&org, &refused(code)).unwrap_or_default();
+        assert!(hint.contains("[orgs.prod.diagnose]"), "{code}: {hint}");
+        assert!(
+            hint.contains("View Setup and Configuration"),
+            "{code}: {hint}"
+        );
+    }
+    assert_eq!(unreadable_hint(&org, &refused("INVALID_SESSION_ID")), None);
+    assert_eq!(
+        unreadable_hint(&org, &refused("REQUEST_LIMIT_EXCEEDED")),
+        None
+    );
+    org.name = "uat".into();
+    assert!(unreadable_hint(&org, &refused("INSUFFICIENT_ACCESS"))
+        .unwrap()
+        .contains("[orgs.uat.diagnose]"));
 }
