@@ -12,13 +12,17 @@
 //! answer is the same token answer as the other OAuth flows.
 
 use super::oauth::read_token_answer;
+use super::rs256::{KeyError, KeyPair};
 use super::{header_text, token_url, Session};
 use crate::salesforce::client::origin_of;
 use crate::salesforce::error::{self, Failure, Origin};
 use crate::secret::{Redactor, Secret};
 use rustls::pki_types::pem::{PemObject, SectionKind};
+use rustls::pki_types::{PrivateKeyDer, PrivatePkcs1KeyDer, PrivatePkcs8KeyDer};
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 use std::path::Path;
+use std::sync::{Arc, OnceLock};
 use url::Url;
 
 /// The JWT bearer grant type.
@@ -47,13 +51,14 @@ impl Claims {
     }
 }
 
-/// Sign `claims` with the PEM RSA private key (PKCS#1 or PKCS#8).
+/// Sign `claims` with the PEM RSA private key (PKCS#1 or PKCS#8), parsed
+/// once per process (see [`signer`]).
 pub fn assertion(
     claims: &Claims,
     private_key_pem: &Secret,
     key_path: &Path,
 ) -> Result<Secret, Failure> {
-    let fail = |e: super::rs256::KeyError| {
+    let fail = |e: KeyError| {
         Failure::new(
             Origin::Sfsmoke,
             crate::codes::CONFIG_ERROR,
@@ -63,8 +68,40 @@ pub fn assertion(
             ),
         )
     };
-    let key = super::rs256::KeyPair::from_pem(private_key_pem.expose()).map_err(fail)?;
+    let key = signer(private_key_pem).map_err(fail)?;
     key.sign_jwt(claims).map(Secret::new).map_err(fail)
+}
+
+/// Keys parsed so far, by the SHA-256 of their PEM text. Parsing an RSA key
+/// checks it (ring's `from_der` does the maths), so the config loader's
+/// check is the one parse and every login of the run signs with its result.
+/// A map rather than a field of `Auth::Jwt`: code outside the loader (the
+/// diagnose tests) builds `Auth::Jwt` from the PEM text alone.
+type Signers = std::sync::Mutex<HashMap<[u8; 32], Arc<KeyPair>>>;
+
+fn signers() -> &'static Signers {
+    static SIGNERS: OnceLock<Signers> = OnceLock::new();
+    SIGNERS.get_or_init(Default::default)
+}
+
+fn digest_of(pem: &str) -> [u8; 32] {
+    let d = ring::digest::digest(&ring::digest::SHA256, pem.as_bytes());
+    let mut out = [0u8; 32];
+    out.copy_from_slice(d.as_ref());
+    out
+}
+
+/// The signing key for `pem`: the one parsed before (by the loader or an
+/// earlier login), or parsed now and kept. Its Debug is `KeyPair(***)`.
+pub(crate) fn signer(pem: &Secret) -> Result<Arc<KeyPair>, KeyError> {
+    let id = digest_of(pem.expose());
+    let mut map = signers().lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(key) = map.get(&id) {
+        return Ok(key.clone());
+    }
+    let key = Arc::new(KeyPair::from_pem(pem.expose())?);
+    map.insert(id, key.clone());
+    Ok(key)
 }
 
 fn now_secs() -> u64 {
@@ -148,7 +185,8 @@ const KEY_HINT: &str = "point private_key at the RSA private key whose certifica
 
 /// Checks that `pem` holds an unencrypted RSA private key that can sign an
 /// RS256 JWT, and returns that key's PEM block alone (other blocks, such as
-/// a certificate in the same file, are dropped).
+/// a certificate in the same file, are dropped). The file is parsed once;
+/// the key it holds is kept for [`signer`].
 pub(crate) fn rsa_private_key(pem: &[u8]) -> Result<String, KeyProblem> {
     let text = String::from_utf8_lossy(pem);
     if text.contains("-----BEGIN ENCRYPTED PRIVATE KEY-----")
@@ -169,17 +207,27 @@ pub(crate) fn rsa_private_key(pem: &[u8]) -> Result<String, KeyProblem> {
     };
     let mut found_cert = false;
     let mut found_ec = false;
-    let mut label = None;
-    for (kind, _) in &items {
+    let mut key = None;
+    for (kind, der) in items {
         match kind {
-            SectionKind::RsaPrivateKey => label = label.or(Some("RSA PRIVATE KEY")),
-            SectionKind::PrivateKey => label = label.or(Some("PRIVATE KEY")),
+            SectionKind::RsaPrivateKey if key.is_none() => {
+                key = Some((
+                    "RSA PRIVATE KEY",
+                    PrivateKeyDer::Pkcs1(PrivatePkcs1KeyDer::from(der)),
+                ))
+            }
+            SectionKind::PrivateKey if key.is_none() => {
+                key = Some((
+                    "PRIVATE KEY",
+                    PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(der)),
+                ))
+            }
             SectionKind::EcPrivateKey => found_ec = true,
             SectionKind::Certificate => found_cert = true,
             _ => {}
         }
     }
-    let Some(label) = label else {
+    let Some((label, der)) = key else {
         if found_ec {
             return Err(KeyProblem {
                 message: "holds an EC key, but the JWT bearer flow signs with RSA (RS256)",
@@ -207,15 +255,19 @@ pub(crate) fn rsa_private_key(pem: &[u8]) -> Result<String, KeyProblem> {
         message: "holds no PEM private key block that can be read",
         hint: KEY_HINT,
     })?;
-    crate::auth::rs256::KeyPair::from_pem(&block).map_err(|e| KeyProblem {
+    let key = KeyPair::from_der(&der).map_err(|e| KeyProblem {
         message: match e {
-            crate::auth::rs256::KeyError::NotRsa => {
+            KeyError::NotRsa => {
                 "holds a private key that is not RSA (the JWT bearer flow signs with RS256)"
             }
             _ => "holds an RSA key that cannot sign (the key data is damaged)",
         },
         hint: KEY_HINT,
     })?;
+    signers()
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(digest_of(&block), Arc::new(key));
     Ok(block)
 }
 
@@ -279,6 +331,20 @@ mod tests {
         .unwrap_err();
         assert_eq!(f.code, "CONFIG_ERROR");
         assert!(f.message.contains("/keys/jwt.pem"));
+    }
+
+    #[test]
+    fn the_loaded_key_signs_every_login_without_a_new_parse() {
+        let parsed = || crate::auth::rs256::PARSED.with(|n| n.get());
+        let before = parsed();
+        let pem = Secret::new(rsa_private_key(KEY_PKCS1.as_bytes()).unwrap());
+        for _ in 0..3 {
+            let claims = Claims::new("a", "b", "c", now_secs());
+            assertion(&claims, &pem, Path::new("k.pem")).unwrap();
+        }
+        assert_eq!(parsed() - before, 1, "one parse at load, none per login");
+        assert!(Arc::ptr_eq(&signer(&pem).unwrap(), &signer(&pem).unwrap()));
+        assert_eq!(format!("{:?}", signer(&pem).unwrap()), "KeyPair(***)");
     }
 
     const KEY_PKCS1: &str = include_str!("../../tests/fixtures/jwt-test-key-pkcs1.pem");

@@ -36,6 +36,12 @@ impl std::fmt::Display for KeyError {
     }
 }
 
+#[cfg(test)]
+thread_local! {
+    /// How many keys this test thread has parsed (tests count re-parses).
+    pub(crate) static PARSED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
 /// An RSA private key ready to sign. Its Debug shows nothing of the key.
 pub struct KeyPair(RsaKeyPair);
 
@@ -50,7 +56,14 @@ impl KeyPair {
     /// `PRIVATE KEY`).
     pub fn from_pem(pem: &str) -> Result<Self, KeyError> {
         let der = PrivateKeyDer::from_pem_slice(pem.as_bytes()).map_err(|_| KeyError::NoKey)?;
-        let pair = match &der {
+        Self::from_der(&der)
+    }
+
+    /// The key in a PEM block already read (PKCS#1 or PKCS#8 DER).
+    pub fn from_der(der: &PrivateKeyDer<'_>) -> Result<Self, KeyError> {
+        #[cfg(test)]
+        PARSED.with(|n| n.set(n.get() + 1));
+        let pair = match der {
             PrivateKeyDer::Pkcs1(k) => {
                 RsaKeyPair::from_der(k.secret_pkcs1_der()).map_err(|_| KeyError::Damaged)?
             }
