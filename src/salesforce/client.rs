@@ -116,11 +116,10 @@ impl Connection {
         let result = result.and_then(|value| {
             parse_query(&value).ok_or_else(|| {
                 let host = origin_of(&self.instance_url());
-                error::in_context(
-                    error::unexpected(200, &self.redactor.redact(&value.to_string())),
+                unexpected_200(
                     &format!("REST GET {path} at {host}"),
-                    None,
-                    None,
+                    &value,
+                    &self.redactor,
                 )
             })
         });
@@ -221,14 +220,7 @@ impl Connection {
         what: &str,
         value: &serde_json::Value,
     ) -> Result<Vec<Result<serde_json::Value, Failure>>, Failure> {
-        let unexpected = || {
-            error::in_context(
-                error::unexpected(200, &self.redactor.redact(&value.to_string())),
-                what,
-                None,
-                None,
-            )
-        };
+        let unexpected = || unexpected_200(what, value, &self.redactor);
         let answers = value
             .get("compositeResponse")
             .and_then(|a| a.as_array())
@@ -247,12 +239,7 @@ impl Connection {
                     .and_then(|s| s.as_u64())
                     .and_then(|s| u16::try_from(s).ok());
                 let (Some(answer), Some(status)) = (answer, status) else {
-                    return Err(error::in_context(
-                        error::unexpected(200, &self.redactor.redact(&value.to_string())),
-                        &what,
-                        None,
-                        None,
-                    ));
+                    return Err(unexpected_200(&what, value, &self.redactor));
                 };
                 let body = answer
                     .get("body")
@@ -291,11 +278,10 @@ impl Connection {
                 .map(|a| {
                     let value = a?;
                     parse_query(&value).ok_or_else(|| {
-                        error::in_context(
-                            error::unexpected(200, &self.redactor.redact(&value.to_string())),
+                        unexpected_200(
                             &format!("REST GET {path} at {host}"),
-                            None,
-                            None,
+                            &value,
+                            &self.redactor,
                         )
                     })
                 })
@@ -362,12 +348,7 @@ impl Connection {
             };
             let Some(rows) = page.get("records").and_then(|r| r.as_array()) else {
                 let what = format!("REST GET {path} at {}", origin_of(&self.instance_url()));
-                return Err(error::in_context(
-                    error::unexpected(200, &self.redactor.redact(&page.to_string())),
-                    &what,
-                    None,
-                    None,
-                ));
+                return Err(unexpected_200(&what, &page, &self.redactor));
             };
             records.extend(rows.iter().cloned());
             let done = page.get("done").and_then(|d| d.as_bool()).unwrap_or(true);
@@ -428,14 +409,15 @@ pub async fn list_versions(
             .map(str::to_string)
             .collect()
     });
-    versions.ok_or_else(|| {
-        error::in_context(
-            error::unexpected(200, &redactor.redact(&value.to_string())),
-            &format!("REST GET /services/data/ at {}", origin_of(&url)),
-            None,
-            None,
-        )
-    })
+    versions.ok_or_else(|| unexpected_200(&what, &value, redactor))
+}
+
+/// A 200 answer to `what` whose JSON is not the shape asked for (no
+/// `records`, no `compositeResponse`, no version list): an
+/// `UNEXPECTED_RESPONSE` quoting it, redacted before the excerpt is cut.
+fn unexpected_200(what: &str, value: &serde_json::Value, redactor: &Redactor) -> Failure {
+    let f = error::unexpected(200, &redactor.redact(&value.to_string()));
+    error::in_context(f, what, None, None)
 }
 
 /// One `GET` of a JSON resource: error bodies are redacted before they are
