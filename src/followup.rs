@@ -86,8 +86,16 @@ pub async fn after_checks(
         } else {
             "the access snapshot"
         };
-        let since = diagnosing.then(|| trail_since(org, lock_path, chrono::Utc::now()));
-        let read = async { Ok(audit::read(http, org, own, redactor, settings.batch, since).await) };
+        let extra = audit::Extra {
+            trail_since: diagnosing.then(|| trail_since(org, lock_path, chrono::Utc::now())),
+            // What granted Read per smoke.lock: does the org still have it?
+            lookup: known_good
+                .filter(|_| diagnosing)
+                .map(|k| k.objects_read_by.values().flatten().cloned().collect())
+                .unwrap_or_default(),
+        };
+        let read =
+            async { Ok(audit::read(http, org, own, redactor, settings.batch, &extra).await) };
         Some(
             checks::by_deadline(settings, what, read)
                 .await

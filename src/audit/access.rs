@@ -36,6 +36,17 @@ pub struct OrgSnapshot {
     pub newest_api_version: String,
     /// Configured object -> `read` or `none`.
     pub objects: BTreeMap<String, String>,
+    /// Configured object -> what granted Read on it (`profile 'P'`,
+    /// `permission set 'S'`, `permission set group 'G'`), so a later
+    /// diagnosis can say which grant went away. Absent in files written
+    /// before format 2 (then nothing is claimed about grantors).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub objects_read_by: BTreeMap<String, Vec<String>>,
+    /// When this entry's access was recorded (UTC, RFC 3339). Kept as it
+    /// was while the access stays the same, so an unchanged org gives the
+    /// same bytes; empty in files written before format 2.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub recorded_at: String,
 }
 
 impl OrgSnapshot {
@@ -50,6 +61,17 @@ impl OrgSnapshot {
             v.sort();
             v.dedup();
         }
+        for v in self.objects_read_by.values_mut() {
+            v.sort();
+            v.dedup();
+        }
+    }
+
+    /// [`OrgSnapshot::recorded_at`] as a time, when there is one.
+    pub fn recorded(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        chrono::DateTime::parse_from_rfc3339(&self.recorded_at)
+            .ok()
+            .map(|t| t.with_timezone(&chrono::Utc))
     }
 
     /// The snapshot of what `facts` show. `Err` when the facts are too thin
@@ -140,6 +162,13 @@ impl OrgSnapshot {
                     (o.clone(), v.to_string())
                 })
                 .collect(),
+            objects_read_by: facts
+                .object_read
+                .iter()
+                .filter(|(_, by)| !by.is_empty())
+                .map(|(o, by)| (o.clone(), by.clone()))
+                .collect(),
+            recorded_at: facts.now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         };
         snap.normalize();
         Ok(snap)

@@ -250,6 +250,31 @@ fn parse_trail(rows: &[Value], since: DateTime<Utc>) -> Trail {
 
 /// The [`Gap`] object of the query listing [`Grantor`]s.
 pub const GRANTORS: &str = "permission sets with API Enabled";
+/// The [`Gap`] object of the query listing [`Facts::object_grantors`].
+pub const READ_GRANTORS: &str = "permission sets granting Read";
+/// The [`Gap`] object of the queries behind [`Facts::grants_exist`].
+pub const LOOKED_UP: &str = "permission sets named in smoke.lock";
+
+/// What a diagnosis asks for beyond the access itself.
+#[derive(Clone, Debug, Default)]
+pub struct Extra {
+    /// Read the Setup Audit Trail since then (who changed what).
+    pub trail_since: Option<DateTime<Utc>>,
+    /// Sources (`permission set 'S'`, `permission set group 'G'`) whose
+    /// existence to check when a configured object is unreadable: what
+    /// smoke.lock says granted Read ([`Facts::grants_exist`]).
+    pub lookup: Vec<String>,
+}
+
+/// `(is a group, label)` of `permission set 'S'` / `permission set group
+/// 'G'`; `None` for a profile or anything else.
+pub fn set_label(source: &str) -> Option<(bool, &str)> {
+    let (group, rest) = match source.strip_prefix("permission set group '") {
+        Some(rest) => (true, rest),
+        None => (false, source.strip_prefix("permission set '")?),
+    };
+    Some((group, rest.strip_suffix('\'')?))
+}
 
 /// A query that failed: which object (or `versions`), and Salesforce's answer.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -286,6 +311,15 @@ pub struct Facts {
     /// For configured objects nothing grants Read on: whether the org has
     /// them at all (`EntityDefinition`); absent when not asked or unread.
     pub object_exists: BTreeMap<String, bool>,
+    /// For configured objects nothing grants the user Read on: every
+    /// profile, permission set and group of this org that does (as
+    /// sources, sorted); absent when not asked or unread ([`READ_GRANTORS`]
+    /// gap).
+    pub object_grantors: BTreeMap<String, Vec<String>>,
+    /// Permission sets and groups looked up by source ([`Extra::lookup`]:
+    /// smoke.lock's grants of an object the user cannot read now): whether
+    /// this org still has one of that label. Absent when unread.
+    pub grants_exist: BTreeMap<String, bool>,
     /// When nothing in force grants API Enabled: the org's permission sets
     /// and groups that do, by label (empty with a [`GRANTORS`] gap when the
     /// query failed).
@@ -563,6 +597,105 @@ fn setup_entity_access_soql(ps_ids: &BTreeSet<String>) -> String {
     )
 }
 
+/// Every grant of Read on `objects` in the org, whoever holds it.
+fn read_grantors_soql(objects: &BTreeSet<String>) -> String {
+    format!(
+        "SELECT ParentId, Parent.Label, Parent.IsOwnedByProfile, Parent.Profile.Name, \
+         Parent.PermissionSetGroupId, Parent.PermissionSetGroup.MasterLabel, SobjectType \
+         FROM ObjectPermissions WHERE PermissionsRead = true AND SobjectType IN {}",
+        soql_in(objects)
+    )
+}
+
+/// Object -> the sources granting Read on it (from [`read_grantors_soql`]'s
+/// rows; the filter is applied again on what came back).
+fn read_grantors(rows: &[Value], objects: &BTreeSet<String>) -> BTreeMap<String, Vec<String>> {
+    let mut out: BTreeMap<String, Vec<String>> =
+        objects.iter().map(|o| (o.clone(), Vec::new())).collect();
+    for r in rows {
+        if b(r, "PermissionsRead") == Some(false) {
+            continue;
+        }
+        let (Some(obj), Some(parent)) = (s(r, "SobjectType"), r.get("Parent")) else {
+            continue;
+        };
+        let source = if b(parent, "IsOwnedByProfile") == Some(true) {
+            parent
+                .get("Profile")
+                .and_then(|p| s(p, "Name"))
+                .map(|n| format!("profile '{n}'"))
+        } else if s(parent, "PermissionSetGroupId").is_some() {
+            parent
+                .get("PermissionSetGroup")
+                .and_then(|g| s(g, "MasterLabel"))
+                .map(|l| format!("permission set group '{l}'"))
+        } else {
+            s(parent, "Label").map(|l| format!("permission set '{l}'"))
+        };
+        let key = out.keys().find(|k| k.eq_ignore_ascii_case(&obj)).cloned();
+        if let (Some(source), Some(key)) = (source, key) {
+            let list = out.entry(key).or_default();
+            if !list.contains(&source) {
+                list.push(source);
+                list.sort();
+            }
+        }
+    }
+    out
+}
+
+/// The queries for the labels of `lookup`'s permission sets and groups.
+fn lookup_soqls(lookup: &[String]) -> (Option<String>, Option<String>) {
+    let mut sets = BTreeSet::new();
+    let mut groups = BTreeSet::new();
+    for (group, label) in lookup.iter().filter_map(|x| set_label(x)) {
+        if group {
+            groups.insert(label.to_string());
+        } else {
+            sets.insert(label.to_string());
+        }
+    }
+    (
+        (!sets.is_empty()).then(|| {
+            format!(
+                "SELECT Id, Label FROM PermissionSet WHERE IsOwnedByProfile = false AND Label IN {}",
+                soql_in(&sets)
+            )
+        }),
+        (!groups.is_empty()).then(|| {
+            format!(
+                "SELECT Id, MasterLabel FROM PermissionSetGroup WHERE MasterLabel IN {}",
+                soql_in(&groups)
+            )
+        }),
+    )
+}
+
+/// Whether each of `lookup` exists (by label, as smoke.lock names it);
+/// a source whose query failed is left out.
+async fn looked_up<Q: SetupQuery>(
+    g: &mut Gatherer<'_, Q>,
+    lookup: &[String],
+    sets_q: Option<String>,
+    groups_q: Option<String>,
+) -> BTreeMap<String, bool> {
+    let mut labels: BTreeMap<bool, BTreeSet<String>> = BTreeMap::new();
+    for (group, q, field) in [(false, sets_q, "Label"), (true, groups_q, "MasterLabel")] {
+        let Some(q) = q else { continue };
+        if let Some(rows) = g.run(LOOKED_UP, q).await {
+            labels.insert(group, rows.iter().filter_map(|r| s(r, field)).collect());
+        }
+    }
+    lookup
+        .iter()
+        .filter_map(|src| {
+            let (group, label) = set_label(src)?;
+            let found = labels.get(&group)?;
+            Some((src.clone(), found.contains(label)))
+        })
+        .collect()
+}
+
 /// The order gaps are listed in: the order the queries depend on each
 /// other, whatever order they were sent in.
 const GAP_ORDER: &[&str] = &[
@@ -579,7 +712,8 @@ const GAP_ORDER: &[&str] = &[
     "ConnectedApplication",
     "SetupEntityAccess",
     "EntityDefinition",
-    GRANTORS,
+    READ_GRANTORS,
+    LOOKED_UP,
     "SetupAuditTrail",
 ];
 
@@ -722,19 +856,21 @@ pub async fn gather<Q: SetupQuery>(
     with_apps: bool,
     now: DateTime<Utc>,
 ) -> Facts {
-    gather_with_trail(q, target, objects, with_apps, now, None).await
+    gather_with(q, target, objects, with_apps, now, &Extra::default()).await
 }
 
-/// [`gather`], plus the Setup Audit Trail since `trail_since` when given
-/// (for a diagnosis: who changed what), fetched with the first round.
-pub async fn gather_with_trail<Q: SetupQuery>(
+/// [`gather`], plus what `extra` asks for: the Setup Audit Trail since
+/// `trail_since` (for a diagnosis: who changed what), fetched with the
+/// first round, and whether the sets in `lookup` still exist.
+pub async fn gather_with<Q: SetupQuery>(
     q: &Q,
     target: &Target,
     objects: &[String],
     with_apps: bool,
     now: DateTime<Utc>,
-    trail_since: Option<DateTime<Utc>>,
+    extra: &Extra,
 ) -> Facts {
+    let trail_since = extra.trail_since;
     let mut g = Gatherer {
         q,
         gaps: Vec::new(),
@@ -1024,6 +1160,19 @@ pub async fn gather_with_trail<Q: SetupQuery>(
             "SELECT QualifiedApiName FROM EntityDefinition WHERE QualifiedApiName IN {}",
             soql_in(&unreadable)
         );
+        let grantors_q = read_grantors_soql(&unreadable);
+        let (sets_q, groups_q) = lookup_soqls(&extra.lookup);
+        g.prefetch([
+            Some(soql.clone()),
+            Some(grantors_q.clone()),
+            sets_q.clone(),
+            groups_q.clone(),
+        ])
+        .await;
+        if let Some(rows) = g.run(READ_GRANTORS, grantors_q).await {
+            facts.object_grantors = read_grantors(&rows, &unreadable);
+        }
+        facts.grants_exist = looked_up(&mut g, &extra.lookup, sets_q, groups_q).await;
         if let Some(rows) = g.run("EntityDefinition", soql).await {
             let found: BTreeSet<String> = rows
                 .iter()

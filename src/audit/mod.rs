@@ -21,7 +21,7 @@ pub mod facts;
 pub mod round;
 
 pub use access::OrgSnapshot;
-pub use facts::{gather, uses_connected_app, Facts, SetupQuery, Target};
+pub use facts::{gather, uses_connected_app, Extra, Facts, SetupQuery, Target};
 pub use round::Round;
 
 use crate::auth;
@@ -136,15 +136,15 @@ impl Own<'_> {
 /// session. The user is the configured username, else the id `own`'s
 /// login reported (flows that name no user: client credentials, refresh
 /// token, sfdx URL).
-/// With `trail_since`, the Setup Audit Trail since then is read too (who
-/// changed what, for the diagnosis).
+/// `extra` adds what a diagnosis needs (the Setup Audit Trail, the sets
+/// smoke.lock names).
 pub async fn read(
     http: &reqwest::Client,
     org: &OrgConfig,
     own: Own<'_>,
     redactor: &Redactor,
     batch: bool,
-    trail_since: Option<chrono::DateTime<chrono::Utc>>,
+    extra: &facts::Extra,
 ) -> Round {
     let target = Target {
         username: org.auth.username().map(str::to_string),
@@ -173,13 +173,13 @@ pub async fn read(
         }
     };
     Round::Gathered(Box::new(
-        facts::gather_with_trail(
+        facts::gather_with(
             &source,
             &target,
             &org.objects,
             uses_connected_app(&org.auth),
             chrono::Utc::now(),
-            trail_since,
+            extra,
         )
         .await,
     ))
@@ -195,7 +195,7 @@ pub async fn read_alone(
     batch: bool,
 ) -> Round {
     if org.diagnose.is_some() && org.auth.username().is_some() {
-        return read(http, org, Own::Unused, redactor, batch, None).await;
+        return read(http, org, Own::Unused, redactor, batch, &Default::default()).await;
     }
     let version = supported_version(http, &org.login_url, &org.api_version, redactor).await;
     match auth::login_with(http, &with_version(org, &version), redactor).await {
@@ -205,9 +205,19 @@ pub async fn read_alone(
                 conn: &conn,
                 user_id: session.user_id.as_deref(),
             };
-            read(http, org, own, redactor, batch, None).await
+            read(http, org, own, redactor, batch, &Default::default()).await
         }
-        Err(f) => read(http, org, Own::Failed(&f), redactor, batch, None).await,
+        Err(f) => {
+            read(
+                http,
+                org,
+                Own::Failed(&f),
+                redactor,
+                batch,
+                &Default::default(),
+            )
+            .await
+        }
     }
 }
 
@@ -320,6 +330,7 @@ mod tests {
             include_str!("../diagnose/reason.rs"),
             include_str!("../diagnose/manual.rs"),
             include_str!("../diagnose/trail.rs"),
+            include_str!("../diagnose/grants.rs"),
         ]
         .concat();
         let lock = include_str!("../snapshot/mod.rs");

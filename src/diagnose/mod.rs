@@ -4,6 +4,7 @@
 //!
 //! - [`mod@reason`]: from facts (and the smoke.lock entry, when there is one)
 //!   to a [`Diagnosis`];
+//! - [`grants`]: which grant of Read went away, per smoke.lock;
 //! - [`trail`]: who changed it and when (Setup Audit Trail entries that
 //!   mention what the diagnosis implicates);
 //! - [`manual`]: without an auditor (or when it could not read), the checks
@@ -11,6 +12,7 @@
 //!
 //! [`explain`] gives the text for `Problem.diagnosis` of one failed case.
 
+pub mod grants;
 pub mod manual;
 pub mod reason;
 pub mod trail;

@@ -259,15 +259,27 @@ pub fn reason(
                 } else {
                     String::new()
                 };
+                let mut explanation = format!(
+                    "{exists}neither the profile nor any permission set in force gives '{username}' Read on {obj}"
+                );
+                let lost = super::grants::lost(facts, known_good, &obj);
+                for l in &lost {
+                    explanation.push_str(&format!("; {}", l.said(&obj, known_good, username)));
+                }
+                let fix = match lost.first() {
+                    Some(l) => l.fix(facts, &obj, username),
+                    None => format!(
+                        "grant Read on {obj} in the integration's permission set (Setup > Users > Permission \
+                         Sets > the set > Object Settings > {obj}){}",
+                        super::grants::existing(facts, &obj, username, None)
+                            .map(|e| format!(", or {e}"))
+                            .unwrap_or_default()
+                    ),
+                };
                 found.push(Finding {
                     cause: Cause::ObjectNotReadable,
-                    explanation: format!(
-                        "{exists}neither the profile nor any permission set in force gives '{username}' Read on {obj}"
-                    ),
-                    fix: format!(
-                        "grant Read on {obj} in the integration's permission set (Setup > Users > Permission \
-                         Sets > the set > Object Settings > {obj}) and check its field-level security"
-                    ),
+                    explanation,
+                    fix,
                 });
             }
         }
@@ -958,6 +970,27 @@ pub fn evidence(facts: &Facts, requested_version: &str) -> Vec<String> {
                 ));
             }
         }
+    }
+    for (o, by) in &facts.object_grantors {
+        if facts.object_exists.get(o) == Some(&false) {
+            continue;
+        }
+        // Sets first (what a fix would assign), then profiles; a real org
+        // has many profiles, so the list is cut.
+        const SHOWN: usize = 8;
+        let mut by: Vec<&String> = by.iter().collect();
+        by.sort_by_key(|s| (s.starts_with("profile "), s.as_str()));
+        let more = by.len().saturating_sub(SHOWN);
+        let mut list: Vec<&str> = by.iter().take(SHOWN).map(|s| s.as_str()).collect();
+        let tail = format!("and {more} more");
+        if more > 0 {
+            list.push(&tail);
+        }
+        ev.push(if list.is_empty() {
+            format!("Read on {o} in this org: granted by no profile or permission set")
+        } else {
+            format!("Read on {o} in this org: granted by {}", list.join(", "))
+        });
     }
     for (o, exists) in &facts.object_exists {
         ev.push(if *exists {

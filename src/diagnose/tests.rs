@@ -69,7 +69,17 @@ fn documented(object: &str) -> &'static [&'static str] {
         ],
         "ConnectedApplication" => &["Id", "Name", "OptionsAllowAdminApprovedUsersOnly"],
         "SetupEntityAccess" => &["Id", "ParentId", "SetupEntityId", "SetupEntityType"],
-        "ObjectPermissions" => &["Id", "ParentId", "SobjectType", "PermissionsRead"],
+        "ObjectPermissions" => &[
+            "Id",
+            "ParentId",
+            "SobjectType",
+            "PermissionsRead",
+            "Parent.Label",
+            "Parent.IsOwnedByProfile",
+            "Parent.Profile.Name",
+            "Parent.PermissionSetGroupId",
+            "Parent.PermissionSetGroup.MasterLabel",
+        ],
         _ => &[],
     }
 }
@@ -1346,8 +1356,8 @@ impl SetupQuery for Batching<'_> {
 }
 
 /// Fetching ahead changes nothing the facts say, healthy or with setup
-/// objects refused, and takes two rounds of at most five queries with no
-/// single query after them.
+/// objects refused, and takes two rounds of at most five queries (three
+/// when an object is unreadable) with no single query after them.
 #[tokio::test]
 async fn batched_gathering_finds_the_same_facts_in_two_rounds() {
     let mut refused = healthy();
@@ -1374,14 +1384,15 @@ async fn batched_gathering_finds_the_same_facts_in_two_rounds() {
             let batched = gather(&batching, &target, &objects(), with_apps, now()).await;
             assert_eq!(format!("{batched:?}"), format!("{one_by_one:?}"));
             let rounds = batching.rounds.lock().unwrap().clone();
-            assert!(rounds.len() <= 2, "{rounds:?}");
+            // A third round only when a configured object has no Read
+            // grant (here 'Case'): does it exist, and what grants Read on
+            // it in this org?
+            let lazy = usize::from(!batched.object_exists.is_empty());
+            assert!(rounds.len() <= 2 + lazy, "{rounds:?}");
             assert!(rounds.iter().all(|n| *n <= 5), "{rounds:?}");
             let fetched: usize = rounds.iter().sum();
-            // Every query it ran came from a round (none after them), but
-            // for the one asked only when a configured object has no Read
-            // grant (here 'Case'): does the object exist at all?
-            let lazy = usize::from(!batched.object_exists.is_empty());
-            assert_eq!(org.log.lock().unwrap().len(), fetched + lazy, "{target:?}");
+            // Every query it ran came from a round (none after them).
+            assert_eq!(org.log.lock().unwrap().len(), fetched, "{target:?}");
             assert!(fetched >= singles.min(1), "{rounds:?}");
             org.log.lock().unwrap().clear();
         }

@@ -63,6 +63,15 @@ pub fn implicated(cause: Cause, facts: &Facts, known_good: Option<&OrgSnapshot>)
             profile(&mut names);
             names.extend(facts.in_force().map(|a| a.permission_set.clone()));
             names.extend(facts.in_force().filter_map(|a| a.group.clone()));
+            // What granted Read per smoke.lock on the objects unreadable now
+            // (unassigned or deleted since: not among those in force).
+            if let Some(s) = known_good {
+                let unreadable = facts.object_read.iter().filter(|(_, by)| by.is_empty());
+                for (obj, _) in unreadable {
+                    let was = s.objects_read_by.get(obj).into_iter().flatten();
+                    names.extend(was.filter_map(|x| quoted(x)));
+                }
+            }
         }
         _ => {}
     }

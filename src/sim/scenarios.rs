@@ -28,6 +28,7 @@ pub fn names() -> &'static [(&'static str, &'static str)] {
         ("session-expiring", "sessions time out immediately (timeout 0 s): login works, the next call gets INVALID_SESSION_ID"),
         ("security-token-required", "the trusted IP range covering the CI runner was removed: a login without the security token fails"),
         ("object-not-readable", "'Stripe Integration Access' lost Read on Opportunity, the only grant of it"),
+        ("permset-deleted", "'Stripe Integration Access' (Read on Account, Contact, Opportunity) was deleted, and with it the integration user's assignment"),
         ("inactive-user", "the integration user was deactivated"),
         ("permset-expired", "the 'Salesforce API Integration' assignment (API Enabled) passed its expiration date"),
         ("connected-app-no-api-scope", "the Connected App's OAuth scopes lost 'api': its tokens are refused by the REST API (a new login does not help)"),
@@ -100,6 +101,13 @@ pub fn apply(name: &str, org: &mut Org) -> Option<()> {
             org.permission_set_mut(STRIPE_PERMSET)?
                 .objects
                 .shift_remove("Opportunity");
+        }
+        "permset-deleted" => {
+            org.permission_sets.retain(|p| p.name != STRIPE_PERMSET);
+            for u in &mut org.users {
+                u.assignments
+                    .retain(|a| a.permission_set.as_deref() != Some(STRIPE_PERMSET));
+            }
         }
         "connected-app-no-api-scope" => {
             let app = org.app_mut(demo::CONNECTED_APP_NAME)?;

@@ -2,11 +2,12 @@
 //! user's effective access at a known-good moment in `smoke.lock` (beside
 //! smoke.toml, meant to be committed), and compare later runs against it.
 //!
-//! smoke.lock is TOML, sorted and stable (no timestamps: the same access
-//! gives the same file byte for byte), one table per org:
+//! smoke.lock is TOML, sorted and stable, one table per org. Its one
+//! timestamp per org, `recorded_at`, is kept while the access stays the
+//! same, so the same access gives the same file byte for byte:
 //!
 //! ```toml
-//! version = 1
+//! version = 2
 //!
 //! [orgs.prod]
 //! username = "integration@acme.example"
@@ -20,11 +21,19 @@
 //! preauthorized_apps = []
 //! oldest_api_version = "31.0"
 //! newest_api_version = "62.0"
+//! recorded_at = "2026-12-05T08:00:00Z"
 //!
 //! [orgs.prod.objects]
 //! Account = "read"
 //! Opportunity = "none"
+//!
+//! [orgs.prod.objects_read_by]
+//! Account = ["permission set 'Stripe Integration Access'"]
 //! ```
+//!
+//! Format 1 (no `recorded_at`, no `objects_read_by`) is still read: its
+//! entries simply say nothing about who granted Read, and the next
+//! snapshot rewrites the file as format 2.
 //!
 //! Pure over what [`crate::audit`] read (no network here): [`drift_case`]
 //! compares an org's current access with its entry (the "access drift"
@@ -43,8 +52,11 @@ use std::time::Duration;
 
 /// The lock file's name.
 pub const LOCK_FILE: &str = "smoke.lock";
-/// The format version written in the file.
-pub const FORMAT_VERSION: u32 = 1;
+/// The format version written in the file (2: Read grantors per object
+/// and `recorded_at`).
+pub const FORMAT_VERSION: u32 = 2;
+/// The oldest format version still read.
+pub const OLDEST_FORMAT_VERSION: u32 = 1;
 
 const HEADER: &str = "\
 # smoke.lock: each org's integration-user access at a known-good moment.
@@ -79,6 +91,19 @@ pub enum DriftKind {
     ConnectedApp,
     ApiVersion,
     Object,
+    /// Read on an object is still granted, by something else now:
+    /// informational, never a failure (see [`DriftKind::informational`]).
+    ReadGrantor,
+}
+
+impl DriftKind {
+    /// True for a change that leaves the access as it was (Read on an
+    /// object now comes from another grant): reported, but the drift case
+    /// passes. What the user can do is what smoke.lock promised; the line
+    /// is there for review, and `sfsmoke snapshot` records the new grant.
+    pub fn informational(self) -> bool {
+        self == DriftKind::ReadGrantor
+    }
 }
 
 /// One difference between smoke.lock and now, as a human line.
@@ -109,7 +134,7 @@ pub enum LockError {
         col: usize,
         message: String,
     },
-    #[error("{path}: format version {found}, this sfsmoke reads {FORMAT_VERSION}\n  (hint: regenerate it with `sfsmoke snapshot`)")]
+    #[error("{path}: format version {found}, this sfsmoke reads {OLDEST_FORMAT_VERSION} to {FORMAT_VERSION}\n  (hint: regenerate it with `sfsmoke snapshot`)")]
     Version { path: PathBuf, found: u32 },
     #[error("{path}: cannot write: {source}")]
     Write {
@@ -139,7 +164,7 @@ pub fn parse_lock(path: &Path, text: &str) -> Result<Snapshot, LockError> {
             message: e.message().to_string(),
         }
     })?;
-    if snap.version != FORMAT_VERSION {
+    if !(OLDEST_FORMAT_VERSION..=FORMAT_VERSION).contains(&snap.version) {
         return Err(LockError::Version {
             path: path.to_path_buf(),
             found: snap.version,
@@ -356,7 +381,10 @@ pub fn compare(old: &OrgSnapshot, new: &OrgSnapshot) -> Vec<Drift> {
         } else if was == "read" && deactivated {
             continue;
         } else if was == "read" && now == "none" {
-            format!("object {obj} no longer readable: nothing grants Read on it now")
+            format!(
+                "object {obj} no longer readable: nothing grants Read on it now{}",
+                granted_before(old, obj)
+            )
         } else if was == "read" {
             format!("object {obj} no longer readable ({now})")
         } else {
@@ -364,7 +392,47 @@ pub fn compare(old: &OrgSnapshot, new: &OrgSnapshot) -> Vec<Drift> {
         };
         push(DriftKind::Object, line);
     }
+    // Still readable, through other grants: informational. An entry of
+    // format 1 recorded no grantors, so nothing is claimed then.
+    for (obj, was_by) in &old.objects_read_by {
+        let Some(now_by) = new.objects_read_by.get(obj).filter(|b| !b.is_empty()) else {
+            continue;
+        };
+        let (lost, gained) = set_diff(was_by, now_by);
+        if lost.is_empty() && gained.is_empty() {
+            continue;
+        }
+        let mut parts = Vec::new();
+        if !gained.is_empty() {
+            let also = if lost.is_empty() { "also " } else { "" };
+            parts.push(format!("now {also}from {}", join_quoted(&gained)));
+        }
+        if !lost.is_empty() {
+            parts.push(format!("no longer from {}", join_quoted(&lost)));
+        }
+        push(
+            DriftKind::ReadGrantor,
+            format!(
+                "Read on {obj} {} (still readable, through {}: no action needed)",
+                parts.join(", "),
+                now_by.join(", ")
+            ),
+        );
+    }
     out
+}
+
+fn join_quoted(v: &[&String]) -> String {
+    v.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+}
+
+/// " (smoke.lock: from permission set 'X')" when the entry says what
+/// granted Read on `obj`.
+fn granted_before(old: &OrgSnapshot, obj: &str) -> String {
+    match old.objects_read_by.get(obj).filter(|b| !b.is_empty()) {
+        Some(by) => format!(" (smoke.lock: from {})", by.join(", ")),
+        None => String::new(),
+    }
 }
 
 /// An "access drift" testcase with `outcome`.
@@ -387,14 +455,25 @@ fn failed(failure: Failure, diagnosis: Option<String>) -> Outcome {
 
 /// The outcome of comparing `old` with `new` (used by [`drift_case`]).
 pub fn drift_outcome(org: &str, old: &OrgSnapshot, new: &OrgSnapshot) -> Outcome {
-    let drifts = compare(old, new);
+    let (info, drifts): (Vec<Drift>, Vec<Drift>) = compare(old, new)
+        .into_iter()
+        .partition(|d| d.kind.informational());
     if drifts.is_empty() {
+        let detail = if info.is_empty() {
+            format!("access matches {LOCK_FILE}")
+        } else {
+            let lines: Vec<&str> = info.iter().map(|d| d.line.as_str()).collect();
+            format!(
+                "access matches {LOCK_FILE}; {} (run `sfsmoke snapshot` to record it)",
+                lines.join("; ")
+            )
+        };
         return Outcome::Passed {
-            detail: Some(format!("access matches {LOCK_FILE}")),
+            detail: Some(detail),
         };
     }
     let n = drifts.len();
-    let lines: Vec<String> = drifts.iter().map(|d| d.line.clone()).collect();
+    let lines: Vec<String> = drifts.iter().chain(&info).map(|d| d.line.clone()).collect();
     let failure = Failure::new(
         Origin::Sfsmoke,
         crate::codes::ACCESS_DRIFT,
@@ -583,12 +662,13 @@ pub fn record(
     let mut out = Vec::new();
     for (org, result) in taken {
         let was_recorded = lock.orgs.contains_key(&org.name);
-        let result = result.map(|new| {
-            let drifts = lock
-                .orgs
-                .get(&org.name)
-                .map(|old| compare(old, &new))
-                .unwrap_or_default();
+        let result = result.map(|mut new| {
+            let old = lock.orgs.get(&org.name);
+            let drifts = old.map(|old| compare(old, &new)).unwrap_or_default();
+            // The same access keeps its time, so the file stays the same.
+            if let Some(old) = old.filter(|o| drifts.is_empty() && !o.recorded_at.is_empty()) {
+                new.recorded_at = old.recorded_at.clone();
+            }
             lock.orgs.insert(org.name.clone(), new);
             drifts
         });

@@ -21,6 +21,17 @@ fn good() -> OrgSnapshot {
             .into_iter()
             .map(|(a, b)| (a.to_string(), b.to_string()))
             .collect(),
+        objects_read_by: [
+            (
+                "Account",
+                "profile 'Minimum Access - API Only Integrations'",
+            ),
+            ("Opportunity", "permission set 'Stripe Integration Access'"),
+        ]
+        .into_iter()
+        .map(|(a, b)| (a.to_string(), vec![b.to_string()]))
+        .collect(),
+        recorded_at: "2026-12-05T08:00:00Z".into(),
     };
     s.normalize();
     s
@@ -70,7 +81,12 @@ fn the_file_is_sorted_commented_and_reviewable() {
     assert_eq!(text.matches("\"Alpha\"").count(), 1, "{text}");
     assert!(text.contains("[orgs.prod.objects]"), "{text}");
     assert!(text.contains("Account = \"read\""), "{text}");
-    assert!(text.contains("version = 1"), "{text}");
+    assert!(text.contains("version = 2"), "{text}");
+    assert!(text.contains("[orgs.prod.objects_read_by]"), "{text}");
+    assert!(
+        text.contains("Opportunity = [\"permission set 'Stripe Integration Access'\"]"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -185,7 +201,8 @@ fn each_drift_kind_is_detected() {
     new.objects.insert("Opportunity".into(), "none".into());
     assert_eq!(
         one(&old, &new).line,
-        "object Opportunity no longer readable: nothing grants Read on it now"
+        "object Opportunity no longer readable: nothing grants Read on it now (smoke.lock: \
+         from permission set 'Stripe Integration Access')"
     );
 
     // Deactivation: the assignments and object access that lapse with it
@@ -301,6 +318,55 @@ fn locked_entry_is_none_without_a_lock_and_skipped_without_an_entry() {
     );
 }
 
+/// A smoke.lock written by format 1 (no grantors, no time), checked in.
+const V1: &str = include_str!("../../tests/fixtures/smoke-lock-v1.lock");
+
+#[test]
+fn a_format_1_lock_is_still_read_and_claims_no_grantor() {
+    let path = Path::new("smoke.lock");
+    let lock = parse_lock(path, V1).expect("format 1 is read");
+    assert_eq!(lock.version, 1);
+    let old = &lock.orgs["prod"];
+    assert!(old.objects_read_by.is_empty() && old.recorded_at.is_empty());
+    assert_eq!(old.recorded(), None);
+    // The fields both formats share render as format 1 wrote them.
+    assert_eq!(render_lock(&lock).replace("version = 2", "version = 1"), V1);
+    // Against access read now (with grantors): no drift, no grantor claim.
+    assert!(
+        compare(old, &good()).is_empty(),
+        "{:?}",
+        compare(old, &good())
+    );
+    let mut gone = good();
+    gone.objects.insert("Opportunity".into(), "none".into());
+    gone.objects_read_by.remove("Opportunity");
+    assert_eq!(
+        one(old, &gone).line,
+        "object Opportunity no longer readable: nothing grants Read on it now"
+    );
+}
+
+#[test]
+fn recording_over_a_format_1_lock_writes_format_2_with_grantors() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("smoke.lock");
+    std::fs::write(&path, V1).unwrap();
+    let org = org_prod();
+    let lock = read_or_new(&path).unwrap();
+    let updated = record(lock, &path, vec![(&org, Ok(good()))]).unwrap();
+    assert_eq!(updated[0].result.as_ref().unwrap(), &Vec::<Drift>::new());
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains("version = 2"), "{text}");
+    assert!(
+        text.contains("recorded_at = \"2026-12-05T08:00:00Z\""),
+        "{text}"
+    );
+    assert!(
+        text.contains("Opportunity = [\"permission set 'Stripe Integration Access'\"]"),
+        "{text}"
+    );
+}
+
 /// An org named `prod` without an auditor.
 fn org_prod() -> OrgConfig {
     OrgConfig {
@@ -315,6 +381,96 @@ fn org_prod() -> OrgConfig {
         checks: vec![],
         ca_file: None,
         diagnose: None,
+    }
+}
+
+#[test]
+fn the_same_access_keeps_its_time_and_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("smoke.lock");
+    let org = org_prod();
+    record(read_or_new(&path).unwrap(), &path, vec![(&org, Ok(good()))]).unwrap();
+    let first = std::fs::read_to_string(&path).unwrap();
+    // Read again a day later, same access: same bytes.
+    let mut later = good();
+    later.recorded_at = "2026-12-06T08:00:00Z".into();
+    record(
+        read_or_new(&path).unwrap(),
+        &path,
+        vec![(&org, Ok(later.clone()))],
+    )
+    .unwrap();
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), first);
+    // Changed access: the new time.
+    later
+        .permission_sets
+        .retain(|p| p != "Stripe Integration Access");
+    record(read_or_new(&path).unwrap(), &path, vec![(&org, Ok(later))]).unwrap();
+    let lock = read_lock(&path).unwrap().unwrap();
+    assert_eq!(lock.orgs["prod"].recorded_at, "2026-12-06T08:00:00Z");
+}
+
+#[test]
+fn a_lost_object_names_the_grant_smoke_lock_recorded() {
+    let old = good();
+    let mut new = old.clone();
+    new.objects.insert("Opportunity".into(), "none".into());
+    new.objects_read_by.remove("Opportunity");
+    let d = one(&old, &new);
+    assert_eq!(d.kind, DriftKind::Object);
+    assert_eq!(
+        d.line,
+        "object Opportunity no longer readable: nothing grants Read on it now (smoke.lock: from \
+         permission set 'Stripe Integration Access')"
+    );
+}
+
+/// Decided: Read that now comes from another grant is reported for
+/// review, and the drift case still passes (the user can do what
+/// smoke.lock promised).
+#[test]
+fn a_change_of_grantor_is_informational() {
+    let old = good();
+    let mut new = old.clone();
+    new.objects_read_by.insert(
+        "Opportunity".into(),
+        vec!["permission set 'Sales Ops Read'".into()],
+    );
+    let d = one(&old, &new);
+    assert_eq!(d.kind, DriftKind::ReadGrantor);
+    assert!(d.kind.informational());
+    assert_eq!(
+        d.line,
+        "Read on Opportunity now from permission set 'Sales Ops Read', no longer from permission \
+         set 'Stripe Integration Access' (still readable, through permission set 'Sales Ops \
+         Read': no action needed)"
+    );
+    match drift_outcome("prod", &old, &new) {
+        Outcome::Passed { detail } => {
+            let detail = detail.unwrap();
+            assert!(
+                detail.starts_with("access matches smoke.lock; Read on Opportunity"),
+                "{detail}"
+            );
+            assert!(detail.contains("sfsmoke snapshot"), "{detail}");
+        }
+        o => panic!("{o:?}"),
+    }
+    // Next to a real difference it is listed, and not counted.
+    new.profile = "Integration (cloned)".into();
+    match drift_outcome("prod", &old, &new) {
+        Outcome::Failed(p) => {
+            assert!(
+                p.failure
+                    .message
+                    .starts_with("1 difference from smoke.lock: profile"),
+                "{}",
+                p.failure.message
+            );
+            let body = p.diagnosis.unwrap();
+            assert!(body.contains("  - Read on Opportunity now from"), "{body}");
+        }
+        o => panic!("{o:?}"),
     }
 }
 

@@ -132,6 +132,13 @@ impl Env {
             .expect("entry")
     }
 
+    /// smoke.lock's time for "prod", as the diagnosis shows it.
+    fn recorded(&self) -> String {
+        let lock = snapshot::read_lock(&self.lock()).unwrap().unwrap();
+        let t = lock.orgs["prod"].recorded().expect("recorded_at");
+        t.format("%Y-%m-%d %H:%M UTC").to_string()
+    }
+
     fn break_it(&self, scenario: &str) {
         self.sim
             .update(|org| scenarios::apply(scenario, org))
@@ -681,6 +688,142 @@ async fn object_no_longer_readable() {
             && d.contains("(just now): Permission set Stripe Integration Access: object Opportunity: Read was removed"),
         "{d}"
     );
+    // smoke.lock said which set granted Read, and when it was recorded.
+    assert!(
+        d.contains(&format!(
+            "; Read on Opportunity came from permission set 'Stripe Integration Access' per \
+             smoke.lock of {}; today it no longer grants Read on Opportunity\n",
+            env.recorded()
+        )),
+        "{d}"
+    );
+    assert!(
+        d.contains(
+            "fix: give permission set 'Stripe Integration Access' Read on Opportunity again \
+             (Setup > Users > Permission Sets > Stripe Integration Access > Object Settings > \
+             Opportunity > Edit > Read)"
+        ),
+        "{d}"
+    );
+    assert!(
+        lines.contains(
+            "object Opportunity no longer readable: nothing grants Read on it now (smoke.lock: \
+             from permission set 'Stripe Integration Access')"
+        ),
+        "{lines}"
+    );
+}
+
+/// The set that granted Read per smoke.lock was unassigned: the diagnosis
+/// says so, the fix assigns it again, the trail names who did it.
+#[tokio::test]
+async fn object_grant_unassigned_per_smoke_lock() {
+    let env = Env::healthy().await;
+    let org = env.soap("62.0");
+    yesterday(&env, &org).await;
+    env.sim.update(|o| {
+        o.user_mut(demo::USERNAME)
+            .unwrap()
+            .assignments
+            .retain(|a| a.permission_set.as_deref() != Some(scenarios::STRIPE_PERMSET));
+    });
+    let report = today(&env, &org, Cause::ObjectNotReadable).await;
+    let d = first_diagnosis(&report);
+    assert!(
+        d.contains(&format!(
+            "Read on Account came from permission set 'Stripe Integration Access' per smoke.lock \
+             of {}; today it is unassigned from 'integration@acme.example'",
+            env.recorded()
+        )),
+        "{d}"
+    );
+    assert!(
+        d.contains(
+            "fix: assign permission set 'Stripe Integration Access' to 'integration@acme.example' \
+             again (Setup > Users > Permission Sets > Stripe Integration Access > Manage Assignments)"
+        ),
+        "{d}"
+    );
+    assert!(
+        d.contains(
+            "(just now): Permission set Stripe Integration Access: unassigned from user \
+             Integration User (integration@acme.example)"
+        ),
+        "{d}"
+    );
+    assert!(
+        d.contains(
+            "Read on Account in this org: granted by permission set 'Stripe Integration Access'"
+        ),
+        "{d}"
+    );
+}
+
+/// The set that granted Read per smoke.lock was deleted: said as such,
+/// with the trail's entry, and the fix does not name the deleted set.
+#[tokio::test]
+async fn object_grant_deleted_per_smoke_lock() {
+    let env = Env::healthy().await;
+    let org = env.soap("62.0");
+    let report = overnight(&env, &org, "permset-deleted", Cause::ObjectNotReadable).await;
+    let d = first_diagnosis(&report);
+    assert!(
+        d.contains(&format!(
+            "Read on Account came from permission set 'Stripe Integration Access' per smoke.lock \
+             of {}; today it is deleted",
+            env.recorded()
+        )),
+        "{d}"
+    );
+    assert!(
+        d.contains("(just now): Deleted permission set Stripe Integration Access"),
+        "{d}"
+    );
+    let fix = d.lines().find(|l| l.starts_with("fix: ")).unwrap();
+    assert!(!fix.contains("Stripe"), "{fix}");
+    assert!(
+        fix.starts_with("fix: create a permission set with Read on Account"),
+        "{fix}"
+    );
+}
+
+/// Read now comes from another set only: the drift case passes and says
+/// so (informational).
+#[tokio::test]
+async fn a_new_grantor_of_read_is_informational_drift() {
+    let env = Env::healthy().await;
+    let org = env.soap("62.0");
+    yesterday(&env, &org).await;
+    // Read on Opportunity moves from a set to the group already assigned.
+    env.sim.update(|o| {
+        let read =
+            o.permission_set(scenarios::STRIPE_PERMSET).unwrap().objects["Opportunity"].clone();
+        o.permission_set_mut("Snowflake_Reader_Access")
+            .unwrap()
+            .objects
+            .insert("Opportunity".into(), read);
+        o.permission_set_mut(scenarios::STRIPE_PERMSET)
+            .unwrap()
+            .objects
+            .shift_remove("Opportunity");
+    });
+    let report = env.gate(&org).await;
+    assert!(failures(&report).is_empty(), "{:#?}", report.cases);
+    match drift(&report) {
+        Outcome::Passed { detail } => {
+            let detail = detail.as_deref().unwrap();
+            assert!(
+                detail.contains(
+                    "access matches smoke.lock; Read on Opportunity now from permission set \
+                     group 'Data Warehouse Readers', no longer from permission set 'Stripe \
+                     Integration Access' (still readable, through permission set group 'Data \
+                     Warehouse Readers': no action needed)"
+                ),
+                "{detail}"
+            );
+        }
+        o => panic!("an informational change passes: {o:?}"),
+    }
 }
 
 /// A typo in smoke.toml's objects: INVALID_TYPE as for an unreadable

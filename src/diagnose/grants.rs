@@ -1,0 +1,204 @@
+//! Which grant of Read went away: smoke.lock records what granted Read on
+//! each configured object; when the user cannot read one now, each of those
+//! grants that no longer acts for the user is told with what became of it
+//! (unassigned, its assignment lapsed, no longer grants Read, deleted), and
+//! the fix names it, or a grant that exists in this org. Pure.
+
+use crate::audit::access::OrgSnapshot;
+use crate::audit::facts::{set_label, Facts, READ_GRANTORS};
+
+/// What became of a grant smoke.lock recorded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum State {
+    /// Still grants Read, no longer assigned to the user.
+    Unassigned,
+    /// Still assigned, but the assignment expired or was deactivated
+    /// ("expired on 2026-12-01" / "inactive").
+    Lapsed(String),
+    /// Still there (assigned, or the user's profile), without Read now.
+    NoLongerGrants,
+    /// No permission set (group) of that label in this org any more.
+    Deleted,
+    /// Exists, not assigned, and grants no Read either.
+    UnassignedWithoutRead,
+    /// The user has another profile now (the name).
+    OtherProfile(String),
+    /// Not assigned and no longer granting Read: whether it still exists
+    /// could not be read.
+    UnassignedOrDeleted,
+}
+
+/// One grant of Read that smoke.lock recorded and that is gone now.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Lost {
+    /// `permission set 'S'`, `permission set group 'G'`, `profile 'P'`.
+    pub source: String,
+    pub state: State,
+}
+
+/// The grants of Read on `obj` smoke.lock recorded that no longer act for
+/// the user, in smoke.lock's order.
+pub fn lost(facts: &Facts, known_good: Option<&OrgSnapshot>, obj: &str) -> Vec<Lost> {
+    let Some(recorded) = known_good.and_then(|k| k.objects_read_by.get(obj)) else {
+        return Vec::new();
+    };
+    let now_by = facts.object_read.get(obj).cloned().unwrap_or_default();
+    let in_org = facts.object_grantors.get(obj);
+    recorded
+        .iter()
+        .filter(|src| !now_by.contains(src))
+        .map(|src| Lost {
+            source: src.clone(),
+            state: state_of(facts, src, in_org.is_some_and(|g| g.contains(src))),
+        })
+        .collect()
+}
+
+fn state_of(facts: &Facts, source: &str, grants_in_org: bool) -> State {
+    if let Some(profile) = source
+        .strip_prefix("profile '")
+        .and_then(|p| p.strip_suffix('\''))
+    {
+        return match &facts.profile {
+            Some(p) if p.name != profile => State::OtherProfile(p.name.clone()),
+            _ => State::NoLongerGrants,
+        };
+    }
+    let assignment = facts.assignments.iter().find(|a| a.source() == source);
+    match (assignment, grants_in_org) {
+        (Some(a), _) if a.in_force(facts.now) => State::NoLongerGrants,
+        (Some(a), true) => State::Lapsed(match a.expires.filter(|e| *e <= facts.now) {
+            Some(e) => format!("expired on {}", e.format("%Y-%m-%d")),
+            None => "inactive".into(),
+        }),
+        (None, true) => State::Unassigned,
+        (Some(_), false) => State::NoLongerGrants,
+        (None, false) => match facts.grants_exist.get(source) {
+            Some(false) => State::Deleted,
+            Some(true) => State::UnassignedWithoutRead,
+            None => State::UnassignedOrDeleted,
+        },
+    }
+}
+
+impl Lost {
+    /// "Read on Opportunity came from permission set 'X' per smoke.lock of
+    /// 2026-12-05 08:00 UTC; today it is unassigned".
+    pub fn said(&self, obj: &str, known_good: Option<&OrgSnapshot>, username: &str) -> String {
+        let when = known_good
+            .and_then(|k| k.recorded())
+            .map(|t| format!(" of {}", t.format("%Y-%m-%d %H:%M UTC")))
+            .unwrap_or_default();
+        let today = match &self.state {
+            State::Unassigned => format!("it is unassigned from '{username}'"),
+            State::Lapsed(how) => format!("its assignment to '{username}' is {how}"),
+            State::NoLongerGrants => format!("it no longer grants Read on {obj}"),
+            State::Deleted => "it is deleted (this org has none of that name)".into(),
+            State::UnassignedWithoutRead => {
+                format!("it is unassigned from '{username}' and no longer grants Read on {obj}")
+            }
+            State::OtherProfile(p) => format!("'{username}' has profile '{p}' instead"),
+            State::UnassignedOrDeleted => {
+                format!("it is unassigned from '{username}' or deleted")
+            }
+        };
+        format!(
+            "Read on {obj} came from {} per smoke.lock{when}; today {today}",
+            self.source
+        )
+    }
+
+    /// The fix that undoes this loss, or names a grant this org has.
+    pub fn fix(&self, facts: &Facts, obj: &str, username: &str) -> String {
+        let or_existing = existing(facts, obj, username, Some(&self.source))
+            .map(|e| format!("; or {e}"))
+            .unwrap_or_default();
+        let page = |label: &str, group: bool| {
+            if group {
+                format!("Setup > Users > Permission Set Groups > {label}")
+            } else {
+                format!("Setup > Users > Permission Sets > {label}")
+            }
+        };
+        let set = set_label(&self.source);
+        match (&self.state, set) {
+            (State::Unassigned, Some((group, label))) => format!(
+                "assign {} to '{username}' again ({} > Manage Assignments){or_existing}",
+                self.source,
+                page(label, group)
+            ),
+            (State::Lapsed(_), Some((group, label))) => format!(
+                "extend or reactivate the assignment of {} for '{username}' (Setup > Users > \
+                 Users > '{username}' > Permission Set Assignments; the set: {}){or_existing}",
+                self.source,
+                page(label, group)
+            ),
+            (State::NoLongerGrants, Some((false, label))) => format!(
+                "give {} Read on {obj} again ({} > Object Settings > {obj} > Edit > Read){or_existing}",
+                self.source,
+                page(label, false)
+            ),
+            (State::NoLongerGrants, Some((true, label))) => format!(
+                "give a permission set of {} Read on {obj} again ({} > Permission Sets in \
+                 Group){or_existing}",
+                self.source,
+                page(label, true)
+            ),
+            (State::NoLongerGrants, None) => {
+                let profile = self
+                    .source
+                    .trim_start_matches("profile '")
+                    .trim_end_matches('\'');
+                format!(
+                    "give {} Read on {obj} again (Setup > Users > Profiles > '{profile}' > \
+                     Object Settings > {obj} > Edit > Read){or_existing}",
+                    self.source
+                )
+            }
+            (State::UnassignedWithoutRead, Some((group, label))) => format!(
+                "give {} Read on {obj} again and assign it to '{username}' ({}){or_existing}",
+                self.source,
+                page(label, group)
+            ),
+            _ => existing(facts, obj, username, None)
+                .unwrap_or_else(|| create(facts, obj, username)),
+        }
+    }
+}
+
+/// "assign permission set 'Y', which grants Read on X, to 'user' (...)":
+/// only permission sets and groups this org has; `None` when it has none
+/// (or they could not be listed). `except`: the one the fix already names.
+pub fn existing(facts: &Facts, obj: &str, username: &str, except: Option<&str>) -> Option<String> {
+    let sets: Vec<&String> = facts
+        .object_grantors
+        .get(obj)?
+        .iter()
+        .filter(|s| set_label(s).is_some() && except != Some(s.as_str()))
+        .collect();
+    let names: Vec<&str> = sets.iter().map(|s| s.as_str()).collect();
+    match names.as_slice() {
+        [] => None,
+        [one] => Some(format!(
+            "assign {one}, which grants Read on {obj}, to '{username}' (Setup > Users > \
+             Permission Sets > the set > Manage Assignments)"
+        )),
+        [rest @ .., last] => Some(format!(
+            "assign one of {} or {last}, which grant Read on {obj}, to '{username}' (Setup > \
+             Users > Permission Sets or Permission Set Groups > the set > Manage Assignments)",
+            rest.join(", ")
+        )),
+    }
+}
+
+fn create(facts: &Facts, obj: &str, username: &str) -> String {
+    let why = if facts.gap(READ_GRANTORS) {
+        "the auditor could not list this org's: see evidence"
+    } else {
+        "no permission set of this org grants it"
+    };
+    format!(
+        "create a permission set with Read on {obj} (Setup > Users > Permission Sets > New > \
+         Object Settings > {obj} > Edit > Read) and assign it to '{username}' ({why})"
+    )
+}
