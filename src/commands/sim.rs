@@ -73,6 +73,17 @@ pub(super) async fn run(args: SimArgs) -> Handled {
             say!("  client id:      {}", demo::CLIENT_ID);
             say!("  client secret:  {}", demo::CLIENT_SECRET);
             say!("  refresh token:  {}", demo::REFRESH_TOKEN);
+            say!(
+                "  External Client App {} (JWT, same key): client id {}",
+                demo::ECA_JWT_NAME,
+                demo::ECA_JWT_CLIENT_ID
+            );
+            say!(
+                "  External Client App {} (client credentials): client id {}",
+                demo::ECA_CC_NAME,
+                demo::ECA_CC_CLIENT_ID
+            );
+            say!("    its client secret: {}", demo::ECA_CC_CLIENT_SECRET);
             say!("  JWT key:        sfsmoke::sim::demo::JWT_PRIVATE_KEY_PEM (src/sim/demo.rs)");
             say!(
                 "  auditor:        {} / {}",

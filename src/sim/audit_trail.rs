@@ -11,7 +11,7 @@
 //! set MAD: with user license Salesforce.") and what admins see in Setup >
 //! View Setup Audit Trail. Nothing reading the trail may rely on them.
 
-use crate::sim::model::{AuditEntry, Org, PermittedUsers, User};
+use crate::sim::model::{AuditEntry, EcaPermittedUsers, Org, PermittedUsers, User};
 use chrono::{DateTime, Duration, Utc};
 
 /// Who makes the changes, and when relative to the sim's clock.
@@ -99,6 +99,11 @@ pub fn changes(before: &Org, after: &Org) -> Vec<(String, String, String)> {
     }
     for u in &after.users {
         let Some(old) = before.user(&u.username) else {
+            push(
+                "newuser",
+                "Manage Users",
+                format!("Created new user {}", who(u)),
+            );
             continue;
         };
         if old.active && !u.active {
@@ -197,7 +202,99 @@ pub fn changes(before: &Org, after: &Org) -> Vec<(String, String, String)> {
             );
         }
     }
+    for app in &after.external_client_apps {
+        let Some(old) = before.eca(&app.name) else {
+            continue;
+        };
+        let mut oauth_policy = |what: String| {
+            push(
+                "extlClntAppOauthPlcyUpdated",
+                "External Client Apps",
+                format!(
+                    "Updated the External Client App OAuth Policies {}: {what}",
+                    app.oauth_policies_name()
+                ),
+            )
+        };
+        if old.permitted_users != app.permitted_users {
+            oauth_policy(format!(
+                "Changed Permitted Users from {} to {}",
+                eca_policy(old.permitted_users),
+                eca_policy(app.permitted_users)
+            ));
+        }
+        let label = |name: &str| {
+            after
+                .permission_set(name)
+                .or_else(|| before.permission_set(name))
+                .map_or(name.to_string(), |p| p.label.clone())
+        };
+        for ps in old
+            .permission_sets
+            .iter()
+            .filter(|p| !app.permission_sets.contains(p))
+        {
+            oauth_policy(format!(
+                "Removed permission set {} from the pre-authorized permission sets",
+                label(ps)
+            ));
+        }
+        for ps in app
+            .permission_sets
+            .iter()
+            .filter(|p| !old.permission_sets.contains(p))
+        {
+            oauth_policy(format!(
+                "Added permission set {} to the pre-authorized permission sets",
+                label(ps)
+            ));
+        }
+        if old.client_credentials_enabled != app.client_credentials_enabled {
+            let (from, to) = on_off(old.client_credentials_enabled);
+            oauth_policy(format!(
+                "Changed Enable Client Credentials Flow from {from} to {to}"
+            ));
+        }
+        if old.client_credentials_user != app.client_credentials_user {
+            let name = |u: &Option<String>| u.clone().unwrap_or_else(|| "empty".into());
+            oauth_policy(format!(
+                "Changed Run As (Username) from {} to {}",
+                name(&old.client_credentials_user),
+                name(&app.client_credentials_user)
+            ));
+        }
+        if old.oauth_plugin_enabled != app.oauth_plugin_enabled {
+            let (from, to) = on_off(old.oauth_plugin_enabled);
+            push(
+                "extlClntAppPlcyUpdated",
+                "External Client Apps",
+                format!(
+                    "Updated the External Client App Policies {}: Changed Enable OAuth from {from} to {to}",
+                    app.policies_name()
+                ),
+            );
+        }
+        if old.scopes != app.scopes {
+            push(
+                "extlClntAppOauthSetUpdated",
+                "External Client Apps",
+                format!(
+                    "Updated the External Client App OAuth Settings {}: Changed OAuth Scopes from {} to {}",
+                    app.oauth_settings_name(),
+                    old.metadata_scopes(),
+                    app.metadata_scopes()
+                ),
+            );
+        }
+    }
     out
+}
+
+fn eca_policy(p: EcaPermittedUsers) -> &'static str {
+    match p {
+        EcaPermittedUsers::AdminApprovedPreAuthorized => "Admin approved users are pre-authorized",
+        EcaPermittedUsers::AllSelfAuthorized => "All users may self-authorize",
+    }
 }
 
 fn on_off(was: bool) -> (&'static str, &'static str) {
@@ -284,6 +381,13 @@ mod tests {
             ("permset-unassigned", "Changed profile Integration User: API Enabled was changed from True to False"),
             ("object-not-readable", "Permission set Stripe Integration Access: object Opportunity: Read was removed"),
             ("connected-app-admin-approved", "Changed Permitted Users for connected app sfsmoke CI"),
+            ("eca-not-preauthorized", "Updated the External Client App OAuth Policies Warehouse_Sync_oauthPlcy: Removed permission set Stripe Integration Access from the pre-authorized permission sets"),
+            ("eca-plugin-disabled", "Updated the External Client App Policies Warehouse_Sync_plcy: Changed Enable OAuth from True to False"),
+            ("eca-scope-without-api", "Updated the External Client App OAuth Settings Warehouse_Sync_oauth: Changed OAuth Scopes from Api,RefreshToken to OpenID,RefreshToken"),
+            ("eca-cc-plugin-disabled", "Updated the External Client App Policies Nightly_Export_plcy: Changed Enable OAuth from True to False"),
+            ("eca-cc-disabled", "Updated the External Client App OAuth Policies Nightly_Export_oauthPlcy: Changed Enable Client Credentials Flow from True to False"),
+            ("eca-cc-user-changed", "Updated the External Client App OAuth Policies Nightly_Export_oauthPlcy: Changed Run As (Username) from integration@acme.example to etl@acme.example"),
+            ("eca-cc-scope-without-api", "Updated the External Client App OAuth Settings Nightly_Export_oauth: Changed OAuth Scopes from Api to OpenID"),
         ] {
             let mut after = before.clone();
             scenarios::apply(name, &mut after).unwrap();

@@ -1,7 +1,8 @@
 //! Demo credentials of the simulated org. These values are public on purpose:
 //! they open only the simulated org (`sfsmoke sim`, `sfsmoke demo`, the
 //! tests), never a real Salesforce org. Every built-in scenario uses them for
-//! its integration user, its auditor and its Connected App.
+//! its integration user, its auditor, its Connected App and its External
+//! Client Apps.
 
 /// The integration user (the one the gate logs in as).
 pub const USERNAME: &str = "integration@acme.example";
@@ -27,6 +28,28 @@ pub const CLIENT_SECRET: &str = "DEMO0000SECRET0000PUBLIC0000ON0000PURPOSE000000
 /// A refresh token issued to [`USERNAME`] for the demo Connected App.
 pub const REFRESH_TOKEN: &str =
     "5Aep861demo.refresh.token.for.the.simulated.org.only.public.on.purpose";
+
+/// The demo External Client App for the JWT bearer flow ("Warehouse
+/// Sync"): admin-approved, pre-authorizing the integration user's
+/// 'Stripe Integration Access' permission set; the same certificate as the
+/// Connected App, so [`JWT_PRIVATE_KEY_PEM`] signs for it too.
+pub const ECA_JWT_NAME: &str = "Warehouse_Sync";
+/// Its consumer key (OAuth `client_id`, JWT `iss`).
+pub const ECA_JWT_CLIENT_ID: &str =
+    "3MVG9demo.sfsmoke.simulated.org.ECA.WAREHOUSE.SYNC.KEY.public.on.purpose.00000000";
+/// Its consumer secret.
+pub const ECA_JWT_CLIENT_SECRET: &str =
+    "DEMO0000ECA0JWT0SECRET0000PUBLIC0000ON0000PURPOSE000000000000000";
+
+/// The demo External Client App for the client credentials flow ("Nightly
+/// Export"), running as [`USERNAME`].
+pub const ECA_CC_NAME: &str = "Nightly_Export";
+/// Its consumer key (OAuth `client_id`).
+pub const ECA_CC_CLIENT_ID: &str =
+    "3MVG9demo.sfsmoke.simulated.org.ECA.NIGHTLY.EXPORT.KEY.public.on.purpose.000000";
+/// Its consumer secret (OAuth `client_secret`).
+pub const ECA_CC_CLIENT_SECRET: &str =
+    "DEMO0000ECA00CC0SECRET0000PUBLIC0000ON0000PURPOSE000000000000000";
 
 /// The demo org's id (18 characters).
 pub const ORG_ID: &str = "00D5g000004sMOKEAA";

@@ -14,7 +14,8 @@
 //! license with API access (the license comes from the user's profile), and
 //! "API Enabled" from the profile or from an active, unexpired permission
 //! set assignment (direct or through a permission set group). Through a
-//! Connected App the user must also be permitted by the app's policy.
+//! Connected App or an External Client App the user must also be permitted
+//! by the app's policy ([`OAuthClient`] is the one view of either kind).
 //!
 //! A minimal org file (the whole format is this module's serde types; see
 //! [`EXAMPLE_ORG_TOML`], which a test keeps valid):
@@ -129,6 +130,9 @@ pub struct Org {
     pub users: Vec<User>,
     #[serde(default)]
     pub connected_apps: Vec<ConnectedApp>,
+    /// External Client Apps (the Connected App's successor, Spring '26).
+    #[serde(default)]
+    pub external_client_apps: Vec<ExternalClientApp>,
     /// Business objects and their records (setup objects are derived).
     #[serde(default)]
     pub objects: Vec<SObjectDef>,
@@ -224,15 +228,20 @@ pub struct SystemPermissions {
     pub modify_all_data: bool,
     /// "Manage Users" (`PermissionsManageUsers`).
     pub manage_users: bool,
+    /// "Modify Metadata Through Metadata API Functions"
+    /// (`PermissionsModifyMetadata`): with Modify All Data, what the
+    /// Metadata API's `listMetadata`/`readMetadata` need.
+    pub modify_metadata: bool,
 }
 
 impl SystemPermissions {
-    fn merge(&mut self, o: &SystemPermissions) {
+    pub(crate) fn merge(&mut self, o: &SystemPermissions) {
         self.api_enabled |= o.api_enabled;
         self.view_setup |= o.view_setup;
         self.view_all_data |= o.view_all_data;
         self.modify_all_data |= o.modify_all_data;
         self.manage_users |= o.manage_users;
+        self.modify_metadata |= o.modify_metadata;
     }
 }
 
@@ -429,6 +438,199 @@ fn default_scopes() -> Vec<String> {
     vec!["api".into(), "refresh_token".into()]
 }
 
+/// An External Client App's "Permitted Users" OAuth policy
+/// (`ExtlClntAppOauthConfigurablePolicies.permittedUsersPolicyType`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EcaPermittedUsers {
+    /// `AdminApprovedPreAuthorized`: only users holding a pre-authorized
+    /// permission set.
+    AdminApprovedPreAuthorized,
+    /// `AllSelfAuthorized`: any user who approved the app.
+    AllSelfAuthorized,
+}
+
+impl EcaPermittedUsers {
+    /// The Metadata API's value.
+    pub fn wire(self) -> &'static str {
+        match self {
+            EcaPermittedUsers::AdminApprovedPreAuthorized => "AdminApprovedPreAuthorized",
+            EcaPermittedUsers::AllSelfAuthorized => "AllSelfAuthorized",
+        }
+    }
+}
+
+/// An External Client App: the app header (`ExternalClientApplication`),
+/// its OAuth settings (`ExtlClntAppOauthSettings`, scopes), its plugin
+/// switches (`ExtlClntAppConfigurablePolicies`) and its admin OAuth
+/// policies (`ExtlClntAppOauthConfigurablePolicies`). Unlike a Connected
+/// App, it pre-authorizes by permission set only.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExternalClientApp {
+    /// API name (`DeveloperName`, the Metadata API fullName), e.g.
+    /// `Warehouse_Sync`.
+    pub name: String,
+    /// `MasterLabel`, e.g. "Warehouse Sync".
+    pub label: String,
+    /// 18-character id. The sim's key prefix is `0xI` ([`eca_id`]; the
+    /// sim's choice, not taken from Salesforce).
+    pub id: String,
+    pub consumer_key: String,
+    pub consumer_secret: String,
+    /// The certificate (or public key) PEM registered for JWT bearer.
+    #[serde(default)]
+    pub certificate: Option<String>,
+    /// `ExtlClntAppConfigurablePolicies.isOauthPluginEnabled`: off, the
+    /// token endpoint does not know the consumer at all.
+    #[serde(default = "yes")]
+    pub oauth_plugin_enabled: bool,
+    pub permitted_users: EcaPermittedUsers,
+    /// Permission sets pre-authorized (API names), for
+    /// `admin_approved_pre_authorized`.
+    #[serde(default)]
+    pub permission_sets: Vec<String>,
+    /// `isClientCredentialsFlowEnabled`.
+    #[serde(default)]
+    pub client_credentials_enabled: bool,
+    /// `clientCredentialsFlowUser`: the run-as user's username.
+    #[serde(default)]
+    pub client_credentials_user: Option<String>,
+    /// OAuth scopes granted (`scope` in token answers).
+    #[serde(default = "default_scopes")]
+    pub scopes: Vec<String>,
+    /// Users who approved the app themselves (`all_self_authorized`; JWT
+    /// needs a prior approval).
+    #[serde(default)]
+    pub approved_by: Vec<String>,
+    #[serde(default)]
+    pub refresh_tokens: Vec<RefreshGrant>,
+}
+
+impl ExternalClientApp {
+    /// fullName of its `ExtlClntAppOauthConfigurablePolicies`: the name
+    /// Salesforce gives it when the app is created and `sf project retrieve`
+    /// writes (`extlClntAppOauthPolicies/<App>_oauthPlcy.ecaOauthPlcy`).
+    pub fn oauth_policies_name(&self) -> String {
+        format!("{}_oauthPlcy", self.name)
+    }
+
+    /// fullName of its `ExtlClntAppConfigurablePolicies`
+    /// (`extlClntAppPolicies/<App>_plcy.ecaPlcy`).
+    pub fn policies_name(&self) -> String {
+        format!("{}_plcy", self.name)
+    }
+
+    /// fullName of its `ExtlClntAppOauthSettings`
+    /// (`extlClntAppOauthSettings/<App>_oauth.ecaOauth`).
+    pub fn oauth_settings_name(&self) -> String {
+        format!("{}_oauth", self.name)
+    }
+
+    /// Its scopes as `commaSeparatedOauthScopes` spells them (`Api`,
+    /// `RefreshToken`, `OpenID`, `Full`, `Web`; others as stored).
+    pub fn metadata_scopes(&self) -> String {
+        self.scopes
+            .iter()
+            .map(|s| match s.as_str() {
+                "api" => "Api".to_string(),
+                "refresh_token" => "RefreshToken".to_string(),
+                "openid" => "OpenID".to_string(),
+                "full" => "Full".to_string(),
+                "web" => "Web".to_string(),
+                other => other.to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+}
+
+/// Which kind of app an [`OAuthClient`] is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AppKind {
+    ConnectedApp,
+    ExternalClientApp,
+}
+
+/// What the token endpoint checks of an app, whichever kind it is: one
+/// view of a [`ConnectedApp`] or an [`ExternalClientApp`], so every check
+/// ([`Org::app_access`], the flows in `oauth.rs`) exists once.
+#[derive(Clone, Debug)]
+pub struct OAuthClient {
+    pub kind: AppKind,
+    /// The app's name (Connected App name; ECA API name).
+    pub name: String,
+    pub consumer_key: String,
+    pub consumer_secret: String,
+    pub certificate: Option<String>,
+    /// Admin-approved (pre-authorized users only) rather than self-authorize.
+    pub admin_approved: bool,
+    /// Pre-authorized profiles (Connected Apps only).
+    pub profiles: Vec<String>,
+    /// Pre-authorized permission sets (API names).
+    pub permission_sets: Vec<String>,
+    /// The client credentials flow's run-as user, when the flow is on.
+    pub run_as: Option<String>,
+    /// Whether Permitted Users applies to the run-as user. Salesforce Help
+    /// says it does not for an ECA; the sim's Connected Apps keep checking
+    /// it, as they always did.
+    pub run_as_permitted_users: bool,
+    pub approved_by: Vec<String>,
+    pub refresh_tokens: Vec<RefreshGrant>,
+    pub scopes: Vec<String>,
+}
+
+impl From<&ConnectedApp> for OAuthClient {
+    fn from(a: &ConnectedApp) -> Self {
+        OAuthClient {
+            kind: AppKind::ConnectedApp,
+            name: a.name.clone(),
+            consumer_key: a.consumer_key.clone(),
+            consumer_secret: a.consumer_secret.clone(),
+            certificate: a.certificate.clone(),
+            admin_approved: a.permitted_users == PermittedUsers::AdminApproved,
+            profiles: a.profiles.clone(),
+            permission_sets: a.permission_sets.clone(),
+            run_as: a.run_as.clone(),
+            run_as_permitted_users: true,
+            approved_by: a.approved_by.clone(),
+            refresh_tokens: a.refresh_tokens.clone(),
+            scopes: a.scopes.clone(),
+        }
+    }
+}
+
+impl From<&ExternalClientApp> for OAuthClient {
+    fn from(a: &ExternalClientApp) -> Self {
+        OAuthClient {
+            kind: AppKind::ExternalClientApp,
+            name: a.name.clone(),
+            consumer_key: a.consumer_key.clone(),
+            consumer_secret: a.consumer_secret.clone(),
+            certificate: a.certificate.clone(),
+            admin_approved: a.permitted_users == EcaPermittedUsers::AdminApprovedPreAuthorized,
+            profiles: Vec::new(),
+            permission_sets: a.permission_sets.clone(),
+            run_as: a
+                .client_credentials_user
+                .clone()
+                .filter(|_| a.client_credentials_enabled),
+            run_as_permitted_users: false,
+            approved_by: a.approved_by.clone(),
+            refresh_tokens: a.refresh_tokens.clone(),
+            scopes: a.scopes.clone(),
+        }
+    }
+}
+
+impl OAuthClient {
+    /// Whether its tokens may call the REST (and SOAP) API: the `api` or
+    /// `full` scope.
+    pub fn api_scope(&self) -> bool {
+        self.scopes.iter().any(|s| s == "api" || s == "full")
+    }
+}
+
 /// A field of a business object.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -616,6 +818,29 @@ impl Org {
             .find(|a| a.consumer_key == consumer_key)
     }
 
+    /// The app the token endpoint knows by this `client_id`: a Connected
+    /// App, or an External Client App whose OAuth plugin is on (switched
+    /// off, its consumer is unknown).
+    pub fn oauth_client(&self, consumer_key: &str) -> Option<OAuthClient> {
+        if let Some(a) = self.app_by_key(consumer_key) {
+            return Some(a.into());
+        }
+        self.external_client_apps
+            .iter()
+            .find(|a| a.oauth_plugin_enabled && a.consumer_key == consumer_key)
+            .map(OAuthClient::from)
+    }
+
+    pub fn eca(&self, name: &str) -> Option<&ExternalClientApp> {
+        self.external_client_apps.iter().find(|a| a.name == name)
+    }
+
+    pub fn eca_mut(&mut self, name: &str) -> Option<&mut ExternalClientApp> {
+        self.external_client_apps
+            .iter_mut()
+            .find(|a| a.name == name)
+    }
+
     pub fn app_mut(&mut self, name: &str) -> Option<&mut ConnectedApp> {
         self.connected_apps.iter_mut().find(|a| a.name == name)
     }
@@ -720,43 +945,41 @@ impl Org {
         Ok(())
     }
 
-    /// Whether a Connected App's policy lets this user in. `jwt` marks the
-    /// JWT bearer flow, which under the self-authorize policy needs a prior
-    /// approval by the user.
+    /// Whether an app's Permitted Users policy lets this user in. `jwt`
+    /// marks the JWT bearer flow, which under the self-authorize policy
+    /// needs a prior approval by the user. Admin-approved: the profile
+    /// (Connected Apps) or a permission set in force, directly or through a
+    /// group, must be pre-authorized.
     pub fn app_access(
         &self,
-        app: &ConnectedApp,
+        app: &OAuthClient,
         user: &User,
         now: DateTime<Utc>,
         jwt: bool,
     ) -> Result<(), AppDenial> {
-        match app.permitted_users {
-            PermittedUsers::AllUsersSelfAuthorize => {
-                if jwt
-                    && !app
-                        .approved_by
-                        .iter()
-                        .any(|u| u.eq_ignore_ascii_case(&user.username))
-                {
-                    return Err(AppDenial::NotApproved);
-                }
-                Ok(())
-            }
-            PermittedUsers::AdminApproved => {
-                if app.profiles.iter().any(|p| p == &user.profile) {
-                    return Ok(());
-                }
-                let eff = self.effective(user, now);
-                if eff
-                    .permission_sets
+        if !app.admin_approved {
+            if jwt
+                && !app
+                    .approved_by
                     .iter()
-                    .any(|ps| app.permission_sets.contains(ps))
-                {
-                    return Ok(());
-                }
-                Err(AppDenial::NotPreAuthorized)
+                    .any(|u| u.eq_ignore_ascii_case(&user.username))
+            {
+                return Err(AppDenial::NotApproved);
             }
+            return Ok(());
         }
+        if app.profiles.iter().any(|p| p == &user.profile) {
+            return Ok(());
+        }
+        let eff = self.effective(user, now);
+        if eff
+            .permission_sets
+            .iter()
+            .any(|ps| app.permission_sets.contains(ps))
+        {
+            return Ok(());
+        }
+        Err(AppDenial::NotPreAuthorized)
     }
 
     /// Whether the user may read an object (business objects only).
@@ -853,6 +1076,43 @@ impl Org {
                         a.name
                     ));
                 }
+            }
+        }
+        for a in &self.external_client_apps {
+            let what = format!("external client app '{}'", a.name);
+            if a.id.len() != 18 || !a.id.starts_with(ECA_KEY_PREFIX) {
+                errs.push(format!(
+                    "{what}: id '{}' is not an 18-character id starting with {ECA_KEY_PREFIX}",
+                    a.id
+                ));
+            }
+            if let Some(r) = &a.client_credentials_user {
+                if self.user(r).is_none() {
+                    errs.push(format!(
+                        "{what}: client credentials user '{r}' is not a user of the org"
+                    ));
+                }
+            }
+            for ps in &a.permission_sets {
+                if self.permission_set(ps).is_none() {
+                    errs.push(format!(
+                        "{what} pre-authorizes an unknown permission set '{ps}'"
+                    ));
+                }
+            }
+            let key_taken = self
+                .connected_apps
+                .iter()
+                .map(|c| (&c.consumer_key, c.name.as_str()))
+                .chain(
+                    self.external_client_apps
+                        .iter()
+                        .filter(|o| o.name != a.name)
+                        .map(|o| (&o.consumer_key, o.name.as_str())),
+                )
+                .find(|(k, _)| **k == a.consumer_key);
+            if let Some((_, other)) = key_taken {
+                errs.push(format!("{what}: consumer key also used by '{other}'"));
             }
         }
         if self.oldest_api_version > self.newest_api_version {
@@ -968,6 +1228,13 @@ pub fn license_id(name: &str) -> String {
 }
 pub fn app_id(name: &str) -> String {
     sf_id("0H4", name)
+}
+/// Key prefix of the sim's `ExternalClientApplication` ids (the sim's
+/// choice).
+pub const ECA_KEY_PREFIX: &str = "0xI";
+/// An External Client App's id, derived from its API name.
+pub fn eca_id(name: &str) -> String {
+    sf_id(ECA_KEY_PREFIX, name)
 }
 pub fn assignment_id(username: &str, target: &str) -> String {
     sf_id(

@@ -22,7 +22,7 @@
 //! Parameters are read from the form body and from the query string (the
 //! body wins), as Salesforce does.
 
-use super::model::{user_id, ConnectedApp, LoginRefusal, User};
+use super::model::{user_id, LoginRefusal, OAuthClient, User};
 use super::rest::session_user;
 use super::server::{json_response, new_token, Peer};
 use super::{Session, Shared, State as SimState};
@@ -98,21 +98,30 @@ pub(crate) async fn token(
         _ => ("unsupported", String::new()),
     };
     st.count_login(kind, &who);
-    let result = match grant {
-        "password" => password(&st, &p, peer.ip()),
-        "urn:ietf:params:oauth:grant-type:jwt-bearer" => {
-            jwt(&st, get("assertion"), &shared.base_url)
-        }
-        "client_credentials" => client_credentials(&st, &p),
-        "refresh_token" => refresh(&st, &p),
-        _ => Err(("unsupported_grant_type", "grant type not supported")),
-    };
-    match result {
+    match decide(&st, &p, peer.ip(), &shared.base_url) {
         Ok((user, app)) => issue(&mut st, &shared.base_url, &user, &app),
         Err((e, d)) => {
             tracing::info!("token request refused ({}): {e}: {d}", grant_label(grant));
             oauth_error(e, d)
         }
+    }
+}
+
+/// Who gets a token with these parameters, and through which app; or
+/// the refusal (`error`, `error_description`).
+fn decide(
+    st: &SimState,
+    p: &HashMap<String, String>,
+    ip: std::net::IpAddr,
+    base_url: &str,
+) -> Grant {
+    let get = |k: &str| p.get(k).map(String::as_str).unwrap_or("");
+    match get("grant_type") {
+        "password" => password(st, p, ip),
+        "urn:ietf:params:oauth:grant-type:jwt-bearer" => jwt(st, get("assertion"), base_url),
+        "client_credentials" => client_credentials(st, p),
+        "refresh_token" => refresh(st, p),
+        _ => Err(("unsupported_grant_type", "grant type not supported")),
     }
 }
 
@@ -128,26 +137,27 @@ fn grant_label(grant: &str) -> &'static str {
     }
 }
 
-type Grant = Result<(User, ConnectedApp), (&'static str, &'static str)>;
+type Grant = Result<(User, OAuthClient), (&'static str, &'static str)>;
 
-/// The Connected App by `client_id`, with the secret checked when
-/// `secret_required` or when one is given.
+/// The app (Connected App, or External Client App with its OAuth plugin
+/// on) by `client_id`, with the secret checked when `secret_required` or
+/// when one is given.
 fn app_for(
     st: &SimState,
     client_id: &str,
     secret: Option<&str>,
     secret_required: bool,
-) -> Result<ConnectedApp, (&'static str, &'static str)> {
+) -> Result<OAuthClient, (&'static str, &'static str)> {
     let app = st
         .org
-        .app_by_key(client_id)
+        .oauth_client(client_id)
         .ok_or(("invalid_client_id", "client identifier invalid"))?;
     match secret {
         Some(s) if s == app.consumer_secret => {}
         None if !secret_required => {}
         _ => return Err(("invalid_client", "invalid client credentials")),
     }
-    Ok(app.clone())
+    Ok(app)
 }
 
 /// [`app_for`] with the request's `client_id` and `client_secret`; when
@@ -156,7 +166,7 @@ fn client_app(
     st: &SimState,
     p: &HashMap<String, String>,
     secret_required: bool,
-) -> Result<ConnectedApp, (&'static str, &'static str)> {
+) -> Result<OAuthClient, (&'static str, &'static str)> {
     let get = |k: &str| p.get(k).map(String::as_str);
     let secret = if secret_required {
         Some(get("client_secret").unwrap_or(""))
@@ -166,20 +176,21 @@ fn client_app(
     app_for(st, get("client_id").unwrap_or(""), secret, secret_required)
 }
 
-fn active_permitted(st: &SimState, app: &ConnectedApp, user: &User, jwt: bool) -> Grant {
+fn active_permitted(st: &SimState, app: OAuthClient, user: &User, jwt: bool) -> Grant {
     if !user.active {
         tracing::info!("{} is deactivated", user.username);
         return Err(("invalid_grant", "inactive user"));
     }
-    st.org.app_access(app, user, st.now(), jwt).map_err(|d| {
+    st.org.app_access(&app, user, st.now(), jwt).map_err(|d| {
         tracing::info!(
-            "connected app '{}' refuses {}: {d:?}",
+            "{:?} '{}' refuses {}: {d:?}",
+            app.kind,
             app.name,
             user.username
         );
         d.oauth_error()
     })?;
-    Ok((user.clone(), app.clone()))
+    Ok((user.clone(), app))
 }
 
 /// A login refusal's cause, for the `-v` log (never the password).
@@ -210,17 +221,29 @@ fn password(st: &SimState, p: &HashMap<String, String>, ip: std::net::IpAddr) ->
         );
         return Err(("invalid_grant", "authentication failure"));
     }
-    active_permitted(st, &app, user, false)
+    active_permitted(st, app, user, false)
 }
 
+/// The run-as user, when the flow is on and names one. Permitted Users
+/// applies to it only where [`OAuthClient::run_as_permitted_users`] says
+/// so (not for an External Client App); its API access is checked by the
+/// first REST call, not here.
 fn client_credentials(st: &SimState, p: &HashMap<String, String>) -> Grant {
     let app = client_app(st, p, true)?;
     let run_as = app
         .run_as
         .as_deref()
         .and_then(|u| st.org.user(u))
-        .ok_or(("invalid_grant", "no client credentials user enabled"))?;
-    active_permitted(st, &app, run_as, false)
+        .ok_or(("invalid_grant", "no client credentials user enabled"))?
+        .clone();
+    if app.run_as_permitted_users {
+        return active_permitted(st, app, &run_as, false);
+    }
+    if !run_as.active {
+        tracing::info!("{} is deactivated", run_as.username);
+        return Err(("invalid_grant", "inactive user"));
+    }
+    Ok((run_as, app))
 }
 
 fn refresh(st: &SimState, p: &HashMap<String, String>) -> Grant {
@@ -236,7 +259,7 @@ fn refresh(st: &SimState, p: &HashMap<String, String>) -> Grant {
         .org
         .user(&grant.username)
         .ok_or(("invalid_grant", "expired access/refresh token"))?;
-    active_permitted(st, &app, user, false)
+    active_permitted(st, app, user, false)
 }
 
 const INVALID_ASSERTION: (&str, &str) = ("invalid_grant", "invalid assertion");
@@ -301,7 +324,7 @@ fn jwt(st: &SimState, assertion: &str, base_url: &str) -> Grant {
     }
     let sub = claims.get("sub").and_then(Value::as_str).unwrap_or("");
     let user = st.org.user(sub).ok_or(INVALID_ASSERTION)?;
-    active_permitted(st, &app, user, true)
+    active_permitted(st, app, user, true)
 }
 
 /// Whether a JWT `aud` names this org: the login host for its kind
@@ -389,7 +412,7 @@ fn tlv(b: &[u8]) -> Option<(u8, &[u8], &[u8])> {
     Some((tag, content, &b[hdr + len..]))
 }
 
-fn issue(st: &mut SimState, base: &str, user: &User, app: &ConnectedApp) -> Response {
+fn issue(st: &mut SimState, base: &str, user: &User, app: &OAuthClient) -> Response {
     let now = st.now();
     let token = new_token(&st.org.id);
     st.add_session(
@@ -397,7 +420,7 @@ fn issue(st: &mut SimState, base: &str, user: &User, app: &ConnectedApp) -> Resp
         Session {
             username: user.username.clone(),
             last_active: now,
-            rest_allowed: app.scopes.iter().any(|s| s == "api" || s == "full"),
+            rest_allowed: app.api_scope(),
         },
     );
     let id = format!("{base}/id/{}/{}", st.org.id, user_id(&user.username));
@@ -609,10 +632,20 @@ pub(crate) async fn revoke(State(shared): State<Arc<Shared>>, body: String) -> R
     let token = p.get("token").cloned().unwrap_or_default();
     let mut st = shared.lock();
     let mut found = st.sessions.remove(&token).is_some();
-    for app in &mut st.org.connected_apps {
-        let before = app.refresh_tokens.len();
-        app.refresh_tokens.retain(|g| g.token != token);
-        found |= app.refresh_tokens.len() != before;
+    let org = &mut st.org;
+    let grants = org
+        .connected_apps
+        .iter_mut()
+        .map(|a| &mut a.refresh_tokens)
+        .chain(
+            org.external_client_apps
+                .iter_mut()
+                .map(|a| &mut a.refresh_tokens),
+        );
+    for list in grants {
+        let before = list.len();
+        list.retain(|g| g.token != token);
+        found |= list.len() != before;
     }
     if found {
         json_response(StatusCode::OK, &json!({}))
@@ -689,5 +722,208 @@ mod tests {
         assert!(n.len() >= 256);
         let (tag, e, _) = tlv(rest).unwrap();
         assert_eq!((tag, e), (0x02, &[1u8, 0, 1][..]));
+    }
+
+    // -----------------------------------------------------------------
+    // External Client Apps at the token endpoint (the refusals Salesforce
+    // gives Connected Apps, through the same checks).
+
+    use crate::sim::model::{EcaPermittedUsers, Org, RefreshGrant};
+    use crate::sim::{demo, scenarios};
+
+    const JWT_GRANT: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
+
+    fn ask(
+        org: Org,
+        params: &[(&str, &str)],
+    ) -> Result<(String, OAuthClient), (&'static str, &'static str)> {
+        let st = crate::sim::tests::state(org);
+        let p = params
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        decide(&st, &p, "127.0.0.1".parse().unwrap(), &st.base_url)
+            .map(|(u, app)| (u.username, app))
+    }
+
+    fn eca_jwt(org: Org, sub: &str) -> Result<(String, OAuthClient), (&'static str, &'static str)> {
+        let claims = serde_json::json!({
+            "iss": demo::ECA_JWT_CLIENT_ID,
+            "sub": sub,
+            "aud": "https://login.salesforce.com",
+            "exp": Utc::now().timestamp() + 180,
+        });
+        let assertion = crate::auth::rs256::KeyPair::from_pem(demo::JWT_PRIVATE_KEY_PEM)
+            .unwrap()
+            .sign_jwt(&claims)
+            .unwrap();
+        ask(org, &[("grant_type", JWT_GRANT), ("assertion", &assertion)])
+    }
+
+    fn eca_cc(org: Org) -> Result<(String, OAuthClient), (&'static str, &'static str)> {
+        ask(
+            org,
+            &[
+                ("grant_type", "client_credentials"),
+                ("client_id", demo::ECA_CC_CLIENT_ID),
+                ("client_secret", demo::ECA_CC_CLIENT_SECRET),
+            ],
+        )
+    }
+
+    const NOT_ADMIN_APPROVED: (&str, &str) = (
+        "invalid_app_access",
+        "user is not admin approved to access this app",
+    );
+    const UNKNOWN_CLIENT: (&str, &str) = ("invalid_client_id", "client identifier invalid");
+    const NO_CC_USER: (&str, &str) = ("invalid_grant", "no client credentials user enabled");
+
+    use chrono::Utc;
+
+    #[test]
+    fn eca_jwt_admits_a_user_whose_permission_set_is_pre_authorized() {
+        let (user, app) = eca_jwt(scenarios::healthy(), demo::USERNAME).unwrap();
+        assert_eq!(user, demo::USERNAME);
+        assert_eq!(app.kind, crate::sim::model::AppKind::ExternalClientApp);
+        assert_eq!(app.name, demo::ECA_JWT_NAME);
+        // The auditor holds no pre-authorized permission set.
+        assert_eq!(
+            eca_jwt(scenarios::healthy(), demo::AUDITOR_USERNAME).unwrap_err(),
+            NOT_ADMIN_APPROVED
+        );
+    }
+
+    #[test]
+    fn eca_not_pre_authorized_is_refused_in_jwt_password_and_refresh_flows() {
+        let org = scenarios::build("eca-not-preauthorized").unwrap();
+        assert_eq!(
+            eca_jwt(org.clone(), demo::USERNAME).unwrap_err(),
+            NOT_ADMIN_APPROVED
+        );
+        let pw = format!("{}{}", demo::PASSWORD, demo::SECURITY_TOKEN);
+        let password = [
+            ("grant_type", "password"),
+            ("client_id", demo::ECA_JWT_CLIENT_ID),
+            ("client_secret", demo::ECA_JWT_CLIENT_SECRET),
+            ("username", demo::USERNAME),
+            ("password", pw.as_str()),
+        ];
+        assert_eq!(ask(org.clone(), &password).unwrap_err(), NOT_ADMIN_APPROVED);
+        let mut with_token = org.clone();
+        with_token
+            .eca_mut(demo::ECA_JWT_NAME)
+            .unwrap()
+            .refresh_tokens
+            .push(RefreshGrant {
+                token: "eca-refresh".into(),
+                username: demo::USERNAME.into(),
+            });
+        let refresh = [
+            ("grant_type", "refresh_token"),
+            ("client_id", demo::ECA_JWT_CLIENT_ID),
+            ("refresh_token", "eca-refresh"),
+        ];
+        assert_eq!(
+            ask(with_token.clone(), &refresh).unwrap_err(),
+            NOT_ADMIN_APPROVED
+        );
+        // A permission set reaching the user through a group counts too.
+        with_token
+            .eca_mut(demo::ECA_JWT_NAME)
+            .unwrap()
+            .permission_sets
+            .push("Snowflake_Reader_Access".into());
+        assert!(ask(with_token.clone(), &refresh).is_ok());
+        assert!(ask(with_token.clone(), &password).is_ok());
+        assert!(eca_jwt(with_token, demo::USERNAME).is_ok());
+    }
+
+    #[test]
+    fn eca_with_its_oauth_plugin_off_is_an_unknown_consumer() {
+        let org = scenarios::build("eca-plugin-disabled").unwrap();
+        assert_eq!(eca_jwt(org, demo::USERNAME).unwrap_err(), UNKNOWN_CLIENT);
+        let org = scenarios::build("eca-cc-plugin-disabled").unwrap();
+        assert_eq!(eca_cc(org.clone()).unwrap_err(), UNKNOWN_CLIENT);
+        // The Connected App is not affected.
+        let cc = [
+            ("grant_type", "client_credentials"),
+            ("client_id", demo::CLIENT_ID),
+            ("client_secret", demo::CLIENT_SECRET),
+        ];
+        assert!(ask(org, &cc).is_ok());
+    }
+
+    #[test]
+    fn eca_self_authorize_jwt_needs_the_users_approval() {
+        let mut org = scenarios::healthy();
+        let app = org.eca_mut(demo::ECA_JWT_NAME).unwrap();
+        app.permitted_users = EcaPermittedUsers::AllSelfAuthorized;
+        app.permission_sets.clear();
+        assert_eq!(
+            eca_jwt(org.clone(), demo::USERNAME).unwrap_err(),
+            ("invalid_grant", "user hasn't approved this consumer")
+        );
+        org.eca_mut(demo::ECA_JWT_NAME)
+            .unwrap()
+            .approved_by
+            .push(demo::USERNAME.into());
+        assert!(eca_jwt(org, demo::USERNAME).is_ok());
+    }
+
+    #[test]
+    fn eca_client_credentials_ignore_permitted_users_and_need_the_flow_and_a_user() {
+        // Healthy: admin-approved with nothing pre-authorized, and still a
+        // token: Permitted Users does not apply to the run-as user.
+        let (user, app) = eca_cc(scenarios::healthy()).unwrap();
+        assert_eq!(user, demo::USERNAME);
+        assert!(app.admin_approved && app.permission_sets.is_empty());
+        assert_eq!(
+            eca_cc(scenarios::build("eca-cc-disabled").unwrap()).unwrap_err(),
+            NO_CC_USER
+        );
+        let mut org = scenarios::healthy();
+        org.eca_mut(demo::ECA_CC_NAME)
+            .unwrap()
+            .client_credentials_user = None;
+        assert_eq!(eca_cc(org).unwrap_err(), NO_CC_USER);
+        // A run-as user without API access still gets a token (REST refuses
+        // it later, as for Connected Apps).
+        let org = scenarios::build("eca-cc-user-changed").unwrap();
+        let (user, _) = eca_cc(org.clone()).unwrap();
+        assert_eq!(user, scenarios::ETL_USERNAME);
+        let etl = org.user(scenarios::ETL_USERNAME).unwrap();
+        assert!(org.api_access(etl, Utc::now()).is_err());
+        // The wrong secret is refused as for any app.
+        let bad = [
+            ("grant_type", "client_credentials"),
+            ("client_id", demo::ECA_CC_CLIENT_ID),
+            ("client_secret", "nope"),
+        ];
+        assert_eq!(
+            ask(scenarios::healthy(), &bad).unwrap_err(),
+            ("invalid_client", "invalid client credentials")
+        );
+    }
+
+    #[test]
+    fn eca_without_the_api_scope_issues_a_token_the_rest_api_will_refuse() {
+        for (scenario, grant) in [
+            ("eca-scope-without-api", "jwt"),
+            ("eca-cc-scope-without-api", "cc"),
+        ] {
+            let org = scenarios::build(scenario).unwrap();
+            let (user, app) = match grant {
+                "jwt" => eca_jwt(org.clone(), demo::USERNAME),
+                _ => eca_cc(org.clone()),
+            }
+            .unwrap();
+            assert!(!app.api_scope(), "{scenario}");
+            let mut st = crate::sim::tests::state(org);
+            let user = st.org.user(&user).unwrap().clone();
+            let r = issue(&mut st, "http://127.0.0.1:1", &user, &app);
+            assert_eq!(r.status(), StatusCode::OK);
+            assert_eq!(st.sessions.len(), 1);
+            assert!(st.sessions.values().all(|s| !s.rest_allowed), "{scenario}");
+        }
     }
 }

@@ -1,5 +1,11 @@
 //! The bridge between `/query` and the SOQL engine ([`crate::sim::soql`]):
 //! the engine evaluates, [`Catalog`] decides what the user may see.
+//!
+//! An object the user can see but that does not support query
+//! (`ExternalClientApplication`) is refused with 400
+//! `INVALID_TYPE_FOR_OPERATION` "entity type X does not support query",
+//! the code and text Salesforce answers such a query with (observed; not in
+//! an official table). One the user cannot see stays `INVALID_TYPE`.
 
 use crate::sim::records::Catalog;
 use crate::sim::soql::{self, ObjectInfo, QueryOutput, Relationship, SoqlError, Source};
@@ -9,6 +15,14 @@ use serde_json::{Map, Value};
 /// records' `attributes.url`.
 pub fn run(catalog: &Catalog, soql: &str, version: &str) -> Result<QueryOutput, SoqlError> {
     let q = soql::parse(soql)?;
+    if !crate::sim::records::queryable(q.object()) {
+        if let Some(o) = catalog.describe(q.object()) {
+            return Err(SoqlError {
+                code: "INVALID_TYPE_FOR_OPERATION",
+                message: format!("entity type {} does not support query", o.name),
+            });
+        }
+    }
     soql::execute(&q, catalog, version, catalog.now.date_naive())
 }
 
@@ -145,5 +159,54 @@ mod tests {
         )
         .unwrap();
         assert_eq!(r.len(), 1);
+    }
+
+    /// Which permission sets pre-authorize an External Client App is
+    /// readable with View Setup from API 60.0; the app itself cannot be
+    /// queried.
+    #[test]
+    fn eca_setup_entity_access_rows_from_v60_and_no_query_on_the_app() {
+        let org = scenarios::healthy();
+        let aud = org.user(demo::AUDITOR_USERNAME).unwrap();
+        let soql = "SELECT SetupEntityId, ParentId, Parent.Name FROM SetupEntityAccess \
+                    WHERE SetupEntityType = 'ExternalClientApplication'";
+        let at = |v: u16| {
+            let c = Catalog::new(&org, aud, Utc::now()).at_version(v);
+            run(&c, soql, &format!("{v}.0")).map(|r| r.records)
+        };
+        let rows = at(60).unwrap();
+        assert_eq!(rows.len(), 1, "{rows:?}");
+        let app = org.eca(demo::ECA_JWT_NAME).unwrap();
+        assert_eq!(rows[0]["SetupEntityId"], app.id.as_str());
+        assert_eq!(
+            rows[0]["ParentId"],
+            crate::sim::model::permset_id(scenarios::STRIPE_PERMSET).as_str()
+        );
+        assert_eq!(rows[0]["Parent"]["Name"], scenarios::STRIPE_PERMSET);
+        assert!(at(59).unwrap().is_empty());
+        // The Connected App rows are there at every version.
+        let c = Catalog::new(&org, aud, Utc::now()).at_version(59);
+        let ca = run(
+            &c,
+            "SELECT Id FROM SetupEntityAccess WHERE SetupEntityType = 'ConnectedApplication'",
+            "59.0",
+        );
+        assert!(ca.is_ok());
+
+        let e = q(
+            demo::AUDITOR_USERNAME,
+            "SELECT Id, DeveloperName FROM ExternalClientApplication",
+        )
+        .unwrap_err();
+        assert_eq!(e.code, "INVALID_TYPE_FOR_OPERATION");
+        assert_eq!(
+            e.message,
+            "entity type ExternalClientApplication does not support query"
+        );
+        // Without View Setup the object does not exist at all.
+        let e = q(demo::USERNAME, "SELECT Id FROM ExternalClientApplication").unwrap_err();
+        assert_eq!(e.code, "INVALID_TYPE");
+        let e = q(demo::USERNAME, soql).unwrap_err();
+        assert_eq!(e.code, "INVALID_TYPE");
     }
 }

@@ -2,8 +2,14 @@
 //! objects it may read, and the setup objects used for diagnosis (User,
 //! Profile, PermissionSet incl. each profile's own `IsOwnedByProfile` set,
 //! PermissionSetAssignment, PermissionSetGroup, PermissionSetGroupComponent,
-//! UserLicense, Organization, ConnectedApplication, SetupEntityAccess,
-//! ObjectPermissions), all derived from [`Org`].
+//! UserLicense, Organization, ConnectedApplication, ExternalClientApplication,
+//! SetupEntityAccess, ObjectPermissions), all derived from [`Org`].
+//!
+//! `ExternalClientApplication` supports describe and retrieve but not query
+//! (object reference: "describeSObjects(), retrieve(), search()"): see
+//! [`queryable`]. `SetupEntityAccess` rows for External Client Apps
+//! (`SetupEntityType = 'ExternalClientApplication'`) exist from API 60.0;
+//! a catalog at an older version ([`Catalog::at_version`]) leaves them out.
 //!
 //! Setup objects other than User and Organization need "View Setup and
 //! Configuration"; without it they are refused as if they did not exist
@@ -76,6 +82,7 @@ pub const SETUP_OBJECTS: &[&str] = &[
     "PermissionSetGroupComponent",
     "UserLicense",
     "ConnectedApplication",
+    "ExternalClientApplication",
     "SetupEntityAccess",
     "ObjectPermissions",
     "SetupAuditTrail",
@@ -84,6 +91,18 @@ pub const SETUP_OBJECTS: &[&str] = &[
 
 /// Setup objects any API user may query (the rest need View Setup).
 const OPEN_SETUP_OBJECTS: &[&str] = &["User", "Organization"];
+
+/// Objects served for describe and retrieve that SOQL refuses.
+const NOT_QUERYABLE: &[&str] = &["ExternalClientApplication"];
+
+/// Whether SOQL may select from the object (`queryable` in describe).
+pub fn queryable(name: &str) -> bool {
+    !NOT_QUERYABLE.iter().any(|n| n.eq_ignore_ascii_case(name))
+}
+
+/// The first API version with `SetupEntityAccess` rows of type
+/// `ExternalClientApplication` (object reference).
+pub const ECA_SETUP_ENTITY_ACCESS_SINCE: u16 = 60;
 
 /// Rows shared between the engine's lookups within one request.
 type SharedRows = Rc<Vec<Map<String, Value>>>;
@@ -97,6 +116,9 @@ pub struct Catalog<'a> {
     /// parents up row by row).
     cache: RefCell<HashMap<String, SharedRows>>,
     effective: Effective,
+    /// The API version of the request (major); rows that appeared later
+    /// are left out.
+    version: u16,
 }
 
 fn f(name: &str, kind: &str) -> FieldInfo {
@@ -141,6 +163,7 @@ fn sysperm_fields(v: &mut Vec<FieldInfo>) {
         "PermissionsViewAllData",
         "PermissionsModifyAllData",
         "PermissionsManageUsers",
+        "PermissionsModifyMetadata",
     ] {
         v.push(f(n, "boolean"));
     }
@@ -152,6 +175,7 @@ fn sysperm_values(row: &mut Row, p: &SystemPermissions) {
     row.insert("PermissionsViewAllData".into(), json!(p.view_all_data));
     row.insert("PermissionsModifyAllData".into(), json!(p.modify_all_data));
     row.insert("PermissionsManageUsers".into(), json!(p.manage_users));
+    row.insert("PermissionsModifyMetadata".into(), json!(p.modify_metadata));
 }
 
 /// Salesforce's datetime format in JSON.
@@ -285,6 +309,22 @@ fn setup_info(name: &str) -> Option<ObjectInfo> {
                 f("OptionsAllowAdminApprovedUsersOnly", "boolean"),
             ],
         ),
+        "ExternalClientApplication" => (
+            "External Client App",
+            "External Client Apps",
+            ECA_KEY_PREFIX,
+            vec![
+                f("Id", "id"),
+                f("DeveloperName", "string"),
+                f("MasterLabel", "string"),
+                f("NamespacePrefix", "string"),
+                f("Language", "picklist"),
+                f("DistributionState", "picklist"),
+                f("ContactEmail", "email"),
+                f("Description", "string"),
+                f("IsDeleted", "boolean"),
+            ],
+        ),
         "SetupEntityAccess" => (
             "Setup Entity Access",
             "Setup Entity Access",
@@ -388,7 +428,15 @@ impl<'a> Catalog<'a> {
             now,
             cache: RefCell::new(HashMap::new()),
             effective: org.effective(user, now),
+            version: u16::MAX,
         }
+    }
+
+    /// The catalog as a request at API version `major` sees it (default:
+    /// the newest).
+    pub fn at_version(mut self, major: u16) -> Self {
+        self.version = major;
+        self
     }
 
     fn view_setup(&self) -> bool {
@@ -559,11 +607,7 @@ impl<'a> Catalog<'a> {
                         .iter()
                         .filter_map(|n| org.permission_set(n))
                     {
-                        perms.api_enabled |= ps.permissions.api_enabled;
-                        perms.view_setup |= ps.permissions.view_setup;
-                        perms.view_all_data |= ps.permissions.view_all_data;
-                        perms.modify_all_data |= ps.permissions.modify_all_data;
-                        perms.manage_users |= ps.permissions.manage_users;
+                        perms.merge(&ps.permissions);
                     }
                     let mut row = row([
                         ("Id", json!(group_permset_id(&g.name))),
@@ -687,8 +731,33 @@ impl<'a> Catalog<'a> {
                     ])
                 })
                 .collect(),
+            "ExternalClientApplication" => org
+                .external_client_apps
+                .iter()
+                .map(|a| {
+                    row([
+                        ("Id", json!(a.id)),
+                        ("DeveloperName", json!(a.name)),
+                        ("MasterLabel", json!(a.label)),
+                        ("NamespacePrefix", Value::Null),
+                        ("Language", json!("en_US")),
+                        ("DistributionState", json!("Local")),
+                        ("ContactEmail", json!(crate::sim::audit_trail::ADMIN)),
+                        ("Description", Value::Null),
+                        ("IsDeleted", json!(false)),
+                    ])
+                })
+                .collect(),
             "SetupEntityAccess" => {
                 let mut v = Vec::new();
+                let mut push = |seed: &str, entity: String, kind: &str, parent: String| {
+                    v.push(row([
+                        ("Id", json!(setup_access_id(seed, &parent))),
+                        ("ParentId", json!(parent)),
+                        ("SetupEntityId", json!(entity)),
+                        ("SetupEntityType", json!(kind)),
+                    ]));
+                };
                 for a in &org.connected_apps {
                     let parents = a
                         .profiles
@@ -696,12 +765,20 @@ impl<'a> Catalog<'a> {
                         .map(|p| profile_permset_id(p))
                         .chain(a.permission_sets.iter().map(|p| permset_id(p)));
                     for parent in parents {
-                        v.push(row([
-                            ("Id", json!(setup_access_id(&a.name, &parent))),
-                            ("ParentId", json!(parent)),
-                            ("SetupEntityId", json!(app_id(&a.name))),
-                            ("SetupEntityType", json!("ConnectedApplication")),
-                        ]));
+                        push(&a.name, app_id(&a.name), "ConnectedApplication", parent);
+                    }
+                }
+                if self.version >= ECA_SETUP_ENTITY_ACCESS_SINCE {
+                    for a in &org.external_client_apps {
+                        for ps in &a.permission_sets {
+                            let seed = format!("eca:{}", a.name);
+                            push(
+                                &seed,
+                                a.id.clone(),
+                                "ExternalClientApplication",
+                                permset_id(ps),
+                            );
+                        }
                     }
                 }
                 v

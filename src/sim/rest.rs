@@ -595,7 +595,7 @@ fn resource(
         };
     }
     let now = st.now();
-    let catalog = Catalog::new(&st.org, user, now);
+    let catalog = Catalog::new(&st.org, user, now).at_version(major);
     match segs {
         [] => (
             StatusCode::OK,
@@ -766,7 +766,7 @@ fn sobject_summary(o: &super::records::ObjectInfo, base: &str) -> Value {
         "mergeable": false,
         "mruEnabled": data,
         "name": n,
-        "queryable": true,
+        "queryable": super::records::queryable(n),
         "replicateable": data,
         "retrieveable": true,
         "searchable": true,

@@ -32,6 +32,13 @@ pub fn names() -> &'static [(&'static str, &'static str)] {
         ("inactive-user", "the integration user was deactivated"),
         ("permset-expired", "the 'Salesforce API Integration' assignment (API Enabled) passed its expiration date"),
         ("connected-app-no-api-scope", "the Connected App's OAuth scopes lost 'api': its tokens are refused by the REST API (a new login does not help)"),
+        ("eca-not-preauthorized", "the 'Warehouse Sync' External Client App (JWT) no longer pre-authorizes 'Stripe Integration Access', the integration user's permission set: invalid_app_access"),
+        ("eca-plugin-disabled", "the 'Warehouse Sync' External Client App (JWT) has its OAuth plugin switched off: its consumer key is unknown (invalid_client_id)"),
+        ("eca-scope-without-api", "the 'Warehouse Sync' External Client App (JWT) lost the 'api' OAuth scope: its tokens are refused by the REST API"),
+        ("eca-cc-plugin-disabled", "the 'Nightly Export' External Client App (client credentials) has its OAuth plugin switched off: its consumer key is unknown (invalid_client_id)"),
+        ("eca-cc-disabled", "the 'Nightly Export' External Client App's client credentials flow was switched off: no client credentials user enabled"),
+        ("eca-cc-user-changed", "the 'Nightly Export' External Client App now runs as a new user 'etl@acme.example' whose profile has no API Enabled: a token, then API_DISABLED_FOR_ORG"),
+        ("eca-cc-scope-without-api", "the 'Nightly Export' External Client App (client credentials) lost the 'api' OAuth scope: its tokens are refused by the REST API"),
         ("composite-refused", "POST /composite answers 404 NOT_FOUND (a gateway that does not know it, as API versions before 38.0 do): sfsmoke falls back to one request per query"),
     ]
 }
@@ -110,11 +117,34 @@ pub fn apply(name: &str, org: &mut Org) -> Option<()> {
             }
         }
         "connected-app-no-api-scope" => {
-            let app = org.app_mut(demo::CONNECTED_APP_NAME)?;
-            app.scopes.retain(|s| s != "api" && s != "full");
-            if !app.scopes.iter().any(|s| s == "openid") {
-                app.scopes.insert(0, "openid".into());
+            drop_api_scope(&mut org.app_mut(demo::CONNECTED_APP_NAME)?.scopes);
+        }
+        "eca-not-preauthorized" => {
+            org.eca_mut(demo::ECA_JWT_NAME)?
+                .permission_sets
+                .retain(|p| p != STRIPE_PERMSET);
+        }
+        "eca-plugin-disabled" => {
+            org.eca_mut(demo::ECA_JWT_NAME)?.oauth_plugin_enabled = false;
+        }
+        "eca-scope-without-api" => {
+            drop_api_scope(&mut org.eca_mut(demo::ECA_JWT_NAME)?.scopes);
+        }
+        "eca-cc-plugin-disabled" => {
+            org.eca_mut(demo::ECA_CC_NAME)?.oauth_plugin_enabled = false;
+        }
+        "eca-cc-disabled" => {
+            org.eca_mut(demo::ECA_CC_NAME)?.client_credentials_enabled = false;
+        }
+        "eca-cc-user-changed" => {
+            org.eca_mut(demo::ECA_CC_NAME)?;
+            if org.user(ETL_USERNAME).is_none() {
+                org.users.push(etl_user());
             }
+            org.eca_mut(demo::ECA_CC_NAME)?.client_credentials_user = Some(ETL_USERNAME.into());
+        }
+        "eca-cc-scope-without-api" => {
+            drop_api_scope(&mut org.eca_mut(demo::ECA_CC_NAME)?.scopes);
         }
         "composite-refused" => {
             org.composite = false;
@@ -137,6 +167,74 @@ pub fn apply(name: &str, org: &mut Org) -> Option<()> {
         _ => return None,
     }
     Some(())
+}
+
+/// Remove the `api` and `full` scopes, leaving `openid` so the app still
+/// issues tokens (that the REST API refuses).
+fn drop_api_scope(scopes: &mut Vec<String>) {
+    scopes.retain(|s| s != "api" && s != "full");
+    if !scopes.iter().any(|s| s == "openid") {
+        scopes.insert(0, "openid".into());
+    }
+}
+
+/// The user `eca-cc-user-changed` creates and switches the client
+/// credentials flow to.
+pub const ETL_USERNAME: &str = "etl@acme.example";
+
+/// An "API only" integration user whose profile lacks API Enabled and who
+/// holds no permission set granting it.
+fn etl_user() -> User {
+    user(
+        ETL_USERNAME,
+        "ETL",
+        "Service",
+        "etl-not-for-demo-use-1",
+        "ETLtoken0000000000000000",
+        "Minimum Access - API Only Integrations",
+        vec![],
+    )
+}
+
+/// The healthy org's External Client Apps: one for the JWT integration,
+/// one for client credentials, both running as the integration user.
+fn external_client_apps() -> Vec<ExternalClientApp> {
+    vec![
+        ExternalClientApp {
+            name: demo::ECA_JWT_NAME.into(),
+            label: "Warehouse Sync".into(),
+            id: eca_id(demo::ECA_JWT_NAME),
+            consumer_key: demo::ECA_JWT_CLIENT_ID.into(),
+            consumer_secret: demo::ECA_JWT_CLIENT_SECRET.into(),
+            certificate: Some(demo::JWT_CERTIFICATE_PEM.into()),
+            oauth_plugin_enabled: true,
+            permitted_users: EcaPermittedUsers::AdminApprovedPreAuthorized,
+            permission_sets: vec![STRIPE_PERMSET.into()],
+            client_credentials_enabled: false,
+            client_credentials_user: None,
+            scopes: vec!["api".into(), "refresh_token".into()],
+            approved_by: vec![],
+            refresh_tokens: vec![],
+        },
+        ExternalClientApp {
+            name: demo::ECA_CC_NAME.into(),
+            label: "Nightly Export".into(),
+            id: eca_id(demo::ECA_CC_NAME),
+            consumer_key: demo::ECA_CC_CLIENT_ID.into(),
+            consumer_secret: demo::ECA_CC_CLIENT_SECRET.into(),
+            certificate: None,
+            oauth_plugin_enabled: true,
+            // Nobody pre-authorized: Permitted Users does not apply to the
+            // run-as user, so the flow works all the same.
+            permitted_users: EcaPermittedUsers::AdminApprovedPreAuthorized,
+            permission_sets: vec![],
+            client_credentials_enabled: true,
+            client_credentials_user: Some(demo::USERNAME.into()),
+            scopes: vec!["api".into()],
+            approved_by: vec![],
+            refresh_tokens: vec![],
+        },
+    ]
 }
 
 /// The integration user's profile in the healthy org.
@@ -323,6 +421,7 @@ pub fn healthy() -> Org {
                     view_all_data: true,
                     modify_all_data: true,
                     manage_users: true,
+                    modify_metadata: true,
                 },
                 objects(&business, all()),
             ),
@@ -462,6 +561,7 @@ pub fn healthy() -> Org {
             }],
             scopes: vec!["api".into(), "refresh_token".into()],
         }],
+        external_client_apps: external_client_apps(),
         audit_trail: crate::sim::audit_trail::noise(now),
         objects: vec![
             SObjectDef {
@@ -670,7 +770,7 @@ mod tests {
         let now = Utc::now();
         let mut org = build("connected-app-admin-approved").unwrap();
         let u = org.user(demo::USERNAME).unwrap().clone();
-        let app = org.app_by_key(demo::CLIENT_ID).unwrap().clone();
+        let app = org.oauth_client(demo::CLIENT_ID).unwrap();
         assert_eq!(
             org.app_access(&app, &u, now, false),
             Err(AppDenial::NotPreAuthorized)
@@ -679,7 +779,7 @@ mod tests {
             .unwrap()
             .permission_sets
             .push(STRIPE_PERMSET.into());
-        let app = org.app_by_key(demo::CLIENT_ID).unwrap().clone();
+        let app = org.oauth_client(demo::CLIENT_ID).unwrap();
         assert_eq!(org.app_access(&app, &u, now, true), Ok(()));
         // Through the group's member set too.
         let mut org = build("connected-app-admin-approved").unwrap();
@@ -687,7 +787,7 @@ mod tests {
             .unwrap()
             .permission_sets
             .push("Snowflake_Reader_Access".into());
-        let app = org.app_by_key(demo::CLIENT_ID).unwrap().clone();
+        let app = org.oauth_client(demo::CLIENT_ID).unwrap();
         assert_eq!(org.app_access(&app, &u, now, false), Ok(()));
     }
 

@@ -860,6 +860,24 @@ pub(super) static ENTRIES: &[Entry] = &[
         sources: &["errorcodes", "domain"],
     },
     Entry {
+        codes: &["INVALID_TYPE_FOR_OPERATION"],
+        when_message: &[],
+        variant: None,
+        title: "the object cannot be queried",
+        category: Category::DataConfig,
+        retry: Retry::No,
+        meaning: "\"entity type X does not support query\": the object exists and this user can see it, but SOQL cannot select from it; it is read another way (describe, retrieve by id, the Metadata API). ExternalClientApplication is one: its policies are Metadata API types.",
+        causes: &[
+            "an extra check's SOQL selects from an object that supports only describe and retrieve (e.g. ExternalClientApplication)",
+        ],
+        checks: &[
+            Check { what: "the object's supported calls (query() must be listed)", setup: "Object Reference for the Salesforce Platform > (object) > Supported Calls" },
+        ],
+        fix: "Query a queryable object instead (SetupEntityAccess for which permission sets pre-authorize an External Client App), or drop the check.",
+        see_also: &["INVALID_TYPE", "MALFORMED_QUERY"],
+        sources: &["domain"],
+    },
+    Entry {
         codes: &["INVALID_FIELD"],
         when_message: &[],
         variant: None,

@@ -1185,6 +1185,9 @@ async fn cli_serves_with_tls_until_interrupted() {
     assert!(url.starts_with("https://127.0.0.1:"), "{printed}");
     assert!(printed.contains("DEMO VALUES"), "{printed}");
     assert!(printed.contains(demo::SECURITY_TOKEN), "{printed}");
+    for eca_client_id in [demo::ECA_JWT_CLIENT_ID, demo::ECA_CC_CLIENT_ID] {
+        assert!(printed.contains(eca_client_id), "{printed}");
+    }
     assert!(printed.contains(&cert.display().to_string()), "{printed}");
     let ca = reqwest::Certificate::from_pem(&std::fs::read(&cert).unwrap()).unwrap();
     let c = reqwest::Client::builder()
@@ -2494,4 +2497,160 @@ async fn composite_is_refused_before_v38_and_by_the_composite_refused_scenario()
     let t = access_token(&h).await;
     let r = get(&h, Some(&t), &query_url("Account")).await;
     assert_eq!(r.status, 200);
+}
+
+// ---------------------------------------------------------------------------
+// External Client Apps: the token endpoint, SetupEntityAccess, retrieve
+
+fn eca_jwt_assertion(sub: &str) -> String {
+    let mut c = claims(sub, "https://login.salesforce.com", 180);
+    c["iss"] = json!(demo::ECA_JWT_CLIENT_ID);
+    jwt(c)
+}
+
+async fn eca_cc_grant(h: &SimHandle) -> (u16, Value) {
+    token(
+        h,
+        &[
+            ("grant_type", "client_credentials"),
+            ("client_id", demo::ECA_CC_CLIENT_ID),
+            ("client_secret", demo::ECA_CC_CLIENT_SECRET),
+        ],
+    )
+    .await
+}
+
+#[tokio::test]
+async fn external_client_apps_issue_tokens_and_refuse_each_broken_policy() {
+    let h = start("healthy").await;
+    let (status, body) = jwt_grant(&h, &eca_jwt_assertion(demo::USERNAME)).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["scope"], "api refresh_token");
+    let t = body["access_token"].as_str().unwrap();
+    assert_eq!(query(&h, t, "SELECT Id FROM Account").await.status, 200);
+    let (status, body) = eca_cc_grant(&h).await;
+    assert_eq!(status, 200, "{body}");
+    let t = body["access_token"].as_str().unwrap().to_string();
+    assert_eq!(query(&h, &t, "SELECT Id FROM Account").await.status, 200);
+
+    let err = |e: &str, d: &str| (400, json!({"error": e, "error_description": d}));
+    // Each scenario applied live, as an admin's change ("worked yesterday").
+    h.update(|o| scenarios::apply("eca-not-preauthorized", o).unwrap());
+    assert_eq!(
+        jwt_grant(&h, &eca_jwt_assertion(demo::USERNAME)).await,
+        err(
+            "invalid_app_access",
+            "user is not admin approved to access this app"
+        )
+    );
+    h.update(|o| scenarios::apply("eca-plugin-disabled", o).unwrap());
+    assert_eq!(
+        jwt_grant(&h, &eca_jwt_assertion(demo::USERNAME)).await,
+        err("invalid_client_id", "client identifier invalid")
+    );
+    h.update(|o| scenarios::apply("eca-cc-user-changed", o).unwrap());
+    let (status, body) = eca_cc_grant(&h).await;
+    assert_eq!(status, 200, "a run-as user without API still gets a token");
+    let t = body["access_token"].as_str().unwrap();
+    assert_eq!(
+        rest_error(&query(&h, t, "SELECT Id FROM Account").await),
+        (
+            403,
+            "API_DISABLED_FOR_ORG",
+            "The REST API is not enabled for this Organization."
+        )
+    );
+    h.update(|o| scenarios::apply("eca-cc-disabled", o).unwrap());
+    assert_eq!(
+        eca_cc_grant(&h).await,
+        err("invalid_grant", "no client credentials user enabled")
+    );
+    h.update(|o| scenarios::apply("eca-cc-plugin-disabled", o).unwrap());
+    assert_eq!(
+        eca_cc_grant(&h).await,
+        err("invalid_client_id", "client identifier invalid")
+    );
+    // The Connected App kept working throughout.
+    assert_eq!(password_grant(&h).await.0, 200);
+    let a = jwt(claims(demo::USERNAME, "https://login.salesforce.com", 180));
+    assert_eq!(jwt_grant(&h, &a).await.0, 200);
+
+    // Without `api`: a token with that scope, refused by REST for good.
+    let h = start("eca-scope-without-api").await;
+    let (status, body) = jwt_grant(&h, &eca_jwt_assertion(demo::USERNAME)).await;
+    assert_eq!(
+        (status, body["scope"].as_str()),
+        (200, Some("openid refresh_token"))
+    );
+    let t = body["access_token"].as_str().unwrap();
+    assert_eq!(
+        rest_error(&query(&h, t, "SELECT Id FROM Account").await),
+        (
+            401,
+            "INVALID_SESSION_ID",
+            "This session is not valid for use with the REST API"
+        )
+    );
+}
+
+#[tokio::test]
+async fn external_client_app_reads_setup_entity_access_and_retrieve() {
+    let h = start("healthy").await;
+    let aud = auditor_token(&h).await;
+    let app_id = h.read(|o| o.eca(demo::ECA_JWT_NAME).unwrap().id.clone());
+    let soql = "SELECT SetupEntityId, Parent.Name FROM SetupEntityAccess WHERE SetupEntityType = 'ExternalClientApplication'";
+    let q: String = url::form_urlencoded::byte_serialize(soql.as_bytes()).collect();
+    let r = get(&h, Some(&aud), &format!("/services/data/v60.0/query?q={q}")).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["totalSize"], 1);
+    assert_eq!(r.body["records"][0]["SetupEntityId"], app_id.as_str());
+    assert_eq!(
+        r.body["records"][0]["Parent"]["Name"],
+        scenarios::STRIPE_PERMSET
+    );
+    let r = get(&h, Some(&aud), &format!("/services/data/v59.0/query?q={q}")).await;
+    assert_eq!((r.status, &r.body["totalSize"]), (200, &json!(0)));
+    // Removing the pre-authorization removes the row.
+    h.update(|o| scenarios::apply("eca-not-preauthorized", o).unwrap());
+    let r = get(&h, Some(&aud), &format!("/services/data/v62.0/query?q={q}")).await;
+    assert_eq!(r.body["totalSize"], 0, "{}", r.body);
+
+    assert_eq!(
+        rest_error(&query(&h, &aud, "SELECT Id FROM ExternalClientApplication").await),
+        (
+            400,
+            "INVALID_TYPE_FOR_OPERATION",
+            "entity type ExternalClientApplication does not support query"
+        )
+    );
+
+    let path = format!("/services/data/v62.0/sobjects/ExternalClientApplication/{app_id}");
+    let r = get(&h, Some(&aud), &path).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["attributes"]["type"], "ExternalClientApplication");
+    assert_eq!(r.body["Id"], app_id.as_str());
+    assert_eq!(r.body["DeveloperName"], demo::ECA_JWT_NAME);
+    assert_eq!(r.body["MasterLabel"], "Warehouse Sync");
+    let r = get(&h, Some(&aud), &format!("{path}?fields=DeveloperName")).await;
+    assert_eq!(r.status, 200);
+    assert!(r.body.get("MasterLabel").is_none(), "{}", r.body);
+    // The 15-character id works too.
+    let r = get(&h, Some(&aud), &path.replace(&app_id, &app_id[..15])).await;
+    assert_eq!(r.body["Id"], app_id.as_str());
+    let unknown = sfsmoke::sim::model::eca_id("No_Such_App");
+    let r = get(&h, Some(&aud), &path.replace(&app_id, &unknown)).await;
+    assert_eq!(r.status, 404);
+    assert_eq!(r.body[0]["errorCode"], "NOT_FOUND");
+    // Describe says it cannot be queried.
+    let r = get(
+        &h,
+        Some(&aud),
+        "/services/data/v62.0/sobjects/ExternalClientApplication/describe",
+    )
+    .await;
+    assert_eq!(r.body["queryable"], false);
+    assert_eq!(r.body["retrieveable"], true);
+    // Without View Setup and Configuration: no such resource.
+    let t = access_token(&h).await;
+    assert_eq!(get(&h, Some(&t), &path).await.status, 404);
 }
