@@ -14,27 +14,14 @@ pub(super) async fn run(args: SnapshotArgs) -> Handled {
     super::init_logging(args.verbosity);
     let config = crate::config::load(&args.config)
         .map_err(|fail| super::config_errors(&fail, &args.config))?;
-    let unknown: Vec<FatalError> = args
-        .orgs
-        .iter()
-        .filter(|o| !config.orgs.contains_key(o.as_str()))
-        .map(|o| {
-            FatalError::Usage(format!(
-                "--org {o}: no [orgs.{o}] in {}\n  (hint: known orgs: {})",
-                config.path.display(),
-                config.orgs.keys().cloned().collect::<Vec<_>>().join(", ")
-            ))
-        })
-        .collect();
-    if !unknown.is_empty() {
-        return Err(unknown);
-    }
+    let names = crate::gate::select_orgs(&config, &args.orgs, None).map_err(|errors| {
+        errors
+            .into_iter()
+            .map(FatalError::Usage)
+            .collect::<Vec<_>>()
+    })?;
     let lock_path = lock_path_for(&config.path);
-    let selected: Vec<&OrgConfig> = config
-        .orgs
-        .values()
-        .filter(|o| args.orgs.is_empty() || args.orgs.contains(&o.name))
-        .collect();
+    let selected: Vec<&OrgConfig> = names.iter().filter_map(|n| config.orgs.get(n)).collect();
     let run = crate::followup::refresh_lock(
         &selected,
         &lock_path,

@@ -34,6 +34,18 @@ private_key = "${SF_JWT_KEY_FILE}"
 objects = ["Account"]
 "#;
 
+/// The variables [`VALID_JWT`] needs.
+const JWT_ENV: &[(&str, &str)] = &[
+    ("SF_CLIENT_ID", "x"),
+    (
+        "SF_JWT_KEY_FILE",
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/jwt-test-key.pem"
+        ),
+    ),
+];
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn validate_reports_every_problem_with_positions() {
     refused(
@@ -98,16 +110,18 @@ async fn smoke_unknown_org_names_the_known_ones() {
         "config_smoke_unknown_org",
         VALID_JWT,
         &["smoke", "--org", "prdo", "--junit", "junit.xml"],
-        &[
-            ("SF_CLIENT_ID", "x"),
-            (
-                "SF_JWT_KEY_FILE",
-                concat!(
-                    env!("CARGO_MANIFEST_DIR"),
-                    "/tests/fixtures/jwt-test-key.pem"
-                ),
-            ),
-        ],
+        JWT_ENV,
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn snapshot_unknown_org_says_what_smoke_says() {
+    refused(
+        "config_snapshot_unknown_org",
+        VALID_JWT,
+        &["snapshot", "--org", "prdo"],
+        JWT_ENV,
     )
     .await;
 }
