@@ -39,12 +39,41 @@ pub(super) async fn run(args: SmokeArgs) -> Handled {
     }
 }
 
-/// The JUnit path: `--junit` > config `junit` > the default.
-fn junit_path(args: &SmokeArgs, from_config: Option<&Path>) -> PathBuf {
-    args.junit
-        .clone()
-        .or_else(|| from_config.map(Path::to_path_buf))
-        .unwrap_or_else(|| PathBuf::from(DEFAULT_JUNIT_PATH))
+/// Where this run's reports go, resolved once per run.
+struct ReportPaths {
+    /// `--junit` > config `junit` > the default.
+    junit: PathBuf,
+    /// `--json`, unless it names the JUnit file (see `conflict`).
+    json: Option<PathBuf>,
+    /// When `--json` names the JUnit file: the message (exit 2). The JUnit
+    /// keeps the path; the JSON is not written.
+    conflict: Option<String>,
+}
+
+impl ReportPaths {
+    fn resolve(args: &SmokeArgs, config_junit: Option<&Path>) -> Self {
+        let junit = args
+            .junit
+            .clone()
+            .or_else(|| config_junit.map(Path::to_path_buf))
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_JUNIT_PATH));
+        let conflict = args
+            .json
+            .as_deref()
+            .filter(|json| normalised(json) == normalised(&junit))
+            .map(|json| {
+                format!(
+                    "--json {} and {} name the same file: the JSON report would overwrite the JUnit report\n  (hint: give --json another path, e.g. --json target/smoke/report.json; only the JUnit report goes to this path)",
+                    json.display(),
+                    junit_source(args, config_junit)
+                )
+            });
+        ReportPaths {
+            junit,
+            json: args.json.clone().filter(|_| conflict.is_none()),
+            conflict,
+        }
+    }
 }
 
 /// Where the JUnit path came from, for messages: `--junit PATH`, `junit =
@@ -94,21 +123,6 @@ fn normalised(path: &Path) -> PathBuf {
     }
 }
 
-/// `--json` naming the JUnit file: the JSON would overwrite it. Returns the
-/// message (the JUnit keeps the path; the JSON is not written).
-fn report_path_conflict(args: &SmokeArgs, config_junit: Option<&Path>) -> Option<String> {
-    let json = args.json.as_deref()?;
-    let junit = junit_path(args, config_junit);
-    if normalised(json) != normalised(&junit) {
-        return None;
-    }
-    Some(format!(
-        "--json {} and {} name the same file: the JSON report would overwrite the JUnit report\n  (hint: give --json another path, e.g. --json target/smoke/report.json; only the JUnit report goes to this path)",
-        json.display(),
-        junit_source(args, config_junit)
-    ))
-}
-
 /// The config could not be used: every diagnostic; when the file could be
 /// read, the reports are still written (a `config` suite and one suite per
 /// known org). Exit 2.
@@ -123,12 +137,13 @@ fn config_failed(failure: ConfigFailure, args: &SmokeArgs) -> Vec<FatalError> {
         return fatal;
     }
     let mut errors: Vec<String> = failure.diagnostics.iter().map(|d| d.to_string()).collect();
-    if let Some(conflict) = report_path_conflict(args, failure.junit.as_deref()) {
+    let paths = ReportPaths::resolve(args, failure.junit.as_deref());
+    if let Some(conflict) = &paths.conflict {
         errors.push(conflict.clone());
-        fatal.push(FatalError::Usage(conflict));
+        fatal.push(FatalError::Usage(conflict.clone()));
     }
     let report = config_error_report(&args.config, &failure.org_names, errors, &failure.redactor);
-    fatal.extend(write_reports(&report, args, failure.junit.as_deref(), true));
+    fatal.extend(write_reports(&report, &paths, true));
     fatal
 }
 
@@ -142,8 +157,8 @@ fn config_file_was_read(path: &Path) -> bool {
 /// Remove the reports at `--junit` (or the default path) and `--json`, so
 /// that a run which writes none leaves none from an earlier run behind.
 fn remove_stale_reports(args: &SmokeArgs) {
-    let junit = junit_path(args, None);
-    for path in std::iter::once(junit.as_path()).chain(args.json.as_deref()) {
+    let paths = ReportPaths::resolve(args, None);
+    for path in std::iter::once(&paths.junit).chain(&paths.json) {
         if let Err(e) = std::fs::remove_file(path) {
             if e.kind() != std::io::ErrorKind::NotFound {
                 tracing::warn!("cannot remove the earlier report {}: {e}", path.display());
@@ -157,15 +172,16 @@ fn remove_stale_reports(args: &SmokeArgs) {
 /// its end; if the process is killed first, nobody takes the earlier run's
 /// report for this one's. Where it cannot be written, the old file is
 /// removed at least (the final write will say what is wrong).
-fn write_in_progress_reports(report: &RunReport, args: &SmokeArgs, config_junit: Option<&Path>) {
-    let junit = junit_path(args, config_junit);
-    let json = args
-        .json
-        .as_deref()
-        .filter(|_| report_path_conflict(args, config_junit).is_none());
-    let written = [(junit.as_path(), crate::report::junit::write(report, &junit))]
+fn write_in_progress_reports(report: &RunReport, paths: &ReportPaths) {
+    let junit = &paths.junit;
+    let written = [(junit, crate::report::junit::write(report, junit))]
         .into_iter()
-        .chain(json.map(|j| (j, crate::report::json::write(report, j))));
+        .chain(
+            paths
+                .json
+                .iter()
+                .map(|j| (j, crate::report::json::write(report, j))),
+        );
     for (path, result) in written {
         if result.is_err() {
             let _ = std::fs::remove_file(path);
@@ -176,17 +192,17 @@ fn write_in_progress_reports(report: &RunReport, args: &SmokeArgs, config_junit:
 /// Run the gate on a loaded config.
 async fn run_config(config: Config, args: &SmokeArgs, mut signals: Option<Signals>) -> Handled {
     let selected = select_orgs(&config, &args.orgs, args.shard.as_deref());
-    let conflict = report_path_conflict(args, config.junit.as_deref());
-    let selected = match (selected, conflict) {
+    let paths = ReportPaths::resolve(args, config.junit.as_deref());
+    let selected = match (selected, &paths.conflict) {
         (Ok(s), None) => s,
         (selected, conflict) => {
             let mut errors = selected.err().unwrap_or_default();
-            errors.extend(conflict);
+            errors.extend(conflict.clone());
             let names: Vec<String> = config.orgs.keys().cloned().collect();
             let report =
                 config_error_report(&args.config, &names, errors.clone(), &config.redactor);
             let mut fatal: Vec<FatalError> = errors.into_iter().map(FatalError::Usage).collect();
-            fatal.extend(write_reports(&report, args, config.junit.as_deref(), true));
+            fatal.extend(write_reports(&report, &paths, true));
             return Err(fatal);
         }
     };
@@ -205,7 +221,7 @@ async fn run_config(config: Config, args: &SmokeArgs, mut signals: Option<Signal
         &HashMap::new(),
     );
     in_progress.config_path = args.config.display().to_string();
-    write_in_progress_reports(&in_progress, args, config.junit.as_deref());
+    write_in_progress_reports(&in_progress, &paths);
     let console = Arc::new(Console::new(
         ConsoleOptions::detect(args.verbosity.quiet),
         plan.selected.len(),
@@ -288,7 +304,7 @@ async fn run_config(config: Config, args: &SmokeArgs, mut signals: Option<Signal
                 console.org_done(org);
             }
             console.finish(&report);
-            let mut errors = write_reports(&report, args, config.junit.as_deref(), args.verbosity.quiet);
+            let mut errors = write_reports(&report, &paths, args.verbosity.quiet);
             let unfinished = report
                 .orgs
                 .iter()
@@ -312,7 +328,7 @@ async fn run_config(config: Config, args: &SmokeArgs, mut signals: Option<Signal
     let final_redactor = redactor.lock().map(|r| r.clone()).unwrap_or_default();
     redact_report(&mut report, &final_redactor);
     console.finish(&report);
-    let write_errors = write_reports(&report, args, config.junit.as_deref(), args.verbosity.quiet);
+    let write_errors = write_reports(&report, &paths, args.verbosity.quiet);
     let code = crate::exit::of(report.verdict());
     let late = late.and_then(|l| l.lock().ok().and_then(|w| *w));
     let mut fatal = fatal;
@@ -337,23 +353,15 @@ async fn run_config(config: Config, args: &SmokeArgs, mut signals: Option<Signal
 
 /// Write JUnit (always), JSON (`--json`) and the GitHub Actions output.
 /// Returns the reports that could not be written.
-fn write_reports(
-    report: &RunReport,
-    args: &SmokeArgs,
-    config_junit: Option<&Path>,
-    quiet: bool,
-) -> Vec<FatalError> {
+fn write_reports(report: &RunReport, paths: &ReportPaths, quiet: bool) -> Vec<FatalError> {
     let mut errors = Vec::new();
-    let junit = junit_path(args, config_junit);
-    match crate::report::junit::write(report, &junit) {
-        Ok(()) => {
-            if !quiet {
-                say!(
-                    "    JUnit report: {}",
-                    one_line(&junit.display().to_string())
-                );
-            }
-        }
+    let junit = &paths.junit;
+    match crate::report::junit::write(report, junit) {
+        Ok(()) if !quiet => say!(
+            "    JUnit report: {}",
+            one_line(&junit.display().to_string())
+        ),
+        Ok(()) => {}
         Err(source) => {
             let hint = if crate::atomic::file_in_the_way(&source).is_some() {
                 "move that file away, or pass --junit PATH"
@@ -362,27 +370,22 @@ fn write_reports(
             };
             errors.push(FatalError::Report {
                 kind: "JUnit",
-                path: junit,
+                path: junit.clone(),
                 source,
                 hint,
             });
         }
     }
     // Same file as the JUnit (said by the caller, exit 2): the JUnit wins.
-    let json = args
-        .json
-        .as_deref()
-        .filter(|_| report_path_conflict(args, config_junit).is_none());
-    if let Some(json) = json {
+    if let Some(json) = &paths.json {
         match crate::report::json::write(report, json) {
-            Ok(()) => {
-                if !quiet {
-                    say!("    JSON report: {}", one_line(&json.display().to_string()));
-                }
+            Ok(()) if !quiet => {
+                say!("    JSON report: {}", one_line(&json.display().to_string()))
             }
+            Ok(()) => {}
             Err(source) => errors.push(FatalError::Report {
                 kind: "JSON",
-                path: json.to_path_buf(),
+                path: json.clone(),
                 source,
                 hint: "check that the folder is writable",
             }),
@@ -454,6 +457,27 @@ mod tests {
             verbosity: Default::default(),
         }
     }
+
+    fn report_path_conflict(args: &SmokeArgs, config_junit: Option<&Path>) -> Option<String> {
+        ReportPaths::resolve(args, config_junit).conflict
+    }
+
+    #[test]
+    fn report_paths_resolve_junit_by_precedence_and_drop_a_clashing_json() {
+        let p = ReportPaths::resolve(&args(None, None), None);
+        assert_eq!((p.junit, p.json), (PathBuf::from(DEFAULT_JUNIT_PATH), None));
+        let p = ReportPaths::resolve(&args(None, Some("r.json")), Some(Path::new("c.xml")));
+        assert_eq!(p.junit, PathBuf::from("c.xml"));
+        assert_eq!(p.json, Some(PathBuf::from("r.json")));
+        let p = ReportPaths::resolve(
+            &args(Some("a.xml"), Some("./a.xml")),
+            Some(Path::new("c.xml")),
+        );
+        assert_eq!(p.junit, PathBuf::from("a.xml"));
+        assert_eq!(p.json, None, "the JUnit keeps the path");
+        assert!(p.conflict.is_some());
+    }
+
     #[test]
     fn a_json_report_on_the_junit_path_is_caught_whatever_the_spelling() {
         // --junit and --json
