@@ -7,7 +7,7 @@ use crate::config::Diagnostic;
 use crate::exit;
 use crate::snapshot::LockError;
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// A problem that stops a command (or, for the gate, that it reports
 /// besides its checks). Display is the text after `error: `.
@@ -37,7 +37,7 @@ pub enum FatalError {
         kind: &'static str,
         path: PathBuf,
         source: std::io::Error,
-        hint: &'static str,
+        hint: String,
     },
     /// Work the command could not finish: the deadline passed, smoke.lock
     /// was not refreshed, the async runtime or the demo's orgs did not
@@ -65,6 +65,24 @@ impl FatalError {
             FatalError::Lock(_) => exit::UNUSABLE_INPUT,
             FatalError::Report { .. } | FatalError::Unfinished(_) => exit::CHECK_FAILED,
             FatalError::Cancelled { why, .. } => super::cancel::exit_code(*why),
+        }
+    }
+
+    /// The `kind` report (`JUnit`, `JSON`) could not be written to `path`:
+    /// the hint says to move the file that sits where a folder should be,
+    /// else to check the folder's permissions, and names `flag`, which
+    /// writes the report elsewhere.
+    pub fn report(kind: &'static str, flag: &str, path: &Path, source: std::io::Error) -> Self {
+        let fix = if crate::atomic::file_in_the_way(&source).is_some() {
+            "move that file away"
+        } else {
+            "check that the folder is writable"
+        };
+        FatalError::Report {
+            kind,
+            path: path.to_path_buf(),
+            source,
+            hint: format!("{fix}, or pass {flag} PATH"),
         }
     }
 
@@ -104,18 +122,51 @@ mod tests {
             source: io(),
         };
         assert_eq!(FatalError::Lock(read).exit_code(), 2);
-        let report = FatalError::Report {
-            kind: "JUnit",
-            path: "r.xml".into(),
-            source: io(),
-            hint: "check that the folder is writable",
-        };
+        let report = FatalError::report("JUnit", "--junit", Path::new("r.xml"), io());
         assert_eq!(report.exit_code(), 1);
         assert_eq!(
             report.to_string(),
-            "cannot write the JUnit report to r.xml: disk full\n  (hint: check that the folder is writable)"
+            "cannot write the JUnit report to r.xml: disk full\n  (hint: check that the folder is writable, or pass --junit PATH)"
         );
         assert_eq!(FatalError::Unfinished("x".into()).exit_code(), 1);
+    }
+
+    #[test]
+    fn a_file_in_the_way_is_named_for_either_report() {
+        let in_the_way = || {
+            std::io::Error::new(
+                std::io::ErrorKind::AlreadyExists,
+                crate::atomic::FileInTheWay {
+                    dir: "out/sub".into(),
+                    file: "out".into(),
+                },
+            )
+        };
+        for (kind, flag, path) in [
+            ("JUnit", "--junit", "out/sub/j.xml"),
+            ("JSON", "--json", "out/sub/r.json"),
+        ] {
+            let e = FatalError::report(kind, flag, Path::new(path), in_the_way());
+            let text = e.to_string();
+            assert!(
+                text.starts_with(&format!("cannot write the {kind} report to {path}: ")),
+                "{text}"
+            );
+            assert!(
+                text.ends_with(&format!("(hint: move that file away, or pass {flag} PATH)")),
+                "{text}"
+            );
+            assert_eq!(e.exit_code(), 1);
+        }
+        let plain = FatalError::report(
+            "JSON",
+            "--json",
+            Path::new("r.json"),
+            std::io::Error::other("disk full"),
+        );
+        assert!(plain
+            .to_string()
+            .ends_with("(hint: check that the folder is writable, or pass --json PATH)"));
     }
 
     #[test]

@@ -362,19 +362,7 @@ fn write_reports(report: &RunReport, paths: &ReportPaths, quiet: bool) -> Vec<Fa
             one_line(&junit.display().to_string())
         ),
         Ok(()) => {}
-        Err(source) => {
-            let hint = if crate::atomic::file_in_the_way(&source).is_some() {
-                "move that file away, or pass --junit PATH"
-            } else {
-                "check that the folder is writable, or pass --junit PATH"
-            };
-            errors.push(FatalError::Report {
-                kind: "JUnit",
-                path: junit.clone(),
-                source,
-                hint,
-            });
-        }
+        Err(source) => errors.push(FatalError::report("JUnit", "--junit", junit, source)),
     }
     // Same file as the JUnit (said by the caller, exit 2): the JUnit wins.
     if let Some(json) = &paths.json {
@@ -383,12 +371,7 @@ fn write_reports(report: &RunReport, paths: &ReportPaths, quiet: bool) -> Vec<Fa
                 say!("    JSON report: {}", one_line(&json.display().to_string()))
             }
             Ok(()) => {}
-            Err(source) => errors.push(FatalError::Report {
-                kind: "JSON",
-                path: json.clone(),
-                source,
-                hint: "check that the folder is writable",
-            }),
+            Err(source) => errors.push(FatalError::report("JSON", "--json", json, source)),
         }
     }
     github_output(report);

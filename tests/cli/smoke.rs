@@ -535,14 +535,20 @@ async fn a_file_where_the_report_folder_should_be_is_named() {
     let w = World::start("healthy").await;
     w.write_config(&config::soap(r#""Account""#));
     std::fs::write(w.path("afile"), "x").unwrap();
-    let run = w.smoke(&["--junit", "afile/junit.xml"]).await;
+    let run = w
+        .smoke(&["--junit", "afile/junit.xml", "--json", "afile/report.json"])
+        .await;
     run.expect_code(1);
-    assert!(
-        run.stderr()
-            .contains("afile is a file, not a folder\n  (hint: move that file away"),
-        "{}",
-        run.stderr()
-    );
+    // The same hint for either report (one function says it).
+    for (kind, path, flag) in [
+        ("JUnit", "afile/junit.xml", "--junit"),
+        ("JSON", "afile/report.json", "--json"),
+    ] {
+        let said = format!(
+            "cannot write the {kind} report to {path}: cannot create folder afile: afile is a file, not a folder\n  (hint: move that file away, or pass {flag} PATH)"
+        );
+        assert!(run.stderr().contains(&said), "{said}\n{}", run.stderr());
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
