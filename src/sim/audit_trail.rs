@@ -229,10 +229,12 @@ pub fn changes(before: &Org, after: &Org) -> Vec<(String, String, String)> {
                 .or_else(|| before.permission_set(name))
                 .map_or(name.to_string(), |p| p.label.clone())
         };
+        // A deleted permission set's pre-authorization goes with it: the
+        // trail records only the deletion.
         for ps in old
             .permission_sets
             .iter()
-            .filter(|p| !app.permission_sets.contains(p))
+            .filter(|p| !app.permission_sets.contains(p) && after.permission_set(p).is_some())
         {
             oauth_policy(format!(
                 "Removed permission set {} from the pre-authorized permission sets",
@@ -405,5 +407,21 @@ mod tests {
             ]
         );
         assert!(changes(&before, &before.clone()).is_empty());
+        // Deleting a pre-authorized permission set is one entry: the
+        // deletion (its pre-authorizations go with it, unrecorded).
+        let mut after = before.clone();
+        scenarios::apply("permset-deleted", &mut after).unwrap();
+        assert!(after
+            .eca(demo::ECA_JWT_NAME)
+            .unwrap()
+            .permission_sets
+            .is_empty());
+        let found: Vec<String> = changes(&before, &after).into_iter().map(|c| c.2).collect();
+        assert!(
+            !found
+                .iter()
+                .any(|d| d.contains("pre-authorized permission sets")),
+            "{found:?}"
+        );
     }
 }

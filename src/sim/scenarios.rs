@@ -115,6 +115,18 @@ pub fn apply(name: &str, org: &mut Org) -> Option<()> {
                 u.assignments
                     .retain(|a| a.permission_set.as_deref() != Some(STRIPE_PERMSET));
             }
+            // Its pre-authorizations (SetupEntityAccess rows) go with it.
+            let apps = org
+                .connected_apps
+                .iter_mut()
+                .map(|a| &mut a.permission_sets);
+            let ecas = org
+                .external_client_apps
+                .iter_mut()
+                .map(|a| &mut a.permission_sets);
+            for list in apps.chain(ecas) {
+                list.retain(|p| p != STRIPE_PERMSET);
+            }
         }
         "connected-app-no-api-scope" => {
             drop_api_scope(&mut org.app_mut(demo::CONNECTED_APP_NAME)?.scopes);
