@@ -300,12 +300,9 @@ pub fn pick_version(configured: &str, supported: &[String]) -> String {
 /// The version a login with `auth` should use (SOAP login() is absent from
 /// v65.0; the gate clamps too, this keeps the audit safe either way).
 fn soap_safe(version: &str, auth: &Auth) -> String {
-    if matches!(auth, Auth::SoapPassword { .. })
-        && facts::version_key(version) > facts::version_key(crate::config::MAX_SOAP_LOGIN_VERSION)
-    {
-        crate::config::MAX_SOAP_LOGIN_VERSION.to_string()
-    } else {
-        version.to_string()
+    match auth {
+        Auth::SoapPassword { .. } => auth::soap::soap_version(version),
+        _ => version.to_string(),
     }
 }
 
@@ -366,10 +363,7 @@ mod tests {
             password: crate::secret::Secret::new("p"),
             security_token: None,
         };
-        assert_eq!(
-            soap_safe("66.0", &soap),
-            crate::config::MAX_SOAP_LOGIN_VERSION
-        );
+        assert_eq!(soap_safe("66.0", &soap), auth::soap::MAX_SOAP_LOGIN_VERSION);
         assert_eq!(soap_safe("62.0", &soap), "62.0");
     }
 }

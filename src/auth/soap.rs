@@ -10,14 +10,18 @@
 //! session carries [`super::SOAP_LOGIN_DEPRECATION`].
 
 use super::{header_text, instance_from, Session, SOAP_LOGIN_DEPRECATION};
-use crate::config::MAX_SOAP_LOGIN_VERSION;
 use crate::salesforce::client::origin_of;
 use crate::salesforce::error::{self, Failure, Origin};
 use crate::salesforce::xml_escape;
 use crate::secret::{Redactor, Secret};
 use url::Url;
 
-/// The SOAP version to call: the REST version, capped at 64.0.
+/// The newest version whose SOAP endpoint still has `login()` (absent from v65.0).
+pub const MAX_SOAP_LOGIN_VERSION: &str = "64.0";
+
+/// The SOAP version to call: the REST version, capped at
+/// [`MAX_SOAP_LOGIN_VERSION`]. The one place the cap is applied (the audit
+/// asks here too).
 pub fn soap_version(api_version: &str) -> String {
     let parse = |v: &str| v.parse::<f64>().ok();
     match (parse(api_version), parse(MAX_SOAP_LOGIN_VERSION)) {

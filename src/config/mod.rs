@@ -28,8 +28,6 @@ use url::Url;
 
 /// The REST API version used when smoke.toml does not set one.
 pub const DEFAULT_API_VERSION: &str = "62.0";
-/// The newest version whose SOAP endpoint still has `login()` (absent from v65.0).
-pub const MAX_SOAP_LOGIN_VERSION: &str = "64.0";
 /// Where the JUnit report goes when neither `--junit` nor `junit =` says.
 pub const DEFAULT_JUNIT_PATH: &str = "target/smoke/junit.xml";
 
