@@ -122,7 +122,7 @@ impl std::fmt::Display for Drift {
 /// Problems with smoke.lock itself.
 #[derive(Debug, thiserror::Error)]
 pub enum LockError {
-    #[error("{path}: cannot read: {source}")]
+    #[error("{path}: cannot read: {source}\n  (hint: {})", read_hint(.source))]
     Read {
         path: PathBuf,
         source: std::io::Error,
@@ -136,11 +136,40 @@ pub enum LockError {
     },
     #[error("{path}: format version {found}, this sfsmoke reads {OLDEST_FORMAT_VERSION} to {FORMAT_VERSION}\n  (hint: regenerate it with `sfsmoke snapshot`)")]
     Version { path: PathBuf, found: u32 },
-    #[error("{path}: cannot write: {source}")]
+    #[error("{path}: cannot write: {source}\n  (hint: {})", write_hint(.source))]
     Write {
         path: PathBuf,
         source: std::io::Error,
     },
+}
+
+/// What the person on call can do about a smoke.lock that cannot be read.
+fn read_hint(e: &std::io::Error) -> &'static str {
+    match e.kind() {
+        std::io::ErrorKind::PermissionDenied => {
+            "this user may not read it: check its owner and mode (`ls -l`); it is a plain text file meant to be committed"
+        }
+        std::io::ErrorKind::IsADirectory => {
+            "a folder named smoke.lock is in the way: remove it, then record the access with `sfsmoke snapshot`"
+        }
+        _ => "check the file and the disk, or record it again with `sfsmoke snapshot`",
+    }
+}
+
+/// What the person on call can do about a smoke.lock that cannot be written.
+fn write_hint(e: &std::io::Error) -> &'static str {
+    if crate::atomic::file_in_the_way(e).is_some() {
+        return "a file sits where a folder of the path should be: move that file away";
+    }
+    match e.kind() {
+        std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem => {
+            "the folder is not writable here (a read-only checkout?): run `sfsmoke snapshot` in a writable checkout and commit smoke.lock"
+        }
+        std::io::ErrorKind::IsADirectory => {
+            "a folder named smoke.lock is in the way: remove it, then rerun"
+        }
+        _ => "check that the config's folder is writable and the disk is not full",
+    }
 }
 
 /// `smoke.lock` beside the config file.

@@ -497,3 +497,58 @@ fn unreadable_hint_names_view_setup_for_every_permission_refusal_only() {
         .unwrap()
         .contains("[orgs.uat.diagnose]"));
 }
+
+#[test]
+fn lock_io_errors_say_what_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    // A folder where smoke.lock should be: named, whether reading or writing.
+    let folder = dir.path().join("smoke.lock");
+    std::fs::create_dir(&folder).unwrap();
+    let read = read_lock(&folder).unwrap_err().to_string();
+    assert!(read.contains("cannot read: "), "{read}");
+    assert!(
+        read.contains("(hint: a folder named smoke.lock is in the way"),
+        "{read}"
+    );
+    let write = write_lock(&folder, &lock_of(&[("prod", good())]))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        write.contains("(hint: a folder named smoke.lock is in the way"),
+        "{write}"
+    );
+    // A file where a folder of the path should be.
+    std::fs::write(dir.path().join("afile"), "x").unwrap();
+    let write = write_lock(&dir.path().join("afile/smoke.lock"), &lock_of(&[]))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        write.contains("(hint: a file sits where a folder"),
+        "{write}"
+    );
+    // Permissions and a read-only checkout (as root the OS would not
+    // refuse, so the errors are made here).
+    let denied = || std::io::Error::from(std::io::ErrorKind::PermissionDenied);
+    let read = LockError::Read {
+        path: "smoke.lock".into(),
+        source: denied(),
+    };
+    assert!(
+        read.to_string()
+            .contains("(hint: this user may not read it"),
+        "{read}"
+    );
+    for source in [
+        denied(),
+        std::io::Error::from(std::io::ErrorKind::ReadOnlyFilesystem),
+    ] {
+        let write = LockError::Write {
+            path: "smoke.lock".into(),
+            source,
+        };
+        assert!(
+            write.to_string().contains("(a read-only checkout?)"),
+            "{write}"
+        );
+    }
+}
