@@ -182,23 +182,30 @@ pub fn empty_report(org: &OrgConfig) -> OrgReport {
     }
 }
 
-/// Every case an org's checks report, in order (the login, then one per
-/// object and extra check), each with `outcome` and no time: for a run that
-/// stopped, or has not yet started, before the checks finished.
-pub fn planned_cases(org: &OrgConfig, outcome: &Outcome) -> Vec<CaseReport> {
-    let login = CaseReport {
-        name: login_case_name(&org.auth),
-        kind: CaseKind::Login,
-        target: "login".into(),
-        soql: None,
-        duration: Duration::ZERO,
-        outcome: outcome.clone(),
-        retries: 0,
-    };
+/// Every case an org's checks report, in order (the login, one per object
+/// and extra check, then the "API quota" case when `quota`), each with
+/// `outcome` and no time: for a run that stopped, or has not yet started,
+/// before the checks finished, and for counting the cases up front.
+pub fn planned_cases(org: &OrgConfig, quota: bool, outcome: &Outcome) -> Vec<CaseReport> {
+    let login = login_case(&org.auth, Duration::ZERO, outcome.clone());
     let queries = plan(org)
         .into_iter()
         .map(|p| p.case(Duration::ZERO, outcome.clone(), 0));
-    std::iter::once(login).chain(queries).collect()
+    let quota = quota.then(|| crate::quota::case_with(outcome.clone()));
+    std::iter::once(login).chain(queries).chain(quota).collect()
+}
+
+/// The org's login case.
+fn login_case(auth: &Auth, duration: Duration, outcome: Outcome) -> CaseReport {
+    CaseReport {
+        name: login_case_name(auth),
+        kind: CaseKind::Login,
+        target: "login".into(),
+        soql: None,
+        duration,
+        outcome,
+        retries: 0,
+    }
 }
 
 fn snapshot(r: &SharedRedactor) -> Redactor {
@@ -699,7 +706,7 @@ async fn run_checks(
     let started = Instant::now();
     let planned = plan(org);
     let mut report = empty_report(org);
-    let login_name = login_case_name(&org.auth);
+    let quota = settings.min_api_remaining.is_some();
     let emit = |report: &mut OrgReport, case: CaseReport| {
         on_case(&org.name, &case);
         report.cases.push(case);
@@ -712,8 +719,7 @@ async fn run_checks(
         Err(f) => {
             let outcome = problem(f, &snapshot(&redactor));
             let failed = failed_login(&outcome);
-            finish_failed_login(&mut report, org, &planned, login_name, t0, outcome, &emit);
-            skip_quota(&mut report, settings, &emit);
+            finish_failed_login(&mut report, org, &planned, t0, outcome, quota, &emit);
             report.duration = started.elapsed();
             return (report, None, failed);
         }
@@ -731,8 +737,7 @@ async fn run_checks(
         Err(f) => {
             let outcome = problem(f, &snapshot(&redactor));
             let failed = failed_login(&outcome);
-            finish_failed_login(&mut report, org, &planned, login_name, t0, outcome, &emit);
-            skip_quota(&mut report, settings, &emit);
+            finish_failed_login(&mut report, org, &planned, t0, outcome, quota, &emit);
             report.duration = started.elapsed();
             return (report, Some(http), failed);
         }
@@ -757,20 +762,10 @@ async fn run_checks(
             session.instance_url.as_str().trim_end_matches('/')
         ),
     };
-    emit(
-        &mut report,
-        CaseReport {
-            name: login_name,
-            kind: CaseKind::Login,
-            target: "login".into(),
-            soql: None,
-            duration: t0.elapsed(),
-            outcome: Outcome::Passed {
-                detail: Some(detail),
-            },
-            retries: 0,
-        },
-    );
+    let passed = Outcome::Passed {
+        detail: Some(detail),
+    };
+    emit(&mut report, login_case(&org.auth, t0.elapsed(), passed));
 
     // The queries, bounded.
     let conn = Connection::new(
@@ -843,26 +838,6 @@ async fn run_checks(
     (report, Some(ctx.http), login)
 }
 
-/// After a failed login: the "API quota" case (when asked for) is skipped
-/// like the queries, for the same reason.
-fn skip_quota(
-    report: &mut OrgReport,
-    settings: &Settings,
-    emit: &impl Fn(&mut OrgReport, CaseReport),
-) {
-    if settings.min_api_remaining.is_none() {
-        return;
-    }
-    let code = report
-        .cases
-        .first()
-        .and_then(|c| c.outcome.problem())
-        .map(|p| p.failure.code.clone())
-        .unwrap_or_default();
-    let reason = format!("not run: the login failed ({code})");
-    emit(report, crate::quota::case_with(Outcome::Skipped { reason }));
-}
-
 /// The failed login case's failure (as reported: redacted).
 fn failed_login(outcome: &Outcome) -> Login {
     let failure = outcome.problem().map(|p| p.failure.clone());
@@ -875,13 +850,15 @@ fn failed_login(outcome: &Outcome) -> Login {
     }))
 }
 
+/// After a failed login: the login case, then every planned query and the
+/// "API quota" case (`quota`: when asked for) skipped, saying why.
 fn finish_failed_login(
     report: &mut OrgReport,
     org: &OrgConfig,
     planned: &[Planned],
-    login_name: String,
     t0: Instant,
     outcome: Outcome,
+    quota: bool,
     emit: &impl Fn(&mut OrgReport, CaseReport),
 ) {
     let code = outcome
@@ -896,33 +873,15 @@ fn finish_failed_login(
             .push(auth::OAUTH_PASSWORD_DEPRECATION.into()),
         _ => {}
     }
-    emit(
-        report,
-        CaseReport {
-            name: login_name,
-            kind: CaseKind::Login,
-            target: "login".into(),
-            soql: None,
-            duration: t0.elapsed(),
-            outcome,
-            retries: 0,
-        },
-    );
+    emit(report, login_case(&org.auth, t0.elapsed(), outcome));
+    let skipped = Outcome::Skipped {
+        reason: format!("not run: the login failed ({code})"),
+    };
     for p in planned {
-        emit(
-            report,
-            CaseReport {
-                name: p.name.clone(),
-                kind: p.kind,
-                target: p.target.clone(),
-                soql: Some(p.soql.clone()),
-                duration: Duration::ZERO,
-                outcome: Outcome::Skipped {
-                    reason: format!("not run: the login failed ({code})"),
-                },
-                retries: 0,
-            },
-        );
+        emit(report, p.case(Duration::ZERO, skipped.clone(), 0));
+    }
+    if quota {
+        emit(report, crate::quota::case_with(skipped));
     }
 }
 

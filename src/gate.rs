@@ -196,9 +196,12 @@ impl Plan<'_> {
     /// summary will.
     pub fn total_checks(&self) -> usize {
         let drift_case = usize::from(self.has_drift_case());
-        let quota_case = usize::from(self.config.min_api_remaining.is_some());
+        let quota = self.config.min_api_remaining.is_some();
+        let counted = Outcome::Skipped {
+            reason: String::new(),
+        };
         self.orgs()
-            .map(|o| 1 + o.objects.len() + o.checks.len() + quota_case + drift_case)
+            .map(|o| checks::planned_cases(o, quota, &counted).len() + drift_case)
             .sum()
     }
 
@@ -390,10 +393,8 @@ impl Plan<'_> {
                     return report;
                 }
                 let ended = finished.get(&org.name).map(Vec::as_slice).unwrap_or(&[]);
-                let mut cases = checks::planned_cases(org, &unfinished);
-                if self.config.min_api_remaining.is_some() {
-                    cases.push(crate::quota::case_with(unfinished.clone()));
-                }
+                let quota = self.config.min_api_remaining.is_some();
+                let mut cases = checks::planned_cases(org, quota, &unfinished);
                 for case in &mut cases {
                     if let Some(e) = ended.iter().find(|e| e.name == case.name) {
                         *case = e.clone();
