@@ -3,7 +3,7 @@
 //! the whole stderr (every `file:line:col`, org, key and hint) and the
 //! exit code 2.
 
-use crate::support::{output, sfsmoke, snapshot_settings};
+use crate::support::{assert_no_secret, output, sfsmoke, snapshot_settings};
 
 /// `sfsmoke <args>` in a temp dir holding `toml` as smoke.toml: the exit
 /// code must be 2, stdout empty, and stderr match the snapshot `name`.
@@ -409,18 +409,15 @@ async fn validate_corpus() {
         let stdout = String::from_utf8_lossy(&out.stdout);
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(code == 0 || code == 2, "{name}: exit {code}\n{stderr}");
-        for secret in [
+        let secrets = [
             "hunter2-canary-pw",
             "tok3n-canary-token",
             "s3cret-canary-secret",
             "sfdxsecret",
             "5Aep861",
-        ] {
-            assert!(
-                !stdout.contains(secret) && !stderr.contains(secret),
-                "{name}: {secret} shown"
-            );
-        }
+        ];
+        assert_no_secret(&format!("{name}: stdout"), &stdout, &secrets);
+        assert_no_secret(&format!("{name}: stderr"), &stderr, &secrets);
         doc.push_str(&format!(
             "===== {name}\n{}----- exit {code}\n{stdout}{}{stderr}\n",
             toml.trim_start_matches('\u{feff}'),
