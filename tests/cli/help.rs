@@ -71,7 +71,9 @@ fn help_version_and_completions() {
                     String::from_utf8_lossy(&check.stderr)
                 );
             } else {
-                eprintln!("SKIPPED: bash not installed; the bash completion script was not parsed");
+                crate::support::skipped(
+                    "bash not installed: the bash completion script was not parsed",
+                );
             }
         }
     }

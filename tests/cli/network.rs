@@ -81,9 +81,9 @@ fn can_install_system_cas() -> Option<&'static Path> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tls_trusts_a_ca_installed_in_the_os_store() {
     let Some(dir) = can_install_system_cas() else {
-        eprintln!(
-            "note: skipped tls_trusts_a_ca_installed_in_the_os_store: needs root and \
-             update-ca-certificates with /usr/local/share/ca-certificates"
+        crate::support::skipped(
+            "tls_trusts_a_ca_installed_in_the_os_store needs root and update-ca-certificates \
+             with /usr/local/share/ca-certificates",
         );
         return;
     };

@@ -902,7 +902,9 @@ async fn no_ansi_escape_without_a_terminal_or_with_no_color() {
         .output()
         .is_ok_and(|o| o.status.success());
     if !script {
-        eprintln!("SKIPPED: `script` (util-linux) not installed; colour on a terminal not checked");
+        crate::support::skipped(
+            "`script` (util-linux) not installed: colour on a terminal not checked",
+        );
         return;
     }
     // On a terminal; CI=1 keeps the progress line (not colour) away.

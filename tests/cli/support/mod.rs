@@ -12,6 +12,9 @@ pub mod config;
 /// src so `report/junit.rs`'s tests can declare it; only std and quick-xml).
 #[path = "../../../src/report/junit_check.rs"]
 pub mod junit_check;
+/// A test that cannot run here says so (`SKIPPED: why`, past the harness's
+/// capture), or fails under `SFSMOKE_NO_SKIP` (`.ci/run`).
+pub use junit_check::skipped;
 
 use sfsmoke::sim::{self, demo, scenarios, SimHandle, SimOptions};
 use std::collections::BTreeMap;
