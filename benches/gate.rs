@@ -18,6 +18,9 @@
 //! audit; peak RSS at most 30 MB; `--version` under 5 ms. Prints a table and
 //! exits 1 when a target is missed. Not a test: `cargo test` never runs it.
 
+mod common;
+
+use common::median;
 use sfsmoke::sim::{self, demo, scenarios, SimHandle, SimOptions};
 use std::path::Path;
 use std::process::{Command, ExitCode, Stdio};
@@ -49,7 +52,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let mut table = Table::default();
+    let mut table = Table::new(["measurement", "measured", "target", ""]);
     let outcome = rt.block_on(async {
         let baseline = bench_baseline(&mut table).await?;
         bench_gate(&mut table, 1, FLOOR_1, Some(baseline)).await?;
@@ -57,21 +60,12 @@ fn main() -> ExitCode {
         bench_drift(&mut table).await?;
         bench_version(&mut table).await
     });
-    table.print();
-    match outcome {
-        Err(e) => {
-            eprintln!("error: the benchmark could not run: {e}");
-            ExitCode::FAILURE
-        }
-        Ok(()) if table.missed > 0 => {
-            eprintln!(
-                "error: {} target(s) missed (see the table above)",
-                table.missed
-            );
-            ExitCode::FAILURE
-        }
-        Ok(()) => ExitCode::SUCCESS,
-    }
+    let title = format!(
+        "sfsmoke gate benchmark: release binary, simulated orgs at L = {} ms (floor 2 L = {} ms)",
+        LATENCY.as_millis(),
+        2 * LATENCY.as_millis()
+    );
+    table.finish(&title, outcome)
 }
 
 /// Object API names of the benchmark org: `Bench01__c` ... `Bench20__c`.
@@ -216,11 +210,6 @@ fn wait4(pid: u32) -> Result<(i32, u64), String> {
     };
     // Linux reports ru_maxrss in KiB.
     Ok((code, u64::try_from(usage.ru_maxrss).unwrap_or(0)))
-}
-
-fn median(mut xs: Vec<Duration>) -> Duration {
-    xs.sort();
-    xs[xs.len() / 2]
 }
 
 fn temp_dir() -> Result<tempfile::TempDir, String> {
@@ -435,54 +424,12 @@ async fn bench_version(table: &mut Table) -> Result<(), String> {
     Ok(())
 }
 
-/// The printed table; counts missed targets.
-#[derive(Default)]
-struct Table {
-    rows: Vec<[String; 4]>,
-    missed: usize,
-}
+/// The printed table: measurement, measured, target, verdict.
+type Table = common::Table<4>;
 
 impl Table {
     fn row(&mut self, what: &str, measured: String, target: String, ok: bool) {
-        if !ok {
-            self.missed += 1;
-        }
         let verdict = if ok { "ok" } else { "MISSED" };
-        self.rows
-            .push([what.to_string(), measured, target, verdict.to_string()]);
-    }
-
-    fn print(&self) {
-        println!(
-            "sfsmoke gate benchmark: release binary, simulated orgs at L = {} ms (floor 2 L = {} ms)",
-            LATENCY.as_millis(),
-            2 * LATENCY.as_millis()
-        );
-        let header = ["measurement", "measured", "target", ""];
-        let width = |i: usize| {
-            self.rows
-                .iter()
-                .map(|r| r[i].chars().count())
-                .chain([header[i].len()])
-                .max()
-                .unwrap_or(0)
-        };
-        let w: Vec<usize> = (0..4).map(width).collect();
-        let line = |r: [&str; 4]| {
-            println!(
-                "{:w0$}  {:w1$}  {:w2$}  {}",
-                r[0],
-                r[1],
-                r[2],
-                r[3],
-                w0 = w[0],
-                w1 = w[1],
-                w2 = w[2]
-            );
-        };
-        line(header);
-        for r in &self.rows {
-            line([&r[0], &r[1], &r[2], &r[3]]);
-        }
+        self.push([what.to_string(), measured, target, verdict.into()], !ok);
     }
 }

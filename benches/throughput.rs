@@ -19,7 +19,10 @@
 //! `sfsmoke` binary's `main` runs (`sfsmoke::run(Cli::parse_from(...))`),
 //! then reads its own `/proc/self/status`.
 
+mod common;
+
 use clap::Parser as _;
+use common::{ms, stats};
 use futures::StreamExt as _;
 use sfsmoke::sim::{self, demo, scenarios, SimOptions};
 use std::path::Path;
@@ -54,7 +57,7 @@ fn main() -> ExitCode {
     if let Ok(config) = std::env::var(CHILD_CONFIG) {
         return gate_child(&config);
     }
-    let mut table = Table::default();
+    let mut table = Table::new(["measurement", "n", "median", "p95 / worst", "goal"]);
     let mut run = || -> Result<(), String> {
         bench_start(&mut table)?;
         bench_one_core(&mut table)?;
@@ -63,55 +66,21 @@ fn main() -> ExitCode {
         Ok(())
     };
     let outcome = run();
-    table.print();
-    match outcome {
-        Err(e) => {
-            eprintln!("error: the benchmark could not run: {e}");
-            ExitCode::FAILURE
-        }
-        Ok(()) if table.missed > 0 => {
-            eprintln!(
-                "error: {} goal(s) missed (see the table above)",
-                table.missed
-            );
-            ExitCode::FAILURE
-        }
-        Ok(()) => ExitCode::SUCCESS,
-    }
+    table.finish(
+        "sfsmoke throughput benchmark: the simulated org's start and speed, a fleet's gate run",
+        outcome,
+    )
 }
 
 // ---------------------------------------------------------------- stats
 
-/// Median and p95 (nearest rank) of a sample.
-struct Stats {
-    median: f64,
-    p95: f64,
-}
-
-fn stats(mut xs: Vec<f64>) -> Stats {
-    assert!(!xs.is_empty(), "no samples");
-    xs.sort_by(|a, b| a.total_cmp(b));
-    let rank = |p: f64| xs[((p * xs.len() as f64).ceil() as usize).clamp(1, xs.len()) - 1];
-    Stats {
-        median: rank(0.5),
-        p95: rank(0.95),
-    }
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1e3
-}
-
 // ---------------------------------------------------------------- table
 
-#[derive(Default)]
-struct Table {
-    rows: Vec<[String; 5]>,
-    missed: usize,
-}
+/// The printed table: measurement, n, median, p95 (or worst), goal.
+type Table = common::Table<5>;
 
 impl Table {
-    /// One row; `ok` is `None` for information without a goal.
+    /// One row; `goal` is `None` for information without a goal.
     fn row(
         &mut self,
         what: &str,
@@ -120,46 +89,12 @@ impl Table {
         p95: String,
         goal: Option<(String, bool)>,
     ) {
-        let verdict = match goal {
-            None => "-".to_string(),
-            Some((g, true)) => format!("{g}: ok"),
-            Some((g, false)) => {
-                self.missed += 1;
-                format!("{g}: MISSED")
-            }
+        let (verdict, missed) = match goal {
+            None => ("-".to_string(), false),
+            Some((g, true)) => (format!("{g}: ok"), false),
+            Some((g, false)) => (format!("{g}: MISSED"), true),
         };
-        self.rows.push([what.to_string(), n, median, p95, verdict]);
-    }
-
-    fn print(&self) {
-        let head = ["measurement", "n", "median", "p95 / worst", "goal"];
-        let mut w = head.map(str::len);
-        for r in &self.rows {
-            for (i, c) in r.iter().enumerate() {
-                w[i] = w[i].max(c.chars().count());
-            }
-        }
-        let line = |c: &[String]| {
-            println!(
-                "{:<w0$}  {:>w1$}  {:>w2$}  {:>w3$}  {}",
-                c[0],
-                c[1],
-                c[2],
-                c[3],
-                c[4],
-                w0 = w[0],
-                w1 = w[1],
-                w2 = w[2],
-                w3 = w[3]
-            )
-        };
-        println!();
-        line(&head.map(String::from));
-        line(&w.map(|n| "-".repeat(n)));
-        for r in &self.rows {
-            line(r);
-        }
-        println!();
+        self.push([what.to_string(), n, median, p95, verdict], missed);
     }
 }
 
