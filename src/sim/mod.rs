@@ -18,7 +18,9 @@
 //! `/services/oauth2/userinfo`, the identity URL (`/id/{org}/{user}`), and
 //! the REST API under `/services/data/` (versions, resources, limits,
 //! query with paging, sobjects, describe, record retrieval by id,
-//! composite/batch); and, outside Salesforce's API, `/__sfsmoke/` to change
+//! composite/batch); the Metadata API's `listMetadata()`/`readMetadata()`
+//! for External Client Apps (`/services/Soap/m/{v}`, `metadata.rs`); and,
+//! outside Salesforce's API, `/__sfsmoke/` to change
 //! a standalone sim's state from another process (see `admin.rs`).
 //! As on Salesforce, a doubled `/` and a trailing `/` in a path are
 //! tolerated (`server::normalize_path`).
@@ -35,6 +37,7 @@ mod admin;
 pub mod audit_trail;
 pub mod demo;
 pub mod faults;
+pub mod metadata;
 pub mod model;
 pub(crate) mod oauth;
 mod query;

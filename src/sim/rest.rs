@@ -64,6 +64,41 @@ fn bearer(headers: &HeaderMap) -> Option<String> {
         .then(|| token.trim().to_string())
 }
 
+/// Why an API call (REST, or the Metadata API's SOAP) is refused before
+/// it is charged; each surface words it its own way.
+#[derive(Debug)]
+pub(crate) enum Refusal {
+    /// No session, unknown, timed out, or its user deactivated.
+    NoSession,
+    /// An OAuth token without the `api` (or `full`) scope.
+    NotForApi,
+    /// The user or org has no API access.
+    NoApiAccess(super::model::Denial),
+}
+
+/// The one admission check of an API call, steps 2 and 3 of this module's
+/// order: a live session allowed to call the API, whose user has API
+/// access. Returns the session's user.
+pub(crate) fn admit(st: &mut SimState, token: &str) -> Result<User, Refusal> {
+    let Some(user) = session_user(st, token) else {
+        tracing::info!("API call without a live session (none sent, unknown, timed out, or its user deactivated)");
+        return Err(Refusal::NoSession);
+    };
+    if !st.sessions.get(token).is_some_and(|s| s.rest_allowed) {
+        tracing::info!(
+            "API call by {} with a token lacking the api scope",
+            user.username
+        );
+        return Err(Refusal::NotForApi);
+    }
+    let now = st.now();
+    if let Err(denial) = st.org.api_access(&user, now) {
+        tracing::info!("API call by {}: no API access: {denial:?}", user.username);
+        return Err(Refusal::NoApiAccess(denial));
+    }
+    Ok(user)
+}
+
 /// Release label of an API version (v31.0 = Summer '14, three a year).
 fn release_label(major: u16) -> String {
     let i = i32::from(major) - 31;
@@ -208,29 +243,29 @@ pub(crate) async fn handle(
         Err(a) => return to_response(a),
     };
     let token = bearer(&headers).unwrap_or_default();
-    let Some(user) = session_user(&mut st, &token) else {
-        tracing::info!("REST call without a live session (none sent, unknown, timed out, or its user deactivated)");
-        return rest_error(
-            StatusCode::UNAUTHORIZED,
-            "INVALID_SESSION_ID",
-            "Session expired or invalid",
-        );
-    };
-    if !st.sessions.get(&token).is_some_and(|s| s.rest_allowed) {
+    let user = match admit(&mut st, &token) {
+        Ok(user) => user,
+        Err(Refusal::NoSession) => {
+            return rest_error(
+                StatusCode::UNAUTHORIZED,
+                "INVALID_SESSION_ID",
+                "Session expired or invalid",
+            )
+        }
         // A new login does not cure this one (DOMAIN.md: jsforce PR 1774).
-        return rest_error(
-            StatusCode::UNAUTHORIZED,
-            "INVALID_SESSION_ID",
-            "This session is not valid for use with the REST API",
-        );
-    }
-    let now = st.now();
-    if let Err(denial) = st.org.api_access(&user, now) {
-        tracing::info!("REST call by {}: no API access: {denial:?}", user.username);
-        let (status, code, msg) = denial.rest_error();
-        let status = StatusCode::from_u16(status).unwrap_or(StatusCode::FORBIDDEN);
-        return with_usage(rest_error(status, code, msg), &st);
-    }
+        Err(Refusal::NotForApi) => {
+            return rest_error(
+                StatusCode::UNAUTHORIZED,
+                "INVALID_SESSION_ID",
+                "This session is not valid for use with the REST API",
+            )
+        }
+        Err(Refusal::NoApiAccess(denial)) => {
+            let (status, code, msg) = denial.rest_error();
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::FORBIDDEN);
+            return with_usage(rest_error(status, code, msg), &st);
+        }
+    };
     let call = match segs.as_slice() {
         ["composite", "batch"] => Call::Batch,
         ["composite"] => Call::Composite,

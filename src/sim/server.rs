@@ -3,7 +3,7 @@
 //! per-request latency and request counting, and small response helpers
 //! shared by the endpoint modules.
 
-use super::{admin, faults, oauth, rest, soap, AccessLog, Shared};
+use super::{admin, faults, metadata, oauth, rest, soap, AccessLog, Shared};
 use axum::body::Body;
 use axum::http::{header, HeaderValue, Request, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -28,6 +28,7 @@ pub(crate) fn router(shared: Arc<Shared>, access_log: Option<AccessLog>) -> Rout
     let router = Router::new()
         .route("/services/Soap/u/{version}", post(soap::login))
         .route("/services/Soap/u/{version}/{*rest}", post(soap::other))
+        .route("/services/Soap/m/{*rest}", post(metadata::handle))
         .route("/services/oauth2/token", post(oauth::token))
         .route(
             "/services/oauth2/userinfo",

@@ -30,7 +30,7 @@ use std::sync::{Arc, LazyLock};
 const INVALID_LOGIN_MSG: &str = "Invalid username, password, security token; or user locked out.";
 const TOKEN_MSG: &str = "Invalid username, password, security token; or user locked out. Are you at a new location? When accessing Salesforce--either via a desktop client or the API--from outside of your company’s trusted networks, you must add a security token to your password to log in. To get your new security token, log in to Salesforce. From your personal settings, enter Reset My Security Token in the Quick Find box, then select Reset My Security Token.";
 
-fn element(name: &str) -> Regex {
+pub(crate) fn element(name: &str) -> Regex {
     Regex::new(&format!(
         r"(?s)<(?:[A-Za-z_][\w.-]*:)?{name}(?:\s[^>]*)?>(.*?)</(?:[A-Za-z_][\w.-]*:)?{name}\s*>"
     ))
@@ -43,10 +43,10 @@ static LOGIN: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"<(?:[A-Za-z_][\w.-]*:)?login[\s>/]").expect("static regex"));
 static LOGOUT: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"<(?:[A-Za-z_][\w.-]*:)?logout[\s>/]").expect("static regex"));
-static SESSION_ID: LazyLock<Regex> = LazyLock::new(|| element("sessionId"));
+pub(crate) static SESSION_ID: LazyLock<Regex> = LazyLock::new(|| element("sessionId"));
 
 /// Undo XML escaping (named entities and numeric character references).
-fn unescape(s: &str) -> String {
+pub(crate) fn unescape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut rest = s;
     while let Some(i) = rest.find('&') {
@@ -93,18 +93,28 @@ pub(crate) fn fault(code: &str, message: &str) -> Response {
 
 /// A SOAP fault with the given `sf:` fault type in its detail (HTTP 500).
 fn fault_with(code: &str, message: &str, kind: &str) -> Response {
+    fault_in(PARTNER_FAULT_NS, code, message, kind)
+}
+
+/// The partner API's fault namespace.
+const PARTNER_FAULT_NS: &str = "urn:fault.partner.soap.sforce.com";
+
+/// A SOAP fault whose `sf:` prefix is bound to `ns` (the partner API's
+/// fault namespace, or the Metadata API's own), with `kind` in its detail
+/// (HTTP 500).
+pub(crate) fn fault_in(ns: &str, code: &str, message: &str, kind: &str) -> Response {
     let code = xml_escape_text(code);
     let message = xml_escape_text(message);
     xml_response(
         StatusCode::INTERNAL_SERVER_ERROR,
         format!(
-            r#"<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:sf="urn:fault.partner.soap.sforce.com" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><soapenv:Body><soapenv:Fault><faultcode>sf:{code}</faultcode><faultstring>{code}: {message}</faultstring><detail><sf:{kind} xsi:type="sf:{kind}"><sf:exceptionCode>{code}</sf:exceptionCode><sf:exceptionMessage>{message}</sf:exceptionMessage></sf:{kind}></detail></soapenv:Fault></soapenv:Body></soapenv:Envelope>"#
+            r#"<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:sf="{ns}" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><soapenv:Body><soapenv:Fault><faultcode>sf:{code}</faultcode><faultstring>{code}: {message}</faultstring><detail><sf:{kind} xsi:type="sf:{kind}"><sf:exceptionCode>{code}</sf:exceptionCode><sf:exceptionMessage>{message}</sf:exceptionMessage></sf:{kind}></detail></soapenv:Fault></soapenv:Body></soapenv:Envelope>"#
         ),
     )
 }
 
 /// A plain client fault (not a login refusal: a malformed request).
-fn client_fault(message: &str) -> Response {
+pub(crate) fn client_fault(message: &str) -> Response {
     xml_response(
         StatusCode::INTERNAL_SERVER_ERROR,
         format!(
@@ -296,7 +306,7 @@ pub(crate) async fn login(
 }
 
 /// XML escaping of text and attribute values (quick-xml's).
-fn xml_escape_text(s: &str) -> String {
+pub(crate) fn xml_escape_text(s: &str) -> String {
     quick_xml::escape::escape(s).into_owned()
 }
 

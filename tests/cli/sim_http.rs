@@ -34,11 +34,17 @@ impl Soap {
 }
 
 async fn soap_login(h: &SimHandle, version: &str, username: &str, password: &str) -> Soap {
+    let url = format!("{}/services/Soap/u/{version}", h.login_url());
+    soap_post(&url, "login", soap_body(username, password)).await
+}
+
+/// POST a SOAP envelope; the status and body of the answer.
+async fn soap_post(url: &str, action: &str, body: String) -> Soap {
     let r = client()
-        .post(format!("{}/services/Soap/u/{version}", h.login_url()))
+        .post(url)
         .header("Content-Type", "text/xml; charset=UTF-8")
-        .header("SOAPAction", "login")
-        .body(soap_body(username, password))
+        .header("SOAPAction", action)
+        .body(body)
         .send()
         .await
         .expect("send");
@@ -2653,4 +2659,131 @@ async fn external_client_app_reads_setup_entity_access_and_retrieve() {
     // Without View Setup and Configuration: no such resource.
     let t = access_token(&h).await;
     assert_eq!(get(&h, Some(&t), &path).await.status, 404);
+}
+
+// ---------------------------------------------------------------------------
+// The Metadata API (External Client App types only)
+
+async fn metadata_call(h: &SimHandle, version: &str, session: &str, call: &str) -> Soap {
+    let body = format!(
+        r#"<?xml version="1.0" encoding="utf-8"?><env:Envelope xmlns:env="http://schemas.xmlsoap.org/soap/envelope/" xmlns:met="http://soap.sforce.com/2006/04/metadata"><env:Header><met:SessionHeader><met:sessionId>{session}</met:sessionId></met:SessionHeader></env:Header><env:Body>{call}</env:Body></env:Envelope>"#
+    );
+    let url = format!(
+        "{}/services/Soap/m/{version}/{}",
+        h.login_url(),
+        demo::ORG_ID
+    );
+    soap_post(&url, "\"\"", body).await
+}
+
+const READ_OAUTH_POLICIES: &str = "<met:readMetadata><met:type>ExtlClntAppOauthConfigurablePolicies</met:type><met:fullNames>Warehouse_Sync_oauthPlcy</met:fullNames></met:readMetadata>";
+
+#[tokio::test]
+async fn metadata_api_reads_eca_policies_for_a_user_allowed_to() {
+    let h = start("eca-not-preauthorized").await;
+    let admin = soap_login(&h, "62.0", "admin@acme.example", "admin-not-for-demo-use-1").await;
+    let admin = admin.tag("sessionId").expect("admin session");
+    let (used, _) = h.api_usage();
+    let r = metadata_call(&h, "62.0", &admin, READ_OAUTH_POLICIES).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("<readMetadataResponse><result><records xsi:type=\"ExtlClntAppOauthConfigurablePolicies\"><fullName>Warehouse_Sync_oauthPlcy</fullName>"), "{}", r.body);
+    assert!(r.body.contains(
+        "<permittedUsersPolicyType>AdminApprovedPreAuthorized</permittedUsersPolicyType>"
+    ));
+    assert!(
+        !r.body.contains("commaSeparatedPermissionSet"),
+        "{}",
+        r.body
+    );
+    let list = "<met:listMetadata><met:queries><met:type>ExtlClntAppConfigurablePolicies</met:type></met:queries></met:listMetadata>";
+    let r = metadata_call(&h, "62.0", &admin, list).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(
+        r.body.contains("<fullName>Nightly_Export_plcy</fullName>"),
+        "{}",
+        r.body
+    );
+    // Each call is one API call.
+    assert_eq!(h.api_usage().0, used + 2);
+
+    // The auditor (View Setup, API Enabled) may not: neither Modify
+    // Metadata nor Modify All Data. Still charged, as a REST refusal after
+    // admission is.
+    let aud = auditor_token(&h).await;
+    let used = h.api_usage().0;
+    let r = metadata_call(&h, "62.0", &aud, READ_OAUTH_POLICIES).await;
+    assert_eq!(h.api_usage().0, used + 1);
+    assert_eq!(r.status, 500);
+    assert_eq!(
+        r.tag("faultcode").as_deref(),
+        Some("sf:INSUFFICIENT_ACCESS"),
+        "{}",
+        r.body
+    );
+    assert!(r.body.contains("<sf:exceptionMessage>use of the Metadata API requires a user with the ModifyAllData or ModifyMetadata permission</sf:exceptionMessage>"), "{}", r.body);
+    assert!(r
+        .body
+        .contains(r#"xmlns:sf="http://soap.sforce.com/2006/04/metadata""#));
+    // Granted Modify Metadata through a permission set: allowed.
+    h.update(|o| {
+        o.permission_set_mut(scenarios::EMERGENCY_PERMSET)
+            .unwrap()
+            .permissions
+            .modify_metadata = true;
+        o.user_mut(demo::AUDITOR_USERNAME)
+            .unwrap()
+            .assignments
+            .push(sim::model::Assignment::permission_set(
+                scenarios::EMERGENCY_PERMSET,
+            ));
+    });
+    assert_eq!(
+        metadata_call(&h, "62.0", &aud, READ_OAUTH_POLICIES)
+            .await
+            .status,
+        200
+    );
+
+    // The global OAuth settings (the consumer secret) are never served.
+    let global = "<met:readMetadata><met:type>ExtlClntAppGlobalOauthSettings</met:type><met:fullNames>Warehouse_Sync_glbloauth</met:fullNames></met:readMetadata>";
+    let r = metadata_call(&h, "62.0", &admin, global).await;
+    assert_eq!(
+        r.tag("faultcode").as_deref(),
+        Some("sf:INVALID_TYPE"),
+        "{}",
+        r.body
+    );
+    assert!(!r.body.contains(demo::ECA_JWT_CLIENT_SECRET));
+}
+
+#[tokio::test]
+async fn metadata_api_refuses_bad_sessions_versions_and_tokens_without_api() {
+    let h = start("healthy").await;
+    let r = metadata_call(&h, "62.0", "not-a-session", READ_OAUTH_POLICIES).await;
+    assert_eq!(
+        (r.status, r.tag("faultcode").as_deref()),
+        (500, Some("sf:INVALID_SESSION_ID"))
+    );
+    let admin = soap_login(&h, "62.0", "admin@acme.example", "admin-not-for-demo-use-1").await;
+    let admin = admin.tag("sessionId").unwrap();
+    let r = metadata_call(&h, "20.0", &admin, READ_OAUTH_POLICIES).await;
+    assert_eq!(
+        r.tag("faultcode").as_deref(),
+        Some("sf:UNSUPPORTED_API_VERSION")
+    );
+    // A token without the api scope cannot call the Metadata API either.
+    h.update(|o| scenarios::apply("connected-app-no-api-scope", o).unwrap());
+    h.update(|o| {
+        o.user_mut(demo::USERNAME).unwrap().profile = "System Administrator".into();
+    });
+    let (status, body) = password_grant(&h).await;
+    assert_eq!(status, 200, "{body}");
+    let t = body["access_token"].as_str().unwrap();
+    let r = metadata_call(&h, "62.0", t, READ_OAUTH_POLICIES).await;
+    assert_eq!(
+        r.tag("faultcode").as_deref(),
+        Some("sf:INVALID_SESSION_ID"),
+        "{}",
+        r.body
+    );
 }
