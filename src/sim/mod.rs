@@ -88,9 +88,9 @@ impl std::fmt::Debug for AccessLog {
 pub(crate) struct Session {
     pub username: String,
     pub last_active: DateTime<Utc>,
-    /// Whether the session may call the REST API: SOAP sessions may; OAuth
-    /// tokens only when the Connected App grants the `api` (or `full`)
-    /// scope.
+    /// Whether the session may call the API (REST, Metadata): SOAP
+    /// sessions may; OAuth tokens only when the app (Connected App or
+    /// External Client App) grants the `api` (or `full`) scope.
     pub rest_allowed: bool,
 }
 

@@ -824,5 +824,20 @@ mod tests {
             back.user(demo::USERNAME).unwrap().assignments,
             org.user(demo::USERNAME).unwrap().assignments
         );
+        let names = |o: &Org| {
+            o.external_client_apps
+                .iter()
+                .map(|a| {
+                    (
+                        a.name.clone(),
+                        a.id.clone(),
+                        a.permitted_users,
+                        a.client_credentials_user.clone(),
+                    )
+                })
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(names(&back), names(&org));
+        assert_eq!(names(&org).len(), 2);
     }
 }

@@ -2787,3 +2787,37 @@ async fn metadata_api_refuses_bad_sessions_versions_and_tokens_without_api() {
         r.body
     );
 }
+
+#[tokio::test]
+async fn eca_scenarios_over_the_admin_api_leave_setup_audit_trail_entries() {
+    let h = start("healthy").await;
+    for scenario in ["eca-cc-user-changed", "eca-plugin-disabled"] {
+        let r = client()
+            .post(format!("{}/__sfsmoke/scenario/{scenario}", h.login_url()))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{scenario}");
+    }
+    let aud = auditor_token(&h).await;
+    let r = query(
+        &h,
+        &aud,
+        "SELECT Action, Section, Display, CreatedBy.Username FROM SetupAuditTrail WHERE Section = 'External Client Apps' ORDER BY CreatedDate DESC",
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let displays: Vec<&str> = r.body["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["Display"].as_str().unwrap())
+        .collect();
+    assert_eq!(displays.len(), 2, "{displays:?}");
+    assert!(displays.contains(&"Updated the External Client App OAuth Policies Nightly_Export_oauthPlcy: Changed Run As (Username) from integration@acme.example to etl@acme.example"), "{displays:?}");
+    assert!(displays.contains(&"Updated the External Client App Policies Warehouse_Sync_plcy: Changed Enable OAuth from True to False"), "{displays:?}");
+    assert_eq!(
+        r.body["records"][0]["CreatedBy"]["Username"],
+        "admin@acme.example"
+    );
+}
