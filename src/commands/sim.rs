@@ -102,7 +102,7 @@ pub(super) async fn run(args: SimArgs) -> Handled {
             });
             say!("  users:          {}", users.join(", "));
             say!(
-                "  credentials:    as written in {} (passwords, tokens, Connected App keys)",
+                "  credentials:    as written in {} (passwords, tokens, Connected App and External Client App keys)",
                 path.display()
             );
         }
