@@ -91,8 +91,21 @@ pub async fn after_checks(
             // What granted Read per smoke.lock: does the org still have it?
             lookup: known_good
                 .filter(|_| diagnosing)
-                .map(|k| k.objects_read_by.values().flatten().cloned().collect())
+                .map(|k| {
+                    let objects = k.objects_read_by.values().flatten();
+                    objects
+                        .chain(k.fields_read_by.values().flatten())
+                        .cloned()
+                        .collect()
+                })
                 .unwrap_or_default(),
+            // The fields a query was refused for (INVALID_FIELD).
+            refused_fields: wanted
+                .iter()
+                .filter_map(|i| report.cases[*i].outcome.problem())
+                .filter_map(|p| crate::audit::fields::refused(&p.failure.message))
+                .collect(),
+            fields: Vec::new(),
         };
         let read =
             async { Ok(audit::read(http, org, own, redactor, settings.batch, &extra).await) };

@@ -42,6 +42,15 @@ pub struct OrgSnapshot {
     /// before format 2 (then nothing is claimed about grantors).
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub objects_read_by: BTreeMap<String, Vec<String>>,
+    /// `Object.Field` -> what granted Read on it, for the fields the
+    /// configured checks select that are under field-level security (a
+    /// field outside it has no grant and is not listed).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub fields_read_by: BTreeMap<String, Vec<String>>,
+    /// The fields this reading looked at (not written: a comparison needs
+    /// it to tell a lost grant from a field no check selects any more).
+    #[serde(skip)]
+    pub fields_checked: Vec<String>,
     /// When this entry's access was recorded (UTC, RFC 3339). Kept as it
     /// was while the access stays the same, so an unchanged org gives the
     /// same bytes; empty in files written before format 2.
@@ -61,10 +70,20 @@ impl OrgSnapshot {
             v.sort();
             v.dedup();
         }
-        for v in self.objects_read_by.values_mut() {
+        for v in self
+            .objects_read_by
+            .values_mut()
+            .chain(self.fields_read_by.values_mut())
+        {
             v.sort();
             v.dedup();
         }
+    }
+
+    /// Whether this reading looked at `field` (the checks still select
+    /// it): a field no check names any more is not "lost".
+    pub fn fields_read_by_known(&self, field: &str) -> bool {
+        self.fields_checked.iter().any(|f| f == field) || self.fields_read_by.contains_key(field)
     }
 
     /// [`OrgSnapshot::recorded_at`] as a time, when there is one.
@@ -168,6 +187,13 @@ impl OrgSnapshot {
                 .filter(|(_, by)| !by.is_empty())
                 .map(|(o, by)| (o.clone(), by.clone()))
                 .collect(),
+            fields_read_by: facts
+                .field_read
+                .iter()
+                .filter(|(_, by)| !by.is_empty())
+                .map(|(f, by)| (f.clone(), by.clone()))
+                .collect(),
+            fields_checked: facts.field_read.keys().cloned().collect(),
             recorded_at: facts.now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         };
         snap.normalize();

@@ -264,6 +264,12 @@ pub struct Extra {
     /// existence to check when a configured object is unreadable: what
     /// smoke.lock says granted Read ([`Facts::grants_exist`]).
     pub lookup: Vec<String>,
+    /// `Object.Field`s whose Read grants to read ([`Facts::field_read`]):
+    /// the fields the configured checks name.
+    pub fields: Vec<String>,
+    /// `Object.Field`s a query was refused for (`INVALID_FIELD`): whether
+    /// they exist and what grants Read on them in this org too.
+    pub refused_fields: Vec<String>,
 }
 
 /// `(is a group, label)` of `permission set 'S'` / `permission set group
@@ -316,6 +322,15 @@ pub struct Facts {
     /// sources, sorted); absent when not asked or unread ([`READ_GRANTORS`]
     /// gap).
     pub object_grantors: BTreeMap<String, Vec<String>>,
+    /// `Object.Field` -> the sources granting the user Read on it
+    /// (`FieldPermissions`; empty: none does, which for a field outside
+    /// field-level security means nothing). Only for [`Extra::fields`].
+    pub field_read: BTreeMap<String, Vec<String>>,
+    /// For [`Extra::refused_fields`] nothing grants the user Read on:
+    /// whether the field is defined on its object (`FieldDefinition`).
+    pub field_exists: BTreeMap<String, bool>,
+    /// For the same fields: every grant of Read on them in this org.
+    pub field_grantors: BTreeMap<String, Vec<String>>,
     /// Permission sets and groups looked up by source ([`Extra::lookup`]:
     /// smoke.lock's grants of an object the user cannot read now): whether
     /// this org still has one of that label. Absent when unread.
@@ -597,26 +612,31 @@ fn setup_entity_access_soql(ps_ids: &BTreeSet<String>) -> String {
     )
 }
 
-/// Every grant of Read on `objects` in the org, whoever holds it.
-fn read_grantors_soql(objects: &BTreeSet<String>) -> String {
+/// Every grant of Read on `keys` in the org, whoever holds it: from
+/// `ObjectPermissions` by `SobjectType`, or `FieldPermissions` by `Field`.
+fn read_grantors_soql(from: &str, key: &str, keys: &BTreeSet<String>) -> String {
     format!(
         "SELECT ParentId, Parent.Label, Parent.IsOwnedByProfile, Parent.Profile.Name, \
-         Parent.PermissionSetGroupId, Parent.PermissionSetGroup.MasterLabel, SobjectType \
-         FROM ObjectPermissions WHERE PermissionsRead = true AND SobjectType IN {}",
-        soql_in(objects)
+         Parent.PermissionSetGroupId, Parent.PermissionSetGroup.MasterLabel, {key} \
+         FROM {from} WHERE PermissionsRead = true AND {key} IN {}",
+        soql_in(keys)
     )
 }
 
-/// Object -> the sources granting Read on it (from [`read_grantors_soql`]'s
-/// rows; the filter is applied again on what came back).
-fn read_grantors(rows: &[Value], objects: &BTreeSet<String>) -> BTreeMap<String, Vec<String>> {
+/// Object (or `Object.Field`) -> the sources granting Read on it, from
+/// the rows of [`read_grantors_soql`], keyed by their `key` field; the filter is applied again on what came back.
+fn read_grantors(
+    rows: &[Value],
+    keys: &BTreeSet<String>,
+    key: &str,
+) -> BTreeMap<String, Vec<String>> {
     let mut out: BTreeMap<String, Vec<String>> =
-        objects.iter().map(|o| (o.clone(), Vec::new())).collect();
+        keys.iter().map(|o| (o.clone(), Vec::new())).collect();
     for r in rows {
         if b(r, "PermissionsRead") == Some(false) {
             continue;
         }
-        let (Some(obj), Some(parent)) = (s(r, "SobjectType"), r.get("Parent")) else {
+        let (Some(obj), Some(parent)) = (s(r, key), r.get("Parent")) else {
             continue;
         };
         let source = if b(parent, "IsOwnedByProfile") == Some(true) {
@@ -642,6 +662,76 @@ fn read_grantors(rows: &[Value], objects: &BTreeSet<String>) -> BTreeMap<String,
         }
     }
     out
+}
+
+/// Adds to `read` (object or `Object.Field`, by the rows' `key` field,
+/// case-insensitively) the source of each row granting Read through a set
+/// acting for the user (`acting`: set id -> source).
+fn add_grants(
+    rows: &[Value],
+    key: &str,
+    acting: &BTreeMap<String, String>,
+    read: &mut BTreeMap<String, Vec<String>>,
+) {
+    for r in rows {
+        let (Some(parent), Some(name)) = (s(r, "ParentId"), s(r, key)) else {
+            continue;
+        };
+        if b(r, "PermissionsRead") != Some(true) {
+            continue;
+        }
+        let src = acting.get(&parent);
+        let list = read
+            .iter_mut()
+            .find(|(k, _)| k.eq_ignore_ascii_case(&name))
+            .map(|(_, v)| v);
+        if let (Some(src), Some(list)) = (src, list) {
+            if !list.contains(src) {
+                list.push(src.clone());
+                list.sort();
+            }
+        }
+    }
+}
+
+/// The part of `Object.Field` before the dot.
+pub fn object_of(field: &str) -> &str {
+    field.split_once('.').map_or(field, |(o, _)| o)
+}
+
+fn field_permissions_soql(ps_ids: &BTreeSet<String>, fields: &BTreeSet<String>) -> String {
+    format!(
+        "SELECT Id, ParentId, SobjectType, Field, PermissionsRead FROM FieldPermissions \
+         WHERE ParentId IN {} AND Field IN {}",
+        soql_in(ps_ids),
+        soql_in(fields)
+    )
+}
+
+/// One `FieldDefinition` query per object (Salesforce wants the object
+/// filtered with `=`), for the field names of `fields` on it.
+fn field_definition_soqls(fields: &BTreeSet<String>) -> Vec<(String, String)> {
+    let mut by_object: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for f in fields {
+        if let Some((o, name)) = f.split_once('.') {
+            by_object
+                .entry(o.to_string())
+                .or_default()
+                .insert(name.to_string());
+        }
+    }
+    by_object
+        .into_iter()
+        .map(|(o, names)| {
+            let q = format!(
+                "SELECT QualifiedApiName FROM FieldDefinition WHERE \
+                 EntityDefinition.QualifiedApiName = {} AND QualifiedApiName IN {}",
+                soql_quote(&o),
+                soql_in(&names)
+            );
+            (o, q)
+        })
+        .collect()
 }
 
 /// The queries for the labels of `lookup`'s permission sets and groups.
@@ -709,9 +799,11 @@ const GAP_ORDER: &[&str] = &[
     "PermissionSetGroup",
     GRANTORS,
     "ObjectPermissions",
+    "FieldPermissions",
     "ConnectedApplication",
     "SetupEntityAccess",
     "EntityDefinition",
+    "FieldDefinition",
     READ_GRANTORS,
     LOOKED_UP,
     "SetupAuditTrail",
@@ -994,11 +1086,20 @@ pub async fn gather_with<Q: SetupQuery>(
         .is_some_and(|apps| apps.iter().any(|a| a.admin_approved_only));
     let access_ahead =
         (admin_approved && !assigned.is_empty()).then(|| setup_entity_access_soql(&assigned));
+    let fields: BTreeSet<String> = extra
+        .fields
+        .iter()
+        .chain(&extra.refused_fields)
+        .cloned()
+        .collect();
+    let fields_ahead = (!fields.is_empty() && !assigned.is_empty())
+        .then(|| field_permissions_soql(&assigned, &fields));
     g.prefetch([
         license_q.clone(),
         ps_q.clone(),
         groups_q.clone(),
         perms_ahead.clone(),
+        fields_ahead.clone(),
         access_ahead.clone(),
     ])
     .await;
@@ -1094,6 +1195,10 @@ pub async fn gather_with<Q: SetupQuery>(
         Some(q) if covered => q.clone(),
         _ => object_permissions_soql(&ps_ids, &objs),
     });
+    let fields_q = (!fields.is_empty() && !ps_ids.is_empty()).then(|| match &fields_ahead {
+        Some(q) if covered => q.clone(),
+        _ => field_permissions_soql(&ps_ids, &fields),
+    });
     let access_q = (admin_approved && !ps_ids.is_empty()).then(|| match &access_ahead {
         Some(q) if covered => q.clone(),
         _ => setup_entity_access_soql(&ps_ids),
@@ -1121,27 +1226,53 @@ pub async fn gather_with<Q: SetupQuery>(
             .unwrap_or_default();
     }
 
-    // Object permissions for the configured objects.
-    for o in &objs {
-        facts.object_read.insert(o.clone(), Vec::new());
-    }
+    // Object permissions for the configured objects, field permissions for
+    // the fields the checks name.
+    facts.object_read = objs.iter().map(|o| (o.clone(), Vec::new())).collect();
     if let Some(perms_q) = perms_q {
         if let Some(rows) = g.run("ObjectPermissions", perms_q).await {
-            for r in rows {
-                let (Some(parent), Some(obj)) = (s(&r, "ParentId"), s(&r, "SobjectType")) else {
-                    continue;
-                };
-                if b(&r, "PermissionsRead") != Some(true) {
-                    continue;
-                }
-                if let (Some(src), Some(list)) =
-                    (acting.get(&parent), facts.object_read.get_mut(&obj))
-                {
-                    if !list.contains(src) {
-                        list.push(src.clone());
-                        list.sort();
-                    }
-                }
+            add_grants(&rows, "SobjectType", &acting, &mut facts.object_read);
+        }
+    }
+    facts.field_read = fields.iter().map(|f| (f.clone(), Vec::new())).collect();
+    if let Some(fields_q) = fields_q {
+        if let Some(rows) = g.run("FieldPermissions", fields_q).await {
+            add_grants(&rows, "Field", &acting, &mut facts.field_read);
+        }
+    }
+    // Refused fields nothing grants Read on: defined at all (a typo) or
+    // hidden by field-level security, and what grants Read on them.
+    let hidden: BTreeSet<String> = extra
+        .refused_fields
+        .iter()
+        .filter(|f| facts.field_read.get(*f).is_some_and(Vec::is_empty))
+        .cloned()
+        .collect();
+    if !hidden.is_empty() && !g.gaps.iter().any(|x| x.object == "FieldPermissions") {
+        let defs = field_definition_soqls(&hidden);
+        let grantors_q = read_grantors_soql("FieldPermissions", "Field", &hidden);
+        g.prefetch(
+            defs.iter()
+                .map(|(_, q)| Some(q.clone()))
+                .chain([Some(grantors_q.clone())]),
+        )
+        .await;
+        if let Some(rows) = g.run(READ_GRANTORS, grantors_q).await {
+            facts.field_grantors = read_grantors(&rows, &hidden, "Field");
+        }
+        for (object, q) in defs {
+            let Some(rows) = g.run("FieldDefinition", q).await else {
+                continue;
+            };
+            let found: BTreeSet<String> = rows
+                .iter()
+                .filter_map(|r| s(r, "QualifiedApiName"))
+                .map(|n| format!("{object}.{n}").to_ascii_lowercase())
+                .collect();
+            for f in hidden.iter().filter(|f| object_of(f) == object) {
+                facts
+                    .field_exists
+                    .insert(f.clone(), found.contains(&f.to_ascii_lowercase()));
             }
         }
     }
@@ -1160,7 +1291,7 @@ pub async fn gather_with<Q: SetupQuery>(
             "SELECT QualifiedApiName FROM EntityDefinition WHERE QualifiedApiName IN {}",
             soql_in(&unreadable)
         );
-        let grantors_q = read_grantors_soql(&unreadable);
+        let grantors_q = read_grantors_soql("ObjectPermissions", "SobjectType", &unreadable);
         let (sets_q, groups_q) = lookup_soqls(&extra.lookup);
         g.prefetch([
             Some(soql.clone()),
@@ -1170,7 +1301,7 @@ pub async fn gather_with<Q: SetupQuery>(
         ])
         .await;
         if let Some(rows) = g.run(READ_GRANTORS, grantors_q).await {
-            facts.object_grantors = read_grantors(&rows, &unreadable);
+            facts.object_grantors = read_grantors(&rows, &unreadable, "SobjectType");
         }
         facts.grants_exist = looked_up(&mut g, &extra.lookup, sets_q, groups_q).await;
         if let Some(rows) = g.run("EntityDefinition", soql).await {

@@ -18,6 +18,7 @@
 
 pub mod access;
 pub mod facts;
+pub mod fields;
 pub mod round;
 
 pub use access::OrgSnapshot;
@@ -172,6 +173,11 @@ pub async fn read(
             }
         }
     };
+    // The fields the checks name: who grants Read on them (smoke.lock).
+    let extra = facts::Extra {
+        fields: fields::of_checks(org),
+        ..extra.clone()
+    };
     Round::Gathered(Box::new(
         facts::gather_with(
             &source,
@@ -179,7 +185,7 @@ pub async fn read(
             &org.objects,
             uses_connected_app(&org.auth),
             chrono::Utc::now(),
-            extra,
+            &extra,
         )
         .await,
     ))

@@ -1,5 +1,6 @@
 //! Which grant of Read went away: smoke.lock records what granted Read on
-//! each configured object; when the user cannot read one now, each of those
+//! each configured object (and each field the checks select); when the
+//! user cannot read one now, each of those
 //! grants that no longer acts for the user is told with what became of it
 //! (unassigned, its assignment lapsed, no longer grants Read, deleted), and
 //! the fix names it, or a grant that exists in this org. Pure.
@@ -36,14 +37,63 @@ pub struct Lost {
     pub state: State,
 }
 
-/// The grants of Read on `obj` smoke.lock recorded that no longer act for
+/// What Read is on: an object, or a field (`Object.Field`) under
+/// field-level security.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum On<'a> {
+    Object(&'a str),
+    Field(&'a str),
+}
+
+impl On<'_> {
+    fn name(&self) -> &str {
+        match self {
+            On::Object(n) | On::Field(n) => n,
+        }
+    }
+
+    fn recorded<'k>(&self, known_good: Option<&'k OrgSnapshot>) -> Option<&'k Vec<String>> {
+        let k = known_good?;
+        match self {
+            On::Object(o) => k.objects_read_by.get(*o),
+            On::Field(f) => k.fields_read_by.get(*f),
+        }
+    }
+
+    fn now_by<'f>(&self, facts: &'f Facts) -> Option<&'f Vec<String>> {
+        match self {
+            On::Object(o) => facts.object_read.get(*o),
+            On::Field(f) => facts.field_read.get(*f),
+        }
+    }
+
+    fn in_org<'f>(&self, facts: &'f Facts) -> Option<&'f Vec<String>> {
+        match self {
+            On::Object(o) => facts.object_grantors.get(*o),
+            On::Field(f) => facts.field_grantors.get(*f),
+        }
+    }
+
+    /// Where Read is ticked, after a permission set's or profile's page.
+    fn setting(&self) -> String {
+        match self {
+            On::Object(o) => format!("Object Settings > {o} > Edit > Read"),
+            On::Field(f) => {
+                let (o, field) = f.split_once('.').unwrap_or((f, f));
+                format!("Object Settings > {o} > Edit > Field Permissions > {field}: Read Access")
+            }
+        }
+    }
+}
+
+/// The grants of Read on `on` smoke.lock recorded that no longer act for
 /// the user, in smoke.lock's order.
-pub fn lost(facts: &Facts, known_good: Option<&OrgSnapshot>, obj: &str) -> Vec<Lost> {
-    let Some(recorded) = known_good.and_then(|k| k.objects_read_by.get(obj)) else {
+pub fn lost(facts: &Facts, known_good: Option<&OrgSnapshot>, on: On<'_>) -> Vec<Lost> {
+    let Some(recorded) = on.recorded(known_good) else {
         return Vec::new();
     };
-    let now_by = facts.object_read.get(obj).cloned().unwrap_or_default();
-    let in_org = facts.object_grantors.get(obj);
+    let now_by = on.now_by(facts).cloned().unwrap_or_default();
+    let in_org = on.in_org(facts);
     recorded
         .iter()
         .filter(|src| !now_by.contains(src))
@@ -84,7 +134,8 @@ fn state_of(facts: &Facts, source: &str, grants_in_org: bool) -> State {
 impl Lost {
     /// "Read on Opportunity came from permission set 'X' per smoke.lock of
     /// 2026-12-05 08:00 UTC; today it is unassigned".
-    pub fn said(&self, obj: &str, known_good: Option<&OrgSnapshot>, username: &str) -> String {
+    pub fn said(&self, on: On<'_>, known_good: Option<&OrgSnapshot>, username: &str) -> String {
+        let obj = on.name();
         let when = known_good
             .and_then(|k| k.recorded())
             .map(|t| format!(" of {}", t.format("%Y-%m-%d %H:%M UTC")))
@@ -109,8 +160,10 @@ impl Lost {
     }
 
     /// The fix that undoes this loss, or names a grant this org has.
-    pub fn fix(&self, facts: &Facts, obj: &str, username: &str) -> String {
-        let or_existing = existing(facts, obj, username, Some(&self.source))
+    pub fn fix(&self, facts: &Facts, on: On<'_>, username: &str) -> String {
+        let obj = on.name();
+        let setting = on.setting();
+        let or_existing = existing(facts, on, username, Some(&self.source))
             .map(|e| format!("; or {e}"))
             .unwrap_or_default();
         let page = |label: &str, group: bool| {
@@ -134,7 +187,7 @@ impl Lost {
                 page(label, group)
             ),
             (State::NoLongerGrants, Some((false, label))) => format!(
-                "give {} Read on {obj} again ({} > Object Settings > {obj} > Edit > Read){or_existing}",
+                "give {} Read on {obj} again ({} > {setting}){or_existing}",
                 self.source,
                 page(label, false)
             ),
@@ -151,7 +204,7 @@ impl Lost {
                     .trim_end_matches('\'');
                 format!(
                     "give {} Read on {obj} again (Setup > Users > Profiles > '{profile}' > \
-                     Object Settings > {obj} > Edit > Read){or_existing}",
+                     {setting}){or_existing}",
                     self.source
                 )
             }
@@ -160,19 +213,35 @@ impl Lost {
                 self.source,
                 page(label, group)
             ),
-            _ => existing(facts, obj, username, None)
-                .unwrap_or_else(|| create(facts, obj, username)),
+            _ => existing(facts, on, username, None).unwrap_or_else(|| create(facts, on, username)),
         }
     }
+}
+
+/// What smoke.lock's lost grants of Read on `on` say ("; Read on X came
+/// from ... per smoke.lock of ...; today ..." for each), and the fix for
+/// the first, if any.
+pub fn told(
+    facts: &Facts,
+    known_good: Option<&OrgSnapshot>,
+    on: On<'_>,
+    username: &str,
+) -> (String, Option<String>) {
+    let lost = lost(facts, known_good, on);
+    let said: String = lost
+        .iter()
+        .map(|l| format!("; {}", l.said(on, known_good, username)))
+        .collect();
+    (said, lost.first().map(|l| l.fix(facts, on, username)))
 }
 
 /// "assign permission set 'Y', which grants Read on X, to 'user' (...)":
 /// only permission sets and groups this org has; `None` when it has none
 /// (or they could not be listed). `except`: the one the fix already names.
-pub fn existing(facts: &Facts, obj: &str, username: &str, except: Option<&str>) -> Option<String> {
-    let sets: Vec<&String> = facts
-        .object_grantors
-        .get(obj)?
+pub fn existing(facts: &Facts, on: On<'_>, username: &str, except: Option<&str>) -> Option<String> {
+    let obj = on.name();
+    let sets: Vec<&String> = on
+        .in_org(facts)?
         .iter()
         .filter(|s| set_label(s).is_some() && except != Some(s.as_str()))
         .collect();
@@ -191,7 +260,8 @@ pub fn existing(facts: &Facts, obj: &str, username: &str, except: Option<&str>) 
     }
 }
 
-fn create(facts: &Facts, obj: &str, username: &str) -> String {
+fn create(facts: &Facts, on: On<'_>, username: &str) -> String {
+    let (obj, setting) = (on.name(), on.setting());
     let why = if facts.gap(READ_GRANTORS) {
         "the auditor could not list this org's: see evidence"
     } else {
@@ -199,6 +269,6 @@ fn create(facts: &Facts, obj: &str, username: &str) -> String {
     };
     format!(
         "create a permission set with Read on {obj} (Setup > Users > Permission Sets > New > \
-         Object Settings > {obj} > Edit > Read) and assign it to '{username}' ({why})"
+         {setting}) and assign it to '{username}' ({why})"
     )
 }

@@ -35,6 +35,11 @@ const OBJECT: &str = "the object: its API name (Setup > Object Manager > the obj
                       custom objects end in __c) and the user's Read on it (Setup > Users > Users > \
                       user > Permission Set Assignments > each set > Object Settings > the object): \
                       Salesforce answers INVALID_TYPE for both";
+const FIELD: &str = "the field: its API name (Setup > Object Manager > the object > Fields & \
+                     Relationships > Field Name; custom fields end in __c) and its field-level \
+                     security for the user (the field > Set Field-Level Security, or each assigned \
+                     permission set > Object Settings > the object > Field Permissions): \
+                     Salesforce answers INVALID_FIELD \"No such column\" for both";
 const CREDENTIALS: &str = "the credentials: password plus security token (Setup > My Personal \
                            Information > Reset My Security Token), or the app's consumer key/secret \
                            and certificate (Connected App or External Client App); an inactive user also fails here";
@@ -68,6 +73,7 @@ pub fn manual_checks(org: &str, failure: &Failure, why: Why<'_>) -> String {
             EDITION,
         ],
         Family::Object => vec![OBJECT, PERMSETS, LICENSE],
+        Family::Field => vec![FIELD, PERMSETS],
         _ => vec![UI_LOGIN, PROFILE, PERMSETS, EDITION, LICENSE, APP, VERSION],
     };
     let section = format!("[orgs.{org}.diagnose]");

@@ -62,6 +62,12 @@ pub enum Cause {
     /// The queried object does not exist in this org (a typo, not
     /// deployed, a package not installed).
     ObjectNotFound,
+    /// The field a query names exists, but field-level security hides it
+    /// from the user (nothing in force grants Read on it).
+    FieldNotReadable,
+    /// The field a query names is not defined on its object (a typo, not
+    /// deployed, a custom field without `__c`).
+    FieldNotFound,
     /// The auditor could not read the setup objects it needs.
     AuditorCannotSee,
     /// Every checked setting is in order.
@@ -84,13 +90,15 @@ impl Cause {
             Cause::ApiVersionUnsupported => "API version not supported",
             Cause::ObjectNotReadable => "object not readable",
             Cause::ObjectNotFound => "object not in this org",
+            Cause::FieldNotReadable => "field hidden by field-level security",
+            Cause::FieldNotFound => "field not on this object",
             Cause::AuditorCannotSee => "auditor cannot read setup objects",
             Cause::NoneFound => "no access problem found",
         }
     }
 
     /// Every cause, for docs and tests.
-    pub const ALL: [Cause; 14] = [
+    pub const ALL: [Cause; 16] = [
         Cause::UserNotFound,
         Cause::UserUnknown,
         Cause::UserInactive,
@@ -103,6 +111,8 @@ impl Cause {
         Cause::ApiVersionUnsupported,
         Cause::ObjectNotReadable,
         Cause::ObjectNotFound,
+        Cause::FieldNotReadable,
+        Cause::FieldNotFound,
         Cause::AuditorCannotSee,
         Cause::NoneFound,
     ];

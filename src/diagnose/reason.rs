@@ -19,6 +19,9 @@ pub enum Family {
     Version,
     /// INVALID_TYPE / INSUFFICIENT_ACCESS on an object.
     Object,
+    /// INVALID_FIELD "No such column": a field the query names is not
+    /// there for this user (not defined, or hidden by field-level security).
+    Field,
     /// Anything else (or no failure: a drift check).
     Other,
 }
@@ -47,6 +50,7 @@ impl Family {
             "INVALID_TYPE" | "INSUFFICIENT_ACCESS_OR_READONLY" | "INSUFFICIENT_ACCESS" => {
                 Family::Object
             }
+            "INVALID_FIELD" if f.message.contains("No such column") => Family::Field,
             _ => Family::Other,
         }
     }
@@ -225,14 +229,7 @@ pub fn reason(
     }
 
     // The object a query was refused for.
-    let grants_unread = [
-        "ObjectPermissions",
-        "PermissionSetAssignment",
-        "PermissionSet",
-    ]
-    .iter()
-    .any(|o| facts.gap(o));
-    if family == Family::Object && !grants_unread {
+    if family == Family::Object && !grants_unread(facts, "ObjectPermissions") {
         if let Some(obj) = refused_object(failure, facts) {
             let username = facts
                 .user
@@ -262,16 +259,15 @@ pub fn reason(
                 let mut explanation = format!(
                     "{exists}neither the profile nor any permission set in force gives '{username}' Read on {obj}"
                 );
-                let lost = super::grants::lost(facts, known_good, &obj);
-                for l in &lost {
-                    explanation.push_str(&format!("; {}", l.said(&obj, known_good, username)));
-                }
-                let fix = match lost.first() {
-                    Some(l) => l.fix(facts, &obj, username),
+                let on = super::grants::On::Object(&obj);
+                let (said, lost_fix) = super::grants::told(facts, known_good, on, username);
+                explanation.push_str(&said);
+                let fix = match lost_fix {
+                    Some(fix) => fix,
                     None => format!(
                         "grant Read on {obj} in the integration's permission set (Setup > Users > Permission \
                          Sets > the set > Object Settings > {obj}){}",
-                        super::grants::existing(facts, &obj, username, None)
+                        super::grants::existing(facts, on, username, None)
                             .map(|e| format!(", or {e}"))
                             .unwrap_or_default()
                     ),
@@ -281,6 +277,20 @@ pub fn reason(
                     explanation,
                     fix,
                 });
+            }
+        }
+    }
+
+    // The field a query was refused for.
+    if family == Family::Field && !grants_unread(facts, "FieldPermissions") {
+        if let Some(field) = crate::audit::fields::refused(&failure.message) {
+            let username = facts
+                .user
+                .as_ref()
+                .map(|u| u.username.as_str())
+                .unwrap_or("?");
+            if let Some(f) = field_finding(facts, known_good, &field, username) {
+                found.push(f);
             }
         }
     }
@@ -352,6 +362,70 @@ pub fn reason(
             }
         }
         None => nothing_found(facts, failure, family, uses_connected_app, evidence),
+    }
+}
+
+/// True when the grants to the user could not be read (`permissions`:
+/// `ObjectPermissions` or `FieldPermissions`, or the sets acting for it):
+/// then "nothing grants Read" would be a guess.
+fn grants_unread(facts: &Facts, permissions: &str) -> bool {
+    [permissions, "PermissionSetAssignment", "PermissionSet"]
+        .iter()
+        .any(|o| facts.gap(o))
+}
+
+/// Why `field` (`Object.Field`, refused with INVALID_FIELD) is not there
+/// for the user: not defined on its object, or hidden by field-level
+/// security (with what granted Read per smoke.lock, and what became of it).
+fn field_finding(
+    facts: &Facts,
+    known_good: Option<&OrgSnapshot>,
+    field: &str,
+    username: &str,
+) -> Option<Finding> {
+    let (object, name) = field.split_once('.')?;
+    let fields_page = format!("Setup > Object Manager > {object} > Fields & Relationships");
+    match facts.field_exists.get(field) {
+        Some(false) => Some(Finding {
+            cause: Cause::FieldNotFound,
+            explanation: format!(
+                "{object} has no field with the API name '{name}' in this org (FieldDefinition, \
+                 read as the auditor): a typo, a field not deployed to this org, or a custom \
+                 field named without its __c"
+            ),
+            fix: format!(
+                "check '{name}' in the check's soql in smoke.toml against {fields_page} (the Field \
+                 Name column: custom fields end in __c), or deploy the field to this org"
+            ),
+        }),
+        Some(true) if facts.field_read.get(field).is_some_and(Vec::is_empty) => {
+            let on = super::grants::On::Field(field);
+            let mut explanation = format!(
+                "{field} exists, but field-level security hides it: neither the profile nor any \
+                 permission set in force gives '{username}' Read on it, and Salesforce answers a \
+                 hidden field as one that does not exist (\"No such column\")"
+            );
+            let (said, lost_fix) = super::grants::told(facts, known_good, on, username);
+            explanation.push_str(&said);
+            let fix = match lost_fix {
+                Some(fix) => fix,
+                None => format!(
+                    "give the integration's permission set Read on {field} ({fields_page} > {name} \
+                     > Set Field-Level Security, or Setup > Users > Permission Sets > the set > \
+                     Object Settings > {object} > Edit > Field Permissions > {name}: Read \
+                     Access){}",
+                    super::grants::existing(facts, on, username, None)
+                        .map(|e| format!(", or {e}"))
+                        .unwrap_or_default()
+                ),
+            };
+            Some(Finding {
+                cause: Cause::FieldNotReadable,
+                explanation,
+                fix,
+            })
+        }
+        _ => None,
     }
 }
 
@@ -620,6 +694,7 @@ fn nothing_found(
     }
     match family {
         Family::Object => needed.push("ObjectPermissions"),
+        Family::Field => needed.extend(["FieldPermissions", "FieldDefinition"]),
         Family::Version => needed.push("versions"),
         _ => {}
     }
@@ -723,6 +798,10 @@ fn nothing_found(
         ),
         Family::Object => "the user's API access is in order: give it Read on the object (a permission \
                            set with the object's Read permission) or check the object's API name"
+            .into(),
+        Family::Field => "the user's API access is in order and the auditor sees Read on the field: \
+                          check the field's API name in the check's soql against Setup > Object \
+                          Manager > the object > Fields & Relationships (custom fields end in __c)"
             .into(),
         _ => "the checked settings are in order: check login IP ranges and Login History \
               (Setup > Users > Users > user > Login History), then open a case with Salesforce"
@@ -971,8 +1050,16 @@ pub fn evidence(facts: &Facts, requested_version: &str) -> Vec<String> {
             }
         }
     }
-    for (o, by) in &facts.object_grantors {
-        if facts.object_exists.get(o) == Some(&false) {
+    let grantors = facts
+        .object_grantors
+        .iter()
+        .map(|(o, by)| (o, by, &facts.object_exists));
+    let field_grantors = facts
+        .field_grantors
+        .iter()
+        .map(|(f, by)| (f, by, &facts.field_exists));
+    for (o, by, exists) in grantors.chain(field_grantors) {
+        if exists.get(o) == Some(&false) {
             continue;
         }
         // Sets first (what a fix would assign), then profiles; a real org
@@ -997,6 +1084,16 @@ pub fn evidence(facts: &Facts, requested_version: &str) -> Vec<String> {
             format!("object {o}: exists in this org, nothing grants Read on it")
         } else {
             format!("object {o}: not in this org (no EntityDefinition)")
+        });
+    }
+    for (f, exists) in &facts.field_exists {
+        ev.push(if *exists {
+            format!("field {f}: defined, nothing in force grants the user Read on it")
+        } else {
+            format!(
+                "field {f}: not defined on {} (no FieldDefinition)",
+                crate::audit::facts::object_of(f)
+            )
         });
     }
     let apps_unread = unread("ConnectedApplication");

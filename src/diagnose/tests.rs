@@ -1282,6 +1282,24 @@ fn applies_only_to_the_access_family() {
         "MALFORMED_QUERY",
         "unexpected token"
     )));
+    // A field that is not there for the user (hidden or not defined) is
+    // diagnosed; INVALID_FIELD about anything else is not.
+    let no_column = Failure::new(
+        Origin::Rest,
+        "INVALID_FIELD",
+        "No such column 'Amount' on entity 'Opportunity'.",
+    );
+    assert_eq!(Family::of(&no_column), Family::Field);
+    assert!(!applies_to(&Failure::new(
+        Origin::Rest,
+        "INVALID_FIELD",
+        "duplicate field selected: Name"
+    )));
+    assert!(
+        manual_checks("prod", &no_column, Why::NoAuditor).starts_with(
+            "no auditor configured: check by hand, in this order\n1. the field: its API name"
+        )
+    );
 }
 
 #[test]

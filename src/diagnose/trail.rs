@@ -59,7 +59,7 @@ pub fn implicated(cause: Cause, facts: &Facts, known_good: Option<&OrgSnapshot>)
                     .map(|a| a.name.clone()),
             );
         }
-        Cause::ObjectNotReadable => {
+        Cause::ObjectNotReadable | Cause::FieldNotReadable => {
             profile(&mut names);
             names.extend(facts.in_force().map(|a| a.permission_set.clone()));
             names.extend(facts.in_force().filter_map(|a| a.group.clone()));
@@ -69,6 +69,11 @@ pub fn implicated(cause: Cause, facts: &Facts, known_good: Option<&OrgSnapshot>)
                 let unreadable = facts.object_read.iter().filter(|(_, by)| by.is_empty());
                 for (obj, _) in unreadable {
                     let was = s.objects_read_by.get(obj).into_iter().flatten();
+                    names.extend(was.filter_map(|x| quoted(x)));
+                }
+                let hidden = facts.field_read.iter().filter(|(_, by)| by.is_empty());
+                for (field, _) in hidden {
+                    let was = s.fields_read_by.get(field).into_iter().flatten();
                     names.extend(was.filter_map(|x| quoted(x)));
                 }
             }

@@ -94,6 +94,22 @@ pub fn changes(before: &Org, after: &Org) -> Vec<(String, String, String)> {
                         );
                     }
                 }
+                for (key, a) in &ps.fields {
+                    let still = now.fields.get(key).is_some_and(|n| n.read);
+                    if a.read && !still {
+                        let (object, field) = key.split_once('.').unwrap_or((key, ""));
+                        let was = if a.edit { "Read/Write" } else { "Read Only" };
+                        push(
+                            "PermSetFieldPermChanged",
+                            "Manage Users",
+                            format!(
+                                "Permission set {}: field-level security for {object}: {field} \
+                                 was changed from {was} to No Access",
+                                ps.label
+                            ),
+                        );
+                    }
+                }
             }
         }
     }
@@ -382,6 +398,7 @@ mod tests {
             ("profile-no-api", "Changed profile for user Integration User (integration@acme.example) from Integration User to Integration (cloned)"),
             ("permset-unassigned", "Changed profile Integration User: API Enabled was changed from True to False"),
             ("object-not-readable", "Permission set Stripe Integration Access: object Opportunity: Read was removed"),
+            ("field-not-readable", "Permission set Stripe Integration Access: field-level security for Opportunity: Amount was changed from Read Only to No Access"),
             ("connected-app-admin-approved", "Changed Permitted Users for connected app sfsmoke CI"),
             ("eca-not-preauthorized", "Updated the External Client App OAuth Policies Warehouse_Sync_oauthPlcy: Removed permission set Stripe Integration Access from the pre-authorized permission sets"),
             ("eca-plugin-disabled", "Updated the External Client App Policies Warehouse_Sync_plcy: Changed Enable OAuth from True to False"),

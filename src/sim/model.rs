@@ -269,6 +269,23 @@ impl ObjectAccess {
     }
 }
 
+/// Field permissions (`FieldPermissions`) of one field under field-level
+/// security.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct FieldAccess {
+    pub read: bool,
+    pub edit: bool,
+}
+
+impl FieldAccess {
+    /// Adds every permission `o` grants (access is the union of grants).
+    pub(crate) fn merge(&mut self, o: &FieldAccess) {
+        self.read |= o.read;
+        self.edit |= o.edit;
+    }
+}
+
 /// A profile. Its license is the user's license.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -281,6 +298,9 @@ pub struct Profile {
     /// Object API name -> access.
     #[serde(default)]
     pub objects: IndexMap<String, ObjectAccess>,
+    /// `Object.Field` -> access, for fields under field-level security.
+    #[serde(default)]
+    pub fields: IndexMap<String, FieldAccess>,
 }
 
 /// A permission set.
@@ -298,6 +318,9 @@ pub struct PermissionSet {
     pub permissions: SystemPermissions,
     #[serde(default)]
     pub objects: IndexMap<String, ObjectAccess>,
+    /// `Object.Field` -> access, for fields under field-level security.
+    #[serde(default)]
+    pub fields: IndexMap<String, FieldAccess>,
 }
 
 /// A permission set group: its permissions are the union of its sets.
@@ -648,6 +671,12 @@ pub struct FieldDef {
     /// For references: the relationship name (`Account` for `AccountId`).
     #[serde(default)]
     pub relationship_name: Option<String>,
+    /// Under field-level security: readable only through a `fields` grant
+    /// of the profile or a permission set in force (View All Data too).
+    /// Salesforce exempts the Id, required and system fields; a field left
+    /// `false` here is one of those, readable with its object.
+    #[serde(default)]
+    pub permissionable: bool,
 }
 
 /// A business object with its records.
@@ -756,9 +785,17 @@ pub struct Effective {
     pub api_enabled_from: Vec<String>,
     /// API names of permission sets in force (direct and through groups).
     pub permission_sets: Vec<String>,
+    /// `Object.Field` -> access (field-level security).
+    pub fields: IndexMap<String, FieldAccess>,
 }
 
 impl Effective {
+    fn merge_fields(&mut self, fields: &IndexMap<String, FieldAccess>) {
+        for (f, a) in fields {
+            self.fields.entry(f.clone()).or_default().merge(a);
+        }
+    }
+
     /// Read access to a business object: View All Data / Modify All Data,
     /// or Read / View All on the object.
     pub fn can_read(&self, object: &str) -> bool {
@@ -768,6 +805,20 @@ impl Effective {
         self.objects
             .iter()
             .any(|(o, a)| o.eq_ignore_ascii_case(object) && (a.read || a.view_all))
+    }
+
+    /// Read access to `field` of a readable `object`: a field outside
+    /// field-level security always; otherwise a Read grant on
+    /// `Object.Field` (View All Data does not bypass field-level security
+    /// on the platform either, but an admin profile grants every field).
+    pub fn can_read_field(&self, object: &str, field: &FieldDef) -> bool {
+        if !field.permissionable {
+            return true;
+        }
+        let key = format!("{object}.{}", field.name);
+        self.fields
+            .iter()
+            .any(|(k, a)| k.eq_ignore_ascii_case(&key) && a.read)
     }
 }
 
@@ -889,6 +940,7 @@ impl Org {
             for (o, a) in &p.objects {
                 eff.objects.entry(o.clone()).or_default().merge(a);
             }
+            eff.merge_fields(&p.fields);
         }
         for a in user.assignments.iter().filter(|a| a.in_force(now)) {
             let (sets, via): (Vec<&str>, Option<&str>) = match (&a.permission_set, &a.group) {
@@ -916,6 +968,7 @@ impl Org {
                 for (o, acc) in &ps.objects {
                     eff.objects.entry(o.clone()).or_default().merge(acc);
                 }
+                eff.merge_fields(&ps.fields);
                 if !eff.permission_sets.iter().any(|n| n == &ps.name) {
                     eff.permission_sets.push(ps.name.clone());
                 }

@@ -151,6 +151,76 @@ mod tests {
         assert_eq!(e.code, "INVALID_TYPE");
     }
 
+    /// Field-level security: a field without a Read grant is absent, so a
+    /// query naming it fails as Salesforce answers it (INVALID_FIELD "No
+    /// such column"), in SELECT and in WHERE; the Id and fields outside
+    /// field-level security still read; the auditor reads the grants and
+    /// the field's definition.
+    #[test]
+    fn a_field_without_read_is_no_such_column() {
+        let mut org = scenarios::healthy();
+        scenarios::apply("field-not-readable", &mut org).unwrap();
+        let now = Utc::now();
+        let u = org.user(demo::USERNAME).unwrap();
+        let c = Catalog::new(&org, u, now);
+        let soql = "SELECT Id, Name, StageName, Amount FROM Opportunity";
+        let e = run(&c, soql, "62.0").unwrap_err();
+        assert_eq!(e.code, "INVALID_FIELD");
+        assert!(
+            e.message.ends_with(
+                "No such column 'Amount' on entity 'Opportunity'. If you are attempting to use a \
+                 custom field, be sure to append the '__c' after the custom field name. Please \
+                 reference your WSDL or the describe call for the appropriate names."
+            ),
+            "{}",
+            e.message
+        );
+        let e = run(&c, "SELECT Id FROM Opportunity WHERE Amount > 0", "62.0").unwrap_err();
+        assert_eq!(e.code, "INVALID_FIELD");
+        let ok = run(&c, "SELECT Id, Name, StageName FROM Opportunity", "62.0").unwrap();
+        assert_eq!(ok.records.len(), 3);
+        assert!(c.describe("Opportunity").unwrap().field("Amount").is_none());
+        assert!(c
+            .rows("Opportunity")
+            .iter()
+            .all(|r| !r.contains_key("Amount")));
+        // Healthy: the same query reads Amount.
+        let healthy = scenarios::healthy();
+        let h = Catalog::new(&healthy, healthy.user(demo::USERNAME).unwrap(), now);
+        assert_eq!(
+            run(&h, soql, "62.0").unwrap().records[0]["Amount"],
+            250000.0
+        );
+        // The auditor: the grants left, and the field's definition.
+        let a = Catalog::new(&org, org.user(demo::AUDITOR_USERNAME).unwrap(), now);
+        let grants = run(
+            &a,
+            "SELECT Parent.Label, PermissionsRead FROM FieldPermissions \
+             WHERE Field = 'Opportunity.Amount' AND PermissionsRead = true",
+            "62.0",
+        )
+        .unwrap();
+        let labels: Vec<&Value> = grants
+            .records
+            .iter()
+            .map(|r| &r["Parent"]["Label"])
+            .collect();
+        assert!(
+            !labels.contains(&&Value::from("Stripe Integration Access")),
+            "{labels:?}"
+        );
+        assert_eq!(labels.len(), 2, "two admin profiles' own sets: {labels:?}");
+        let defs = run(
+            &a,
+            "SELECT QualifiedApiName FROM FieldDefinition WHERE \
+             EntityDefinition.QualifiedApiName = 'Opportunity' AND QualifiedApiName IN ('Amount', 'Amuont')",
+            "62.0",
+        )
+        .unwrap();
+        assert_eq!(defs.records.len(), 1);
+        assert_eq!(defs.records[0]["QualifiedApiName"], "Amount");
+    }
+
     #[test]
     fn in_like_not() {
         let r = q(

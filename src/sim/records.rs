@@ -3,7 +3,10 @@
 //! Profile, PermissionSet incl. each profile's own `IsOwnedByProfile` set,
 //! PermissionSetAssignment, PermissionSetGroup, PermissionSetGroupComponent,
 //! UserLicense, Organization, ConnectedApplication, ExternalClientApplication,
-//! SetupEntityAccess, ObjectPermissions), all derived from [`Org`].
+//! SetupEntityAccess, ObjectPermissions, FieldPermissions, EntityDefinition,
+//! FieldDefinition), all derived from [`Org`]. A field under field-level
+//! security that the user cannot read is absent from its object (describe,
+//! query, records).
 //!
 //! `ExternalClientApplication` supports describe and retrieve but not query
 //! (object reference: "describeSObjects(), retrieve(), search()"): see
@@ -85,8 +88,10 @@ pub const SETUP_OBJECTS: &[&str] = &[
     "ExternalClientApplication",
     "SetupEntityAccess",
     "ObjectPermissions",
+    "FieldPermissions",
     "SetupAuditTrail",
     "EntityDefinition",
+    "FieldDefinition",
 ];
 
 /// Setup objects any API user may query (the rest need View Setup).
@@ -352,6 +357,32 @@ fn setup_info(name: &str) -> Option<ObjectInfo> {
                 f("PermissionsModifyAllRecords", "boolean"),
             ],
         ),
+        "FieldPermissions" => (
+            "Field Permissions",
+            "Field Permissions",
+            "01k",
+            vec![
+                f("Id", "id"),
+                r("ParentId", "PermissionSet", "Parent"),
+                f("SobjectType", "picklist"),
+                f("Field", "picklist"),
+                f("PermissionsRead", "boolean"),
+                f("PermissionsEdit", "boolean"),
+            ],
+        ),
+        "FieldDefinition" => (
+            "Field Definition",
+            "Field Definitions",
+            "4ld",
+            vec![
+                f("Id", "id"),
+                f("DurableId", "string"),
+                f("QualifiedApiName", "string"),
+                f("Label", "string"),
+                f("DataType", "string"),
+                r("EntityDefinitionId", "EntityDefinition", "EntityDefinition"),
+            ],
+        ),
         "EntityDefinition" => (
             "Entity Definition",
             "Entity Definitions",
@@ -395,10 +426,14 @@ fn setup_info(name: &str) -> Option<ObjectInfo> {
     })
 }
 
-fn business_info(o: &SObjectDef) -> ObjectInfo {
+/// The object as `eff` sees it: a field under field-level security the
+/// user cannot read is absent, as from Salesforce's describe (and a query
+/// naming it fails with INVALID_FIELD "No such column").
+fn business_info(o: &SObjectDef, eff: &Effective) -> ObjectInfo {
     let mut fields: Vec<FieldInfo> = o
         .fields
         .iter()
+        .filter(|fd| eff.can_read_field(&o.name, fd))
         .map(|fd| FieldInfo {
             name: fd.name.clone(),
             kind: fd.kind.clone(),
@@ -464,7 +499,10 @@ impl<'a> Catalog<'a> {
     /// Salesforce's INVALID_TYPE.
     pub fn describe(&self, name: &str) -> Option<ObjectInfo> {
         if let Some(o) = self.org.object(name) {
-            return self.effective.can_read(&o.name).then(|| business_info(o));
+            return self
+                .effective
+                .can_read(&o.name)
+                .then(|| business_info(o, &self.effective));
         }
         let canonical = SETUP_OBJECTS
             .iter()
@@ -491,12 +529,19 @@ impl<'a> Catalog<'a> {
     /// All rows of a visible object (call [`Catalog::describe`] first).
     pub fn rows(&self, name: &str) -> Vec<Row> {
         if let Some(o) = self.org.object(name) {
+            let hidden: Vec<&str> = o
+                .fields
+                .iter()
+                .filter(|f| !self.effective.can_read_field(&o.name, f))
+                .map(|f| f.name.as_str())
+                .collect();
             return o
                 .records
                 .iter()
                 .enumerate()
                 .map(|(i, r)| {
                     let mut row = r.clone();
+                    row.retain(|k, _| !hidden.contains(&k.as_str()));
                     if !row.contains_key("Id") {
                         row.insert(
                             "Id".into(),
@@ -784,44 +829,63 @@ impl<'a> Catalog<'a> {
                 v
             }
             "ObjectPermissions" => {
-                let mut v = Vec::new();
-                let mut push = |parent: String, objects: &IndexMap<String, ObjectAccess>| {
-                    for (o, a) in objects {
-                        v.push(row([
-                            ("Id", json!(sf_id("110", &format!("{parent}:{o}")))),
-                            ("ParentId", json!(parent)),
-                            ("SobjectType", json!(o)),
-                            ("PermissionsRead", json!(a.read)),
-                            ("PermissionsCreate", json!(a.create)),
-                            ("PermissionsEdit", json!(a.edit)),
-                            ("PermissionsDelete", json!(a.delete)),
-                            ("PermissionsViewAllRecords", json!(a.view_all)),
-                            ("PermissionsModifyAllRecords", json!(a.modify_all)),
-                        ]));
-                    }
-                };
-                for p in &org.profiles {
-                    push(profile_permset_id(&p.name), &p.objects);
-                }
-                for ps in &org.permission_sets {
-                    push(permset_id(&ps.name), &ps.objects);
-                }
-                // A group's aggregate permission set carries the union.
-                for g in &org.permission_set_groups {
-                    let mut union: IndexMap<String, ObjectAccess> = IndexMap::new();
-                    for ps in g
-                        .permission_sets
-                        .iter()
-                        .filter_map(|n| org.permission_set(n))
-                    {
-                        for (o, a) in &ps.objects {
-                            union.entry(o.clone()).or_default().merge(a);
-                        }
-                    }
-                    push(group_permset_id(&g.name), &union);
-                }
-                v
+                holders(org, |p| &p.objects, |p| &p.objects, ObjectAccess::merge)
+                    .into_iter()
+                    .flat_map(|(parent, objects)| {
+                        objects.into_iter().map(move |(o, a)| {
+                            row([
+                                ("Id", json!(sf_id("110", &format!("{parent}:{o}")))),
+                                ("ParentId", json!(parent)),
+                                ("SobjectType", json!(o)),
+                                ("PermissionsRead", json!(a.read)),
+                                ("PermissionsCreate", json!(a.create)),
+                                ("PermissionsEdit", json!(a.edit)),
+                                ("PermissionsDelete", json!(a.delete)),
+                                ("PermissionsViewAllRecords", json!(a.view_all)),
+                                ("PermissionsModifyAllRecords", json!(a.modify_all)),
+                            ])
+                        })
+                    })
+                    .collect()
             }
+            "FieldPermissions" => holders(org, |p| &p.fields, |p| &p.fields, FieldAccess::merge)
+                .into_iter()
+                .flat_map(|(parent, fields)| {
+                    fields.into_iter().map(move |(key, a)| {
+                        let object = key.split('.').next().unwrap_or_default().to_string();
+                        row([
+                            ("Id", json!(sf_id("01k", &format!("{parent}:{key}")))),
+                            ("ParentId", json!(parent)),
+                            ("SobjectType", json!(object)),
+                            ("Field", json!(key)),
+                            ("PermissionsRead", json!(a.read)),
+                            ("PermissionsEdit", json!(a.edit)),
+                        ])
+                    })
+                })
+                .collect(),
+            // Every field of the business objects, whoever may read it
+            // (field-level security does not hide a field's definition).
+            "FieldDefinition" => org
+                .objects
+                .iter()
+                .flat_map(|o| {
+                    o.fields.iter().map(move |fd| {
+                        let durable = format!("{}.{}", o.name, fd.name);
+                        row([
+                            ("Id", json!(sf_id("4ld", &durable))),
+                            ("DurableId", json!(durable)),
+                            ("QualifiedApiName", json!(fd.name)),
+                            (
+                                "Label",
+                                json!(fd.label.clone().unwrap_or_else(|| label_of(&fd.name))),
+                            ),
+                            ("DataType", json!(fd.kind)),
+                            ("EntityDefinitionId", json!(sf_id("4ie", &o.name))),
+                        ])
+                    })
+                })
+                .collect(),
             "EntityDefinition" => org
                 .objects
                 .iter()
@@ -886,6 +950,38 @@ impl<'a> Catalog<'a> {
             .find(|r| r.get("Id").and_then(Value::as_str).is_some_and(matches))
             .cloned()
     }
+}
+
+/// Every holder of permissions as a `PermissionSet` id with its grants
+/// (object or field permissions): each profile's own set, each permission
+/// set, and each group's aggregate set, which carries the union of its sets.
+fn holders<T: Clone + Default>(
+    org: &Org,
+    of_profile: fn(&Profile) -> &IndexMap<String, T>,
+    of_set: fn(&PermissionSet) -> &IndexMap<String, T>,
+    merge: fn(&mut T, &T),
+) -> Vec<(String, IndexMap<String, T>)> {
+    let mut out: Vec<(String, IndexMap<String, T>)> = Vec::new();
+    for p in &org.profiles {
+        out.push((profile_permset_id(&p.name), of_profile(p).clone()));
+    }
+    for ps in &org.permission_sets {
+        out.push((permset_id(&ps.name), of_set(ps).clone()));
+    }
+    for g in &org.permission_set_groups {
+        let mut union: IndexMap<String, T> = IndexMap::new();
+        for ps in g
+            .permission_sets
+            .iter()
+            .filter_map(|n| org.permission_set(n))
+        {
+            for (k, a) in of_set(ps) {
+                merge(union.entry(k.clone()).or_default(), a);
+            }
+        }
+        out.push((group_permset_id(&g.name), union));
+    }
+    out
 }
 
 fn row<const N: usize>(pairs: [(&str, Value); N]) -> Row {

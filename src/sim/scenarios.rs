@@ -28,6 +28,7 @@ pub fn names() -> &'static [(&'static str, &'static str)] {
         ("session-expiring", "sessions time out immediately (timeout 0 s): login works, the next call gets INVALID_SESSION_ID"),
         ("security-token-required", "the trusted IP range covering the CI runner was removed: a login without the security token fails"),
         ("object-not-readable", "'Stripe Integration Access' lost Read on Opportunity, the only grant of it"),
+        ("field-not-readable", "'Stripe Integration Access' lost Read on the Opportunity.Amount field (field-level security), the only grant of it: a query naming Amount fails with INVALID_FIELD"),
         ("permset-deleted", "'Stripe Integration Access' (Read on Account, Contact, Opportunity) was deleted, and with it the integration user's assignment"),
         ("inactive-user", "the integration user was deactivated"),
         ("permset-expired", "the 'Salesforce API Integration' assignment (API Enabled) passed its expiration date"),
@@ -108,6 +109,11 @@ pub fn apply(name: &str, org: &mut Org) -> Option<()> {
             org.permission_set_mut(STRIPE_PERMSET)?
                 .objects
                 .shift_remove("Opportunity");
+        }
+        "field-not-readable" => {
+            org.permission_set_mut(STRIPE_PERMSET)?
+                .fields
+                .shift_remove("Opportunity.Amount");
         }
         "permset-deleted" => {
             org.permission_sets.retain(|p| p.name != STRIPE_PERMSET);
@@ -315,6 +321,7 @@ fn profile(
         license: lic.into(),
         permissions: p,
         objects: o,
+        fields: IndexMap::new(),
     }
 }
 
@@ -330,6 +337,7 @@ fn permset(
         license: None,
         permissions: p,
         objects: o,
+        fields: IndexMap::new(),
     }
 }
 
@@ -363,6 +371,52 @@ fn field(name: &str, kind: &str) -> FieldDef {
         label: None,
         reference_to: None,
         relationship_name: None,
+        permissionable: false,
+    }
+}
+
+/// A field under field-level security.
+fn secured(name: &str, kind: &str) -> FieldDef {
+    FieldDef {
+        permissionable: true,
+        ..field(name, kind)
+    }
+}
+
+/// Read on every field under field-level security of each object a
+/// profile or permission set reads, as an admin ticks "Visible" when
+/// granting an object: the healthy org reads all it could before
+/// field-level security was modelled.
+fn grant_field_reads(org: &mut Org) {
+    let secured: Vec<(String, String)> = org
+        .objects
+        .iter()
+        .flat_map(|o| {
+            o.fields
+                .iter()
+                .filter(|f| f.permissionable)
+                .map(|f| (o.name.clone(), format!("{}.{}", o.name, f.name)))
+        })
+        .collect();
+    let grant = |objects: &IndexMap<String, ObjectAccess>,
+                 fields: &mut IndexMap<String, FieldAccess>| {
+        for (obj, key) in &secured {
+            if let Some(a) = objects.get(obj).filter(|a| a.read) {
+                fields.insert(
+                    key.clone(),
+                    FieldAccess {
+                        read: true,
+                        edit: a.edit,
+                    },
+                );
+            }
+        }
+    };
+    for p in &mut org.profiles {
+        grant(&p.objects, &mut p.fields);
+    }
+    for ps in &mut org.permission_sets {
+        grant(&ps.objects, &mut ps.fields);
     }
 }
 
@@ -373,6 +427,7 @@ fn reference(name: &str, to: &str, rel: &str) -> FieldDef {
         label: None,
         reference_to: Some(to.into()),
         relationship_name: Some(rel.into()),
+        permissionable: false,
     }
 }
 
@@ -393,7 +448,7 @@ pub fn healthy() -> Org {
         .format("%Y-%m-%dT%H:%M:%S.000+0000")
         .to_string();
     let business = ["Account", "Contact", "Opportunity", "Invoice__c"];
-    Org {
+    let mut org = Org {
         name: "Acme (simulated)".into(),
         id: demo::ORG_ID.into(),
         edition: Edition::Enterprise,
@@ -585,7 +640,7 @@ pub fn healthy() -> Org {
                     field("Id", "id"),
                     field("Name", "string"),
                     field("Industry", "picklist"),
-                    field("AnnualRevenue", "currency"),
+                    secured("AnnualRevenue", "currency"),
                     field("CreatedDate", "datetime"),
                     field("LastModifiedDate", "datetime"),
                 ],
@@ -610,7 +665,7 @@ pub fn healthy() -> Org {
                     field("Id", "id"),
                     field("FirstName", "string"),
                     field("LastName", "string"),
-                    field("Email", "email"),
+                    secured("Email", "email"),
                     reference("AccountId", "Account", "Account"),
                     field("CreatedDate", "datetime"),
                     field("LastModifiedDate", "datetime"),
@@ -633,7 +688,7 @@ pub fn healthy() -> Org {
                     field("Id", "id"),
                     field("Name", "string"),
                     field("StageName", "picklist"),
-                    field("Amount", "currency"),
+                    secured("Amount", "currency"),
                     field("CloseDate", "date"),
                     reference("AccountId", "Account", "Account"),
                     field("CreatedDate", "datetime"),
@@ -659,7 +714,7 @@ pub fn healthy() -> Org {
                 fields: vec![
                     field("Id", "id"),
                     field("Name", "string"),
-                    field("Amount__c", "currency"),
+                    secured("Amount__c", "currency"),
                     field("Status__c", "picklist"),
                     reference("Account__c", "Account", "Account__r"),
                     field("CreatedDate", "datetime"),
@@ -670,7 +725,9 @@ pub fn healthy() -> Org {
                 )],
             },
         ],
-    }
+    };
+    grant_field_reads(&mut org);
+    org
 }
 
 #[cfg(test)]

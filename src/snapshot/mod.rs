@@ -29,9 +29,12 @@
 //!
 //! [orgs.prod.objects_read_by]
 //! Account = ["permission set 'Stripe Integration Access'"]
+//!
+//! [orgs.prod.fields_read_by]
+//! "Opportunity.Amount" = ["permission set 'Stripe Integration Access'"]
 //! ```
 //!
-//! Format 1 (no `recorded_at`, no `objects_read_by`) is still read: its
+//! Format 1 (no `recorded_at`, no `*_read_by`) is still read: its
 //! entries simply say nothing about who granted Read, and the next
 //! snapshot rewrites the file as format 2.
 //!
@@ -53,7 +56,7 @@ use std::time::Duration;
 /// The lock file's name.
 pub const LOCK_FILE: &str = "smoke.lock";
 /// The format version written in the file (2: Read grantors per object
-/// and `recorded_at`).
+/// and per field the checks select, and `recorded_at`).
 pub const FORMAT_VERSION: u32 = 2;
 /// The oldest format version still read.
 pub const OLDEST_FORMAT_VERSION: u32 = 1;
@@ -91,7 +94,9 @@ pub enum DriftKind {
     ConnectedApp,
     ApiVersion,
     Object,
-    /// Read on an object is still granted, by something else now:
+    /// A field the checks select lost its Read grant (field-level security).
+    Field,
+    /// Read on an object (or field) is still granted, by something else now:
     /// informational, never a failure (see [`DriftKind::informational`]).
     ReadGrantor,
 }
@@ -421,10 +426,32 @@ pub fn compare(old: &OrgSnapshot, new: &OrgSnapshot) -> Vec<Drift> {
         };
         push(DriftKind::Object, line);
     }
+    // A field the checks select that nothing grants Read on any more.
+    for (field, was_by) in &old.fields_read_by {
+        let lost = new.fields_read_by.get(field).is_none_or(Vec::is_empty);
+        if lost && !deactivated && !was_by.is_empty() && new.fields_read_by_known(field) {
+            push(
+                DriftKind::Field,
+                format!(
+                    "field {field} no longer readable (field-level security): nothing grants \
+                     Read on it now (smoke.lock: from {})",
+                    was_by.join(", ")
+                ),
+            );
+        }
+    }
     // Still readable, through other grants: informational. An entry of
     // format 1 recorded no grantors, so nothing is claimed then.
-    for (obj, was_by) in &old.objects_read_by {
-        let Some(now_by) = new.objects_read_by.get(obj).filter(|b| !b.is_empty()) else {
+    let objects = old
+        .objects_read_by
+        .iter()
+        .map(|(k, v)| (k, v, &new.objects_read_by));
+    let fields = old
+        .fields_read_by
+        .iter()
+        .map(|(k, v)| (k, v, &new.fields_read_by));
+    for (obj, was_by, now) in objects.chain(fields) {
+        let Some(now_by) = now.get(obj).filter(|b| !b.is_empty()) else {
             continue;
         };
         let (lost, gained) = set_diff(was_by, now_by);

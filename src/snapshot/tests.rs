@@ -31,6 +31,14 @@ fn good() -> OrgSnapshot {
         .into_iter()
         .map(|(a, b)| (a.to_string(), vec![b.to_string()]))
         .collect(),
+        fields_read_by: [(
+            "Opportunity.Amount".to_string(),
+            vec!["permission set 'Stripe Integration Access'".to_string()],
+        )]
+        .into_iter()
+        .collect(),
+        // Not written to the file; set where a comparison needs it.
+        fields_checked: Vec::new(),
         recorded_at: "2026-12-05T08:00:00Z".into(),
     };
     s.normalize();
@@ -83,6 +91,10 @@ fn the_file_is_sorted_commented_and_reviewable() {
     assert!(text.contains("Account = \"read\""), "{text}");
     assert!(text.contains("version = 2"), "{text}");
     assert!(text.contains("[orgs.prod.objects_read_by]"), "{text}");
+    assert!(
+        text.contains("\"Opportunity.Amount\" = [\"permission set 'Stripe Integration Access'\"]"),
+        "{text}"
+    );
     assert!(
         text.contains("Opportunity = [\"permission set 'Stripe Integration Access'\"]"),
         "{text}"
@@ -551,4 +563,32 @@ fn lock_io_errors_say_what_to_do() {
             "{write}"
         );
     }
+}
+
+/// A field the checks select loses its only Read grant: drift, naming
+/// the grant smoke.lock recorded; a field no check selects any more is
+/// not "lost"; a grant moving elsewhere is informational.
+#[test]
+fn a_field_losing_read_is_drift() {
+    let old = good();
+    let mut new = old.clone();
+    new.fields_read_by.clear();
+    assert!(compare(&old, &new).is_empty(), "no check selects it now");
+    new.fields_checked = vec!["Opportunity.Amount".into()];
+    let d = one(&old, &new);
+    assert_eq!(d.kind, DriftKind::Field);
+    assert_eq!(
+        d.line,
+        "field Opportunity.Amount no longer readable (field-level security): nothing grants Read \
+         on it now (smoke.lock: from permission set 'Stripe Integration Access')"
+    );
+    new.fields_read_by.insert(
+        "Opportunity.Amount".into(),
+        vec!["permission set group 'Finance Integrations'".into()],
+    );
+    let d = one(&old, &new);
+    assert_eq!(d.kind, DriftKind::ReadGrantor);
+    assert!(d
+        .line
+        .starts_with("Read on Opportunity.Amount now from permission set group"));
 }

@@ -227,11 +227,38 @@ async fn today(env: &Env, org: &OrgConfig, cause: Cause) -> OrgReport {
         .ok()
         .flatten()
         .and_then(|l| l.orgs.get("prod").cloned());
-    let round = sfsmoke::audit::read_alone(&env.http, org, &Redactor::new(), true).await;
+    // As the gate's follow-up reads it: with the fields a query was
+    // refused for.
+    let extra = sfsmoke::audit::Extra {
+        refused_fields: failed
+            .iter()
+            .filter_map(|(_, f, _)| sfsmoke::audit::fields::refused(&f.message))
+            .collect(),
+        ..Default::default()
+    };
+    let round = if extra.refused_fields.is_empty() {
+        // Flows that name no user find it through their own login.
+        sfsmoke::audit::read_alone(&env.http, org, &Redactor::new(), true).await
+    } else {
+        let own = sfsmoke::audit::Own::Unused;
+        sfsmoke::audit::read(&env.http, org, own, &Redactor::new(), true, &extra).await
+    };
     let d =
         diagnose::diagnose(org, failed[0].1, &round, known_good.as_ref()).expect("auditor login");
     assert_eq!(d.cause, cause, "{d}");
     report
+}
+
+/// Scenario `scenario` happens overnight (after [`yesterday`]), then
+/// [`today`] with `cause`.
+async fn overnight_from_yesterday(
+    env: &Env,
+    org: &OrgConfig,
+    scenario: &str,
+    cause: Cause,
+) -> OrgReport {
+    env.break_it(scenario);
+    today(env, org, cause).await
 }
 
 /// [`yesterday`], then scenario `scenario` happens overnight, then [`today`]
@@ -826,6 +853,127 @@ async fn a_new_grantor_of_read_is_informational_drift() {
     }
 }
 
+/// The demo's check: names Amount, which is under field-level security.
+const TODAYS_OPPORTUNITIES: &str =
+    "SELECT Id, Name, StageName, Amount FROM Opportunity WHERE LastModifiedDate = TODAY";
+
+fn with_check(mut org: OrgConfig, soql: &str) -> OrgConfig {
+    org.checks = vec![sfsmoke::config::ExtraCheck {
+        name: "todays opportunities".into(),
+        soql: soql.into(),
+    }];
+    org
+}
+
+/// Field-level security, end to end: smoke.lock records who grants Read
+/// on the field the check selects; an admin takes Read on Opportunity.Amount
+/// away (2 h ago); the check fails with INVALID_FIELD "No such column", as
+/// Salesforce answers a hidden field; the diagnosis names the field, the
+/// cause, the grant smoke.lock recorded and what became of it, who changed
+/// it and when, and a fix naming a set this org has; the drift lists it.
+#[tokio::test]
+async fn field_hidden_by_field_level_security() {
+    let env = Env::healthy().await;
+    let org = with_check(env.soap("62.0"), TODAYS_OPPORTUNITIES);
+    yesterday(&env, &org).await;
+    let lock = std::fs::read_to_string(env.lock()).unwrap();
+    assert!(
+        lock.contains("\"Opportunity.Amount\" = [\"permission set 'Stripe Integration Access'\"]"),
+        "{lock}"
+    );
+    env.sim.act_as(sim::audit_trail::Actor {
+        username: "admin@acme.example".into(),
+        delegate: None,
+        ago: chrono::Duration::hours(2),
+    });
+    let report =
+        overnight_from_yesterday(&env, &org, "field-not-readable", Cause::FieldNotReadable).await;
+    let failed = failures(&report);
+    assert_eq!(failed.len(), 1, "only the check names Amount: {failed:#?}");
+    let (name, failure, d) = failed[0];
+    assert_eq!(name, "check: todays opportunities");
+    assert_eq!(failure.code, "INVALID_FIELD");
+    assert!(
+        failure.message.contains(
+            "No such column 'Amount' on entity 'Opportunity'. If you are attempting to use a \
+             custom field, be sure to append the '__c' after the custom field name. Please \
+             reference your WSDL or the describe call for the appropriate names."
+        ),
+        "{}",
+        failure.message
+    );
+    let d = d.unwrap();
+    assert!(
+        d.contains(
+            "cause: Opportunity.Amount exists, but field-level security hides it: neither the \
+             profile nor any permission set in force gives 'integration@acme.example' Read on it"
+        ),
+        "{d}"
+    );
+    assert!(
+        d.contains(&format!(
+            "; Read on Opportunity.Amount came from permission set 'Stripe Integration Access' \
+             per smoke.lock of {}; today it no longer grants Read on Opportunity.Amount\n",
+            env.recorded()
+        )),
+        "{d}"
+    );
+    let at = env.sim.read(|o| o.audit_trail.last().unwrap().created_date);
+    let who = format!(
+        "changed by Ada Admin (admin@acme.example) at {} (2 h ago): Permission set Stripe \
+         Integration Access: field-level security for Opportunity: Amount was changed from Read \
+         Only to No Access",
+        at.format("%Y-%m-%d %H:%M UTC")
+    );
+    assert!(d.lines().any(|l| l == who), "{who}\n{d}");
+    assert_eq!(d.matches("changed by ").count(), 1, "{d}");
+    let fix = "fix: give permission set 'Stripe Integration Access' Read on Opportunity.Amount \
+               again (Setup > Users > Permission Sets > Stripe Integration Access > Object \
+               Settings > Opportunity > Edit > Field Permissions > Amount: Read Access)";
+    assert!(d.lines().any(|l| l == fix), "{d}");
+    // The set the fix names exists in the org.
+    assert!(env.sim.read(|o| o
+        .permission_sets
+        .iter()
+        .any(|p| p.label == "Stripe Integration Access")));
+    assert!(
+        d.contains(
+            "field Opportunity.Amount: defined, nothing in force grants the user Read on it"
+        ),
+        "{d}"
+    );
+    let lines = drift_lines(&report);
+    assert!(
+        lines.contains(
+            "field Opportunity.Amount no longer readable (field-level security): nothing grants \
+             Read on it now (smoke.lock: from permission set 'Stripe Integration Access')"
+        ),
+        "{lines}"
+    );
+}
+
+/// A field the object does not have: INVALID_FIELD as for a hidden one,
+/// told apart through FieldDefinition.
+#[tokio::test]
+async fn field_not_on_the_object() {
+    let env = Env::healthy().await;
+    let org = with_check(env.soap("62.0"), "SELECT Id, Name, Amuont FROM Opportunity");
+    let report = today(&env, &org, Cause::FieldNotFound).await;
+    let d = first_diagnosis(&report);
+    assert!(
+        d.contains(
+            "cause: Opportunity has no field with the API name 'Amuont' in this org \
+             (FieldDefinition, read as the auditor)"
+        ),
+        "{d}"
+    );
+    assert!(
+        d.contains("field Opportunity.Amuont: not defined on Opportunity (no FieldDefinition)"),
+        "{d}"
+    );
+    assert!(d.contains("fix: check 'Amuont' in the check's soql"), "{d}");
+}
+
 /// A typo in smoke.toml's objects: INVALID_TYPE as for an unreadable
 /// object, told apart through EntityDefinition.
 #[tokio::test]
@@ -1111,6 +1259,70 @@ async fn gate_binary_names_the_cause_and_reports_drift() {
         demo::SECURITY_TOKEN,
         demo::AUDITOR_SECURITY_TOKEN,
     ] {
+        assert!(!xml.contains(secret) && !stdout.contains(secret));
+    }
+}
+
+/// The field case through the binary: `--update-snapshot` records who
+/// grants Read on Amount; the admin API applies `field-not-readable` to
+/// the running sim; the next run fails the check, and the JUnit report
+/// names the field, the cause, the grant, who changed it and the fix.
+#[tokio::test(flavor = "multi_thread")]
+async fn gate_binary_names_a_field_hidden_by_field_level_security() {
+    let env = Env::healthy().await;
+    let config = smoke_toml(&env, true);
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str(&format!(
+        "\n[[orgs.prod.checks]]\nname = \"todays opportunities\"\nsoql = \"{TODAYS_OPPORTUNITIES}\"\n"
+    ));
+    std::fs::write(&config, text).unwrap();
+    let cfg = config.to_str().unwrap();
+    let junit = env.dir.path().join("junit.xml");
+    let junit_s = junit.to_str().unwrap();
+    let out = run(sfsmoke(&[
+        "smoke",
+        "--config",
+        cfg,
+        "--junit",
+        junit_s,
+        "--update-snapshot",
+    ]))
+    .await;
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let lock = std::fs::read_to_string(env.lock()).unwrap();
+    assert!(lock.contains("[orgs.prod.fields_read_by]"), "{lock}");
+
+    let applied = reqwest::Client::new()
+        .post(format!(
+            "{}/__sfsmoke/scenario/field-not-readable",
+            env.sim.login_url()
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert!(applied.status().is_success());
+    let out = run(sfsmoke(&["smoke", "--config", cfg, "--junit", junit_s])).await;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    for needle in [
+        "type=\"INVALID_FIELD\"",
+        "diagnosis: field hidden by field-level security",
+        "cause: Opportunity.Amount exists, but field-level security hides it",
+        "Read on Opportunity.Amount came from permission set &apos;Stripe Integration Access&apos; per smoke.lock of ",
+        "(just now): Permission set Stripe Integration Access: field-level security for Opportunity: Amount was changed from Read Only to No Access",
+        "fix: give permission set &apos;Stripe Integration Access&apos; Read on Opportunity.Amount again",
+        "field Opportunity.Amount no longer readable (field-level security)",
+    ] {
+        let plain = needle.replace("&apos;", "'");
+        assert!(xml.contains(needle) || xml.contains(&plain), "{needle}\n{xml}");
+    }
+    for secret in [demo::PASSWORD, demo::AUDITOR_PASSWORD] {
         assert!(!xml.contains(secret) && !stdout.contains(secret));
     }
 }
