@@ -1198,6 +1198,26 @@ async fn snapshot_command_without_view_setup_fails_and_says_why() {
 
 // ----- `sfsmoke smoke`, the gate binary, with an auditor -------------------
 
+/// `sfsmoke smoke --update-snapshot`: records smoke.lock, all green.
+async fn update_snapshot(cfg: &str, junit: &str) {
+    let args = [
+        "smoke",
+        "--config",
+        cfg,
+        "--junit",
+        junit,
+        "--update-snapshot",
+    ];
+    let out = run(sfsmoke(&args)).await;
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn gate_binary_names_the_cause_and_reports_drift() {
     let env = Env::healthy().await;
@@ -1207,22 +1227,7 @@ async fn gate_binary_names_the_cause_and_reports_drift() {
     let junit_s = junit.to_str().unwrap();
 
     // Yesterday: --update-snapshot records smoke.lock; all green.
-    let out = run(sfsmoke(&[
-        "smoke",
-        "--config",
-        cfg,
-        "--junit",
-        junit_s,
-        "--update-snapshot",
-    ]))
-    .await;
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    update_snapshot(cfg, junit_s).await;
     assert!(env.lock().exists());
     let xml = std::fs::read_to_string(&junit).unwrap();
     assert!(xml.contains("name=\"access drift\""), "{xml}");
@@ -1279,21 +1284,7 @@ async fn gate_binary_names_a_field_hidden_by_field_level_security() {
     let cfg = config.to_str().unwrap();
     let junit = env.dir.path().join("junit.xml");
     let junit_s = junit.to_str().unwrap();
-    let out = run(sfsmoke(&[
-        "smoke",
-        "--config",
-        cfg,
-        "--junit",
-        junit_s,
-        "--update-snapshot",
-    ]))
-    .await;
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    update_snapshot(cfg, junit_s).await;
     let lock = std::fs::read_to_string(env.lock()).unwrap();
     assert!(lock.contains("[orgs.prod.fields_read_by]"), "{lock}");
 
