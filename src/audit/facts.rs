@@ -12,7 +12,9 @@
 //! (`OrganizationType`, `IsSandbox`, `TrialExpirationDate`),
 //! `ConnectedApplication` (`OptionsAllowAdminApprovedUsersOnly`),
 //! `SetupEntityAccess` (`ParentId`, `SetupEntityId`, `SetupEntityType`),
-//! `ObjectPermissions` (`ParentId`, `SobjectType`, `PermissionsRead`).
+//! `ObjectPermissions` (`ParentId`, `SobjectType`, `PermissionsRead`),
+//! `FieldPermissions` (`ParentId`, `Field`, `PermissionsRead`),
+//! `EntityDefinition` and `FieldDefinition` (`QualifiedApiName`).
 //! Most need "View Setup and Configuration"; without it Salesforce answers
 //! `INVALID_TYPE`, which lands in [`Facts::gaps`].
 

@@ -14,6 +14,8 @@
 //! - [`facts`]: the SOQL queries over a [`SetupQuery`] and what they found
 //!   (no network of its own: tests feed it canned records);
 //! - [`access`]: the access summary smoke.lock records per org;
+//! - [`fields`]: which fields a check's query names (or an `INVALID_FIELD`
+//!   refused);
 //! - [`round`]: what one reading gave, as plain data.
 
 pub mod access;

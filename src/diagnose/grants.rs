@@ -272,3 +272,171 @@ fn create(facts: &Facts, on: On<'_>, username: &str) -> String {
          {setting}) and assign it to '{username}' ({why})"
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::facts::{Assignment, ProfileFacts};
+    use chrono::{TimeZone, Utc};
+
+    const STRIPE: &str = "permission set 'Stripe Integration Access'";
+
+    fn lock(by: &[&str]) -> OrgSnapshot {
+        OrgSnapshot {
+            objects_read_by: [(
+                "Opportunity".to_string(),
+                by.iter().map(|s| s.to_string()).collect(),
+            )]
+            .into_iter()
+            .collect(),
+            recorded_at: "2026-12-05T08:00:00Z".into(),
+            ..OrgSnapshot::default()
+        }
+    }
+
+    /// The user reads Opportunity through nothing; `in_org` grants it in
+    /// the org; `assigned`: the Stripe set's assignment, if any.
+    fn facts(in_org: &[&str], assigned: Option<Assignment>, exists: Option<bool>) -> Facts {
+        let mut f = Facts {
+            now: Utc.with_ymd_and_hms(2026, 12, 6, 9, 0, 0).unwrap(),
+            profile: Some(ProfileFacts {
+                id: "00e".into(),
+                name: "Integration User".into(),
+                api_enabled: true,
+                license_id: None,
+                own_permission_set_id: None,
+            }),
+            ..Facts::default()
+        };
+        f.object_read.insert("Opportunity".into(), Vec::new());
+        f.object_grantors.insert(
+            "Opportunity".into(),
+            in_org.iter().map(|s| s.to_string()).collect(),
+        );
+        f.assignments.extend(assigned);
+        if let Some(e) = exists {
+            f.grants_exist.insert(STRIPE.into(), e);
+        }
+        f
+    }
+
+    fn stripe(active: bool, expires: Option<&str>) -> Assignment {
+        Assignment {
+            permission_set_id: "0PS1".into(),
+            permission_set: "Stripe Integration Access".into(),
+            group: None,
+            group_status: None,
+            active,
+            expires: expires.and_then(crate::audit::facts::parse_datetime),
+            grants_api: false,
+        }
+    }
+
+    fn state(f: &Facts, by: &[&str]) -> State {
+        let l = lost(f, Some(&lock(by)), On::Object("Opportunity"));
+        assert_eq!(l.len(), 1, "{l:?}");
+        l[0].state.clone()
+    }
+
+    #[test]
+    fn what_became_of_each_grant() {
+        assert_eq!(
+            state(&facts(&[STRIPE], None, None), &[STRIPE]),
+            State::Unassigned
+        );
+        let expired = stripe(true, Some("2026-12-01"));
+        assert_eq!(
+            state(&facts(&[STRIPE], Some(expired), None), &[STRIPE]),
+            State::Lapsed("expired on 2026-12-01".into())
+        );
+        assert_eq!(
+            state(
+                &facts(&[STRIPE], Some(stripe(false, None)), None),
+                &[STRIPE]
+            ),
+            State::Lapsed("inactive".into())
+        );
+        assert_eq!(
+            state(&facts(&[], Some(stripe(true, None)), None), &[STRIPE]),
+            State::NoLongerGrants
+        );
+        assert_eq!(
+            state(&facts(&[], None, Some(false)), &[STRIPE]),
+            State::Deleted
+        );
+        assert_eq!(
+            state(&facts(&[], None, Some(true)), &[STRIPE]),
+            State::UnassignedWithoutRead
+        );
+        assert_eq!(
+            state(&facts(&[], None, None), &[STRIPE]),
+            State::UnassignedOrDeleted
+        );
+        assert_eq!(
+            state(&facts(&[], None, None), &["profile 'Integration User'"]),
+            State::NoLongerGrants
+        );
+        assert_eq!(
+            state(&facts(&[], None, None), &["profile 'Standard User'"]),
+            State::OtherProfile("Integration User".into())
+        );
+        // A grant still acting for the user is not lost; a format 1 entry
+        // (no grantors) claims nothing.
+        let mut f = facts(&[STRIPE], None, None);
+        f.object_read
+            .insert("Opportunity".into(), vec![STRIPE.into()]);
+        assert!(lost(&f, Some(&lock(&[STRIPE])), On::Object("Opportunity")).is_empty());
+        let v1 = OrgSnapshot::default();
+        assert!(lost(&f, Some(&v1), On::Object("Opportunity")).is_empty());
+    }
+
+    #[test]
+    fn the_fix_undoes_the_loss_or_names_a_grant_that_exists() {
+        let said_fix = |f: &Facts| {
+            let (said, fix) = told(f, Some(&lock(&[STRIPE])), On::Object("Opportunity"), "u@x");
+            (said, fix.unwrap())
+        };
+        let (said, fix) = said_fix(&facts(&[STRIPE], None, None));
+        assert_eq!(
+            said,
+            "; Read on Opportunity came from permission set 'Stripe Integration Access' per \
+             smoke.lock of 2026-12-05 08:00 UTC; today it is unassigned from 'u@x'"
+        );
+        assert!(fix.starts_with("assign permission set 'Stripe Integration Access' to 'u@x' again"));
+        // Deleted, another set grants Read: the fix names that one only.
+        let other = "permission set 'Sales Ops Read'";
+        let (_, fix) = said_fix(&facts(
+            &[other, "profile 'Standard User'"],
+            None,
+            Some(false),
+        ));
+        assert_eq!(
+            fix,
+            "assign permission set 'Sales Ops Read', which grants Read on Opportunity, to 'u@x' \
+             (Setup > Users > Permission Sets > the set > Manage Assignments)"
+        );
+        // Deleted, nothing else: create one, and say why.
+        let (_, fix) = said_fix(&facts(&[], None, Some(false)));
+        assert!(
+            fix.starts_with("create a permission set with Read on Opportunity"),
+            "{fix}"
+        );
+        assert!(
+            fix.ends_with("(no permission set of this org grants it)"),
+            "{fix}"
+        );
+        // A field: the Field Permissions path.
+        let mut f = facts(&[], Some(stripe(true, None)), None);
+        f.field_read.insert("Opportunity.Amount".into(), Vec::new());
+        let mut k = lock(&[]);
+        k.fields_read_by
+            .insert("Opportunity.Amount".into(), vec![STRIPE.into()]);
+        let (_, fix) = told(&f, Some(&k), On::Field("Opportunity.Amount"), "u@x");
+        assert_eq!(
+            fix.unwrap(),
+            "give permission set 'Stripe Integration Access' Read on Opportunity.Amount again \
+             (Setup > Users > Permission Sets > Stripe Integration Access > Object Settings > \
+             Opportunity > Edit > Field Permissions > Amount: Read Access)"
+        );
+    }
+}
