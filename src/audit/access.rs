@@ -97,12 +97,16 @@ impl OrgSnapshot {
     /// to be a baseline (the user was not found, or setup objects could not
     /// be read).
     pub fn from_facts(facts: &Facts) -> Result<OrgSnapshot, Failure> {
+        // Without the object or field permissions, "nothing grants Read"
+        // would be recorded (or reported as drift) for what was not seen.
         let needed = [
             "User",
             "Profile",
             "PermissionSetAssignment",
             "PermissionSet",
             "Organization",
+            "ObjectPermissions",
+            "FieldPermissions",
         ];
         if let Some(gap) = facts
             .gaps

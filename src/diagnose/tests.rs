@@ -682,6 +682,20 @@ async fn api_enabled_through_a_group() {
     assert_eq!(d.cause, Cause::NoneFound, "{d}");
 }
 
+/// A snapshot is no baseline when the object permissions could not be
+/// read: it would record (and drift would report) "nothing grants Read".
+#[tokio::test]
+async fn no_snapshot_without_the_object_permissions() {
+    let mut org = healthy();
+    org.refuse = vec!["ObjectPermissions"];
+    let e = OrgSnapshot::from_facts(&facts_of(&org).await).unwrap_err();
+    assert!(
+        e.message
+            .starts_with("ObjectPermissions could not be read: "),
+        "{e}"
+    );
+}
+
 #[tokio::test]
 async fn unassigned_permission_set_named_from_the_snapshot() {
     let mut org = healthy();
