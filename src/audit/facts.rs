@@ -19,7 +19,9 @@
 //! `INVALID_TYPE`, which lands in [`Facts::gaps`].
 
 use crate::config::Auth;
+use super::eca::{self, ActingSet, EcaRead};
 use crate::salesforce::error::Failure;
+use crate::salesforce::metadata::{Listed, Record};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -43,6 +45,21 @@ pub trait SetupQuery {
         let _ = soqls;
         async { None }
     }
+    /// `GET /services/data/vXX.X/<path>` of each of `paths` (REST
+    /// retrieves, e.g. `sobjects/ExternalClientApplication/<id>?fields=..`),
+    /// answers in the same order.
+    fn get_many(&self, paths: &[String]) -> impl Future<Output = Vec<Result<Value, Failure>>> + Send;
+    /// Metadata API `listMetadata` of `types` (one call).
+    fn list_metadata(
+        &self,
+        types: &[&str],
+    ) -> impl Future<Output = Result<Vec<Listed>, Failure>> + Send;
+    /// Metadata API `readMetadata` of `names` of one type (one call).
+    fn read_metadata(
+        &self,
+        metadata_type: &str,
+        names: &[String],
+    ) -> impl Future<Output = Result<Vec<Record>, Failure>> + Send;
 }
 
 /// Whose access to examine.
@@ -98,6 +115,8 @@ pub struct Assignment {
     pub permission_set_id: String,
     /// The permission set's label (for a group: the group's aggregate set).
     pub permission_set: String,
+    /// The permission set's API name (`Name`; for a group, its aggregate's).
+    pub api_name: String,
     /// The permission set group's label when assigned through a group.
     pub group: Option<String>,
     pub group_status: Option<String>,
@@ -311,6 +330,8 @@ pub struct Facts {
     pub assignments: Vec<Assignment>,
     pub org: Option<OrgFacts>,
     pub apps: Vec<AppFacts>,
+    /// External Client Apps ([`eca`]), read with the Connected Apps.
+    pub eca: EcaRead,
     /// Supported REST API versions, oldest first (empty when unknown).
     pub versions: Vec<String>,
     /// Object -> the sources granting Read (empty: none does). Only for the
@@ -476,9 +497,9 @@ pub fn version_key(v: &str) -> (u32, u32) {
     (major, minor)
 }
 
-struct Gatherer<'q, Q> {
-    q: &'q Q,
-    gaps: Vec<Gap>,
+pub(super) struct Gatherer<'q, Q> {
+    pub(super) q: &'q Q,
+    pub(super) gaps: Vec<Gap>,
     /// Answers fetched ahead by [`Gatherer::prefetch`], by SOQL; each is
     /// used at most once, by the [`Gatherer::run`] of the same SOQL.
     ahead: BTreeMap<String, Result<Vec<Value>, Failure>>,
@@ -487,7 +508,7 @@ struct Gatherer<'q, Q> {
 impl<Q: SetupQuery> Gatherer<'_, Q> {
     /// Run one query (or take its answer fetched ahead); on failure note
     /// the gap and return no records.
-    async fn run(&mut self, object: &str, soql: String) -> Option<Vec<Value>> {
+    pub(super) async fn run(&mut self, object: &str, soql: String) -> Option<Vec<Value>> {
         let answer = match self.ahead.remove(&soql) {
             Some(a) => a,
             None => self.q.query(&soql).await,
@@ -804,6 +825,8 @@ const GAP_ORDER: &[&str] = &[
     "FieldPermissions",
     "ConnectedApplication",
     "SetupEntityAccess",
+    eca::OBJECT,
+    eca::POLICIES,
     "EntityDefinition",
     "FieldDefinition",
     READ_GRANTORS,
@@ -989,6 +1012,7 @@ pub async fn gather_with<Q: SetupQuery>(
         Some(ORG_SOQL.to_string()),
         filter.as_deref().map(user_soql),
         with_apps.then(|| APPS_SOQL.to_string()),
+        with_apps.then(|| eca::SOQL.to_string()),
         psa_q.clone(),
         profile_q.clone(),
         // Past the composite limit of 5 queries: a composite of its own.
@@ -1028,6 +1052,7 @@ pub async fn gather_with<Q: SetupQuery>(
         // `invalid_app_access` apart.
         if with_apps {
             facts.apps = apps(&mut g).await.unwrap_or_default();
+            facts.eca = eca::read(&mut g, &[], None).await;
         }
         facts.gaps = sorted_gaps(g.gaps);
         return facts;
@@ -1163,6 +1188,9 @@ pub async fn gather_with<Q: SetupQuery>(
             permission_set: ps
                 .and_then(|p| s(p, "Label").or_else(|| s(p, "Name")))
                 .unwrap_or_else(|| ps_id.clone()),
+            api_name: ps
+                .and_then(|p| s(p, "Name"))
+                .unwrap_or_else(|| ps_id.clone()),
             permission_set_id: ps_id,
             group,
             group_status,
@@ -1189,6 +1217,17 @@ pub async fn gather_with<Q: SetupQuery>(
         acting.insert(a.permission_set_id.clone(), a.source());
     }
     let ps_ids: BTreeSet<String> = acting.keys().cloned().collect();
+    let acting_sets: Vec<ActingSet> = acting
+        .iter()
+        .map(|(id, source)| ActingSet {
+            id: id.clone(),
+            source: source.clone(),
+            api_name: ps_by_id
+                .get(id)
+                .and_then(|p| s(p, "Name"))
+                .unwrap_or_default(),
+        })
+        .collect();
 
     // The sets asked for ahead cover the acting ones unless the profile's
     // own set was not among the assignments: then ask for exactly those.
@@ -1344,6 +1383,9 @@ pub async fn gather_with<Q: SetupQuery>(
             }
         }
         facts.apps = apps;
+    }
+    if with_apps {
+        facts.eca = eca::read(&mut g, &acting_sets, facts.profile.as_ref()).await;
     }
 
     facts.user = Some(user);

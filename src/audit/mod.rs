@@ -19,6 +19,7 @@
 //! - [`round`]: what one reading gave, as plain data.
 
 pub mod access;
+pub mod eca;
 pub mod facts;
 pub mod fields;
 pub mod round;
@@ -31,6 +32,7 @@ use crate::auth;
 use crate::config::{Auth, OrgConfig};
 use crate::salesforce::client::{self, Connection};
 use crate::salesforce::error::{Failure, Origin};
+use crate::salesforce::metadata::{self, Listed, Record};
 use crate::secret::Redactor;
 use serde_json::Value;
 use std::time::Duration;
@@ -105,6 +107,46 @@ impl SetupQuery for Source {
 
     async fn versions(&self) -> Result<Vec<String>, Failure> {
         client::list_versions(&self.http, &self.conn.instance_url(), &self.redactor).await
+    }
+
+    /// One composite per 25 retrieves when batching, else one by one.
+    async fn get_many(&self, paths: &[String]) -> Vec<Result<Value, Failure>> {
+        use std::sync::atomic::Ordering;
+        let base = format!("/services/data/v{}/", self.conn.api_version());
+        let full: Vec<String> = paths.iter().map(|p| format!("{base}{p}")).collect();
+        let mut out = Vec::with_capacity(full.len());
+        for chunk in full.chunks(25) {
+            if self.batch.load(Ordering::SeqCst) {
+                let subrequests: Vec<(String, String)> = chunk
+                    .iter()
+                    .enumerate()
+                    .map(|(i, p)| (format!("get{i}"), p.clone()))
+                    .collect();
+                if let Ok(answers) = self.conn.composite_get(&subrequests).await.result {
+                    out.extend(answers);
+                    continue;
+                }
+                self.batch.store(false, Ordering::SeqCst);
+            }
+            for p in chunk {
+                let (path, query) = p.split_once('?').unwrap_or((p, ""));
+                let pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
+                    .into_owned()
+                    .collect();
+                let pairs: Vec<(&str, &str)> =
+                    pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+                out.push(self.conn.get_json(path, &pairs).await);
+            }
+        }
+        out
+    }
+
+    async fn list_metadata(&self, types: &[&str]) -> Result<Vec<Listed>, Failure> {
+        metadata::list(&self.conn, types).await
+    }
+
+    async fn read_metadata(&self, metadata_type: &str, names: &[String]) -> Result<Vec<Record>, Failure> {
+        metadata::read(&self.conn, metadata_type, names).await
     }
 }
 

@@ -290,6 +290,45 @@ impl Connection {
         Counted { result, retries }
     }
 
+    /// `scheme://host[:port]` of the instance, for messages.
+    pub fn origin(&self) -> String {
+        origin_of(&self.instance_url())
+    }
+
+    /// One SOAP `POST` to `path` on the instance (`SOAPAction: action`),
+    /// sent once: `envelope` builds the request text from the session id
+    /// (the text holds it: never logged). The answer's status and body,
+    /// redacted; a transport failure is an `Err`.
+    pub async fn post_soap(
+        &self,
+        path: &str,
+        action: &str,
+        envelope: impl FnOnce(&str) -> String,
+    ) -> Result<(u16, String), Failure> {
+        let mut url = self.instance_url();
+        url.set_path(path);
+        url.set_query(None);
+        let what = format!("SOAP {action}() at {}", origin_of(&url));
+        let token = self.token();
+        tracing::debug!(path, action, "SOAP request");
+        let response = self
+            .http
+            .post(url)
+            .header(reqwest::header::CONTENT_TYPE, "text/xml; charset=UTF-8")
+            .header("SOAPAction", action)
+            .body(envelope(token.expose()))
+            .send()
+            .await
+            .map_err(|e| error::from_reqwest(&what, e).redacted(&self.redactor))?;
+        self.note_limit_info(response.headers());
+        let status = response.status().as_u16();
+        let body = crate::net::body::read_text(response, &what)
+            .await
+            .map_err(|f| f.redacted(&self.redactor))?;
+        tracing::debug!(status, bytes = body.len(), "SOAP answer");
+        Ok((status, self.redactor.redact(&body)))
+    }
+
     /// The API version this connection's paths use.
     pub fn api_version(&self) -> &str {
         &self.api_version

@@ -2,6 +2,7 @@
 
 pub mod client;
 pub mod error;
+pub mod metadata;
 pub(crate) mod names;
 
 /// Escapes text for XML content or an attribute value in the SOAP envelopes

@@ -1,0 +1,512 @@
+//! External Client Apps (ECAs), the Connected App's successor: which ones
+//! the org has, which of the user's permission sets pre-authorize each, and,
+//! when the reader may, their policies. Nothing here decides a cause.
+//!
+//! Which API reads what:
+//! - pre-authorization: SOQL on `SetupEntityAccess` with `SetupEntityType =
+//!   'ExternalClientApplication'` (API 60.0+; View Setup and Configuration),
+//!   folded into the audit's composite batching ([`SOQL`]);
+//! - names: `ExternalClientApplication` is not queryable, so each app found
+//!   there is retrieved by REST (`GET .../sobjects/ExternalClientApplication/
+//!   {id}?fields=Id,DeveloperName,MasterLabel`);
+//! - policies: the Metadata API only (`listMetadata` + `readMetadata` of
+//!   [`POLICY_TYPES`]), which needs Modify Metadata or Modify All Data. The
+//!   read is tried once, at most [`MAX_METADATA_CALLS`] calls, each counted
+//!   ([`EcaRead::metadata_calls`]); a refusal is an [`POLICIES`] gap, and the
+//!   pre-authorizations above still stand. `ExtlClntAppGlobalOauthSettings`
+//!   (the consumer secret) is never read.
+
+use super::facts::{Gap, Gatherer, ProfileFacts, SetupQuery};
+use crate::salesforce::error::Failure;
+use crate::salesforce::metadata::{Record, READ_BATCH};
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Which permission sets pre-authorize which ECA (every row: an app whose
+/// sets are none of the user's is still an app of this org).
+pub const SOQL: &str = "SELECT Id, ParentId, SetupEntityId, SetupEntityType FROM SetupEntityAccess \
+                        WHERE SetupEntityType = 'ExternalClientApplication'";
+
+/// The [`Gap`] object when the pre-authorizations or names could not be read.
+pub const OBJECT: &str = "ExternalClientApplication";
+
+/// The [`Gap`] object when the policies could not be read (Metadata API).
+pub const POLICIES: &str = "External Client App policies";
+
+/// OAuth policies, plugin policies, OAuth settings (scopes); never the
+/// global OAuth settings, which hold the consumer secret.
+pub const POLICY_TYPES: [&str; 3] = [
+    "ExtlClntAppOauthConfigurablePolicies",
+    "ExtlClntAppConfigurablePolicies",
+    "ExtlClntAppOauthSettings",
+];
+
+/// One `listMetadata` and one `readMetadata` per type: at most this many
+/// Metadata API calls per audit (apps past [`READ_BATCH`] per type are
+/// left unread, and said so).
+pub const MAX_METADATA_CALLS: u32 = 1 + POLICY_TYPES.len() as u32;
+
+/// At most this many apps are retrieved by name.
+const MAX_APPS: usize = 50;
+
+/// What reading the policies costs and what is known without them: the
+/// one line a refusal adds to the evidence.
+pub const POLICIES_COST: &str = "reading them takes the Metadata API, which needs \"Modify \
+    Metadata Through Metadata API Functions\" or \"Modify All Data\" (more than an auditor \
+    should hold; sfsmoke does not require it), so the plugin switch, client credentials \
+    run-as user and scopes are unchecked; pre-authorization is still read from \
+    SetupEntityAccess (View Setup and Configuration)";
+
+/// One permission set acting for the user: the profile's own, or one
+/// assigned and in force.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ActingSet {
+    pub id: String,
+    /// `profile 'P'`, `permission set 'S'` or `permission set group 'G'`.
+    pub source: String,
+    /// `PermissionSet.Name`.
+    pub api_name: String,
+}
+
+/// One External Client App.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EcaFacts {
+    /// Absent when the app is known only from its policies.
+    pub id: Option<String>,
+    /// `DeveloperName` (the policies' `externalClientApplication`).
+    pub api_name: String,
+    /// `MasterLabel`; the API name when unknown.
+    pub label: String,
+    /// Which of the user's sets pre-authorize it (SetupEntityAccess, and
+    /// the OAuth policies' lists when read), as `permission set 'S'`.
+    pub preauthorized_via: Vec<String>,
+    /// Some permission set pre-authorizes it (SetupEntityAccess).
+    pub has_preauthorizations: bool,
+    /// `None` when the policies were not read.
+    pub policies: Option<EcaPolicies>,
+}
+
+impl EcaFacts {
+    /// `'Warehouse Sync'` (with the API name when it differs).
+    pub fn describe(&self) -> String {
+        if self.api_name.is_empty() || self.api_name == self.label {
+            format!("'{}'", self.label)
+        } else {
+            format!("'{}' ({})", self.label, self.api_name)
+        }
+    }
+}
+
+/// An ECA's policies as the Metadata API gives them; `None` fields were
+/// absent from the answer.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct EcaPolicies {
+    /// `permittedUsersPolicyType = AdminApprovedPreAuthorized`.
+    pub admin_approved: Option<bool>,
+    /// `commaSeparatedPermissionSet`: ids per the docs, API names accepted.
+    pub permission_sets: Vec<String>,
+    /// `commaSeparatedProfile`.
+    pub profiles: Vec<String>,
+    /// `isClientCredentialsFlowEnabled`.
+    pub client_credentials: Option<bool>,
+    /// `clientCredentialsFlowUser` (a username).
+    pub run_as: Option<String>,
+    /// `ExtlClntAppConfigurablePolicies.isEnabled` (all plugins).
+    pub plugins_enabled: Option<bool>,
+    /// `ExtlClntAppConfigurablePolicies.isOauthPluginEnabled`.
+    pub oauth_plugin_enabled: Option<bool>,
+    /// `ExtlClntAppOauthSettings.commaSeparatedOauthScopes`.
+    pub scopes: Option<Vec<String>>,
+}
+
+impl EcaPolicies {
+    /// The OAuth plugin is off (itself, or every plugin).
+    pub fn plugin_off(&self) -> bool {
+        self.plugins_enabled == Some(false) || self.oauth_plugin_enabled == Some(false)
+    }
+
+    /// The scopes are known and grant no REST API access (`api`, or full
+    /// access, which includes it).
+    pub fn lacks_api_scope(&self) -> bool {
+        self.scopes.as_ref().is_some_and(|s| {
+            !s.iter().any(|x| {
+                let x = x.to_ascii_lowercase();
+                x == "api" || x == "full"
+            })
+        })
+    }
+}
+
+/// What the ECA reading found.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct EcaRead {
+    pub apps: Vec<EcaFacts>,
+    /// Metadata API calls sent (each charged against the daily allocation).
+    pub metadata_calls: u32,
+    /// Apps whose policies were past the bound and not read.
+    pub unread_policies: Vec<String>,
+}
+
+/// Read the org's ECAs for the user acting through `sets` (empty when the
+/// user is unknown) and `profile`. Failures become gaps in `g`.
+pub(super) async fn read<Q: SetupQuery>(
+    g: &mut Gatherer<'_, Q>,
+    sets: &[ActingSet],
+    profile: Option<&ProfileFacts>,
+) -> EcaRead {
+    let mut out = EcaRead::default();
+    let mut apps: BTreeMap<String, EcaFacts> = BTreeMap::new();
+    if let Some(rows) = g.run(OBJECT, SOQL.into()).await {
+        let (ids, via) = preauthorizations(&rows, sets);
+        for app in retrieve(g, &ids, &via).await {
+            apps.insert(app.api_name.clone(), app);
+        }
+    }
+    let (policies, calls, unread) = read_policies(g).await;
+    out.metadata_calls = calls;
+    out.unread_policies = unread;
+    for (name, p) in policies {
+        let app = apps.entry(name.clone()).or_insert_with(|| EcaFacts {
+            id: None,
+            label: name.clone(),
+            api_name: name,
+            preauthorized_via: Vec::new(),
+            has_preauthorizations: false,
+            policies: None,
+        });
+        for src in listed_sets(&p, sets, profile) {
+            if !app.preauthorized_via.contains(&src) {
+                app.preauthorized_via.push(src);
+            }
+        }
+        app.preauthorized_via.sort();
+        app.policies = Some(p);
+    }
+    out.apps = apps.into_values().collect();
+    out.apps.sort_by(|a, b| (&a.label, &a.api_name).cmp(&(&b.label, &b.api_name)));
+    out
+}
+
+/// Salesforce ids compare on their case-sensitive 15-character form.
+fn same_id(a: &str, b: &str) -> bool {
+    let short = |s: &str| s.chars().take(15).collect::<String>();
+    a.len() >= 15 && b.len() >= 15 && short(a) == short(b)
+}
+
+/// The ECA ids in `rows` and, per id, which of `sets` pre-authorize it.
+fn preauthorizations(
+    rows: &[Value],
+    sets: &[ActingSet],
+) -> (Vec<String>, BTreeMap<String, Vec<String>>) {
+    let mut ids: Vec<String> = Vec::new();
+    let mut via: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for r in rows {
+        let field = |k: &str| r.get(k).and_then(|v| v.as_str()).map(str::to_string);
+        if field("SetupEntityType").is_some_and(|t| t != "ExternalClientApplication") {
+            continue;
+        }
+        let Some(entity) = field("SetupEntityId") else {
+            continue;
+        };
+        if !ids.iter().any(|i| same_id(i, &entity)) {
+            ids.push(entity.clone());
+        }
+        let key = ids
+            .iter()
+            .find(|i| same_id(i, &entity))
+            .cloned()
+            .unwrap_or(entity);
+        let list = via.entry(key).or_default();
+        if let Some(parent) = field("ParentId") {
+            for s in sets.iter().filter(|s| same_id(&s.id, &parent)) {
+                if !list.contains(&s.source) {
+                    list.push(s.source.clone());
+                }
+            }
+        }
+    }
+    (ids, via)
+}
+
+/// Each app's `DeveloperName` and `MasterLabel` by REST retrieve (at most
+/// [`MAX_APPS`]); one that cannot be retrieved keeps its id as its name
+/// and leaves an [`OBJECT`] gap.
+async fn retrieve<Q: SetupQuery>(
+    g: &mut Gatherer<'_, Q>,
+    ids: &[String],
+    via: &BTreeMap<String, Vec<String>>,
+) -> Vec<EcaFacts> {
+    let ids = &ids[..ids.len().min(MAX_APPS)];
+    let paths: Vec<String> = ids
+        .iter()
+        .map(|id| {
+            format!(
+                "sobjects/ExternalClientApplication/{id}?fields=Id,DeveloperName,MasterLabel"
+            )
+        })
+        .collect();
+    let answers = g.q.get_many(&paths).await;
+    let mut out = Vec::new();
+    let mut failed: Option<Failure> = None;
+    for (id, answer) in ids.iter().zip(answers) {
+        let text = |v: &Value, k: &str| {
+            v.get(k)
+                .and_then(|x| x.as_str())
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+        };
+        let (api_name, label) = match &answer {
+            Ok(v) => {
+                let api = text(v, "DeveloperName").unwrap_or_else(|| id.clone());
+                let label = text(v, "MasterLabel").unwrap_or_else(|| api.clone());
+                (api, label)
+            }
+            Err(f) => {
+                failed.get_or_insert_with(|| f.clone());
+                (id.clone(), id.clone())
+            }
+        };
+        let mut preauthorized_via = via.get(id).cloned().unwrap_or_default();
+        preauthorized_via.sort();
+        out.push(EcaFacts {
+            id: Some(id.clone()),
+            api_name,
+            label,
+            preauthorized_via,
+            has_preauthorizations: true,
+            policies: None,
+        });
+    }
+    if let Some(failure) = failed {
+        g.gaps.push(Gap {
+            object: OBJECT.into(),
+            failure,
+        });
+    }
+    out
+}
+
+/// The policies by app API name, the Metadata API calls sent, and the
+/// components left unread past the bound. A refusal is a [`POLICIES`] gap.
+async fn read_policies<Q: SetupQuery>(
+    g: &mut Gatherer<'_, Q>,
+) -> (BTreeMap<String, EcaPolicies>, u32, Vec<String>) {
+    let mut calls = 1;
+    let listed = match g.q.list_metadata(&POLICY_TYPES).await {
+        Ok(l) => l,
+        Err(failure) => {
+            g.gaps.push(Gap {
+                object: POLICIES.into(),
+                failure,
+            });
+            return (BTreeMap::new(), calls, Vec::new());
+        }
+    };
+    let mut records: Vec<Record> = Vec::new();
+    let mut unread = Vec::new();
+    for t in POLICY_TYPES {
+        let mut names: Vec<String> = listed
+            .iter()
+            .filter(|l| l.metadata_type.is_empty() || l.metadata_type == t)
+            .map(|l| l.full_name.clone())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        if names.is_empty() {
+            continue;
+        }
+        unread.extend(names.split_off(names.len().min(READ_BATCH)));
+        calls += 1;
+        match g.q.read_metadata(t, &names).await {
+            Ok(mut r) => {
+                for rec in &mut r {
+                    if rec.metadata_type.is_empty() {
+                        rec.metadata_type = t.to_string();
+                    }
+                }
+                records.extend(r);
+            }
+            Err(failure) => {
+                g.gaps.push(Gap {
+                    object: POLICIES.into(),
+                    failure,
+                });
+                return (BTreeMap::new(), calls, unread);
+            }
+        }
+    }
+    (fold(&records), calls, unread)
+}
+
+/// The records of the three types folded into one [`EcaPolicies`] per app.
+pub fn fold(records: &[Record]) -> BTreeMap<String, EcaPolicies> {
+    let mut out: BTreeMap<String, EcaPolicies> = BTreeMap::new();
+    let list = |s: Option<&str>| -> Vec<String> {
+        s.unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|x| !x.is_empty())
+            .map(str::to_string)
+            .collect()
+    };
+    for r in records {
+        let Some(app) = r.get("externalClientApplication") else {
+            continue;
+        };
+        let p = out.entry(app.to_string()).or_default();
+        match r.metadata_type.as_str() {
+            "ExtlClntAppOauthConfigurablePolicies" => {
+                p.admin_approved = r
+                    .get("permittedUsersPolicyType")
+                    .map(|t| t == "AdminApprovedPreAuthorized");
+                p.permission_sets = list(r.get("commaSeparatedPermissionSet"));
+                p.profiles = list(r.get("commaSeparatedProfile"));
+                p.client_credentials = r.flag("isClientCredentialsFlowEnabled");
+                p.run_as = r.get("clientCredentialsFlowUser").map(str::to_string);
+            }
+            "ExtlClntAppConfigurablePolicies" => {
+                p.plugins_enabled = r.flag("isEnabled");
+                p.oauth_plugin_enabled = r.flag("isOauthPluginEnabled");
+            }
+            "ExtlClntAppOauthSettings" => {
+                p.scopes = r
+                    .fields
+                    .contains_key("commaSeparatedOauthScopes")
+                    .then(|| list(r.get("commaSeparatedOauthScopes")));
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Which of the user's sets (and profile) the policies' lists name: by id
+/// (15 or 18 characters) or API name, as the docs and deployed files do.
+fn listed_sets(p: &EcaPolicies, sets: &[ActingSet], profile: Option<&ProfileFacts>) -> Vec<String> {
+    if p.admin_approved != Some(true) {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for entry in &p.permission_sets {
+        for s in sets {
+            if same_id(&s.id, entry) || s.api_name.eq_ignore_ascii_case(entry) {
+                out.push(s.source.clone());
+            }
+        }
+    }
+    if let Some(pr) = profile {
+        if p
+            .profiles
+            .iter()
+            .any(|e| same_id(&pr.id, e) || pr.name.eq_ignore_ascii_case(e))
+        {
+            out.push(format!("profile '{}'", pr.name));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(t: &str, fields: &[(&str, &str)]) -> Record {
+        Record {
+            metadata_type: t.into(),
+            fields: fields
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn the_three_types_fold_into_one_app() {
+        let f = fold(&[
+            rec(
+                "ExtlClntAppOauthConfigurablePolicies",
+                &[
+                    ("externalClientApplication", "Warehouse_Sync"),
+                    ("permittedUsersPolicyType", "AdminApprovedPreAuthorized"),
+                    ("commaSeparatedPermissionSet", "0PS000000000001AAA, Warehouse_Access"),
+                    ("isClientCredentialsFlowEnabled", "true"),
+                    ("clientCredentialsFlowUser", "int@acme.example"),
+                ],
+            ),
+            rec(
+                "ExtlClntAppConfigurablePolicies",
+                &[
+                    ("externalClientApplication", "Warehouse_Sync"),
+                    ("isEnabled", "true"),
+                    ("isOauthPluginEnabled", "false"),
+                ],
+            ),
+            rec(
+                "ExtlClntAppOauthSettings",
+                &[
+                    ("externalClientApplication", "Warehouse_Sync"),
+                    ("commaSeparatedOauthScopes", "RefreshToken,OpenID"),
+                ],
+            ),
+        ]);
+        let p = &f["Warehouse_Sync"];
+        assert_eq!(p.admin_approved, Some(true));
+        assert_eq!(p.permission_sets, ["0PS000000000001AAA", "Warehouse_Access"]);
+        assert_eq!(p.run_as.as_deref(), Some("int@acme.example"));
+        assert!(p.plugin_off());
+        assert!(p.lacks_api_scope());
+        let mut on = p.clone();
+        on.oauth_plugin_enabled = Some(true);
+        on.scopes = Some(vec!["Api".into()]);
+        assert!(!on.plugin_off() && !on.lacks_api_scope());
+        // Scopes not read are not "no api".
+        on.scopes = None;
+        assert!(!on.lacks_api_scope());
+    }
+
+    #[test]
+    fn policy_lists_match_the_users_sets_by_id_or_api_name() {
+        let sets = [
+            ActingSet {
+                id: "0PS000000000001AAA".into(),
+                source: "permission set 'Warehouse Integration'".into(),
+                api_name: "Warehouse_Integration".into(),
+            },
+            ActingSet {
+                id: "0PS000000000002AAA".into(),
+                source: "permission set 'Other'".into(),
+                api_name: "Other".into(),
+            },
+        ];
+        let mut p = EcaPolicies {
+            admin_approved: Some(true),
+            permission_sets: vec!["0PS000000000001".into(), "other".into()],
+            ..EcaPolicies::default()
+        };
+        assert_eq!(
+            listed_sets(&p, &sets, None),
+            ["permission set 'Warehouse Integration'", "permission set 'Other'"]
+        );
+        // Self-authorized: the list does not pre-authorize anyone.
+        p.admin_approved = Some(false);
+        assert!(listed_sets(&p, &sets, None).is_empty());
+    }
+
+    #[test]
+    fn setup_entity_access_rows_give_apps_and_the_users_sets() {
+        let sets = [ActingSet {
+            id: "0PS000000000001AAA".into(),
+            source: "permission set 'Warehouse Integration'".into(),
+            api_name: "Warehouse_Integration".into(),
+        }];
+        let rows = vec![
+            serde_json::json!({"ParentId": "0PS000000000001AAA", "SetupEntityId": "0xR000000000001AAA", "SetupEntityType": "ExternalClientApplication"}),
+            serde_json::json!({"ParentId": "0PS000000000009AAA", "SetupEntityId": "0xR000000000002", "SetupEntityType": "ExternalClientApplication"}),
+            serde_json::json!({"ParentId": "0PS000000000001AAA", "SetupEntityId": "0H4000000000001", "SetupEntityType": "ConnectedApplication"}),
+        ];
+        let (ids, via) = preauthorizations(&rows, &sets);
+        assert_eq!(ids, ["0xR000000000001AAA", "0xR000000000002"]);
+        assert_eq!(via["0xR000000000001AAA"], ["permission set 'Warehouse Integration'"]);
+        assert!(via["0xR000000000002"].is_empty());
+    }
+}

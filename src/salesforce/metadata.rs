@@ -1,0 +1,370 @@
+//! The Metadata API's two read calls, `listMetadata` and `readMetadata`
+//! (SOAP `POST {instance}/services/Soap/m/{version}`, `SessionHeader`),
+//! for what no SOQL object holds: an External Client App's policies
+//! (api_meta: meta_listMetadata, meta_readMetadata).
+//!
+//! Both calls need "Modify Metadata Through Metadata API Functions" or
+//! "Modify All Data": an auditor without them gets a fault
+//! (`INSUFFICIENT_ACCESS`), which the caller turns into a gap. Each call is
+//! sent once (no retry: every call is charged against the org's daily API
+//! allocation, and a refusal does not change on a second try).
+//!
+//! Never reads a type that carries a secret: [`FORBIDDEN`] is refused here,
+//! before any request is built.
+
+use super::client::Connection;
+use super::error::{self, Failure, Origin};
+use super::xml_escape;
+use std::collections::BTreeMap;
+
+/// Types this client refuses to list or read: `ExtlClntAppGlobalOauthSettings`
+/// holds the External Client App's consumer secret.
+pub const FORBIDDEN: &[&str] = &["ExtlClntAppGlobalOauthSettings"];
+
+/// `readMetadata` takes at most this many names per call.
+pub const READ_BATCH: usize = 10;
+
+/// `listMetadata` takes at most this many queries per call.
+pub const LIST_BATCH: usize = 3;
+
+const NS: &str = "http://soap.sforce.com/2006/04/metadata";
+
+/// One component `listMetadata` found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Listed {
+    pub metadata_type: String,
+    pub full_name: String,
+}
+
+/// One component `readMetadata` returned: its `xsi:type` and its fields
+/// that hold text (nested structures are left out), by local name.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Record {
+    pub metadata_type: String,
+    pub fields: BTreeMap<String, String>,
+}
+
+impl Record {
+    pub fn get(&self, field: &str) -> Option<&str> {
+        self.fields
+            .get(field)
+            .map(|s| s.trim())
+            .filter(|s| !s.is_empty())
+    }
+
+    /// A boolean field; `None` when absent or not `true`/`false`.
+    pub fn flag(&self, field: &str) -> Option<bool> {
+        match self.get(field) {
+            Some("true") => Some(true),
+            Some("false") => Some(false),
+            _ => None,
+        }
+    }
+}
+
+fn refuse_forbidden(types: &[&str]) -> Result<(), Failure> {
+    match types.iter().find(|t| FORBIDDEN.contains(t)) {
+        Some(t) => Err(Failure::new(
+            Origin::Sfsmoke,
+            crate::codes::CONFIG_ERROR,
+            format!("sfsmoke never reads {t}: it holds the app's consumer secret"),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// The request envelope. Its text holds the session id: never log it.
+fn envelope(session_id: &str, body: &str) -> String {
+    format!(
+        concat!(
+            r#"<?xml version="1.0" encoding="utf-8"?>"#,
+            r#"<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:met="{ns}">"#,
+            r#"<soapenv:Header><met:SessionHeader><met:sessionId>{sid}</met:sessionId></met:SessionHeader></soapenv:Header>"#,
+            r#"<soapenv:Body>{body}</soapenv:Body></soapenv:Envelope>"#
+        ),
+        ns = NS,
+        sid = xml_escape(session_id),
+        body = body
+    )
+}
+
+/// The `listMetadata` body for `types` (at most [`LIST_BATCH`]).
+pub fn list_body(types: &[&str], version: &str) -> String {
+    let queries: String = types
+        .iter()
+        .map(|t| format!("<met:queries><met:type>{}</met:type></met:queries>", xml_escape(t)))
+        .collect();
+    format!(
+        "<met:listMetadata>{queries}<met:asOfVersion>{}</met:asOfVersion></met:listMetadata>",
+        xml_escape(version)
+    )
+}
+
+/// The `readMetadata` body for `names` of `metadata_type` (at most
+/// [`READ_BATCH`]).
+pub fn read_body(metadata_type: &str, names: &[String]) -> String {
+    let names: String = names
+        .iter()
+        .map(|n| format!("<met:fullNames>{}</met:fullNames>", xml_escape(n)))
+        .collect();
+    format!(
+        "<met:readMetadata><met:type>{}</met:type>{names}</met:readMetadata>",
+        xml_escape(metadata_type)
+    )
+}
+
+/// `listMetadata` of `types` (one call; at most [`LIST_BATCH`] types).
+pub async fn list(conn: &Connection, types: &[&str]) -> Result<Vec<Listed>, Failure> {
+    refuse_forbidden(types)?;
+    let body = list_body(&types[..types.len().min(LIST_BATCH)], conn.api_version());
+    let text = call(conn, "listMetadata", &body).await?;
+    parse_list(&text)
+}
+
+/// `readMetadata` of `names` of one type (one call; at most [`READ_BATCH`]
+/// names).
+pub async fn read(
+    conn: &Connection,
+    metadata_type: &str,
+    names: &[String],
+) -> Result<Vec<Record>, Failure> {
+    refuse_forbidden(&[metadata_type])?;
+    let body = read_body(metadata_type, &names[..names.len().min(READ_BATCH)]);
+    let text = call(conn, "readMetadata", &body).await?;
+    parse_read(&text)
+}
+
+async fn call(conn: &Connection, action: &str, body: &str) -> Result<String, Failure> {
+    let path = format!("/services/Soap/m/{}", conn.api_version());
+    let (status, text) = conn
+        .post_soap(&path, action, |sid| envelope(sid, body))
+        .await?;
+    let what = format!("Metadata API {action}() at {}", conn.origin());
+    let fault = error::xml_leaf_texts(&text, &["faultcode"])
+        .is_some_and(|f| f.contains_key("faultcode"));
+    if status != 200 || fault {
+        return Err(error::in_context(
+            error::from_soap_fault(status, &text),
+            &what,
+            None,
+            None,
+        ));
+    }
+    Ok(text)
+}
+
+/// The components of a `listMetadataResponse` (each `result`'s `type` and
+/// `fullName`). A fault is an `Err`.
+pub fn parse_list(body: &str) -> Result<Vec<Listed>, Failure> {
+    let records = parse_elements(body, "result")?;
+    Ok(records
+        .into_iter()
+        .filter_map(|r| {
+            Some(Listed {
+                metadata_type: r.get("type").unwrap_or_default().to_string(),
+                full_name: r.get("fullName")?.to_string(),
+            })
+        })
+        .collect())
+}
+
+/// The components of a `readMetadataResponse` (`result/records`, each with
+/// its `xsi:type`); a name that does not exist comes back as an empty or
+/// `xsi:nil` record and is left out. A fault is an `Err`.
+pub fn parse_read(body: &str) -> Result<Vec<Record>, Failure> {
+    Ok(parse_elements(body, "records")?
+        .into_iter()
+        .filter(|r| r.get("fullName").is_some())
+        .collect())
+}
+
+/// Every element named `name` (local name, any namespace) with its child
+/// elements' texts; tolerant of prefixes and `xsi:type`.
+fn parse_elements(body: &str, name: &str) -> Result<Vec<Record>, Failure> {
+    use quick_xml::events::Event;
+    let unexpected = || error::unexpected(200, body);
+    let mut reader = quick_xml::Reader::from_str(body);
+    let mut out = Vec::new();
+    // Inside a wanted element: the record, the depth below it, and the
+    // field being read (with whether it turned out to have children).
+    let mut current: Option<Record> = None;
+    let mut depth = 0usize;
+    let mut field: Option<(String, String, bool)> = None;
+    let mut saw_root = false;
+    loop {
+        match reader.read_event() {
+            Ok(Event::Start(e)) => {
+                saw_root = true;
+                let local = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
+                match current.as_mut() {
+                    None if local == name => {
+                        current = Some(Record {
+                            metadata_type: xsi_type(&e),
+                            fields: BTreeMap::new(),
+                        });
+                        depth = 0;
+                    }
+                    None => {}
+                    Some(_) => {
+                        depth += 1;
+                        if depth == 1 {
+                            field = Some((local, String::new(), false));
+                        } else if let Some(f) = field.as_mut() {
+                            f.2 = true;
+                        }
+                    }
+                }
+            }
+            Ok(Event::Empty(e)) => {
+                saw_root = true;
+                let local = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
+                if let Some(r) = current.as_mut() {
+                    if depth == 0 {
+                        r.fields.entry(local).or_default();
+                    } else if let Some(f) = field.as_mut() {
+                        f.2 = true;
+                    }
+                }
+            }
+            Ok(Event::Text(t)) => {
+                if let Some((_, text, false)) = field.as_mut() {
+                    if depth == 1 {
+                        text.push_str(&t.decode().map_err(|_| unexpected())?);
+                    }
+                }
+            }
+            Ok(Event::GeneralRef(r)) => {
+                if let Some((_, text, false)) = field.as_mut() {
+                    if depth == 1 {
+                        text.push(entity(&r).ok_or_else(unexpected)?);
+                    }
+                }
+            }
+            Ok(Event::CData(t)) => {
+                if let Some((_, text, false)) = field.as_mut() {
+                    if depth == 1 {
+                        text.push_str(&String::from_utf8_lossy(&t));
+                    }
+                }
+            }
+            Ok(Event::End(_)) => {
+                if let Some(r) = current.as_mut() {
+                    if depth == 0 {
+                        out.extend(current.take());
+                    } else {
+                        if depth == 1 {
+                            if let Some((k, v, nested)) = field.take() {
+                                if !nested {
+                                    r.fields.entry(k).or_insert(v);
+                                }
+                            }
+                        }
+                        depth -= 1;
+                    }
+                }
+            }
+            Ok(Event::Eof) => break,
+            Ok(_) => {}
+            Err(_) => return Err(unexpected()),
+        }
+    }
+    if !saw_root {
+        return Err(unexpected());
+    }
+    Ok(out)
+}
+
+fn xsi_type(e: &quick_xml::events::BytesStart<'_>) -> String {
+    e.attributes()
+        .flatten()
+        .find(|a| a.key.local_name().as_ref() == b"type")
+        .map(|a| String::from_utf8_lossy(&a.value).into_owned())
+        .map(|t| t.rsplit(':').next().unwrap_or_default().to_string())
+        .unwrap_or_default()
+}
+
+fn entity(r: &quick_xml::events::BytesRef<'_>) -> Option<char> {
+    if let Ok(Some(c)) = r.resolve_char_ref() {
+        return Some(c);
+    }
+    match r.decode().ok()?.as_ref() {
+        "amp" => Some('&'),
+        "lt" => Some('<'),
+        "gt" => Some('>'),
+        "quot" => Some('"'),
+        "apos" => Some('\''),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn read_answer_gives_each_record_and_its_text_fields() {
+        let body = r#"<?xml version="1.0" encoding="UTF-8"?>
+<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns="http://soap.sforce.com/2006/04/metadata" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+<soapenv:Body><readMetadataResponse><result>
+<records xsi:type="ExtlClntAppOauthConfigurablePolicies">
+  <fullName>Warehouse_Sync_oauthPlcy</fullName>
+  <clientCredentialsFlowUser>int@acme.example</clientCredentialsFlowUser>
+  <commaSeparatedPermissionSet>0PS000000000001,Warehouse_Access</commaSeparatedPermissionSet>
+  <customAttributes><formula>x</formula><key>k</key></customAttributes>
+  <externalClientApplication>Warehouse_Sync</externalClientApplication>
+  <isClientCredentialsFlowEnabled>true</isClientCredentialsFlowEnabled>
+  <label>Warehouse Sync &amp; Co</label>
+  <permittedUsersPolicyType>AdminApprovedPreAuthorized</permittedUsersPolicyType>
+</records>
+<records xsi:nil="true"/>
+</result></readMetadataResponse></soapenv:Body></soapenv:Envelope>"#;
+        let r = parse_read(body).unwrap();
+        assert_eq!(r.len(), 1);
+        assert_eq!(r[0].metadata_type, "ExtlClntAppOauthConfigurablePolicies");
+        assert_eq!(r[0].get("externalClientApplication"), Some("Warehouse_Sync"));
+        assert_eq!(r[0].get("label"), Some("Warehouse Sync & Co"));
+        assert_eq!(r[0].flag("isClientCredentialsFlowEnabled"), Some(true));
+        assert_eq!(r[0].flag("permittedUsersPolicyType"), None);
+        // A nested structure is not a text field.
+        assert_eq!(r[0].get("customAttributes"), None);
+        assert_eq!(r[0].get("formula"), None);
+    }
+
+    #[test]
+    fn prefixed_answers_read_the_same() {
+        let body = r#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><m:listMetadataResponse xmlns:m="http://soap.sforce.com/2006/04/metadata"><m:result><m:fullName>A_oauthPlcy</m:fullName><m:type>ExtlClntAppOauthConfigurablePolicies</m:type></m:result><m:result><m:fullName>A_plcy</m:fullName><m:type>ExtlClntAppConfigurablePolicies</m:type></m:result></m:listMetadataResponse></s:Body></s:Envelope>"#;
+        let l = parse_list(body).unwrap();
+        assert_eq!(
+            l,
+            vec![
+                Listed {
+                    metadata_type: "ExtlClntAppOauthConfigurablePolicies".into(),
+                    full_name: "A_oauthPlcy".into()
+                },
+                Listed {
+                    metadata_type: "ExtlClntAppConfigurablePolicies".into(),
+                    full_name: "A_plcy".into()
+                },
+            ]
+        );
+        assert!(parse_list("not xml at all").is_err());
+    }
+
+    #[test]
+    fn envelopes_carry_the_session_header_and_escape_names() {
+        let e = envelope("00D!sess", &read_body("ExtlClntAppOauthSettings", &["a<b".into()]));
+        assert!(e.contains("<met:SessionHeader><met:sessionId>00D!sess</met:sessionId>"));
+        assert!(e.contains("<met:type>ExtlClntAppOauthSettings</met:type>"));
+        assert!(e.contains("<met:fullNames>a&lt;b</met:fullNames>"));
+        let l = list_body(&["ExtlClntAppConfigurablePolicies"], "62.0");
+        assert!(l.contains("<met:asOfVersion>62.0</met:asOfVersion>"));
+    }
+
+    #[test]
+    fn the_secret_bearing_settings_type_is_never_asked_for() {
+        let f = refuse_forbidden(&["ExtlClntAppOauthSettings", "ExtlClntAppGlobalOauthSettings"])
+            .unwrap_err();
+        assert!(f.message.contains("consumer secret"));
+        assert!(refuse_forbidden(&["ExtlClntAppOauthSettings"]).is_ok());
+    }
+}
