@@ -4,6 +4,7 @@
 //! [`crate::diagnose`] and [`crate::snapshot`], which do not import each
 //! other.
 
+use super::eca::EcaFacts;
 use super::facts::Facts;
 use crate::salesforce::error::{Failure, Origin};
 use serde::{Deserialize, Serialize};
@@ -56,6 +57,71 @@ pub struct OrgSnapshot {
     /// same bytes; empty in files written before format 2.
     #[serde(skip_serializing_if = "String::is_empty")]
     pub recorded_at: String,
+    /// External Client Apps serving the user (pre-authorized through one
+    /// of its sets, or running client credentials as it), by API name.
+    /// Absent from older files and from orgs without any.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub external_client_apps: BTreeMap<String, EcaSnapshot>,
+}
+
+/// One External Client App in smoke.lock: its pre-authorizations (View
+/// Setup) and, when the Metadata API could be read, its policies (`None`:
+/// not read, never compared).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EcaSnapshot {
+    pub label: String,
+    /// The user's sets that pre-authorize it, as `permission set 'S'`.
+    pub preauthorized_via: Vec<String>,
+    /// `admin_approved` or `self_authorized`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub permitted_users: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub oauth_plugin: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_credentials: Option<bool>,
+    /// The client credentials flow's run-as username.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub run_as: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scopes: Option<Vec<String>>,
+}
+
+impl EcaSnapshot {
+    /// The entry for `app`, or `None` when it does not serve `username`.
+    pub fn of(app: &EcaFacts, username: &str) -> Option<EcaSnapshot> {
+        let p = app.policies.as_ref();
+        let runs_as_user = p
+            .and_then(|p| p.run_as.as_deref())
+            .is_some_and(|r| r.eq_ignore_ascii_case(username));
+        if app.preauthorized_via.is_empty() && !runs_as_user {
+            return None;
+        }
+        let mut scopes = p.and_then(|p| p.scopes.clone());
+        if let Some(s) = scopes.as_mut() {
+            s.sort();
+            s.dedup();
+        }
+        Some(EcaSnapshot {
+            label: app.label.clone(),
+            preauthorized_via: app.preauthorized_via.clone(),
+            permitted_users: p.and_then(|p| p.admin_approved).map(|a| {
+                if a {
+                    "admin_approved"
+                } else {
+                    "self_authorized"
+                }
+                .to_string()
+            }),
+            oauth_plugin: p.and_then(|p| match (p.plugins_enabled, p.oauth_plugin_enabled) {
+                (None, None) => None,
+                _ => Some(!p.plugin_off()),
+            }),
+            client_credentials: p.and_then(|p| p.client_credentials),
+            run_as: p.and_then(|p| p.run_as.clone()),
+            scopes,
+        })
+    }
 }
 
 impl OrgSnapshot {
@@ -69,6 +135,10 @@ impl OrgSnapshot {
         ] {
             v.sort();
             v.dedup();
+        }
+        for e in self.external_client_apps.values_mut() {
+            e.preauthorized_via.sort();
+            e.preauthorized_via.dedup();
         }
         for v in self
             .objects_read_by
@@ -199,6 +269,12 @@ impl OrgSnapshot {
                 .collect(),
             fields_checked: facts.field_read.keys().cloned().collect(),
             recorded_at: facts.now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            external_client_apps: facts
+                .eca
+                .apps
+                .iter()
+                .filter_map(|a| Some((a.api_name.clone(), EcaSnapshot::of(a, &user.username)?)))
+                .collect(),
         };
         snap.normalize();
         Ok(snap)

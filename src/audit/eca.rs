@@ -24,7 +24,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 /// Which permission sets pre-authorize which ECA (every row: an app whose
 /// sets are none of the user's is still an app of this org).
-pub const SOQL: &str = "SELECT Id, ParentId, SetupEntityId, SetupEntityType FROM SetupEntityAccess \
+pub const SOQL: &str =
+    "SELECT Id, ParentId, SetupEntityId, SetupEntityType FROM SetupEntityAccess \
                         WHERE SetupEntityType = 'ExternalClientApplication'";
 
 /// The [`Gap`] object when the pre-authorizations or names could not be read.
@@ -183,7 +184,8 @@ pub(super) async fn read<Q: SetupQuery>(
         app.policies = Some(p);
     }
     out.apps = apps.into_values().collect();
-    out.apps.sort_by(|a, b| (&a.label, &a.api_name).cmp(&(&b.label, &b.api_name)));
+    out.apps
+        .sort_by(|a, b| (&a.label, &a.api_name).cmp(&(&b.label, &b.api_name)));
     out
 }
 
@@ -240,9 +242,7 @@ async fn retrieve<Q: SetupQuery>(
     let paths: Vec<String> = ids
         .iter()
         .map(|id| {
-            format!(
-                "sobjects/ExternalClientApplication/{id}?fields=Id,DeveloperName,MasterLabel"
-            )
+            format!("sobjects/ExternalClientApplication/{id}?fields=Id,DeveloperName,MasterLabel")
         })
         .collect();
     let answers = g.q.get_many(&paths).await;
@@ -395,8 +395,7 @@ fn listed_sets(p: &EcaPolicies, sets: &[ActingSet], profile: Option<&ProfileFact
         }
     }
     if let Some(pr) = profile {
-        if p
-            .profiles
+        if p.profiles
             .iter()
             .any(|e| same_id(&pr.id, e) || pr.name.eq_ignore_ascii_case(e))
         {
@@ -428,7 +427,10 @@ mod tests {
                 &[
                     ("externalClientApplication", "Warehouse_Sync"),
                     ("permittedUsersPolicyType", "AdminApprovedPreAuthorized"),
-                    ("commaSeparatedPermissionSet", "0PS000000000001AAA, Warehouse_Access"),
+                    (
+                        "commaSeparatedPermissionSet",
+                        "0PS000000000001AAA, Warehouse_Access",
+                    ),
                     ("isClientCredentialsFlowEnabled", "true"),
                     ("clientCredentialsFlowUser", "int@acme.example"),
                 ],
@@ -451,7 +453,10 @@ mod tests {
         ]);
         let p = &f["Warehouse_Sync"];
         assert_eq!(p.admin_approved, Some(true));
-        assert_eq!(p.permission_sets, ["0PS000000000001AAA", "Warehouse_Access"]);
+        assert_eq!(
+            p.permission_sets,
+            ["0PS000000000001AAA", "Warehouse_Access"]
+        );
         assert_eq!(p.run_as.as_deref(), Some("int@acme.example"));
         assert!(p.plugin_off());
         assert!(p.lacks_api_scope());
@@ -485,7 +490,10 @@ mod tests {
         };
         assert_eq!(
             listed_sets(&p, &sets, None),
-            ["permission set 'Warehouse Integration'", "permission set 'Other'"]
+            [
+                "permission set 'Warehouse Integration'",
+                "permission set 'Other'"
+            ]
         );
         // Self-authorized: the list does not pre-authorize anyone.
         p.admin_approved = Some(false);
@@ -506,7 +514,10 @@ mod tests {
         ];
         let (ids, via) = preauthorizations(&rows, &sets);
         assert_eq!(ids, ["0xR000000000001AAA", "0xR000000000002"]);
-        assert_eq!(via["0xR000000000001AAA"], ["permission set 'Warehouse Integration'"]);
+        assert_eq!(
+            via["0xR000000000001AAA"],
+            ["permission set 'Warehouse Integration'"]
+        );
         assert!(via["0xR000000000002"].is_empty());
     }
 }

@@ -18,8 +18,8 @@
 //! Most need "View Setup and Configuration"; without it Salesforce answers
 //! `INVALID_TYPE`, which lands in [`Facts::gaps`].
 
-use crate::config::Auth;
 use super::eca::{self, ActingSet, EcaRead};
+use crate::config::Auth;
 use crate::salesforce::error::Failure;
 use crate::salesforce::metadata::{Listed, Record};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -48,7 +48,10 @@ pub trait SetupQuery {
     /// `GET /services/data/vXX.X/<path>` of each of `paths` (REST
     /// retrieves, e.g. `sobjects/ExternalClientApplication/<id>?fields=..`),
     /// answers in the same order.
-    fn get_many(&self, paths: &[String]) -> impl Future<Output = Vec<Result<Value, Failure>>> + Send;
+    fn get_many(
+        &self,
+        paths: &[String],
+    ) -> impl Future<Output = Vec<Result<Value, Failure>>> + Send;
     /// Metadata API `listMetadata` of `types` (one call).
     fn list_metadata(
         &self,
@@ -1012,7 +1015,8 @@ pub async fn gather_with<Q: SetupQuery>(
         Some(ORG_SOQL.to_string()),
         filter.as_deref().map(user_soql),
         with_apps.then(|| APPS_SOQL.to_string()),
-        with_apps.then(|| eca::SOQL.to_string()),
+        // Without a user there is no round two to join.
+        (with_apps && filter.is_none()).then(|| eca::SOQL.to_string()),
         psa_q.clone(),
         profile_q.clone(),
         // Past the composite limit of 5 queries: a composite of its own.
@@ -1128,6 +1132,8 @@ pub async fn gather_with<Q: SetupQuery>(
         perms_ahead.clone(),
         fields_ahead.clone(),
         access_ahead.clone(),
+        // Beyond 5 queries the source splits the composite.
+        with_apps.then(|| eca::SOQL.to_string()),
     ])
     .await;
 

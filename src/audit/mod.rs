@@ -133,8 +133,10 @@ impl SetupQuery for Source {
                 let pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
                     .into_owned()
                     .collect();
-                let pairs: Vec<(&str, &str)> =
-                    pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+                let pairs: Vec<(&str, &str)> = pairs
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), v.as_str()))
+                    .collect();
                 out.push(self.conn.get_json(path, &pairs).await);
             }
         }
@@ -145,7 +147,11 @@ impl SetupQuery for Source {
         metadata::list(&self.conn, types).await
     }
 
-    async fn read_metadata(&self, metadata_type: &str, names: &[String]) -> Result<Vec<Record>, Failure> {
+    async fn read_metadata(
+        &self,
+        metadata_type: &str,
+        names: &[String],
+    ) -> Result<Vec<Record>, Failure> {
         metadata::read(&self.conn, metadata_type, names).await
     }
 }

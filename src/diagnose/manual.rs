@@ -28,6 +28,11 @@ const APP: &str = "the app's policy. Connected App: Setup > App Manager > the ap
                    Setup > External Client App Manager > the app > Policies > OAuth Policies > \
                    Permitted Users; admin-approved admits only the permission sets listed there \
                    (no profiles), and Plugin Policies must leave the OAuth plugin on";
+const SCOPE: &str = "the app's OAuth scopes: one must be \"Manage user data via APIs (api)\" \
+                     (or full access). Connected App: Setup > App Manager > the app > Edit > \
+                     Selected OAuth Scopes. External Client App: Setup > External Client App \
+                     Manager > the app > Edit Settings > OAuth Settings > OAuth Scopes. Then log \
+                     in again: a token keeps the scopes it was issued with";
 const VERSION: &str = "the API version: GET /services/data/ on the instance lists the supported \
                        versions; set api_version in smoke.toml to one of them (retired versions \
                        answer 410 or UNSUPPORTED_API_VERSION)";
@@ -63,6 +68,7 @@ pub fn manual_checks(org: &str, failure: &Failure, why: Why<'_>) -> String {
     let steps: Vec<&str> = match family {
         Family::Version => vec![VERSION, UI_LOGIN, PROFILE, PERMSETS, EDITION],
         Family::App => vec![APP, UI_LOGIN, PROFILE, PERMSETS, EDITION],
+        Family::Scope => vec![SCOPE, APP],
         Family::Credentials => vec![
             UI_LOGIN,
             CREDENTIALS,

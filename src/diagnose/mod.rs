@@ -12,6 +12,7 @@
 //!
 //! [`explain`] gives the text for `Problem.diagnosis` of one failed case.
 
+pub mod eca;
 pub mod grants;
 pub mod manual;
 pub mod reason;
@@ -55,6 +56,18 @@ pub enum Cause {
     /// The Connected App admits admin-approved users only and the user is
     /// not pre-authorized.
     ConnectedAppNotPreAuthorized,
+    /// An External Client App admits admin-approved users only and none of
+    /// the user's permission sets is pre-authorized.
+    EcaNotPreAuthorized,
+    /// An External Client App's OAuth plugin (or every plugin) is off: the
+    /// token endpoint knows no such client (`invalid_client_id`).
+    EcaPluginOff,
+    /// An External Client App's client credentials flow is off, has no
+    /// run-as user, or its run-as user changed.
+    EcaClientCredentials,
+    /// An External Client App's OAuth scopes lack `api`: its sessions are
+    /// refused by the REST API.
+    EcaScopeWithoutApi,
     /// The configured API version is outside what the org supports.
     ApiVersionUnsupported,
     /// API access is fine but nothing grants Read on the queried object.
@@ -87,6 +100,10 @@ impl Cause {
             Cause::ApiNotEnabled => "API Enabled not granted",
             Cause::PermissionSetLost => "permission set granting API Enabled lost",
             Cause::ConnectedAppNotPreAuthorized => "user not pre-authorized for the Connected App",
+            Cause::EcaNotPreAuthorized => "user not pre-authorized for the External Client App",
+            Cause::EcaPluginOff => "External Client App's OAuth plugin off",
+            Cause::EcaClientCredentials => "External Client App's client credentials flow unusable",
+            Cause::EcaScopeWithoutApi => "External Client App's scopes lack api",
             Cause::ApiVersionUnsupported => "API version not supported",
             Cause::ObjectNotReadable => "object not readable",
             Cause::ObjectNotFound => "object not in this org",
@@ -98,7 +115,7 @@ impl Cause {
     }
 
     /// Every cause, for docs and tests.
-    pub const ALL: [Cause; 16] = [
+    pub const ALL: [Cause; 20] = [
         Cause::UserNotFound,
         Cause::UserUnknown,
         Cause::UserInactive,
@@ -108,6 +125,10 @@ impl Cause {
         Cause::ApiNotEnabled,
         Cause::PermissionSetLost,
         Cause::ConnectedAppNotPreAuthorized,
+        Cause::EcaNotPreAuthorized,
+        Cause::EcaPluginOff,
+        Cause::EcaClientCredentials,
+        Cause::EcaScopeWithoutApi,
         Cause::ApiVersionUnsupported,
         Cause::ObjectNotReadable,
         Cause::ObjectNotFound,

@@ -17,6 +17,9 @@ pub enum Family {
     App,
     /// UNSUPPORTED_API_VERSION, HTTP 410.
     Version,
+    /// INVALID_SESSION_ID "not valid for use with the REST API": the app's
+    /// scopes lack `api`.
+    Scope,
     /// INVALID_TYPE / INSUFFICIENT_ACCESS on an object.
     Object,
     /// INVALID_FIELD "No such column": a field the query names is not
@@ -36,6 +39,7 @@ impl Family {
             }
             "invalid_app_access" => Family::App,
             "invalid_grant" if msg.contains("approve") => Family::App,
+            _ if super::eca::scope_refusal(f) => Family::Scope,
             "UNSUPPORTED_API_VERSION" => Family::Version,
             _ if f.http_status == Some(410) => Family::Version,
             "INVALID_LOGIN"
@@ -81,10 +85,10 @@ fn license_without_api(name: &str, key: Option<&str>) -> bool {
         || k.contains("identity")
 }
 
-struct Finding {
-    cause: Cause,
-    explanation: String,
-    fix: String,
+pub(super) struct Finding {
+    pub(super) cause: Cause,
+    pub(super) explanation: String,
+    pub(super) fix: String,
 }
 
 /// Name the cause of `failure` from `facts`; `known_good` is the org's entry
@@ -97,7 +101,8 @@ pub fn reason(
     uses_connected_app: bool,
 ) -> Diagnosis {
     let family = Family::of(failure);
-    let evidence = evidence(facts, requested_version);
+    let mut evidence = evidence(facts, requested_version);
+    evidence.extend(super::eca::evidence(facts, failure, family));
     let mut found: Vec<Finding> = Vec::new();
     let now = facts.now;
 
@@ -228,6 +233,11 @@ pub fn reason(
         }
     }
 
+    // External Client Apps: by policy, whoever the user is.
+    if uses_connected_app || matches!(family, Family::App | Family::Scope) {
+        found.extend(super::eca::finding(facts, failure, family, known_good));
+    }
+
     // The object a query was refused for.
     if family == Family::Object && !grants_unread(facts, "ObjectPermissions") {
         if let Some(obj) = refused_object(failure, facts) {
@@ -335,8 +345,19 @@ pub fn reason(
     // above (org, user, license, API Enabled, app, version).
     let preferred: &[Cause] = match family {
         Family::Version => &[Cause::ApiVersionUnsupported],
-        Family::App => &[Cause::ConnectedAppNotPreAuthorized],
-        Family::Credentials => &[Cause::UserNotFound, Cause::UserInactive],
+        Family::App => &[
+            Cause::ConnectedAppNotPreAuthorized,
+            Cause::EcaNotPreAuthorized,
+        ],
+        Family::Credentials => &[
+            Cause::UserNotFound,
+            Cause::UserInactive,
+            Cause::EcaPluginOff,
+            Cause::EcaClientCredentials,
+        ],
+        // Only found when smoke.lock shows the run-as user changed.
+        Family::Access => &[Cause::EcaClientCredentials],
+        Family::Scope => &[Cause::EcaScopeWithoutApi],
         _ => &[],
     };
     if let Some(pos) = found.iter().position(|f| preferred.contains(&f.cause)) {
@@ -748,18 +769,43 @@ fn nothing_found(
         return Diagnosis {
             changes: Vec::new(),
             cause: Cause::NoneFound,
-            explanation: "no Connected App blocks the user by policy: the app lets users \
-                          self-authorize, and a JWT bearer or client credentials user that never \
-                          approved it is refused (\"user hasn't approved this consumer\"); an \
-                          External Client App's policies are not read yet, so if the integration \
-                          uses one, its Permitted Users and Plugin Policies are unchecked"
-                .into(),
+            explanation: format!(
+                "no Connected App blocks the user by policy: the app lets users self-authorize, \
+                 and a JWT bearer or client credentials user that never approved it is refused \
+                 (\"user hasn't approved this consumer\"); {}",
+                if facts.gap(crate::audit::eca::POLICIES) || facts.gap(crate::audit::eca::OBJECT) {
+                    "External Client Apps' policies could not be read (see evidence), so if the \
+                     integration uses one, its Permitted Users and plugin switch are unchecked"
+                } else {
+                    "no External Client App blocks it either"
+                }
+            ),
             fix: "pre-authorize the user. Connected App: Setup > App Manager > the app > Manage > \
                   Edit Policies > Permitted Users = \"Admin approved users are pre-authorized\", \
                   then add the user's profile or a permission set of it under Manage Profiles / \
                   Manage Permission Sets. External Client App: Setup > External Client App \
                   Manager > the app > Policies > OAuth Policies > Permitted Users, select a \
                   permission set of the user, and keep the OAuth plugin on under Plugin Policies"
+                .into(),
+            evidence,
+        };
+    }
+    if family == Family::Scope {
+        return Diagnosis {
+            changes: Vec::new(),
+            cause: Cause::NoneFound,
+            explanation: format!(
+                "{}; a Connected App's scopes cannot be read by the auditor",
+                if facts.gap(crate::audit::eca::POLICIES) {
+                    "External Client Apps' scopes could not be read (see evidence)"
+                } else {
+                    "no External Client App's scopes lack api"
+                }
+            ),
+            fix: "give the app the scope \"Manage user data via APIs (api)\": Connected App: \
+                  Setup > App Manager > the app > Edit > Selected OAuth Scopes; External Client \
+                  App: Setup > External Client App Manager > the app > Edit Settings > OAuth \
+                  Settings > OAuth Scopes; then log in again"
                 .into(),
             evidence,
         };
@@ -1121,6 +1167,8 @@ pub fn evidence(facts: &Facts, requested_version: &str) -> Vec<String> {
     if let Some(u) = access_unread {
         ev.push(format!("Connected App pre-authorizations: {u}"));
     }
+    // External Client App gaps are told with the apps (super::eca).
+    told.extend([crate::audit::eca::OBJECT, crate::audit::eca::POLICIES]);
     for g in facts
         .gaps
         .iter()

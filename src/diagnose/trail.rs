@@ -59,6 +59,21 @@ pub fn implicated(cause: Cause, facts: &Facts, known_good: Option<&OrgSnapshot>)
                     .map(|a| a.name.clone()),
             );
         }
+        Cause::EcaNotPreAuthorized
+        | Cause::EcaPluginOff
+        | Cause::EcaClientCredentials
+        | Cause::EcaScopeWithoutApi => {
+            for a in &facts.eca.apps {
+                names.push(a.label.clone());
+                names.push(a.api_name.clone());
+            }
+            if let Some(s) = known_good {
+                for (api, e) in &s.external_client_apps {
+                    names.push(api.clone());
+                    names.push(e.label.clone());
+                }
+            }
+        }
         Cause::ObjectNotReadable | Cause::FieldNotReadable => {
             profile(&mut names);
             names.extend(facts.in_force().map(|a| a.permission_set.clone()));

@@ -92,7 +92,12 @@ fn envelope(session_id: &str, body: &str) -> String {
 pub fn list_body(types: &[&str], version: &str) -> String {
     let queries: String = types
         .iter()
-        .map(|t| format!("<met:queries><met:type>{}</met:type></met:queries>", xml_escape(t)))
+        .map(|t| {
+            format!(
+                "<met:queries><met:type>{}</met:type></met:queries>",
+                xml_escape(t)
+            )
+        })
         .collect();
     format!(
         "<met:listMetadata>{queries}<met:asOfVersion>{}</met:asOfVersion></met:listMetadata>",
@@ -140,8 +145,8 @@ async fn call(conn: &Connection, action: &str, body: &str) -> Result<String, Fai
         .post_soap(&path, action, |sid| envelope(sid, body))
         .await?;
     let what = format!("Metadata API {action}() at {}", conn.origin());
-    let fault = error::xml_leaf_texts(&text, &["faultcode"])
-        .is_some_and(|f| f.contains_key("faultcode"));
+    let fault =
+        error::xml_leaf_texts(&text, &["faultcode"]).is_some_and(|f| f.contains_key("faultcode"));
     if status != 200 || fault {
         return Err(error::in_context(
             error::from_soap_fault(status, &text),
@@ -321,7 +326,10 @@ mod tests {
         let r = parse_read(body).unwrap();
         assert_eq!(r.len(), 1);
         assert_eq!(r[0].metadata_type, "ExtlClntAppOauthConfigurablePolicies");
-        assert_eq!(r[0].get("externalClientApplication"), Some("Warehouse_Sync"));
+        assert_eq!(
+            r[0].get("externalClientApplication"),
+            Some("Warehouse_Sync")
+        );
         assert_eq!(r[0].get("label"), Some("Warehouse Sync & Co"));
         assert_eq!(r[0].flag("isClientCredentialsFlowEnabled"), Some(true));
         assert_eq!(r[0].flag("permittedUsersPolicyType"), None);
@@ -352,7 +360,10 @@ mod tests {
 
     #[test]
     fn envelopes_carry_the_session_header_and_escape_names() {
-        let e = envelope("00D!sess", &read_body("ExtlClntAppOauthSettings", &["a<b".into()]));
+        let e = envelope(
+            "00D!sess",
+            &read_body("ExtlClntAppOauthSettings", &["a<b".into()]),
+        );
         assert!(e.contains("<met:SessionHeader><met:sessionId>00D!sess</met:sessionId>"));
         assert!(e.contains("<met:type>ExtlClntAppOauthSettings</met:type>"));
         assert!(e.contains("<met:fullNames>a&lt;b</met:fullNames>"));

@@ -92,6 +92,7 @@ pub enum DriftKind {
     PermissionSet,
     PermissionSetGroup,
     ConnectedApp,
+    ExternalClientApp,
     ApiVersion,
     Object,
     /// A field the checks select lost its Read grant (field-level security).
@@ -375,6 +376,9 @@ pub fn compare(old: &OrgSnapshot, new: &OrgSnapshot) -> Vec<Drift> {
             DriftKind::ConnectedApp,
             format!("newly pre-authorized for Connected App '{s}'"),
         );
+    }
+    for d in eca::compare(&old.external_client_apps, &new.external_client_apps) {
+        push(d.kind, d.line);
     }
     let vk = version_key;
     // A newer newest version is a normal release, not drift; a retirement
@@ -741,6 +745,8 @@ pub fn record(
     }
     Ok(out)
 }
+
+mod eca;
 
 #[cfg(test)]
 mod tests;

@@ -40,6 +40,7 @@ fn good() -> OrgSnapshot {
         // Not written to the file; set where a comparison needs it.
         fields_checked: Vec::new(),
         recorded_at: "2026-12-05T08:00:00Z".into(),
+        external_client_apps: Default::default(),
     };
     s.normalize();
     s

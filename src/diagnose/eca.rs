@@ -1,0 +1,957 @@
+//! External Client Apps in the diagnosis: which app the failure points at,
+//! by policy (the consumer key cannot be matched to an app without reading
+//! its secret), and the fix that exists. Several apps showing the same sign
+//! and nothing to tell them apart: all are listed, none is guessed.
+//!
+//! The signs (token endpoint texts as for Connected Apps):
+//! - `invalid_app_access` / "user hasn't approved this consumer": admin
+//!   approved, none of the user's permission sets pre-authorized;
+//! - `invalid_client_id` "client identifier invalid": the OAuth plugin off;
+//! - `invalid_grant` "no client credentials user enabled": the client
+//!   credentials flow off, or no run-as user; an `API_DISABLED_FOR_ORG`
+//!   after such a login whose run-as user changed (smoke.lock);
+//! - `INVALID_SESSION_ID` "not valid for use with the REST API": scopes
+//!   without `api`.
+
+use super::reason::{Family, Finding};
+use super::Cause;
+use crate::audit::access::OrgSnapshot;
+use crate::audit::eca::{self, EcaFacts, POLICIES_COST};
+use crate::audit::facts::Facts;
+use crate::salesforce::error::Failure;
+
+const MANAGER: &str = "Setup > External Client App Manager";
+
+/// What a failure says about an External Client App.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Sign {
+    NotPreAuthorized,
+    PluginOff,
+    ClientCredentials,
+    Scope,
+}
+
+fn sign(failure: &Failure, family: Family) -> Option<Sign> {
+    let msg = failure.message.to_ascii_lowercase();
+    match failure.code.as_str() {
+        "invalid_client_id" => Some(Sign::PluginOff),
+        "invalid_grant" if msg.contains("client credentials") => Some(Sign::ClientCredentials),
+        "INVALID_SESSION_ID" if msg.contains("not valid for use with the rest api") => {
+            Some(Sign::Scope)
+        }
+        _ if family == Family::App => Some(Sign::NotPreAuthorized),
+        _ => None,
+    }
+}
+
+/// True for `INVALID_SESSION_ID` "This session is not valid for use with
+/// the REST API": the app's scopes, not the session's age.
+pub fn scope_refusal(failure: &Failure) -> bool {
+    sign(failure, Family::Other) == Some(Sign::Scope)
+}
+
+/// One app showing the sign: why, and the fix.
+struct Candidate {
+    label: String,
+    why: String,
+    fix: String,
+    relevant: bool,
+}
+
+/// The finding for `failure` among the org's External Client Apps, or
+/// `None` when no app shows its sign.
+pub(super) fn finding(
+    facts: &Facts,
+    failure: &Failure,
+    family: Family,
+    known_good: Option<&OrgSnapshot>,
+) -> Option<Finding> {
+    let (cause, candidates) = match sign(failure, family) {
+        Some(Sign::NotPreAuthorized) => (
+            Cause::EcaNotPreAuthorized,
+            not_preauthorized(facts, known_good)?,
+        ),
+        Some(Sign::PluginOff) => (Cause::EcaPluginOff, plugin_off(facts, known_good)),
+        Some(Sign::ClientCredentials) => (
+            Cause::EcaClientCredentials,
+            client_credentials(facts, known_good, false),
+        ),
+        Some(Sign::Scope) => (Cause::EcaScopeWithoutApi, scopes(facts, known_good)),
+        None if family == Family::Access => (
+            Cause::EcaClientCredentials,
+            client_credentials(facts, known_good, true),
+        ),
+        None => return None,
+    };
+    let mut candidates = candidates;
+    if candidates.len() > 1 && candidates.iter().any(|c| c.relevant) {
+        candidates.retain(|c| c.relevant);
+    }
+    let refusal = format!(
+        "{}: {}",
+        failure.code,
+        failure.message.trim().trim_end_matches('.')
+    );
+    match candidates.as_slice() {
+        [] => None,
+        [one] => Some(Finding {
+            cause,
+            explanation: format!("{} ({refusal})", one.why),
+            fix: one.fix.clone(),
+        }),
+        several => {
+            let names: Vec<String> = several.iter().map(|c| c.label.clone()).collect();
+            let fixes: Vec<String> = several
+                .iter()
+                .map(|c| format!("if it is {}: {}", c.label, c.fix))
+                .collect();
+            Some(Finding {
+                cause,
+                explanation: format!(
+                    "{} External Client Apps show this sign and nothing tells which one serves \
+                     the integration (its consumer key cannot be matched to an app without \
+                     reading the app's secret): {} ({refusal})",
+                    several.len(),
+                    several
+                        .iter()
+                        .map(|c| c.why.clone())
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                ),
+                fix: format!(
+                    "find the app whose consumer key the integration uses among {} ({MANAGER} \
+                     > the app > Settings > OAuth Settings > Consumer Key and Secret); {}",
+                    names.join(", "),
+                    fixes.join("; ")
+                ),
+            })
+        }
+    }
+}
+
+/// The path to an app's OAuth policies.
+fn policies_path(label: &str) -> String {
+    format!("{MANAGER} > {label} > Edit Policies > OAuth Policies")
+}
+
+/// `External Client App 'Label' (Api_Name)`; an app known only from its
+/// policies has no label of its own, so smoke.lock's is used.
+fn name_of(app: &EcaFacts, known_good: Option<&OrgSnapshot>) -> (String, String) {
+    let label = match known_good.and_then(|k| k.external_client_apps.get(&app.api_name)) {
+        Some(e) if app.label == app.api_name && !e.label.is_empty() => e.label.clone(),
+        _ => app.label.clone(),
+    };
+    let shown = EcaFacts {
+        label: label.clone(),
+        ..app.clone()
+    };
+    (format!("External Client App {}", shown.describe()), label)
+}
+
+/// Whether the app serves this user: pre-authorized through one of its
+/// sets, running client credentials as it, or recorded in smoke.lock.
+fn relevant(app: &EcaFacts, facts: &Facts, known_good: Option<&OrgSnapshot>) -> bool {
+    let user = facts.user.as_ref().map(|u| u.username.as_str());
+    !app.preauthorized_via.is_empty()
+        || app
+            .policies
+            .as_ref()
+            .and_then(|p| p.run_as.as_deref())
+            .is_some_and(|r| Some(r) == user)
+        || known_good.is_some_and(|k| k.external_client_apps.contains_key(&app.api_name))
+}
+
+/// The user's permission set to pre-authorize on `app`: the one smoke.lock
+/// recorded, else one in force (API Enabled first), as `permission set
+/// 'Label' (Api_Name)`.
+fn set_to_preauthorize(facts: &Facts, recorded: &[String]) -> Option<String> {
+    let in_force: Vec<_> = facts.in_force().filter(|a| a.group.is_none()).collect();
+    let pick = in_force
+        .iter()
+        .find(|a| recorded.contains(&a.source()))
+        .or_else(|| in_force.iter().find(|a| a.grants_api))
+        .or_else(|| in_force.first())?;
+    Some(format!("{} ({})", pick.source(), pick.api_name))
+}
+
+fn not_preauthorized(facts: &Facts, known_good: Option<&OrgSnapshot>) -> Option<Vec<Candidate>> {
+    // An unread list is not an empty one; an unknown user has no sets
+    // (and Permitted Users does not apply to a run-as user).
+    let user = facts.user.as_ref()?;
+    if facts.gap(eca::OBJECT) {
+        return None;
+    }
+    let policies_unread = facts.gap(eca::POLICIES);
+    let recorded = |api: &str| -> Vec<String> {
+        known_good
+            .and_then(|k| k.external_client_apps.get(api))
+            .map(|e| e.preauthorized_via.clone())
+            .unwrap_or_default()
+    };
+    let mut out = Vec::new();
+    for app in &facts.eca.apps {
+        if !app.preauthorized_via.is_empty() {
+            continue;
+        }
+        let approved = match app.policies.as_ref().and_then(|p| p.admin_approved) {
+            Some(a) => a,
+            // Policies unread: an app that pre-authorizes other sets.
+            None => app.has_preauthorizations,
+        };
+        if !approved {
+            continue;
+        }
+        let was = recorded(&app.api_name);
+        let (label, app_label) = name_of(app, known_good);
+        let policy = if app.policies.is_some() {
+            "admits admin-approved users only (Permitted Users = \"Admin approved users are \
+             pre-authorized\")"
+                .to_string()
+        } else {
+            format!(
+                "pre-authorizes permission sets (SetupEntityAccess), so Permitted Users is \
+                 admin-approved{}",
+                if policies_unread {
+                    " (its policies could not be read to confirm it)"
+                } else {
+                    ""
+                }
+            )
+        };
+        let lock = if was.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " (smoke.lock recorded it pre-authorized via {})",
+                was.join(", ")
+            )
+        };
+        out.push(Candidate {
+            why: format!(
+                "{label} {policy}, and none of the permission sets of '{}' is pre-authorized for \
+                 it{lock}",
+                user.username
+            ),
+            fix: preauthorize_fix(facts, &app_label, &was),
+            relevant: !was.is_empty(),
+            label,
+        });
+    }
+    // Apps smoke.lock recorded that no longer show at all (no permission
+    // set pre-authorizes them any more, and the policies are unread).
+    if let Some(k) = known_good {
+        for (api, e) in &k.external_client_apps {
+            let seen = facts.eca.apps.iter().any(|a| &a.api_name == api);
+            if seen || e.preauthorized_via.is_empty() {
+                continue;
+            }
+            let label = format!("External Client App '{}' ({api})", e.label);
+            out.push(Candidate {
+                why: format!(
+                    "{label} was pre-authorized via {} (smoke.lock) and no permission set \
+                     pre-authorizes it now (SetupEntityAccess)",
+                    e.preauthorized_via.join(", ")
+                ),
+                fix: preauthorize_fix(facts, &e.label, &e.preauthorized_via),
+                relevant: true,
+                label,
+            });
+        }
+    }
+    Some(out)
+}
+
+fn preauthorize_fix(facts: &Facts, app_label: &str, recorded: &[String]) -> String {
+    let username = facts
+        .user
+        .as_ref()
+        .map(|u| u.username.as_str())
+        .unwrap_or("the user");
+    let set = set_to_preauthorize(facts, recorded)
+        .unwrap_or_else(|| format!("a permission set assigned to '{username}'"));
+    format!(
+        "pre-authorize {set} on External Client App '{app_label}': {} > Permitted Users \
+         \"Admin approved users are pre-authorized\", then select that permission set (an \
+         External Client App pre-authorizes permission sets); or set Permitted Users to \"All \
+         users may self-authorize\"",
+        policies_path(app_label)
+    )
+}
+
+fn plugin_off(facts: &Facts, known_good: Option<&OrgSnapshot>) -> Vec<Candidate> {
+    facts
+        .eca
+        .apps
+        .iter()
+        .filter(|a| a.policies.as_ref().is_some_and(|p| p.plugin_off()))
+        .map(|app| {
+            let p = app.policies.as_ref().expect("filtered");
+            let which = if p.plugins_enabled == Some(false) {
+                "every plugin is off (isEnabled = false)"
+            } else {
+                "its OAuth plugin is off (isOauthPluginEnabled = false)"
+            };
+            let (label, app_label) = name_of(app, known_good);
+            Candidate {
+                why: format!(
+                    "{label}: {which}, so the token endpoint knows no client with its consumer \
+                     key"
+                ),
+                fix: format!(
+                    "switch the OAuth plugin on for External Client App '{}': {MANAGER} > {} > \
+                     Edit Policies > Plugin Policies, or set isEnabled and isOauthPluginEnabled \
+                     to true in its ExtlClntAppConfigurablePolicies file \
+                     (extlClntAppPolicies/*.ecaPlcy-meta.xml) and deploy it (Salesforce Help: \
+                     \"Enable or Disable External Client App Plugins\")",
+                    app_label, app_label
+                ),
+                relevant: relevant(app, facts, known_good),
+                label,
+            }
+        })
+        .collect()
+}
+
+/// Apps whose client credentials flow cannot log in: off, no run-as user,
+/// or (`changed_only`, after an API refusal) a run-as user other than
+/// smoke.lock's.
+fn client_credentials(
+    facts: &Facts,
+    known_good: Option<&OrgSnapshot>,
+    changed_only: bool,
+) -> Vec<Candidate> {
+    let mut out = Vec::new();
+    for app in &facts.eca.apps {
+        let Some(p) = &app.policies else { continue };
+        let was = known_good.and_then(|k| k.external_client_apps.get(&app.api_name));
+        let old_run_as = was.and_then(|w| w.run_as.clone());
+        let changed =
+            matches!((&old_run_as, &p.run_as), (Some(o), Some(n)) if !o.eq_ignore_ascii_case(n));
+        let (label, app_label) = name_of(app, known_good);
+        let path = format!(
+            "{} > OAuth Flows and External Client App Enhancements",
+            policies_path(&app_label)
+        );
+        let api_only = "an active, API-enabled \"API Only\" integration user";
+        let (why, fix) = if changed_only || changed {
+            if !changed {
+                continue;
+            }
+            let (old, new) = (
+                old_run_as.unwrap_or_default(),
+                p.run_as.clone().unwrap_or_default(),
+            );
+            (
+                format!(
+                    "{label}: the client credentials run-as user changed from '{old}' \
+                     (smoke.lock) to '{new}'{}",
+                    if changed_only {
+                        ", and the new one is refused API access"
+                    } else {
+                        ""
+                    }
+                ),
+                format!(
+                    "set Run As back to '{old}', or give '{new}' API access ({api_only}): \
+                     {path} > Run As"
+                ),
+            )
+        } else if p.client_credentials == Some(false) {
+            if was.is_some_and(|w| w.client_credentials != Some(true))
+                || (was.is_none() && known_good.is_some_and(|k| !k.external_client_apps.is_empty()))
+            {
+                // Recorded without the flow: not the app this flow uses.
+                continue;
+            }
+            (
+                format!(
+                    "{label} has the client credentials flow disabled \
+                     (isClientCredentialsFlowEnabled = false){}",
+                    if was.is_some() {
+                        " (smoke.lock recorded it enabled)"
+                    } else {
+                        ""
+                    }
+                ),
+                format!(
+                    "enable it: {path} > Enable Client Credentials Flow, with Run As set to {}",
+                    p.run_as
+                        .as_ref()
+                        .map(|r| format!("'{r}' (the user the policy names now) or {api_only}"))
+                        .unwrap_or_else(|| api_only.to_string())
+                ),
+            )
+        } else if p.client_credentials == Some(true) && p.run_as.is_none() {
+            (
+                format!("{label} enables the client credentials flow but names no run-as user"),
+                format!("set Run As to {api_only}: {path} > Run As"),
+            )
+        } else {
+            continue;
+        };
+        out.push(Candidate {
+            why,
+            fix,
+            relevant: was.is_some() || relevant(app, facts, known_good),
+            label,
+        });
+    }
+    out
+}
+
+fn scopes(facts: &Facts, known_good: Option<&OrgSnapshot>) -> Vec<Candidate> {
+    facts
+        .eca
+        .apps
+        .iter()
+        .filter(|a| a.policies.as_ref().is_some_and(|p| p.lacks_api_scope()))
+        .map(|app| {
+            let now = app
+                .policies
+                .as_ref()
+                .and_then(|p| p.scopes.clone())
+                .unwrap_or_default();
+            let (label, app_label) = name_of(app, known_good);
+            Candidate {
+                why: format!(
+                    "{label}'s OAuth scopes ({}) hold neither api nor full, so the REST API \
+                     refuses its sessions",
+                    if now.is_empty() {
+                        "none".to_string()
+                    } else {
+                        now.join(", ")
+                    }
+                ),
+                fix: format!(
+                    "add the scope \"Manage user data via APIs (api)\" to External Client App \
+                     '{}': {MANAGER} > {} > Edit Settings > OAuth Settings > OAuth Scopes, then \
+                     log in again for a token with it",
+                    app_label, app_label
+                ),
+                relevant: relevant(app, facts, known_good),
+                label,
+            }
+        })
+        .collect()
+}
+
+/// Evidence lines for the org's External Client Apps: one per app, then
+/// what could not be read. Empty when the org shows none and the reading
+/// could not have shown one either way for a Connected App org (so a
+/// Connected App org's evidence reads as before).
+pub(super) fn evidence(facts: &Facts, failure: &Failure, family: Family) -> Vec<String> {
+    let read = &facts.eca;
+    let unread_object = facts.unread(eca::OBJECT);
+    let policies_gap = facts.gaps.iter().find(|g| g.object == eca::POLICIES);
+    let matters = !read.apps.is_empty()
+        || (facts.apps.is_empty() && sign(failure, family).is_some() && read.metadata_calls > 0);
+    if !matters {
+        return Vec::new();
+    }
+    let mut ev = Vec::new();
+    for app in &read.apps {
+        ev.push(app_line(app, facts));
+    }
+    if read.apps.is_empty() && unread_object.is_none() && policies_gap.is_none() {
+        ev.push("External Client Apps: none in this org".into());
+    }
+    if let Some(u) = unread_object {
+        ev.push(format!("External Client Apps: {u}"));
+    }
+    match policies_gap {
+        Some(g) => ev.push(format!(
+            "External Client App policies: not read ({}: {}): {POLICIES_COST}",
+            g.failure.code,
+            g.failure.message.trim().trim_end_matches('.')
+        )),
+        None if read.metadata_calls > 0 => ev.push(format!(
+            "External Client App policies: read with {} Metadata API call{}{}",
+            read.metadata_calls,
+            if read.metadata_calls == 1 { "" } else { "s" },
+            if read.unread_policies.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "; {} more components past the bound not read",
+                    read.unread_policies.len()
+                )
+            }
+        )),
+        None => {}
+    }
+    ev
+}
+
+fn app_line(app: &EcaFacts, facts: &Facts) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let p = app.policies.as_ref();
+    match p.and_then(|p| p.admin_approved) {
+        Some(true) => parts.push("admin-approved users only".into()),
+        Some(false) => parts.push("all users may self-authorize".into()),
+        None => {}
+    }
+    if !app.preauthorized_via.is_empty() {
+        parts.push(format!(
+            "pre-authorized via {}",
+            app.preauthorized_via.join(", ")
+        ));
+    } else if facts.user.is_some()
+        && (app.has_preauthorizations || p.and_then(|p| p.admin_approved) == Some(true))
+    {
+        parts.push("user not pre-authorized".into());
+    }
+    if let Some(p) = p {
+        if p.plugins_enabled.is_some() || p.oauth_plugin_enabled.is_some() {
+            parts.push(if p.plugin_off() {
+                "OAuth plugin off".into()
+            } else {
+                "OAuth plugin on".into()
+            });
+        }
+        match (p.client_credentials, &p.run_as) {
+            (Some(true), Some(r)) => parts.push(format!("client credentials on, run as '{r}'")),
+            (Some(true), None) => parts.push("client credentials on, no run-as user".into()),
+            (Some(false), _) => parts.push("client credentials off".into()),
+            (None, _) => {}
+        }
+        if let Some(s) = &p.scopes {
+            parts.push(format!(
+                "scopes {}",
+                if s.is_empty() {
+                    "none".to_string()
+                } else {
+                    s.join(", ")
+                }
+            ));
+        }
+    } else {
+        parts.push("policies not read".into());
+    }
+    format!(
+        "External Client App {}: {}",
+        app.describe(),
+        parts.join("; ")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::{
+        api_disabled, diagnose_canned, facts_of, healthy, metadata_refused, now, objects, rec,
+        Canned, USER,
+    };
+    use super::*;
+    use crate::audit::access::{EcaSnapshot, OrgSnapshot};
+    use crate::audit::facts::{gather, Target};
+    use crate::diagnose::reason::reason;
+    use crate::salesforce::error::Origin;
+    use crate::salesforce::metadata::Record;
+    use serde_json::json;
+
+    const PATH: &str =
+        "sobjects/ExternalClientApplication/0xR000000000001?fields=Id,DeveloperName,MasterLabel";
+
+    fn md(t: &str, fields: &[(&str, &str)]) -> Record {
+        Record {
+            metadata_type: t.into(),
+            fields: fields
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        }
+    }
+
+    /// The healthy org plus External Client App 'Warehouse Sync',
+    /// admin-approved, pre-authorized through 'Stripe Integration Access'
+    /// (SetupEntityAccess and its policy list), plugin on, scopes api.
+    fn eca_org() -> Canned {
+        let mut org = healthy();
+        org.records.get_mut("SetupEntityAccess").unwrap().push(rec(
+            "SetupEntityAccess",
+            "0J0000000000009",
+            json!({"ParentId": "0PS000000000002", "SetupEntityId": "0xR000000000001", "SetupEntityType": "ExternalClientApplication"}),
+        ));
+        org.retrieves.insert(
+            PATH.into(),
+            json!({"Id": "0xR000000000001", "DeveloperName": "Warehouse_Sync", "MasterLabel": "Warehouse Sync"}),
+        );
+        org.metadata = Some(vec![
+            md(
+                "ExtlClntAppOauthConfigurablePolicies",
+                &[
+                    ("fullName", "Warehouse_Sync_oauthPlcy"),
+                    ("externalClientApplication", "Warehouse_Sync"),
+                    ("permittedUsersPolicyType", "AdminApprovedPreAuthorized"),
+                    ("commaSeparatedPermissionSet", "0PS000000000002"),
+                    ("isClientCredentialsFlowEnabled", "false"),
+                ],
+            ),
+            md(
+                "ExtlClntAppConfigurablePolicies",
+                &[
+                    ("fullName", "Warehouse_Sync_plcy"),
+                    ("externalClientApplication", "Warehouse_Sync"),
+                    ("isEnabled", "true"),
+                    ("isOauthPluginEnabled", "true"),
+                ],
+            ),
+            md(
+                "ExtlClntAppOauthSettings",
+                &[
+                    ("fullName", "Warehouse_Sync_oauth"),
+                    ("externalClientApplication", "Warehouse_Sync"),
+                    ("commaSeparatedOauthScopes", "Api,RefreshToken"),
+                ],
+            ),
+        ]);
+        org
+    }
+
+    fn policy(org: &mut Canned, t: &str, field: &str, value: &str) {
+        let r = org
+            .metadata
+            .as_mut()
+            .unwrap()
+            .iter_mut()
+            .find(|r| r.metadata_type == t)
+            .unwrap();
+        r.fields.insert(field.into(), value.into());
+    }
+
+    fn unpreauthorize(org: &mut Canned) {
+        org.records
+            .get_mut("SetupEntityAccess")
+            .unwrap()
+            .retain(|r| r["Id"] != "0J0000000000009");
+        policy(
+            org,
+            "ExtlClntAppOauthConfigurablePolicies",
+            "commaSeparatedPermissionSet",
+            "",
+        );
+    }
+
+    fn app_access() -> Failure {
+        Failure::new(
+            Origin::OAuth,
+            "invalid_app_access",
+            "user is not admin approved to access this app",
+        )
+        .with_status(400)
+    }
+
+    fn lock_of(org: &Canned) -> impl std::future::Future<Output = OrgSnapshot> + '_ {
+        async move { OrgSnapshot::from_facts(&facts_of(org).await).unwrap() }
+    }
+
+    #[tokio::test]
+    async fn a_healthy_eca_is_read_and_shown() {
+        let org = eca_org();
+        let facts = facts_of(&org).await;
+        assert_eq!(facts.eca.apps.len(), 1);
+        let app = &facts.eca.apps[0];
+        assert_eq!(
+            (app.api_name.as_str(), app.label.as_str()),
+            ("Warehouse_Sync", "Warehouse Sync")
+        );
+        assert_eq!(
+            app.preauthorized_via,
+            ["permission set 'Stripe Integration Access'"]
+        );
+        // One listMetadata, one readMetadata per type.
+        assert_eq!(facts.eca.metadata_calls, 4);
+        assert_eq!(*org.metadata_calls.lock().unwrap(), 4);
+        let d = diagnose_canned(&org, &app_access(), None, "62.0").await;
+        assert_ne!(d.cause, Cause::EcaNotPreAuthorized, "{d}");
+        assert!(
+            d.evidence.contains(&"External Client App 'Warehouse Sync' (Warehouse_Sync): admin-approved users only; pre-authorized via permission set 'Stripe Integration Access'; OAuth plugin on; client credentials off; scopes Api, RefreshToken".to_string()),
+            "{d}"
+        );
+        assert!(
+            d.evidence
+                .iter()
+                .any(|e| e == "External Client App policies: read with 4 Metadata API calls"),
+            "{d}"
+        );
+        // smoke.lock records it with its policies.
+        let snap = lock_of(&org).await;
+        let e = &snap.external_client_apps["Warehouse_Sync"];
+        assert_eq!(e.permitted_users.as_deref(), Some("admin_approved"));
+        assert_eq!(e.oauth_plugin, Some(true));
+        assert_eq!(
+            e.scopes.as_deref(),
+            Some(&["Api".to_string(), "RefreshToken".to_string()][..])
+        );
+    }
+
+    #[tokio::test]
+    async fn not_pre_authorized_names_the_app_the_policy_and_a_set_to_add() {
+        let good = lock_of(&eca_org()).await;
+        let mut org = eca_org();
+        unpreauthorize(&mut org);
+        let d = diagnose_canned(&org, &app_access(), None, "62.0").await;
+        assert_eq!(d.cause, Cause::EcaNotPreAuthorized, "{d}");
+        // No permission set pre-authorizes it any more, so only its
+        // policies name it (by API name).
+        assert!(
+            d.explanation
+                .contains("External Client App 'Warehouse_Sync' admits admin-approved users only"),
+            "{d}"
+        );
+        // Without smoke.lock: a set of the user that grants API Enabled.
+        assert!(d.fix.starts_with("pre-authorize permission set 'Salesforce API Integration' (Salesforce_API_Integration) on External Client App 'Warehouse_Sync': Setup > External Client App Manager > Warehouse_Sync > Edit Policies > OAuth Policies > Permitted Users"), "{d}");
+        // With it: the set it recorded, and the label it recorded.
+        let d = diagnose_canned(&org, &app_access(), Some(&good), "62.0").await;
+        assert!(d.fix.starts_with("pre-authorize permission set 'Stripe Integration Access' (Stripe_Integration_Access) on External Client App 'Warehouse Sync': Setup > External Client App Manager > Warehouse Sync > Edit Policies"), "{d}");
+        assert!(d.explanation.contains("smoke.lock recorded it pre-authorized via permission set 'Stripe Integration Access'"), "{d}");
+        // Drift names the change.
+        let now = lock_of(&org).await;
+        let lines: Vec<String> = crate::snapshot::compare(&good, &now)
+            .into_iter()
+            .map(|d| d.line)
+            .collect();
+        assert!(lines.contains(&"no longer pre-authorized for External Client App 'Warehouse Sync' (smoke.lock: via permission set 'Stripe Integration Access')".to_string()), "{lines:?}");
+    }
+
+    #[tokio::test]
+    async fn without_modify_metadata_it_says_what_it_still_knows() {
+        let good = lock_of(&eca_org()).await;
+        let mut org = eca_org();
+        org.metadata = None;
+        // Another set is pre-authorized; none of the user's.
+        let row = &mut org.records.get_mut("SetupEntityAccess").unwrap()[1];
+        row["ParentId"] = json!("0PS000000000099");
+        let facts = facts_of(&org).await;
+        assert_eq!(facts.eca.metadata_calls, 1, "one try");
+        assert!(facts.gap(eca::POLICIES));
+        let d = reason(&facts, &app_access(), None, "62.0", true);
+        assert_eq!(d.cause, Cause::EcaNotPreAuthorized, "{d}");
+        assert!(
+            d.explanation
+                .contains("its policies could not be read to confirm it"),
+            "{d}"
+        );
+        assert!(
+            d.evidence.iter().any(|e| e
+                .starts_with("External Client App policies: not read (INSUFFICIENT_ACCESS:")
+                && e.contains("\"Modify All Data\"")
+                && e.contains("pre-authorization is still read from SetupEntityAccess")),
+            "{d}"
+        );
+        // The policies not read now are not drift; the lost pre-authorization is.
+        let now = OrgSnapshot::from_facts(&facts).unwrap();
+        let lines: Vec<String> = crate::snapshot::compare(&good, &now)
+            .into_iter()
+            .map(|d| d.line)
+            .collect();
+        assert_eq!(lines, ["no longer pre-authorized for External Client App 'Warehouse Sync' (smoke.lock: via permission set 'Stripe Integration Access')"]);
+        let _ = metadata_refused();
+    }
+
+    #[tokio::test]
+    async fn plugin_off_explains_an_invalid_client_id() {
+        let good = lock_of(&eca_org()).await;
+        let mut org = eca_org();
+        policy(
+            &mut org,
+            "ExtlClntAppConfigurablePolicies",
+            "isOauthPluginEnabled",
+            "false",
+        );
+        let f = Failure::new(
+            Origin::OAuth,
+            "invalid_client_id",
+            "client identifier invalid",
+        )
+        .with_status(400);
+        let d = diagnose_canned(&org, &f, None, "62.0").await;
+        assert_eq!(d.cause, Cause::EcaPluginOff, "{d}");
+        assert!(
+            d.explanation
+                .contains("its OAuth plugin is off (isOauthPluginEnabled = false)"),
+            "{d}"
+        );
+        assert!(
+            d.fix
+                .starts_with("switch the OAuth plugin on for External Client App 'Warehouse Sync'"),
+            "{d}"
+        );
+        let lines: Vec<String> = crate::snapshot::compare(&good, &lock_of(&org).await)
+            .into_iter()
+            .map(|d| d.line)
+            .collect();
+        assert_eq!(
+            lines,
+            ["External Client App 'Warehouse Sync': OAuth plugin switched off"]
+        );
+    }
+
+    #[tokio::test]
+    async fn client_credentials_off_or_run_as_changed() {
+        // The flow names no user: the audit looks at the org's apps.
+        let mut org = eca_org();
+        policy(
+            &mut org,
+            "ExtlClntAppOauthConfigurablePolicies",
+            "isClientCredentialsFlowEnabled",
+            "true",
+        );
+        policy(
+            &mut org,
+            "ExtlClntAppOauthConfigurablePolicies",
+            "clientCredentialsFlowUser",
+            USER,
+        );
+        let good = lock_of(&org).await;
+        assert_eq!(
+            good.external_client_apps["Warehouse_Sync"]
+                .run_as
+                .as_deref(),
+            Some(USER)
+        );
+        policy(
+            &mut org,
+            "ExtlClntAppOauthConfigurablePolicies",
+            "isClientCredentialsFlowEnabled",
+            "false",
+        );
+        let f = Failure::new(
+            Origin::OAuth,
+            "invalid_grant",
+            "no client credentials user enabled",
+        )
+        .with_status(400);
+        let facts = gather(&org, &Target::default(), &objects(), true, now()).await;
+        let d = reason(&facts, &f, Some(&good), "62.0", true);
+        assert_eq!(d.cause, Cause::EcaClientCredentials, "{d}");
+        assert!(
+            d.explanation
+                .contains("has the client credentials flow disabled"),
+            "{d}"
+        );
+        assert!(d.fix.contains("OAuth Flows and External Client App Enhancements > Enable Client Credentials Flow, with Run As set to 'int@acme.example' (the user the policy names now)"), "{d}");
+        // Run-as user changed to one without API access: named before the
+        // new user's missing API Enabled.
+        let mut org2 = eca_org();
+        policy(
+            &mut org2,
+            "ExtlClntAppOauthConfigurablePolicies",
+            "isClientCredentialsFlowEnabled",
+            "true",
+        );
+        policy(
+            &mut org2,
+            "ExtlClntAppOauthConfigurablePolicies",
+            "clientCredentialsFlowUser",
+            "other@acme.example",
+        );
+        let d = diagnose_canned(&org2, &api_disabled(), Some(&good), "62.0").await;
+        assert_eq!(d.cause, Cause::EcaClientCredentials, "{d}");
+        assert!(
+            d.explanation.contains(
+                "run-as user changed from 'int@acme.example' (smoke.lock) to 'other@acme.example'"
+            ),
+            "{d}"
+        );
+        assert!(
+            d.fix.starts_with("set Run As back to 'int@acme.example'"),
+            "{d}"
+        );
+    }
+
+    #[tokio::test]
+    async fn scopes_without_api_explain_a_session_the_rest_api_refuses() {
+        let mut org = eca_org();
+        policy(
+            &mut org,
+            "ExtlClntAppOauthSettings",
+            "commaSeparatedOauthScopes",
+            "RefreshToken",
+        );
+        let f = Failure::new(
+            Origin::Rest,
+            "INVALID_SESSION_ID",
+            "This session is not valid for use with the REST API",
+        )
+        .with_status(401);
+        assert!(crate::diagnose::applies_to(&f));
+        let d = diagnose_canned(&org, &f, None, "62.0").await;
+        assert_eq!(d.cause, Cause::EcaScopeWithoutApi, "{d}");
+        assert!(d.fix.contains("\"Manage user data via APIs (api)\""), "{d}");
+    }
+
+    #[tokio::test]
+    async fn several_candidates_are_listed_not_guessed() {
+        let mut org = eca_org();
+        policy(
+            &mut org,
+            "ExtlClntAppConfigurablePolicies",
+            "isEnabled",
+            "false",
+        );
+        let mut more = org.metadata.clone().unwrap();
+        more.push(md(
+            "ExtlClntAppConfigurablePolicies",
+            &[
+                ("fullName", "Billing_Bridge_plcy"),
+                ("externalClientApplication", "Billing_Bridge"),
+                ("isEnabled", "true"),
+                ("isOauthPluginEnabled", "false"),
+            ],
+        ));
+        org.metadata = Some(more);
+        // Nothing ties either to the user: no set, no smoke.lock.
+        org.records
+            .get_mut("SetupEntityAccess")
+            .unwrap()
+            .retain(|r| r["Id"] != "0J0000000000009");
+        policy(
+            &mut org,
+            "ExtlClntAppOauthConfigurablePolicies",
+            "commaSeparatedPermissionSet",
+            "",
+        );
+        let f = Failure::new(
+            Origin::OAuth,
+            "invalid_client_id",
+            "client identifier invalid",
+        )
+        .with_status(400);
+        let d = diagnose_canned(&org, &f, None, "62.0").await;
+        assert_eq!(d.cause, Cause::EcaPluginOff, "{d}");
+        assert!(d.explanation.starts_with("2 External Client Apps show this sign and nothing tells which one serves the integration"), "{d}");
+        assert!(
+            d.fix
+                .contains("if it is External Client App 'Billing_Bridge'")
+                && d.fix
+                    .contains("if it is External Client App 'Warehouse_Sync'"),
+            "{d}"
+        );
+    }
+
+    /// A Connected App org reads as before, whether or not the reader may
+    /// use the Metadata API.
+    #[tokio::test]
+    async fn a_connected_app_org_diagnoses_as_before() {
+        let mut refused = healthy();
+        refused.metadata = None;
+        let a = diagnose_canned(&healthy(), &api_disabled(), None, "62.0").await;
+        let b = diagnose_canned(&refused, &api_disabled(), None, "62.0").await;
+        assert_eq!(a.to_string(), b.to_string());
+        for r in [&healthy(), &refused] {
+            let d = diagnose_canned(r, &app_access(), None, "62.0").await;
+            assert!(
+                !d.evidence.iter().any(|e| e.contains("External Client App")),
+                "{d}"
+            );
+        }
+        let snap = lock_of(&refused).await;
+        assert!(snap.external_client_apps.is_empty());
+        let text = crate::snapshot::render_lock(&crate::snapshot::Snapshot {
+            version: crate::snapshot::FORMAT_VERSION,
+            orgs: [("prod".to_string(), snap)].into(),
+        });
+        assert!(!text.contains("external_client_apps"), "{text}");
+        let _ = EcaSnapshot::default();
+    }
+}
