@@ -42,10 +42,11 @@ pub const POLICY_TYPES: [&str; 3] = [
     "ExtlClntAppOauthSettings",
 ];
 
-/// One `listMetadata` and one `readMetadata` per type: at most this many
-/// Metadata API calls per audit (apps past [`READ_BATCH`] per type are
-/// left unread, and said so).
-pub const MAX_METADATA_CALLS: u32 = 1 + POLICY_TYPES.len() as u32;
+/// One `listMetadata`, one `readMetadata` per type, and one of
+/// `ExternalClientApplication` for the labels of apps no permission set
+/// pre-authorizes: at most this many Metadata API calls per audit (apps
+/// past [`READ_BATCH`] per type are left unread, and said so).
+pub const MAX_METADATA_CALLS: u32 = 2 + POLICY_TYPES.len() as u32;
 
 /// At most this many apps are retrieved by name.
 const MAX_APPS: usize = 50;
@@ -182,6 +183,29 @@ pub(super) async fn read<Q: SetupQuery>(
         }
         app.preauthorized_via.sort();
         app.policies = Some(p);
+    }
+    let unlabelled: Vec<String> = apps
+        .values()
+        .filter(|a| a.id.is_none())
+        .map(|a| a.api_name.clone())
+        .take(READ_BATCH)
+        .collect();
+    if !unlabelled.is_empty() {
+        out.metadata_calls += 1;
+        // A label is a nicety: without it the API name stands in.
+        if let Ok(records) =
+            g.q.read_metadata("ExternalClientApplication", &unlabelled)
+                .await
+        {
+            for r in records {
+                let (Some(name), Some(label)) = (r.get("fullName"), r.get("label")) else {
+                    continue;
+                };
+                if let Some(app) = apps.get_mut(name) {
+                    app.label = label.to_string();
+                }
+            }
+        }
     }
     out.apps = apps.into_values().collect();
     out.apps

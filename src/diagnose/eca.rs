@@ -22,6 +22,14 @@ use crate::salesforce::error::Failure;
 
 const MANAGER: &str = "Setup > External Client App Manager";
 
+/// The causes this module names.
+pub const CAUSES: [Cause; 4] = [
+    Cause::EcaNotPreAuthorized,
+    Cause::EcaPluginOff,
+    Cause::EcaClientCredentials,
+    Cause::EcaScopeWithoutApi,
+];
+
 /// What a failure says about an External Client App.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Sign {
@@ -439,11 +447,17 @@ fn scopes(facts: &Facts, known_good: Option<&OrgSnapshot>) -> Vec<Candidate> {
 /// what could not be read. Empty when the org shows none and the reading
 /// could not have shown one either way for a Connected App org (so a
 /// Connected App org's evidence reads as before).
-pub(super) fn evidence(facts: &Facts, failure: &Failure, family: Family) -> Vec<String> {
+pub(super) fn evidence(
+    facts: &Facts,
+    failure: &Failure,
+    family: Family,
+    known_good: Option<&OrgSnapshot>,
+) -> Vec<String> {
     let read = &facts.eca;
     let unread_object = facts.unread(eca::OBJECT);
     let policies_gap = facts.gaps.iter().find(|g| g.object == eca::POLICIES);
     let matters = !read.apps.is_empty()
+        || known_good.is_some_and(|k| !k.external_client_apps.is_empty())
         || (facts.apps.is_empty() && sign(failure, family).is_some() && read.metadata_calls > 0);
     if !matters {
         return Vec::new();

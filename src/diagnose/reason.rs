@@ -102,7 +102,14 @@ pub fn reason(
 ) -> Diagnosis {
     let family = Family::of(failure);
     let mut evidence = evidence(facts, requested_version);
-    evidence.extend(super::eca::evidence(facts, failure, family));
+    // External Client Apps are shown when the app can be the cause: a
+    // refusal at the token endpoint or of the app's scopes (below, also
+    // when one is named for another failure).
+    let eca_evidence = super::eca::evidence(facts, failure, family, known_good);
+    let app_refusal = matches!(family, Family::App | Family::Scope | Family::Credentials);
+    if app_refusal {
+        evidence.extend(eca_evidence.iter().cloned());
+    }
     let mut found: Vec<Finding> = Vec::new();
     let now = facts.now;
 
@@ -368,6 +375,9 @@ pub fn reason(
     let mut it = found.into_iter();
     match it.next() {
         Some(first) => {
+            if !app_refusal && super::eca::CAUSES.contains(&first.cause) {
+                evidence.extend(eca_evidence);
+            }
             let also: Vec<String> = it.map(|f| f.explanation).collect();
             let mut explanation = first.explanation;
             if !also.is_empty() {

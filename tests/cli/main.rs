@@ -14,6 +14,7 @@ mod concurrency;
 mod config_errors;
 mod demo;
 mod diagnose;
+mod eca;
 mod explain;
 mod help;
 mod init_validate;
