@@ -112,10 +112,10 @@ const JWT: &str = r#"# OAuth 2.0 JWT bearer flow (recommended for CI): no passwo
 #    Setup > External Client App Manager > New External Client App
 #    - Settings > OAuth Settings: the "api" scope; Flow Enablement:
 #      Enable JWT Bearer Flow, upload server.crt
-#    - Policies > OAuth Policies > Permitted Users: "Admin approved users
+#    - Edit Policies > OAuth Policies > Permitted Users: "Admin approved users
 #      are pre-authorized", and select the integration user's permission
 #      set (an External Client App pre-authorizes permission sets only)
-#    - Policies > Plugin Policies: leave the OAuth plugin on
+#    - leave its OAuth plugin on (plugin policies: isOauthPluginEnabled)
 #    - Settings > OAuth Settings > Consumer Key and Secret: the consumer
 #      key is SF_CLIENT_ID
 #    An existing Connected App instead: Setup > App Manager > the app >
@@ -148,10 +148,10 @@ const CLIENT_CREDENTIALS: &str = r#"# OAuth 2.0 client credentials flow: the app
 #    Setup > External Client App Manager > New External Client App
 #    - Settings > OAuth Settings: the "api" scope; Flow Enablement:
 #      Enable Client Credentials Flow
-#    - Policies > OAuth Policies > OAuth Flows and External Client App
-#      Enhancements: Enable Client Credentials Flow, Run As = that user
+#    - Edit Policies > OAuth Policies: Enable Client Credentials Flow,
+#      Run As = that user
 #      (Permitted Users does not apply to the run-as user)
-#    - Policies > Plugin Policies: leave the OAuth plugin on
+#    - leave its OAuth plugin on (plugin policies: isOauthPluginEnabled)
 #    - Settings > OAuth Settings > Consumer Key and Secret: SF_CLIENT_ID and
 #      SF_CLIENT_SECRET
 #    An existing Connected App instead: Setup > App Manager > the app >
@@ -328,7 +328,7 @@ mod tests {
             let eca = pos("Setup > External Client App Manager > New External Client App");
             let connected = pos("An existing Connected App instead: Setup > App Manager");
             assert!(eca < connected, "{}", kind.name());
-            pos("Policies > Plugin Policies: leave the OAuth plugin on");
+            pos("leave its OAuth plugin on (plugin policies: isOauthPluginEnabled)");
             pos("Settings > OAuth Settings > Consumer Key and Secret");
         }
         let jwt = template(AuthKind::Jwt);

@@ -306,12 +306,12 @@ fn plugin_off(facts: &Facts, known_good: Option<&OrgSnapshot>) -> Vec<Candidate>
                      key"
                 ),
                 fix: format!(
-                    "switch the OAuth plugin on for External Client App '{}': {MANAGER} > {} > \
-                     Edit Policies > Plugin Policies, or set isEnabled and isOauthPluginEnabled \
-                     to true in its ExtlClntAppConfigurablePolicies file \
-                     (extlClntAppPolicies/*.ecaPlcy-meta.xml) and deploy it (Salesforce Help: \
+                    "switch the OAuth plugin on for External Client App '{}': set isEnabled \
+                     and isOauthPluginEnabled to true in its plugin policies, \
+                     ExtlClntAppConfigurablePolicies (extlClntAppPolicies/{}_plcy.ecaPlcy-meta.xml \
+                     as `sf project retrieve` names it), and deploy it (Salesforce Help: \
                      \"Enable or Disable External Client App Plugins\")",
-                    app_label, app_label
+                    app_label, app.api_name
                 ),
                 relevant: relevant(app, facts, known_good),
                 label,
@@ -336,10 +336,7 @@ fn client_credentials(
         let changed =
             matches!((&old_run_as, &p.run_as), (Some(o), Some(n)) if !o.eq_ignore_ascii_case(n));
         let (label, app_label) = name_of(app, known_good);
-        let path = format!(
-            "{} > OAuth Flows and External Client App Enhancements",
-            policies_path(&app_label)
-        );
+        let path = format!("{}", policies_path(&app_label));
         let api_only = "an active, API-enabled \"API Only\" integration user";
         let (why, fix) = if changed_only || changed {
             if !changed {
@@ -843,7 +840,7 @@ mod tests {
                 .contains("has the client credentials flow disabled"),
             "{d}"
         );
-        assert!(d.fix.contains("OAuth Flows and External Client App Enhancements > Enable Client Credentials Flow, with Run As set to 'int@acme.example' (the user the policy names now)"), "{d}");
+        assert!(d.fix.contains("Edit Policies > OAuth Policies > Enable Client Credentials Flow, with Run As set to 'int@acme.example' (the user the policy names now)"), "{d}");
         // Run-as user changed to one without API access: named before the
         // new user's missing API Enabled.
         let mut org2 = eca_org();

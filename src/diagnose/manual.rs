@@ -25,9 +25,10 @@ const APP: &str = "the app's policy. Connected App: Setup > App Manager > the ap
                    Edit Policies > Permitted Users; with \"Admin approved users are \
                    pre-authorized\", the user's profile or one of its permission sets must be \
                    listed under Manage Profiles / Manage Permission Sets. External Client App: \
-                   Setup > External Client App Manager > the app > Policies > OAuth Policies > \
-                   Permitted Users; admin-approved admits only the permission sets listed there \
-                   (no profiles), and Plugin Policies must leave the OAuth plugin on";
+                   Setup > External Client App Manager > the app > Edit Policies > OAuth \
+                   Policies > Permitted Users; admin-approved admits only the permission sets \
+                   listed there, and its OAuth plugin must be on (ExtlClntAppConfigurablePolicies \
+                   isOauthPluginEnabled)";
 const SCOPE: &str = "the app's OAuth scopes: one must be \"Manage user data via APIs (api)\" \
                      (or full access). Connected App: Setup > App Manager > the app > Edit > \
                      Selected OAuth Scopes. External Client App: Setup > External Client App \

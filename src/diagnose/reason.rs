@@ -767,8 +767,7 @@ fn nothing_found(
                 "check the user the flow logs in as (client credentials: the app's Run As user; \
                  Connected App: Setup > App Manager > the app > Manage > Edit Policies > Client \
                  Credentials Flow; External Client App: Setup > External Client App Manager > the \
-                 app > Policies > OAuth Policies > OAuth Flows and External Client App \
-                 Enhancements): active, a license with API access, API Enabled, pre-authorized for the app; \
+                 app > Edit Policies > OAuth Policies > Run As): active, a license with API access, API Enabled, pre-authorized for the app; \
                  `sfsmoke explain {}` lists the causes of {}",
                 failure.code, failure.code
             ),
@@ -794,8 +793,9 @@ fn nothing_found(
                   Edit Policies > Permitted Users = \"Admin approved users are pre-authorized\", \
                   then add the user's profile or a permission set of it under Manage Profiles / \
                   Manage Permission Sets. External Client App: Setup > External Client App \
-                  Manager > the app > Policies > OAuth Policies > Permitted Users, select a \
-                  permission set of the user, and keep the OAuth plugin on under Plugin Policies"
+                  Manager > the app > Edit Policies > OAuth Policies > Permitted Users, select \
+                  a permission set of the user, and keep its OAuth plugin on \
+                  (ExtlClntAppConfigurablePolicies isOauthPluginEnabled)"
                 .into(),
             evidence,
         };

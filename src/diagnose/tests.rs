@@ -870,7 +870,7 @@ async fn connected_app_without_pre_authorization() {
     );
     assert!(
         d.fix.contains(
-            "Setup > External Client App Manager > the app > Policies > OAuth Policies > Permitted Users"
+            "Setup > External Client App Manager > the app > Edit Policies > OAuth Policies > Permitted Users"
         ),
         "{d}"
     );
@@ -1202,7 +1202,7 @@ async fn flows_without_a_username_check_the_org_only() {
     // the Run As user lives in either kind of app: both paths are named
     for path in [
         "Setup > App Manager > the app > Manage > Edit Policies > Client Credentials Flow",
-        "Setup > External Client App Manager > the app > Policies > OAuth Policies",
+        "Setup > External Client App Manager > the app > Edit Policies > OAuth Policies",
     ] {
         assert!(d.fix.contains(path), "{path}: {d}");
     }

@@ -62,21 +62,21 @@ macro_rules! app_setup {
 
 const SETUP_APP_POLICIES: &str = app_setup!(
     "Manage > Edit Policies > Permitted Users",
-    "Policies > OAuth Policies > Permitted Users"
+    "Edit Policies > OAuth Policies > Permitted Users"
 );
 const SETUP_APP_ACCESS: &str = app_setup!(
     "Manage > Profiles / Permission Sets",
-    "Policies > OAuth Policies > Permitted Users (pre-authorized permission sets; no profiles)"
+    "Edit Policies > OAuth Policies > Permitted Users (the pre-authorized permission sets)"
 );
 const SETUP_APP_CONSUMER: &str = app_setup!(
     "View > Manage Consumer Details",
     "Settings > OAuth Settings > Consumer Key and Secret"
 );
 const SETUP_APP_OAUTH_POLICIES: &str =
-    app_setup!("Manage > Edit Policies", "Policies > OAuth Policies");
+    app_setup!("Manage > Edit Policies", "Edit Policies > OAuth Policies");
 /// External Client Apps only: with the OAuth plugin off the app admits no one.
 const SETUP_ECA_PLUGIN: &str =
-    "Setup > External Client App Manager > (the app) > Policies > Plugin Policies";
+    "Setup > External Client App Manager > (the app): its plugin policies (ExtlClntAppConfigurablePolicies: isEnabled and isOauthPluginEnabled true), switched through the Metadata API (Salesforce Help: \"Enable or Disable External Client App Plugins\")";
 const SETUP_API_USAGE: &str =
     "Setup > Company Settings > Company Information > API Requests, Last 24 Hours (or GET /services/data/vXX.X/limits/ > DailyApiRequests)";
 
@@ -398,7 +398,7 @@ pub(super) static ENTRIES: &[Entry] = &[
             "the user authorized again and the app allows only a limited number of tokens",
         ],
         checks: &[
-            Check { what: "the app's Refresh Token Policy", setup: app_setup!("Manage > Edit Policies > Refresh Token Policy", "Policies > OAuth Policies > App Policies > Refresh Token Policy") },
+            Check { what: "the app's Refresh Token Policy", setup: app_setup!("Manage > Edit Policies > Refresh Token Policy", "Edit Policies > OAuth Policies > Refresh Token Policy") },
             Check { what: "the user's OAuth connection for the app still exists", setup: "Setup > Apps > Connected Apps > Connected Apps OAuth Usage (or the user's OAuth Connected Apps list)" },
         ],
         fix: "Authorize again to get a new refresh token (`sf org login web`, then `sf org display --verbose` for a new sfdx auth URL) and update the CI secret; for unattended gates prefer JWT or client credentials.",
@@ -437,8 +437,8 @@ pub(super) static ENTRIES: &[Entry] = &[
             "the Run As user was removed or deactivated",
         ],
         checks: &[
-            Check { what: "Client Credentials Flow > Run As names an active integration user", setup: app_setup!("Manage > Edit Policies > Client Credentials Flow", "Policies > OAuth Policies > OAuth Flows and External Client App Enhancements > Run As") },
-            Check { what: "\"Enable Client Credentials Flow\" is ticked", setup: app_setup!("Edit > API (Enable OAuth Settings)", "Settings > OAuth Settings > Flow Enablement, and Policies > OAuth Policies > Enable Client Credentials Flow") },
+            Check { what: "Client Credentials Flow > Run As names an active integration user", setup: app_setup!("Manage > Edit Policies > Client Credentials Flow", "Edit Policies > OAuth Policies > Run As (the client credentials flow's execution user)") },
+            Check { what: "\"Enable Client Credentials Flow\" is ticked", setup: app_setup!("Edit > API (Enable OAuth Settings)", "Edit Settings > OAuth Settings > Flow Enablement > Enable Client Credentials Flow, and Edit Policies > OAuth Policies > Enable Client Credentials Flow") },
         ],
         fix: "Select an active API-enabled integration user as Run As (a Salesforce Integration user with least privilege).",
         see_also: &["unsupported_grant_type", "invalid_client"],
@@ -476,7 +476,7 @@ pub(super) static ENTRIES: &[Entry] = &[
         ],
         checks: &[
             Check { what: "Login IP Ranges and Login Hours of the profile", setup: "Setup > Users > Profiles > (profile)" },
-            Check { what: "the app's IP Relaxation policy", setup: app_setup!("Manage > Edit Policies > IP Relaxation", "Policies > OAuth Policies > App Policies > IP Relaxation") },
+            Check { what: "the app's IP Relaxation policy", setup: app_setup!("Manage > Edit Policies > IP Relaxation", "Edit Policies > OAuth Policies > IP Relaxation") },
         ],
         fix: "Add the runner's egress range to the profile (or relax the app's IP restrictions for this app), or widen the login hours.",
         see_also: &["INVALID_LOGIN"],

@@ -403,7 +403,7 @@ fn every_app_setting_names_the_connected_app_and_the_external_client_app_path() 
         checks.contains("Policies > OAuth Policies > Permitted Users"),
         "{checks}"
     );
-    assert!(checks.contains("Policies > Plugin Policies"), "{checks}");
+    assert!(checks.contains("isOauthPluginEnabled"), "{checks}");
 }
 
 #[test]
