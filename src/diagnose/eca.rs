@@ -336,7 +336,7 @@ fn client_credentials(
         let changed =
             matches!((&old_run_as, &p.run_as), (Some(o), Some(n)) if !o.eq_ignore_ascii_case(n));
         let (label, app_label) = name_of(app, known_good);
-        let path = format!("{}", policies_path(&app_label));
+        let path = policies_path(&app_label);
         let api_only = "an active, API-enabled \"API Only\" integration user";
         let (why, fix) = if changed_only || changed {
             if !changed {
@@ -651,8 +651,8 @@ mod tests {
         .with_status(400)
     }
 
-    fn lock_of(org: &Canned) -> impl std::future::Future<Output = OrgSnapshot> + '_ {
-        async move { OrgSnapshot::from_facts(&facts_of(org).await).unwrap() }
+    async fn lock_of(org: &Canned) -> OrgSnapshot {
+        OrgSnapshot::from_facts(&facts_of(org).await).unwrap()
     }
 
     #[tokio::test]
