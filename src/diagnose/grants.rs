@@ -324,6 +324,7 @@ mod tests {
         Assignment {
             permission_set_id: "0PS1".into(),
             permission_set: "Stripe Integration Access".into(),
+            api_name: "Stripe_Integration_Access".into(),
             group: None,
             group_status: None,
             active,
