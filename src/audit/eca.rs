@@ -119,6 +119,9 @@ pub struct EcaPolicies {
     pub oauth_plugin_enabled: Option<bool>,
     /// `ExtlClntAppOauthSettings.commaSeparatedOauthScopes`.
     pub scopes: Option<Vec<String>>,
+    /// The fullNames of the components read (`Warehouse_Sync_oauthPlcy`):
+    /// the names Setup Audit Trail entries about them use.
+    pub components: Vec<String>,
 }
 
 impl EcaPolicies {
@@ -378,6 +381,7 @@ pub fn fold(records: &[Record]) -> BTreeMap<String, EcaPolicies> {
             continue;
         };
         let p = out.entry(app.to_string()).or_default();
+        p.components.extend(r.get("fullName").map(str::to_string));
         match r.metadata_type.as_str() {
             "ExtlClntAppOauthConfigurablePolicies" => {
                 p.admin_approved = r

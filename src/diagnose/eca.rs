@@ -137,6 +137,45 @@ pub(super) fn finding(
     }
 }
 
+/// The names the Setup Audit Trail would mention for the apps the
+/// finding's `explanation` names: label, API name, and the policy
+/// components' fullNames (`Warehouse_Sync_oauthPlcy`: an entry about a
+/// component names it, not the app); when the components were not read,
+/// the names Salesforce gives them when the app is created.
+pub fn implicated(
+    facts: &Facts,
+    known_good: Option<&OrgSnapshot>,
+    explanation: &str,
+) -> Vec<String> {
+    let mut names = Vec::new();
+    for app in &facts.eca.apps {
+        let (label, app_label) = name_of(app, known_good);
+        if !explanation.contains(&label) {
+            continue;
+        }
+        names.extend([app_label, app.api_name.clone()]);
+        match &app.policies {
+            Some(p) => names.extend(p.components.iter().cloned()),
+            None => names.extend(usual_components(&app.api_name)),
+        }
+    }
+    if let Some(k) = known_good {
+        for (api, e) in &k.external_client_apps {
+            if explanation.contains(&format!("'{}' ({api})", e.label)) {
+                names.extend([api.clone(), e.label.clone()]);
+                names.extend(usual_components(api));
+            }
+        }
+    }
+    names
+}
+
+/// The fullNames Salesforce gives an app's OAuth settings, plugin
+/// policies and OAuth policies (`sf project retrieve` writes them so).
+fn usual_components(api_name: &str) -> [String; 3] {
+    ["_oauth", "_plcy", "_oauthPlcy"].map(|s| format!("{api_name}{s}"))
+}
+
 /// The path to an app's OAuth policies.
 fn policies_path(label: &str) -> String {
     format!("{MANAGER} > {label} > Edit Policies > OAuth Policies")

@@ -378,6 +378,12 @@ pub fn reason(
             if !app_refusal && super::eca::CAUSES.contains(&first.cause) {
                 evidence.extend(eca_evidence);
             }
+            let changes = if super::eca::CAUSES.contains(&first.cause) {
+                let names = super::eca::implicated(facts, known_good, &first.explanation);
+                super::trail::naming(names, facts)
+            } else {
+                super::trail::lines(first.cause, facts, known_good)
+            };
             let also: Vec<String> = it.map(|f| f.explanation).collect();
             let mut explanation = first.explanation;
             if !also.is_empty() {
@@ -387,7 +393,7 @@ pub fn reason(
             Diagnosis {
                 cause: first.cause,
                 explanation,
-                changes: super::trail::lines(first.cause, facts, known_good),
+                changes,
                 fix: first.fix,
                 evidence,
             }

@@ -59,21 +59,8 @@ pub fn implicated(cause: Cause, facts: &Facts, known_good: Option<&OrgSnapshot>)
                     .map(|a| a.name.clone()),
             );
         }
-        Cause::EcaNotPreAuthorized
-        | Cause::EcaPluginOff
-        | Cause::EcaClientCredentials
-        | Cause::EcaScopeWithoutApi => {
-            for a in &facts.eca.apps {
-                names.push(a.label.clone());
-                names.push(a.api_name.clone());
-            }
-            if let Some(s) = known_good {
-                for (api, e) in &s.external_client_apps {
-                    names.push(api.clone());
-                    names.push(e.label.clone());
-                }
-            }
-        }
+        // External Client Apps: the apps the finding names
+        // (super::eca::implicated).
         Cause::ObjectNotReadable | Cause::FieldNotReadable => {
             profile(&mut names);
             names.extend(facts.in_force().map(|a| a.permission_set.clone()));
@@ -128,7 +115,15 @@ pub fn mentions(text: &str, name: &str) -> bool {
 /// trail was not read and no read was attempted, or the cause is not an
 /// admin's change.
 pub fn lines(cause: Cause, facts: &Facts, known_good: Option<&OrgSnapshot>) -> Vec<String> {
-    let names = implicated(cause, facts, known_good);
+    naming(implicated(cause, facts, known_good), facts)
+}
+
+/// [`lines`] for the entries that mention one of `names` (whole names,
+/// at least 3 characters).
+pub fn naming(mut names: Vec<String>, facts: &Facts) -> Vec<String> {
+    names.retain(|n| n.chars().count() >= 3);
+    names.sort();
+    names.dedup();
     if names.is_empty() {
         return Vec::new();
     }

@@ -91,8 +91,10 @@ fn diagnoses(run: &crate::support::Run) -> (Vec<String>, String) {
     (failed, drift)
 }
 
-/// Break the org with `scenario`, run the gate, and check the first
-/// diagnosis holds every one of `named` and the drift case `drift`.
+/// Break the org with `scenario` (the sim writes its Setup Audit Trail
+/// entry), run the gate, and check the first diagnosis holds every one of
+/// `named` and names who changed it (the entry, matched by the app's
+/// component), and the drift case holds `drift`.
 async fn check(flow: Flow, metadata: bool, scenario: &str, named: &[&str], drift: &[&str]) {
     let w = healthy_world(flow, metadata).await;
     break_it(&w, scenario);
@@ -105,6 +107,10 @@ async fn check(flow: Flow, metadata: bool, scenario: &str, named: &[&str], drift
     for n in named {
         assert!(first.contains(n), "{scenario}: missing {n:?} in\n{first}");
     }
+    assert!(
+        first.contains("\nchanged by ") && first.contains(": Updated the External Client App "),
+        "{scenario}: no trail entry in\n{first}"
+    );
     for d in drift {
         assert!(
             drift_text.contains(d),
