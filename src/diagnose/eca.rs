@@ -436,7 +436,9 @@ fn client_credentials(
         out.push(Candidate {
             why,
             fix,
-            relevant: was.is_some() || relevant(app, facts, known_good),
+            // An app that names a run-as user is one the flow was set up on
+            // (a JWT-only app has the flow off and no run-as user).
+            relevant: was.is_some() || p.run_as.is_some() || relevant(app, facts, known_good),
             label,
         });
     }
@@ -509,10 +511,18 @@ pub(super) fn evidence(
         ev.push(format!("External Client Apps: {u}"));
     }
     match policies_gap {
+        // Only a refusal for lack of permission is about Modify Metadata;
+        // anything else (a gateway, the quota) is this run's problem.
         Some(g) => ev.push(format!(
-            "External Client App policies: not read ({}: {}): {POLICIES_COST}",
+            "External Client App policies: not read ({}: {}): {}",
             g.failure.code,
-            g.failure.message.trim().trim_end_matches('.')
+            g.failure.message.trim().trim_end_matches('.'),
+            if crate::salesforce::error::cannot_read_setup(&g.failure.code) {
+                POLICIES_COST
+            } else {
+                "the plugin switch, client credentials run-as user and scopes are unchecked \
+                 this run; pre-authorization is still read from SetupEntityAccess"
+            }
         )),
         None if read.metadata_calls > 0 => ev.push(format!(
             "External Client App policies: read with {} Metadata API call{}{}",
@@ -977,6 +987,68 @@ mod tests {
                     .contains("if it is External Client App 'Warehouse_Sync'"),
             "{d}"
         );
+    }
+
+    /// The flow names no user and there is no smoke.lock: of the apps with
+    /// the flow off, the one set up for it (a run-as user) is named, not the
+    /// JWT app that never had it.
+    #[tokio::test]
+    async fn the_app_set_up_for_client_credentials_is_the_candidate() {
+        let mut org = eca_org();
+        let mut more = org.metadata.clone().unwrap();
+        more.push(md(
+            "ExtlClntAppOauthConfigurablePolicies",
+            &[
+                ("fullName", "Nightly_Export_oauthPlcy"),
+                ("externalClientApplication", "Nightly_Export"),
+                ("permittedUsersPolicyType", "AdminApprovedPreAuthorized"),
+                ("isClientCredentialsFlowEnabled", "false"),
+                ("clientCredentialsFlowUser", USER),
+            ],
+        ));
+        more.push(md(
+            "ExternalClientApplication",
+            &[("fullName", "Nightly_Export"), ("label", "Nightly Export")],
+        ));
+        org.metadata = Some(more);
+        let f = Failure::new(
+            Origin::OAuth,
+            "invalid_grant",
+            "no client credentials user enabled",
+        )
+        .with_status(400);
+        let facts = gather(&org, &Target::default(), &objects(), true, now()).await;
+        let d = reason(&facts, &f, None, "62.0", true);
+        assert_eq!(d.cause, Cause::EcaClientCredentials, "{d}");
+        assert!(d.explanation.starts_with("External Client App 'Nightly Export' (Nightly_Export) has the client credentials flow disabled"), "{d}");
+        assert!(!d.explanation.contains("Warehouse"), "{d}");
+        // One more Metadata API call read the label of the app no
+        // permission set pre-authorizes.
+        assert_eq!(facts.eca.metadata_calls, 5);
+    }
+
+    /// A policy read that failed for another reason than a missing
+    /// permission does not send anyone to grant Modify Metadata.
+    #[tokio::test]
+    async fn a_failed_policy_read_is_not_called_a_missing_permission() {
+        let mut org = eca_org();
+        org.metadata = None;
+        let mut facts = facts_of(&org).await;
+        for g in facts.gaps.iter_mut().filter(|g| g.object == eca::POLICIES) {
+            g.failure = Failure::new(
+                Origin::Rest,
+                "REQUEST_LIMIT_EXCEEDED",
+                "TotalRequests Limit exceeded.",
+            );
+        }
+        let d = reason(&facts, &app_access(), None, "62.0", true);
+        let line = d
+            .evidence
+            .iter()
+            .find(|e| e.starts_with("External Client App policies"))
+            .expect("line");
+        assert!(!line.contains("Modify"), "{line}");
+        assert!(line.contains("unchecked this run"), "{line}");
     }
 
     /// A Connected App org reads as before, whether or not the reader may
