@@ -52,6 +52,26 @@ fn sign(failure: &Failure, family: Family) -> Option<Sign> {
     }
 }
 
+/// `; ...` naming what to check by hand in an External Client App when the
+/// failure points at its policies and they could not be read; else empty.
+pub(super) fn unchecked(facts: &Facts, failure: &Failure, family: Family) -> String {
+    if !facts.gap(eca::POLICIES) {
+        return String::new();
+    }
+    let what = match sign(failure, family) {
+        Some(Sign::PluginOff) => "that its OAuth plugin is on",
+        Some(Sign::ClientCredentials) => {
+            "that its client credentials flow is enabled and Run As names an active, API-enabled user"
+        }
+        Some(Sign::Scope) => "that its scopes include api",
+        _ => return String::new(),
+    };
+    format!(
+        "; if the integration logs in through an External Client App, check {what} by hand \
+         ({MANAGER} > the app > Edit Policies): its policies could not be read (see evidence)"
+    )
+}
+
 /// True for `INVALID_SESSION_ID` "This session is not valid for use with
 /// the REST API": the app's scopes, not the session's age.
 pub fn scope_refusal(failure: &Failure) -> bool {

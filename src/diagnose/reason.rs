@@ -774,8 +774,10 @@ fn nothing_found(
                  Connected App: Setup > App Manager > the app > Manage > Edit Policies > Client \
                  Credentials Flow; External Client App: Setup > External Client App Manager > the \
                  app > Edit Policies > OAuth Policies > Run As): active, a license with API access, API Enabled, pre-authorized for the app; \
-                 `sfsmoke explain {}` lists the causes of {}",
-                failure.code, failure.code
+                 `sfsmoke explain {}` lists the causes of {}{}",
+                failure.code,
+                failure.code,
+                super::eca::unchecked(facts, failure, family)
             ),
             evidence,
         };
@@ -855,8 +857,9 @@ fn nothing_found(
         Family::Credentials => format!(
             "the user's access is in order, so {} is about the credentials: check the password and \
              security token (Setup > My Personal Information > Reset My Security Token), the consumer \
-             key/secret, and the user's Login History",
-            failure.code
+             key/secret, and the user's Login History{}",
+            failure.code,
+            super::eca::unchecked(facts, failure, family)
         ),
         Family::Object => "the user's API access is in order: give it Read on the object (a permission \
                            set with the object's Read permission) or check the object's API name"

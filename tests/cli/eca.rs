@@ -261,6 +261,10 @@ async fn without_modify_metadata_the_diagnosis_degrades_honestly() {
     let (failed, _) = diagnoses(&run);
     let d = &failed[0];
     assert!(!d.contains("OAuth plugin off"), "{d}");
+    assert!(
+        d.contains("if the integration logs in through an External Client App, check that its OAuth plugin is on by hand"),
+        "{d}"
+    );
     assert!(d.contains(cost), "{d}");
     assert!(d.contains("sfsmoke does not require it"), "{d}");
 }
