@@ -1,5 +1,6 @@
 //! The audit: reading an org's setup (user, profile, license, permission
-//! sets, edition, API versions, Connected Apps, object permissions) into the
+//! sets, edition, API versions, Connected Apps and External Client Apps,
+//! object permissions) into the
 //! [`Facts`] that [`crate::diagnose`] reasons over and smoke.lock records.
 //!
 //! One way in ([`read`]): as the org's auditor (`[orgs.<name>.diagnose]`, a
@@ -13,6 +14,8 @@
 //!
 //! - [`facts`]: the SOQL queries over a [`SetupQuery`] and what they found
 //!   (no network of its own: tests feed it canned records);
+//! - [`eca`]: External Client Apps (SetupEntityAccess, REST retrieves, and
+//!   the Metadata API for their policies, tried once);
 //! - [`access`]: the access summary smoke.lock records per org;
 //! - [`fields`]: which fields a check's query names (or an `INVALID_FIELD`
 //!   refused);

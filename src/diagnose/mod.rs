@@ -4,6 +4,7 @@
 //!
 //! - [`mod@reason`]: from facts (and the smoke.lock entry, when there is one)
 //!   to a [`Diagnosis`];
+//! - [`eca`]: which External Client App a refusal points at, by policy;
 //! - [`grants`]: which grant of Read went away, per smoke.lock;
 //! - [`trail`]: who changed it and when (Setup Audit Trail entries that
 //!   mention what the diagnosis implicates);
