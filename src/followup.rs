@@ -13,8 +13,9 @@ use crate::config::OrgConfig;
 use crate::report::{OrgReport, Outcome};
 use crate::salesforce::error::Failure;
 use crate::secret::Redactor;
-use crate::snapshot::{self, LockError, Updated};
+use crate::snapshot::{self, LockError, Snapshot, Updated};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// What to do after an org's checks.
@@ -23,15 +24,40 @@ pub struct Plan {
     /// Diagnose failures, add the drift case, read for smoke.lock; off:
     /// the checks alone.
     pub enabled: bool,
-    /// smoke.lock beside the config (read when it exists): the "access
-    /// drift" case, and the known-good entry the diagnosis compares with.
+    /// smoke.lock beside the config: the "access drift" case, and the
+    /// known-good entry the diagnosis compares with.
     pub lock_path: Option<PathBuf>,
+    /// smoke.lock as read once for the whole run ([`Plan::for_run`]);
+    /// `None` when it does not exist. Every org's follow-up uses this one
+    /// reading, never the file again.
+    pub lock: Option<Arc<Result<Snapshot, LockError>>>,
     /// Add the "access drift" case (off for `--update-snapshot` runs,
     /// which record the access instead).
     pub drift: bool,
     /// Read the access for smoke.lock (`--update-snapshot`): the org's
     /// [`Round`] is handed back.
     pub snapshot: bool,
+}
+
+impl Plan {
+    /// A gate run's plan: smoke.lock at `lock_path` read here, once; the
+    /// drift case unless `update_snapshot`, which records the access
+    /// instead.
+    pub fn for_run(lock_path: PathBuf, update_snapshot: bool) -> Plan {
+        let lock = snapshot::read_lock(&lock_path).transpose().map(Arc::new);
+        Plan {
+            enabled: true,
+            lock_path: Some(lock_path),
+            lock,
+            drift: !update_snapshot,
+            snapshot: update_snapshot,
+        }
+    }
+
+    /// The lock as read, when it could be.
+    fn parsed(&self) -> Option<&Snapshot> {
+        self.lock.as_deref().and_then(|l| l.as_ref().ok())
+    }
 }
 
 /// Fill `Problem.diagnosis` of every failed case of `report` that diagnosis
@@ -57,8 +83,7 @@ pub async fn after_checks(
     };
     let started = Instant::now();
     let lock_path = plan.lock_path.as_deref();
-    let lock = lock_path.and_then(|p| snapshot::read_lock(p).ok().flatten());
-    let known_good = lock.as_ref().and_then(|l| l.orgs.get(&org.name));
+    let known_good = plan.parsed().and_then(|l| l.orgs.get(&org.name));
     let wanted: Vec<usize> = report
         .cases
         .iter()
@@ -70,8 +95,8 @@ pub async fn after_checks(
         })
         .map(|(i, _)| i)
         .collect();
-    let baseline = match lock_path {
-        Some(path) if plan.drift => snapshot::locked_entry(org, path),
+    let baseline = match (plan.lock.as_deref(), lock_path) {
+        (Some(lock), Some(path)) if plan.drift => Some(snapshot::locked_entry(org, lock, path)),
         _ => None,
     };
 

@@ -229,12 +229,11 @@ impl Plan<'_> {
         on_case: OnCase,
         on_org: OnOrg,
     ) -> (Vec<OrgReport>, Audits) {
-        let plan = crate::followup::Plan {
-            enabled: true,
-            lock_path: Some(crate::snapshot::lock_path_for(&self.config.path)),
-            drift: !self.update_snapshot,
-            snapshot: self.update_snapshot,
-        };
+        // smoke.lock is read here, once for every org.
+        let plan = crate::followup::Plan::for_run(
+            crate::snapshot::lock_path_for(&self.config.path),
+            self.update_snapshot,
+        );
         let runs = self.orgs().map(|org| {
             let plan = &plan;
             let redactor = redactor.clone();

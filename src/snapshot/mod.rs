@@ -587,22 +587,25 @@ pub fn cut_short_case(cut: Failure, duration: Duration) -> CaseReport {
     case(failed(cut, None), duration)
 }
 
-/// smoke.lock's entry for `org`: `None` when smoke.lock does not exist,
-/// `Err` with the outcome to report when it cannot be read or has no entry.
-pub fn locked_entry(org: &OrgConfig, lock_path: &Path) -> Option<Result<OrgSnapshot, Outcome>> {
-    let mut lock = match read_lock(lock_path) {
-        Ok(Some(l)) => l,
-        Ok(None) => return None,
+/// smoke.lock's entry for `org` from the lock as the run read it (once,
+/// [`read_lock`]): `Err` with the outcome to report when the file could
+/// not be read or has no entry for `org`.
+pub fn locked_entry(
+    org: &OrgConfig,
+    lock: &Result<Snapshot, LockError>,
+    lock_path: &Path,
+) -> Result<OrgSnapshot, Outcome> {
+    match lock {
+        Ok(lock) => lock
+            .orgs
+            .get(&org.name)
+            .cloned()
+            .ok_or_else(|| no_entry(org, lock_path)),
         Err(e) => {
             let f = Failure::new(Origin::Sfsmoke, crate::codes::CONFIG_ERROR, e.to_string());
-            return Some(Err(failed(f, None)));
+            Err(failed(f, None))
         }
-    };
-    Some(
-        lock.orgs
-            .remove(&org.name)
-            .ok_or_else(|| no_entry(org, lock_path)),
-    )
+    }
 }
 
 fn no_entry(org: &OrgConfig, lock_path: &Path) -> Outcome {

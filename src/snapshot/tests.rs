@@ -312,16 +312,32 @@ fn locked_entry_is_none_without_a_lock_and_skipped_without_an_entry() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("smoke.lock");
     let org = org_prod();
-    assert!(locked_entry(&org, &path).is_none());
+    let entry = |path: &Path| {
+        let lock = read_lock(path).transpose()?;
+        Some(locked_entry(&org, &lock, path))
+    };
+    assert!(entry(&path).is_none());
     write_lock(&path, &lock_of(&[("other", good())])).unwrap();
-    match locked_entry(&org, &path) {
+    match entry(&path) {
         Some(Err(Outcome::Skipped { reason })) => {
             assert!(reason.contains("sfsmoke snapshot --org prod"), "{reason}")
         }
         o => panic!("{o:?}"),
     }
+    std::fs::write(&path, "version = 2\n[orgs.prod]\nbogus = 1\n").unwrap();
+    match entry(&path) {
+        Some(Err(Outcome::Failed(p))) => {
+            assert_eq!(p.failure.code, crate::codes::CONFIG_ERROR);
+            assert!(
+                p.failure.message.contains("smoke.lock:3:1"),
+                "{}",
+                p.failure.message
+            )
+        }
+        o => panic!("{o:?}"),
+    }
     write_lock(&path, &lock_of(&[("prod", good())])).unwrap();
-    let old = locked_entry(&org, &path).unwrap().unwrap();
+    let old = entry(&path).unwrap().unwrap();
     let c = drift_case(&org, &old, Ok(good()), Duration::ZERO);
     assert_eq!((c.name.as_str(), c.kind), ("access drift", CaseKind::Drift));
     assert!(

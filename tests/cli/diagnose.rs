@@ -93,24 +93,7 @@ impl Env {
 
     /// The gate's checks for one org, then the diagnosis/drift hook.
     async fn gate(&self, org: &OrgConfig) -> OrgReport {
-        let settings = Settings {
-            request_timeout: Duration::from_secs(10),
-            deadline: tokio::time::Instant::now() + Duration::from_secs(60),
-            deadline_len: Duration::from_secs(60),
-            concurrency: 2,
-            batch: true,
-            min_api_remaining: None,
-        };
-        let redactor = Arc::new(Mutex::new(Redactor::new()));
-        let plan = Plan {
-            enabled: true,
-            lock_path: Some(self.lock()),
-            drift: true,
-            snapshot: false,
-        };
-        checks::run_org_with(org, &settings, redactor, Arc::new(|_, _| {}), &plan)
-            .await
-            .report
+        gate_with(org, &Plan::for_run(self.lock(), false)).await
     }
 
     async fn snapshot(&self, org: &OrgConfig) -> OrgSnapshot {
@@ -144,6 +127,22 @@ impl Env {
             .update(|org| scenarios::apply(scenario, org))
             .unwrap_or_else(|| panic!("scenario {scenario}"));
     }
+}
+
+/// The gate's checks for one org, then the diagnosis/drift hook of `plan`.
+async fn gate_with(org: &OrgConfig, plan: &Plan) -> OrgReport {
+    let settings = Settings {
+        request_timeout: Duration::from_secs(10),
+        deadline: tokio::time::Instant::now() + Duration::from_secs(60),
+        deadline_len: Duration::from_secs(60),
+        concurrency: 2,
+        batch: true,
+        min_api_remaining: None,
+    };
+    let redactor = Arc::new(Mutex::new(Redactor::new()));
+    checks::run_org_with(org, &settings, redactor, Arc::new(|_, _| {}), plan)
+        .await
+        .report
 }
 
 fn soap_auth() -> Auth {
@@ -288,6 +287,30 @@ async fn healthy_org_shows_no_drift_and_no_failure() {
     let before = std::fs::read_to_string(env.lock()).unwrap();
     env.snapshot(&org).await;
     assert_eq!(std::fs::read_to_string(env.lock()).unwrap(), before);
+}
+
+/// smoke.lock is read once per run, when the run starts: every org's
+/// drift case and diagnosis use that reading, so a file changed (or broken)
+/// while the run goes on does not reach them.
+#[tokio::test]
+async fn smoke_lock_is_read_once_when_the_run_starts() {
+    let env = Env::healthy().await;
+    let org = env.soap("62.0");
+    yesterday(&env, &org).await;
+    let plan = Plan::for_run(env.lock(), false);
+    std::fs::write(env.lock(), "not = [toml").unwrap();
+    let report = gate_with(&org, &plan).await;
+    assert!(
+        matches!(drift(&report), Outcome::Passed { .. }),
+        "{:?}",
+        drift(&report)
+    );
+    // Broken from the start, the run says so in the drift case.
+    let report = env.gate(&org).await;
+    match drift(&report) {
+        Outcome::Failed(p) => assert!(p.failure.message.contains("smoke.lock:1:"), "{p:?}"),
+        o => panic!("{o:?}"),
+    }
 }
 
 #[tokio::test]
