@@ -13,7 +13,7 @@ use crate::config::OrgConfig;
 use crate::report::{OrgReport, Outcome};
 use crate::salesforce::error::Failure;
 use crate::secret::Redactor;
-use crate::snapshot::{self, LockError, Snapshot, Updated};
+use crate::snapshot::{self, LockError, OrgSnapshot as Entry, Snapshot, Updated};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -112,7 +112,8 @@ pub async fn after_checks(
             "the access snapshot"
         };
         let extra = audit::Extra {
-            trail_since: diagnosing.then(|| trail_since(org, lock_path, chrono::Utc::now())),
+            trail_since: diagnosing
+                .then(|| trail_since(org, plan.parsed(), lock_path, chrono::Utc::now())),
             // What granted Read per smoke.lock: does the org still have it?
             lookup: known_good
                 .filter(|_| diagnosing)
@@ -173,12 +174,14 @@ pub async fn after_checks(
 }
 
 /// Where the diagnosis starts reading the Setup Audit Trail: the look-back
-/// (`audit_trail_days`, default 7), or further back when smoke.lock (the
-/// last known-good state) was written earlier. A fresh checkout gives the
-/// lock a new mtime, so the look-back is the floor, never the lock alone.
-/// Salesforce keeps 180 days.
+/// (`audit_trail_days`, default 7), or further back when the org's
+/// smoke.lock entry (the last known-good state) was recorded earlier
+/// (`recorded_at`). Only a format-1 lock, which has no `recorded_at`,
+/// falls back to the file's mtime (a fresh checkout resets it, so the
+/// look-back stays the floor). Salesforce keeps 180 days.
 pub fn trail_since(
     org: &OrgConfig,
+    lock: Option<&Snapshot>,
     lock_path: Option<&Path>,
     now: chrono::DateTime<chrono::Utc>,
 ) -> chrono::DateTime<chrono::Utc> {
@@ -189,10 +192,14 @@ pub fn trail_since(
             d.audit_trail_days
         });
     let look_back = now - chrono::Duration::days(i64::from(days));
-    let lock_time = lock_path
-        .and_then(|p| std::fs::metadata(p).ok())
-        .and_then(|m| m.modified().ok())
-        .map(chrono::DateTime::<chrono::Utc>::from);
+    let lock_time = match lock {
+        Some(l) if l.version >= 2 => l.orgs.get(&org.name).and_then(Entry::recorded),
+        Some(_) => lock_path
+            .and_then(|p| std::fs::metadata(p).ok())
+            .and_then(|m| m.modified().ok())
+            .map(chrono::DateTime::<chrono::Utc>::from),
+        None => None,
+    };
     let oldest = now - chrono::Duration::days(180);
     lock_time
         .map_or(look_back, |t| t.min(look_back))
@@ -249,4 +256,92 @@ pub async fn refresh_lock(
     let lock = snapshot::read_or_new(lock_path)?;
     let taken = audit::take_all(orgs, request_timeout, redactor, batch).await;
     snapshot::record(lock, lock_path, orgs.iter().copied().zip(taken).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Auth, DiagnoseConfig};
+    use crate::secret::Secret;
+    use chrono::{Duration as Days, Utc};
+
+    /// `prod` with an auditor reading `days` of the Setup Audit Trail.
+    fn org(days: u32) -> OrgConfig {
+        let url = url::Url::parse("http://127.0.0.1:9").unwrap();
+        let auth = Auth::AccessToken {
+            instance_url: url.clone(),
+            access_token: Secret::new("x"),
+        };
+        OrgConfig {
+            name: "prod".into(),
+            login_url: url.clone(),
+            api_version: "62.0".into(),
+            auth: auth.clone(),
+            objects: vec![],
+            checks: vec![],
+            ca_file: None,
+            diagnose: Some(Box::new(DiagnoseConfig {
+                login_url: url,
+                auth,
+                audit_trail_days: days,
+            })),
+        }
+    }
+
+    /// A lock whose `prod` entry was recorded `ago` before `now`.
+    fn lock_of(version: u32, ago: Days, now: chrono::DateTime<Utc>) -> Snapshot {
+        let entry = Entry {
+            recorded_at: (now - ago).to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            ..Entry::default()
+        };
+        Snapshot {
+            version,
+            orgs: [("prod".to_string(), entry)].into(),
+        }
+    }
+
+    /// A fresh checkout: the file was written just now, whatever it says.
+    fn fresh_file() -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("smoke.lock");
+        std::fs::write(&path, "version = 1\n").unwrap();
+        (dir, path)
+    }
+
+    #[test]
+    fn the_trail_reaches_back_to_the_entrys_recorded_at_not_the_files_mtime() {
+        // smoke.lock keeps whole seconds.
+        let now = chrono::DateTime::from_timestamp(Utc::now().timestamp(), 0).unwrap();
+        let (_dir, path) = fresh_file();
+        let lock = lock_of(2, Days::days(20), now);
+        let since = trail_since(&org(7), Some(&lock), Some(&path), now);
+        assert_eq!(now - since, Days::days(20));
+        // A younger entry: the look-back is the floor.
+        let lock_young = lock_of(2, Days::days(2), now);
+        let since = trail_since(&org(7), Some(&lock_young), Some(&path), now);
+        assert_eq!(now - since, Days::days(7));
+        // Salesforce keeps 180 days.
+        let ancient = lock_of(2, Days::days(400), now);
+        let since = trail_since(&org(7), Some(&ancient), Some(&path), now);
+        assert_eq!(now - since, Days::days(180));
+    }
+
+    #[test]
+    fn a_format_1_lock_falls_back_to_its_mtime_and_no_entry_to_the_look_back() {
+        let now = Utc::now();
+        let (_dir, path) = fresh_file();
+        // Format 1 has no recorded_at: the file's time (just now), so the
+        // look-back.
+        let old = lock_of(1, Days::days(20), now);
+        let since = trail_since(&org(30), Some(&old), Some(&path), now);
+        assert!((now - since - Days::days(30)).num_seconds().abs() < 5);
+        // Format 2 without an entry for this org: the look-back.
+        let other = Snapshot {
+            version: 2,
+            orgs: Default::default(),
+        };
+        let since = trail_since(&org(7), Some(&other), Some(&path), now);
+        assert_eq!(now - since, Days::days(7));
+        assert_eq!(now - trail_since(&org(7), None, None, now), Days::days(7));
+    }
 }

@@ -90,8 +90,8 @@ pub struct DiagnoseConfig {
     pub login_url: Url,
     pub auth: Auth,
     /// How many days of the Setup Audit Trail the diagnosis reads at least
-    /// (`audit_trail_days`, default 7; further back when smoke.lock is
-    /// older).
+    /// (`audit_trail_days`, default 7; further back when the org's
+    /// smoke.lock entry was recorded earlier).
     pub audit_trail_days: u32,
 }
 
