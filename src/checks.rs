@@ -89,11 +89,30 @@ fn refuses_composite(f: &Failure) -> bool {
     }
 }
 
-/// A passed query case: its record count, plus `note`.
-fn passed(r: &QueryResult, note: &str) -> Outcome {
-    Outcome::Passed {
-        detail: Some(format!("{}{note}", r.detail())),
+/// A query case's outcome from its answer: passed with its record count
+/// (plus `note`), or failed `TOO_FEW_ROWS` when `totalSize` (which also
+/// counts a `COUNT()` query and rows past the first page) is below the
+/// case's `min_rows`.
+fn passed(case: &Planned, r: &QueryResult, note: &str, redactor: &Redactor) -> Outcome {
+    if r.total_size >= case.min_rows {
+        let detail = Some(format!("{}{note}", r.detail()));
+        return Outcome::Passed { detail };
     }
+    let (want, got) = (case.min_rows, r.total_size);
+    let rows = |n: u64| if n == 1 { "row" } else { "rows" };
+    let message = format!("expected at least {want} {}, got {got}{note}: the query ran, so login and object Read are fine; sharing, a filter or missing data hides the rows", rows(want));
+    let failure = Failure::new(Origin::Sfsmoke, crate::codes::TOO_FEW_ROWS, message);
+    problem(failure, redactor)
+}
+
+/// The number after a query's last `LIMIT` (none: `None`): a check whose
+/// `min_rows` is above it can never pass.
+pub fn soql_limit(soql: &str) -> Option<u64> {
+    let words: Vec<&str> = soql.split_whitespace().collect();
+    let at = words
+        .iter()
+        .rposition(|w| w.eq_ignore_ascii_case("limit"))?;
+    words.get(at + 1)?.parse().ok()
 }
 
 /// Called once per finished case (live console lines, progress).
@@ -102,9 +121,10 @@ pub type OnCase = Arc<dyn Fn(&str, &CaseReport) + Send + Sync>;
 /// Shared across orgs: the config's secrets plus every token obtained.
 pub type SharedRedactor = Arc<Mutex<Redactor>>;
 
-/// The SOQL of an object case.
-pub fn object_soql(object: &str) -> String {
-    format!("SELECT Id FROM {object} LIMIT 1")
+/// The SOQL of an object case: one row, or the org's `min_rows` (so that
+/// `totalSize` can reach it).
+pub fn object_soql(object: &str, min_rows: u64) -> String {
+    format!("SELECT Id FROM {object} LIMIT {}", min_rows.max(1))
 }
 
 /// The login case's name: `login (<auth kind>)`.
@@ -119,6 +139,8 @@ struct Planned {
     kind: CaseKind,
     target: String,
     soql: String,
+    /// Fewer rows than this fail the case `TOO_FEW_ROWS`.
+    min_rows: u64,
 }
 
 impl Planned {
@@ -154,7 +176,8 @@ fn plan(org: &OrgConfig) -> Vec<Planned> {
             name: format!("query {o}"),
             kind: CaseKind::Object,
             target: o.clone(),
-            soql: object_soql(o),
+            soql: object_soql(o, org.min_rows),
+            min_rows: org.min_rows,
         })
         .collect();
     cases.extend(org.checks.iter().map(|c| Planned {
@@ -162,6 +185,7 @@ fn plan(org: &OrgConfig) -> Vec<Planned> {
         kind: CaseKind::Check,
         target: c.name.clone(),
         soql: c.soql.clone(),
+        min_rows: c.min_rows,
     }));
     cases
 }
@@ -336,7 +360,7 @@ impl OrgCtx<'_> {
     async fn run_query_counting(&self, case: &Planned, retries: &mut u32) -> Outcome {
         let what = case.call(&self.conn.instance_url());
         let failure = match self.query(&what, &case.soql, retries).await {
-            Ok(r) => return passed(&r, ""),
+            Ok(r) => return passed(case, &r, "", &snapshot(&self.redactor)),
             Err(f) => f,
         };
         if !self.cures(&failure) {
@@ -348,7 +372,7 @@ impl OrgCtx<'_> {
         }
         self.note_retries(1);
         let again = self.query(&what, &case.soql, retries).await;
-        self.retried_outcome(again)
+        self.retried_outcome(case, again)
     }
 
     /// Does one new login for the org cure `f`? Only the expired session,
@@ -401,9 +425,14 @@ impl OrgCtx<'_> {
     }
 
     /// A case's outcome when its query was sent again after the new login.
-    fn retried_outcome(&self, r: Result<QueryResult, Failure>) -> Outcome {
+    fn retried_outcome(&self, case: &Planned, r: Result<QueryResult, Failure>) -> Outcome {
         match r {
-            Ok(r) => passed(&r, " (after logging in again)"),
+            Ok(r) => passed(
+                case,
+                &r,
+                " (after logging in again)",
+                &snapshot(&self.redactor),
+            ),
             Err(f) if is_curable_session_error(&f) => {
                 // The fresh session died at once: another login would not
                 // help. Salesforce's code and text stay, plus a note; the
@@ -496,8 +525,9 @@ impl OrgCtx<'_> {
                 return Batched::Done(
                     answers
                         .into_iter()
-                        .map(|a| match a {
-                            Ok(r) => passed(&r, ""),
+                        .zip(chunk)
+                        .map(|(a, case)| match a {
+                            Ok(r) => passed(case, &r, "", &redactor),
                             Err(f) => problem(f, &redactor),
                         })
                         .collect(),
@@ -525,13 +555,15 @@ impl OrgCtx<'_> {
             Ok(answers) => Batched::Done(
                 answers
                     .into_iter()
-                    .map(|a| self.retried_outcome(a))
+                    .zip(chunk)
+                    .map(|(a, case)| self.retried_outcome(case, a))
                     .collect(),
             ),
             Err(f) => match self.spread(chunk, f) {
                 Ok(fs) => Batched::Done(
                     fs.into_iter()
-                        .map(|f| self.retried_outcome(Err(f)))
+                        .zip(chunk)
+                        .map(|(f, case)| self.retried_outcome(case, Err(f)))
                         .collect(),
                 ),
                 Err(f) => Batched::Refused(f),
@@ -1019,6 +1051,7 @@ mod tests {
             },
             objects: vec!["Account".into(), "Contact".into(), "Opportunity".into()],
             checks: vec![],
+            min_rows: 0,
             ca_file: None,
             diagnose: None,
         }
@@ -1134,7 +1167,8 @@ mod tests {
             name: "query Account".into(),
             kind: CaseKind::Object,
             target: "Account".into(),
-            soql: object_soql("Account"),
+            soql: object_soql("Account", 0),
+            min_rows: 0,
         };
         assert_eq!(
             p.call(&url),
@@ -1145,6 +1179,7 @@ mod tests {
             kind: CaseKind::Check,
             target: "today".into(),
             soql: "SELECT Id FROM Opportunity".into(),
+            min_rows: 0,
         };
         assert_eq!(
             p.call(&url),
@@ -1226,8 +1261,45 @@ mod tests {
             .any(|w| w.contains("logged in again once")));
     }
 
+    /// `totalSize` decides, so a `COUNT()` query (no records) counts too.
+    #[test]
+    fn fewer_rows_than_min_rows_fail_too_few_rows() {
+        let case = Planned {
+            name: "check: open".into(),
+            kind: CaseKind::Check,
+            target: "open".into(),
+            soql: "SELECT COUNT() FROM Opportunity".into(),
+            min_rows: 2,
+        };
+        let answer = |total_size| QueryResult {
+            total_size,
+            done: true,
+            records: vec![],
+        };
+        let redactor = Redactor::new();
+        let ok = passed(&case, &answer(2), "", &redactor);
+        assert!(matches!(ok, Outcome::Passed { .. }), "{ok:?}");
+        let Outcome::Failed(p) = passed(&case, &answer(1), "", &redactor) else {
+            panic!("one row of two must fail")
+        };
+        assert_eq!(p.failure.code, "TOO_FEW_ROWS");
+        let text =
+            "expected at least 2 rows, got 1: the query ran, so login and object Read are fine";
+        assert!(p.failure.message.starts_with(text), "{}", p.failure.message);
+        assert!(p.hint.contains("sharing rule"), "{}", p.hint);
+    }
+
     #[test]
     fn object_soql_is_trivial() {
-        assert_eq!(object_soql("Account"), "SELECT Id FROM Account LIMIT 1");
+        assert_eq!(object_soql("Account", 0), "SELECT Id FROM Account LIMIT 1");
+        assert_eq!(
+            object_soql("Account", 12),
+            "SELECT Id FROM Account LIMIT 12"
+        );
+        assert_eq!(
+            soql_limit("select Id from A where B = 'limit' LIMIT 5"),
+            Some(5)
+        );
+        assert_eq!(soql_limit("SELECT COUNT() FROM Opportunity"), None);
     }
 }

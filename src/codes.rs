@@ -23,3 +23,6 @@ pub const CANCELLED: &str = "CANCELLED";
 /// Written at the start of a run and replaced at its end: if a report
 /// still says this, the run was killed before it could write its own.
 pub const INCOMPLETE: &str = "INCOMPLETE";
+/// A query ran but returned fewer rows than its `min_rows` (`totalSize`):
+/// sharing, a filter or missing data hides them.
+pub const TOO_FEW_ROWS: &str = "TOO_FEW_ROWS";

@@ -320,6 +320,7 @@ pub async fn connect_auditor(
         auth: d.auth.clone(),
         objects: Vec::new(),
         checks: Vec::new(),
+        min_rows: 0,
         ca_file: org.ca_file.clone(),
         diagnose: None,
     };

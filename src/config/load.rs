@@ -67,11 +67,12 @@ const ORG_KEYS: &[&str] = &[
     "checks",
     "ca_file",
     "diagnose",
+    "min_rows",
 ];
 const DIAGNOSE_KEYS: &[&str] = &["login_url", "auth", "audit_trail_days"];
 /// Default Setup Audit Trail look-back (`audit_trail_days`).
 pub const DEFAULT_AUDIT_TRAIL_DAYS: u32 = 7;
-const CHECK_KEYS: &[&str] = &["name", "soql"];
+const CHECK_KEYS: &[&str] = &["name", "soql", "min_rows"];
 /// Shared by `[orgs.X]` and `[orgs.X.diagnose]`.
 const CREDENTIAL_KEYS: &[&str] = &[
     "username",
@@ -346,10 +347,8 @@ impl Node<'_> {
 
     fn string(&self) -> Option<Str> {
         let Kind::Str(s) = self.kind else { return None };
-        Some(Str {
-            text: s.to_string(),
-            span: self.span.clone(),
-        })
+        let (text, span) = (s.to_string(), self.span.clone());
+        Some(Str { text, span })
     }
 }
 
@@ -468,8 +467,10 @@ impl Cx<'_> {
         diagnostics.sort_by_key(|d| (d.line, d.col));
         diagnostics.dedup();
         let redactor = self.redactor.clone();
-        let diagnostics = diagnostics.into_iter().map(|d| scrub(d, &redactor));
-        let diagnostics = diagnostics.collect();
+        let diagnostics = diagnostics
+            .into_iter()
+            .map(|d| scrub(d, &redactor))
+            .collect();
         ConfigFailure {
             diagnostics,
             readable,
@@ -652,16 +653,11 @@ impl Cx<'_> {
         let timeout = self.seconds(timeout_at, "timeout_secs", DEFAULT_TIMEOUT_SECS);
         let deadline_at = self.number(top, "deadline_secs");
         let deadline = self.seconds(deadline_at.clone(), "deadline_secs", DEFAULT_DEADLINE_SECS);
-        let concurrency = match self.number(top, "concurrency") {
-            None => Some(DEFAULT_CONCURRENCY),
-            Some((n, _)) if n.fract() == 0.0 && (1.0..=256.0).contains(&n) => Some(n as usize),
-            Some((n, span)) => {
-                let hint =
-                    format!("queries in flight per org; the default is {DEFAULT_CONCURRENCY}");
-                let message = format!("must be a whole number from 1 to 256, not {n}");
-                self.fail(&span, "concurrency", message, hint)
-            }
-        };
+        let hint = format!("queries in flight per org; the default is {DEFAULT_CONCURRENCY}");
+        let range = (1..=256, "queries", DEFAULT_CONCURRENCY as i64);
+        let concurrency = self
+            .whole(top, "", "concurrency", range, &hint)
+            .map(|n| n as usize);
         let min_api_remaining = self.min_api_remaining(top);
         // A value of another type is reported; the default stands in for it.
         let boolean = |node: &Node| match node.kind {
@@ -716,6 +712,7 @@ impl Cx<'_> {
     /// the allocation as a string (`"10%"`). `Some(None)`: not set.
     fn min_api_remaining(&mut self, top: &[Entry]) -> Option<Option<QuotaFloor>> {
         const KEY: &str = "min_api_remaining";
+        const EXPECTED: &str = "a count or a percentage string like \"10%\"";
         const HINT: &str = "API calls that must remain in the org's 24-hour allocation: a count (min_api_remaining = 5000) or a share as a string (min_api_remaining = \"10%\")";
         let Some(node) = get(top, KEY) else {
             return Some(None);
@@ -729,14 +726,7 @@ impl Cx<'_> {
                 Some(Ok(_)) => Err(format!("`{s}` must be a share above 0% and below 100%")),
                 _ => Err(format!("`{s}` is neither a count nor a percentage")),
             },
-            _ => {
-                return self.type_error(
-                    node,
-                    KEY,
-                    KEY,
-                    "a count or a percentage string like \"10%\"",
-                )
-            }
+            _ => return self.type_error(node, KEY, KEY, EXPECTED),
         };
         match floor {
             Ok(floor) => Some(Some(floor)),
@@ -779,13 +769,8 @@ impl Cx<'_> {
             Kind::Int(i) => i.to_string(),
             _ => return self.type_error(node, &key, &key, "a version string like \"62.0\""),
         };
-        let (v, key) = (
-            &Str {
-                text,
-                span: node.span.clone(),
-            },
-            key.as_str(),
-        );
+        let span = node.span.clone();
+        let (v, key) = (&Str { text, span }, key.as_str());
         let s = self.text(v, key)?;
         let s = s.trim();
         let (major, minor) = s.split_once('.').unwrap_or((s, ""));
@@ -830,6 +815,7 @@ impl Cx<'_> {
         let creds = self.creds(o, &prefix);
         let login = self.login(&prefix, &e.span, &creds, None, has_ca);
         let objects = self.objects(&prefix, o);
+        let min_rows = self.min_rows(o, &prefix);
         let checks = self.checks(&prefix, o);
         if objects.as_ref().is_some_and(Vec::is_empty) && checks.as_ref().is_some_and(Vec::is_empty)
         {
@@ -851,7 +837,11 @@ impl Cx<'_> {
                 let placeholder = placeholder.expect("static URL");
                 let url = login.as_ref().map_or(&placeholder, |(_, url)| url);
                 let auditor = self.login(&dp, &e.span, &creds, Some(url), has_ca);
-                let days = self.trail_days(d, &dp);
+                let hint = format!("how far back the diagnosis reads the Setup Audit Trail when smoke.lock is newer; Salesforce keeps 180 days; the default is {DEFAULT_AUDIT_TRAIL_DAYS}");
+                let days = (1..=180, "days", DEFAULT_AUDIT_TRAIL_DAYS as i64);
+                let days = self
+                    .whole(d, &dp, "audit_trail_days", days, &hint)
+                    .map(|d| d as u32);
                 let ((auth, login_url), audit_trail_days) = auditor.zip(days)?;
                 let diagnose = DiagnoseConfig {
                     login_url,
@@ -872,30 +862,43 @@ impl Cx<'_> {
             auth,
             objects: objects?,
             checks: checks?,
+            min_rows: min_rows?,
             ca_file,
             diagnose: diagnose?,
         })
     }
 
-    /// `audit_trail_days` of a diagnose table: whole days, 1 to 180
-    /// (Salesforce keeps the Setup Audit Trail 180 days).
-    fn trail_days(&mut self, d: &[Entry], path: &str) -> Option<u32> {
-        let key = join(path, "audit_trail_days");
-        let Some(node) = get(d, "audit_trail_days") else {
-            return Some(DEFAULT_AUDIT_TRAIL_DAYS);
+    /// `key` of a table as a whole number in `range` (`default` when absent).
+    /// `audit_trail_days` (Salesforce keeps the Setup Audit Trail 180
+    /// days) and `min_rows` (of an org or a check) use it.
+    fn whole(
+        &mut self,
+        entries: &[Entry],
+        path: &str,
+        key: &str,
+        (range, unit, default): (std::ops::RangeInclusive<i64>, &str, i64),
+        hint: &str,
+    ) -> Option<i64> {
+        let (key, Some(node)) = (join(path, key), get(entries, key)) else {
+            return Some(default);
         };
+        let (lo, hi) = (range.start(), range.end());
         match node.kind {
-            Kind::Int(n) if (1..=180).contains(&n) => Some(n as u32),
+            Kind::Int(n) if range.contains(&n) => Some(n),
             Kind::Int(n) => {
-                let message = format!("must be a whole number of days from 1 to 180, not {n}");
-                let hint = format!(
-                    "how far back the diagnosis reads the Setup Audit Trail when smoke.lock is newer; \
-                     Salesforce keeps 180 days; the default is {DEFAULT_AUDIT_TRAIL_DAYS}"
-                );
+                let message =
+                    format!("must be a whole number of {unit} from {lo} to {hi}, not {n}");
                 self.fail(&node.span, &key, message, hint)
             }
-            _ => self.type_error(node, &key, &key, "a whole number of days"),
+            _ => self.type_error(node, &key, &key, &format!("a whole number of {unit}")),
         }
+    }
+
+    /// `min_rows`: 0 (the default: any answer passes) to [`MAX_MIN_ROWS`].
+    fn min_rows(&mut self, entries: &[Entry], path: &str) -> Option<u64> {
+        let rows = (0..=MAX_MIN_ROWS, "rows", 0);
+        self.whole(entries, path, "min_rows", rows, MIN_ROWS)
+            .map(|n| n as u64)
     }
 
     fn ca_file(&mut self, v: &Str, key: &str) -> Option<PathBuf> {
@@ -980,6 +983,7 @@ impl Cx<'_> {
             let p = format!("{key}[{i}]");
             let c = self.table(check, &p, CHECK_KEYS, &[])?;
             let (name, soql) = (self.string(c, &p, "name"), self.string(c, &p, "soql"));
+            let min_rows = self.min_rows(c, &p);
             let (name_key, soql_key) = (format!("{p}.name"), format!("{p}.soql"));
             let name = match name {
                 None => {
@@ -995,19 +999,15 @@ impl Cx<'_> {
                     other => other,
                 },
             };
+            let select = |s: &str| s.split_whitespace().next().map(str::to_ascii_lowercase);
+            let select = |s: &str| select(s).is_some_and(|w| w == "select");
             let soql = match soql {
                 None => {
                     let hint = "add soql = \"SELECT Id FROM ... LIMIT 1\"";
                     self.fail(&check.span, &soql_key, "missing key `soql`", hint)
                 }
                 Some(q) => match self.required_text(&q, &soql_key) {
-                    Some(s)
-                        if s.split_whitespace()
-                            .next()
-                            .is_some_and(|w| w.eq_ignore_ascii_case("select")) =>
-                    {
-                        Some(s.trim().to_string())
-                    }
+                    Some(s) if select(&s) => Some(s.trim().to_string()),
                     Some(_) => {
                         let message = "must be a SOQL query starting with SELECT";
                         self.fail(&q.span, &soql_key, message, READ_ONLY)
@@ -1015,8 +1015,20 @@ impl Cx<'_> {
                     None => None,
                 },
             };
-            match (name, soql) {
-                (Some(name), Some(soql)) => out.push(ExtraCheck { name, soql }),
+            let limit = soql.as_deref().and_then(crate::checks::soql_limit);
+            if let Some((limit, rows)) = limit.zip(min_rows).filter(|(l, r)| l < r) {
+                let span = get(c, "min_rows").map_or(&check.span, |n| &n.span);
+                let message =
+                    format!("min_rows = {rows}, but LIMIT {limit} never returns that many");
+                let hint = format!("raise the LIMIT to at least {rows}, or lower min_rows");
+                self.error(span, &format!("{p}.min_rows"), message, hint);
+            }
+            match (name, soql, min_rows) {
+                (Some(name), Some(soql), Some(min_rows)) => out.push(ExtraCheck {
+                    name,
+                    soql,
+                    min_rows,
+                }),
                 _ => ok = false,
             }
         }
@@ -1243,10 +1255,8 @@ impl Cx<'_> {
     /// A password in it goes to the redactor before any message quotes it.
     fn url(&mut self, v: &Str, key: &str) -> Option<Url> {
         let s = self.required_text(v, key)?;
-        if let Some(password) = Url::parse(s.trim())
-            .ok()
-            .and_then(|u| u.password().map(str::to_string))
-        {
+        let password = Url::parse(s.trim()).ok();
+        if let Some(password) = password.and_then(|u| u.password().map(str::to_string)) {
             self.redactor.add(s.trim());
             self.redactor.add(&password);
         }
@@ -1272,11 +1282,8 @@ impl Cx<'_> {
     /// A key, and each of its base64 lines (a log may quote one alone).
     fn redact_key(&mut self, key: &str) {
         self.redactor.add(key);
-        for line in key
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.starts_with("-----"))
-        {
+        let lines = key.lines().map(str::trim);
+        for line in lines.filter(|l| !l.starts_with("-----")) {
             self.redactor.add(line);
         }
     }
@@ -1287,10 +1294,8 @@ impl Cx<'_> {
         let s = self.required_text(v, key)?;
         if not_a_path(&s) {
             self.redact_key(&s);
-            let var = env::references(&v.text)
-                .into_iter()
-                .next()
-                .unwrap_or("SF_JWT_KEY".into());
+            let var = env::references(&v.text).into_iter().next();
+            let var = var.unwrap_or("SF_JWT_KEY".into());
             let message = "`private_key` holds the key itself, not a path: write it to a file";
             return self.fail(&v.span, key, message, KEY_NOT_PATH.replace("{VAR}", &var));
         }
@@ -1387,6 +1392,9 @@ const NO_ORGS: &str = "add an [orgs.NAME] table with login_url, auth, credential
 const CA_FILE: &str = "ca_file is a PEM certificate to trust (for the simulated org: the file `sfsmoke sim --tls` writes, target/sim/cert.pem by default); relative paths start at the config file's folder";
 const CA_NOT_PEM: &str = "ca_file must be a PEM certificate (-----BEGIN CERTIFICATE-----)";
 const API_NAMES: &str = "API names look like Account, Invoice__c, ns__Invoice__c, Setting__mdt (Setup > Object Manager > API Name)";
+/// The most `min_rows` may ask for: SOQL's own ceiling on `LIMIT`.
+const MAX_MIN_ROWS: i64 = 50_000;
+const MIN_ROWS: &str = "the fewest rows the query must return (its totalSize) for the check to pass; the default 0 expects none; on an org it applies to each of its objects";
 const READ_ONLY: &str =
     "checks run read-only queries: SELECT Id FROM Opportunity WHERE ... LIMIT 1";
 const SECRET_WITHOUT_ID: &str = "add client_id (the app's consumer key: Connected App or External Client App) for the OAuth username-password flow, or remove client_secret for SOAP login()";

@@ -76,6 +76,9 @@ pub struct OrgConfig {
     pub objects: Vec<String>,
     /// `[[orgs.<name>.checks]]`.
     pub checks: Vec<ExtraCheck>,
+    /// `min_rows` of the org: the fewest rows each object query must
+    /// return (its `LIMIT` is raised to match); 0 expects none.
+    pub min_rows: u64,
     /// Extra PEM CA certificate to trust (the simulated org's, or a corporate
     /// proxy's). `ca_file` key.
     pub ca_file: Option<PathBuf>,
@@ -99,6 +102,8 @@ pub struct DiagnoseConfig {
 pub struct ExtraCheck {
     pub name: String,
     pub soql: String,
+    /// `min_rows`: fewer rows (`totalSize`) fail the check `TOO_FEW_ROWS`.
+    pub min_rows: u64,
 }
 
 /// How to log in. Each variant holds exactly what its flow needs.

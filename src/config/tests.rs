@@ -9,6 +9,10 @@ use std::path::Path;
 
 const FX: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
 const KEY: &str = include_str!("../../tests/fixtures/jwt-test-key.pem");
+const KEY_FILE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/jwt-test-key.pem"
+);
 
 fn env_map() -> HashMap<&'static str, String> {
     let pairs = [
@@ -17,13 +21,7 @@ fn env_map() -> HashMap<&'static str, String> {
         ("SF_TOKEN", "tok3n-canary"),
         ("SF_CLIENT_ID", "3MVG9client"),
         ("SF_CLIENT_SECRET", "s3cret-canary"),
-        (
-            "SF_JWT_KEY_FILE",
-            concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/tests/fixtures/jwt-test-key.pem"
-            ),
-        ),
+        ("SF_JWT_KEY_FILE", KEY_FILE),
         ("SF_REFRESH_TOKEN", "5Aep861refresh-canary"),
         (
             "SFDX_AUTH_URL",
@@ -161,10 +159,8 @@ fn render(result: Result<Config, ConfigFailure>) -> String {
                 assert!(*s == "PlatformCLI" || !dbg.contains(s), "{s} in Debug");
             }
             let junit = shown(c.junit.as_ref());
-            out.push(format!(
-                "ok {:?} {:?} {} {junit}",
-                c.request_timeout, c.deadline, c.concurrency
-            ));
+            let (t, d, n) = (c.request_timeout, c.deadline, c.concurrency);
+            out.push(format!("ok {t:?} {d:?} {n} {junit}"));
             if let Some(m) = c.min_api_remaining {
                 out.push(format!("min_api_remaining {m:?}"));
             }
@@ -174,23 +170,20 @@ fn render(result: Result<Config, ConfigFailure>) -> String {
             for (name, o) in &c.orgs {
                 assert_eq!(name, &o.name);
                 let ca = shown(o.ca_file.as_ref());
-                out.push(format!(
-                    "[{name}] {} {} ca {ca} objects {}",
-                    o.login_url,
-                    o.api_version,
-                    o.objects.join(",")
-                ));
+                let (url, v, objects) = (&o.login_url, &o.api_version, o.objects.join(","));
+                out.push(format!("[{name}] {url} {v} ca {ca} objects {objects}"));
                 out.push(format!("  {}", auth(&o.auth)));
+                if o.min_rows > 0 {
+                    out.push(format!("  min_rows {}", o.min_rows));
+                }
                 for ch in &o.checks {
-                    out.push(format!("  check {:?}: {:?}", ch.name, ch.soql));
+                    let rows = format!(" min_rows {}", ch.min_rows);
+                    let rows = if ch.min_rows > 0 { rows.as_str() } else { "" };
+                    out.push(format!("  check {:?}: {:?}{rows}", ch.name, ch.soql));
                 }
                 if let Some(d) = &o.diagnose {
-                    out.push(format!(
-                        "  diagnose {} {} audit_trail_days={}",
-                        d.login_url,
-                        auth(&d.auth),
-                        d.audit_trail_days
-                    ));
+                    let (url, a, days) = (&d.login_url, auth(&d.auth), d.audit_trail_days);
+                    out.push(format!("  diagnose {url} {a} audit_trail_days={days}"));
                 }
             }
             out.extend(c.warnings.iter().map(|w| format!("warning {w}")));
@@ -212,11 +205,8 @@ fn cases() -> impl Iterator<Item = (&'static str, &'static str)> {
 }
 
 fn case(name: &str) -> String {
-    cases()
-        .find(|(n, _)| *n == name)
-        .expect("a case")
-        .1
-        .replace("{FX}", FX)
+    let (_, text) = cases().find(|(n, _)| *n == name).expect("a case");
+    text.replace("{FX}", FX)
 }
 
 /// Every case of cases.txt in one snapshot (`snapshots/`): the input, then
@@ -247,9 +237,8 @@ fn files() {
     assert!(load_with_env(&path, &|k| env.get(k).cloned()).is_ok());
     let text =
         case("jwt explicit audience").replace("${SF_JWT_KEY_FILE}", "jwt-test-key-pkcs1.pem");
-    let c = load_str(&Path::new(FX).join("smoke.toml"), &text, &|k| {
-        env.get(k).cloned()
-    });
+    let lookup = |k: &str| env.get(k).cloned();
+    let c = load_str(&Path::new(FX).join("smoke.toml"), &text, &lookup);
     assert_eq!(render(c).lines().nth(2).unwrap(), "  Jwt \"3MVG9client\" \"ci@example.com\" {FX}/jwt-test-key-pkcs1.pem \"-----BEGIN RSA PRIVATE KEY-----\" aud https://test.salesforce.com");
 }
 
@@ -277,4 +266,4 @@ proptest::proptest! {
 
 /// One line of a fuzzed smoke.toml: a header, or a known (or misspelt) key
 /// with a value of any type.
-const LINE: &str = "(\\[\\[?orgs(\\.(a|b|\"c d\"))?(\\.(checks|diagnose))?\\]\\]?|(api_version|junit|timeout_secs|concurrency|login_url|auth|username|password|client_id|client_secret|private_key|audience|sfdx_url|instance_url|access_token|objects|name|soql|ca_file|orgs\\.a\\.auth|objets) = ('(password|jwt|sfdx_url|access_token|client_credentials|refresh_token|\\$\\{SF_[A-Z_]{1,14}\\}|https?://[a-z0-9.:]{0,20}|force://[a-z:@.]{0,20}|[ -&(-~]{0,12})'|-?[0-9]{1,3}(\\.[0-9])?|true|\\[('[A-Za-z_ ]{0,10}',? ?){0,3}\\]|\\{ ?(name|soql) = 'x' ?\\}|1979-05-27))";
+const LINE: &str = "(\\[\\[?orgs(\\.(a|b|\"c d\"))?(\\.(checks|diagnose))?\\]\\]?|(api_version|junit|timeout_secs|concurrency|login_url|auth|username|password|client_id|client_secret|private_key|audience|sfdx_url|instance_url|access_token|objects|name|soql|min_rows|ca_file|orgs\\.a\\.auth|objets) = ('(password|jwt|sfdx_url|access_token|client_credentials|refresh_token|\\$\\{SF_[A-Z_]{1,14}\\}|https?://[a-z0-9.:]{0,20}|force://[a-z:@.]{0,20}|[ -&(-~]{0,12})'|-?[0-9]{1,3}(\\.[0-9])?|true|\\[('[A-Za-z_ ]{0,10}',? ?){0,3}\\]|\\{ ?(name|soql) = 'x' ?\\}|1979-05-27))";

@@ -408,6 +408,7 @@ fn org_prod() -> OrgConfig {
         },
         objects: vec![],
         checks: vec![],
+        min_rows: 0,
         ca_file: None,
         diagnose: None,
     }

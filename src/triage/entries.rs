@@ -176,6 +176,28 @@ pub(super) static ENTRIES: &[Entry] = &[
         see_also: &["API_DISABLED_FOR_ORG", "INSUFFICIENT_ACCESS_OR_READONLY"],
         sources: &["seed"],
     },
+    Entry {
+        codes: &["TOO_FEW_ROWS"],
+        when_message: &[],
+        variant: None,
+        title: "a query returned fewer rows than min_rows expects",
+        category: Category::Access,
+        retry: Retry::No,
+        meaning: "sfsmoke's own check (min_rows in smoke.toml): the query ran, so the login, API access and Read on the object are fine, but Salesforce counted fewer rows (totalSize) than expected. A query never fails on sharing: Salesforce leaves out the records the user cannot see, so a record-level refusal looks like missing data.",
+        causes: &[
+            "sharing hides the records: a sharing rule that let the user see them was deleted or changed, or the object's org-wide default became Private",
+            "the user lost View All (or View All Data) on the object",
+            "the records are not there (deleted, not loaded yet, a sandbox without data) or the check's WHERE clause no longer matches",
+        ],
+        checks: &[
+            Check { what: "run the same query as an admin: if the admin sees rows, sharing hides them", setup: "Developer Console > Query Editor, or `sf data query`" },
+            Check { what: "the object's org-wide default and its sharing rules", setup: "Setup > Security > Sharing Settings > (the object) Sharing Rules" },
+            Check { what: "who changed sharing and when", setup: "Setup > Security > View Setup Audit Trail (section Sharing Rules)" },
+        ],
+        fix: "Re-create the sharing rule that granted the user Read (or give the user View All on the object through a permission set); if no data matches, load it or correct the check's query or min_rows.",
+        see_also: &["INSUFFICIENT_ACCESS_OR_READONLY", "INVALID_TYPE"],
+        sources: &["domain"],
+    },
     // ------------------------------------------------------------ credentials
     Entry {
         codes: &["INVALID_LOGIN"],

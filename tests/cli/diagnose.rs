@@ -58,6 +58,7 @@ impl Env {
             auth,
             objects: vec!["Account".into(), "Opportunity".into()],
             checks: vec![],
+            min_rows: 0,
             ca_file: None,
             diagnose: auditor.then(|| {
                 Box::new(DiagnoseConfig {
@@ -884,6 +885,7 @@ fn with_check(mut org: OrgConfig, soql: &str) -> OrgConfig {
     org.checks = vec![sfsmoke::config::ExtraCheck {
         name: "todays opportunities".into(),
         soql: soql.into(),
+        min_rows: 0,
     }];
     org
 }
