@@ -279,6 +279,7 @@ mod tests {
             auth: auth.clone(),
             objects: vec![],
             checks: vec![],
+            min_rows: 0,
             ca_file: None,
             diagnose: Some(Box::new(DiagnoseConfig {
                 login_url: url,
