@@ -6,9 +6,17 @@
 //! `INVALID_TYPE_FOR_OPERATION` "entity type X does not support query",
 //! the code and text Salesforce answers such a query with (observed; not in
 //! an official table). One the user cannot see stays `INVALID_TYPE`.
+//!
+//! `FieldDefinition` without an equality filter on its entity (a top-level
+//! `EntityDefinition.QualifiedApiName = ..`, `EntityDefinitionId = ..` or
+//! `IN (..)`) is refused as a real org refuses it:
+//! `EXTERNAL_OBJECT_UNSUPPORTED_EXCEPTION` "FieldDefinition: a filter on a
+//! reified column is required." (salesforce.stackexchange.com q. 73572).
 
 use crate::sim::records::Catalog;
-use crate::sim::soql::{self, ObjectInfo, QueryOutput, Relationship, SoqlError, Source};
+use crate::sim::soql::{
+    self, CmpOp, Expr, ObjectInfo, QueryOutput, Relationship, SoqlError, Source,
+};
 use serde_json::{Map, Value};
 
 /// Run `soql` as the catalog's user; `version` (e.g. "62.0") builds the
@@ -23,7 +31,38 @@ pub fn run(catalog: &Catalog, soql: &str, version: &str) -> Result<QueryOutput, 
             });
         }
     }
+    if q.object().eq_ignore_ascii_case("FieldDefinition") && !filters_entity(q.filter.as_ref()) {
+        return Err(SoqlError {
+            code: "EXTERNAL_OBJECT_UNSUPPORTED_EXCEPTION",
+            message: "FieldDefinition: a filter on a reified column is required.".into(),
+        });
+    }
     soql::execute(&q, catalog, version, catalog.now.date_naive())
+}
+
+/// The filter (or one of its top-level `AND` terms) pins the entity: `=`
+/// or `IN` on `EntityDefinitionId` or an `EntityDefinition.` field.
+fn filters_entity(filter: Option<&Expr>) -> bool {
+    let entity = |parts: &[String]| {
+        parts
+            .first()
+            .is_some_and(|p| p.eq_ignore_ascii_case("EntityDefinition") && parts.len() == 2)
+            || (parts.len() == 1 && parts[0].eq_ignore_ascii_case("EntityDefinitionId"))
+    };
+    match filter {
+        Some(Expr::And(terms)) => terms.iter().any(|t| filters_entity(Some(t))),
+        Some(Expr::Cmp {
+            path,
+            op: CmpOp::Eq,
+            ..
+        }) => entity(&path.parts),
+        Some(Expr::In {
+            path,
+            negated: false,
+            ..
+        }) => entity(&path.parts),
+        _ => false,
+    }
 }
 
 impl Source for Catalog<'_> {
@@ -219,6 +258,27 @@ mod tests {
         .unwrap();
         assert_eq!(defs.records.len(), 1);
         assert_eq!(defs.records[0]["QualifiedApiName"], "Amount");
+    }
+
+    /// A real org answers a FieldDefinition query only for a named entity.
+    #[test]
+    fn field_definition_needs_its_entity_filtered_with_equals() {
+        let ok = "SELECT QualifiedApiName FROM FieldDefinition WHERE \
+                  EntityDefinition.QualifiedApiName = 'Opportunity' AND QualifiedApiName = 'Amount'";
+        assert_eq!(q(demo::AUDITOR_USERNAME, ok).unwrap().len(), 1);
+        for bad in [
+            "SELECT QualifiedApiName FROM FieldDefinition",
+            "SELECT QualifiedApiName FROM FieldDefinition WHERE QualifiedApiName = 'Amount'",
+            "SELECT QualifiedApiName FROM FieldDefinition WHERE \
+             EntityDefinition.QualifiedApiName = 'Opportunity' OR QualifiedApiName = 'Amount'",
+        ] {
+            let e = q(demo::AUDITOR_USERNAME, bad).unwrap_err();
+            assert_eq!(e.code, "EXTERNAL_OBJECT_UNSUPPORTED_EXCEPTION", "{bad}");
+            assert_eq!(
+                e.message,
+                "FieldDefinition: a filter on a reified column is required."
+            );
+        }
     }
 
     #[test]
