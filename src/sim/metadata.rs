@@ -130,9 +130,10 @@ pub(crate) async fn handle(
             "Metadata API call by {}: neither Modify Metadata nor Modify All Data",
             user.username
         );
+        // Salesforce's own wording (forcedotcom/cli#3048).
         return fault(
             "INSUFFICIENT_ACCESS",
-            "use of the Metadata API requires a user with the ModifyAllData or ModifyMetadata permission",
+            "use of the Metadata API requires a user with the ModifyAllData or ModifyMetadata permissions",
         );
     }
     let answer = if LIST.is_match(&body) {

@@ -2720,7 +2720,7 @@ async fn metadata_api_reads_eca_policies_for_a_user_allowed_to() {
         "{}",
         r.body
     );
-    assert!(r.body.contains("<sf:exceptionMessage>use of the Metadata API requires a user with the ModifyAllData or ModifyMetadata permission</sf:exceptionMessage>"), "{}", r.body);
+    assert!(r.body.contains("<sf:exceptionMessage>use of the Metadata API requires a user with the ModifyAllData or ModifyMetadata permissions</sf:exceptionMessage>"), "{}", r.body);
     assert!(r
         .body
         .contains(r#"xmlns:sf="http://soap.sforce.com/2006/04/metadata""#));
