@@ -397,10 +397,10 @@ pub fn fold(records: &[Record]) -> BTreeMap<String, EcaPolicies> {
                 p.oauth_plugin_enabled = r.flag("isOauthPluginEnabled");
             }
             "ExtlClntAppOauthSettings" => {
-                p.scopes = r
-                    .fields
-                    .contains_key("commaSeparatedOauthScopes")
-                    .then(|| list(r.get("commaSeparatedOauthScopes")));
+                // Empty or xsi:nil says nothing about the scopes: unknown,
+                // not "no api".
+                let scopes = list(r.get("commaSeparatedOauthScopes"));
+                p.scopes = (!scopes.is_empty()).then_some(scopes);
             }
             _ => {}
         }
@@ -495,6 +495,23 @@ mod tests {
         // Scopes not read are not "no api".
         on.scopes = None;
         assert!(!on.lacks_api_scope());
+    }
+
+    #[test]
+    fn empty_or_nil_scopes_are_unknown_not_missing_api() {
+        for body in [
+            "<commaSeparatedOauthScopes/>",
+            r#"<commaSeparatedOauthScopes xsi:nil="true"/>"#,
+            "<commaSeparatedOauthScopes> </commaSeparatedOauthScopes>",
+        ] {
+            let xml = format!(
+                r#"<Envelope xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><readMetadataResponse><result><records xsi:type="ExtlClntAppOauthSettings"><fullName>A_oauth</fullName>{body}<externalClientApplication>A</externalClientApplication></records></result></readMetadataResponse></Envelope>"#
+            );
+            let records = crate::salesforce::metadata::parse_read(&xml).unwrap();
+            let p = &fold(&records)["A"];
+            assert_eq!(p.scopes, None, "{body}");
+            assert!(!p.lacks_api_scope(), "{body}");
+        }
     }
 
     #[test]

@@ -52,11 +52,12 @@ impl Record {
             .filter(|s| !s.is_empty())
     }
 
-    /// A boolean field; `None` when absent or not `true`/`false`.
+    /// A boolean field (xsd:boolean: `true`/`false` or `1`/`0`); `None`
+    /// when absent or anything else.
     pub fn flag(&self, field: &str) -> Option<bool> {
         match self.get(field) {
-            Some("true") => Some(true),
-            Some("false") => Some(false),
+            Some("true" | "1") => Some(true),
+            Some("false" | "0") => Some(false),
             _ => None,
         }
     }
@@ -333,6 +334,12 @@ mod tests {
         assert_eq!(r[0].get("label"), Some("Warehouse Sync & Co"));
         assert_eq!(r[0].flag("isClientCredentialsFlowEnabled"), Some(true));
         assert_eq!(r[0].flag("permittedUsersPolicyType"), None);
+        // xsd:boolean also allows 1 and 0.
+        let mut bits = r[0].clone();
+        bits.fields.insert("isEnabled".into(), "1".into());
+        bits.fields.insert("isOauthPluginEnabled".into(), " 0 ".into());
+        assert_eq!(bits.flag("isEnabled"), Some(true));
+        assert_eq!(bits.flag("isOauthPluginEnabled"), Some(false));
         // A nested structure is not a text field.
         assert_eq!(r[0].get("customAttributes"), None);
         assert_eq!(r[0].get("formula"), None);
