@@ -5,7 +5,7 @@
 //! other.
 
 use super::eca::EcaFacts;
-use super::facts::Facts;
+use super::facts::{Facts, UserFacts};
 use crate::salesforce::error::{Failure, Origin};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -88,12 +88,12 @@ pub struct EcaSnapshot {
 }
 
 impl EcaSnapshot {
-    /// The entry for `app`, or `None` when it does not serve `username`.
-    pub fn of(app: &EcaFacts, username: &str) -> Option<EcaSnapshot> {
+    /// The entry for `app`, or `None` when it does not serve `user`.
+    pub fn of(app: &EcaFacts, user: &UserFacts) -> Option<EcaSnapshot> {
         let p = app.policies.as_ref();
         let runs_as_user = p
             .and_then(|p| p.run_as.as_deref())
-            .is_some_and(|r| r.eq_ignore_ascii_case(username));
+            .is_some_and(|r| crate::audit::eca::names_user(r, user));
         if app.preauthorized_via.is_empty() && !runs_as_user {
             return None;
         }
@@ -273,7 +273,7 @@ impl OrgSnapshot {
                 .eca
                 .apps
                 .iter()
-                .filter_map(|a| Some((a.api_name.clone(), EcaSnapshot::of(a, &user.username)?)))
+                .filter_map(|a| Some((a.api_name.clone(), EcaSnapshot::of(a, user)?)))
                 .collect(),
         };
         snap.normalize();

@@ -16,7 +16,7 @@
 //!   pre-authorizations above still stand. `ExtlClntAppGlobalOauthSettings`
 //!   (the consumer secret) is never read.
 
-use super::facts::{Gap, Gatherer, ProfileFacts, SetupQuery};
+use super::facts::{Gap, Gatherer, ProfileFacts, SetupQuery, UserFacts};
 use crate::salesforce::error::Failure;
 use crate::salesforce::metadata::{Record, READ_BATCH};
 use serde_json::Value;
@@ -111,7 +111,8 @@ pub struct EcaPolicies {
     pub profiles: Vec<String>,
     /// `isClientCredentialsFlowEnabled`.
     pub client_credentials: Option<bool>,
-    /// `clientCredentialsFlowUser` (a username).
+    /// `clientCredentialsFlowUser` (a username or a user Id: compare with
+    /// [`names_user`]).
     pub run_as: Option<String>,
     /// `ExtlClntAppConfigurablePolicies.isEnabled` (all plugins).
     pub plugins_enabled: Option<bool>,
@@ -217,9 +218,24 @@ pub(super) async fn read<Q: SetupQuery>(
 }
 
 /// Salesforce ids compare on their case-sensitive 15-character form.
-fn same_id(a: &str, b: &str) -> bool {
+pub fn same_id(a: &str, b: &str) -> bool {
     let short = |s: &str| s.chars().take(15).collect::<String>();
     a.len() >= 15 && b.len() >= 15 && short(a) == short(b)
+}
+
+/// `clientCredentialsFlowUser` names `user`: by username (any case) or by
+/// its Id (15 or 18 characters), as an org may write either.
+pub fn names_user(run_as: &str, user: &UserFacts) -> bool {
+    let r = run_as.trim();
+    r.eq_ignore_ascii_case(&user.username) || same_id(r, &user.id)
+}
+
+/// Two run-as values name the same user: equal, the same Id, or one the
+/// username and the other the Id of `user`.
+pub fn same_run_as(a: &str, b: &str, user: Option<&UserFacts>) -> bool {
+    a.trim().eq_ignore_ascii_case(b.trim())
+        || same_id(a.trim(), b.trim())
+        || user.is_some_and(|u| names_user(a, u) && names_user(b, u))
 }
 
 /// The ECA ids in `rows` and, per id, which of `sets` pre-authorize it.

@@ -218,13 +218,13 @@ fn name_of(app: &EcaFacts, known_good: Option<&OrgSnapshot>) -> (String, String)
 /// Whether the app serves this user: pre-authorized through one of its
 /// sets, running client credentials as it, or recorded in smoke.lock.
 fn relevant(app: &EcaFacts, facts: &Facts, known_good: Option<&OrgSnapshot>) -> bool {
-    let user = facts.user.as_ref().map(|u| u.username.as_str());
     !app.preauthorized_via.is_empty()
         || app
             .policies
             .as_ref()
             .and_then(|p| p.run_as.as_deref())
-            .is_some_and(|r| Some(r) == user)
+            .zip(facts.user.as_ref())
+            .is_some_and(|(r, u)| eca::names_user(r, u))
         || known_good.is_some_and(|k| k.external_client_apps.contains_key(&app.api_name))
 }
 
@@ -393,7 +393,7 @@ fn client_credentials(
         let was = known_good.and_then(|k| k.external_client_apps.get(&app.api_name));
         let old_run_as = was.and_then(|w| w.run_as.clone());
         let changed =
-            matches!((&old_run_as, &p.run_as), (Some(o), Some(n)) if !o.eq_ignore_ascii_case(n));
+            matches!((&old_run_as, &p.run_as), (Some(o), Some(n)) if !eca::same_run_as(o, n, facts.user.as_ref()));
         let (label, app_label) = name_of(app, known_good);
         let path = policies_path(&app_label);
         let api_only = "an active, API-enabled \"API Only\" integration user";
@@ -937,6 +937,34 @@ mod tests {
             d.fix.starts_with("set Run As back to 'int@acme.example'"),
             "{d}"
         );
+    }
+
+    /// `clientCredentialsFlowUser` may hold the user's Id instead of its
+    /// username: the same user either way.
+    #[tokio::test]
+    async fn the_run_as_user_may_be_named_by_its_id() {
+        let mut org = eca_org();
+        unpreauthorize(&mut org);
+        let t = "ExtlClntAppOauthConfigurablePolicies";
+        policy(&mut org, t, "isClientCredentialsFlowEnabled", "true");
+        policy(&mut org, t, "clientCredentialsFlowUser", "005000000000001AAA");
+        // Recorded: the app runs as this user (named by its 18-char Id).
+        let good = lock_of(&org).await;
+        let mut by_name = good.clone();
+        by_name
+            .external_client_apps
+            .get_mut("Warehouse_Sync")
+            .expect("the app running as the user is recorded")
+            .run_as = Some(USER.into());
+        // smoke.lock named the user, the policy now its Id: no change.
+        let d = diagnose_canned(&org, &api_disabled(), Some(&by_name), "62.0").await;
+        assert!(!d.explanation.contains("run-as user changed"), "{d}");
+        assert_ne!(d.cause, Cause::EcaClientCredentials, "{d}");
+        let user = facts_of(&org).await.user.unwrap();
+        assert!(eca::names_user("005000000000001", &user));
+        assert!(!eca::names_user("005000000000002AAA", &user));
+        assert!(eca::same_run_as(USER, "005000000000001AAA", Some(&user)));
+        assert!(!eca::same_run_as(USER, "other@acme.example", Some(&user)));
     }
 
     #[tokio::test]
