@@ -392,8 +392,7 @@ fn client_credentials(
         let Some(p) = &app.policies else { continue };
         let was = known_good.and_then(|k| k.external_client_apps.get(&app.api_name));
         let old_run_as = was.and_then(|w| w.run_as.clone());
-        let changed =
-            matches!((&old_run_as, &p.run_as), (Some(o), Some(n)) if !eca::same_run_as(o, n, facts.user.as_ref()));
+        let changed = matches!((&old_run_as, &p.run_as), (Some(o), Some(n)) if !eca::same_run_as(o, n, facts.user.as_ref()));
         let (label, app_label) = name_of(app, known_good);
         let path = policies_path(&app_label);
         let api_only = "an active, API-enabled \"API Only\" integration user";
@@ -947,7 +946,12 @@ mod tests {
         unpreauthorize(&mut org);
         let t = "ExtlClntAppOauthConfigurablePolicies";
         policy(&mut org, t, "isClientCredentialsFlowEnabled", "true");
-        policy(&mut org, t, "clientCredentialsFlowUser", "005000000000001AAA");
+        policy(
+            &mut org,
+            t,
+            "clientCredentialsFlowUser",
+            "005000000000001AAA",
+        );
         // Recorded: the app runs as this user (named by its 18-char Id).
         let good = lock_of(&org).await;
         let mut by_name = good.clone();

@@ -337,7 +337,8 @@ mod tests {
         // xsd:boolean also allows 1 and 0.
         let mut bits = r[0].clone();
         bits.fields.insert("isEnabled".into(), "1".into());
-        bits.fields.insert("isOauthPluginEnabled".into(), " 0 ".into());
+        bits.fields
+            .insert("isOauthPluginEnabled".into(), " 0 ".into());
         assert_eq!(bits.flag("isEnabled"), Some(true));
         assert_eq!(bits.flag("isOauthPluginEnabled"), Some(false));
         // A nested structure is not a text field.
