@@ -900,6 +900,25 @@ pub(super) static ENTRIES: &[Entry] = &[
         sources: &["domain"],
     },
     Entry {
+        codes: &["EXTERNAL_OBJECT_UNSUPPORTED_EXCEPTION"],
+        when_message: &[],
+        variant: None,
+        title: "the query needs a filter this object requires",
+        category: Category::DataConfig,
+        retry: Retry::No,
+        meaning: "\"FieldDefinition: a filter on a reified column is required.\": some setup objects (FieldDefinition, EntityParticle) are answered only for one named object at a time; a query without that filter is refused, however the user's access stands.",
+        causes: &[
+            "an extra check's SOQL selects from FieldDefinition without WHERE EntityDefinition.QualifiedApiName = '<Object>'",
+            "the entity filter is inside an OR (these objects refuse disjunctions)",
+        ],
+        checks: &[
+            Check { what: "the check's WHERE clause names the object with = (EntityDefinition.QualifiedApiName = 'Account')", setup: "smoke.toml > [[orgs.<name>.checks]] > soql" },
+        ],
+        fix: "Filter the query on its object with = (WHERE EntityDefinition.QualifiedApiName = 'Account' AND ...), one query per object, no OR.",
+        see_also: &["MALFORMED_QUERY", "INVALID_TYPE_FOR_OPERATION"],
+        sources: &["forums"],
+    },
+    Entry {
         codes: &["INVALID_FIELD"],
         when_message: &[],
         variant: None,

@@ -142,7 +142,7 @@ pub static SOURCES: &[(&str, &str)] = &[
     ("integration-user", "Salesforce Help, Give Integration Users API Only Access: help.salesforce.com/s/articleView?id=platform.integration_user.htm"),
     ("seed", "the API_DISABLED_FOR_ORG write-up sfsmoke started from (causes, and the four checks that resolve most cases)"),
     ("domain", "sfsmoke's collected wire facts (DOMAIN.md), incl. jsforce PR 1774 and forcedotcom/cli#3428 (REST-unusable sessions), restforce issue 562 (API_CURRENTLY_DISABLED)"),
-    ("forums", "public issue threads: forcedotcom/sfdx-travisci#135 (invalid assertion = key/certificate mismatch), pozil/pub-sub-api-node-client#58 (client credentials need My Domain), forcedotcom/sfdx-dreamhouse#171 (TLS-inspecting proxy)"),
+    ("forums", "public issue threads: forcedotcom/sfdx-travisci#135 (invalid assertion = key/certificate mismatch), pozil/pub-sub-api-node-client#58 (client credentials need My Domain), forcedotcom/sfdx-dreamhouse#171 (TLS-inspecting proxy), salesforce.stackexchange.com q. 73572 (FieldDefinition needs its entity filtered)"),
 ];
 
 /// Every entry, in the knowledge base's order.
