@@ -305,6 +305,41 @@ pub fn changes(before: &Org, after: &Org) -> Vec<(String, String, String)> {
             );
         }
     }
+    // Sharing: an org-wide default changed, a sharing rule deleted.
+    for o in &before.objects {
+        let Some(now) = after.object(&o.name) else {
+            continue;
+        };
+        if o.sharing_model != now.sharing_model {
+            let (from, to) = (o.sharing_model.label(), now.sharing_model.label());
+            push(
+                "sharingModelChanged",
+                "Sharing Defaults",
+                format!(
+                    "Changed {} organization-wide default from {from} to {to}",
+                    o.name
+                ),
+            );
+        }
+        for r in o
+            .sharing_rules
+            .iter()
+            .filter(|r| !now.sharing_rules.contains(r))
+        {
+            let (owners, grantees) = (
+                after.group_label(&r.owned_by),
+                after.group_label(&r.shared_with),
+            );
+            push(
+                "sharingRuleDeleted",
+                "Sharing Rules",
+                format!(
+                    "Deleted {} sharing rule {} ({}.{}): records owned by {owners} shared with {grantees}, Read Only",
+                    o.name, r.label, o.name, r.name
+                ),
+            );
+        }
+    }
     out
 }
 
@@ -407,6 +442,7 @@ mod tests {
             ("eca-cc-disabled", "Updated the External Client App OAuth Policies Nightly_Export_oauthPlcy: Changed Enable Client Credentials Flow from True to False"),
             ("eca-cc-user-changed", "Updated the External Client App OAuth Policies Nightly_Export_oauthPlcy: Changed Run As (Username) from integration@acme.example to etl@acme.example"),
             ("eca-cc-scope-without-api", "Updated the External Client App OAuth Settings Nightly_Export_oauth: Changed OAuth Scopes from Api to OpenID"),
+            ("sharing-rule-removed", "Deleted Opportunity sharing rule Opportunities for integrations (Opportunity.Opportunities_for_integrations): records owned by All Internal Users shared with Integration Users, Read Only"),
         ] {
             let mut after = before.clone();
             scenarios::apply(name, &mut after).unwrap();

@@ -139,6 +139,9 @@ pub struct Org {
     /// `SetupAuditTrail`, oldest first (see `audit_trail.rs`).
     #[serde(default)]
     pub audit_trail: Vec<AuditEntry>,
+    /// Public groups, for sharing rules.
+    #[serde(default)]
+    pub groups: Vec<PublicGroup>,
 }
 
 /// One `SetupAuditTrail` entry.
@@ -693,6 +696,75 @@ pub struct SObjectDef {
     pub fields: Vec<FieldDef>,
     #[serde(default)]
     pub records: Vec<IndexMap<String, serde_json::Value>>,
+    /// Org-wide default for internal users: which records a user who
+    /// neither owns them nor has View All sees.
+    #[serde(default)]
+    pub sharing_model: SharingModel,
+    /// Owner-based sharing rules granting Read (they matter when
+    /// `sharing_model` is Private).
+    #[serde(default)]
+    pub sharing_rules: Vec<SharingRule>,
+}
+
+/// An object's org-wide default (`EntityDefinition.InternalSharingModel`).
+/// Kept small: no role hierarchy, no manual shares, no criteria rules.
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub enum SharingModel {
+    /// Records are visible to their owner and through sharing rules.
+    Private,
+    /// Public Read Only.
+    Read,
+    /// Public Read/Write: every record (the default).
+    #[default]
+    ReadWrite,
+}
+
+impl SharingModel {
+    /// The value of `InternalSharingModel` / `ExternalSharingModel`.
+    pub fn wire(self) -> &'static str {
+        match self {
+            SharingModel::Private => "Private",
+            SharingModel::Read => "Read",
+            SharingModel::ReadWrite => "ReadWrite",
+        }
+    }
+
+    /// As Setup > Sharing Settings shows it.
+    pub fn label(self) -> &'static str {
+        match self {
+            SharingModel::Private => "Private",
+            SharingModel::Read => "Public Read Only",
+            SharingModel::ReadWrite => "Public Read/Write",
+        }
+    }
+}
+
+/// "All Internal Users" as a sharing rule's group.
+pub const ALL_INTERNAL_USERS: &str = "AllInternalUsers";
+
+/// An owner-based sharing rule granting Read: the records owned by members
+/// of `owned_by` are shared with the members of `shared_with` (each a
+/// public group's name, or [`ALL_INTERNAL_USERS`]).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct SharingRule {
+    /// API name (`Opportunity.<name>` in the Metadata API).
+    pub name: String,
+    pub label: String,
+    pub owned_by: String,
+    pub shared_with: String,
+}
+
+/// A public group (`Group` of type Regular).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct PublicGroup {
+    /// `DeveloperName`.
+    pub name: String,
+    pub label: String,
+    /// Usernames of its members.
+    #[serde(default)]
+    pub members: Vec<String>,
 }
 
 impl SObjectDef {
@@ -823,6 +895,59 @@ impl Effective {
 }
 
 impl Org {
+    /// Is `username` a member of `group` (a public group's name, or
+    /// [`ALL_INTERNAL_USERS`])?
+    fn in_group(&self, group: &str, username: &str) -> bool {
+        group == ALL_INTERNAL_USERS
+            || self.groups.iter().any(|g| {
+                g.name == group && g.members.iter().any(|m| m.eq_ignore_ascii_case(username))
+            })
+    }
+
+    /// The label of a sharing rule's group, as Setup shows it.
+    pub fn group_label(&self, group: &str) -> String {
+        match self.groups.iter().find(|g| g.name == group) {
+            Some(g) => g.label.clone(),
+            None if group == ALL_INTERNAL_USERS => "All Internal Users".into(),
+            None => group.to_string(),
+        }
+    }
+
+    /// Does `user` (with `eff`, its effective access) see `record` of
+    /// `object`? View All Data, Modify All Data, or View All / Modify All
+    /// on the object see every record; otherwise a public org-wide default,
+    /// owning the record, or a sharing rule whose owners include the
+    /// record's owner and whose grantees include the user. A query leaves
+    /// out what this refuses (no error), as Salesforce does.
+    pub fn can_see(
+        &self,
+        user: &User,
+        eff: &Effective,
+        object: &SObjectDef,
+        record: &IndexMap<String, serde_json::Value>,
+    ) -> bool {
+        let all = eff
+            .objects
+            .iter()
+            .any(|(o, a)| o.eq_ignore_ascii_case(&object.name) && (a.view_all || a.modify_all));
+        let p = &eff.permissions;
+        if p.view_all_data || p.modify_all_data || all {
+            return true;
+        }
+        if object.sharing_model != SharingModel::Private {
+            return true;
+        }
+        let owner = record.get("OwnerId").and_then(|v| v.as_str());
+        let Some(owner) = owner.and_then(|id| self.user_by_id(id)) else {
+            return false;
+        };
+        owner.username.eq_ignore_ascii_case(&user.username)
+            || object.sharing_rules.iter().any(|r| {
+                self.in_group(&r.owned_by, &owner.username)
+                    && self.in_group(&r.shared_with, &user.username)
+            })
+    }
+
     pub fn user(&self, username: &str) -> Option<&User> {
         self.users
             .iter()

@@ -393,6 +393,8 @@ fn setup_info(name: &str) -> Option<ObjectInfo> {
                 f("QualifiedApiName", "string"),
                 f("Label", "string"),
                 f("KeyPrefix", "string"),
+                f("InternalSharingModel", "picklist"),
+                f("ExternalSharingModel", "picklist"),
             ],
         ),
         "SetupAuditTrail" => (
@@ -539,6 +541,7 @@ impl<'a> Catalog<'a> {
                 .records
                 .iter()
                 .enumerate()
+                .filter(|(_, r)| self.org.can_see(self.user, &self.effective, o, r))
                 .map(|(i, r)| {
                     let mut row = r.clone();
                     row.retain(|k, _| !hidden.contains(&k.as_str()));
@@ -889,18 +892,28 @@ impl<'a> Catalog<'a> {
             "EntityDefinition" => org
                 .objects
                 .iter()
-                .map(|o| (o.name.clone(), o.label.clone(), o.key_prefix.clone()))
+                .map(|o| {
+                    let sharing = o.sharing_model.wire();
+                    (
+                        o.name.clone(),
+                        o.label.clone(),
+                        o.key_prefix.clone(),
+                        sharing,
+                    )
+                })
                 .chain(SETUP_OBJECTS.iter().filter_map(|n| {
                     let i = setup_info(n)?;
-                    Some((i.name, i.label, i.key_prefix))
+                    Some((i.name, i.label, i.key_prefix, "Read"))
                 }))
-                .map(|(name, label, prefix)| {
+                .map(|(name, label, prefix, sharing)| {
                     row([
                         ("Id", json!(sf_id("4ie", &name))),
                         ("DurableId", json!(name)),
                         ("QualifiedApiName", json!(name)),
                         ("Label", json!(label)),
                         ("KeyPrefix", json!(prefix)),
+                        ("InternalSharingModel", json!(sharing)),
+                        ("ExternalSharingModel", json!(sharing)),
                     ])
                 })
                 .collect(),

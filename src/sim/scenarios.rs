@@ -40,6 +40,7 @@ pub fn names() -> &'static [(&'static str, &'static str)] {
         ("eca-cc-disabled", "the 'Nightly Export' External Client App's client credentials flow was switched off: no client credentials user enabled"),
         ("eca-cc-user-changed", "the 'Nightly Export' External Client App now runs as a new user 'etl@acme.example' whose profile has no API Enabled: a token, then API_DISABLED_FOR_ORG"),
         ("eca-cc-scope-without-api", "the 'Nightly Export' External Client App (client credentials) lost the 'api' OAuth scope: its tokens are refused by the REST API"),
+        ("sharing-rule-removed", "Ada Admin deleted the sharing rule 'Opportunities for integrations' that shared every Opportunity with the 'Integration Users' group (Opportunity is Private): the integration user's queries still run but return no Opportunities"),
         ("composite-refused", "POST /composite answers 404 NOT_FOUND (a gateway that does not know it, as API versions before 38.0 do): sfsmoke falls back to one request per query"),
     ]
 }
@@ -57,6 +58,10 @@ pub fn apply(name: &str, org: &mut Org) -> Option<()> {
     let now = Utc::now();
     match name {
         "healthy" => {}
+        "sharing-rule-removed" => {
+            let rules = &mut org.object_mut("Opportunity")?.sharing_rules;
+            rules.retain(|r| r.name != OPPORTUNITY_RULE);
+        }
         "profile-no-api" => {
             org.user_mut(demo::USERNAME)?.profile = "Integration (cloned)".into();
         }
@@ -268,6 +273,10 @@ pub const EMERGENCY_PERMSET: &str = "Emergency_API_Access";
 pub const INTEGRATION_LICENSE_PERMSET: &str = "Integration_License_API";
 /// Developer name of the permission set group in the healthy org.
 pub const WAREHOUSE_GROUP: &str = "Data_Warehouse_Readers";
+/// The public group the Opportunity sharing rule shares with.
+pub const INTEGRATION_GROUP: &str = "Integration_Users";
+/// The sharing rule that lets the integration user see Opportunities.
+pub const OPPORTUNITY_RULE: &str = "Opportunities_for_integrations";
 
 fn read() -> ObjectAccess {
     ObjectAccess {
@@ -630,8 +639,15 @@ pub fn healthy() -> Org {
         }],
         external_client_apps: external_client_apps(),
         audit_trail: crate::sim::audit_trail::noise(now),
+        groups: vec![PublicGroup {
+            name: INTEGRATION_GROUP.into(),
+            label: "Integration Users".into(),
+            members: vec![demo::USERNAME.into()],
+        }],
         objects: vec![
             SObjectDef {
+                sharing_model: SharingModel::ReadWrite,
+                sharing_rules: vec![],
                 name: "Account".into(),
                 label: "Account".into(),
                 label_plural: Some("Accounts".into()),
@@ -657,6 +673,8 @@ pub fn healthy() -> Org {
                 ],
             },
             SObjectDef {
+                sharing_model: SharingModel::ReadWrite,
+                sharing_rules: vec![],
                 name: "Contact".into(),
                 label: "Contact".into(),
                 label_plural: Some("Contacts".into()),
@@ -691,22 +709,34 @@ pub fn healthy() -> Org {
                     secured("Amount", "currency"),
                     field("CloseDate", "date"),
                     reference("AccountId", "Account", "Account"),
+                    reference("OwnerId", "User", "Owner"),
                     field("CreatedDate", "datetime"),
                     field("LastModifiedDate", "datetime"),
                 ],
+                // Private: the integration user sees Opportunities only
+                // through the sharing rule below.
+                sharing_model: SharingModel::Private,
+                sharing_rules: vec![SharingRule {
+                    name: OPPORTUNITY_RULE.into(),
+                    label: "Opportunities for integrations".into(),
+                    owned_by: ALL_INTERNAL_USERS.into(),
+                    shared_with: INTEGRATION_GROUP.into(),
+                }],
                 records: vec![
                     rec(
-                        json!({"Id": sf_id("006", "rockets"), "Name": "Rocket skates renewal", "StageName": "Negotiation/Review", "Amount": 250000.0, "CloseDate": now.format("%Y-%m-%d").to_string(), "AccountId": sf_id("001", "acme"), "CreatedDate": yesterday, "LastModifiedDate": today}),
+                        json!({"Id": sf_id("006", "rockets"), "OwnerId": user_id(crate::sim::audit_trail::ADMIN), "Name": "Rocket skates renewal", "StageName": "Negotiation/Review", "Amount": 250000.0, "CloseDate": now.format("%Y-%m-%d").to_string(), "AccountId": sf_id("001", "acme"), "CreatedDate": yesterday, "LastModifiedDate": today}),
                     ),
                     rec(
-                        json!({"Id": sf_id("006", "anvils"), "Name": "Anvils, bulk", "StageName": "Closed Won", "Amount": 48000.0, "CloseDate": (now - Duration::days(30)).format("%Y-%m-%d").to_string(), "AccountId": sf_id("001", "acme"), "CreatedDate": yesterday, "LastModifiedDate": yesterday}),
+                        json!({"Id": sf_id("006", "anvils"), "OwnerId": user_id(crate::sim::audit_trail::ADMIN), "Name": "Anvils, bulk", "StageName": "Closed Won", "Amount": 48000.0, "CloseDate": (now - Duration::days(30)).format("%Y-%m-%d").to_string(), "AccountId": sf_id("001", "acme"), "CreatedDate": yesterday, "LastModifiedDate": yesterday}),
                     ),
                     rec(
-                        json!({"Id": sf_id("006", "dome"), "Name": "Globex dome", "StageName": "Prospecting", "Amount": 1000000.0, "CloseDate": (now + Duration::days(60)).format("%Y-%m-%d").to_string(), "AccountId": sf_id("001", "globex"), "CreatedDate": yesterday, "LastModifiedDate": today}),
+                        json!({"Id": sf_id("006", "dome"), "OwnerId": user_id(crate::sim::audit_trail::ADMIN), "Name": "Globex dome", "StageName": "Prospecting", "Amount": 1000000.0, "CloseDate": (now + Duration::days(60)).format("%Y-%m-%d").to_string(), "AccountId": sf_id("001", "globex"), "CreatedDate": yesterday, "LastModifiedDate": today}),
                     ),
                 ],
             },
             SObjectDef {
+                sharing_model: SharingModel::ReadWrite,
+                sharing_rules: vec![],
                 name: "Invoice__c".into(),
                 label: "Invoice".into(),
                 label_plural: Some("Invoices".into()),
@@ -868,6 +898,41 @@ mod tests {
         assert!(!org.can_read(u, "Opportunity", now));
         assert!(org.can_read(u, "Account", now));
         assert!(org.can_read(u, "invoice__c", now));
+    }
+
+    /// A query leaves out what sharing hides: the rule, View All on the
+    /// object, View All Data, a public default and ownership each let
+    /// records through.
+    #[test]
+    fn sharing_decides_which_opportunities_a_user_sees() {
+        let now = Utc::now();
+        let seen = |org: &Org, username: &str| {
+            let u = org.user(username).unwrap();
+            let c = crate::sim::records::Catalog::new(org, u, now);
+            c.rows("Opportunity").len()
+        };
+        let admin = crate::sim::audit_trail::ADMIN;
+        let healthy = healthy();
+        assert_eq!(seen(&healthy, demo::USERNAME), 3, "through the rule");
+        assert_eq!(seen(&healthy, admin), 3);
+        let broken = build("sharing-rule-removed").unwrap();
+        assert_eq!(seen(&broken, demo::USERNAME), 0);
+        assert_eq!(seen(&broken, admin), 3, "View All Data");
+        let mut view_all = broken.clone();
+        let stripe = view_all.permission_set_mut(STRIPE_PERMSET).unwrap();
+        stripe.objects.get_mut("Opportunity").unwrap().view_all = true;
+        assert_eq!(seen(&view_all, demo::USERNAME), 3, "View All on the object");
+        let mut public = broken.clone();
+        public.object_mut("Opportunity").unwrap().sharing_model = SharingModel::Read;
+        assert_eq!(seen(&public, demo::USERNAME), 3, "Public Read Only");
+        let mut owned = broken.clone();
+        let first = &mut owned.object_mut("Opportunity").unwrap().records[0];
+        first.insert("OwnerId".into(), json!(user_id(demo::USERNAME)));
+        assert_eq!(seen(&owned, demo::USERNAME), 1, "its own record");
+        // A rule for a group the user is not in shares nothing with it.
+        let mut other = healthy.clone();
+        other.groups[0].members.clear();
+        assert_eq!(seen(&other, demo::USERNAME), 0);
     }
 
     #[test]
