@@ -7,6 +7,8 @@
 //! The audit runs only when one of those needs it, within the run's
 //! deadline.
 
+use crate::audit::access::EcaSnapshot;
+use crate::audit::eca::{Known, Needs, Refusals};
 use crate::audit::{self, OrgSnapshot, Own, Round};
 use crate::checks::{self, Settings};
 use crate::config::OrgConfig;
@@ -37,6 +39,9 @@ pub struct Plan {
     /// Read the access for smoke.lock (`--update-snapshot`): the org's
     /// [`Round`] is handed back.
     pub snapshot: bool,
+    /// The Metadata API refusals met in this run, shared by its orgs: a
+    /// reader refused once is not asked again.
+    pub refusals: Refusals,
 }
 
 impl Plan {
@@ -51,6 +56,7 @@ impl Plan {
             lock,
             drift: !update_snapshot,
             snapshot: update_snapshot,
+            refusals: Refusals::default(),
         }
     }
 
@@ -132,6 +138,7 @@ pub async fn after_checks(
                 .filter_map(|p| crate::audit::fields::refused(&p.failure.message))
                 .collect(),
             fields: Vec::new(),
+            eca: eca_needs(plan, &report.cases, &wanted, diagnosing, known_good),
         };
         let read =
             async { Ok(audit::read(http, org, own, redactor, settings.batch, &extra).await) };
@@ -171,6 +178,50 @@ pub async fn after_checks(
     }
     let took = started.elapsed();
     round.filter(|_| plan.snapshot).map(|r| (r, took))
+}
+
+/// What the audit reads of the External Client Apps, so a passing run pays
+/// for no read it cannot use. The policies (Metadata API) only when they
+/// can matter: a diagnosed failure they explain
+/// ([`crate::diagnose::eca::reads_policies`]), a recording, or smoke.lock
+/// holding policies for this org to compare. The names from smoke.lock
+/// when only the drift check reads (a diagnosis and a recording retrieve
+/// every app).
+fn eca_needs(
+    plan: &Plan,
+    cases: &[crate::report::CaseReport],
+    wanted: &[usize],
+    diagnosing: bool,
+    known_good: Option<&Entry>,
+) -> Needs {
+    let explains = diagnosing
+        && wanted
+            .iter()
+            .filter_map(|i| cases[*i].outcome.problem())
+            .any(|p| crate::diagnose::eca::reads_policies(&p.failure));
+    let recorded = known_good.is_some_and(|k| {
+        k.external_client_apps
+            .values()
+            .any(EcaSnapshot::has_policies)
+    });
+    let known = (!diagnosing && !plan.snapshot)
+        .then_some(known_good)
+        .flatten()
+        .map(|k| {
+            k.external_client_apps
+                .iter()
+                .map(|(api, e)| Known {
+                    id: e.id.clone(),
+                    api_name: api.clone(),
+                    label: e.label.clone(),
+                })
+                .collect()
+        });
+    Needs {
+        skip_policies: !(explains || plan.snapshot || recorded),
+        known,
+        refusals: plan.refusals.clone(),
+    }
 }
 
 /// Where the diagnosis starts reading the Setup Audit Trail: the look-back

@@ -70,6 +70,10 @@ pub struct OrgSnapshot {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct EcaSnapshot {
+    /// The app's id (`0xR...`): a later drift check takes the name from
+    /// here instead of retrieving it. Empty in entries written before.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub id: String,
     pub label: String,
     /// The user's sets that pre-authorize it, as `permission set 'S'`.
     pub preauthorized_via: Vec<String>,
@@ -88,6 +92,16 @@ pub struct EcaSnapshot {
 }
 
 impl EcaSnapshot {
+    /// Whether the policies were read when this entry was recorded (then a
+    /// drift check reads them again to compare).
+    pub fn has_policies(&self) -> bool {
+        self.permitted_users.is_some()
+            || self.oauth_plugin.is_some()
+            || self.client_credentials.is_some()
+            || self.run_as.is_some()
+            || self.scopes.is_some()
+    }
+
     /// The entry for `app`, or `None` when it does not serve `user`.
     pub fn of(app: &EcaFacts, user: &UserFacts) -> Option<EcaSnapshot> {
         let p = app.policies.as_ref();
@@ -103,6 +117,7 @@ impl EcaSnapshot {
             s.dedup();
         }
         Some(EcaSnapshot {
+            id: app.id.clone().unwrap_or_default(),
             label: app.label.clone(),
             preauthorized_via: app.preauthorized_via.clone(),
             permitted_users: p.and_then(|p| p.admin_approved).map(|a| {

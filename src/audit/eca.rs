@@ -15,12 +15,21 @@
 //!   ([`EcaRead::metadata_calls`]); a refusal is an [`POLICIES`] gap, and the
 //!   pre-authorizations above still stand. `ExtlClntAppGlobalOauthSettings`
 //!   (the consumer secret) is never read.
+//!
+//! What a run pays for ([`Needs`]): the policies are read only when they
+//! can matter (a diagnosis of a failure they explain, a recording, or
+//! smoke.lock holding policies to compare), and a reader refused once is
+//! not asked again in the same run ([`Refusals`]). When the names may come
+//! from smoke.lock (a drift check), only an app pre-authorizing the user's
+//! sets that smoke.lock does not name is retrieved.
 
 use super::facts::{Gap, Gatherer, ProfileFacts, SetupQuery, UserFacts};
-use crate::salesforce::error::Failure;
+use crate::salesforce::error::{cannot_read_setup, Failure};
 use crate::salesforce::metadata::{Record, READ_BATCH};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
+use std::future::Future;
+use std::sync::{Arc, Mutex};
 
 /// Which permission sets pre-authorize which ECA (every row: an app whose
 /// sets are none of the user's is still an app of this org).
@@ -58,6 +67,74 @@ pub const POLICIES_COST: &str = "reading them takes the Metadata API, which need
     should hold; sfsmoke does not require it), so the plugin switch, client credentials \
     run-as user and scopes are unchecked; pre-authorization is still read from \
     SetupEntityAccess (View Setup and Configuration)";
+
+/// What this reading needs of the External Client Apps beyond their
+/// pre-authorizations. The default reads everything (a recording, a
+/// diagnosis).
+#[derive(Clone, Debug, Default)]
+pub struct Needs {
+    /// Skip the Metadata API read of the policies: nothing in this run
+    /// needs them.
+    pub skip_policies: bool,
+    /// The apps smoke.lock names, when the names may come from there:
+    /// only an app pre-authorizing the user's sets that is not among them
+    /// is retrieved, apps pre-authorizing none of the user's sets are left
+    /// out, and no label is read from the Metadata API. `None`: every app
+    /// is retrieved.
+    pub known: Option<Vec<Known>>,
+    /// The run's Metadata API refusals (shared by every org of the run).
+    pub refusals: Refusals,
+}
+
+/// An app as smoke.lock names it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Known {
+    /// Empty in entries written before ids were recorded.
+    pub id: String,
+    pub api_name: String,
+    pub label: String,
+}
+
+/// Appended to a refusal not sent again ([`Refusals`]).
+pub const ASKED_BEFORE: &str = "refused earlier in this run: not asked again";
+
+/// The Metadata API refusals for lack of permission met in one run, by
+/// reader (login URL and user): a reader refused once is not asked again.
+/// Readers with the same key wait for each other's answer, so two orgs
+/// sharing an auditor send one request between them.
+#[derive(Clone, Debug, Default)]
+pub struct Refusals(Arc<Mutex<BTreeMap<String, Slot>>>);
+
+/// One reader's refusal, once met; held while its request is out.
+type Slot = Arc<tokio::sync::Mutex<Option<Failure>>>;
+
+impl Refusals {
+    /// `ask()` unless `reader` was refused before in this run: then that
+    /// refusal again (marked [`ASKED_BEFORE`]), nothing sent.
+    pub async fn ask<T, F, Fut>(&self, reader: &str, ask: F) -> Result<T, Failure>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<T, Failure>>,
+    {
+        let slot = {
+            let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+            map.entry(reader.to_string()).or_default().clone()
+        };
+        let mut refused = slot.lock().await;
+        if let Some(f) = refused.as_ref() {
+            let mut f = f.clone();
+            f.message = format!("{}; {ASKED_BEFORE}", f.message.trim_end_matches('.'));
+            return Err(f);
+        }
+        let answer = ask().await;
+        if let Err(f) = &answer {
+            if cannot_read_setup(&f.code) {
+                *refused = Some(f.clone());
+            }
+        }
+        answer
+    }
+}
 
 /// One permission set acting for the user: the profile's own, or one
 /// assigned and in force.
@@ -159,16 +236,43 @@ pub(super) async fn read<Q: SetupQuery>(
     g: &mut Gatherer<'_, Q>,
     sets: &[ActingSet],
     profile: Option<&ProfileFacts>,
+    needs: &Needs,
 ) -> EcaRead {
     let mut out = EcaRead::default();
     let mut apps: BTreeMap<String, EcaFacts> = BTreeMap::new();
     if let Some(rows) = g.run(OBJECT, SOQL.into()).await {
-        let (ids, via) = preauthorizations(&rows, sets);
-        for app in retrieve(g, &ids, &via).await {
+        let (mut ids, via) = preauthorizations(&rows, sets);
+        let mut named = Vec::new();
+        if let Some(known) = &needs.known {
+            // Only the apps serving the user matter to the drift check;
+            // smoke.lock names the ones it knows (a rename shows at the
+            // next snapshot).
+            ids.retain(|id| via.get(id).is_some_and(|v| !v.is_empty()));
+            ids.retain(|id| match known.iter().find(|k| same_id(&k.id, id)) {
+                Some(k) => {
+                    named.push(EcaFacts {
+                        id: Some(id.clone()),
+                        api_name: k.api_name.clone(),
+                        label: k.label.clone(),
+                        preauthorized_via: sorted(via.get(id).cloned().unwrap_or_default()),
+                        has_preauthorizations: true,
+                        policies: None,
+                    });
+                    false
+                }
+                None => true,
+            });
+        }
+        named.extend(retrieve(g, &ids, &via).await);
+        for app in named {
             apps.insert(app.api_name.clone(), app);
         }
     }
-    let (policies, calls, unread) = read_policies(g).await;
+    let (policies, calls, unread) = if needs.skip_policies {
+        (BTreeMap::new(), 0, Vec::new())
+    } else {
+        read_policies(g).await
+    };
     out.metadata_calls = calls;
     out.unread_policies = unread;
     for (name, p) in policies {
@@ -188,9 +292,17 @@ pub(super) async fn read<Q: SetupQuery>(
         app.preauthorized_via.sort();
         app.policies = Some(p);
     }
+    if let Some(known) = &needs.known {
+        // Labels as smoke.lock has them; none read.
+        for app in apps.values_mut().filter(|a| a.id.is_none()) {
+            if let Some(k) = known.iter().find(|k| k.api_name == app.api_name) {
+                app.label = k.label.clone();
+            }
+        }
+    }
     let unlabelled: Vec<String> = apps
         .values()
-        .filter(|a| a.id.is_none())
+        .filter(|a| a.id.is_none() && needs.known.is_none())
         .map(|a| a.api_name.clone())
         .take(READ_BATCH)
         .collect();
@@ -215,6 +327,11 @@ pub(super) async fn read<Q: SetupQuery>(
     out.apps
         .sort_by(|a, b| (&a.label, &a.api_name).cmp(&(&b.label, &b.api_name)));
     out
+}
+
+fn sorted(mut v: Vec<String>) -> Vec<String> {
+    v.sort();
+    v
 }
 
 /// Salesforce ids compare on their case-sensitive 15-character form.
@@ -309,13 +426,11 @@ async fn retrieve<Q: SetupQuery>(
                 (id.clone(), id.clone())
             }
         };
-        let mut preauthorized_via = via.get(id).cloned().unwrap_or_default();
-        preauthorized_via.sort();
         out.push(EcaFacts {
             id: Some(id.clone()),
             api_name,
             label,
-            preauthorized_via,
+            preauthorized_via: sorted(via.get(id).cloned().unwrap_or_default()),
             has_preauthorizations: true,
             policies: None,
         });
@@ -338,6 +453,9 @@ async fn read_policies<Q: SetupQuery>(
     let listed = match g.q.list_metadata(&POLICY_TYPES).await {
         Ok(l) => l,
         Err(failure) => {
+            if failure.message.ends_with(ASKED_BEFORE) {
+                calls = 0;
+            }
             g.gaps.push(Gap {
                 object: POLICIES.into(),
                 failure,

@@ -294,6 +294,8 @@ pub struct Extra {
     /// `Object.Field`s a query was refused for (`INVALID_FIELD`): whether
     /// they exist and what grants Read on them in this org too.
     pub refused_fields: Vec<String>,
+    /// What to read of the External Client Apps (default: everything).
+    pub eca: eca::Needs,
 }
 
 /// `(is a group, label)` of `permission set 'S'` / `permission set group
@@ -1056,7 +1058,7 @@ pub async fn gather_with<Q: SetupQuery>(
         // `invalid_app_access` apart.
         if with_apps {
             facts.apps = apps(&mut g).await.unwrap_or_default();
-            facts.eca = eca::read(&mut g, &[], None).await;
+            facts.eca = eca::read(&mut g, &[], None, &extra.eca).await;
         }
         facts.gaps = sorted_gaps(g.gaps);
         return facts;
@@ -1391,7 +1393,7 @@ pub async fn gather_with<Q: SetupQuery>(
         facts.apps = apps;
     }
     if with_apps {
-        facts.eca = eca::read(&mut g, &acting_sets, facts.profile.as_ref()).await;
+        facts.eca = eca::read(&mut g, &acting_sets, facts.profile.as_ref(), &extra.eca).await;
     }
 
     facts.user = Some(user);

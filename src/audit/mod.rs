@@ -53,6 +53,9 @@ pub struct Source {
     /// Fetch independent queries in one `POST /composite` (`batch`);
     /// cleared once a composite is refused, so the rest go one by one.
     batch: std::sync::atomic::AtomicBool,
+    /// The run's Metadata API refusals, and who reads here (login URL and
+    /// user, no secret): a reader refused once is not asked again.
+    refusals: Option<(eca::Refusals, String)>,
 }
 
 impl Source {
@@ -62,8 +65,24 @@ impl Source {
             http: http.clone(),
             redactor: redactor.clone(),
             batch: std::sync::atomic::AtomicBool::new(batch),
+            refusals: None,
         }
     }
+}
+
+/// Who reads, for [`eca::Refusals`]: the login URL and the user (the
+/// app's client id for flows that name none). Never a secret.
+fn reader_key(login_url: &url::Url, auth: &Auth) -> String {
+    let who = match auth {
+        Auth::SoapPassword { username, .. }
+        | Auth::OAuthPassword { username, .. }
+        | Auth::Jwt { username, .. } => username.as_str(),
+        Auth::ClientCredentials { client_id, .. }
+        | Auth::RefreshToken { client_id, .. }
+        | Auth::SfdxUrl { client_id, .. } => client_id.as_str(),
+        Auth::AccessToken { instance_url, .. } => instance_url.as_str(),
+    };
+    format!("{login_url} {who}")
 }
 
 impl SetupQuery for Source {
@@ -147,7 +166,14 @@ impl SetupQuery for Source {
     }
 
     async fn list_metadata(&self, types: &[&str]) -> Result<Vec<Listed>, Failure> {
-        metadata::list(&self.conn, types).await
+        match &self.refusals {
+            Some((refusals, reader)) => {
+                refusals
+                    .ask(reader, || metadata::list(&self.conn, types))
+                    .await
+            }
+            None => metadata::list(&self.conn, types).await,
+        }
     }
 
     async fn read_metadata(
@@ -204,7 +230,7 @@ pub async fn read(
         username: org.auth.username().map(str::to_string),
         user_id: own.user_id(),
     };
-    let source = if org.diagnose.is_some() {
+    let mut source = if org.diagnose.is_some() {
         match connect_auditor(http, org, redactor, batch).await {
             Ok(source) => source,
             Err(f) => return Round::AuditorLoginFailed(f),
@@ -226,6 +252,11 @@ pub async fn read(
             }
         }
     };
+    let reader = match &org.diagnose {
+        Some(d) => reader_key(&d.login_url, &d.auth),
+        None => reader_key(&org.login_url, &org.auth),
+    };
+    source.refusals = Some((extra.eca.refusals.clone(), reader));
     // The fields the checks name: who grants Read on them (smoke.lock).
     let extra = facts::Extra {
         fields: fields::of_checks(org),
@@ -252,9 +283,10 @@ pub async fn read_alone(
     org: &OrgConfig,
     redactor: &Redactor,
     batch: bool,
+    extra: &facts::Extra,
 ) -> Round {
     if org.diagnose.is_some() && org.auth.username().is_some() {
-        return read(http, org, Own::Unused, redactor, batch, &Default::default()).await;
+        return read(http, org, Own::Unused, redactor, batch, extra).await;
     }
     let version = supported_version(http, &org.login_url, &org.api_version, redactor).await;
     match auth::login_with(http, &with_version(org, &version), redactor).await {
@@ -264,32 +296,28 @@ pub async fn read_alone(
                 conn: &conn,
                 user_id: session.user_id.as_deref(),
             };
-            read(http, org, own, redactor, batch, &Default::default()).await
+            read(http, org, own, redactor, batch, extra).await
         }
-        Err(f) => {
-            read(
-                http,
-                org,
-                Own::Failed(&f),
-                redactor,
-                batch,
-                &Default::default(),
-            )
-            .await
-        }
+        Err(f) => read(http, org, Own::Failed(&f), redactor, batch, extra).await,
     }
 }
 
-/// Each org's snapshot, read on its own client (`ca_file`, `request_timeout`).
+/// Each org's snapshot, read on its own client (`ca_file`, `request_timeout`);
+/// everything is read, and a reader the Metadata API refused is not asked
+/// again for another org.
 pub async fn take_all(
     orgs: &[&OrgConfig],
     request_timeout: Duration,
     redactor: &Redactor,
     batch: bool,
 ) -> Vec<Result<OrgSnapshot, Failure>> {
+    let extra = facts::Extra::default();
+    let extra = &extra;
     futures::future::join_all(orgs.iter().map(|o| async move {
         let http = client::http_client(o.ca_file.as_deref(), request_timeout)?;
-        read_alone(&http, o, redactor, batch).await.snapshot()
+        read_alone(&http, o, redactor, batch, extra)
+            .await
+            .snapshot()
     }))
     .await
 }

@@ -52,6 +52,15 @@ fn sign(failure: &Failure, family: Family) -> Option<Sign> {
     }
 }
 
+/// True when `failure` can be explained by an External Client App's
+/// policies (Permitted Users, the OAuth plugin, client credentials and its
+/// run-as user, scopes): only then does a diagnosis pay for the Metadata
+/// API read of them.
+pub fn reads_policies(failure: &Failure) -> bool {
+    let family = Family::of(failure);
+    sign(failure, family).is_some() || family == Family::Access
+}
+
 /// `; ...` naming what to check by hand in an External Client App when the
 /// failure points at its policies and they could not be read; else empty.
 pub(super) fn unchecked(facts: &Facts, failure: &Failure, family: Family) -> String {
@@ -717,6 +726,58 @@ mod tests {
             "user is not admin approved to access this app",
         )
         .with_status(400)
+    }
+
+    /// The failures a policy explains pay for the Metadata API read; an
+    /// object, field or password failure does not.
+    #[test]
+    fn only_failures_a_policy_explains_read_the_policies() {
+        let f = |origin, code: &str, message: &str| Failure::new(origin, code, message);
+        for yes in [
+            app_access(),
+            f(
+                Origin::OAuth,
+                "invalid_client_id",
+                "client identifier invalid",
+            ),
+            f(
+                Origin::OAuth,
+                "invalid_grant",
+                "no client credentials user enabled",
+            ),
+            f(
+                Origin::Rest,
+                "API_DISABLED_FOR_ORG",
+                "API is not enabled for this Organization or Partner",
+            ),
+            f(
+                Origin::Rest,
+                "INVALID_SESSION_ID",
+                "This session is not valid for use with the REST API",
+            ),
+        ] {
+            assert!(reads_policies(&yes), "{yes:?}");
+        }
+        for no in [
+            f(
+                Origin::Rest,
+                "INVALID_TYPE",
+                "sObject type 'Invoice__c' is not supported.",
+            ),
+            f(
+                Origin::Rest,
+                "INVALID_FIELD",
+                "No such column 'Amount' on entity 'Opportunity'",
+            ),
+            f(Origin::OAuth, "invalid_grant", "authentication failure"),
+            f(
+                Origin::Rest,
+                "INVALID_SESSION_ID",
+                "Session expired or invalid",
+            ),
+        ] {
+            assert!(!reads_policies(&no), "{no:?}");
+        }
     }
 
     async fn lock_of(org: &Canned) -> OrgSnapshot {

@@ -107,6 +107,7 @@ mod tests {
 
     fn app() -> EcaSnapshot {
         EcaSnapshot {
+            id: "0xR000000000001AAA".into(),
             label: "Warehouse Sync".into(),
             preauthorized_via: vec!["permission set 'Warehouse Integration'".into()],
             permitted_users: Some("admin_approved".into()),

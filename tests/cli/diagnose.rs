@@ -238,7 +238,7 @@ async fn today(env: &Env, org: &OrgConfig, cause: Cause) -> OrgReport {
     };
     let round = if extra.refused_fields.is_empty() {
         // Flows that name no user find it through their own login.
-        sfsmoke::audit::read_alone(&env.http, org, &Redactor::new(), true).await
+        sfsmoke::audit::read_alone(&env.http, org, &Redactor::new(), true, &extra).await
     } else {
         let own = sfsmoke::audit::Own::Unused;
         sfsmoke::audit::read(&env.http, org, own, &Redactor::new(), true, &extra).await

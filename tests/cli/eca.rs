@@ -24,6 +24,22 @@ enum Flow {
 /// with `flow`, an auditor (given Modify Metadata when `metadata`), and
 /// smoke.lock recorded from a passing run.
 async fn healthy_world(flow: Flow, metadata: bool) -> World {
+    let w = recorded_world(flow, metadata).await;
+    let lock = std::fs::read_to_string(w.path("smoke.lock")).expect("smoke.lock");
+    let app = match flow {
+        Flow::Jwt => demo::ECA_JWT_NAME,
+        Flow::ClientCredentials => demo::ECA_CC_NAME,
+    };
+    assert!(
+        lock.contains(&format!("[orgs.prod.external_client_apps.{app}]")),
+        "{lock}"
+    );
+    w
+}
+
+/// [`healthy_world`] without asking that smoke.lock names the app (a read-
+/// only auditor sees the client credentials app only through its policies).
+async fn recorded_world(flow: Flow, metadata: bool) -> World {
     let mut w = World::start("healthy").await;
     match flow {
         Flow::Jwt => {
@@ -53,17 +69,7 @@ async fn healthy_world(flow: Flow, metadata: bool) -> World {
                 .modify_metadata = true;
         });
     }
-    let run = w.smoke(&["--update-snapshot"]).await;
-    run.expect_code(0);
-    let lock = std::fs::read_to_string(w.path("smoke.lock")).expect("smoke.lock");
-    let app = match flow {
-        Flow::Jwt => demo::ECA_JWT_NAME,
-        Flow::ClientCredentials => demo::ECA_CC_NAME,
-    };
-    assert!(
-        lock.contains(&format!("[orgs.prod.external_client_apps.{app}]")),
-        "{lock}"
-    );
+    w.smoke(&["--update-snapshot"]).await.expect_code(0);
     w
 }
 
@@ -269,35 +275,97 @@ async fn without_modify_metadata_the_diagnosis_degrades_honestly() {
     assert!(d.contains("sfsmoke does not require it"), "{d}");
 }
 
-/// One try per audit: a refused Metadata API call is sent once, and charged
-/// once, however many apps the org has.
+/// What a passing run with smoke.lock costs, per flow: the checks' one
+/// composite and the audit's two, nothing more with a read-only auditor
+/// (smoke.lock names the apps serving the user, so no retrieve; it holds no
+/// policies, so no Metadata API call to be refused). With Modify Metadata
+/// smoke.lock holds policies, and the drift check reads them again:
+/// listMetadata and one readMetadata per type (labels come from
+/// smoke.lock).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_refused_policy_read_is_one_call() {
+async fn a_passing_run_pays_only_for_the_reads_it_can_use() {
+    for flow in [Flow::Jwt, Flow::ClientCredentials] {
+        for (metadata, cost) in [(false, 3), (true, 3 + 1 + 3)] {
+            let w = recorded_world(flow, metadata).await;
+            let before = w.sim.api_usage().0;
+            let run = w.smoke(&[]).await;
+            run.expect_code(0);
+            assert_eq!(
+                w.sim.api_usage().0 - before,
+                cost,
+                "metadata {metadata}: {}",
+                run.stdout()
+            );
+        }
+    }
+}
+
+/// An app newly pre-authorizing the user's permission set is not in
+/// smoke.lock: its name is retrieved (one composite) and the drift case
+/// names it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_app_smoke_lock_does_not_name_is_retrieved_and_is_drift() {
     let w = healthy_world(Flow::Jwt, false).await;
-    let lock_before = std::fs::read_to_string(w.path("smoke.lock")).unwrap();
-    let granted = healthy_world(Flow::Jwt, true).await;
-    let lock_granted = std::fs::read_to_string(granted.path("smoke.lock")).unwrap();
-    // Without the Metadata API only pre-authorizations are recorded; with
-    // it the policies too.
-    assert!(!lock_before.contains("oauth_plugin"), "{lock_before}");
+    w.sim.update(|o| {
+        o.eca_mut(demo::ECA_CC_NAME)
+            .expect("cc app")
+            .permission_sets
+            .push(scenarios::STRIPE_PERMSET.into())
+    });
+    let before = w.sim.api_usage().0;
+    let run = w.smoke(&[]).await;
+    run.expect_code(1);
+    assert_eq!(w.sim.api_usage().0 - before, 3 + 1, "{}", run.stdout());
+    let (_, drift) = diagnoses(&run);
     assert!(
-        lock_granted.contains("oauth_plugin = true"),
-        "{lock_granted}"
+        drift.contains(
+            "newly pre-authorized for External Client App 'Nightly Export' (Nightly_Export) via permission set 'Stripe Integration Access'"
+        ),
+        "{drift}"
     );
-    let spent = |w: &World| w.sim.api_usage().0;
-    let (a, b) = (spent(&w), spent(&granted));
-    w.smoke(&[]).await.expect_code(0);
-    granted.smoke(&[]).await.expect_code(0);
-    // The same run, but listMetadata refused (1 call) instead of listed and
-    // read (1 + one readMetadata per type + the label of 'Nightly Export',
-    // which no permission set pre-authorizes: 5).
-    assert_eq!(
-        (spent(&granted) - b) - (spent(&w) - a),
-        4,
-        "calls: refused run {}, granted run {}",
-        spent(&w) - a,
-        spent(&granted) - b
+}
+
+/// Policies smoke.lock recorded are read again by a passing gate: a change
+/// to an app the checks do not log in through is drift.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn recorded_policies_are_compared_while_the_gate_passes() {
+    let w = healthy_world(Flow::Jwt, true).await;
+    break_it(&w, "eca-cc-disabled");
+    let run = w.smoke(&[]).await;
+    run.expect_code(1);
+    let (failed, drift) = diagnoses(&run);
+    assert!(failed.is_empty(), "{failed:?}");
+    assert!(
+        drift.contains("External Client App 'Nightly Export': client credentials flow disabled"),
+        "{drift}"
     );
+}
+
+/// Two orgs sharing the read-only auditor, both refused by the app's
+/// OAuth plugin: the Metadata API is asked once in the run, the second
+/// diagnosis says the refusal was met before and names the same cost.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_reader_is_not_asked_again_in_the_same_run() {
+    let mut w = World::start("eca-plugin-disabled").await;
+    w.env
+        .insert("SF_CLIENT_ID".into(), demo::ECA_JWT_CLIENT_ID.into());
+    let prod = format!("{}{}", config::jwt(), config::AUDITOR);
+    let twin = prod.replace("[orgs.prod", "[orgs.prod2");
+    w.write_config(&format!("{prod}{twin}"));
+    let run = w.smoke(&[]).await;
+    run.expect_code(1);
+    let cost = "External Client App policies: not read (INSUFFICIENT_ACCESS: ";
+    let mut asked_before = 0;
+    for org in ["prod", "prod2"] {
+        let login = run.case(org, "login (jwt)");
+        let d = login["failure"]["diagnosis"].as_str().unwrap_or_default();
+        assert!(
+            d.contains(cost) && d.contains("sfsmoke does not require it"),
+            "{d}"
+        );
+        asked_before += usize::from(d.contains("refused earlier in this run: not asked again"));
+    }
+    assert_eq!(asked_before, 1, "{}", run.stdout());
 }
 
 /// A Connected App org (no External Client App) reads as before: no app
