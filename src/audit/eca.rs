@@ -13,8 +13,15 @@
 //!   [`POLICY_TYPES`]), which needs Modify Metadata or Modify All Data. The
 //!   read is tried once, at most [`MAX_METADATA_CALLS`] calls, each counted
 //!   ([`EcaRead::metadata_calls`]); a refusal is an [`POLICIES`] gap, and the
-//!   pre-authorizations above still stand. `ExtlClntAppGlobalOauthSettings`
-//!   (the consumer secret) is never read.
+//!   pre-authorizations above still stand. A `readMetadata` refused for one
+//!   type leaves that type unread and keeps the others.
+//! - scopes: `ExtlClntAppOauthSettings` is listed and read on its own and is
+//!   optional: beyond Modify Metadata it takes the org setting "Allow Access
+//!   to OAuth Consumer Secrets via Metadata API" and the user permission
+//!   "View External Client Apps Consumer Secrets in Metadata" (api_meta:
+//!   meta_extlclntappoauthsettings), so its refusal is a [`SCOPES`] gap of
+//!   its own. `ExtlClntAppGlobalOauthSettings` (the consumer secret) is
+//!   never read.
 //!
 //! What a run pays for ([`Needs`]): the policies are read only when they
 //! can matter (a diagnosis of a failure they explain, a recording, or
@@ -43,19 +50,36 @@ pub const OBJECT: &str = "ExternalClientApplication";
 /// The [`Gap`] object when the policies could not be read (Metadata API).
 pub const POLICIES: &str = "External Client App policies";
 
-/// OAuth policies, plugin policies, OAuth settings (scopes); never the
-/// global OAuth settings, which hold the consumer secret.
+/// The [`Gap`] object when the OAuth settings (scopes) could not be read
+/// while the policies could: [`SCOPES_COST`] says what that takes.
+pub const SCOPES: &str = "External Client App OAuth settings";
+
+/// The OAuth settings type (scopes), read apart from the policies.
+pub const OAUTH_SETTINGS: &str = "ExtlClntAppOauthSettings";
+
+/// OAuth policies, plugin policies (listed together), then the OAuth
+/// settings (scopes; listed on their own); never the global OAuth
+/// settings, which hold the consumer secret.
 pub const POLICY_TYPES: [&str; 3] = [
     "ExtlClntAppOauthConfigurablePolicies",
     "ExtlClntAppConfigurablePolicies",
-    "ExtlClntAppOauthSettings",
+    OAUTH_SETTINGS,
 ];
 
-/// One `listMetadata`, one `readMetadata` per type, and one of
-/// `ExternalClientApplication` for the labels of apps no permission set
-/// pre-authorizes: at most this many Metadata API calls per audit (apps
-/// past [`READ_BATCH`] per type are left unread, and said so).
-pub const MAX_METADATA_CALLS: u32 = 2 + POLICY_TYPES.len() as u32;
+/// Two `listMetadata` (the policies; the OAuth settings), one
+/// `readMetadata` per type, and one of `ExternalClientApplication` for the
+/// labels of apps no permission set pre-authorizes: at most this many
+/// Metadata API calls per audit (apps past [`READ_BATCH`] per type are left
+/// unread, and said so).
+pub const MAX_METADATA_CALLS: u32 = 3 + POLICY_TYPES.len() as u32;
+
+/// What reading the OAuth settings takes beyond the policies' permission:
+/// the evidence line of a [`SCOPES`] refusal.
+pub const SCOPES_COST: &str = "reading ExtlClntAppOauthSettings also takes the org setting \
+    \"Allow Access to OAuth Consumer Secrets via Metadata API\" (Setup > External Client App \
+    Settings) and the user permission \"View External Client Apps Consumer Secrets in \
+    Metadata\" (which also opens consumer secrets to that user; sfsmoke does not require \
+    it), so the scopes are unchecked; the other policies were read";
 
 /// At most this many apps are retrieved by name.
 const MAX_APPS: usize = 50;
@@ -228,6 +252,9 @@ pub struct EcaRead {
     pub metadata_calls: u32,
     /// Apps whose policies were past the bound and not read.
     pub unread_policies: Vec<String>,
+    /// The policies' `listMetadata` went through (so the reader holds
+    /// Modify Metadata, whatever a later read answered).
+    pub policies_listed: bool,
 }
 
 /// Read the org's ECAs for the user acting through `sets` (empty when the
@@ -273,6 +300,7 @@ pub(super) async fn read<Q: SetupQuery>(
     } else {
         read_policies(g).await
     };
+    out.policies_listed = calls > 1;
     out.metadata_calls = calls;
     out.unread_policies = unread;
     for (name, p) in policies {
@@ -445,12 +473,16 @@ async fn retrieve<Q: SetupQuery>(
 }
 
 /// The policies by app API name, the Metadata API calls sent, and the
-/// components left unread past the bound. A refusal is a [`POLICIES`] gap.
+/// components left unread past the bound. A refused list is a [`POLICIES`]
+/// gap; a refused read leaves its type unread (a gap) and keeps the rest;
+/// the OAuth settings are listed and read apart, a refusal there being a
+/// [`SCOPES`] gap ([`SCOPES_COST`]).
 async fn read_policies<Q: SetupQuery>(
     g: &mut Gatherer<'_, Q>,
 ) -> (BTreeMap<String, EcaPolicies>, u32, Vec<String>) {
+    let (policy_types, settings) = POLICY_TYPES.split_at(2);
     let mut calls = 1;
-    let listed = match g.q.list_metadata(&POLICY_TYPES).await {
+    let mut listed = match g.q.list_metadata(policy_types).await {
         Ok(l) => l,
         Err(failure) => {
             if failure.message.ends_with(ASKED_BEFORE) {
@@ -463,12 +495,32 @@ async fn read_policies<Q: SetupQuery>(
             return (BTreeMap::new(), calls, Vec::new());
         }
     };
+    // Listed only once the policies were: a refusal of those is one of
+    // these too, and is not worth a second call.
+    calls += 1;
+    match g.q.list_metadata(settings).await {
+        Ok(l) => listed.extend(l.into_iter().map(|mut l| {
+            if l.metadata_type.is_empty() {
+                l.metadata_type = OAUTH_SETTINGS.into();
+            }
+            l
+        })),
+        Err(failure) => {
+            if failure.message.ends_with(ASKED_BEFORE) {
+                calls -= 1;
+            }
+            g.gaps.push(Gap {
+                object: SCOPES.into(),
+                failure,
+            })
+        }
+    }
     let mut records: Vec<Record> = Vec::new();
     let mut unread = Vec::new();
     for t in POLICY_TYPES {
         let mut names: Vec<String> = listed
             .iter()
-            .filter(|l| l.metadata_type.is_empty() || l.metadata_type == t)
+            .filter(|l| l.metadata_type == t || (l.metadata_type.is_empty() && t != OAUTH_SETTINGS))
             .map(|l| l.full_name.clone())
             .collect::<BTreeSet<_>>()
             .into_iter()
@@ -487,13 +539,16 @@ async fn read_policies<Q: SetupQuery>(
                 }
                 records.extend(r);
             }
-            Err(failure) => {
-                g.gaps.push(Gap {
-                    object: POLICIES.into(),
-                    failure,
-                });
-                return (BTreeMap::new(), calls, unread);
-            }
+            // What was read stands; this type's fields stay unknown.
+            Err(failure) => g.gaps.push(Gap {
+                object: if t == OAUTH_SETTINGS {
+                    SCOPES
+                } else {
+                    POLICIES
+                }
+                .into(),
+                failure,
+            }),
         }
     }
     (fold(&records), calls, unread)

@@ -832,6 +832,7 @@ const GAP_ORDER: &[&str] = &[
     "SetupEntityAccess",
     eca::OBJECT,
     eca::POLICIES,
+    eca::SCOPES,
     "EntityDefinition",
     "FieldDefinition",
     READ_GRANTORS,

@@ -167,9 +167,12 @@ impl SetupQuery for Source {
 
     async fn list_metadata(&self, types: &[&str]) -> Result<Vec<Listed>, Failure> {
         match &self.refusals {
+            // Per reader and types: a refusal of the OAuth settings alone
+            // (consumer-secrets access) says nothing about the policies.
             Some((refusals, reader)) => {
+                let key = format!("{reader} {}", types.join(","));
                 refusals
-                    .ask(reader, || metadata::list(&self.conn, types))
+                    .ask(&key, || metadata::list(&self.conn, types))
                     .await
             }
             None => metadata::list(&self.conn, types).await,

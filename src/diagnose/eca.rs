@@ -16,7 +16,7 @@
 use super::reason::{Family, Finding};
 use super::Cause;
 use crate::audit::access::OrgSnapshot;
-use crate::audit::eca::{self, EcaFacts, POLICIES_COST};
+use crate::audit::eca::{self, EcaFacts, POLICIES_COST, SCOPES_COST};
 use crate::audit::facts::Facts;
 use crate::salesforce::error::Failure;
 
@@ -64,10 +64,11 @@ pub fn reads_policies(failure: &Failure) -> bool {
 /// `; ...` naming what to check by hand in an External Client App when the
 /// failure points at its policies and they could not be read; else empty.
 pub(super) fn unchecked(facts: &Facts, failure: &Failure, family: Family) -> String {
-    if !facts.gap(eca::POLICIES) {
+    let sign = sign(failure, family);
+    if !facts.gap(eca::POLICIES) && !(sign == Some(Sign::Scope) && facts.gap(eca::SCOPES)) {
         return String::new();
     }
-    let what = match sign(failure, family) {
+    let what = match sign {
         Some(Sign::PluginOff) => "that its OAuth plugin is on",
         Some(Sign::ClientCredentials) => {
             "that its client credentials flow is enabled and Run As names an active, API-enabled user"
@@ -538,14 +539,25 @@ pub(super) fn evidence(
     if let Some(u) = unread_object {
         ev.push(format!("External Client Apps: {u}"));
     }
+    let refusal =
+        |g: &crate::audit::facts::Gap| crate::salesforce::error::cannot_read_setup(&g.failure.code);
     match policies_gap {
-        // Only a refusal for lack of permission is about Modify Metadata;
-        // anything else (a gateway, the quota) is this run's problem.
+        // Only a refused list is about Modify Metadata; a read refused
+        // after the list went through, or anything else (a gateway, the
+        // quota), is not.
         Some(g) => ev.push(format!(
-            "External Client App policies: not read ({}: {}): {}",
+            "External Client App policies: {} ({}: {}): {}",
+            if read.policies_listed {
+                "partly read"
+            } else {
+                "not read"
+            },
             g.failure.code,
             g.failure.message.trim().trim_end_matches('.'),
-            if crate::salesforce::error::cannot_read_setup(&g.failure.code) {
+            if read.policies_listed {
+                "a readMetadata was refused after listMetadata went through (so Modify Metadata \
+                 is held); what was read stands, the refused type's fields are unchecked"
+            } else if refusal(g) {
                 POLICIES_COST
             } else {
                 "the plugin switch, client credentials run-as user and scopes are unchecked \
@@ -566,6 +578,18 @@ pub(super) fn evidence(
             }
         )),
         None => {}
+    }
+    if let Some(g) = facts.gaps.iter().find(|g| g.object == eca::SCOPES) {
+        ev.push(format!(
+            "External Client App OAuth settings (scopes): not read ({}: {}): {}",
+            g.failure.code,
+            g.failure.message.trim().trim_end_matches('.'),
+            if refusal(g) {
+                SCOPES_COST
+            } else {
+                "the scopes are unchecked this run; the other policies were read"
+            }
+        ));
     }
     ev
 }
@@ -798,9 +822,10 @@ mod tests {
             app.preauthorized_via,
             ["permission set 'Stripe Integration Access'"]
         );
-        // One listMetadata, one readMetadata per type.
-        assert_eq!(facts.eca.metadata_calls, 4);
-        assert_eq!(*org.metadata_calls.lock().unwrap(), 4);
+        // Two listMetadata (the policies; the OAuth settings, which take
+        // more), one readMetadata per type.
+        assert_eq!(facts.eca.metadata_calls, 5);
+        assert_eq!(*org.metadata_calls.lock().unwrap(), 5);
         let d = diagnose_canned(&org, &app_access(), None, "62.0").await;
         assert_ne!(d.cause, Cause::EcaNotPreAuthorized, "{d}");
         assert!(
@@ -810,7 +835,7 @@ mod tests {
         assert!(
             d.evidence
                 .iter()
-                .any(|e| e == "External Client App policies: read with 4 Metadata API calls"),
+                .any(|e| e == "External Client App policies: read with 5 Metadata API calls"),
             "{d}"
         );
         // smoke.lock records it with its policies.
@@ -1137,7 +1162,7 @@ mod tests {
         assert!(!d.explanation.contains("Warehouse"), "{d}");
         // One more Metadata API call read the label of the app no
         // permission set pre-authorizes.
-        assert_eq!(facts.eca.metadata_calls, 5);
+        assert_eq!(facts.eca.metadata_calls, 6);
     }
 
     /// A policy read that failed for another reason than a missing
@@ -1162,6 +1187,90 @@ mod tests {
             .expect("line");
         assert!(!line.contains("Modify"), "{line}");
         assert!(line.contains("unchecked this run"), "{line}");
+    }
+
+    /// An auditor with Modify Metadata refused ExtlClntAppOauthSettings
+    /// only (no "consumer secrets via Metadata API" setting or permission):
+    /// the other policies are read and diagnosed, the scopes are unknown,
+    /// and the hint names what the settings take, not Modify Metadata.
+    #[tokio::test]
+    async fn refused_oauth_settings_leave_the_policies_read() {
+        let mut org = eca_org();
+        org.list_refused = vec![eca::OAUTH_SETTINGS];
+        org.read_refused = vec![eca::OAUTH_SETTINGS];
+        policy(
+            &mut org,
+            "ExtlClntAppConfigurablePolicies",
+            "isOauthPluginEnabled",
+            "false",
+        );
+        let facts = facts_of(&org).await;
+        assert!(facts.gap(eca::SCOPES) && !facts.gap(eca::POLICIES));
+        let p = facts.eca.apps[0].policies.as_ref().expect("policies read");
+        assert_eq!((p.admin_approved, p.scopes.as_ref()), (Some(true), None));
+        let f = Failure::new(
+            Origin::OAuth,
+            "invalid_client_id",
+            "client identifier invalid",
+        )
+        .with_status(400);
+        let d = reason(&facts, &f, None, "62.0", true);
+        assert_eq!(d.cause, Cause::EcaPluginOff, "{d}");
+        let line = d
+            .evidence
+            .iter()
+            .find(|e| {
+                e.starts_with(
+                    "External Client App OAuth settings (scopes): not read (INSUFFICIENT_ACCESS",
+                )
+            })
+            .unwrap_or_else(|| panic!("{d}"));
+        assert!(line.contains(SCOPES_COST), "{line}");
+        assert!(
+            !d.to_string().contains("Modify All Data"),
+            "the auditor holds Modify Metadata: {d}"
+        );
+        // A session the REST API refuses: the scopes are checked by hand.
+        let scope = Failure::new(
+            Origin::Rest,
+            "INVALID_SESSION_ID",
+            "This session is not valid for use with the REST API",
+        )
+        .with_status(401);
+        let d = reason(&facts, &scope, None, "62.0", true);
+        assert_ne!(d.cause, Cause::EcaScopeWithoutApi, "{d}");
+        assert!(
+            d.to_string()
+                .contains("External Client Apps' scopes could not be read (see evidence)"),
+            "{d}"
+        );
+    }
+
+    /// One readMetadata refused after the list went through: what the
+    /// others read stands, and nobody is sent to grant Modify Metadata.
+    #[tokio::test]
+    async fn a_refused_read_keeps_what_was_read() {
+        let mut org = eca_org();
+        org.read_refused = vec!["ExtlClntAppConfigurablePolicies"];
+        let facts = facts_of(&org).await;
+        assert!(facts.gap(eca::POLICIES) && facts.eca.policies_listed);
+        let p = facts.eca.apps[0].policies.as_ref().expect("policies kept");
+        assert_eq!(p.admin_approved, Some(true));
+        assert_eq!(
+            p.scopes.as_deref(),
+            Some(&["Api".to_string(), "RefreshToken".to_string()][..])
+        );
+        assert_eq!(p.oauth_plugin_enabled, None);
+        let d = reason(&facts, &app_access(), None, "62.0", true);
+        let line = d
+            .evidence
+            .iter()
+            .find(|e| {
+                e.starts_with("External Client App policies: partly read (INSUFFICIENT_ACCESS")
+            })
+            .unwrap_or_else(|| panic!("{d}"));
+        assert!(!line.contains(POLICIES_COST), "{line}");
+        assert!(line.contains("what was read stands"), "{line}");
     }
 
     /// A Connected App org reads as before, whether or not the reader may

@@ -814,7 +814,7 @@ fn nothing_found(
             cause: Cause::NoneFound,
             explanation: format!(
                 "{}; a Connected App's scopes cannot be read by the auditor",
-                if facts.gap(crate::audit::eca::POLICIES) {
+                if facts.gap(crate::audit::eca::POLICIES) || facts.gap(crate::audit::eca::SCOPES) {
                     "External Client Apps' scopes could not be read (see evidence)"
                 } else {
                     "no External Client App's scopes lack api"
@@ -1187,7 +1187,11 @@ pub fn evidence(facts: &Facts, requested_version: &str) -> Vec<String> {
         ev.push(format!("Connected App pre-authorizations: {u}"));
     }
     // External Client App gaps are told with the apps (super::eca).
-    told.extend([crate::audit::eca::OBJECT, crate::audit::eca::POLICIES]);
+    told.extend([
+        crate::audit::eca::OBJECT,
+        crate::audit::eca::POLICIES,
+        crate::audit::eca::SCOPES,
+    ]);
     for g in facts
         .gaps
         .iter()

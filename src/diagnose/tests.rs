@@ -96,6 +96,10 @@ pub(super) struct Canned {
     pub(super) metadata: Option<Vec<crate::salesforce::metadata::Record>>,
     /// Metadata API calls received.
     pub(super) metadata_calls: Mutex<u32>,
+    /// Types a `listMetadata` naming them answers INSUFFICIENT_ACCESS for.
+    pub(super) list_refused: Vec<&'static str>,
+    /// Types whose `readMetadata` answers INSUFFICIENT_ACCESS.
+    pub(super) read_refused: Vec<&'static str>,
     refuse: Vec<&'static str>,
     /// Objects whose query answers 401 INVALID_SESSION_ID (not a missing
     /// permission).
@@ -177,6 +181,9 @@ impl SetupQuery for Canned {
         assert!(!types.contains(&"ExtlClntAppGlobalOauthSettings"));
         *self.metadata_calls.lock().unwrap() += 1;
         let all = self.metadata.as_ref().ok_or_else(metadata_refused)?;
+        if types.iter().any(|t| self.list_refused.contains(t)) {
+            return Err(type_refused());
+        }
         Ok(all
             .iter()
             .filter(|r| types.contains(&r.metadata_type.as_str()))
@@ -195,12 +202,26 @@ impl SetupQuery for Canned {
         assert_ne!(metadata_type, "ExtlClntAppGlobalOauthSettings");
         *self.metadata_calls.lock().unwrap() += 1;
         let all = self.metadata.as_ref().ok_or_else(metadata_refused)?;
+        if self.read_refused.contains(&metadata_type) {
+            return Err(type_refused());
+        }
         Ok(all
             .iter()
             .filter(|r| r.metadata_type == metadata_type && names.contains(&r.fields["fullName"]))
             .cloned()
             .collect())
     }
+}
+
+/// The sim's answer to a reader with Modify Metadata refused one type
+/// (ExtlClntAppOauthSettings without its org setting and user permission).
+pub(super) fn type_refused() -> Failure {
+    Failure::new(
+        Origin::Soap,
+        "INSUFFICIENT_ACCESS",
+        "insufficient access rights on ExtlClntAppOauthSettings",
+    )
+    .with_status(500)
 }
 
 /// The Metadata API's answer to a user without Modify Metadata.

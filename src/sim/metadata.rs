@@ -21,6 +21,15 @@
 //! `commaSeparatedPermissionSet` holds permission set ids (per the
 //! reference), `commaSeparatedOauthScopes` names like `Api,RefreshToken`.
 //!
+//! `ExtlClntAppOauthSettings` takes more (api_meta:
+//! meta_extlclntappoauthsettings): the org setting "Allow Access to OAuth
+//! Consumer Secrets via Metadata API" ([`Org::eca_secrets_via_metadata`])
+//! and the user permission "View External Client Apps Consumer Secrets in
+//! Metadata". A caller with Modify Metadata but not those is refused that
+//! type only, in a list or a read, with INSUFFICIENT_ACCESS "insufficient
+//! access rights on ExtlClntAppOauthSettings" (the sim's choice: Salesforce
+//! documents the rule, not its fault).
+//!
 //! `ExtlClntAppGlobalOauthSettings` holds the consumer secret: the sim
 //! never serves it (fault INVALID_TYPE, the sim's choice of answer). The
 //! sim's choices where Salesforce's answer is unconfirmed: a fullName that
@@ -50,6 +59,10 @@ pub const TYPES: &[&str] = &[
     "ExtlClntAppConfigurablePolicies",
     "ExtlClntAppOauthConfigurablePolicies",
 ];
+
+/// Served only with the org setting and user permission for consumer
+/// secrets in Metadata.
+pub const OAUTH_SETTINGS: &str = "ExtlClntAppOauthSettings";
 
 /// Holds the consumer key and secret: never served.
 pub const GLOBAL_OAUTH_SETTINGS: &str = "ExtlClntAppGlobalOauthSettings";
@@ -136,10 +149,11 @@ pub(crate) async fn handle(
             "use of the Metadata API requires a user with the ModifyAllData or ModifyMetadata permissions",
         );
     }
+    let secrets = st.org.eca_secrets_via_metadata && perms.view_eca_secrets_in_metadata;
     let answer = if LIST.is_match(&body) {
-        list(&st.org, &body)
+        list(&st.org, secrets, &body)
     } else if READ.is_match(&body) {
-        read(&st.org, &body)
+        read(&st.org, secrets, &body)
     } else {
         return client_fault(
             "sfsmoke sim: only the listMetadata() and readMetadata() calls of the Metadata API are simulated",
@@ -159,8 +173,15 @@ fn envelope(body: &str) -> String {
     )
 }
 
-/// A type this sim serves, or the fault for one it does not.
-fn served(t: &str) -> Result<&'static str, (&'static str, String)> {
+/// A type this sim serves to a caller with (`secrets`) or without the
+/// OAuth settings' extra access, or the fault for one it does not.
+fn served(t: &str, secrets: bool) -> Result<&'static str, (&'static str, String)> {
+    if t == OAUTH_SETTINGS && !secrets {
+        return Err((
+            "INSUFFICIENT_ACCESS",
+            format!("insufficient access rights on {OAUTH_SETTINGS}"),
+        ));
+    }
     if t == GLOBAL_OAUTH_SETTINGS {
         return Err((
             "INVALID_TYPE",
@@ -208,7 +229,7 @@ fn file(t: &str, app: &ExternalClientApp) -> (String, String) {
 
 /// `listMetadata`: a `result` (FileProperties) per component of each
 /// queried type.
-fn list(org: &Org, body: &str) -> Answer {
+fn list(org: &Org, secrets: bool, body: &str) -> Answer {
     let queries = all(&QUERIES, body);
     if queries.len() > MAX_LIST_QUERIES {
         return Err((
@@ -226,7 +247,7 @@ fn list(org: &Org, body: &str) -> Answer {
     let mut out = String::from("<listMetadataResponse>");
     for q in &queries {
         let t = all(&TYPE, q).into_iter().next().unwrap_or_default();
-        let t = served(&t)?;
+        let t = served(&t, secrets)?;
         for app in &org.external_client_apps {
             let (id, file_name) = file(t, app);
             out.push_str(&format!(
@@ -243,9 +264,9 @@ fn list(org: &Org, body: &str) -> Answer {
 }
 
 /// `readMetadata`: one `records` per fullName, in the order asked.
-fn read(org: &Org, body: &str) -> Answer {
+fn read(org: &Org, secrets: bool, body: &str) -> Answer {
     let t = all(&TYPE, body).into_iter().next().unwrap_or_default();
-    let t = served(&t)?;
+    let t = served(&t, secrets)?;
     let names = all(&FULL_NAMES, body);
     if names.len() > MAX_READ_NAMES {
         return Err((
@@ -358,6 +379,7 @@ mod tests {
         let org = scenarios::healthy();
         let xml = list(
             &org,
+            true,
             &list_body(&[
                 "ExternalClientApplication",
                 "ExtlClntAppOauthConfigurablePolicies",
@@ -379,7 +401,7 @@ mod tests {
         assert!(xml.contains(&format!("<id>{id}</id>")), "{xml}");
         // Four queries: over the limit.
         let four = list_body(&["ExternalClientApplication"; 4]);
-        assert_eq!(list(&org, &four).unwrap_err().0, "LIMIT_EXCEEDED");
+        assert_eq!(list(&org, true, &four).unwrap_err().0, "LIMIT_EXCEEDED");
     }
 
     #[test]
@@ -387,6 +409,7 @@ mod tests {
         let org = scenarios::build("eca-cc-user-changed").unwrap();
         let xml = read(
             &org,
+            true,
             &read_body(
                 "ExtlClntAppOauthConfigurablePolicies",
                 &[
@@ -415,6 +438,7 @@ mod tests {
         let org = scenarios::build("eca-not-preauthorized").unwrap();
         let xml = read(
             &org,
+            true,
             &read_body(
                 "ExtlClntAppOauthConfigurablePolicies",
                 &["Warehouse_Sync_oauthPlcy"],
@@ -426,6 +450,7 @@ mod tests {
         let org = scenarios::build("eca-plugin-disabled").unwrap();
         let xml = read(
             &org,
+            true,
             &read_body(
                 "ExtlClntAppConfigurablePolicies",
                 &["Warehouse_Sync_plcy", "Nightly_Export_plcy"],
@@ -441,6 +466,7 @@ mod tests {
         let org = scenarios::build("eca-scope-without-api").unwrap();
         let xml = read(
             &org,
+            true,
             &read_body("ExtlClntAppOauthSettings", &["Warehouse_Sync_oauth"]),
         )
         .unwrap();
@@ -452,10 +478,59 @@ mod tests {
         );
         let xml = read(
             &org,
+            true,
             &read_body("ExternalClientApplication", &["Warehouse_Sync"]),
         )
         .unwrap();
         assert!(xml.contains("<label>Warehouse Sync</label>"), "{xml}");
+    }
+
+    /// Modify Metadata without the consumer-secrets setting and permission:
+    /// every type but the OAuth settings, in a list or a read.
+    #[test]
+    fn the_oauth_settings_take_the_consumer_secrets_access() {
+        let org = scenarios::healthy();
+        for body in [
+            read_body(OAUTH_SETTINGS, &["Warehouse_Sync_oauth"]),
+            list_body(&[OAUTH_SETTINGS]),
+            list_body(&["ExtlClntAppConfigurablePolicies", OAUTH_SETTINGS]),
+        ] {
+            let r = if body.contains("readMetadata") {
+                read(&org, false, &body)
+            } else {
+                list(&org, false, &body)
+            };
+            assert_eq!(
+                r.unwrap_err(),
+                (
+                    "INSUFFICIENT_ACCESS",
+                    "insufficient access rights on ExtlClntAppOauthSettings".to_string()
+                )
+            );
+        }
+        let other = list_body(&[
+            "ExtlClntAppOauthConfigurablePolicies",
+            "ExtlClntAppConfigurablePolicies",
+        ]);
+        assert!(list(&org, false, &other).unwrap().contains("_oauthPlcy"));
+        let plcy = read_body("ExtlClntAppConfigurablePolicies", &["Warehouse_Sync_plcy"]);
+        assert!(read(&org, false, &plcy)
+            .unwrap()
+            .contains("isOauthPluginEnabled"));
+        // The admin has both; the auditor neither.
+        let admin = org.user("admin@acme.example").unwrap();
+        let auditor = org.user(demo::AUDITOR_USERNAME).unwrap();
+        assert!(org.eca_secrets_via_metadata);
+        assert!(
+            org.effective(admin, chrono::Utc::now())
+                .permissions
+                .view_eca_secrets_in_metadata
+        );
+        assert!(
+            !org.effective(auditor, chrono::Utc::now())
+                .permissions
+                .view_eca_secrets_in_metadata
+        );
     }
 
     #[test]
@@ -466,16 +541,17 @@ mod tests {
             list_body(&[GLOBAL_OAUTH_SETTINGS]),
         ] {
             let r = if body.contains("readMetadata") {
-                read(&org, &body)
+                read(&org, true, &body)
             } else {
-                list(&org, &body)
+                list(&org, true, &body)
             };
             let (code, message) = r.unwrap_err();
             assert_eq!(code, "INVALID_TYPE");
             assert!(message.contains("not readable"), "{message}");
             assert!(!message.contains(demo::ECA_JWT_CLIENT_SECRET));
         }
-        let (code, message) = read(&org, &read_body("CustomObject", &["Account"])).unwrap_err();
+        let (code, message) =
+            read(&org, true, &read_body("CustomObject", &["Account"])).unwrap_err();
         assert_eq!(code, "INVALID_TYPE");
         assert!(
             message.starts_with("Unknown type name 'CustomObject' specified"),
@@ -483,7 +559,7 @@ mod tests {
         );
         let eleven: Vec<&str> = vec!["Warehouse_Sync"; 11];
         assert_eq!(
-            read(&org, &read_body("ExternalClientApplication", &eleven))
+            read(&org, true, &read_body("ExternalClientApplication", &eleven))
                 .unwrap_err()
                 .0,
             "LIMIT_EXCEEDED"
@@ -496,8 +572,8 @@ mod tests {
                 .map(|a| full_name(t, a))
                 .collect();
             let names: Vec<&str> = names.iter().map(String::as_str).collect();
-            let xml =
-                read(&org, &read_body(t, &names)).unwrap() + &list(&org, &list_body(&[t])).unwrap();
+            let xml = read(&org, true, &read_body(t, &names)).unwrap()
+                + &list(&org, true, &list_body(&[t])).unwrap();
             for secret in [
                 demo::ECA_JWT_CLIENT_SECRET,
                 demo::ECA_CC_CLIENT_SECRET,

@@ -105,6 +105,12 @@ pub struct Org {
     /// API requests counted so far in the window.
     #[serde(default)]
     pub api_requests_used: u64,
+    /// Setup > External Client App Settings > "Allow Access to OAuth
+    /// Consumer Secrets via Metadata API": without it no one may read
+    /// `ExtlClntAppOauthSettings` through the Metadata API
+    /// (api_meta: meta_extlclntappoauthsettings).
+    #[serde(default)]
+    pub eca_secrets_via_metadata: bool,
     /// `POST /composite` is served (from v38.0). `false` answers it 404
     /// NOT_FOUND at every version, as a gateway in front of the org that
     /// does not know the resource would (the `composite-refused` scenario).
@@ -235,6 +241,10 @@ pub struct SystemPermissions {
     /// (`PermissionsModifyMetadata`): with Modify All Data, what the
     /// Metadata API's `listMetadata`/`readMetadata` need.
     pub modify_metadata: bool,
+    /// "View External Client Apps Consumer Secrets in Metadata": with the
+    /// org's [`Org::eca_secrets_via_metadata`], what reading
+    /// `ExtlClntAppOauthSettings` takes beyond Modify Metadata.
+    pub view_eca_secrets_in_metadata: bool,
 }
 
 impl SystemPermissions {
@@ -245,6 +255,7 @@ impl SystemPermissions {
         self.modify_all_data |= o.modify_all_data;
         self.manage_users |= o.manage_users;
         self.modify_metadata |= o.modify_metadata;
+        self.view_eca_secrets_in_metadata |= o.view_eca_secrets_in_metadata;
     }
 }
 

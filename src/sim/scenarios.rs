@@ -469,6 +469,7 @@ pub fn healthy() -> Org {
         soap_login_removed_in: 65,
         daily_api_limit: 15_000,
         api_requests_used: 0,
+        eca_secrets_via_metadata: true,
         composite: true,
         session_timeout_secs: 7200,
         trusted_ip_ranges: vec![
@@ -498,6 +499,7 @@ pub fn healthy() -> Org {
                     modify_all_data: true,
                     manage_users: true,
                     modify_metadata: true,
+                    view_eca_secrets_in_metadata: true,
                 },
                 objects(&business, all()),
             ),

@@ -21,8 +21,9 @@ enum Flow {
 }
 
 /// A healthy org whose integration logs in through an External Client App
-/// with `flow`, an auditor (given Modify Metadata when `metadata`), and
-/// smoke.lock recorded from a passing run.
+/// with `flow`, an auditor (given Modify Metadata and "View External Client
+/// Apps Consumer Secrets in Metadata" when `metadata`), and smoke.lock
+/// recorded from a passing run.
 async fn healthy_world(flow: Flow, metadata: bool) -> World {
     let w = recorded_world(flow, metadata).await;
     let lock = std::fs::read_to_string(w.path("smoke.lock")).expect("smoke.lock");
@@ -61,12 +62,14 @@ async fn recorded_world(flow: Flow, metadata: bool) -> World {
     }
     if metadata {
         w.sim.update(|o| {
-            o.profiles
+            let p = &mut o
+                .profiles
                 .iter_mut()
                 .find(|p| p.name == AUDITOR_PROFILE)
                 .expect("auditor profile")
-                .permissions
-                .modify_metadata = true;
+                .permissions;
+            p.modify_metadata = true;
+            p.view_eca_secrets_in_metadata = true;
         });
     }
     w.smoke(&["--update-snapshot"]).await.expect_code(0);
@@ -275,17 +278,54 @@ async fn without_modify_metadata_the_diagnosis_degrades_honestly() {
     assert!(d.contains("sfsmoke does not require it"), "{d}");
 }
 
+/// An auditor with Modify Metadata but without the consumer-secrets access
+/// the OAuth settings take (org setting "Allow Access to OAuth Consumer
+/// Secrets via Metadata API" + "View External Client Apps Consumer Secrets
+/// in Metadata"): the plugin switch is still read and diagnosed, the
+/// scopes are said unchecked with what reading them takes, and nobody is
+/// sent to grant the Modify Metadata the auditor already holds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oauth_settings_refused_alone_keep_the_other_policies() {
+    let w = healthy_world(Flow::Jwt, true).await;
+    w.sim.update(|o| {
+        o.profiles
+            .iter_mut()
+            .find(|p| p.name == AUDITOR_PROFILE)
+            .expect("auditor profile")
+            .permissions
+            .view_eca_secrets_in_metadata = false;
+    });
+    break_it(&w, "eca-plugin-disabled");
+    let run = w.smoke(&[]).await;
+    run.expect_code(1);
+    let (failed, drift) = diagnoses(&run);
+    let d = &failed[0];
+    assert!(d.contains("OAuth plugin off"), "{d}");
+    assert!(
+        d.contains("External Client App OAuth settings (scopes): not read (INSUFFICIENT_ACCESS: insufficient access rights on ExtlClntAppOauthSettings): reading ExtlClntAppOauthSettings also takes the org setting \"Allow Access to OAuth Consumer Secrets via Metadata API\""),
+        "{d}"
+    );
+    assert!(!d.contains("Modify All Data"), "{d}");
+    assert!(!d.contains("External Client App policies: not read"), "{d}");
+    // Scopes not read now are not a drift.
+    assert!(
+        drift.contains("External Client App 'Warehouse Sync': OAuth plugin switched off"),
+        "{drift}"
+    );
+    assert!(!drift.contains("scope"), "{drift}");
+}
+
 /// What a passing run with smoke.lock costs, per flow: the checks' one
 /// composite and the audit's two, nothing more with a read-only auditor
 /// (smoke.lock names the apps serving the user, so no retrieve; it holds no
 /// policies, so no Metadata API call to be refused). With Modify Metadata
-/// smoke.lock holds policies, and the drift check reads them again:
-/// listMetadata and one readMetadata per type (labels come from
-/// smoke.lock).
+/// smoke.lock holds policies, and the drift check reads them again: two
+/// listMetadata (the policies; the OAuth settings) and one readMetadata per
+/// type (labels come from smoke.lock).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_passing_run_pays_only_for_the_reads_it_can_use() {
     for flow in [Flow::Jwt, Flow::ClientCredentials] {
-        for (metadata, cost) in [(false, 3), (true, 3 + 1 + 3)] {
+        for (metadata, cost) in [(false, 3), (true, 3 + 2 + 3)] {
             let w = recorded_world(flow, metadata).await;
             let before = w.sim.api_usage().0;
             let run = w.smoke(&[]).await;
