@@ -44,6 +44,12 @@ pub const SOQL: &str =
     "SELECT Id, ParentId, SetupEntityId, SetupEntityType FROM SetupEntityAccess \
                         WHERE SetupEntityType = 'ExternalClientApplication'";
 
+/// The oldest API version that knows External Client Apps (their
+/// SetupEntityAccess rows, the REST object, the Metadata API types): the
+/// audit reads at the org's newest version when the configured one is
+/// older.
+pub const MIN_VERSION: &str = "60.0";
+
 /// The [`Gap`] object when the pre-authorizations or names could not be read.
 pub const OBJECT: &str = "ExternalClientApplication";
 

@@ -241,8 +241,10 @@ pub async fn read(
     } else {
         match own {
             Own::Session { conn, .. } => {
+                let needs = setup_needs(org);
                 let version =
-                    supported_version(http, &org.login_url, &org.api_version, redactor).await;
+                    supported_version(http, &org.login_url, &org.api_version, needs, redactor)
+                        .await;
                 Source::new(conn.at_version(&version), http, redactor, batch)
             }
             Own::Failed(f) => return Round::LoginFailed(f.clone()),
@@ -291,7 +293,7 @@ pub async fn read_alone(
     if org.diagnose.is_some() && org.auth.username().is_some() {
         return read(http, org, Own::Unused, redactor, batch, extra).await;
     }
-    let version = supported_version(http, &org.login_url, &org.api_version, redactor).await;
+    let version = supported_version(http, &org.login_url, &org.api_version, None, redactor).await;
     match auth::login_with(http, &with_version(org, &version), redactor).await {
         Ok(session) => {
             let conn = Connection::new(http.clone(), &session, &version, redactor);
@@ -343,7 +345,14 @@ pub async fn connect_auditor(
             ),
         ));
     };
-    let version = supported_version(http, &d.login_url, &org.api_version, redactor).await;
+    let version = supported_version(
+        http,
+        &d.login_url,
+        &org.api_version,
+        setup_needs(org),
+        redactor,
+    )
+    .await;
     let auditor = OrgConfig {
         name: format!("{} (auditor)", org.name),
         login_url: d.login_url.clone(),
@@ -364,26 +373,37 @@ pub async fn connect_auditor(
     ))
 }
 
-/// The version to read setup objects with: `configured` when the org at
-/// `base` serves it (or the list cannot be had), else the newest it serves.
+/// The oldest version the audit's setup reads of `org` need: External
+/// Client Apps (OAuth flows) appear from [`eca::MIN_VERSION`]; `None` when
+/// any version does.
+fn setup_needs(org: &OrgConfig) -> Option<&'static str> {
+    uses_connected_app(&org.auth).then_some(eca::MIN_VERSION)
+}
+
+/// The version to read setup objects with (the checks keep the configured
+/// one): [`pick_version`] over what the org at `base` serves.
 async fn supported_version(
     http: &reqwest::Client,
     base: &url::Url,
     configured: &str,
+    at_least: Option<&str>,
     redactor: &Redactor,
 ) -> String {
     let mut supported = client::list_versions(http, base, redactor)
         .await
         .unwrap_or_default();
     supported.sort_by_key(|v| facts::version_key(v));
-    pick_version(configured, &supported)
+    pick_version(configured, &supported, at_least)
 }
 
-/// `configured` when `supported` (oldest first) holds it or is empty, else
-/// the newest supported.
-pub fn pick_version(configured: &str, supported: &[String]) -> String {
+/// `configured` when `supported` (oldest first) holds it and it is not
+/// older than `at_least` (what the reads need), or when the list is empty
+/// (unknown); else the newest supported.
+pub fn pick_version(configured: &str, supported: &[String], at_least: Option<&str>) -> String {
+    let too_old =
+        at_least.is_some_and(|min| facts::version_key(configured) < facts::version_key(min));
     match supported.last() {
-        Some(newest) if !supported.iter().any(|v| v == configured) => newest.clone(),
+        Some(newest) if too_old || !supported.iter().any(|v| v == configured) => newest.clone(),
         _ => configured.to_string(),
     }
 }
@@ -442,9 +462,23 @@ mod tests {
     #[test]
     fn the_configured_version_wins_when_the_org_serves_it() {
         let served: Vec<String> = ["31.0", "62.0", "64.0"].map(String::from).to_vec();
-        assert_eq!(pick_version("62.0", &served), "62.0");
-        assert_eq!(pick_version("20.0", &served), "64.0");
-        assert_eq!(pick_version("20.0", &[]), "20.0");
+        assert_eq!(pick_version("62.0", &served, None), "62.0");
+        assert_eq!(pick_version("20.0", &served, None), "64.0");
+        assert_eq!(pick_version("20.0", &[], None), "20.0");
+    }
+
+    /// External Client Apps appear from API 60.0: an older configured
+    /// version reads setup at the newest the org serves.
+    #[test]
+    fn a_version_older_than_the_reads_need_gives_way_to_the_newest() {
+        let served: Vec<String> = ["31.0", "58.0", "62.0", "64.0"].map(String::from).to_vec();
+        let eca = Some(eca::MIN_VERSION);
+        assert_eq!(pick_version("58.0", &served, eca), "64.0");
+        assert_eq!(pick_version("58.0", &served, None), "58.0");
+        assert_eq!(pick_version("62.0", &served, eca), "62.0");
+        assert_eq!(pick_version("60.0", &["60.0".to_string()], eca), "60.0");
+        // Unknown list: the configured one.
+        assert_eq!(pick_version("58.0", &[], eca), "58.0");
     }
 
     #[test]

@@ -408,6 +408,62 @@ async fn a_refused_reader_is_not_asked_again_in_the_same_run() {
     assert_eq!(asked_before, 1, "{}", run.stdout());
 }
 
+/// External Client Apps appear from API 60.0. With `api_version = "58.0"`
+/// the checks run at 58.0, and the audit reads setup at the org's newest
+/// version: smoke.lock records the app, and the diagnosis of a lost
+/// pre-authorization names it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_older_api_version_still_sees_the_apps() {
+    let mut w = World::start("healthy").await;
+    w.env
+        .insert("SF_CLIENT_ID".into(), demo::ECA_JWT_CLIENT_ID.into());
+    let toml = format!("{}{}", config::jwt(), config::AUDITOR)
+        .replace("auth = \"jwt\"", "api_version = \"58.0\"\nauth = \"jwt\"");
+    assert!(toml.contains("58.0"));
+    w.write_config(&toml);
+    let snap = w.smoke(&["--update-snapshot"]).await;
+    snap.expect_code(0);
+    // The checks kept the configured version; the audit's composites went
+    // out at 60.0 or later (the request log at -vvv).
+    let versions: std::collections::BTreeSet<(u32, String)> =
+        regex::Regex::new(r"/services/data/v(\d+)\.(\d+)/composite")
+            .unwrap()
+            .captures_iter(&snap.stderr())
+            .map(|c| (c[1].parse().unwrap(), format!("{}.{}", &c[1], &c[2])))
+            .collect();
+    assert!(
+        versions.iter().any(|(_, v)| v == "58.0"),
+        "{versions:?}\n{}",
+        snap.stderr()
+    );
+    assert!(
+        versions.iter().any(|(major, _)| *major >= 60),
+        "{versions:?}"
+    );
+    let lock = std::fs::read_to_string(w.path("smoke.lock")).expect("smoke.lock");
+    assert!(
+        lock.contains(&format!(
+            "[orgs.prod.external_client_apps.{}]",
+            demo::ECA_JWT_NAME
+        )),
+        "{lock}"
+    );
+    break_it(&w, "eca-not-preauthorized");
+    let run = w.smoke(&[]).await;
+    run.expect_code(1);
+    let (failed, drift) = diagnoses(&run);
+    let d = failed.first().expect("a diagnosis");
+    assert!(
+        d.starts_with("diagnosis: user not pre-authorized for the External Client App"),
+        "{d}"
+    );
+    assert!(d.contains("External Client App 'Warehouse Sync'"), "{d}");
+    assert!(
+        drift.contains("no longer pre-authorized for External Client App 'Warehouse Sync'"),
+        "{drift}"
+    );
+}
+
 /// A Connected App org (no External Client App) reads as before: no app
 /// line, no policy line, whatever the Metadata API answers.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
