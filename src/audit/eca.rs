@@ -129,7 +129,9 @@ pub struct Known {
 pub const ASKED_BEFORE: &str = "refused earlier in this run: not asked again";
 
 /// The Metadata API refusals for lack of permission met in one run, by
-/// reader (login URL and user): a reader refused once is not asked again.
+/// reader (login URL and user) and what it asked (the types listed: the
+/// OAuth settings take a permission the policies do not): a reader
+/// refused once is not asked the same again.
 /// Readers with the same key wait for each other's answer, so two orgs
 /// sharing an auditor send one request between them.
 #[derive(Clone, Debug, Default)]
@@ -501,8 +503,12 @@ async fn read_policies<Q: SetupQuery>(
             return (BTreeMap::new(), calls, Vec::new());
         }
     };
-    // Listed only once the policies were: a refusal of those is one of
-    // these too, and is not worth a second call.
+    // Listed only once the policies were, and named an app: a refusal of
+    // those is one of these too, and an org without External Client Apps
+    // has no OAuth settings either; neither is worth a second call.
+    if listed.is_empty() {
+        return (BTreeMap::new(), calls, Vec::new());
+    }
     calls += 1;
     match g.q.list_metadata(settings).await {
         Ok(l) => listed.extend(l.into_iter().map(|mut l| {

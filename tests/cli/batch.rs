@@ -226,3 +226,103 @@ async fn batching_keeps_every_verdict_code_and_hint_in_every_scenario() {
     }
     assert!(compared >= 18, "{compared} scenarios");
 }
+
+/// What one org's run costs, as README's "API economy" table states it:
+/// JWT through a Connected App (an org without External Client Apps) or
+/// through an External Client App, 2 objects, for a passing run with the
+/// checks alone, then with an auditor and smoke.lock (read-only, or with
+/// Modify Metadata), and for a run whose login is refused by the app
+/// (the diagnosis reads). Each figure is the sim's API usage for that run
+/// alone (smoke.lock recorded beforehand, not counted).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_readme_cost_table_holds() {
+    use sfsmoke::sim::{demo, scenarios};
+    #[derive(Debug)]
+    struct Row {
+        eca: bool,
+        auditor: bool,
+        metadata: bool,
+        broken: Option<&'static str>,
+        calls: u64,
+    }
+    let row = |eca, auditor, metadata, broken, calls| Row {
+        eca,
+        auditor,
+        metadata,
+        broken,
+        calls,
+    };
+    let rows = [
+        // The checks alone: one composite.
+        row(false, false, false, None, 1),
+        row(true, false, false, None, 1),
+        // + auditor and smoke.lock, passing: the audit's two composites;
+        // the policies smoke.lock recorded are read again: listMetadata of
+        // the policies and of the OAuth settings (refused: the auditor may
+        // not see consumer secrets), one readMetadata per policy type.
+        row(false, true, false, None, 3),
+        row(false, true, true, None, 3),
+        row(true, true, false, None, 3),
+        row(true, true, true, None, 3 + 4),
+        // + auditor, the app refuses the login: no checks. The diagnosis's
+        // first round has six queries with the Setup Audit Trail (two
+        // composites); its second five, six with the admin-approved
+        // Connected App's pre-authorizations (one or two). No app
+        // pre-authorizes the user any more: no retrieve. Then the
+        // policies: listMetadata (refused, or listing nothing in a
+        // Connected App org: 1), or read (2 lists + 2 types + the labels: 5).
+        row(
+            false,
+            true,
+            false,
+            Some("connected-app-admin-approved"),
+            2 + 2 + 1,
+        ),
+        row(
+            false,
+            true,
+            true,
+            Some("connected-app-admin-approved"),
+            2 + 2 + 1,
+        ),
+        row(true, true, false, Some("eca-not-preauthorized"), 2 + 1 + 1),
+        row(true, true, true, Some("eca-not-preauthorized"), 2 + 1 + 5),
+    ];
+    let mut measured = Vec::new();
+    for r in &rows {
+        let mut w = World::start("healthy").await;
+        if r.eca {
+            w.env
+                .insert("SF_CLIENT_ID".into(), demo::ECA_JWT_CLIENT_ID.into());
+        } else {
+            w.sim.update(|o| o.external_client_apps.clear());
+        }
+        let auditor = if r.auditor { config::AUDITOR } else { "" };
+        w.write_config(&format!("{}{auditor}", config::jwt()));
+        if r.metadata {
+            w.sim.update(|o| {
+                for p in o.profiles.iter_mut() {
+                    if p.name == "Read Only Auditor" {
+                        p.permissions.modify_metadata = true;
+                    }
+                }
+            });
+        }
+        if r.auditor {
+            w.smoke(&["--update-snapshot"]).await.expect_code(0);
+        }
+        if let Some(s) = r.broken {
+            w.sim.update(|o| scenarios::apply(s, o)).expect("scenario");
+        }
+        let before = w.sim.api_usage().0;
+        let run = w.smoke(&[]).await;
+        run.expect_code(if r.broken.is_some() { 1 } else { 0 });
+        measured.push((r, w.sim.api_usage().0 - before));
+    }
+    let wrong: Vec<String> = measured
+        .iter()
+        .filter(|(r, n)| r.calls != *n)
+        .map(|(r, n)| format!("{r:?}: measured {n}"))
+        .collect();
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
