@@ -87,6 +87,37 @@ pub const SCOPES_COST: &str = "reading ExtlClntAppOauthSettings also takes the o
     Metadata\" (which also opens consumer secrets to that user; sfsmoke does not require \
     it), so the scopes are unchecked; the other policies were read";
 
+/// `SetupEntityAccess` rows of `ExternalClientApplication` and
+/// `ExtlClntAppConfigurablePolicies` exist from this major API version,
+/// as do the client credentials fields of the OAuth policies; below it
+/// the reading is partial, below [`METADATA_SINCE`] there is none.
+pub const ECA_SINCE: u32 = 60;
+
+/// `ExternalClientApplication`, `ExtlClntAppOauthSettings` and
+/// `ExtlClntAppOauthConfigurablePolicies` exist from this major version.
+pub const METADATA_SINCE: u32 = 59;
+
+/// The major API version a Metadata API type is served from (api_meta).
+pub fn since(metadata_type: &str) -> u32 {
+    if metadata_type == "ExtlClntAppConfigurablePolicies" {
+        ECA_SINCE
+    } else {
+        METADATA_SINCE
+    }
+}
+
+/// The gap of a read not sent because the API version predates it.
+fn too_old(object: &str, version: &str, what: &str) -> Gap {
+    Gap {
+        object: object.into(),
+        failure: Failure::new(
+            crate::salesforce::error::Origin::Sfsmoke,
+            crate::codes::CONFIG_ERROR,
+            format!("not sent at API v{version}: {what}"),
+        ),
+    }
+}
+
 /// At most this many apps are retrieved by name.
 const MAX_APPS: usize = 50;
 
@@ -260,6 +291,9 @@ pub struct EcaRead {
     pub metadata_calls: u32,
     /// Apps whose policies were past the bound and not read.
     pub unread_policies: Vec<String>,
+    /// The API version read at, when it predates part of the reading
+    /// ([`ECA_SINCE`]): what was skipped is a gap, none claimed absent.
+    pub too_old: Option<String>,
     /// The policies' `listMetadata` went through (so the reader holds
     /// Modify Metadata, whatever a later read answered).
     pub policies_listed: bool,
@@ -275,7 +309,25 @@ pub(super) async fn read<Q: SetupQuery>(
 ) -> EcaRead {
     let mut out = EcaRead::default();
     let mut apps: BTreeMap<String, EcaFacts> = BTreeMap::new();
-    if let Some(rows) = g.run(OBJECT, SOQL.into()).await {
+    let version = g.q.api_version();
+    let major = version.as_deref().map(|v| super::facts::version_key(v).0);
+    let older = |since: u32| major.is_some_and(|m| m < since);
+    let v = version.clone().unwrap_or_default();
+    if older(ECA_SINCE) {
+        out.too_old = version.clone();
+    }
+    let rows = if older(ECA_SINCE) {
+        // The rows do not exist below 60.0: none would read as "no app".
+        g.gaps.push(too_old(
+            OBJECT,
+            &v,
+            "SetupEntityAccess rows of External Client Apps exist from 60.0",
+        ));
+        None
+    } else {
+        g.run(OBJECT, SOQL.into()).await
+    };
+    if let Some(rows) = rows {
         let (mut ids, via) = preauthorizations(&rows, sets);
         let mut named = Vec::new();
         if let Some(known) = &needs.known {
@@ -303,12 +355,12 @@ pub(super) async fn read<Q: SetupQuery>(
             apps.insert(app.api_name.clone(), app);
         }
     }
-    let (policies, calls, unread) = if needs.skip_policies {
-        (BTreeMap::new(), 0, Vec::new())
+    let (policies, calls, unread, listed) = if needs.skip_policies {
+        (BTreeMap::new(), 0, Vec::new(), false)
     } else {
-        read_policies(g).await
+        read_policies(g, major, &v).await
     };
-    out.policies_listed = calls > 1;
+    out.policies_listed = listed;
     out.metadata_calls = calls;
     out.unread_policies = unread;
     for (name, p) in policies {
@@ -338,7 +390,7 @@ pub(super) async fn read<Q: SetupQuery>(
     }
     let unlabelled: Vec<String> = apps
         .values()
-        .filter(|a| a.id.is_none() && needs.known.is_none())
+        .filter(|a| a.id.is_none() && needs.known.is_none() && !older(METADATA_SINCE))
         .map(|a| a.api_name.clone())
         .take(READ_BATCH)
         .collect();
@@ -480,17 +532,41 @@ async fn retrieve<Q: SetupQuery>(
     out
 }
 
-/// The policies by app API name, the Metadata API calls sent, and the
-/// components left unread past the bound. A refused list is a [`POLICIES`]
-/// gap; a refused read leaves its type unread (a gap) and keeps the rest;
-/// the OAuth settings are listed and read apart, a refusal there being a
-/// [`SCOPES`] gap ([`SCOPES_COST`]).
+/// The policies by app API name, the Metadata API calls sent, the
+/// components left unread past the bound, and whether the policies'
+/// list went through. A refused list is a [`POLICIES`] gap; a refused read
+/// leaves its type unread (a gap) and keeps the rest; the OAuth settings
+/// are listed and read apart, a refusal there being a [`SCOPES`] gap
+/// ([`SCOPES_COST`]). A type the API version `major` predates ([`since`])
+/// is not asked for (a [`POLICIES`] gap).
 async fn read_policies<Q: SetupQuery>(
     g: &mut Gatherer<'_, Q>,
-) -> (BTreeMap<String, EcaPolicies>, u32, Vec<String>) {
-    let (policy_types, settings) = POLICY_TYPES.split_at(2);
+    major: Option<u32>,
+    version: &str,
+) -> (BTreeMap<String, EcaPolicies>, u32, Vec<String>, bool) {
+    let served = |t: &str| major.is_none_or(|m| m >= since(t));
+    let skipped: Vec<&str> = POLICY_TYPES.into_iter().filter(|t| !served(t)).collect();
+    if !skipped.is_empty() {
+        g.gaps.push(too_old(
+            POLICIES,
+            version,
+            &format!(
+                "the Metadata API serves {} from {}.0",
+                skipped.join(", "),
+                skipped.iter().map(|t| since(t)).min().unwrap_or(ECA_SINCE)
+            ),
+        ));
+    }
+    let policy_types: Vec<&str> = POLICY_TYPES[..2]
+        .iter()
+        .copied()
+        .filter(|t| served(t))
+        .collect();
+    if policy_types.is_empty() {
+        return (BTreeMap::new(), 0, Vec::new(), false);
+    }
     let mut calls = 1;
-    let mut listed = match g.q.list_metadata(policy_types).await {
+    let mut listed = match g.q.list_metadata(&policy_types).await {
         Ok(l) => l,
         Err(failure) => {
             if failure.message.ends_with(ASKED_BEFORE) {
@@ -500,36 +576,38 @@ async fn read_policies<Q: SetupQuery>(
                 object: POLICIES.into(),
                 failure,
             });
-            return (BTreeMap::new(), calls, Vec::new());
+            return (BTreeMap::new(), calls, Vec::new(), false);
         }
     };
     // Listed only once the policies were, and named an app: a refusal of
     // those is one of these too, and an org without External Client Apps
     // has no OAuth settings either; neither is worth a second call.
     if listed.is_empty() {
-        return (BTreeMap::new(), calls, Vec::new());
+        return (BTreeMap::new(), calls, Vec::new(), true);
     }
-    calls += 1;
-    match g.q.list_metadata(settings).await {
-        Ok(l) => listed.extend(l.into_iter().map(|mut l| {
-            if l.metadata_type.is_empty() {
-                l.metadata_type = OAUTH_SETTINGS.into();
+    if served(OAUTH_SETTINGS) {
+        calls += 1;
+        match g.q.list_metadata(&[OAUTH_SETTINGS]).await {
+            Ok(l) => listed.extend(l.into_iter().map(|mut l| {
+                if l.metadata_type.is_empty() {
+                    l.metadata_type = OAUTH_SETTINGS.into();
+                }
+                l
+            })),
+            Err(failure) => {
+                if failure.message.ends_with(ASKED_BEFORE) {
+                    calls -= 1;
+                }
+                g.gaps.push(Gap {
+                    object: SCOPES.into(),
+                    failure,
+                })
             }
-            l
-        })),
-        Err(failure) => {
-            if failure.message.ends_with(ASKED_BEFORE) {
-                calls -= 1;
-            }
-            g.gaps.push(Gap {
-                object: SCOPES.into(),
-                failure,
-            })
         }
     }
     let mut records: Vec<Record> = Vec::new();
     let mut unread = Vec::new();
-    for t in POLICY_TYPES {
+    for t in POLICY_TYPES.into_iter().filter(|t| served(t)) {
         let mut names: Vec<String> = listed
             .iter()
             .filter(|l| l.metadata_type == t || (l.metadata_type.is_empty() && t != OAUTH_SETTINGS))
@@ -563,7 +641,7 @@ async fn read_policies<Q: SetupQuery>(
             }),
         }
     }
-    (fold(&records), calls, unread)
+    (fold(&records), calls, unread, true)
 }
 
 /// The records of the three types folded into one [`EcaPolicies`] per app.

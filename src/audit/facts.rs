@@ -52,6 +52,11 @@ pub trait SetupQuery {
         &self,
         paths: &[String],
     ) -> impl Future<Output = Vec<Result<Value, Failure>>> + Send;
+    /// The API version this source reads at (`None`: unknown, nothing is
+    /// skipped for it).
+    fn api_version(&self) -> Option<String> {
+        None
+    }
     /// Metadata API `listMetadata` of `types` (one call).
     fn list_metadata(
         &self,

@@ -165,6 +165,10 @@ impl SetupQuery for Source {
         out
     }
 
+    fn api_version(&self) -> Option<String> {
+        Some(self.conn.api_version().to_string())
+    }
+
     async fn list_metadata(&self, types: &[&str]) -> Result<Vec<Listed>, Failure> {
         match &self.refusals {
             // Per reader and types: a refusal of the OAuth settings alone

@@ -521,9 +521,21 @@ pub(super) fn evidence(
     known_good: Option<&OrgSnapshot>,
 ) -> Vec<String> {
     let read = &facts.eca;
-    let unread_object = facts.unread(eca::OBJECT);
-    let policies_gap = facts.gaps.iter().find(|g| g.object == eca::POLICIES);
-    let matters = !read.apps.is_empty()
+    // A read the API version predates is told once, in the version line.
+    let skipped = |g: &&crate::audit::facts::Gap| {
+        read.too_old.is_some() && g.failure.code == crate::codes::CONFIG_ERROR
+    };
+    let unread_object = facts
+        .gaps
+        .iter()
+        .filter(|g| g.object == eca::OBJECT && !skipped(g))
+        .find_map(|g| facts.unread(&g.object));
+    let policies_gap = facts
+        .gaps
+        .iter()
+        .find(|g| g.object == eca::POLICIES && !skipped(g));
+    let matters = read.too_old.is_some()
+        || !read.apps.is_empty()
         || known_good.is_some_and(|k| !k.external_client_apps.is_empty())
         || (facts.apps.is_empty() && sign(failure, family).is_some() && read.metadata_calls > 0);
     if !matters {
@@ -533,7 +545,20 @@ pub(super) fn evidence(
     for app in &read.apps {
         ev.push(app_line(app, facts));
     }
-    if read.apps.is_empty() && unread_object.is_none() && policies_gap.is_none() {
+    if let Some(v) = &read.too_old {
+        let major = crate::audit::facts::version_key(v).0;
+        ev.push(format!(
+            "External Client Apps: read at API v{v}, older than they need (SetupEntityAccess \
+             rows of External Client Apps, ExtlClntAppConfigurablePolicies and the client \
+             credentials policy fields exist from 60.0, the other Metadata API types from \
+             59.0): {} unchecked and none is claimed absent; read them at API 60.0 or later",
+            if major < eca::METADATA_SINCE {
+                "pre-authorizations and every policy are"
+            } else {
+                "pre-authorizations, the plugin switch and the client credentials flow are"
+            }
+        ));
+    } else if read.apps.is_empty() && unread_object.is_none() && policies_gap.is_none() {
         ev.push("External Client Apps: none in this org".into());
     }
     if let Some(u) = unread_object {
@@ -1271,6 +1296,52 @@ mod tests {
             .unwrap_or_else(|| panic!("{d}"));
         assert!(!line.contains(POLICIES_COST), "{line}");
         assert!(line.contains("what was read stands"), "{line}");
+    }
+
+    /// Below API 60.0 part of the reading does not exist (below 59.0 none
+    /// of it): nothing is sent for it, one evidence line says why, and no
+    /// app is claimed absent or not pre-authorized.
+    #[tokio::test]
+    async fn an_api_version_older_than_the_types_reads_none_of_them() {
+        let mut org = eca_org();
+        unpreauthorize(&mut org);
+        org.api_version = Some("58.0".into());
+        let facts = facts_of(&org).await;
+        assert_eq!(*org.metadata_calls.lock().unwrap(), 0);
+        assert_eq!(facts.eca.metadata_calls, 0);
+        assert!(facts.eca.apps.is_empty());
+        assert!(facts.gap(eca::OBJECT) && facts.gap(eca::POLICIES));
+        let d = reason(&facts, &app_access(), None, "58.0", true);
+        assert_ne!(d.cause, Cause::EcaNotPreAuthorized, "{d}");
+        let lines: Vec<&String> = d
+            .evidence
+            .iter()
+            .filter(|e| e.starts_with("External Client App"))
+            .collect();
+        assert_eq!(lines.len(), 1, "{d}");
+        assert!(
+            lines[0].starts_with("External Client Apps: read at API v58.0, older than they need")
+                && lines[0].contains("pre-authorizations and every policy are unchecked"),
+            "{d}"
+        );
+        // 59.0: the OAuth policies and settings (2 lists, 2 reads) and the
+        // label, not the plugin policies.
+        org.api_version = Some("59.0".into());
+        let facts = facts_of(&org).await;
+        assert_eq!(facts.eca.metadata_calls, 5);
+        let p = facts.eca.apps[0].policies.as_ref().expect("read");
+        assert_eq!(p.admin_approved, Some(true));
+        assert_eq!(p.oauth_plugin_enabled, None);
+        let d = reason(&facts, &app_access(), None, "59.0", true);
+        assert!(
+            d.evidence.iter().any(|e| e.contains("read at API v59.0")
+                && e.contains("the plugin switch and the client credentials flow are unchecked")),
+            "{d}"
+        );
+        // Versions from 60.0 read everything.
+        org.api_version = Some("60.0".into());
+        let facts = facts_of(&org).await;
+        assert!(facts.eca.too_old.is_none() && !facts.gap(eca::POLICIES));
     }
 
     /// A Connected App org reads as before, whether or not the reader may

@@ -100,6 +100,8 @@ pub(super) struct Canned {
     pub(super) list_refused: Vec<&'static str>,
     /// Types whose `readMetadata` answers INSUFFICIENT_ACCESS.
     pub(super) read_refused: Vec<&'static str>,
+    /// The version the reader reads at (`None`: unknown).
+    pub(super) api_version: Option<String>,
     refuse: Vec<&'static str>,
     /// Objects whose query answers 401 INVALID_SESSION_ID (not a missing
     /// permission).
@@ -120,6 +122,9 @@ pub(super) fn rec(object: &str, id: &str, fields: Value) -> Value {
 }
 
 impl SetupQuery for Canned {
+    fn api_version(&self) -> Option<String> {
+        self.api_version.clone()
+    }
     async fn query(&self, soql: &str) -> Result<Vec<Value>, Failure> {
         self.log.lock().unwrap().push(soql.to_string());
         let upper = soql.to_string();
@@ -1459,6 +1464,9 @@ struct Batching<'a> {
 }
 
 impl SetupQuery for Batching<'_> {
+    fn api_version(&self) -> Option<String> {
+        self.org.api_version()
+    }
     async fn query(&self, soql: &str) -> Result<Vec<Value>, Failure> {
         self.org.query(soql).await
     }

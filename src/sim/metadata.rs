@@ -149,11 +149,14 @@ pub(crate) async fn handle(
             "use of the Metadata API requires a user with the ModifyAllData or ModifyMetadata permissions",
         );
     }
-    let secrets = st.org.eca_secrets_via_metadata && perms.view_eca_secrets_in_metadata;
+    let caller = Caller {
+        secrets: st.org.eca_secrets_via_metadata && perms.view_eca_secrets_in_metadata,
+        version: parse_version(version).unwrap_or_default(),
+    };
     let answer = if LIST.is_match(&body) {
-        list(&st.org, secrets, &body)
+        list(&st.org, caller, &body)
     } else if READ.is_match(&body) {
-        read(&st.org, secrets, &body)
+        read(&st.org, caller, &body)
     } else {
         return client_fault(
             "sfsmoke sim: only the listMetadata() and readMetadata() calls of the Metadata API are simulated",
@@ -173,10 +176,36 @@ fn envelope(body: &str) -> String {
     )
 }
 
-/// A type this sim serves to a caller with (`secrets`) or without the
-/// OAuth settings' extra access, or the fault for one it does not.
-fn served(t: &str, secrets: bool) -> Result<&'static str, (&'static str, String)> {
-    if t == OAUTH_SETTINGS && !secrets {
+/// Who asks, as far as the answer depends on it.
+#[derive(Clone, Copy, Debug)]
+struct Caller {
+    /// The OAuth settings' extra access (org setting and permission).
+    secrets: bool,
+    /// The API version of the call (`/services/Soap/m/{version}`).
+    version: u16,
+}
+
+/// The version each type is served from (api_meta reference):
+/// ExtlClntAppConfigurablePolicies 60.0, the others 59.0.
+pub fn since(t: &str) -> u16 {
+    if t == "ExtlClntAppConfigurablePolicies" {
+        60
+    } else {
+        59
+    }
+}
+
+/// `isClientCredentialsFlowEnabled` and `clientCredentialsFlowUser` are
+/// answered from this version (api_meta reference).
+pub const CLIENT_CREDENTIALS_FIELDS_SINCE: u16 = 60;
+
+/// A type this sim serves to `caller`, or the fault for one it does not:
+/// below its version a type is unknown, as any type the API lacks.
+fn served(t: &str, caller: Caller) -> Result<&'static str, (&'static str, String)> {
+    if TYPES.contains(&t) && caller.version < since(t) {
+        return Err(("INVALID_TYPE", format!("Unknown type name '{t}' specified")));
+    }
+    if t == OAUTH_SETTINGS && !caller.secrets {
         return Err((
             "INSUFFICIENT_ACCESS",
             format!("insufficient access rights on {OAUTH_SETTINGS}"),
@@ -229,7 +258,7 @@ fn file(t: &str, app: &ExternalClientApp) -> (String, String) {
 
 /// `listMetadata`: a `result` (FileProperties) per component of each
 /// queried type.
-fn list(org: &Org, secrets: bool, body: &str) -> Answer {
+fn list(org: &Org, caller: Caller, body: &str) -> Answer {
     let queries = all(&QUERIES, body);
     if queries.len() > MAX_LIST_QUERIES {
         return Err((
@@ -247,7 +276,7 @@ fn list(org: &Org, secrets: bool, body: &str) -> Answer {
     let mut out = String::from("<listMetadataResponse>");
     for q in &queries {
         let t = all(&TYPE, q).into_iter().next().unwrap_or_default();
-        let t = served(&t, secrets)?;
+        let t = served(&t, caller)?;
         for app in &org.external_client_apps {
             let (id, file_name) = file(t, app);
             out.push_str(&format!(
@@ -264,9 +293,9 @@ fn list(org: &Org, secrets: bool, body: &str) -> Answer {
 }
 
 /// `readMetadata`: one `records` per fullName, in the order asked.
-fn read(org: &Org, secrets: bool, body: &str) -> Answer {
+fn read(org: &Org, caller: Caller, body: &str) -> Answer {
     let t = all(&TYPE, body).into_iter().next().unwrap_or_default();
-    let t = served(&t, secrets)?;
+    let t = served(&t, caller)?;
     let names = all(&FULL_NAMES, body);
     if names.len() > MAX_READ_NAMES {
         return Err((
@@ -287,7 +316,7 @@ fn read(org: &Org, secrets: bool, body: &str) -> Answer {
             Some(app) => out.push_str(&format!(
                 r#"<records xsi:type="{t}"><fullName>{}</fullName>{}</records>"#,
                 xml_escape_text(name),
-                fields(org, t, app)
+                fields(org, t, app, caller.version)
             )),
             None => out.push_str(r#"<records xsi:nil="true"/>"#),
         }
@@ -297,8 +326,9 @@ fn read(org: &Org, secrets: bool, body: &str) -> Answer {
 }
 
 /// A record's fields after `fullName`, in the reference's (alphabetical)
-/// order.
-fn fields(org: &Org, t: &str, app: &ExternalClientApp) -> String {
+/// order, as `version` has them.
+fn fields(org: &Org, t: &str, app: &ExternalClientApp, version: u16) -> String {
+    let cc = version >= CLIENT_CREDENTIALS_FIELDS_SINCE;
     let e = xml_escape_text;
     let tag = |k: &str, v: &str| format!("<{k}>{}</{k}>", e(v));
     let name = tag("externalClientApplication", &app.name);
@@ -320,8 +350,17 @@ fn fields(org: &Org, t: &str, app: &ExternalClientApp) -> String {
             let run_as = app
                 .client_credentials_user
                 .as_deref()
+                .filter(|_| cc)
                 .map(|u| tag("clientCredentialsFlowUser", u))
                 .unwrap_or_default();
+            let cc_enabled = if cc {
+                tag(
+                    "isClientCredentialsFlowEnabled",
+                    &app.client_credentials_enabled.to_string(),
+                )
+            } else {
+                String::new()
+            };
             let sets: Vec<String> = app
                 .permission_sets
                 .iter()
@@ -336,10 +375,7 @@ fn fields(org: &Org, t: &str, app: &ExternalClientApp) -> String {
             format!(
                 "{run_as}{sets}{name}{}{}{label}{}{}",
                 tag("ipRelaxationPolicyType", "Enforce"),
-                tag(
-                    "isClientCredentialsFlowEnabled",
-                    &app.client_credentials_enabled.to_string()
-                ),
+                cc_enabled,
                 tag("permittedUsersPolicyType", app.permitted_users.wire()),
                 tag("refreshTokenPolicyType", "Infinite"),
             )
@@ -357,6 +393,15 @@ fn fields(org: &Org, t: &str, app: &ExternalClientApp) -> String {
 mod tests {
     use super::*;
     use crate::sim::{demo, scenarios};
+
+    const ANY: Caller = Caller {
+        secrets: true,
+        version: 62,
+    };
+    const NO_SECRETS: Caller = Caller {
+        secrets: false,
+        version: 62,
+    };
 
     fn list_body(types: &[&str]) -> String {
         let q: String = types
@@ -379,7 +424,7 @@ mod tests {
         let org = scenarios::healthy();
         let xml = list(
             &org,
-            true,
+            ANY,
             &list_body(&[
                 "ExternalClientApplication",
                 "ExtlClntAppOauthConfigurablePolicies",
@@ -401,7 +446,7 @@ mod tests {
         assert!(xml.contains(&format!("<id>{id}</id>")), "{xml}");
         // Four queries: over the limit.
         let four = list_body(&["ExternalClientApplication"; 4]);
-        assert_eq!(list(&org, true, &four).unwrap_err().0, "LIMIT_EXCEEDED");
+        assert_eq!(list(&org, ANY, &four).unwrap_err().0, "LIMIT_EXCEEDED");
     }
 
     #[test]
@@ -409,7 +454,7 @@ mod tests {
         let org = scenarios::build("eca-cc-user-changed").unwrap();
         let xml = read(
             &org,
-            true,
+            ANY,
             &read_body(
                 "ExtlClntAppOauthConfigurablePolicies",
                 &[
@@ -438,7 +483,7 @@ mod tests {
         let org = scenarios::build("eca-not-preauthorized").unwrap();
         let xml = read(
             &org,
-            true,
+            ANY,
             &read_body(
                 "ExtlClntAppOauthConfigurablePolicies",
                 &["Warehouse_Sync_oauthPlcy"],
@@ -450,7 +495,7 @@ mod tests {
         let org = scenarios::build("eca-plugin-disabled").unwrap();
         let xml = read(
             &org,
-            true,
+            ANY,
             &read_body(
                 "ExtlClntAppConfigurablePolicies",
                 &["Warehouse_Sync_plcy", "Nightly_Export_plcy"],
@@ -466,7 +511,7 @@ mod tests {
         let org = scenarios::build("eca-scope-without-api").unwrap();
         let xml = read(
             &org,
-            true,
+            ANY,
             &read_body("ExtlClntAppOauthSettings", &["Warehouse_Sync_oauth"]),
         )
         .unwrap();
@@ -478,11 +523,52 @@ mod tests {
         );
         let xml = read(
             &org,
-            true,
+            ANY,
             &read_body("ExternalClientApplication", &["Warehouse_Sync"]),
         )
         .unwrap();
         assert!(xml.contains("<label>Warehouse Sync</label>"), "{xml}");
+    }
+
+    /// Each type from its version (ExtlClntAppConfigurablePolicies 60.0,
+    /// the others 59.0); the client credentials fields from 60.0.
+    #[test]
+    fn types_and_fields_answer_from_their_version() {
+        let org = scenarios::healthy();
+        let at = |version| Caller {
+            secrets: true,
+            version,
+        };
+        let plcy = read_body("ExtlClntAppConfigurablePolicies", &["Warehouse_Sync_plcy"]);
+        assert!(read(&org, at(60), &plcy).is_ok());
+        let (code, message) = read(&org, at(59), &plcy).unwrap_err();
+        assert_eq!(code, "INVALID_TYPE");
+        assert_eq!(
+            message,
+            "Unknown type name 'ExtlClntAppConfigurablePolicies' specified"
+        );
+        for t in [
+            "ExternalClientApplication",
+            OAUTH_SETTINGS,
+            "ExtlClntAppOauthConfigurablePolicies",
+        ] {
+            assert!(list(&org, at(59), &list_body(&[t])).is_ok(), "{t}");
+            assert_eq!(
+                list(&org, at(58), &list_body(&[t])).unwrap_err().0,
+                "INVALID_TYPE",
+                "{t}"
+            );
+        }
+        let oauth = read_body(
+            "ExtlClntAppOauthConfigurablePolicies",
+            &["Nightly_Export_oauthPlcy"],
+        );
+        let v60 = read(&org, at(60), &oauth).unwrap();
+        assert!(v60.contains("<clientCredentialsFlowUser>"), "{v60}");
+        assert!(v60.contains("<isClientCredentialsFlowEnabled>"), "{v60}");
+        let v59 = read(&org, at(59), &oauth).unwrap();
+        assert!(!v59.contains("clientCredentialsFlow"), "{v59}");
+        assert!(v59.contains("<permittedUsersPolicyType>"), "{v59}");
     }
 
     /// Modify Metadata without the consumer-secrets setting and permission:
@@ -496,9 +582,9 @@ mod tests {
             list_body(&["ExtlClntAppConfigurablePolicies", OAUTH_SETTINGS]),
         ] {
             let r = if body.contains("readMetadata") {
-                read(&org, false, &body)
+                read(&org, NO_SECRETS, &body)
             } else {
-                list(&org, false, &body)
+                list(&org, NO_SECRETS, &body)
             };
             assert_eq!(
                 r.unwrap_err(),
@@ -512,9 +598,11 @@ mod tests {
             "ExtlClntAppOauthConfigurablePolicies",
             "ExtlClntAppConfigurablePolicies",
         ]);
-        assert!(list(&org, false, &other).unwrap().contains("_oauthPlcy"));
+        assert!(list(&org, NO_SECRETS, &other)
+            .unwrap()
+            .contains("_oauthPlcy"));
         let plcy = read_body("ExtlClntAppConfigurablePolicies", &["Warehouse_Sync_plcy"]);
-        assert!(read(&org, false, &plcy)
+        assert!(read(&org, NO_SECRETS, &plcy)
             .unwrap()
             .contains("isOauthPluginEnabled"));
         // The admin has both; the auditor neither.
@@ -541,9 +629,9 @@ mod tests {
             list_body(&[GLOBAL_OAUTH_SETTINGS]),
         ] {
             let r = if body.contains("readMetadata") {
-                read(&org, true, &body)
+                read(&org, ANY, &body)
             } else {
-                list(&org, true, &body)
+                list(&org, ANY, &body)
             };
             let (code, message) = r.unwrap_err();
             assert_eq!(code, "INVALID_TYPE");
@@ -551,7 +639,7 @@ mod tests {
             assert!(!message.contains(demo::ECA_JWT_CLIENT_SECRET));
         }
         let (code, message) =
-            read(&org, true, &read_body("CustomObject", &["Account"])).unwrap_err();
+            read(&org, ANY, &read_body("CustomObject", &["Account"])).unwrap_err();
         assert_eq!(code, "INVALID_TYPE");
         assert!(
             message.starts_with("Unknown type name 'CustomObject' specified"),
@@ -559,7 +647,7 @@ mod tests {
         );
         let eleven: Vec<&str> = vec!["Warehouse_Sync"; 11];
         assert_eq!(
-            read(&org, true, &read_body("ExternalClientApplication", &eleven))
+            read(&org, ANY, &read_body("ExternalClientApplication", &eleven))
                 .unwrap_err()
                 .0,
             "LIMIT_EXCEEDED"
@@ -572,8 +660,8 @@ mod tests {
                 .map(|a| full_name(t, a))
                 .collect();
             let names: Vec<&str> = names.iter().map(String::as_str).collect();
-            let xml = read(&org, true, &read_body(t, &names)).unwrap()
-                + &list(&org, true, &list_body(&[t])).unwrap();
+            let xml = read(&org, ANY, &read_body(t, &names)).unwrap()
+                + &list(&org, ANY, &list_body(&[t])).unwrap();
             for secret in [
                 demo::ECA_JWT_CLIENT_SECRET,
                 demo::ECA_CC_CLIENT_SECRET,
