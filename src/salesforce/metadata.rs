@@ -160,9 +160,9 @@ async fn call(conn: &Connection, action: &str, body: &str) -> Result<String, Fai
 }
 
 /// The components of a `listMetadataResponse` (each `result`'s `type` and
-/// `fullName`). A fault is an `Err`.
+/// `fullName`). A fault, or a body without that element, is an `Err`.
 pub fn parse_list(body: &str) -> Result<Vec<Listed>, Failure> {
-    let records = parse_elements(body, "result")?;
+    let records = parse_elements(body, "listMetadataResponse", "result")?;
     Ok(records
         .into_iter()
         .filter_map(|r| {
@@ -176,17 +176,20 @@ pub fn parse_list(body: &str) -> Result<Vec<Listed>, Failure> {
 
 /// The components of a `readMetadataResponse` (`result/records`, each with
 /// its `xsi:type`); a name that does not exist comes back as an empty or
-/// `xsi:nil` record and is left out. A fault is an `Err`.
+/// `xsi:nil` record and is left out. A fault, or a body without a
+/// `readMetadataResponse`, is an `Err`.
 pub fn parse_read(body: &str) -> Result<Vec<Record>, Failure> {
-    Ok(parse_elements(body, "records")?
+    Ok(parse_elements(body, "readMetadataResponse", "records")?
         .into_iter()
         .filter(|r| r.get("fullName").is_some())
         .collect())
 }
 
 /// Every element named `name` (local name, any namespace) with its child
-/// elements' texts; tolerant of prefixes and `xsi:type`.
-fn parse_elements(body: &str, name: &str) -> Result<Vec<Record>, Failure> {
+/// elements' texts; tolerant of prefixes and `xsi:type`. The body must hold
+/// the call's `response` element: a proxy's page or another call's answer
+/// (HTTP 200) would otherwise read as "nothing found".
+fn parse_elements(body: &str, response: &str, name: &str) -> Result<Vec<Record>, Failure> {
     use quick_xml::events::Event;
     let unexpected = || error::unexpected(200, body);
     let mut reader = quick_xml::Reader::from_str(body);
@@ -196,12 +199,12 @@ fn parse_elements(body: &str, name: &str) -> Result<Vec<Record>, Failure> {
     let mut current: Option<Record> = None;
     let mut depth = 0usize;
     let mut field: Option<(String, String, bool)> = None;
-    let mut saw_root = false;
+    let mut saw_response = false;
     loop {
         match reader.read_event() {
             Ok(Event::Start(e)) => {
-                saw_root = true;
                 let local = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
+                saw_response |= local == response;
                 match current.as_mut() {
                     None if local == name => {
                         current = Some(Record {
@@ -222,8 +225,8 @@ fn parse_elements(body: &str, name: &str) -> Result<Vec<Record>, Failure> {
                 }
             }
             Ok(Event::Empty(e)) => {
-                saw_root = true;
                 let local = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
+                saw_response |= local == response;
                 if let Some(r) = current.as_mut() {
                     if depth == 0 {
                         r.fields.entry(local).or_default();
@@ -274,7 +277,7 @@ fn parse_elements(body: &str, name: &str) -> Result<Vec<Record>, Failure> {
             Err(_) => return Err(unexpected()),
         }
     }
-    if !saw_root {
+    if !saw_response {
         return Err(unexpected());
     }
     Ok(out)
@@ -364,6 +367,32 @@ mod tests {
             ]
         );
         assert!(parse_list("not xml at all").is_err());
+    }
+
+    #[test]
+    fn an_answer_without_the_calls_response_element_is_no_answer() {
+        // A proxy's or captive portal's page (HTTP 200) is not "nothing
+        // listed": the caller must record a gap, not an org without policies.
+        for body in [
+            "<html><body/></html>",
+            "<html><body><p>Sign in to continue</p></body></html>",
+        ] {
+            let f = parse_list(body).unwrap_err();
+            assert_eq!(f.code, error::UNEXPECTED_RESPONSE, "{body}");
+            assert!(parse_read(body).is_err(), "{body}");
+        }
+        // Another call's answer is not this one's.
+        let list = r#"<Envelope><Body><listMetadataResponse><result><fullName>A_plcy</fullName><type>ExtlClntAppConfigurablePolicies</type></result></listMetadataResponse></Body></Envelope>"#;
+        let read = r#"<Envelope><Body><readMetadataResponse><result><records><fullName>A_plcy</fullName></records></result></readMetadataResponse></Body></Envelope>"#;
+        assert!(parse_read(list).is_err());
+        assert!(parse_list(read).is_err());
+        assert_eq!(parse_list(list).unwrap().len(), 1);
+        assert_eq!(parse_read(read).unwrap().len(), 1);
+        // An empty answer is still an answer: nothing found.
+        let none = r#"<Envelope><Body><listMetadataResponse/></Body></Envelope>"#;
+        assert_eq!(parse_list(none).unwrap(), []);
+        let none = r#"<Envelope><Body><readMetadataResponse><result/></readMetadataResponse></Body></Envelope>"#;
+        assert_eq!(parse_read(none).unwrap(), []);
     }
 
     #[test]
