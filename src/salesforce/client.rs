@@ -297,14 +297,14 @@ impl Connection {
 
     /// One SOAP `POST` to `path` on the instance (`SOAPAction: action`),
     /// sent once: `envelope` builds the request text from the session id
-    /// (the text holds it: never logged). The answer's status and body,
-    /// redacted; a transport failure is an `Err`.
+    /// (the text holds it: never logged). The answer, redacted; a transport
+    /// failure is an `Err`.
     pub async fn post_soap(
         &self,
         path: &str,
         action: &str,
         envelope: impl FnOnce(&str) -> String,
-    ) -> Result<(u16, String), Failure> {
+    ) -> Result<SoapAnswer, Failure> {
         let mut url = self.instance_url();
         url.set_path(path);
         url.set_query(None);
@@ -313,7 +313,7 @@ impl Connection {
         tracing::debug!(path, action, "SOAP request");
         let response = self
             .http
-            .post(url)
+            .post(url.clone())
             .header(reqwest::header::CONTENT_TYPE, "text/xml; charset=UTF-8")
             .header("SOAPAction", action)
             .body(envelope(token.expose()))
@@ -321,12 +321,18 @@ impl Connection {
             .await
             .map_err(|e| error::from_reqwest(&what, e).redacted(&self.redactor))?;
         self.note_limit_info(response.headers());
+        let location = redacted_location(response.headers(), &self.redactor);
         let status = response.status().as_u16();
         let body = crate::net::body::read_text(response, &what)
             .await
             .map_err(|f| f.redacted(&self.redactor))?;
         tracing::debug!(status, bytes = body.len(), "SOAP answer");
-        Ok((status, self.redactor.redact(&body)))
+        Ok(SoapAnswer {
+            status,
+            body: self.redactor.redact(&body),
+            location,
+            url,
+        })
     }
 
     /// The API version this connection's paths use.
@@ -425,6 +431,25 @@ impl Connection {
     }
 }
 
+/// A SOAP call's answer ([`Connection::post_soap`]), redacted.
+#[derive(Clone, Debug)]
+pub struct SoapAnswer {
+    pub status: u16,
+    pub body: String,
+    /// The `Location` header (a redirect is not followed: it says where).
+    pub location: Option<String>,
+    /// Where the request went: a relative `location` resolves against it.
+    pub url: Url,
+}
+
+/// The answer's `Location` header, redacted (it may echo a session id).
+fn redacted_location(headers: &reqwest::header::HeaderMap, redactor: &Redactor) -> Option<String> {
+    headers
+        .get(reqwest::header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .map(|l| redactor.redact(l))
+}
+
 /// `GET {base}/services/data/`: the API versions the org serves (the
 /// `version` values, as sent). Needs no session.
 pub async fn list_versions(
@@ -500,11 +525,7 @@ async fn send_json(
         .await
         .map_err(|e| error::from_reqwest(&what, e).redacted(redactor))?;
     on_headers(response.headers());
-    let location = response
-        .headers()
-        .get(reqwest::header::LOCATION)
-        .and_then(|v| v.to_str().ok())
-        .map(|l| redactor.redact(l));
+    let location = redacted_location(response.headers(), redactor);
     let status = response.status().as_u16();
     let body = crate::net::body::read_text(response, &what)
         .await

@@ -142,18 +142,19 @@ pub async fn read(
 
 async fn call(conn: &Connection, action: &str, body: &str) -> Result<String, Failure> {
     let path = format!("/services/Soap/m/{}", conn.api_version());
-    let (status, text) = conn
+    let answer = conn
         .post_soap(&path, action, |sid| envelope(sid, body))
         .await?;
     let what = format!("Metadata API {action}() at {}", conn.origin());
+    let text = answer.body;
     let fault =
         error::xml_leaf_texts(&text, &["faultcode"]).is_some_and(|f| f.contains_key("faultcode"));
-    if status != 200 || fault {
+    if answer.status != 200 || fault {
         return Err(error::in_context(
-            error::from_soap_fault(status, &text),
+            error::from_soap_fault(answer.status, &text),
             &what,
-            None,
-            None,
+            answer.location.as_deref(),
+            Some(&answer.url),
         ));
     }
     Ok(text)
@@ -309,6 +310,98 @@ fn entity(r: &quick_xml::events::BytesRef<'_>) -> Option<char> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::secret::{Redactor, Secret};
+    use url::Url;
+
+    const SESSION: &str = "00D000000000001!AQ4AQ.s3ss<i>n&id";
+
+    /// A fake instance whose Metadata endpoint answers every call with
+    /// `answer`, on loopback.
+    async fn instance(answer: axum::routing::MethodRouter) -> Url {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = Url::parse(&format!("http://{}", listener.local_addr().unwrap())).unwrap();
+        let app = axum::Router::new().route("/services/Soap/m/62.0", answer);
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        base
+    }
+
+    fn connection(base: &Url) -> Connection {
+        let session = crate::auth::Session {
+            instance_url: base.clone(),
+            access_token: Secret::new(SESSION),
+            user_id: None,
+            org_id: None,
+            warnings: Vec::new(),
+        };
+        let http =
+            super::super::client::http_client(None, std::time::Duration::from_secs(5)).unwrap();
+        Connection::new(http, &session, "62.0", &Redactor::new())
+    }
+
+    #[tokio::test]
+    async fn a_redirected_call_names_where_it_was_sent() {
+        use axum::http::{header::LOCATION, StatusCode};
+        let moved = axum::routing::post(|| async {
+            (
+                StatusCode::MOVED_PERMANENTLY,
+                [(
+                    LOCATION,
+                    "https://acme-new.my.salesforce.com/services/Soap/m/62.0?sid=x",
+                )],
+            )
+        });
+        let f = list(
+            &connection(&instance(moved).await),
+            &["ExtlClntAppConfigurablePolicies"],
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(f.code, error::UNEXPECTED_RESPONSE, "{f}");
+        assert!(
+            f.message.contains(
+                "redirected to https://acme-new.my.salesforce.com/services/Soap/m/62.0?..."
+            ),
+            "{}",
+            f.message
+        );
+        // A relative Location is resolved against the request's URL.
+        let relative =
+            axum::routing::post(|| async { (StatusCode::FOUND, [(LOCATION, "/login?next=1")]) });
+        let base = instance(relative).await;
+        let f = read(
+            &connection(&base),
+            "ExtlClntAppConfigurablePolicies",
+            &["A".into()],
+        )
+        .await
+        .unwrap_err();
+        assert!(
+            f.message
+                .contains(&format!("redirected to {base}login?...")),
+            "{}",
+            f.message
+        );
+        // A Location echoing the session id is redacted before it is read.
+        let echo = axum::routing::post(|| async {
+            let to = format!("https://acme.my.salesforce.com/secur/frontdoor/{SESSION}");
+            (StatusCode::FOUND, [(LOCATION, to)])
+        });
+        let f = list(
+            &connection(&instance(echo).await),
+            &["ExtlClntAppConfigurablePolicies"],
+        )
+        .await
+        .unwrap_err();
+        assert!(
+            f.message
+                .contains("redirected to https://acme.my.salesforce.com/secur/frontdoor/"),
+            "{}",
+            f.message
+        );
+        assert!(!f.message.contains("s3ss"), "{}", f.message);
+    }
 
     #[test]
     fn read_answer_gives_each_record_and_its_text_fields() {
