@@ -403,6 +403,43 @@ mod tests {
         assert!(!f.message.contains("s3ss"), "{}", f.message);
     }
 
+    #[tokio::test]
+    async fn an_answer_echoing_the_session_id_is_redacted() {
+        use axum::http::StatusCode;
+        // Raw, XML-escaped, and with a numeric character reference.
+        let escaped = crate::salesforce::xml_escape(SESSION);
+        let numeric = SESSION.replace('!', "&#33;").replace('<', "&#x3C;");
+        assert_ne!(escaped, SESSION);
+        let echoes = format!("{SESSION} {escaped} {numeric}");
+        let fault = format!(
+            r#"<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body><soapenv:Fault><faultcode>sf:INVALID_SESSION_ID</faultcode><faultstring>INVALID_SESSION_ID: Invalid Session ID found in SessionHeader: {echoes}</faultstring></soapenv:Fault></soapenv:Body></soapenv:Envelope>"#
+        );
+        let page = format!("<html><body><h1>502 Bad Gateway</h1><p>upstream refused session {echoes}</p></body></html>");
+        for (status, body, code) in [
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                fault,
+                "INVALID_SESSION_ID",
+            ),
+            (StatusCode::BAD_GATEWAY, page, error::UNEXPECTED_RESPONSE),
+        ] {
+            let answer = axum::routing::post(move || async move { (status, body) });
+            let f = list(
+                &connection(&instance(answer).await),
+                &["ExtlClntAppConfigurablePolicies"],
+            )
+            .await
+            .unwrap_err();
+            let shown = format!("{f} {f:?}");
+            for leak in ["s3ss", "AQ4AQ"] {
+                assert!(!shown.contains(leak), "{status}: {shown}");
+            }
+            // The echoes were in what is shown, redacted.
+            assert!(shown.contains("*** *** ***"), "{shown}");
+            assert_eq!(f.code, code, "{f}");
+        }
+    }
+
     #[test]
     fn read_answer_gives_each_record_and_its_text_fields() {
         let body = r#"<?xml version="1.0" encoding="UTF-8"?>
