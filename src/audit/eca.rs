@@ -327,7 +327,11 @@ pub(super) async fn read<Q: SetupQuery>(
     } else {
         g.run(OBJECT, SOQL.into()).await
     };
+    // Per app id, every permission set pre-authorizing it (not only the
+    // user's): what tells an unnamed app's policies apart.
+    let mut parents: BTreeMap<String, Vec<String>> = BTreeMap::new();
     if let Some(rows) = rows {
+        parents = parents_of(&rows);
         let (mut ids, via) = preauthorizations(&rows, sets);
         let mut named = Vec::new();
         if let Some(known) = &needs.known {
@@ -355,15 +359,16 @@ pub(super) async fn read<Q: SetupQuery>(
             apps.insert(app.api_name.clone(), app);
         }
     }
-    let (policies, calls, unread, listed) = if needs.skip_policies {
-        (BTreeMap::new(), 0, Vec::new(), false)
+    let read = if needs.skip_policies {
+        PolicyRead::default()
     } else {
         read_policies(g, major, &v).await
     };
-    out.policies_listed = listed;
-    out.metadata_calls = calls;
-    out.unread_policies = unread;
-    for (name, p) in policies {
+    out.policies_listed = read.listed;
+    out.metadata_calls = read.calls;
+    out.unread_policies = read.unread;
+    name_by_list(&mut apps, &read.app_ids);
+    for (name, p) in read.policies {
         let app = apps.entry(name.clone()).or_insert_with(|| EcaFacts {
             id: None,
             label: name.clone(),
@@ -380,6 +385,7 @@ pub(super) async fn read<Q: SetupQuery>(
         app.preauthorized_via.sort();
         app.policies = Some(p);
     }
+    merge_unnamed(&mut apps, &parents);
     if let Some(known) = &needs.known {
         // Labels as smoke.lock has them; none read.
         for app in apps.values_mut().filter(|a| a.id.is_none()) {
@@ -390,7 +396,8 @@ pub(super) async fn read<Q: SetupQuery>(
     }
     let unlabelled: Vec<String> = apps
         .values()
-        .filter(|a| a.id.is_none() && needs.known.is_none() && !older(METADATA_SINCE))
+        .filter(|a| a.id.as_ref().is_none_or(|id| *id == a.label))
+        .filter(|_| needs.known.is_none() && !older(METADATA_SINCE))
         .map(|a| a.api_name.clone())
         .take(READ_BATCH)
         .collect();
@@ -478,6 +485,102 @@ fn preauthorizations(
     (ids, via)
 }
 
+/// Per app id (as [`preauthorizations`] keys them), every `ParentId`
+/// pre-authorizing it.
+fn parents_of(rows: &[Value]) -> BTreeMap<String, Vec<String>> {
+    let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for r in rows {
+        let field = |k: &str| r.get(k).and_then(|v| v.as_str()).map(str::to_string);
+        if field("SetupEntityType").is_some_and(|t| t != "ExternalClientApplication") {
+            continue;
+        }
+        let (Some(entity), Some(parent)) = (field("SetupEntityId"), field("ParentId")) else {
+            continue;
+        };
+        let key = out
+            .keys()
+            .find(|k| same_id(k, &entity))
+            .cloned()
+            .unwrap_or(entity);
+        out.entry(key).or_default().push(parent);
+    }
+    out
+}
+
+/// An app whose retrieve failed is keyed by its id: the
+/// `ExternalClientApplication` components `listMetadata` gave (`ids`: id,
+/// fullName) name it, so its policies find it.
+fn name_by_list(apps: &mut BTreeMap<String, EcaFacts>, ids: &[(String, String)]) {
+    let unnamed: Vec<String> = apps
+        .iter()
+        .filter(|(key, a)| a.id.as_deref() == Some(key.as_str()))
+        .map(|(key, _)| key.clone())
+        .collect();
+    for key in unnamed {
+        let Some((_, name)) = ids.iter().find(|(id, _)| same_id(id, &key)) else {
+            continue;
+        };
+        if apps.contains_key(name) {
+            continue;
+        }
+        if let Some(mut app) = apps.remove(&key) {
+            app.api_name = name.clone();
+            apps.insert(name.clone(), app);
+        }
+    }
+}
+
+/// An app still keyed by its id (no name from the retrieve or the list)
+/// is the app of policies known by name alone when exactly one such
+/// candidate fits: admin-approved (it pre-authorizes permission sets), and
+/// listing one of the sets SetupEntityAccess names for it when both lists
+/// are known. Several candidates: both stay, none is guessed.
+fn merge_unnamed(apps: &mut BTreeMap<String, EcaFacts>, parents: &BTreeMap<String, Vec<String>>) {
+    let unnamed: Vec<String> = apps
+        .iter()
+        .filter(|(key, a)| a.id.as_deref() == Some(key.as_str()))
+        .map(|(key, _)| key.clone())
+        .collect();
+    for key in unnamed {
+        let sets = parents
+            .iter()
+            .find(|(id, _)| same_id(id, &key))
+            .map(|(_, s)| s.as_slice())
+            .unwrap_or_default();
+        let fits: Vec<String> = apps
+            .iter()
+            .filter(|(_, a)| a.id.is_none())
+            .filter(|(_, a)| {
+                a.policies.as_ref().is_some_and(|p| {
+                    p.admin_approved != Some(false)
+                        && (sets.is_empty()
+                            || p.permission_sets.is_empty()
+                            || p.permission_sets
+                                .iter()
+                                .any(|ps| sets.iter().any(|s| same_id(s, ps))))
+                })
+            })
+            .map(|(name, _)| name.clone())
+            .collect();
+        let [name] = fits.as_slice() else {
+            continue;
+        };
+        let Some(unnamed) = apps.remove(&key) else {
+            continue;
+        };
+        if let Some(app) = apps.get_mut(name) {
+            app.id = unnamed.id;
+            app.has_preauthorizations = true;
+            for src in unnamed.preauthorized_via {
+                if !app.preauthorized_via.contains(&src) {
+                    app.preauthorized_via.push(src);
+                }
+            }
+            app.preauthorized_via.sort();
+        }
+    }
+}
+
 /// Each app's `DeveloperName` and `MasterLabel` by REST retrieve (at most
 /// [`MAX_APPS`]); one that cannot be retrieved keeps its id as its name
 /// and leaves an [`OBJECT`] gap.
@@ -532,9 +635,25 @@ async fn retrieve<Q: SetupQuery>(
     out
 }
 
+/// What [`read_policies`] found.
+#[derive(Default)]
+struct PolicyRead {
+    /// By app API name.
+    policies: BTreeMap<String, EcaPolicies>,
+    /// Metadata API calls sent.
+    calls: u32,
+    /// Components left unread past the bound.
+    unread: Vec<String>,
+    /// The policies' list went through.
+    listed: bool,
+    /// (id, fullName) of each `ExternalClientApplication` listed.
+    app_ids: Vec<(String, String)>,
+}
+
 /// The policies by app API name, the Metadata API calls sent, the
 /// components left unread past the bound, and whether the policies'
-/// list went through. A refused list is a [`POLICIES`] gap; a refused read
+/// list went through; the apps' ids come with the policies' list (one
+/// call of up to three types). A refused list is a [`POLICIES`] gap; a refused read
 /// leaves its type unread (a gap) and keeps the rest; the OAuth settings
 /// are listed and read apart, a refusal there being a [`SCOPES`] gap
 /// ([`SCOPES_COST`]). A type the API version `major` predates ([`since`])
@@ -543,7 +662,7 @@ async fn read_policies<Q: SetupQuery>(
     g: &mut Gatherer<'_, Q>,
     major: Option<u32>,
     version: &str,
-) -> (BTreeMap<String, EcaPolicies>, u32, Vec<String>, bool) {
+) -> PolicyRead {
     let served = |t: &str| major.is_none_or(|m| m >= since(t));
     let skipped: Vec<&str> = POLICY_TYPES.into_iter().filter(|t| !served(t)).collect();
     if !skipped.is_empty() {
@@ -557,14 +676,17 @@ async fn read_policies<Q: SetupQuery>(
             ),
         ));
     }
-    let policy_types: Vec<&str> = POLICY_TYPES[..2]
+    let mut policy_types: Vec<&str> = POLICY_TYPES[..2]
         .iter()
         .copied()
         .filter(|t| served(t))
         .collect();
     if policy_types.is_empty() {
-        return (BTreeMap::new(), 0, Vec::new(), false);
+        return PolicyRead::default();
     }
+    // The apps' ids, in the same call: they name an app its retrieve
+    // could not.
+    policy_types.push(OBJECT);
     let mut calls = 1;
     let mut listed = match g.q.list_metadata(&policy_types).await {
         Ok(l) => l,
@@ -576,14 +698,28 @@ async fn read_policies<Q: SetupQuery>(
                 object: POLICIES.into(),
                 failure,
             });
-            return (BTreeMap::new(), calls, Vec::new(), false);
+            return PolicyRead {
+                calls,
+                ..PolicyRead::default()
+            };
         }
     };
+    let app_ids: Vec<(String, String)> = listed
+        .iter()
+        .filter(|l| l.metadata_type == OBJECT && !l.id.is_empty())
+        .map(|l| (l.id.clone(), l.full_name.clone()))
+        .collect();
+    listed.retain(|l| l.metadata_type != OBJECT);
     // Listed only once the policies were, and named an app: a refusal of
     // those is one of these too, and an org without External Client Apps
     // has no OAuth settings either; neither is worth a second call.
     if listed.is_empty() {
-        return (BTreeMap::new(), calls, Vec::new(), true);
+        return PolicyRead {
+            calls,
+            listed: true,
+            app_ids,
+            ..PolicyRead::default()
+        };
     }
     if served(OAUTH_SETTINGS) {
         calls += 1;
@@ -641,7 +777,13 @@ async fn read_policies<Q: SetupQuery>(
             }),
         }
     }
-    (fold(&records), calls, unread, true)
+    PolicyRead {
+        policies: fold(&records),
+        calls,
+        unread,
+        listed: true,
+        app_ids,
+    }
 }
 
 /// The records of the three types folded into one [`EcaPolicies`] per app.

@@ -1344,6 +1344,57 @@ mod tests {
         assert!(facts.eca.too_old.is_none() && !facts.gap(eca::POLICIES));
     }
 
+    /// The REST retrieve of the app's name refused: the app is one app,
+    /// named by the id listMetadata gives, or else by the one set of
+    /// policies that fits; never twice (once pre-authorized, once not).
+    #[tokio::test]
+    async fn an_app_whose_retrieve_fails_is_still_one_app() {
+        let mut org = eca_org();
+        org.retrieves.clear();
+        let mut listed = org.clone_metadata();
+        listed.push(md(
+            "ExternalClientApplication",
+            &[
+                ("fullName", "Warehouse_Sync"),
+                ("id", "0xR000000000001AAA"),
+                ("label", "Warehouse Sync"),
+            ],
+        ));
+        let mut by_list = eca_org();
+        by_list.retrieves.clear();
+        by_list.metadata = Some(listed);
+        for (org, how) in [(&by_list, "by the list's id"), (&org, "by the one fit")] {
+            let facts = facts_of(org).await;
+            assert!(facts.gap(eca::OBJECT), "{how}: the retrieve failed");
+            assert_eq!(facts.eca.apps.len(), 1, "{how}: {:?}", facts.eca.apps);
+            let app = &facts.eca.apps[0];
+            assert_eq!(app.api_name, "Warehouse_Sync", "{how}");
+            assert_eq!(app.id.as_deref(), Some("0xR000000000001"), "{how}");
+            assert_eq!(
+                app.preauthorized_via,
+                ["permission set 'Stripe Integration Access'"],
+                "{how}"
+            );
+            assert!(app.policies.is_some(), "{how}");
+        }
+        // Two sets of policies that both fit: both stay, none is guessed.
+        let mut two = eca_org();
+        two.retrieves.clear();
+        let mut more = two.clone_metadata();
+        more.push(md(
+            "ExtlClntAppOauthConfigurablePolicies",
+            &[
+                ("fullName", "Other_oauthPlcy"),
+                ("externalClientApplication", "Other"),
+                ("permittedUsersPolicyType", "AdminApprovedPreAuthorized"),
+                ("commaSeparatedPermissionSet", "0PS000000000002"),
+            ],
+        ));
+        two.metadata = Some(more);
+        let facts = facts_of(&two).await;
+        assert_eq!(facts.eca.apps.len(), 3, "{:?}", facts.eca.apps);
+    }
+
     /// A Connected App org reads as before, whether or not the reader may
     /// use the Metadata API.
     #[tokio::test]

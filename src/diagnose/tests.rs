@@ -121,6 +121,13 @@ pub(super) fn rec(object: &str, id: &str, fields: Value) -> Value {
     v
 }
 
+impl Canned {
+    /// The Metadata API components, to extend.
+    pub(super) fn clone_metadata(&self) -> Vec<crate::salesforce::metadata::Record> {
+        self.metadata.clone().unwrap_or_default()
+    }
+}
+
 impl SetupQuery for Canned {
     fn api_version(&self) -> Option<String> {
         self.api_version.clone()
@@ -195,6 +202,7 @@ impl SetupQuery for Canned {
             .map(|r| crate::salesforce::metadata::Listed {
                 metadata_type: r.metadata_type.clone(),
                 full_name: r.fields["fullName"].clone(),
+                id: r.fields.get("id").cloned().unwrap_or_default(),
             })
             .collect())
     }

@@ -34,6 +34,9 @@ const NS: &str = "http://soap.sforce.com/2006/04/metadata";
 pub struct Listed {
     pub metadata_type: String,
     pub full_name: String,
+    /// The component's id (FileProperties `id`; for an
+    /// `ExternalClientApplication`, the app's id); empty when absent.
+    pub id: String,
 }
 
 /// One component `readMetadata` returned: its `xsi:type` and its fields
@@ -170,6 +173,7 @@ pub fn parse_list(body: &str) -> Result<Vec<Listed>, Failure> {
             Some(Listed {
                 metadata_type: r.get("type").unwrap_or_default().to_string(),
                 full_name: r.get("fullName")?.to_string(),
+                id: r.get("id").unwrap_or_default().to_string(),
             })
         })
         .collect())
@@ -481,18 +485,20 @@ mod tests {
 
     #[test]
     fn prefixed_answers_read_the_same() {
-        let body = r#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><m:listMetadataResponse xmlns:m="http://soap.sforce.com/2006/04/metadata"><m:result><m:fullName>A_oauthPlcy</m:fullName><m:type>ExtlClntAppOauthConfigurablePolicies</m:type></m:result><m:result><m:fullName>A_plcy</m:fullName><m:type>ExtlClntAppConfigurablePolicies</m:type></m:result></m:listMetadataResponse></s:Body></s:Envelope>"#;
+        let body = r#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><m:listMetadataResponse xmlns:m="http://soap.sforce.com/2006/04/metadata"><m:result><m:fullName>A_oauthPlcy</m:fullName><m:type>ExtlClntAppOauthConfigurablePolicies</m:type></m:result><m:result><m:fullName>A_plcy</m:fullName><m:id>0xK000000000001AAA</m:id><m:type>ExtlClntAppConfigurablePolicies</m:type></m:result></m:listMetadataResponse></s:Body></s:Envelope>"#;
         let l = parse_list(body).unwrap();
         assert_eq!(
             l,
             vec![
                 Listed {
                     metadata_type: "ExtlClntAppOauthConfigurablePolicies".into(),
-                    full_name: "A_oauthPlcy".into()
+                    full_name: "A_oauthPlcy".into(),
+                    id: String::new(),
                 },
                 Listed {
                     metadata_type: "ExtlClntAppConfigurablePolicies".into(),
-                    full_name: "A_plcy".into()
+                    full_name: "A_plcy".into(),
+                    id: "0xK000000000001AAA".into(),
                 },
             ]
         );
