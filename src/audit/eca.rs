@@ -918,6 +918,15 @@ mod tests {
         assert!(!on.lacks_api_scope());
     }
 
+    /// The audit's version choice and the reading's version gates agree.
+    #[test]
+    fn the_version_the_audit_picks_is_the_one_the_reads_need() {
+        assert_eq!(super::super::facts::version_key(MIN_VERSION).0, ECA_SINCE);
+        assert!(POLICY_TYPES.iter().all(|t| since(t) <= ECA_SINCE));
+        assert_eq!(since("ExtlClntAppConfigurablePolicies"), 60);
+        assert_eq!(since(OAUTH_SETTINGS), METADATA_SINCE);
+    }
+
     #[test]
     fn empty_or_nil_scopes_are_unknown_not_missing_api() {
         for body in [

@@ -70,6 +70,13 @@ impl Source {
     }
 }
 
+/// The [`eca::Refusals`] key of a `listMetadata` of `types` by `reader`:
+/// a refusal of the OAuth settings alone (consumer-secrets access) says
+/// nothing about the policies, so each set of types is remembered apart.
+fn refusal_key(reader: &str, types: &[&str]) -> String {
+    format!("{reader} {}", types.join(","))
+}
+
 /// Who reads, for [`eca::Refusals`]: the login URL and the user (the
 /// app's client id for flows that name none). Never a secret.
 fn reader_key(login_url: &url::Url, auth: &Auth) -> String {
@@ -174,7 +181,7 @@ impl SetupQuery for Source {
             // Per reader and types: a refusal of the OAuth settings alone
             // (consumer-secrets access) says nothing about the policies.
             Some((refusals, reader)) => {
-                let key = format!("{reader} {}", types.join(","));
+                let key = refusal_key(reader, types);
                 refusals
                     .ask(&key, || metadata::list(&self.conn, types))
                     .await
@@ -461,6 +468,31 @@ mod tests {
         }
         assert!(!diagnose.contains("crate::snapshot"));
         assert!(!lock.contains("crate::diagnose"));
+    }
+
+    #[tokio::test]
+    async fn a_refused_oauth_settings_list_does_not_stop_the_policies_list() {
+        let r = eca::Refusals::default();
+        let reader = "https://login.example|auditor@acme.example";
+        let settings = refusal_key(reader, &[eca::OAUTH_SETTINGS]);
+        let policies = refusal_key(reader, &eca::POLICY_TYPES[..2]);
+        let refused = Failure::new(
+            Origin::Soap,
+            "INSUFFICIENT_ACCESS",
+            "insufficient access rights on ExtlClntAppOauthSettings",
+        );
+        let f = refused.clone();
+        assert!(r
+            .ask(&settings, || async { Err::<u8, _>(f) })
+            .await
+            .is_err());
+        let asked = r.ask(&policies, || async { Ok::<u8, Failure>(1) }).await;
+        assert_eq!(asked.ok(), Some(1));
+        let again = r
+            .ask(&settings, || async { Ok::<u8, Failure>(2) })
+            .await
+            .unwrap_err();
+        assert!(again.message.ends_with(eca::ASKED_BEFORE), "{again:?}");
     }
 
     #[test]

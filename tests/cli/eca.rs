@@ -408,6 +408,50 @@ async fn a_refused_reader_is_not_asked_again_in_the_same_run() {
     assert_eq!(asked_before, 1, "{}", run.stdout());
 }
 
+/// Two orgs sharing an auditor with Modify Metadata but without the
+/// consumer-secrets access: the OAuth settings' refusal is remembered for
+/// the OAuth settings only, so the second org's policies are still read
+/// (its plugin switch diagnosed), and only the settings are not asked again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_oauth_settings_list_does_not_stop_the_policies() {
+    let mut w = World::start("eca-plugin-disabled").await;
+    w.env
+        .insert("SF_CLIENT_ID".into(), demo::ECA_JWT_CLIENT_ID.into());
+    w.sim.update(|o| {
+        o.profiles
+            .iter_mut()
+            .find(|p| p.name == AUDITOR_PROFILE)
+            .expect("auditor profile")
+            .permissions
+            .modify_metadata = true;
+    });
+    let prod = format!("{}{}", config::jwt(), config::AUDITOR);
+    let twin = prod.replace("[orgs.prod", "[orgs.prod2");
+    w.write_config(&format!("{prod}{twin}"));
+    let run = w.smoke(&[]).await;
+    run.expect_code(1);
+    let mut asked_before = 0;
+    for org in ["prod", "prod2"] {
+        let d = run.case(org, "login (jwt)")["failure"]["diagnosis"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        assert!(d.contains("OAuth plugin off"), "{org}: {d}");
+        assert!(
+            d.contains(
+                "External Client App OAuth settings (scopes): not read (INSUFFICIENT_ACCESS"
+            ),
+            "{org}: {d}"
+        );
+        assert!(
+            !d.contains("External Client App policies: not read"),
+            "{org}: {d}"
+        );
+        asked_before += usize::from(d.contains("refused earlier in this run: not asked again"));
+    }
+    assert_eq!(asked_before, 1, "{}", run.stdout());
+}
+
 /// External Client Apps appear from API 60.0. With `api_version = "58.0"`
 /// the checks run at 58.0, and the audit reads setup at the org's newest
 /// version: smoke.lock records the app, and the diagnosis of a lost
