@@ -33,6 +33,7 @@
 use super::facts::{Gap, Gatherer, ProfileFacts, SetupQuery, UserFacts};
 use crate::salesforce::error::{cannot_read_setup, Failure};
 use crate::salesforce::metadata::{Record, READ_BATCH};
+use crate::salesforce::names::is_record_id;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
@@ -462,7 +463,8 @@ fn preauthorizations(
         if field("SetupEntityType").is_some_and(|t| t != "ExternalClientApplication") {
             continue;
         }
-        let Some(entity) = field("SetupEntityId") else {
+        // The id goes into a retrieve's URL path.
+        let Some(entity) = field("SetupEntityId").filter(|e| is_record_id(e)) else {
             continue;
         };
         if !ids.iter().any(|i| same_id(i, &entity)) {
@@ -994,5 +996,28 @@ mod tests {
             ["permission set 'Warehouse Integration'"]
         );
         assert!(via["0xR000000000002"].is_empty());
+    }
+
+    #[test]
+    fn a_setup_entity_id_that_is_not_a_record_id_is_never_retrieved() {
+        // Each would go into `sobjects/ExternalClientApplication/{id}`.
+        let hostile = [
+            "0xR000000000003/../../../query",
+            "0xR000000000003AAA?fields=Id",
+            "../sobjects/User/005000000000001",
+            "0xR00000000000%2F",
+            "0xR 00000000004A",
+            "0xR000000000005AAAAAAA",
+            "0xR0000000006",
+            "",
+        ];
+        let mut rows: Vec<Value> = hostile
+            .iter()
+            .map(|id| serde_json::json!({"ParentId": "0PS000000000001AAA", "SetupEntityId": id, "SetupEntityType": "ExternalClientApplication"}))
+            .collect();
+        rows.push(serde_json::json!({"ParentId": "0PS000000000001AAA", "SetupEntityId": "0xR000000000007", "SetupEntityType": "ExternalClientApplication"}));
+        let (ids, via) = preauthorizations(&rows, &[]);
+        assert_eq!(ids, ["0xR000000000007"]);
+        assert_eq!(via.len(), 1, "{via:?}");
     }
 }

@@ -1,5 +1,5 @@
 //! Salesforce object API names: what smoke.toml's `objects` may hold, as
-//! Salesforce defines them.
+//! Salesforce defines them; and what a record id looks like.
 //!
 //! An object API name is `Base`, `Base__suffix` or `ns__Base__suffix`:
 //! ASCII letters, digits and single underscores, starting with a letter, not
@@ -84,9 +84,40 @@ pub(crate) fn object_name_problem(name: &str) -> Option<String> {
     None
 }
 
+/// A Salesforce record id as the API gives one: 15 or 18 ASCII letters and
+/// digits. An id read from an answer goes into a URL path only when it is
+/// one (a hostile server could send `../` or `?` to steer the request).
+pub(crate) fn is_record_id(id: &str) -> bool {
+    matches!(id.len(), 15 | 18) && id.bytes().all(|b| b.is_ascii_alphanumeric())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn record_ids() {
+        for id in [
+            "0xR000000000001",
+            "0xR000000000001AAA",
+            "005Hs00000AbCdEfGh",
+        ] {
+            assert!(is_record_id(id), "{id}");
+        }
+        for id in [
+            "",
+            "0xR00000000001",
+            "0xR0000000000001",
+            "0xR000000000001AAAA",
+            "0xR000000000/../",
+            "0xR000000000001?a",
+            "0xR00000000000%2F",
+            "0xR 00000000001",
+            "0xR00000000000é",
+        ] {
+            assert!(!is_record_id(id), "{id}");
+        }
+    }
 
     #[test]
     fn valid_names() {
