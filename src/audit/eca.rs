@@ -35,7 +35,7 @@ use crate::salesforce::error::{cannot_read_setup, Failure};
 use crate::salesforce::metadata::{Record, READ_BATCH};
 use crate::salesforce::names::is_record_id;
 use serde_json::Value;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 
@@ -451,15 +451,30 @@ pub fn same_run_as(a: &str, b: &str, user: Option<&UserFacts>) -> bool {
         || user.is_some_and(|u| names_user(a, u) && names_user(b, u))
 }
 
-/// The ECA ids in `rows` and, per id, which of `sets` pre-authorize it.
+/// The ECA ids in `rows` and, per id, which of `sets` pre-authorize it: at
+/// most [`MAX_APPS`] (as many as are retrieved), those pre-authorizing one
+/// of `sets` first, each in the form first seen.
+///
+/// One pass, one hash lookup per row on the 15-character id: the rows come
+/// from the server (up to 100k, a hostile one may make them all distinct)
+/// and this loop never awaits, so the run's deadline cannot cut it.
 fn preauthorizations(
     rows: &[Value],
     sets: &[ActingSet],
 ) -> (Vec<String>, BTreeMap<String, Vec<String>>) {
-    let mut ids: Vec<String> = Vec::new();
-    let mut via: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let short = |id: &str| id.get(..15).filter(|_| id.len() >= 15).map(str::to_string);
+    let mut sources: HashMap<String, Vec<&str>> = HashMap::new();
+    for s in sets {
+        if let Some(k) = short(&s.id) {
+            sources.entry(k).or_default().push(&s.source);
+        }
+    }
+    // Apps in first-seen order, and where each is by its 15-character id.
+    let mut apps: Vec<(String, Vec<String>)> = Vec::new();
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    let (mut serving, mut others) = (0usize, 0usize);
     for r in rows {
-        let field = |k: &str| r.get(k).and_then(|v| v.as_str()).map(str::to_string);
+        let field = |k: &str| r.get(k).and_then(|v| v.as_str());
         if field("SetupEntityType").is_some_and(|t| t != "ExternalClientApplication") {
             continue;
         }
@@ -467,24 +482,42 @@ fn preauthorizations(
         let Some(entity) = field("SetupEntityId").filter(|e| is_record_id(e)) else {
             continue;
         };
-        if !ids.iter().any(|i| same_id(i, &entity)) {
-            ids.push(entity.clone());
-        }
-        let key = ids
-            .iter()
-            .find(|i| same_id(i, &entity))
-            .cloned()
-            .unwrap_or(entity);
-        let list = via.entry(key).or_default();
-        if let Some(parent) = field("ParentId") {
-            for s in sets.iter().filter(|s| same_id(&s.id, &parent)) {
-                if !list.contains(&s.source) {
-                    list.push(s.source.clone());
+        let via: &[&str] = field("ParentId")
+            .and_then(short)
+            .and_then(|p| sources.get(&p))
+            .map_or(&[], Vec::as_slice);
+        let key = &entity[..15];
+        let i = match seen.get(key) {
+            Some(&i) => i,
+            None => {
+                let count = if via.is_empty() {
+                    &mut others
+                } else {
+                    &mut serving
+                };
+                if *count >= MAX_APPS {
+                    continue;
                 }
+                *count += 1;
+                seen.insert(key.to_string(), apps.len());
+                apps.push((entity.to_string(), Vec::new()));
+                apps.len() - 1
+            }
+        };
+        let list = &mut apps[i].1;
+        for s in via {
+            if !list.iter().any(|x| x == s) {
+                list.push(s.to_string());
             }
         }
     }
-    (ids, via)
+    if apps.len() > MAX_APPS {
+        // Stable: first-seen order within each kind.
+        apps.sort_by_key(|(_, via)| via.is_empty());
+        apps.truncate(MAX_APPS);
+    }
+    let ids = apps.iter().map(|(id, _)| id.clone()).collect();
+    (ids, apps.into_iter().collect())
 }
 
 /// Per app id (as [`preauthorizations`] keys them), every `ParentId`
@@ -1019,5 +1052,66 @@ mod tests {
         let (ids, via) = preauthorizations(&rows, &[]);
         assert_eq!(ids, ["0xR000000000007"]);
         assert_eq!(via.len(), 1, "{via:?}");
+    }
+
+    fn eca_row(parent: &str, app: usize) -> Value {
+        serde_json::json!({"ParentId": parent, "SetupEntityId": format!("0xR{app:012}AAA"), "SetupEntityType": "ExternalClientApplication"})
+    }
+
+    #[test]
+    fn at_most_max_apps_ids_and_those_serving_the_user_first() {
+        let sets = [ActingSet {
+            id: "0PS000000000001AAA".into(),
+            source: "permission set 'Warehouse Integration'".into(),
+            api_name: "Warehouse_Integration".into(),
+        }];
+        // 2000 apps of other sets, then the user's, then the first again
+        // (the 15-character form of its id).
+        let mut rows: Vec<Value> = (0..2000)
+            .map(|i| eca_row("0PS000000000009AAA", i))
+            .collect();
+        rows.push(eca_row("0PS000000000001", 4242));
+        rows.push(serde_json::json!({"ParentId": "0PS000000000001AAA", "SetupEntityId": "0xR000000000000", "SetupEntityType": "ExternalClientApplication"}));
+        let (ids, via) = preauthorizations(&rows, &sets);
+        assert_eq!(ids.len(), MAX_APPS);
+        assert_eq!(ids[0], "0xR000000000000AAA");
+        assert_eq!(ids[1], "0xR000000004242AAA");
+        assert_eq!(ids[2], "0xR000000000001AAA");
+        let user = ["permission set 'Warehouse Integration'"];
+        assert_eq!(via["0xR000000004242AAA"], user);
+        assert_eq!(via["0xR000000000000AAA"], user);
+        assert!(via["0xR000000000001AAA"].is_empty());
+        // No app is named twice, and every id kept has its entry.
+        let distinct: BTreeSet<_> = ids.iter().map(|i| &i[..15]).collect();
+        assert_eq!(distinct.len(), ids.len());
+        assert!(ids.iter().all(|i| via.contains_key(i)));
+    }
+
+    #[test]
+    fn a_hundred_thousand_rows_are_read_in_one_pass() {
+        // A hostile answer's worth of distinct apps: the deadline cannot
+        // cut this synchronous loop, so it must stay linear.
+        let sets = [ActingSet {
+            id: "0PS000000000001AAA".into(),
+            source: "permission set 'Warehouse Integration'".into(),
+            api_name: "Warehouse_Integration".into(),
+        }];
+        let rows: Vec<Value> = (0..100_000)
+            .map(|i| {
+                eca_row(
+                    if i % 2 == 0 {
+                        "0PS000000000001AAA"
+                    } else {
+                        "0PS000000000009AAA"
+                    },
+                    i,
+                )
+            })
+            .collect();
+        let started = std::time::Instant::now();
+        let (ids, _) = preauthorizations(&rows, &sets);
+        let took = started.elapsed();
+        assert_eq!(ids.len(), MAX_APPS);
+        assert!(took < std::time::Duration::from_secs(5), "{took:?}");
     }
 }
