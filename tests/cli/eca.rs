@@ -7,7 +7,7 @@
 //! case the change; with an auditor that may not use the Metadata API, the
 //! diagnosis says what it could not read instead of guessing.
 
-use crate::support::{config, World};
+use crate::support::{self, config, World};
 use serde_json::Value;
 use sfsmoke::sim::{demo, scenarios};
 
@@ -51,8 +51,10 @@ async fn recorded_world(flow: Flow, metadata: bool) -> World {
         Flow::ClientCredentials => {
             w.env
                 .insert("SF_CLIENT_ID".into(), demo::ECA_CC_CLIENT_ID.into());
-            w.env
-                .insert("SF_CLIENT_SECRET".into(), demo::ECA_CC_CLIENT_SECRET.into());
+            w.env.insert(
+                "SF_CLIENT_SECRET".into(),
+                support::ECA_CC_CLIENT_SECRET.into(),
+            );
             w.write_config(&format!(
                 "{}{}",
                 config::client_credentials(),
@@ -72,7 +74,12 @@ async fn recorded_world(flow: Flow, metadata: bool) -> World {
             p.view_eca_secrets_in_metadata = true;
         });
     }
-    w.smoke(&["--update-snapshot"]).await.expect_code(0);
+    let run = w.smoke(&["--update-snapshot"]).await;
+    run.expect_code(0);
+    // The apps' consumer secrets (canaries) are in no output and no file
+    // the run wrote: smoke.lock, report.json, junit.xml.
+    assert!(w.path("smoke.lock").exists() && w.path("report.json").exists());
+    run.assert_no_secrets();
     w
 }
 
@@ -126,10 +133,10 @@ async fn check(flow: Flow, metadata: bool, scenario: &str, named: &[&str], drift
             "{scenario}: drift missing {d:?} in\n{drift_text}"
         );
     }
-    // The app's consumer secret never leaves the process.
-    for text in [run.stdout(), run.stderr(), run.junit().to_string()] {
-        assert!(!text.contains(demo::ECA_CC_CLIENT_SECRET));
-    }
+    // No secret (the apps' consumer secrets among them) leaves the
+    // process: stdout, stderr, junit.xml, report.json, smoke.lock.
+    assert!(w.path("smoke.lock").exists() && w.path("report.json").exists());
+    run.assert_no_secrets();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

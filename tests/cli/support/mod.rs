@@ -27,6 +27,10 @@ pub const CLIENT_SECRET: &str = "canary-client-secret-2c8e41d0";
 pub const REFRESH_TOKEN: &str = "canary-refresh-token-9d7b3f2a";
 pub const AUDITOR_PASSWORD: &str = "canary-auditor-pw-41c7e9";
 pub const AUDITOR_TOKEN: &str = "canaryAUDITtoken8e2f";
+/// The External Client Apps' consumer secrets ('Warehouse Sync', JWT;
+/// 'Nightly Export', client credentials: its `SF_CLIENT_SECRET`).
+pub const ECA_JWT_CLIENT_SECRET: &str = "canary-eca-jwt-secret-6a0d57c3";
+pub const ECA_CC_CLIENT_SECRET: &str = "canary-eca-cc-secret-e93b1f84";
 
 /// The real binary with an empty environment except `PATH` and `HOME`
 /// (pointing at `dir`), run in `dir`: nothing from the developer's shell
@@ -78,6 +82,15 @@ fn plant_canaries(org: &mut sim::model::Org) {
     for grant in &mut app.refresh_tokens {
         if grant.token == demo::REFRESH_TOKEN {
             grant.token = REFRESH_TOKEN.into();
+        }
+    }
+    // Scenarios without External Client Apps have nothing to plant.
+    for (name, secret) in [
+        (demo::ECA_JWT_NAME, ECA_JWT_CLIENT_SECRET),
+        (demo::ECA_CC_NAME, ECA_CC_CLIENT_SECRET),
+    ] {
+        if let Some(eca) = org.eca_mut(name) {
+            eca.consumer_secret = secret.into();
         }
     }
 }
@@ -240,6 +253,8 @@ impl Run {
             REFRESH_TOKEN.to_string(),
             AUDITOR_PASSWORD.to_string(),
             AUDITOR_TOKEN.to_string(),
+            ECA_JWT_CLIENT_SECRET.to_string(),
+            ECA_CC_CLIENT_SECRET.to_string(),
             key_line.to_string(),
             format!("{org15}!AQ"),
             "!AQ".to_string(),
