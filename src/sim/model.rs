@@ -33,6 +33,25 @@ use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 use std::net::IpAddr;
 
+/// `Debug` for a type holding secrets (passwords, tokens, consumer
+/// secrets): `shown` fields as derived, `masked` ones as `"***"`, so an
+/// org dumped with `{:?}` (a log line, a test's failure message) carries
+/// none. The pattern names every field: a new one does not compile until it
+/// is put in one list or the other.
+macro_rules! debug_masking {
+    ($t:ident { $($shown:ident),* $(,)? } masked { $($masked:ident),* $(,)? }) => {
+        impl std::fmt::Debug for $t {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                let $t { $($shown,)* $($masked: _,)* } = self;
+                f.debug_struct(stringify!($t))
+                    $(.field(stringify!($shown), $shown))*
+                    $(.field(stringify!($masked), &"***"))*
+                    .finish()
+            }
+        }
+    };
+}
+
 /// Salesforce edition, as `Organization.OrganizationType` names it (minus
 /// " Edition").
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -394,7 +413,7 @@ impl Assignment {
 }
 
 /// A user.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct User {
     pub username: String,
@@ -411,6 +430,10 @@ pub struct User {
     #[serde(default)]
     pub assignments: Vec<Assignment>,
 }
+
+debug_masking!(User {
+    username, first_name, last_name, email, active, profile, assignments
+} masked { password, security_token });
 
 impl User {
     pub fn full_name(&self) -> String {
@@ -433,15 +456,17 @@ pub enum PermittedUsers {
 }
 
 /// A refresh token issued to a user for a Connected App.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RefreshGrant {
     pub token: String,
     pub username: String,
 }
 
+debug_masking!(RefreshGrant { username } masked { token });
+
 /// A Connected App.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ConnectedApp {
     pub name: String,
@@ -470,6 +495,11 @@ pub struct ConnectedApp {
     #[serde(default = "default_scopes")]
     pub scopes: Vec<String>,
 }
+
+debug_masking!(ConnectedApp {
+    name, consumer_key, certificate, permitted_users, profiles, permission_sets, run_as,
+    approved_by, refresh_tokens, scopes
+} masked { consumer_secret });
 
 fn default_scopes() -> Vec<String> {
     vec!["api".into(), "refresh_token".into()]
@@ -502,7 +532,7 @@ impl EcaPermittedUsers {
 /// switches (`ExtlClntAppConfigurablePolicies`) and its admin OAuth
 /// policies (`ExtlClntAppOauthConfigurablePolicies`). Unlike a Connected
 /// App, it pre-authorizes by permission set only.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ExternalClientApp {
     /// API name (`DeveloperName`, the Metadata API fullName), e.g.
@@ -543,6 +573,12 @@ pub struct ExternalClientApp {
     #[serde(default)]
     pub refresh_tokens: Vec<RefreshGrant>,
 }
+
+debug_masking!(ExternalClientApp {
+    name, label, id, consumer_key, certificate, oauth_plugin_enabled, permitted_users,
+    permission_sets, client_credentials_enabled, client_credentials_user, scopes,
+    approved_by, refresh_tokens
+} masked { consumer_secret });
 
 impl ExternalClientApp {
     /// fullName of its `ExtlClntAppOauthConfigurablePolicies`: the name
@@ -592,7 +628,7 @@ pub enum AppKind {
 /// What the token endpoint checks of an app, whichever kind it is: one
 /// view of a [`ConnectedApp`] or an [`ExternalClientApp`], so every check
 /// ([`Org::app_access`], the flows in `oauth.rs`) exists once.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct OAuthClient {
     pub kind: AppKind,
     /// The app's name (Connected App name; ECA API name).
@@ -616,6 +652,11 @@ pub struct OAuthClient {
     pub refresh_tokens: Vec<RefreshGrant>,
     pub scopes: Vec<String>,
 }
+
+debug_masking!(OAuthClient {
+    kind, name, consumer_key, certificate, admin_approved, profiles, permission_sets,
+    run_as, run_as_permitted_users, approved_by, refresh_tokens, scopes
+} masked { consumer_secret });
 
 impl From<&ConnectedApp> for OAuthClient {
     fn from(a: &ConnectedApp) -> Self {
@@ -1472,6 +1513,41 @@ mod tests {
             org.effective(u, now).api_enabled_from,
             vec!["permission set 'CI API Access'".to_string()]
         );
+    }
+
+    #[test]
+    fn debug_output_masks_every_secret_the_org_holds() {
+        use crate::sim::demo;
+        let org = crate::sim::scenarios::build("healthy").expect("healthy");
+        let eca = org.eca(demo::ECA_CC_NAME).expect("eca");
+        let app = &org.connected_apps[0];
+        assert!(!app.refresh_tokens.is_empty());
+        let secrets = [
+            demo::PASSWORD,
+            demo::SECURITY_TOKEN,
+            demo::AUDITOR_PASSWORD,
+            demo::AUDITOR_SECURITY_TOKEN,
+            demo::CLIENT_SECRET,
+            demo::REFRESH_TOKEN,
+            demo::ECA_JWT_CLIENT_SECRET,
+            demo::ECA_CC_CLIENT_SECRET,
+        ];
+        let shown = [
+            format!("{org:?}"),
+            format!("{org:#?}"),
+            format!("{:?}", OAuthClient::from(eca)),
+            format!("{:#?}", OAuthClient::from(app)),
+        ];
+        for text in &shown {
+            for secret in secrets {
+                assert!(!text.contains(secret), "{secret} in {text}");
+            }
+        }
+        // What is not secret is still there to debug with.
+        let client = format!("{:?}", OAuthClient::from(eca));
+        assert!(client.contains(demo::ECA_CC_CLIENT_ID), "{client}");
+        assert!(client.contains(r#"consumer_secret: "***""#), "{client}");
+        assert!(shown[0].contains(demo::USERNAME) && shown[0].contains(r#"password: "***""#));
     }
 
     #[test]
