@@ -1108,10 +1108,10 @@ mod tests {
                 )
             })
             .collect();
-        let started = std::time::Instant::now();
+        // No timing assertion (speed goals are checked by benchmarks): the
+        // old quadratic dedup made this test run for minutes, the linear
+        // one takes milliseconds.
         let (ids, _) = preauthorizations(&rows, &sets);
-        let took = started.elapsed();
         assert_eq!(ids.len(), MAX_APPS);
-        assert!(took < std::time::Duration::from_secs(5), "{took:?}");
     }
 }
