@@ -139,6 +139,18 @@ pub async fn after_checks(
                 .collect(),
             fields: Vec::new(),
             eca: eca_needs(plan, &report.cases, &wanted, diagnosing, known_good),
+            // Checks with too few rows: the auditor runs the same query.
+            rows: wanted
+                .iter()
+                .map(|i| &report.cases[*i])
+                .filter(|c| {
+                    c.outcome
+                        .problem()
+                        .is_some_and(|p| p.failure.code == crate::codes::TOO_FEW_ROWS)
+                })
+                .filter_map(|c| c.soql.clone())
+                .filter(|_| diagnosing)
+                .collect(),
         };
         let read =
             async { Ok(audit::read(http, org, own, redactor, settings.batch, &extra).await) };
@@ -153,8 +165,10 @@ pub async fn after_checks(
 
     let auditor_round = round.as_ref().filter(|_| org.diagnose.is_some());
     for i in wanted {
+        let soql = report.cases[i].soql.clone();
         if let Outcome::Failed(p) | Outcome::Errored(p) = &mut report.cases[i].outcome {
-            let text = crate::diagnose::explain(org, &p.failure, auditor_round, known_good);
+            let (failure, soql) = (&p.failure, soql.as_deref());
+            let text = crate::diagnose::explain(org, failure, soql, auditor_round, known_good);
             p.diagnosis = Some(redactor.redact(&text));
         }
     }

@@ -57,6 +57,9 @@ pub trait SetupQuery {
     fn api_version(&self) -> Option<String> {
         None
     }
+    /// `totalSize` of `soql`'s first page: how many rows match, in one
+    /// call whatever the count.
+    fn count(&self, soql: &str) -> impl Future<Output = Result<u64, Failure>> + Send;
     /// Metadata API `listMetadata` of `types` (one call).
     fn list_metadata(
         &self,
@@ -281,6 +284,8 @@ fn parse_trail(rows: &[Value], since: DateTime<Utc>) -> Trail {
 pub const GRANTORS: &str = "permission sets with API Enabled";
 /// The [`Gap`] object of the query listing [`Facts::object_grantors`].
 pub const READ_GRANTORS: &str = "permission sets granting Read";
+/// The [`Gap`] object of the query listing [`Facts::view_all_grantors`].
+pub const VIEW_ALL_GRANTORS: &str = "permission sets granting View All";
 /// The [`Gap`] object of the queries behind [`Facts::grants_exist`].
 pub const LOOKED_UP: &str = "permission sets named in smoke.lock";
 
@@ -301,6 +306,10 @@ pub struct Extra {
     pub refused_fields: Vec<String>,
     /// What to read of the External Client Apps (default: everything).
     pub eca: eca::Needs,
+    /// The queries of checks that returned fewer rows than `min_rows`
+    /// (`TOO_FEW_ROWS`): how many rows the auditor counts, and the sharing
+    /// of their objects ([`Facts::rows_seen`]).
+    pub rows: Vec<String>,
 }
 
 /// `(is a group, label)` of `permission set 'S'` / `permission set group
@@ -372,6 +381,15 @@ pub struct Facts {
     /// and groups that do, by label (empty with a [`GRANTORS`] gap when the
     /// query failed).
     pub api_grantors: Vec<Grantor>,
+    /// For [`Extra::rows`]: the rows the auditor counts for each query
+    /// (`totalSize`), or why it could not run it.
+    pub rows_seen: BTreeMap<String, Result<u64, Failure>>,
+    /// For the objects of those queries: `EntityDefinition`'s
+    /// `InternalSharingModel` (`Private`, `Read`, `ReadWrite`, ...).
+    pub sharing_model: BTreeMap<String, String>,
+    /// For the same objects: every grant of View All on them in this org
+    /// (as sources, sorted; [`VIEW_ALL_GRANTORS`] gap when unread).
+    pub view_all_grantors: BTreeMap<String, Vec<String>>,
     /// The Setup Audit Trail, when it was read (for a diagnosis only).
     pub trail: Option<Trail>,
     /// Queries that failed.
@@ -648,12 +666,55 @@ fn setup_entity_access_soql(ps_ids: &BTreeSet<String>) -> String {
 /// Every grant of Read on `keys` in the org, whoever holds it: from
 /// `ObjectPermissions` by `SobjectType`, or `FieldPermissions` by `Field`.
 fn read_grantors_soql(from: &str, key: &str, keys: &BTreeSet<String>) -> String {
+    grantors_soql(from, key, keys, "PermissionsRead")
+}
+
+/// The grants of `permission` (`PermissionsRead`, `PermissionsViewAllRecords`)
+/// on `keys` in `from`, with what each comes from.
+fn grantors_soql(from: &str, key: &str, keys: &BTreeSet<String>, permission: &str) -> String {
     format!(
         "SELECT ParentId, Parent.Label, Parent.IsOwnedByProfile, Parent.Profile.Name, \
          Parent.PermissionSetGroupId, Parent.PermissionSetGroup.MasterLabel, {key} \
-         FROM {from} WHERE PermissionsRead = true AND {key} IN {}",
+         FROM {from} WHERE {permission} = true AND {key} IN {}",
         soql_in(keys)
     )
+}
+
+/// For [`Extra::rows`] (checks that returned fewer rows than `min_rows`):
+/// the auditor's count of each query, the org-wide default of each
+/// query's object, and what grants View All on them. Asked only then, so a
+/// healthy org pays nothing: one call per query, one composite for the rest.
+async fn rows_read<Q: SetupQuery>(g: &mut Gatherer<'_, Q>, extra: &Extra, facts: &mut Facts) {
+    for soql in &extra.rows {
+        facts.rows_seen.insert(soql.clone(), g.q.count(soql).await);
+    }
+    let objects: BTreeSet<String> = extra
+        .rows
+        .iter()
+        .filter_map(|q| super::fields::object_of(q))
+        .collect();
+    if objects.is_empty() {
+        return;
+    }
+    let defaults = format!(
+        "SELECT QualifiedApiName, InternalSharingModel, ExternalSharingModel FROM EntityDefinition \
+         WHERE QualifiedApiName IN {}",
+        soql_in(&objects)
+    );
+    let view_all = "PermissionsViewAllRecords";
+    let grantors = grantors_soql("ObjectPermissions", "SobjectType", &objects, view_all);
+    g.prefetch([Some(defaults.clone()), Some(grantors.clone())])
+        .await;
+    if let Some(rows) = g.run("EntityDefinition", defaults).await {
+        for r in &rows {
+            if let (Some(o), Some(m)) = (s(r, "QualifiedApiName"), s(r, "InternalSharingModel")) {
+                facts.sharing_model.insert(o, m);
+            }
+        }
+    }
+    if let Some(rows) = g.run(VIEW_ALL_GRANTORS, grantors).await {
+        facts.view_all_grantors = read_grantors(&rows, &objects, "SobjectType");
+    }
 }
 
 /// Object (or `Object.Field`) -> the sources granting Read on it, from
@@ -1035,6 +1096,10 @@ pub async fn gather_with<Q: SetupQuery>(
         if let Some(rows) = g.run("SetupAuditTrail", trail_soql(since)).await {
             facts.trail = Some(parse_trail(&rows, since));
         }
+    }
+
+    if !extra.rows.is_empty() {
+        rows_read(&mut g, extra, &mut facts).await;
     }
 
     // The org and its versions do not depend on the user.

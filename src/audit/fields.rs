@@ -9,22 +9,9 @@
 /// belong to other objects or to none. `Id` is left out too: it is always
 /// readable. Empty when the query is not a plain `SELECT ... FROM X`.
 pub fn selected(soql: &str) -> Vec<String> {
-    let lower = soql.to_ascii_lowercase();
-    let Some(select) = find_word(&lower, "select", 0) else {
+    let Some((start, from, object)) = outer(soql) else {
         return Vec::new();
     };
-    let start = select + "select".len();
-    let Some(from) = top_level_from(&lower, start) else {
-        return Vec::new();
-    };
-    let object: String = soql[from + "from".len()..]
-        .trim_start()
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-        .collect();
-    if object.is_empty() {
-        return Vec::new();
-    }
     let mut out: Vec<String> = Vec::new();
     for item in soql[start..from].split(',') {
         let item = item.trim();
@@ -37,6 +24,25 @@ pub fn selected(soql: &str) -> Vec<String> {
         }
     }
     out
+}
+
+/// The object of `soql`'s outer FROM (`Opportunity` in `SELECT Id, (SELECT
+/// Id FROM Contacts) FROM Opportunity WHERE ...`).
+pub fn object_of(soql: &str) -> Option<String> {
+    outer(soql).map(|(_, _, object)| object)
+}
+
+/// Where the SELECT list starts, where the outer FROM is, and its object.
+fn outer(soql: &str) -> Option<(usize, usize, String)> {
+    let lower = soql.to_ascii_lowercase();
+    let start = find_word(&lower, "select", 0)? + "select".len();
+    let from = top_level_from(&lower, start)?;
+    let object: String = soql[from + "from".len()..]
+        .trim_start()
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect();
+    (!object.is_empty()).then_some((start, from, object))
 }
 
 /// Every field the configured checks of `org` select ([`selected`]),

@@ -138,6 +138,11 @@ impl SetupQuery for Source {
         client::list_versions(&self.http, &self.conn.instance_url(), &self.redactor).await
     }
 
+    /// One `GET .../query`: `totalSize` counts every matching row.
+    async fn count(&self, soql: &str) -> Result<u64, Failure> {
+        self.conn.query(soql).await.map(|r| r.total_size)
+    }
+
     /// One composite per 25 retrieves when batching, else one by one.
     async fn get_many(&self, paths: &[String]) -> Vec<Result<Value, Failure>> {
         use std::sync::atomic::Ordering;

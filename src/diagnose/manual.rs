@@ -46,6 +46,19 @@ const FIELD: &str = "the field: its API name (Setup > Object Manager > the objec
                      security for the user (the field > Set Field-Level Security, or each assigned \
                      permission set > Object Settings > the object > Field Permissions): \
                      Salesforce answers INVALID_FIELD \"No such column\" for both";
+const ROWS_AS_ADMIN: &str = "run the check's query as an admin (Developer Console > Query \
+                             Editor, or `sf data query`): if the admin gets the rows, sharing \
+                             hides them from the integration user; if not, no data matches (load \
+                             it, or correct the query or min_rows)";
+const SHARING: &str = "the object's sharing: Setup > Security > Sharing Settings: its \
+                       Organization-Wide Default (Private shows a user only what it owns or what \
+                       a rule opens to it) and its Sharing Rules; the Setup Audit Trail (Setup > \
+                       Security > View Setup Audit Trail, section Sharing Rules) says who deleted \
+                       or changed one";
+const VIEW_ALL: &str = "View All on the object for the integration user: Setup > Users > Users > \
+                        user > Permission Set Assignments > each set > Object Settings > the \
+                        object > View All (View All Data on a profile or set bypasses sharing \
+                        too)";
 const CREDENTIALS: &str = "the credentials: password plus security token (Setup > My Personal \
                            Information > Reset My Security Token), or the app's consumer key/secret \
                            and certificate (Connected App or External Client App); an inactive user also fails here";
@@ -81,6 +94,7 @@ pub fn manual_checks(org: &str, failure: &Failure, why: Why<'_>) -> String {
         ],
         Family::Object => vec![OBJECT, PERMSETS, LICENSE],
         Family::Field => vec![FIELD, PERMSETS],
+        Family::Rows => vec![ROWS_AS_ADMIN, SHARING, VIEW_ALL],
         _ => vec![UI_LOGIN, PROFILE, PERMSETS, EDITION, LICENSE, APP, VERSION],
     };
     let section = format!("[orgs.{org}.diagnose]");

@@ -6,6 +6,8 @@
 //!   to a [`Diagnosis`];
 //! - [`eca`]: which External Client App a refusal points at, by policy;
 //! - [`grants`]: which grant of Read went away, per smoke.lock;
+//! - [`rows`]: a check that returned fewer rows than `min_rows`: sharing,
+//!   or no data (the auditor runs the same query);
 //! - [`trail`]: who changed it and when (Setup Audit Trail entries that
 //!   mention what the diagnosis implicates);
 //! - [`manual`]: without an auditor (or when it could not read), the checks
@@ -17,6 +19,7 @@ pub mod eca;
 pub mod grants;
 pub mod manual;
 pub mod reason;
+pub mod rows;
 pub mod trail;
 
 pub use crate::audit::facts::uses_connected_app;
@@ -82,6 +85,11 @@ pub enum Cause {
     /// The field a query names is not defined on its object (a typo, not
     /// deployed, a custom field without `__c`).
     FieldNotFound,
+    /// A check's query returned fewer rows than `min_rows`, and the
+    /// auditor sees more: sharing hides them from the user.
+    RecordsHidden,
+    /// The auditor sees no more rows than the user: no data matches.
+    NoMatchingData,
     /// The auditor could not read the setup objects it needs.
     AuditorCannotSee,
     /// Every checked setting is in order.
@@ -110,13 +118,15 @@ impl Cause {
             Cause::ObjectNotFound => "object not in this org",
             Cause::FieldNotReadable => "field hidden by field-level security",
             Cause::FieldNotFound => "field not on this object",
+            Cause::RecordsHidden => "records hidden by sharing",
+            Cause::NoMatchingData => "no data matches the query",
             Cause::AuditorCannotSee => "auditor cannot read setup objects",
             Cause::NoneFound => "no access problem found",
         }
     }
 
     /// Every cause, for docs and tests.
-    pub const ALL: [Cause; 20] = [
+    pub const ALL: [Cause; 22] = [
         Cause::UserNotFound,
         Cause::UserUnknown,
         Cause::UserInactive,
@@ -135,6 +145,8 @@ impl Cause {
         Cause::ObjectNotFound,
         Cause::FieldNotReadable,
         Cause::FieldNotFound,
+        Cause::RecordsHidden,
+        Cause::NoMatchingData,
         Cause::AuditorCannotSee,
         Cause::NoneFound,
     ];
@@ -211,16 +223,21 @@ pub fn diagnose(
 /// diagnosis [`applies_to`]: the named cause ([`Diagnosis`]'s `Display`),
 /// else the checks to do by hand, saying why (`round` is `None` without an
 /// auditor). `known_good` (the org's smoke.lock entry) lets it say "was
-/// granted by X".
+/// granted by X"; `soql` is the failed case's query (a `TOO_FEW_ROWS` is
+/// diagnosed by running it as the auditor, [`rows`]).
 pub fn explain(
     org: &OrgConfig,
     failure: &Failure,
+    soql: Option<&str>,
     round: Option<&Round>,
     known_good: Option<&OrgSnapshot>,
 ) -> String {
     let Some(round) = round else {
         return manual_checks(&org.name, failure, Why::NoAuditor);
     };
+    if let (Family::Rows, Some(soql), Round::Gathered(facts)) = (Family::of(failure), soql, round) {
+        return rows::diagnose(soql, failure, facts).to_string();
+    }
     if let Some(d) = diagnose(org, failure, round, known_good) {
         return d.to_string();
     }

@@ -25,6 +25,9 @@ pub enum Family {
     /// INVALID_FIELD "No such column": a field the query names is not
     /// there for this user (not defined, or hidden by field-level security).
     Field,
+    /// TOO_FEW_ROWS: the query ran but returned fewer rows than
+    /// `min_rows` (sharing, or no data).
+    Rows,
     /// Anything else (or no failure: a drift check).
     Other,
 }
@@ -55,6 +58,7 @@ impl Family {
                 Family::Object
             }
             "INVALID_FIELD" if f.message.contains("No such column") => Family::Field,
+            crate::codes::TOO_FEW_ROWS => Family::Rows,
             _ => Family::Other,
         }
     }

@@ -132,6 +132,9 @@ impl SetupQuery for Canned {
     fn api_version(&self) -> Option<String> {
         self.api_version.clone()
     }
+    async fn count(&self, soql: &str) -> Result<u64, Failure> {
+        self.query(soql).await.map(|r| r.len() as u64)
+    }
     async fn query(&self, soql: &str) -> Result<Vec<Value>, Failure> {
         self.log.lock().unwrap().push(soql.to_string());
         let upper = soql.to_string();
@@ -1477,6 +1480,9 @@ impl SetupQuery for Batching<'_> {
     }
     async fn query(&self, soql: &str) -> Result<Vec<Value>, Failure> {
         self.org.query(soql).await
+    }
+    async fn count(&self, soql: &str) -> Result<u64, Failure> {
+        self.org.count(soql).await
     }
     async fn versions(&self) -> Result<Vec<String>, Failure> {
         self.org.versions().await

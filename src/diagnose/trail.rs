@@ -127,6 +127,33 @@ pub fn naming(mut names: Vec<String>, facts: &Facts) -> Vec<String> {
     if names.is_empty() {
         return Vec::new();
     }
+    let quoted: Vec<String> = names.iter().map(|n| format!("'{n}'")).collect();
+    let what = format!("mentions {}", quoted.join(", "));
+    picked(
+        facts,
+        |e| names.iter().any(|n| mentions(&e.display, n)),
+        &what,
+    )
+}
+
+/// The lines for a record-level refusal on `object`: the entries that
+/// mention it and sharing (a Sharing section, or "sharing" / "View All" in
+/// the text): a sharing rule deleted, an org-wide default changed, View
+/// All removed. An entry about the object's fields or layouts is not one.
+pub fn sharing(object: &str, facts: &Facts) -> Vec<String> {
+    let about = |e: &TrailEntry| {
+        let sharing = e.section.to_lowercase().contains("sharing")
+            || mentions(&e.display, "sharing")
+            || mentions(&e.display, "View All");
+        sharing && mentions(&e.display, object)
+    };
+    picked(facts, about, &format!("changed the sharing of {object}"))
+}
+
+/// One line per entry `keep` takes (newest first, at most [`SHOWN`]), or
+/// why there is none: the trail unread, or no entry since it starts that
+/// `what` (e.g. "mentions 'X'").
+fn picked(facts: &Facts, keep: impl Fn(&TrailEntry) -> bool, what: &str) -> Vec<String> {
     let Some(trail) = &facts.trail else {
         return match facts.gaps.iter().find(|g| g.object == "SetupAuditTrail") {
             Some(g) => {
@@ -149,16 +176,14 @@ pub fn naming(mut names: Vec<String>, facts: &Facts) -> Vec<String> {
     let hits: Vec<&TrailEntry> = trail
         .entries
         .iter()
-        .filter(|e| names.iter().any(|n| mentions(&e.display, n)))
+        .filter(|e| keep(e))
         .take(SHOWN)
         .collect();
     if hits.is_empty() {
-        let quoted: Vec<String> = names.iter().map(|n| format!("'{n}'")).collect();
         return vec![format!(
-            "who changed it: no Setup Audit Trail entry since {} mentions {} (older, or not a \
+            "who changed it: no Setup Audit Trail entry since {} {what} (older, or not a \
              Setup change: Setup > Security > View Setup Audit Trail)",
             utc(trail.since),
-            quoted.join(", ")
         )];
     }
     hits.iter().map(|e| line(e, facts.now)).collect()

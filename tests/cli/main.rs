@@ -24,6 +24,7 @@ mod perf;
 mod quota;
 mod reports;
 mod retries;
+mod rows;
 mod secrets;
 mod sim_http;
 mod smoke;

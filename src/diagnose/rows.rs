@@ -1,0 +1,260 @@
+//! Record-level refusals: a check that returned fewer rows than its
+//! `min_rows` (`TOO_FEW_ROWS`). A query never fails on sharing (Salesforce
+//! leaves out the records the user cannot see), so the auditor runs the
+//! same query: more rows there means sharing hides them from the
+//! integration user; none there either means no data matches. Then the
+//! object's org-wide default, the Setup Audit Trail entries that changed
+//! its sharing, and a fix that exists in this org: re-create the sharing
+//! rule, or a permission set that grants View All on the object. Sharing
+//! rules are metadata, not SOQL: where to look is named instead. Pure: the
+//! facts come from [`crate::audit`] ([`Facts::rows_seen`]).
+
+use super::{trail, Cause, Diagnosis};
+use crate::audit::facts::{set_label, Facts, VIEW_ALL_GRANTORS};
+use crate::salesforce::error::Failure;
+
+/// The diagnosis of `failure`, a `TOO_FEW_ROWS` of the check whose query
+/// is `soql`.
+pub fn diagnose(soql: &str, failure: &Failure, facts: &Facts) -> Diagnosis {
+    let object = crate::audit::fields::object_of(soql).unwrap_or_else(|| "the object".into());
+    let got = rows_got(&failure.message).unwrap_or(0);
+    let user = facts
+        .target
+        .username
+        .as_deref()
+        .or(facts.user.as_ref().map(|u| u.username.as_str()));
+    let user = user.unwrap_or("the integration user");
+    let mut evidence = vec![format!("query: {soql}")];
+    let model = facts
+        .sharing_model
+        .iter()
+        .find(|(o, _)| o.eq_ignore_ascii_case(&object));
+    let model = model.map(|(_, m)| label(m));
+    if let Some(m) = &model {
+        evidence.push(format!("{object} org-wide default (internal): {m}"));
+    }
+    let view_all = view_all_sources(facts, &object);
+    match &view_all {
+        Ok(v) if v.is_empty() => evidence.push(format!("View All on {object}: granted by nothing")),
+        Ok(v) => evidence.push(format!("View All on {object}: granted by {}", v.join(", "))),
+        Err(why) => evidence.push(why.clone()),
+    }
+    let seen = facts
+        .rows_seen
+        .iter()
+        .find(|(q, _)| q.as_str() == soql)
+        .map(|(_, r)| r);
+    let seen = match seen {
+        Some(Ok(n)) => *n,
+        Some(Err(f)) => {
+            return Diagnosis {
+                cause: Cause::AuditorCannotSee,
+                explanation: format!(
+                    "the auditor could not run the check's query ({}: {}), so hidden records \
+                     and missing data cannot be told apart",
+                    f.code,
+                    f.message.trim_end_matches('.')
+                ),
+                changes: Vec::new(),
+                fix: format!(
+                    "give the auditor Read and View All on {object} (a permission set: Object \
+                     Settings > {object} > View All), or run the query as an admin by hand; {}",
+                    where_sharing(&object)
+                ),
+                evidence,
+            };
+        }
+        None => 0,
+    };
+    evidence.push(format!(
+        "the auditor counts {seen} {}, {user} {got}",
+        rows(seen)
+    ));
+    if seen <= got {
+        return Diagnosis {
+            cause: Cause::NoMatchingData,
+            explanation: format!(
+                "the auditor sees {seen} {} too: no data matches the query (not an access \
+                 problem){}",
+                rows(seen),
+                match &view_all {
+                    Ok(_) => String::new(),
+                    Err(_) => format!(
+                        "; the auditor sees every record only with View All Data or View All on \
+                         {object}, so records hidden from it too would not show"
+                    ),
+                }
+            ),
+            changes: Vec::new(),
+            fix: format!(
+                "load the missing {object} records, or correct the check's WHERE clause or \
+                 min_rows in smoke.toml (a sandbox refreshed without data is a common cause)"
+            ),
+            evidence,
+        };
+    }
+    let mut explanation = format!(
+        "the auditor sees {seen} {}, '{user}' {got}: sharing hides them",
+        rows(seen)
+    );
+    if let Some(m) = &model {
+        explanation.push_str(&format!(
+            " ({object}'s org-wide default is {m}: a user sees only the records it owns or that \
+             a sharing rule, View All on {object} or View All Data opens to it)"
+        ));
+    }
+    let changes = trail::sharing(&object, facts);
+    let sets: Vec<String> = view_all.unwrap_or_default();
+    let sets: Vec<&String> = sets.iter().filter(|s| set_label(s).is_some()).collect();
+    let grant = match sets.as_slice() {
+        [] => format!(
+            "grant View All on {object} in the integration's permission set (Setup > Users > \
+             Permission Sets > the set > Object Settings > {object} > View All)"
+        ),
+        sets => format!(
+            "assign '{user}' a permission set of this org that grants View All on {object}: {}",
+            sets.iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    let fix = format!(
+        "re-create the sharing rule that opened {object} to '{user}' ({}), or {grant}",
+        where_sharing(&object)
+    );
+    Diagnosis {
+        cause: Cause::RecordsHidden,
+        explanation,
+        changes,
+        fix,
+        evidence,
+    }
+}
+
+/// Where an admin sees and edits the sharing of `object`.
+fn where_sharing(object: &str) -> String {
+    format!("Setup > Security > Sharing Settings > {object} Sharing Rules")
+}
+
+/// The sources granting View All on `object`, or why that is unknown.
+fn view_all_sources(facts: &Facts, object: &str) -> Result<Vec<String>, String> {
+    if let Some(why) = facts.unread(VIEW_ALL_GRANTORS) {
+        return Err(why);
+    }
+    let found = facts
+        .view_all_grantors
+        .iter()
+        .find(|(o, _)| o.eq_ignore_ascii_case(object));
+    Ok(found.map(|(_, v)| v.clone()).unwrap_or_default())
+}
+
+/// The `got N` of our own `TOO_FEW_ROWS` message.
+fn rows_got(message: &str) -> Option<u64> {
+    let rest = &message[message.find(", got ")? + ", got ".len()..];
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok()
+}
+
+fn rows(n: u64) -> &'static str {
+    if n == 1 {
+        "row"
+    } else {
+        "rows"
+    }
+}
+
+/// `InternalSharingModel` as Setup > Sharing Settings shows it.
+fn label(model: &str) -> String {
+    match model {
+        "Private" => "Private",
+        "Read" => "Public Read Only",
+        "ReadWrite" => "Public Read/Write",
+        "ReadWriteTransfer" => "Public Read/Write/Transfer",
+        "FullAccess" => "Public Full Access",
+        "ControlledByParent" => "Controlled by Parent",
+        other => return other.to_string(),
+    }
+    .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::salesforce::error::Origin;
+
+    fn too_few(got: u64) -> Failure {
+        let message = format!("expected at least 1 row, got {got}: the query ran, so login and object Read are fine; sharing, a filter or missing data hides the rows");
+        Failure::new(Origin::Sfsmoke, crate::codes::TOO_FEW_ROWS, message)
+    }
+
+    const Q: &str = "SELECT Id FROM Opportunity WHERE IsClosed = false";
+
+    fn facts(seen: Result<u64, Failure>) -> Facts {
+        let mut f = Facts::default();
+        f.target.username = Some("integration@acme.example".into());
+        f.rows_seen.insert(Q.into(), seen);
+        f.sharing_model
+            .insert("Opportunity".into(), "Private".into());
+        let grants = vec![
+            "permission set 'Sales Ops Read All'".into(),
+            "profile 'System Administrator'".into(),
+        ];
+        f.view_all_grantors.insert("Opportunity".into(), grants);
+        f
+    }
+
+    #[test]
+    fn more_rows_for_the_auditor_is_sharing_and_the_fix_names_a_set_that_exists() {
+        let d = diagnose(Q, &too_few(0), &facts(Ok(12)));
+        assert_eq!(d.cause, Cause::RecordsHidden);
+        assert!(d.explanation.starts_with("the auditor sees 12 rows, 'integration@acme.example' 0: sharing hides them (Opportunity's org-wide default is Private"), "{}", d.explanation);
+        assert!(
+            d.fix
+                .contains("Setup > Security > Sharing Settings > Opportunity Sharing Rules"),
+            "{}",
+            d.fix
+        );
+        assert!(
+            d.fix.contains("permission set 'Sales Ops Read All'"),
+            "{}",
+            d.fix
+        );
+        assert!(
+            !d.fix.contains("System Administrator"),
+            "a profile is no set to assign: {}",
+            d.fix
+        );
+    }
+
+    #[test]
+    fn as_many_rows_for_the_auditor_is_no_data() {
+        let d = diagnose(Q, &too_few(0), &facts(Ok(0)));
+        assert_eq!(d.cause, Cause::NoMatchingData);
+        assert!(
+            d.explanation
+                .contains("no data matches the query (not an access problem)"),
+            "{}",
+            d.explanation
+        );
+    }
+
+    #[test]
+    fn an_auditor_refused_the_query_cannot_tell() {
+        let refused = Failure::new(
+            Origin::Rest,
+            "INVALID_TYPE",
+            "sObject type 'Opportunity' is not supported.",
+        );
+        let d = diagnose(Q, &too_few(0), &facts(Err(refused)));
+        assert_eq!(d.cause, Cause::AuditorCannotSee);
+        assert!(d.explanation.contains("INVALID_TYPE"), "{}", d.explanation);
+        assert!(d.fix.contains("View All on Opportunity"), "{}", d.fix);
+    }
+
+    #[test]
+    fn the_count_comes_from_our_message() {
+        assert_eq!(rows_got(&too_few(3).message), Some(3));
+        assert_eq!(rows_got("anything else"), None);
+    }
+}
