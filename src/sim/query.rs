@@ -110,6 +110,48 @@ mod tests {
     use crate::sim::{demo, scenarios};
     use chrono::Utc;
 
+    /// Sharing reaches the query answer: `COUNT()` and `totalSize` count
+    /// only what the user sees, and EntityDefinition says the default.
+    #[test]
+    fn a_query_counts_only_the_records_sharing_shows() {
+        let now = Utc::now();
+        let total = |org: &crate::sim::model::Org, user: &str, soql: &str| {
+            let c = Catalog::new(org, org.user(user).unwrap(), now);
+            run(&c, soql, "62.0").unwrap().total_size
+        };
+        let count = "SELECT COUNT() FROM Opportunity";
+        let healthy = scenarios::healthy();
+        assert_eq!(total(&healthy, demo::USERNAME, count), 3);
+        let broken = scenarios::build("sharing-rule-removed").unwrap();
+        assert_eq!(total(&broken, demo::USERNAME, count), 0);
+        assert_eq!(
+            total(&broken, demo::USERNAME, "SELECT Id FROM Opportunity"),
+            0
+        );
+        assert_eq!(total(&broken, demo::USERNAME, "SELECT Id FROM Account"), 3);
+        let c = Catalog::new(&broken, broken.user(demo::AUDITOR_USERNAME).unwrap(), now);
+        let defaults = run(
+            &c,
+            "SELECT QualifiedApiName, InternalSharingModel, ExternalSharingModel FROM \
+             EntityDefinition WHERE QualifiedApiName IN ('Opportunity', 'Account')",
+            "62.0",
+        )
+        .unwrap();
+        let model = |name: &str| {
+            let r = defaults
+                .records
+                .iter()
+                .find(|r| r["QualifiedApiName"] == name)
+                .unwrap();
+            (
+                r["InternalSharingModel"].clone(),
+                r["ExternalSharingModel"].clone(),
+            )
+        };
+        assert_eq!(model("Opportunity"), ("Private".into(), "Private".into()));
+        assert_eq!(model("Account"), ("ReadWrite".into(), "ReadWrite".into()));
+    }
+
     fn q(user: &str, soql: &str) -> Result<Vec<Value>, SoqlError> {
         let org = scenarios::healthy();
         let u = org.user(user).unwrap();
