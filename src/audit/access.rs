@@ -4,9 +4,9 @@
 //! [`crate::diagnose`] and [`crate::snapshot`], which do not import each
 //! other.
 
-use super::eca::EcaFacts;
-use super::facts::{Facts, UserFacts};
-use crate::salesforce::error::{Failure, Origin};
+use super::eca::{self, EcaFacts};
+use super::facts::{Facts, Gap, UserFacts};
+use crate::salesforce::error::{cannot_read_setup, Failure, Origin};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -33,6 +33,12 @@ pub struct OrgSnapshot {
     pub permission_set_groups: Vec<String>,
     /// Admin-approved Connected Apps the user is pre-authorized for.
     pub preauthorized_apps: Vec<String>,
+    /// Parts this entry holds no reading of: they could not be read when it
+    /// was first recorded (their lists are empty for want of a reading, not
+    /// because nothing is there), so a drift check does not compare them.
+    /// The next recording that can read them fills them in.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unrecorded: Vec<Part>,
     pub oldest_api_version: String,
     pub newest_api_version: String,
     /// Configured object -> `read` or `none`.
@@ -62,6 +68,102 @@ pub struct OrgSnapshot {
     /// Absent from older files and from orgs without any.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub external_client_apps: BTreeMap<String, EcaSnapshot>,
+    /// Parts this reading could not see, with why (not written): a drift
+    /// check leaves them unchecked and says so, a recording keeps what
+    /// smoke.lock had for them. An empty list here is "none", never
+    /// "unknown".
+    #[serde(skip)]
+    pub unread: BTreeMap<Part, String>,
+}
+
+/// A part of an org's access that a reading can miss while the rest
+/// stands (one refused or failed query, or an API version that predates
+/// it): unknown, so neither compared nor recorded as empty.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Part {
+    /// `preauthorized_apps` (ConnectedApplication, SetupEntityAccess).
+    ConnectedApps,
+    /// Which External Client Apps the user's sets pre-authorize
+    /// (SetupEntityAccess, API 60.0+).
+    ExternalClientApps,
+    /// External Client App policies (Metadata API): never marked
+    /// [`OrgSnapshot::unrecorded`], an unread policy is absent already.
+    EcaPolicies,
+    /// External Client App OAuth scopes (Metadata API, consumer-secrets
+    /// access); like the policies, absent when unread.
+    EcaScopes,
+}
+
+impl Part {
+    /// What the part is, for a one-line "not checked" note.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Part::ConnectedApps => "Connected App pre-authorizations",
+            Part::ExternalClientApps => "External Client App pre-authorizations",
+            Part::EcaPolicies => "External Client App policies",
+            Part::EcaScopes => "External Client App scopes",
+        }
+    }
+}
+
+/// Why a part went unread, from its gap: what could not be read, the
+/// code and message, and the permission it takes when the answer was a
+/// refusal for lack of one. sfsmoke's own reasons (a read not sent at an
+/// old API version) stand as they are.
+fn unread_because(read: &str, gap: &Gap, needs: &str) -> String {
+    let f = &gap.failure;
+    let message = f.message.trim_end_matches('.');
+    if f.origin == Origin::Sfsmoke {
+        return message.to_string();
+    }
+    let needs = if cannot_read_setup(&f.code) {
+        format!("; needs {needs}")
+    } else {
+        String::new()
+    };
+    format!("{read} could not be read ({}: {message}{needs})", f.code)
+}
+
+/// The parts of `facts` that could not be read, with why.
+fn unread_parts(facts: &Facts) -> BTreeMap<Part, String> {
+    let gap = |object: &str| facts.gaps.iter().find(|g| g.object == object);
+    const VIEW_SETUP: &str = "View Setup and Configuration";
+    let mut out = BTreeMap::new();
+    if let Some(g) = gap("ConnectedApplication") {
+        out.insert(
+            Part::ConnectedApps,
+            unread_because("ConnectedApplication", g, VIEW_SETUP),
+        );
+    } else if let Some(g) = gap("SetupEntityAccess") {
+        out.insert(
+            Part::ConnectedApps,
+            unread_because("SetupEntityAccess", g, VIEW_SETUP),
+        );
+    }
+    if facts.eca.rows_unread {
+        let why = gap(eca::OBJECT).map_or_else(
+            || "SetupEntityAccess was not read".to_string(),
+            |g| unread_because("SetupEntityAccess", g, VIEW_SETUP),
+        );
+        out.insert(Part::ExternalClientApps, why);
+    }
+    if let Some(g) = gap(eca::POLICIES) {
+        let needs = "Modify Metadata Through Metadata API Functions or Modify All Data";
+        out.insert(
+            Part::EcaPolicies,
+            unread_because("the Metadata API", g, needs),
+        );
+    }
+    if let Some(g) = gap(eca::SCOPES) {
+        let needs = "the org setting \"Allow Access to OAuth Consumer Secrets via Metadata \
+                     API\" and \"View External Client Apps Consumer Secrets in Metadata\"";
+        out.insert(
+            Part::EcaScopes,
+            unread_because(eca::OAUTH_SETTINGS, g, needs),
+        );
+    }
+    out
 }
 
 /// One External Client App in smoke.lock: its pre-authorizations (View
@@ -180,7 +282,9 @@ impl OrgSnapshot {
 
     /// The snapshot of what `facts` show. `Err` when the facts are too thin
     /// to be a baseline (the user was not found, or setup objects could not
-    /// be read).
+    /// be read). A part that could not be read while the rest could (the
+    /// apps' pre-authorizations, the External Client Apps' policies) is
+    /// listed in [`OrgSnapshot::unread`]: its empty list means "unknown".
     pub fn from_facts(facts: &Facts) -> Result<OrgSnapshot, Failure> {
         // Without the object or field permissions, "nothing grants Read"
         // would be recorded (or reported as drift) for what was not seen.
@@ -290,6 +394,8 @@ impl OrgSnapshot {
                 .iter()
                 .filter_map(|a| Some((a.api_name.clone(), EcaSnapshot::of(a, user)?)))
                 .collect(),
+            unrecorded: Vec::new(),
+            unread: unread_parts(facts),
         };
         snap.normalize();
         Ok(snap)

@@ -298,6 +298,10 @@ pub struct EcaRead {
     /// The policies' `listMetadata` went through (so the reader holds
     /// Modify Metadata, whatever a later read answered).
     pub policies_listed: bool,
+    /// The `SetupEntityAccess` rows were not read (refused, failed, or the
+    /// version predates them): which apps the user's sets pre-authorize is
+    /// unknown, not "none" (the [`OBJECT`] gap says why).
+    pub rows_unread: bool,
 }
 
 /// Read the org's ECAs for the user acting through `sets` (empty when the
@@ -331,6 +335,7 @@ pub(super) async fn read<Q: SetupQuery>(
     // Per app id, every permission set pre-authorizing it (not only the
     // user's): what tells an unnamed app's policies apart.
     let mut parents: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    out.rows_unread = rows.is_none();
     if let Some(rows) = rows {
         parents = parents_of(&rows);
         let (mut ids, via) = preauthorizations(&rows, sets);

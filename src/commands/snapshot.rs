@@ -56,30 +56,37 @@ pub(super) async fn run(args: SnapshotArgs) -> Handled {
                     say!("  - {}", one_line(&line.to_string()));
                 }
             }
-            Err(f) => {
-                let text = gutter(&config.redactor.redact(&f.to_string()), "  ");
-                eprintln!(
-                    "error: org '{}': cannot take the access snapshot: {text}",
-                    u.org
-                );
-                match &u.diagnosis {
-                    Some(d) => {
-                        for line in sanitize(d).lines() {
-                            eprintln!("  {line}");
-                        }
-                    }
-                    None => eprintln!(
-                        "  (hint: `sfsmoke explain {}` says what the code means; {})",
-                        f.code,
-                        if u.was_recorded {
-                            "the org's old entry in smoke.lock is kept"
-                        } else {
-                            "nothing was recorded for this org"
-                        }
-                    ),
-                }
-                code = exit::CHECK_FAILED;
+            Err(_) => {}
+        }
+        if u.result.is_ok() {
+            // What could not be read is kept as recorded, or not recorded.
+            for k in &u.kept {
+                say!("  - {}", one_line(&config.redactor.redact(k)));
             }
+        }
+        if let Err(f) = &u.result {
+            let text = gutter(&config.redactor.redact(&f.to_string()), "  ");
+            eprintln!(
+                "error: org '{}': cannot take the access snapshot: {text}",
+                u.org
+            );
+            match &u.diagnosis {
+                Some(d) => {
+                    for line in sanitize(d).lines() {
+                        eprintln!("  {line}");
+                    }
+                }
+                None => eprintln!(
+                    "  (hint: `sfsmoke explain {}` says what the code means; {})",
+                    f.code,
+                    if u.was_recorded {
+                        "the org's old entry in smoke.lock is kept"
+                    } else {
+                        "nothing was recorded for this org"
+                    }
+                ),
+            }
+            code = exit::CHECK_FAILED;
         }
     }
     if results.iter().any(|u| u.result.is_ok()) {

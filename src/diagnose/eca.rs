@@ -928,13 +928,13 @@ mod tests {
                 && e.contains("pre-authorization is still read from SetupEntityAccess")),
             "{d}"
         );
-        // The policies not read now are not drift; the lost pre-authorization is.
+        // The policies not read now are not drift (one line says they went
+        // unchecked); the lost pre-authorization is.
         let now = OrgSnapshot::from_facts(&facts).unwrap();
-        let lines: Vec<String> = crate::snapshot::compare(&good, &now)
-            .into_iter()
-            .map(|d| d.line)
-            .collect();
-        assert_eq!(lines, ["no longer pre-authorized for External Client App 'Warehouse Sync' (smoke.lock: via permission set 'Stripe Integration Access')"]);
+        let lines = drift_lines(&good, &now);
+        assert_eq!(lines[0], "no longer pre-authorized for External Client App 'Warehouse Sync' (smoke.lock: via permission set 'Stripe Integration Access')");
+        assert!(lines[1].starts_with("External Client App policies not checked: the Metadata API could not be read (INSUFFICIENT_ACCESS: "), "{lines:?}");
+        assert_eq!(lines.len(), 2, "{lines:?}");
         let _ = metadata_refused();
     }
 
@@ -1419,5 +1419,88 @@ mod tests {
         });
         assert!(!text.contains("external_client_apps"), "{text}");
         let _ = EcaSnapshot::default();
+    }
+
+    fn drift_lines(good: &OrgSnapshot, now: &OrgSnapshot) -> Vec<String> {
+        crate::snapshot::compare(good, now)
+            .into_iter()
+            .map(|d| d.line)
+            .collect()
+    }
+
+    /// The auditor's SetupEntityAccess query fails (refused, or a fault)
+    /// while everything else is read: the snapshot marks both kinds of
+    /// app's pre-authorizations unread instead of "none", so the drift
+    /// check claims none lost and says in one line each what went
+    /// unchecked and why; the case passes.
+    #[tokio::test]
+    async fn unread_setup_entity_access_is_unchecked_not_lost() {
+        let good = lock_of(&eca_org()).await;
+        assert_eq!(good.preauthorized_apps, ["sfsmoke CI"]);
+        assert!(good.external_client_apps.contains_key("Warehouse_Sync"));
+        let mut org = eca_org();
+        org.refuse.push("SetupEntityAccess");
+        // Nor can the policies be read: nothing else names the app.
+        org.metadata = None;
+        let now = OrgSnapshot::from_facts(&facts_of(&org).await).unwrap();
+        assert!(now.external_client_apps.is_empty() && now.preauthorized_apps.is_empty());
+        let lines = drift_lines(&good, &now);
+        assert!(
+            lines.iter().all(|l| !l.contains("pre-authorized for")),
+            "{lines:?}"
+        );
+        let refused = "SetupEntityAccess could not be read (INVALID_TYPE: sObject type \
+                       'SetupEntityAccess' is not supported; needs View Setup and Configuration)";
+        assert_eq!(
+            lines[..2],
+            [
+                format!("Connected App pre-authorizations not checked: {refused}"),
+                format!("External Client App pre-authorizations not checked: {refused}"),
+            ]
+        );
+        assert!(
+            lines[2].starts_with("External Client App policies not checked: the Metadata API could not be read (INSUFFICIENT_ACCESS: "),
+            "{lines:?}"
+        );
+        assert_eq!(lines.len(), 3, "{lines:?}");
+        assert!(matches!(
+            crate::snapshot::drift_outcome("prod", &good, &now),
+            crate::report::Outcome::Passed { .. }
+        ));
+    }
+
+    /// Read at an API version older than 60.0 (an org serving nothing
+    /// newer): no SetupEntityAccess rows of External Client Apps exist
+    /// there, so their pre-authorizations are unchecked, not lost; with
+    /// the OAuth policies readable (59.0) the app is still compared on
+    /// what was read.
+    #[tokio::test]
+    async fn below_60_the_apps_are_unchecked_not_lost() {
+        let good = lock_of(&eca_org()).await;
+        for metadata in [false, true] {
+            let mut org = eca_org();
+            org.api_version = Some("59.0".into());
+            if !metadata {
+                org.metadata = None;
+            }
+            let now = OrgSnapshot::from_facts(&facts_of(&org).await).unwrap();
+            let lines = drift_lines(&good, &now);
+            assert!(
+                lines.iter().all(|l| !l.contains("pre-authorized for")),
+                "{lines:?}"
+            );
+            assert_eq!(
+                lines[0],
+                "External Client App pre-authorizations not checked: not sent at API v59.0: SetupEntityAccess rows of External Client Apps exist from 60.0"
+            );
+            assert_eq!(lines.len(), 2, "{lines:?}");
+            // The Connected App's rows exist at 59.0: still compared.
+            assert_eq!(now.preauthorized_apps, ["sfsmoke CI"]);
+            if metadata {
+                let e = &now.external_client_apps["Warehouse_Sync"];
+                assert_eq!(e.permitted_users.as_deref(), Some("admin_approved"));
+                assert_eq!(e.oauth_plugin, None, "not served at 59.0");
+            }
+        }
     }
 }

@@ -102,7 +102,7 @@ pub(super) struct Canned {
     pub(super) read_refused: Vec<&'static str>,
     /// The version the reader reads at (`None`: unknown).
     pub(super) api_version: Option<String>,
-    refuse: Vec<&'static str>,
+    pub(super) refuse: Vec<&'static str>,
     /// Objects whose query answers 401 INVALID_SESSION_ID (not a missing
     /// permission).
     session_lost: Vec<&'static str>,

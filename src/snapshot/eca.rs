@@ -8,10 +8,24 @@ use super::{Drift, DriftKind};
 use crate::audit::access::EcaSnapshot;
 use std::collections::{BTreeMap, BTreeSet};
 
-/// Every difference between the recorded apps `old` and the current `new`.
+/// What this comparison cannot see ([`crate::audit::access::Part`]).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Unknown {
+    /// Which apps the user's sets pre-authorize (SetupEntityAccess) is
+    /// unknown now or was never recorded: no pre-authorization is claimed
+    /// lost or gained.
+    pub preauthorizations: bool,
+    /// The policies could not be read now: an app recorded as running the
+    /// client credentials flow as the user is not claimed to stop.
+    pub policies: bool,
+}
+
+/// Every difference between the recorded apps `old` and the current `new`,
+/// leaving out what `unknown` says could not be seen.
 pub fn compare(
     old: &BTreeMap<String, EcaSnapshot>,
     new: &BTreeMap<String, EcaSnapshot>,
+    unknown: Unknown,
 ) -> Vec<Drift> {
     let mut out = Vec::new();
     let mut push = |line: String| {
@@ -23,6 +37,12 @@ pub fn compare(
     for (api, o) in old {
         let name = format!("External Client App '{}'", o.label);
         let Some(n) = new.get(api) else {
+            let serves_by_preauthorization = !o.preauthorized_via.is_empty();
+            if (serves_by_preauthorization && unknown.preauthorizations)
+                || (!serves_by_preauthorization && unknown.policies)
+            {
+                continue;
+            }
             push(if o.preauthorized_via.is_empty() {
                 format!("{name} no longer runs its client credentials flow as the user")
             } else {
@@ -35,10 +55,10 @@ pub fn compare(
         };
         let was: BTreeSet<&String> = o.preauthorized_via.iter().collect();
         let now: BTreeSet<&String> = n.preauthorized_via.iter().collect();
-        for s in was.difference(&now) {
+        for s in was.difference(&now).filter(|_| !unknown.preauthorizations) {
             push(format!("{s} no longer pre-authorizes {name}"));
         }
-        for s in now.difference(&was) {
+        for s in now.difference(&was).filter(|_| !unknown.preauthorizations) {
             push(format!("{s} now also pre-authorizes {name}"));
         }
         if let (Some(a), Some(b)) = (&o.permitted_users, &n.permitted_users) {
@@ -88,6 +108,10 @@ pub fn compare(
         }
     }
     for (api, n) in new.iter().filter(|(api, _)| !old.contains_key(*api)) {
+        let by_preauthorization = !n.preauthorized_via.is_empty();
+        if by_preauthorization && unknown.preauthorizations {
+            continue;
+        }
         let name = format!("External Client App '{}' ({api})", n.label);
         push(if n.preauthorized_via.is_empty() {
             format!("{name} now runs its client credentials flow as the user")
@@ -124,7 +148,10 @@ mod tests {
             .into_iter()
             .map(|e| ("Warehouse_Sync".to_string(), e))
             .collect();
-        compare(&o, &n).into_iter().map(|d| d.line).collect()
+        compare(&o, &n, Unknown::default())
+            .into_iter()
+            .map(|d| d.line)
+            .collect()
     }
 
     #[test]

@@ -43,7 +43,8 @@
 //! testcase), [`record`] writes freshly read access into smoke.lock
 //! (`sfsmoke snapshot`, `--update-snapshot`).
 
-pub use crate::audit::access::OrgSnapshot;
+use crate::audit::access::EcaSnapshot;
+pub use crate::audit::access::{OrgSnapshot, Part};
 use crate::audit::facts::version_key;
 use crate::config::OrgConfig;
 use crate::report::{CaseKind, CaseReport, Outcome};
@@ -100,6 +101,10 @@ pub enum DriftKind {
     /// Read on an object (or field) is still granted, by something else now:
     /// informational, never a failure (see [`DriftKind::informational`]).
     ReadGrantor,
+    /// A part that could not be compared ([`Part`]): read neither now nor
+    /// when smoke.lock was recorded. Never a failure, never "drift": the
+    /// line says what went unchecked and why.
+    Unchecked,
 }
 
 impl DriftKind {
@@ -364,21 +369,49 @@ pub fn compare(old: &OrgSnapshot, new: &OrgSnapshot) -> Vec<Drift> {
             push(kind, format!("{what} '{s}' newly assigned"));
         }
     }
-    let (lost, gained) = set_diff(&old.preauthorized_apps, &new.preauthorized_apps);
-    for s in lost {
-        push(
-            DriftKind::ConnectedApp,
-            format!("no longer pre-authorized for Connected App '{s}'"),
-        );
+    // A part read neither now nor when recorded is not compared: an empty
+    // list there means "unknown", and "no longer pre-authorized" from it
+    // would be a false alarm.
+    let unchecked = |part: Part| unchecked(old, new, part);
+    let ca_unknown = unchecked(Part::ConnectedApps);
+    if ca_unknown.is_none() {
+        let (lost, gained) = set_diff(&old.preauthorized_apps, &new.preauthorized_apps);
+        for s in lost {
+            push(
+                DriftKind::ConnectedApp,
+                format!("no longer pre-authorized for Connected App '{s}'"),
+            );
+        }
+        for s in gained {
+            push(
+                DriftKind::ConnectedApp,
+                format!("newly pre-authorized for Connected App '{s}'"),
+            );
+        }
     }
-    for s in gained {
-        push(
-            DriftKind::ConnectedApp,
-            format!("newly pre-authorized for Connected App '{s}'"),
-        );
-    }
-    for d in eca::compare(&old.external_client_apps, &new.external_client_apps) {
+    let eca_unknown = unchecked(Part::ExternalClientApps);
+    // Unread policies only matter when smoke.lock has some to compare.
+    let recorded = |f: fn(&EcaSnapshot) -> bool| old.external_client_apps.values().any(f);
+    let policies_unknown =
+        unchecked(Part::EcaPolicies).filter(|_| recorded(EcaSnapshot::has_policies));
+    let scopes_unknown = unchecked(Part::EcaScopes)
+        .filter(|_| policies_unknown.is_none() && recorded(|e| e.scopes.is_some()));
+    let unknown = eca::Unknown {
+        preauthorizations: eca_unknown.is_some(),
+        policies: policies_unknown.is_some(),
+    };
+    for d in eca::compare(
+        &old.external_client_apps,
+        &new.external_client_apps,
+        unknown,
+    ) {
         push(d.kind, d.line);
+    }
+    for line in [ca_unknown, eca_unknown, policies_unknown, scopes_unknown]
+        .into_iter()
+        .flatten()
+    {
+        push(DriftKind::Unchecked, line);
     }
     let vk = version_key;
     // A newer newest version is a normal release, not drift; a retirement
@@ -482,6 +515,24 @@ pub fn compare(old: &OrgSnapshot, new: &OrgSnapshot) -> Vec<Drift> {
     out
 }
 
+/// `<part> not checked: <why>` when `part` could not be compared: `new`
+/// could not read it, or `old` (smoke.lock) holds no reading of it. `None`
+/// when both have it, or neither does (a recording that still cannot read
+/// what smoke.lock never held: nothing changes).
+fn unchecked(old: &OrgSnapshot, new: &OrgSnapshot, part: Part) -> Option<String> {
+    let what = part.describe();
+    if let Some(why) = new.unread.get(&part) {
+        return Some(format!("{what} not checked: {why}"));
+    }
+    let never = |s: &OrgSnapshot| s.unrecorded.contains(&part);
+    (never(old) && !never(new)).then(|| {
+        format!(
+            "{what} not checked: {LOCK_FILE} holds no reading of them (they could not be read \
+             when it was recorded; `sfsmoke snapshot` records them once they can be)"
+        )
+    })
+}
+
 fn join_quoted(v: &[&String]) -> String {
     v.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
 }
@@ -515,25 +566,34 @@ fn failed(failure: Failure, diagnosis: Option<String>) -> Outcome {
 
 /// The outcome of comparing `old` with `new` (used by [`drift_case`]).
 pub fn drift_outcome(org: &str, old: &OrgSnapshot, new: &OrgSnapshot) -> Outcome {
-    let (info, drifts): (Vec<Drift>, Vec<Drift>) = compare(old, new)
+    let (unchecked, rest): (Vec<Drift>, Vec<Drift>) = compare(old, new)
         .into_iter()
-        .partition(|d| d.kind.informational());
+        .partition(|d| d.kind == DriftKind::Unchecked);
+    let (info, drifts): (Vec<Drift>, Vec<Drift>) =
+        rest.into_iter().partition(|d| d.kind.informational());
     if drifts.is_empty() {
-        let detail = if info.is_empty() {
-            format!("access matches {LOCK_FILE}")
-        } else {
+        let mut detail = format!("access matches {LOCK_FILE}");
+        if !info.is_empty() {
             let lines: Vec<&str> = info.iter().map(|d| d.line.as_str()).collect();
-            format!(
-                "access matches {LOCK_FILE}; {} (run `sfsmoke snapshot` to record it)",
+            detail.push_str(&format!(
+                "; {} (run `sfsmoke snapshot` to record it)",
                 lines.join("; ")
-            )
-        };
+            ));
+        }
+        for d in &unchecked {
+            detail.push_str(&format!("; {}", d.line));
+        }
         return Outcome::Passed {
             detail: Some(detail),
         };
     }
     let n = drifts.len();
-    let lines: Vec<String> = drifts.iter().chain(&info).map(|d| d.line.clone()).collect();
+    let lines: Vec<String> = drifts
+        .iter()
+        .chain(&info)
+        .chain(&unchecked)
+        .map(|d| d.line.clone())
+        .collect();
     let failure = Failure::new(
         Origin::Sfsmoke,
         crate::codes::ACCESS_DRIFT,
@@ -676,29 +736,37 @@ pub struct Updated {
     /// "View Setup and Configuration" and what to do, naming the org's
     /// `[orgs.<name>.diagnose]` section.
     pub diagnosis: Option<String>,
+    /// The parts that could not be read now, one line each: kept as
+    /// smoke.lock had them, or (a new entry) marked not recorded.
+    pub kept: Vec<String>,
 }
 
 impl Updated {
     /// The org's "access drift" testcase for a `--update-snapshot` run:
     /// Passed saying what was recorded, or the failure to read the access.
     pub fn case(&self, duration: Duration) -> CaseReport {
+        let detail = |text: String| {
+            let mut text = text;
+            for k in &self.kept {
+                text.push_str(&format!("; {k}"));
+            }
+            Outcome::Passed { detail: Some(text) }
+        };
         let outcome = match &self.result {
-            Ok(_) if !self.was_recorded => Outcome::Passed {
-                detail: Some(format!("recorded in {LOCK_FILE} (--update-snapshot)")),
-            },
-            Ok(drifts) if drifts.is_empty() => Outcome::Passed {
-                detail: Some(format!("{LOCK_FILE} unchanged (--update-snapshot)")),
-            },
-            Ok(drifts) => Outcome::Passed {
-                detail: Some(format!(
-                    "{LOCK_FILE} updated (--update-snapshot): {}",
-                    drifts
-                        .iter()
-                        .map(|d| d.line.as_str())
-                        .collect::<Vec<_>>()
-                        .join("; ")
-                )),
-            },
+            Ok(_) if !self.was_recorded => {
+                detail(format!("recorded in {LOCK_FILE} (--update-snapshot)"))
+            }
+            Ok(drifts) if drifts.is_empty() => {
+                detail(format!("{LOCK_FILE} unchanged (--update-snapshot)"))
+            }
+            Ok(drifts) => detail(format!(
+                "{LOCK_FILE} updated (--update-snapshot): {}",
+                drifts
+                    .iter()
+                    .map(|d| d.line.as_str())
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            )),
             Err(f) => failed(f.clone(), self.diagnosis.clone()),
         };
         case(outcome, duration)
@@ -725,9 +793,23 @@ pub fn record(
     let mut out = Vec::new();
     for (org, result) in taken {
         let was_recorded = lock.orgs.contains_key(&org.name);
+        let mut kept = Vec::new();
         let result = result.map(|mut new| {
             let old = lock.orgs.get(&org.name);
-            let drifts = old.map(|old| compare(old, &new)).unwrap_or_default();
+            kept = keep_unread(old, &mut new);
+            let mut drifts = old.map(|old| compare(old, &new)).unwrap_or_default();
+            drifts.retain(|d| d.kind != DriftKind::Unchecked);
+            for part in old.map_or(&[][..], |o| &o.unrecorded[..]) {
+                if !new.unrecorded.contains(part) {
+                    drifts.push(Drift {
+                        kind: DriftKind::Unchecked,
+                        line: format!(
+                            "{} recorded ({LOCK_FILE} held no reading of them)",
+                            part.describe()
+                        ),
+                    });
+                }
+            }
             // The same access keeps its time, so the file stays the same.
             if let Some(old) = old.filter(|o| drifts.is_empty() && !o.recorded_at.is_empty()) {
                 new.recorded_at = old.recorded_at.clone();
@@ -741,12 +823,110 @@ pub fn record(
             was_recorded,
             result,
             diagnosis,
+            kept,
         });
     }
     if out.iter().any(|u| u.result.is_ok()) {
         write_lock(lock_path, &lock)?;
     }
     Ok(out)
+}
+
+/// A recording keeps what it could not read: each part of `new` that is
+/// [`OrgSnapshot::unread`] takes smoke.lock's (`old`) instead of an empty
+/// "unknown"; a list part smoke.lock never held is marked
+/// [`OrgSnapshot::unrecorded`]. One line per part, saying which and why.
+/// `new.unread` is emptied (all of it is accounted for).
+fn keep_unread(old: Option<&OrgSnapshot>, new: &mut OrgSnapshot) -> Vec<String> {
+    let mut lines = Vec::new();
+    for (part, why) in std::mem::take(&mut new.unread) {
+        let what = part.describe();
+        let had = old.filter(|o| !o.unrecorded.contains(&part));
+        let kept = match (part, had) {
+            (Part::ConnectedApps, Some(o)) => {
+                new.preauthorized_apps = o.preauthorized_apps.clone();
+                true
+            }
+            (Part::ExternalClientApps, Some(o)) => {
+                for (api, was) in &o.external_client_apps {
+                    match new.external_client_apps.get_mut(api) {
+                        Some(now) => {
+                            now.preauthorized_via = was.preauthorized_via.clone();
+                            if now.id.is_empty() {
+                                now.id = was.id.clone();
+                            }
+                            if now.label == *api {
+                                now.label = was.label.clone();
+                            }
+                        }
+                        None if !was.preauthorized_via.is_empty() => {
+                            new.external_client_apps.insert(api.clone(), was.clone());
+                        }
+                        None => {}
+                    }
+                }
+                true
+            }
+            (Part::EcaPolicies | Part::EcaScopes, Some(o)) => {
+                let scopes_only = part == Part::EcaScopes;
+                let mut any = false;
+                for (api, was) in &o.external_client_apps {
+                    any |= if scopes_only {
+                        was.scopes.is_some()
+                    } else {
+                        was.has_policies()
+                    };
+                    match new.external_client_apps.get_mut(api) {
+                        Some(now) => keep_policies(was, now, scopes_only),
+                        // Recorded as running client credentials as the
+                        // user: only the unread policies could say it stopped.
+                        None if !scopes_only && was.preauthorized_via.is_empty() => {
+                            new.external_client_apps.insert(api.clone(), was.clone());
+                        }
+                        None => {}
+                    }
+                }
+                if !any {
+                    continue;
+                }
+                true
+            }
+            (Part::ConnectedApps | Part::ExternalClientApps, None) => {
+                new.unrecorded.push(part);
+                false
+            }
+            // Unread policies are absent already: nothing to mark.
+            (Part::EcaPolicies | Part::EcaScopes, None) => continue,
+        };
+        lines.push(if kept {
+            format!("{what} kept as {LOCK_FILE} had them (not read now: {why})")
+        } else {
+            format!("{what} not recorded (not read now: {why})")
+        });
+    }
+    new.unrecorded.sort();
+    new.unrecorded.dedup();
+    lines
+}
+
+/// The policy fields `now` lacks for want of a reading, from `was`: the
+/// OAuth policies (Permitted Users, client credentials and its run-as user,
+/// one record) when none of them was read, the plugin switch, the scopes.
+fn keep_policies(was: &EcaSnapshot, now: &mut EcaSnapshot, scopes_only: bool) {
+    if now.scopes.is_none() {
+        now.scopes = was.scopes.clone();
+    }
+    if scopes_only {
+        return;
+    }
+    if now.permitted_users.is_none() && now.client_credentials.is_none() && now.run_as.is_none() {
+        now.permitted_users = was.permitted_users.clone();
+        now.client_credentials = was.client_credentials;
+        now.run_as = was.run_as.clone();
+    }
+    if now.oauth_plugin.is_none() {
+        now.oauth_plugin = was.oauth_plugin;
+    }
 }
 
 mod eca;

@@ -41,6 +41,8 @@ fn good() -> OrgSnapshot {
         fields_checked: Vec::new(),
         recorded_at: "2026-12-05T08:00:00Z".into(),
         external_client_apps: Default::default(),
+        unrecorded: Vec::new(),
+        unread: Default::default(),
     };
     s.normalize();
     s
@@ -609,4 +611,256 @@ fn a_field_losing_read_is_drift() {
     assert!(d
         .line
         .starts_with("Read on Opportunity.Amount now from permission set group"));
+}
+
+/// [`good`] with External Client Apps: 'Warehouse Sync' pre-authorized
+/// through a set, with its policies, and 'Nightly Export' running client
+/// credentials as the user.
+fn with_apps() -> OrgSnapshot {
+    let mut s = good();
+    s.external_client_apps.insert(
+        "Warehouse_Sync".into(),
+        EcaSnapshot {
+            id: "0xR000000000001AAA".into(),
+            label: "Warehouse Sync".into(),
+            preauthorized_via: vec!["permission set 'Stripe Integration Access'".into()],
+            permitted_users: Some("admin_approved".into()),
+            oauth_plugin: Some(true),
+            client_credentials: Some(false),
+            run_as: None,
+            scopes: Some(vec!["Api".into()]),
+        },
+    );
+    s.external_client_apps.insert(
+        "Nightly_Export".into(),
+        EcaSnapshot {
+            id: "0xR000000000002AAA".into(),
+            label: "Nightly Export".into(),
+            preauthorized_via: Vec::new(),
+            permitted_users: Some("admin_approved".into()),
+            oauth_plugin: Some(true),
+            client_credentials: Some(true),
+            run_as: Some("int@acme.example".into()),
+            scopes: Some(vec!["Api".into()]),
+        },
+    );
+    s
+}
+
+const NO_VIEW_SETUP: &str = "SetupEntityAccess could not be read (INSUFFICIENT_ACCESS: \
+    insufficient access rights on object id; needs View Setup and Configuration)";
+
+/// What a reading that could not see the apps' pre-authorizations (nor,
+/// with `policies`, the policies) gives: empty lists, marked unread.
+fn blind(policies: bool) -> OrgSnapshot {
+    let mut now = with_apps();
+    now.preauthorized_apps.clear();
+    now.external_client_apps.clear();
+    now.unread.insert(Part::ConnectedApps, NO_VIEW_SETUP.into());
+    now.unread
+        .insert(Part::ExternalClientApps, NO_VIEW_SETUP.into());
+    if policies {
+        now.unread.insert(
+            Part::EcaPolicies,
+            "the Metadata API could not be read (INSUFFICIENT_ACCESS: no)".into(),
+        );
+    }
+    now
+}
+
+/// Pre-authorizations that could not be read are unchecked, not lost: no
+/// "no longer pre-authorized" for either kind of app, one line each saying
+/// what and why, and the case passes saying so.
+#[test]
+fn unread_pre_authorizations_are_unchecked_not_lost() {
+    let old = with_apps();
+    let lines: Vec<(DriftKind, String)> = compare(&old, &blind(true))
+        .into_iter()
+        .map(|d| (d.kind, d.line))
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            (
+                DriftKind::Unchecked,
+                format!("Connected App pre-authorizations not checked: {NO_VIEW_SETUP}")
+            ),
+            (
+                DriftKind::Unchecked,
+                format!("External Client App pre-authorizations not checked: {NO_VIEW_SETUP}")
+            ),
+            (
+                DriftKind::Unchecked,
+                "External Client App policies not checked: the Metadata API could not be read (INSUFFICIENT_ACCESS: no)".into()
+            ),
+        ]
+    );
+    let Outcome::Passed { detail: Some(d) } = drift_outcome("prod", &old, &blind(true)) else {
+        panic!("{:?}", drift_outcome("prod", &old, &blind(true)));
+    };
+    assert!(d.starts_with("access matches smoke.lock; Connected App pre-authorizations not checked: SetupEntityAccess could not be read"), "{d}");
+    // The policies read while the pre-authorizations were not: an app
+    // still present is compared on them; the client credentials app (it
+    // serves the user by its run-as user, not by a set) is lost for real.
+    let mut now = blind(false);
+    let mut ws = with_apps().external_client_apps["Warehouse_Sync"].clone();
+    ws.preauthorized_via.clear();
+    ws.oauth_plugin = Some(false);
+    now.external_client_apps.insert("Warehouse_Sync".into(), ws);
+    let lines: Vec<String> = compare(&old, &now).into_iter().map(|d| d.line).collect();
+    assert_eq!(
+        lines[..2],
+        [
+            "External Client App 'Nightly Export' no longer runs its client credentials flow as the user",
+            "External Client App 'Warehouse Sync': OAuth plugin switched off",
+        ]
+    );
+    // A real change elsewhere still fails the case, and the unchecked
+    // parts are said with it.
+    let mut now = blind(true);
+    now.permission_sets
+        .retain(|p| p != "Stripe Integration Access");
+    let Outcome::Failed(p) = drift_outcome("prod", &old, &now) else {
+        panic!("not failed");
+    };
+    assert!(p.failure.message.starts_with("1 difference from smoke.lock: permission set 'Stripe Integration Access' no longer assigned; Connected App pre-authorizations not checked"), "{}", p.failure.message);
+}
+
+/// Policies that could not be read (the Metadata API refused) while
+/// smoke.lock holds some: the app recorded as running client credentials
+/// as the user is not claimed to stop, one line says the policies went
+/// unchecked; with no policies recorded, nothing is said.
+#[test]
+fn unread_policies_do_not_lose_the_client_credentials_app() {
+    let old = with_apps();
+    let mut now = with_apps();
+    now.external_client_apps.remove("Nightly_Export");
+    let ws = now.external_client_apps.get_mut("Warehouse_Sync").unwrap();
+    (
+        ws.permitted_users,
+        ws.oauth_plugin,
+        ws.client_credentials,
+        ws.scopes,
+    ) = (None, None, None, None);
+    now.unread.insert(Part::EcaPolicies, "refused".into());
+    let lines: Vec<String> = compare(&old, &now).into_iter().map(|d| d.line).collect();
+    assert_eq!(lines, ["External Client App policies not checked: refused"]);
+    let mut bare = good();
+    bare.unread.insert(Part::EcaPolicies, "refused".into());
+    assert!(compare(&good(), &bare).is_empty());
+}
+
+/// `--update-snapshot` over a reading that could not see the apps keeps
+/// smoke.lock's lists and policies, says so, and changes nothing else.
+#[test]
+fn a_recording_keeps_what_it_could_not_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("smoke.lock");
+    let org = org_prod();
+    record(
+        read_or_new(&path).unwrap(),
+        &path,
+        vec![(&org, Ok(with_apps()))],
+    )
+    .unwrap();
+    let before = std::fs::read_to_string(&path).unwrap();
+    let lock = read_or_new(&path).unwrap();
+    let updated = record(lock, &path, vec![(&org, Ok(blind(true)))]).unwrap();
+    assert_eq!(updated[0].result.as_ref().unwrap(), &Vec::<Drift>::new());
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), before);
+    assert_eq!(
+        updated[0].kept,
+        [
+            format!("Connected App pre-authorizations kept as smoke.lock had them (not read now: {NO_VIEW_SETUP})"),
+            format!("External Client App pre-authorizations kept as smoke.lock had them (not read now: {NO_VIEW_SETUP})"),
+            "External Client App policies kept as smoke.lock had them (not read now: the Metadata API could not be read (INSUFFICIENT_ACCESS: no))".into(),
+        ]
+    );
+    let Outcome::Passed { detail: Some(d) } = updated[0].case(Duration::ZERO).outcome else {
+        panic!()
+    };
+    assert!(d.starts_with("smoke.lock unchanged (--update-snapshot); Connected App pre-authorizations kept as smoke.lock had them"), "{d}");
+    // What was read is recorded: a lost set, and a policy changed.
+    let mut now = blind(false);
+    now.permission_sets
+        .retain(|p| p != "Stripe Integration Access");
+    let mut ws = with_apps().external_client_apps["Warehouse_Sync"].clone();
+    ws.oauth_plugin = Some(false);
+    now.external_client_apps.insert("Warehouse_Sync".into(), ws);
+    let lock = read_or_new(&path).unwrap();
+    record(lock, &path, vec![(&org, Ok(now))]).unwrap();
+    let after = read_or_new(&path).unwrap().orgs["prod"].clone();
+    assert_eq!(after.preauthorized_apps, ["sfsmoke CI"]);
+    assert_eq!(
+        after.external_client_apps["Warehouse_Sync"].oauth_plugin,
+        Some(false)
+    );
+    // The policies were read, and no app runs as the user any more.
+    assert!(!after.external_client_apps.contains_key("Nightly_Export"));
+    assert!(!after
+        .permission_sets
+        .contains(&"Stripe Integration Access".to_string()));
+}
+
+/// A first recording that cannot see a part marks it not recorded instead
+/// of writing "none": later runs leave it unchecked (no "newly
+/// pre-authorized" once it can be read), and the next recording that can
+/// read it fills it in.
+#[test]
+fn a_part_never_read_is_marked_and_filled_in_later() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("smoke.lock");
+    let org = org_prod();
+    let updated = record(
+        read_or_new(&path).unwrap(),
+        &path,
+        vec![(&org, Ok(blind(true)))],
+    )
+    .unwrap();
+    assert_eq!(
+        updated[0].kept[0],
+        format!("Connected App pre-authorizations not recorded (not read now: {NO_VIEW_SETUP})")
+    );
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        text.contains("unrecorded = [\n    \"connected_apps\",\n    \"external_client_apps\",\n]")
+            || text.contains("unrecorded = [\"connected_apps\", \"external_client_apps\"]"),
+        "{text}"
+    );
+    let old = read_or_new(&path).unwrap().orgs["prod"].clone();
+    let lines: Vec<String> = compare(&old, &with_apps())
+        .into_iter()
+        .map(|d| d.line)
+        .collect();
+    assert!(
+        lines.iter().all(|l| !l.contains("pre-authorized for")),
+        "{lines:?}"
+    );
+    assert!(lines.contains(&"External Client App pre-authorizations not checked: smoke.lock holds no reading of them (they could not be read when it was recorded; `sfsmoke snapshot` records them once they can be)".to_string()), "{lines:?}");
+    let updated = record(
+        read_or_new(&path).unwrap(),
+        &path,
+        vec![(&org, Ok(with_apps()))],
+    )
+    .unwrap();
+    let drifts: Vec<String> = updated[0]
+        .result
+        .as_ref()
+        .unwrap()
+        .iter()
+        .map(|d| d.line.clone())
+        .collect();
+    assert!(
+        drifts.contains(
+            &"Connected App pre-authorizations recorded (smoke.lock held no reading of them)"
+                .to_string()
+        ),
+        "{drifts:?}"
+    );
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(!text.contains("unrecorded"), "{text}");
+    assert!(
+        text.contains("preauthorized_apps = [\"sfsmoke CI\"]"),
+        "{text}"
+    );
 }

@@ -319,7 +319,11 @@ async fn oauth_settings_refused_alone_keep_the_other_policies() {
         drift.contains("External Client App 'Warehouse Sync': OAuth plugin switched off"),
         "{drift}"
     );
-    assert!(!drift.contains("scope"), "{drift}");
+    assert!(!drift.contains("scope Api"), "{drift}");
+    assert!(
+        drift.contains("External Client App scopes not checked: ExtlClntAppOauthSettings could not be read (INSUFFICIENT_ACCESS: "),
+        "{drift}"
+    );
 }
 
 /// What a passing run with smoke.lock costs, per flow: the checks' one
@@ -459,12 +463,9 @@ async fn a_refused_oauth_settings_list_does_not_stop_the_policies() {
     assert_eq!(asked_before, 1, "{}", run.stdout());
 }
 
-/// External Client Apps appear from API 60.0. With `api_version = "58.0"`
-/// the checks run at 58.0, and the audit reads setup at the org's newest
-/// version: smoke.lock records the app, and the diagnosis of a lost
-/// pre-authorization names it.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_older_api_version_still_sees_the_apps() {
+/// A healthy org, its integration logging in through the JWT External
+/// Client App with `api_version = "58.0"`, and the read-only auditor.
+async fn jwt_world_at_58() -> World {
     let mut w = World::start("healthy").await;
     w.env
         .insert("SF_CLIENT_ID".into(), demo::ECA_JWT_CLIENT_ID.into());
@@ -472,6 +473,16 @@ async fn an_older_api_version_still_sees_the_apps() {
         .replace("auth = \"jwt\"", "api_version = \"58.0\"\nauth = \"jwt\"");
     assert!(toml.contains("58.0"));
     w.write_config(&toml);
+    w
+}
+
+/// External Client Apps appear from API 60.0. With `api_version = "58.0"`
+/// the checks run at 58.0, and the audit reads setup at the org's newest
+/// version: smoke.lock records the app, and the diagnosis of a lost
+/// pre-authorization names it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_older_api_version_still_sees_the_apps() {
+    let w = jwt_world_at_58().await;
     let snap = w.smoke(&["--update-snapshot"]).await;
     snap.expect_code(0);
     // The checks kept the configured version; the audit's composites went
@@ -512,6 +523,66 @@ async fn an_older_api_version_still_sees_the_apps() {
     assert!(
         drift.contains("no longer pre-authorized for External Client App 'Warehouse Sync'"),
         "{drift}"
+    );
+}
+
+/// An org that now serves nothing newer than 59.0 (External Client Apps'
+/// SetupEntityAccess rows exist from 60.0): the drift check fails for the
+/// version that went down, and only for that; it does not claim the app
+/// smoke.lock recorded lost, but says in one line that its
+/// pre-authorizations went unchecked and why. `--update-snapshot` records
+/// the new version and keeps the app, and the next run passes saying what
+/// it could not check.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn below_60_the_recorded_apps_are_unchecked_not_lost() {
+    let w = jwt_world_at_58().await;
+    w.smoke(&["--update-snapshot"]).await.expect_code(0);
+    let app = format!("[orgs.prod.external_client_apps.{}]", demo::ECA_JWT_NAME);
+    let lock = std::fs::read_to_string(w.path("smoke.lock")).expect("smoke.lock");
+    assert!(lock.contains(&app), "{lock}");
+    w.sim.update(|o| o.newest_api_version = 59);
+    let unchecked = "External Client App pre-authorizations not checked: not sent at API v59.0: \
+                     SetupEntityAccess rows of External Client Apps exist from 60.0";
+
+    let run = w.smoke(&[]).await;
+    run.expect_code(1);
+    let (failed, drift) = diagnoses(&run);
+    assert!(failed.is_empty(), "{failed:?}");
+    assert!(
+        drift.starts_with("1 difference from smoke.lock: newest supported API version went down from 66.0 to 59.0"),
+        "{drift}"
+    );
+    assert!(drift.contains(unchecked), "{drift}");
+    assert!(!drift.contains("pre-authorized for"), "{drift}");
+
+    let update = w.smoke(&["--update-snapshot"]).await;
+    update.expect_code(0);
+    let lock = std::fs::read_to_string(w.path("smoke.lock")).expect("smoke.lock");
+    assert!(lock.contains(&app), "{lock}");
+    assert!(
+        lock.contains("preauthorized_via = [\"permission set 'Stripe Integration Access'\"]"),
+        "{lock}"
+    );
+    assert!(lock.contains("newest_api_version = \"59.0\""), "{lock}");
+    assert!(!lock.contains("unrecorded"), "{lock}");
+    let detail = update.case("prod", "access drift")["detail"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        detail.contains("External Client App pre-authorizations kept as smoke.lock had them (not read now: not sent at API v59.0"),
+        "{detail}"
+    );
+
+    let run = w.smoke(&[]).await;
+    run.expect_code(0);
+    let detail = run.case("prod", "access drift")["detail"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        detail.starts_with("access matches smoke.lock; ") && detail.contains(unchecked),
+        "{detail}"
     );
 }
 
