@@ -38,6 +38,11 @@
 //! entries simply say nothing about who granted Read, and the next
 //! snapshot rewrites the file as format 2.
 //!
+//! A part the reading could not see ([`Part`]: the apps' pre-authorizations,
+//! the External Client Apps' policies) is unknown, not empty: not compared
+//! (one "not checked" line says why), and a recording keeps smoke.lock's
+//! (a first one marks a list part `unrecorded`).
+//!
 //! Pure over what [`crate::audit`] read (no network here): [`drift_case`]
 //! compares an org's current access with its entry (the "access drift"
 //! testcase), [`record`] writes freshly read access into smoke.lock
