@@ -184,9 +184,14 @@ pub async fn after_checks(
             (Ok(old), Some(round)) => snapshot::drift_case(org, &old, current(round), elapsed),
             (Ok(_), None) => unreachable!("the drift check reads the access"),
         };
-        if let Outcome::Failed(p) | Outcome::Errored(p) = &mut case.outcome {
-            p.failure.message = redactor.redact(&p.failure.message);
-            p.diagnosis = p.diagnosis.take().map(|d| redactor.redact(&d));
+        match &mut case.outcome {
+            Outcome::Failed(p) | Outcome::Errored(p) => {
+                p.failure.message = redactor.redact(&p.failure.message);
+                p.diagnosis = p.diagnosis.take().map(|d| redactor.redact(&d));
+            }
+            // A part not checked says why, in Salesforce's words.
+            Outcome::Passed { detail: Some(d) } => *d = redactor.redact(d),
+            _ => {}
         }
         report.cases.push(case);
     }
