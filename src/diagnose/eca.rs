@@ -1503,4 +1503,25 @@ mod tests {
             }
         }
     }
+
+    /// The app's name retrieve fails (and the Metadata API, which could
+    /// name it, is refused): it is keyed by its id now, and still the app
+    /// smoke.lock recorded with that id: no false "no longer" / "newly"
+    /// pair.
+    #[tokio::test]
+    async fn an_app_whose_name_cannot_be_retrieved_is_the_recorded_one() {
+        let good = lock_of(&eca_org()).await;
+        let mut org = eca_org();
+        org.retrieves.clear();
+        org.metadata = None;
+        let facts = facts_of(&org).await;
+        assert!(facts.gap(eca::OBJECT));
+        let now = OrgSnapshot::from_facts(&facts).unwrap();
+        assert!(now.external_client_apps.contains_key("0xR000000000001"));
+        let lines = drift_lines(&good, &now);
+        assert!(
+            lines.iter().all(|l| !l.contains("pre-authorized for")),
+            "{lines:?}"
+        );
+    }
 }

@@ -6,6 +6,7 @@
 
 use super::{Drift, DriftKind};
 use crate::audit::access::EcaSnapshot;
+use crate::audit::eca::same_id;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// What this comparison cannot see ([`crate::audit::access::Part`]).
@@ -34,9 +35,17 @@ pub fn compare(
             line,
         })
     };
+    // An app whose name could not be retrieved now is keyed by its id:
+    // still the app smoke.lock recorded under its name.
+    let same_app = |o: &EcaSnapshot, n: &EcaSnapshot| !o.id.is_empty() && same_id(&o.id, &n.id);
     for (api, o) in old {
         let name = format!("External Client App '{}'", o.label);
-        let Some(n) = new.get(api) else {
+        let by_id = || {
+            new.iter()
+                .find(|(key, n)| **key == n.id && same_app(o, n))
+                .map(|(_, n)| n)
+        };
+        let Some(n) = new.get(api).or_else(by_id) else {
             let serves_by_preauthorization = !o.preauthorized_via.is_empty();
             if (serves_by_preauthorization && unknown.preauthorizations)
                 || (!serves_by_preauthorization && unknown.policies)
@@ -107,7 +116,10 @@ pub fn compare(
             }
         }
     }
-    for (api, n) in new.iter().filter(|(api, _)| !old.contains_key(*api)) {
+    let recorded = |api: &String, n: &EcaSnapshot| {
+        old.contains_key(api) || (*api == n.id && old.values().any(|o| same_app(o, n)))
+    };
+    for (api, n) in new.iter().filter(|(api, n)| !recorded(api, n)) {
         let by_preauthorization = !n.preauthorized_via.is_empty();
         if by_preauthorization && unknown.preauthorizations {
             continue;

@@ -802,6 +802,7 @@ pub fn record(
         let result = result.map(|mut new| {
             let old = lock.orgs.get(&org.name);
             kept = keep_unread(old, &mut new);
+            keep_names(old, &mut new);
             let mut drifts = old.map(|old| compare(old, &new)).unwrap_or_default();
             drifts.retain(|d| d.kind != DriftKind::Unchecked);
             for part in old.map_or(&[][..], |o| &o.unrecorded[..]) {
@@ -912,6 +913,36 @@ fn keep_unread(old: Option<&OrgSnapshot>, new: &mut OrgSnapshot) -> Vec<String> 
     new.unrecorded.sort();
     new.unrecorded.dedup();
     lines
+}
+
+/// An External Client App whose name could not be retrieved now is keyed
+/// by its id (and labelled with it): it keeps the name and label smoke.lock
+/// recorded for that id instead of being recorded as a new app.
+fn keep_names(old: Option<&OrgSnapshot>, new: &mut OrgSnapshot) {
+    let Some(old) = old else { return };
+    let unnamed: Vec<String> = new
+        .external_client_apps
+        .iter()
+        .filter(|(key, n)| **key == n.id)
+        .map(|(key, _)| key.clone())
+        .collect();
+    for key in unnamed {
+        let Some((api, was)) = old
+            .external_client_apps
+            .iter()
+            .find(|(_, o)| !o.id.is_empty() && crate::audit::eca::same_id(&o.id, &key))
+        else {
+            continue;
+        };
+        if new.external_client_apps.contains_key(api) {
+            continue;
+        }
+        if let Some(mut app) = new.external_client_apps.remove(&key) {
+            app.label = was.label.clone();
+            app.id = was.id.clone();
+            new.external_client_apps.insert(api.clone(), app);
+        }
+    }
 }
 
 /// The policy fields `now` lacks for want of a reading, from `was`: the

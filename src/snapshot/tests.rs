@@ -864,3 +864,40 @@ fn a_part_never_read_is_marked_and_filled_in_later() {
         "{text}"
     );
 }
+
+/// An app whose name could not be retrieved now (keyed and labelled by its
+/// id) is the app smoke.lock recorded with that id: no "no longer" /
+/// "newly" pair, and a recording keeps its name and label.
+#[test]
+fn an_app_named_by_its_id_alone_is_the_recorded_app() {
+    let old = with_apps();
+    let mut now = with_apps();
+    let mut ws = now.external_client_apps.remove("Warehouse_Sync").unwrap();
+    ws.id = "0xR000000000001".into();
+    ws.label = ws.id.clone();
+    now.external_client_apps.insert(ws.id.clone(), ws.clone());
+    assert!(compare(&old, &now).is_empty(), "{:?}", compare(&old, &now));
+    ws.preauthorized_via.clear();
+    now.external_client_apps.insert(ws.id.clone(), ws);
+    assert_eq!(
+        one(&old, &now).line,
+        "permission set 'Stripe Integration Access' no longer pre-authorizes External Client App 'Warehouse Sync'"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("smoke.lock");
+    let org = org_prod();
+    record(
+        read_or_new(&path).unwrap(),
+        &path,
+        vec![(&org, Ok(old.clone()))],
+    )
+    .unwrap();
+    let mut now = with_apps();
+    let mut ws = now.external_client_apps.remove("Warehouse_Sync").unwrap();
+    ws.id = "0xR000000000001".into();
+    ws.label = ws.id.clone();
+    now.external_client_apps.insert(ws.id.clone(), ws);
+    let updated = record(read_or_new(&path).unwrap(), &path, vec![(&org, Ok(now))]).unwrap();
+    assert_eq!(updated[0].result.as_ref().unwrap(), &Vec::<Drift>::new());
+    assert_eq!(read_or_new(&path).unwrap().orgs["prod"], old);
+}
