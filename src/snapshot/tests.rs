@@ -754,15 +754,8 @@ fn unread_policies_do_not_lose_the_client_credentials_app() {
 /// smoke.lock's lists and policies, says so, and changes nothing else.
 #[test]
 fn a_recording_keeps_what_it_could_not_read() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("smoke.lock");
+    let (_dir, path) = recorded(with_apps());
     let org = org_prod();
-    record(
-        read_or_new(&path).unwrap(),
-        &path,
-        vec![(&org, Ok(with_apps()))],
-    )
-    .unwrap();
     let before = std::fs::read_to_string(&path).unwrap();
     let lock = read_or_new(&path).unwrap();
     let updated = record(lock, &path, vec![(&org, Ok(blind(true)))]).unwrap();
@@ -865,39 +858,51 @@ fn a_part_never_read_is_marked_and_filled_in_later() {
     );
 }
 
+/// smoke.lock in a temporary folder, `prod` recorded as `snap`.
+fn recorded(snap: OrgSnapshot) -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("smoke.lock");
+    let org = org_prod();
+    record(read_or_new(&path).unwrap(), &path, vec![(&org, Ok(snap))]).unwrap();
+    (dir, path)
+}
+
+/// [`with_apps`] with 'Warehouse Sync' keyed and labelled by its (15-
+/// character) id, as when its name retrieve failed.
+fn unnamed() -> OrgSnapshot {
+    let mut now = with_apps();
+    let mut ws = now.external_client_apps.remove("Warehouse_Sync").unwrap();
+    ws.id = "0xR000000000001".into();
+    ws.label = ws.id.clone();
+    now.external_client_apps.insert(ws.id.clone(), ws);
+    now
+}
+
 /// An app whose name could not be retrieved now (keyed and labelled by its
 /// id) is the app smoke.lock recorded with that id: no "no longer" /
 /// "newly" pair, and a recording keeps its name and label.
 #[test]
 fn an_app_named_by_its_id_alone_is_the_recorded_app() {
     let old = with_apps();
-    let mut now = with_apps();
-    let mut ws = now.external_client_apps.remove("Warehouse_Sync").unwrap();
-    ws.id = "0xR000000000001".into();
-    ws.label = ws.id.clone();
-    now.external_client_apps.insert(ws.id.clone(), ws.clone());
+    let mut now = unnamed();
     assert!(compare(&old, &now).is_empty(), "{:?}", compare(&old, &now));
-    ws.preauthorized_via.clear();
-    now.external_client_apps.insert(ws.id.clone(), ws);
+    for ws in now.external_client_apps.values_mut() {
+        if ws.id == ws.label {
+            ws.preauthorized_via.clear();
+        }
+    }
     assert_eq!(
         one(&old, &now).line,
         "permission set 'Stripe Integration Access' no longer pre-authorizes External Client App 'Warehouse Sync'"
     );
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("smoke.lock");
+    let (_dir, path) = recorded(old.clone());
     let org = org_prod();
-    record(
+    let updated = record(
         read_or_new(&path).unwrap(),
         &path,
-        vec![(&org, Ok(old.clone()))],
+        vec![(&org, Ok(unnamed()))],
     )
     .unwrap();
-    let mut now = with_apps();
-    let mut ws = now.external_client_apps.remove("Warehouse_Sync").unwrap();
-    ws.id = "0xR000000000001".into();
-    ws.label = ws.id.clone();
-    now.external_client_apps.insert(ws.id.clone(), ws);
-    let updated = record(read_or_new(&path).unwrap(), &path, vec![(&org, Ok(now))]).unwrap();
     assert_eq!(updated[0].result.as_ref().unwrap(), &Vec::<Drift>::new());
     assert_eq!(read_or_new(&path).unwrap().orgs["prod"], old);
 }
