@@ -65,7 +65,8 @@ pub fn reads_policies(failure: &Failure) -> bool {
 /// failure points at its policies and they could not be read; else empty.
 pub(super) fn unchecked(facts: &Facts, failure: &Failure, family: Family) -> String {
     let sign = sign(failure, family);
-    if !facts.gap(eca::POLICIES) && !(sign == Some(Sign::Scope) && facts.gap(eca::SCOPES)) {
+    let unread = facts.gap(eca::POLICIES) || (sign == Some(Sign::Scope) && facts.gap(eca::SCOPES));
+    if !unread {
         return String::new();
     }
     let what = match sign {
