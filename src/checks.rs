@@ -49,6 +49,18 @@ pub struct Settings {
     pub min_api_remaining: Option<crate::quota::QuotaFloor>,
 }
 
+impl Settings {
+    /// How every read of the run is retried: the default attempts, each
+    /// under the request timeout, none past the run's deadline.
+    pub fn retry_policy(&self) -> RetryPolicy {
+        RetryPolicy {
+            attempt_timeout: Some(self.request_timeout),
+            deadline: Some(self.deadline),
+            ..RetryPolicy::default()
+        }
+    }
+}
+
 /// Queries in one composite: Salesforce allows at most 5 query
 /// subrequests in a `POST /composite` (of 25 subrequests), which counts as
 /// one API call.
@@ -806,11 +818,7 @@ async fn run_checks(
         &org.api_version,
         &snapshot(&redactor),
     )
-    .with_retry(RetryPolicy {
-        attempt_timeout: Some(settings.request_timeout),
-        deadline: Some(settings.deadline),
-        ..RetryPolicy::default()
-    });
+    .with_retry(settings.retry_policy());
     let ctx = OrgCtx {
         org,
         http,

@@ -152,8 +152,8 @@ pub async fn after_checks(
                 .filter(|_| diagnosing)
                 .collect(),
         };
-        let read =
-            async { Ok(audit::read(http, org, own, redactor, settings.batch, &extra).await) };
+        let reading = audit::Reading::new(settings.batch, &settings.retry_policy());
+        let read = async { Ok(audit::read_in(&reading, http, org, own, redactor, &extra).await) };
         Some(
             checks::by_deadline(settings, what, read)
                 .await

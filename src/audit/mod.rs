@@ -33,7 +33,7 @@ pub use round::Round;
 
 use crate::auth;
 use crate::config::{Auth, OrgConfig};
-use crate::salesforce::client::{self, Connection};
+use crate::salesforce::client::{self, Connection, RetryPolicy};
 use crate::salesforce::error::{Failure, Origin};
 use crate::salesforce::metadata::{self, Listed, Record};
 use crate::secret::Redactor;
@@ -50,6 +50,8 @@ pub struct Source {
     conn: Connection,
     http: reqwest::Client,
     redactor: Redactor,
+    /// The reading this source serves (its retry policy).
+    reading: Reading,
     /// Fetch independent queries in one `POST /composite` (`batch`);
     /// cleared once a composite is refused, so the rest go one by one.
     batch: std::sync::atomic::AtomicBool,
@@ -59,12 +61,18 @@ pub struct Source {
 }
 
 impl Source {
-    fn new(conn: Connection, http: &reqwest::Client, redactor: &Redactor, batch: bool) -> Self {
+    fn new(
+        conn: Connection,
+        http: &reqwest::Client,
+        redactor: &Redactor,
+        reading: &Reading,
+    ) -> Self {
         Source {
             conn,
             http: http.clone(),
             redactor: redactor.clone(),
-            batch: std::sync::atomic::AtomicBool::new(batch),
+            reading: reading.clone(),
+            batch: std::sync::atomic::AtomicBool::new(reading.batch),
             refusals: None,
         }
     }
@@ -135,7 +143,8 @@ impl SetupQuery for Source {
     }
 
     async fn versions(&self) -> Result<Vec<String>, Failure> {
-        client::list_versions(&self.http, &self.conn.instance_url(), &self.redactor).await
+        let base = self.conn.instance_url();
+        client::list_versions(&self.http, &base, &self.redactor, &self.reading.retry).await
     }
 
     /// One `GET .../query`: `totalSize` counts every matching row.
@@ -230,13 +239,8 @@ impl Own<'_> {
     }
 }
 
-/// Read `org`'s facts: as the auditor when one is configured (its login is
-/// the only one sent here), else through `own`, the integration user's
-/// session. The user is the configured username, else the id `own`'s
-/// login reported (flows that name no user: client credentials, refresh
-/// token, sfdx URL).
-/// `extra` adds what a diagnosis needs (the Setup Audit Trail, the sets
-/// smoke.lock names).
+/// [`read_in`] a reading with the default retry policy (no run deadline):
+/// for a reading outside a gate run.
 pub async fn read(
     http: &reqwest::Client,
     org: &OrgConfig,
@@ -245,12 +249,50 @@ pub async fn read(
     batch: bool,
     extra: &facts::Extra,
 ) -> Round {
+    let reading = Reading::new(batch, &RetryPolicy::default());
+    read_in(&reading, http, org, own, redactor, extra).await
+}
+
+/// One org's reading: whether to batch its queries, and the retry policy
+/// every one of its requests follows (the version lists, the auditor's
+/// connection and queries): in a gate run the run's, so none retries past
+/// the run's deadline.
+#[derive(Clone, Debug)]
+pub struct Reading {
+    batch: bool,
+    retry: RetryPolicy,
+}
+
+impl Reading {
+    pub fn new(batch: bool, retry: &RetryPolicy) -> Self {
+        Reading {
+            batch,
+            retry: retry.clone(),
+        }
+    }
+}
+
+/// Read `org`'s facts: as the auditor when one is configured (its login is
+/// the only one sent here), else through `own`, the integration user's
+/// session. The user is the configured username, else the id `own`'s
+/// login reported (flows that name no user: client credentials, refresh
+/// token, sfdx URL).
+/// `extra` adds what a diagnosis needs (the Setup Audit Trail, the sets
+/// smoke.lock names).
+pub async fn read_in(
+    reading: &Reading,
+    http: &reqwest::Client,
+    org: &OrgConfig,
+    own: Own<'_>,
+    redactor: &Redactor,
+    extra: &facts::Extra,
+) -> Round {
     let target = Target {
         username: org.auth.username().map(str::to_string),
         user_id: own.user_id(),
     };
     let mut source = if org.diagnose.is_some() {
-        match connect_auditor(http, org, redactor, batch).await {
+        match connect_auditor(http, org, redactor, reading).await {
             Ok(source) => source,
             Err(f) => return Round::AuditorLoginFailed(f),
         }
@@ -258,10 +300,10 @@ pub async fn read(
         match own {
             Own::Session { conn, .. } => {
                 let needs = setup_needs(org);
+                let base = &org.login_url;
                 let version =
-                    supported_version(http, &org.login_url, &org.api_version, needs, redactor)
-                        .await;
-                Source::new(conn.at_version(&version), http, redactor, batch)
+                    supported_version(http, base, &org.api_version, needs, redactor, reading).await;
+                Source::new(conn.at_version(&version), http, redactor, reading)
             }
             Own::Failed(f) => return Round::LoginFailed(f.clone()),
             Own::Unused => {
@@ -306,10 +348,13 @@ pub async fn read_alone(
     batch: bool,
     extra: &facts::Extra,
 ) -> Round {
+    // No run deadline here: the command bounds the whole reading.
+    let reading = &Reading::new(batch, &RetryPolicy::default());
     if org.diagnose.is_some() && org.auth.username().is_some() {
-        return read(http, org, Own::Unused, redactor, batch, extra).await;
+        return read_in(reading, http, org, Own::Unused, redactor, extra).await;
     }
-    let version = supported_version(http, &org.login_url, &org.api_version, None, redactor).await;
+    let base = &org.login_url;
+    let version = supported_version(http, base, &org.api_version, None, redactor, reading).await;
     match auth::login_with(http, &with_version(org, &version), redactor).await {
         Ok(session) => {
             let conn = Connection::new(http.clone(), &session, &version, redactor);
@@ -317,9 +362,9 @@ pub async fn read_alone(
                 conn: &conn,
                 user_id: session.user_id.as_deref(),
             };
-            read(http, org, own, redactor, batch, extra).await
+            read_in(reading, http, org, own, redactor, extra).await
         }
-        Err(f) => read(http, org, Own::Failed(&f), redactor, batch, extra).await,
+        Err(f) => read_in(reading, http, org, Own::Failed(&f), redactor, extra).await,
     }
 }
 
@@ -344,12 +389,12 @@ pub async fn take_all(
 }
 
 /// Log in as the org's auditor (`[orgs.<name>.diagnose]`), at a version the
-/// org supports.
+/// org supports; its requests follow `reading`'s retry policy.
 pub async fn connect_auditor(
     http: &reqwest::Client,
     org: &OrgConfig,
     redactor: &Redactor,
-    batch: bool,
+    reading: &Reading,
 ) -> Result<Source, Failure> {
     let Some(d) = &org.diagnose else {
         return Err(Failure::new(
@@ -367,6 +412,7 @@ pub async fn connect_auditor(
         &org.api_version,
         setup_needs(org),
         redactor,
+        reading,
     )
     .await;
     let auditor = OrgConfig {
@@ -382,10 +428,11 @@ pub async fn connect_auditor(
     };
     let session = auth::login_with(http, &auditor, redactor).await?;
     Ok(Source::new(
-        Connection::new(http.clone(), &session, &version, redactor),
+        Connection::new(http.clone(), &session, &version, redactor)
+            .with_retry(reading.retry.clone()),
         http,
         redactor,
-        batch,
+        reading,
     ))
 }
 
@@ -404,8 +451,9 @@ async fn supported_version(
     configured: &str,
     at_least: Option<&str>,
     redactor: &Redactor,
+    reading: &Reading,
 ) -> String {
-    let mut supported = client::list_versions(http, base, redactor)
+    let mut supported = client::list_versions(http, base, redactor, &reading.retry)
         .await
         .unwrap_or_default();
     supported.sort_by_key(|v| facts::version_key(v));

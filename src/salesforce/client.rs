@@ -78,6 +78,13 @@ impl Connection {
         self
     }
 
+    /// How reads are retried (attempts, per-attempt timeout, the run's
+    /// deadline): for calls made beside this connection, such as
+    /// [`list_versions`].
+    pub fn retry_policy(&self) -> &RetryPolicy {
+        &self.retry
+    }
+
     /// Use a new session (after logging in again).
     pub fn replace_session(&self, session: &Session) {
         if let Ok(mut s) = self.session.write() {
@@ -451,17 +458,19 @@ fn redacted_location(headers: &reqwest::header::HeaderMap, redactor: &Redactor) 
 }
 
 /// `GET {base}/services/data/`: the API versions the org serves (the
-/// `version` values, as sent). Needs no session.
+/// `version` values, as sent). Needs no session; retried by `retry`, the
+/// run's policy, so no retry waits past the run's deadline.
 pub async fn list_versions(
     http: &reqwest::Client,
     base: &Url,
     redactor: &Redactor,
+    retry: &RetryPolicy,
 ) -> Result<Vec<String>, Failure> {
     let mut url = base.clone();
     url.set_path("/services/data/");
     url.set_query(None);
     let what = format!("REST GET /services/data/ at {}", origin_of(&url));
-    let value = crate::net::retry::retrying(&RetryPolicy::default(), &what, || {
+    let value = crate::net::retry::retrying(retry, &what, || {
         fetch_json(http, url.clone(), None, redactor, |_| {})
     })
     .await
@@ -666,7 +675,9 @@ mod tests {
     async fn versions_need_no_session_and_bodies_are_redacted_before_the_cut() {
         let base = instance().await;
         let http = http_client(None, Duration::from_secs(5)).unwrap();
-        let versions = list_versions(&http, &base, &Redactor::new()).await.unwrap();
+        let versions = list_versions(&http, &base, &Redactor::new(), &RetryPolicy::default())
+            .await
+            .unwrap();
         assert_eq!(versions, ["62.0", "31.0"]);
         let f = connection(&base, "61.0")
             .at_version("61.0")
@@ -675,6 +686,47 @@ mod tests {
             .unwrap_err();
         assert_eq!(f.code, error::UNEXPECTED_RESPONSE, "{f}");
         assert!(!f.message.contains("echoed-sec"), "{}", f.message);
+    }
+
+    #[tokio::test]
+    async fn list_versions_keeps_the_run_s_deadline() {
+        use std::sync::atomic::{AtomicU32, Ordering};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = Url::parse(&format!("http://{}", listener.local_addr().unwrap())).unwrap();
+        let hits = Arc::new(AtomicU32::new(0));
+        let counted = hits.clone();
+        let app = axum::Router::new().route(
+            "/services/data/",
+            axum::routing::get(move || async move {
+                counted.fetch_add(1, Ordering::SeqCst);
+                let body = r#"[{"errorCode":"SERVER_UNAVAILABLE","message":"try later"}]"#;
+                (axum::http::StatusCode::SERVICE_UNAVAILABLE, body)
+            }),
+        );
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        let http = http_client(None, Duration::from_secs(5)).unwrap();
+        // The run ends in 50 ms: the first retry's wait (at least 250 ms)
+        // would pass it, so there is none.
+        let run = RetryPolicy {
+            deadline: Some(tokio::time::Instant::now() + Duration::from_millis(50)),
+            ..RetryPolicy::default()
+        };
+        let f = list_versions(&http, &base, &Redactor::new(), &run)
+            .await
+            .unwrap_err();
+        assert_eq!(hits.load(Ordering::SeqCst), 1, "{f}");
+        assert!(f.message.contains("deadline"), "{f}");
+        // Without a deadline the blip is retried (short waits, for speed).
+        let quick = RetryPolicy {
+            base_delay: Duration::from_millis(2),
+            ..RetryPolicy::default()
+        };
+        let f = list_versions(&http, &base, &Redactor::new(), &quick)
+            .await
+            .unwrap_err();
+        assert_eq!(hits.load(Ordering::SeqCst), 1 + 3, "{f}");
     }
 
     #[tokio::test]
