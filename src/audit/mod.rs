@@ -144,7 +144,9 @@ impl SetupQuery for Source {
 
     async fn versions(&self) -> Result<Vec<String>, Failure> {
         let base = self.conn.instance_url();
-        client::list_versions(&self.http, &base, &self.redactor, &self.reading.retry).await
+        self.reading
+            .versions(&self.http, &base, &self.redactor)
+            .await
     }
 
     /// One `GET .../query`: `totalSize` counts every matching row.
@@ -253,14 +255,27 @@ pub async fn read(
     read_in(&reading, http, org, own, redactor, extra).await
 }
 
-/// One org's reading: whether to batch its queries, and the retry policy
+/// One org's reading: whether to batch its queries, the retry policy
 /// every one of its requests follows (the version lists, the auditor's
 /// connection and queries): in a gate run the run's, so none retries past
-/// the run's deadline.
+/// the run's deadline; and the `GET /services/data/` answers it has, each
+/// host asked once (the version to log in at, the version to read at and
+/// the facts' list come from one answer; `sfsmoke snapshot` asked up to
+/// three times per org).
 #[derive(Clone, Debug)]
 pub struct Reading {
     batch: bool,
     retry: RetryPolicy,
+    answers: std::sync::Arc<tokio::sync::Mutex<Answers>>,
+}
+
+/// Each host's answer to `GET /services/data/`.
+type Answers = std::collections::HashMap<String, Result<Vec<String>, Failure>>;
+
+#[cfg(test)]
+thread_local! {
+    /// Version lists this test thread fetched.
+    static FETCHED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
 
 impl Reading {
@@ -268,7 +283,28 @@ impl Reading {
         Reading {
             batch,
             retry: retry.clone(),
+            answers: Default::default(),
         }
+    }
+
+    /// The versions `base`'s host serves: asked the first time, then the
+    /// same answer (a failure too: within one reading it would not change).
+    async fn versions(
+        &self,
+        http: &reqwest::Client,
+        base: &url::Url,
+        redactor: &Redactor,
+    ) -> Result<Vec<String>, Failure> {
+        let mut answers = self.answers.lock().await;
+        let host = client::origin_of(base);
+        if let Some(answer) = answers.get(&host) {
+            return answer.clone();
+        }
+        #[cfg(test)]
+        FETCHED.with(|n| n.set(n.get() + 1));
+        let answer = client::list_versions(http, base, redactor, &self.retry).await;
+        answers.insert(host, answer.clone());
+        answer
     }
 }
 
@@ -300,7 +336,8 @@ pub async fn read_in(
         match own {
             Own::Session { conn, .. } => {
                 let needs = setup_needs(org);
-                let base = &org.login_url;
+                // The org's own instance says which versions it serves.
+                let base = &conn.instance_url();
                 let version =
                     supported_version(http, base, &org.api_version, needs, redactor, reading).await;
                 Source::new(conn.at_version(&version), http, redactor, reading)
@@ -453,7 +490,8 @@ async fn supported_version(
     redactor: &Redactor,
     reading: &Reading,
 ) -> String {
-    let mut supported = client::list_versions(http, base, redactor, &reading.retry)
+    let mut supported = reading
+        .versions(http, base, redactor)
         .await
         .unwrap_or_default();
     supported.sort_by_key(|v| facts::version_key(v));
@@ -568,6 +606,40 @@ mod tests {
         assert_eq!(pick_version("60.0", &["60.0".to_string()], eca), "60.0");
         // Unknown list: the configured one.
         assert_eq!(pick_version("58.0", &[], eca), "58.0");
+    }
+
+    /// `sfsmoke snapshot` without an auditor asks for the version list once
+    /// per org (it asked three times: to log in, to read, for the facts).
+    #[tokio::test]
+    async fn a_reading_alone_asks_for_the_versions_once() {
+        use crate::sim::{self, demo, scenarios, SimOptions};
+        let org = scenarios::build("healthy").expect("healthy");
+        let sim = sim::start(org, SimOptions::default()).await.unwrap();
+        let org = OrgConfig {
+            name: "prod".into(),
+            login_url: url::Url::parse(&sim.login_url()).unwrap(),
+            api_version: "62.0".into(),
+            auth: Auth::SoapPassword {
+                username: demo::USERNAME.into(),
+                password: crate::secret::Secret::new(demo::PASSWORD),
+                security_token: Some(crate::secret::Secret::new(demo::SECURITY_TOKEN)),
+            },
+            objects: vec!["Account".into()],
+            checks: vec![],
+            min_rows: 0,
+            ca_file: None,
+            diagnose: None,
+        };
+        let http = client::http_client(None, Duration::from_secs(10)).unwrap();
+        let before = FETCHED.with(|n| n.get());
+        let extra = facts::Extra::default();
+        let round = read_alone(&http, &org, &Redactor::new(), true, &extra).await;
+        assert_eq!(FETCHED.with(|n| n.get()) - before, 1);
+        // The one answer still reaches the facts.
+        let Round::Gathered(facts) = round else {
+            panic!("{round:?}")
+        };
+        assert!(facts.versions.contains(&"62.0".to_string()), "{facts:?}");
     }
 
     #[test]
