@@ -121,9 +121,8 @@ fn closing_line(code: u8, scenario: &str, junit: &Path) -> String {
             let (why, how) = untouched_by(scenario);
             format!(
                 "demo: exit 0, every check passed: scenario '{scenario}' does not touch what the demo \
-                 checks (JWT bearer logins at API v62.0){why}.\n  (hint: to see it break a login, run \
-                 `sfsmoke sim --scenario {scenario}` and point an org {how} at the URL it prints, then \
-                 `sfsmoke smoke`; `sfsmoke demo` without --scenario shows a breakage the demo catches)"
+                 checks (JWT bearer logins at API v62.0){why}.\n  (hint: {how}; \
+                 `sfsmoke demo` without --scenario shows a breakage the demo catches)"
             )
         }
         exit::CHECK_FAILED => format!(
@@ -136,22 +135,49 @@ fn closing_line(code: u8, scenario: &str, junit: &Path) -> String {
     }
 }
 
-/// Why a scenario leaves the demo's JWT logins working, and which smoke.toml
-/// org would see it.
-fn untouched_by(scenario: &str) -> (&'static str, &'static str) {
+/// Why a scenario leaves the demo's checks passing, and what to run to see
+/// it break: the on-call reader must not be sent to a login flow the
+/// scenario does not touch.
+fn untouched_by(scenario: &str) -> (String, String) {
+    let sim_with = |org: &str| {
+        format!(
+            "to see it break a login, run `sfsmoke sim --scenario {scenario}` and point an org \
+             {org} at the URL it prints, then `sfsmoke smoke`"
+        )
+    };
     match scenario {
         "security-token-required" => (
             ": it breaks password logins only (SOAP login() or the OAuth username-password \
-             flow without the security token); JWT bearer logins never use the token",
-            "with `auth = \"password\"` and no security_token",
+             flow without the security token); JWT bearer logins never use the token"
+                .into(),
+            sim_with("with `auth = \"password\"` and no security_token"),
         ),
         "retired-api-version" => (
-            ": it refuses API versions 40.0 and older only",
-            "with `api_version = \"40.0\"`",
+            ": it refuses API versions 40.0 and older only".into(),
+            sim_with("with `api_version = \"40.0\"`"),
+        ),
+        eca if eca.starts_with("eca-") => (
+            ": the demo logs in through the Connected App 'sfsmoke CI', not this External \
+             Client App"
+                .into(),
+            format!(
+                "to see it, run `sfsmoke sim --scenario {scenario}` and use the External Client \
+                 App's key it prints as client_id (auth = \"jwt\", or \"client_credentials\" \
+                 for Nightly Export), then `sfsmoke smoke`"
+            ),
+        ),
+        "sharing-rule-removed" => (
+            ": no demo check sets min_rows, and a query never fails on sharing (it returns \
+             fewer rows)"
+                .into(),
+            format!(
+                "to see it, run `sfsmoke sim --scenario {scenario}`, point an org at the URL it \
+                 prints and add a check on Opportunity with `min_rows = 1`, then `sfsmoke smoke`"
+            ),
         ),
         _ => (
-            ": its breakage reaches another login flow than JWT bearer",
-            "with `auth = \"password\"`",
+            String::new(),
+            sim_with("whose login flow and checks match what the scenario breaks"),
         ),
     }
 }
@@ -188,6 +214,50 @@ mod tests {
         assert!(
             failed.starts_with("demo: exit 1, the gate failed"),
             "{failed}"
+        );
+    }
+
+    #[test]
+    fn an_eca_or_sharing_scenario_points_at_what_shows_it_not_at_password_logins() {
+        let junit = Path::new("target/smoke/demo-junit.xml");
+        for eca in [
+            "eca-not-preauthorized",
+            "eca-plugin-disabled",
+            "eca-scope-without-api",
+            "eca-cc-plugin-disabled",
+            "eca-cc-disabled",
+            "eca-cc-user-changed",
+            "eca-cc-scope-without-api",
+        ] {
+            let line = closing_line(exit::SUCCESS, eca, junit);
+            assert!(!line.contains("another login flow"), "{line}");
+            assert!(!line.contains("auth = \"password\""), "{line}");
+            assert!(
+                line.contains(
+                    "through the Connected App 'sfsmoke CI', not this External Client App"
+                ),
+                "{line}"
+            );
+            assert!(
+                line.contains(&format!("`sfsmoke sim --scenario {eca}`")),
+                "{line}"
+            );
+            assert!(
+                line.contains("External Client App's key it prints as client_id"),
+                "{line}"
+            );
+            assert!(
+                line.contains("\"client_credentials\" for Nightly Export"),
+                "{line}"
+            );
+        }
+        let sharing = closing_line(exit::SUCCESS, "sharing-rule-removed", junit);
+        assert!(!sharing.contains("auth = \"password\""), "{sharing}");
+        assert!(sharing.contains("no demo check sets min_rows"), "{sharing}");
+        assert!(sharing.contains("never fails on sharing"), "{sharing}");
+        assert!(
+            sharing.contains("a check on Opportunity with `min_rows = 1`"),
+            "{sharing}"
         );
     }
 }
