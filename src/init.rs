@@ -114,7 +114,8 @@ const JWT: &str = r#"# OAuth 2.0 JWT bearer flow (recommended for CI): no passwo
 #      Enable JWT Bearer Flow, upload server.crt
 #    - Edit Policies > OAuth Policies > Permitted Users: "Admin approved users
 #      are pre-authorized", and select the integration user's permission
-#      set (an External Client App pre-authorizes permission sets only)
+#      set or profile (an External Client App is pre-authorized by
+#      permission set or profile (Edit Policies > OAuth Policies))
 #    - leave its OAuth plugin on (plugin policies: isOauthPluginEnabled)
 #    - Settings > OAuth Settings > Consumer Key and Secret: the consumer
 #      key is SF_CLIENT_ID
@@ -333,7 +334,10 @@ mod tests {
         }
         let jwt = template(AuthKind::Jwt);
         assert!(jwt.contains("Policies > OAuth Policies > Permitted Users"));
-        assert!(jwt.contains("pre-authorizes permission sets only"));
+        assert!(jwt.contains(
+            "pre-authorized by\n#      permission set or profile (Edit Policies > OAuth Policies)"
+        ));
+        assert!(!jwt.contains("permission sets only"));
         let cc = template(AuthKind::ClientCredentials);
         assert!(cc.contains("Run As = that user"));
         assert!(cc.contains("\"API Only User\""), "{cc}");

@@ -350,7 +350,8 @@ fn preauthorize_fix(facts: &Facts, app_label: &str, recorded: &[String]) -> Stri
     format!(
         "pre-authorize {set} on External Client App '{app_label}': {} > Permitted Users \
          \"Admin approved users are pre-authorized\", then select that permission set (an \
-         External Client App pre-authorizes permission sets); or set Permitted Users to \"All \
+         External Client App is pre-authorized by permission set or profile (Edit Policies > \
+         OAuth Policies)); or set Permitted Users to \"All \
          users may self-authorize\"",
         policies_path(app_label)
     )
