@@ -844,7 +844,8 @@ fn nothing_found(
             cause: Cause::NoneFound,
             explanation: format!(
                 "{obj} exists and Read on it is granted by {by}, and the user's API access is in \
-                 order: the refusal is below object access, at field or record level ({}: {})",
+                 order: the refusal is not this object's Read (a hidden field is diagnosed on its \
+                 own, and sharing never refuses a query) ({}: {})",
                 failure.code,
                 failure.message.trim().trim_end_matches('.')
             ),

@@ -979,7 +979,11 @@ async fn object_without_read() {
         ),
         "{d}"
     );
-    assert!(d.explanation.contains("at field or record level"), "{d}");
+    assert!(
+        d.explanation
+            .contains("the refusal is not this object's Read"),
+        "{d}"
+    );
     assert!(d.fix.contains("Set Field-Level Security"), "{d}");
     // Exists (EntityDefinition), no Read: said so.
     let d = diagnose_canned(&org, &f, None, "62.0").await;
