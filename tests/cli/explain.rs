@@ -90,3 +90,25 @@ fn explain_output_snapshot() {
     crate::support::snapshot_settings(&std::env::temp_dir())
         .bind(|| insta::assert_snapshot!("explain_output", doc));
 }
+
+/// `invalid_client_id` does not clear by waiting (a wrong key, a switched-off
+/// External Client App plugin): retry says no, the plugin is a cause, and
+/// the brand-new-app propagation delay comes after the causes that need a fix.
+#[test]
+fn explain_invalid_client_id_names_the_eca_plugin_and_no_retry() {
+    let out = sfsmoke()
+        .args(["explain", "invalid_client_id"])
+        .output()
+        .expect("run sfsmoke");
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("retry helps: no"), "{text}");
+    assert!(!text.contains("wait a few minutes and retry"), "{text}");
+    let plugin = text
+        .find("OAuth plugin was switched off (isOauthPluginEnabled)")
+        .unwrap_or_else(|| panic!("no ECA plugin cause:\n{text}"));
+    let wrong = text.find("client_id is wrong").expect("wrong key cause");
+    let fresh = text.find("the app was just created").expect("new app cause");
+    assert!(wrong < fresh && plugin < fresh, "{text}");
+    assert!(text.contains("a retry will not help"), "{text}");
+}
