@@ -61,13 +61,14 @@ pub fn reads_policies(failure: &Failure) -> bool {
     sign(failure, family).is_some() || family == Family::Access
 }
 
-/// `; ...` naming what to check by hand in an External Client App when the
-/// failure points at its policies and they could not be read; else empty.
-pub(super) fn unchecked(facts: &Facts, failure: &Failure, family: Family) -> String {
+/// What to check by hand in an External Client App ("check that its OAuth
+/// plugin is on by hand (...)") when the failure points at its policies and
+/// they could not be read; else `None`.
+pub(super) fn unread_check(facts: &Facts, failure: &Failure, family: Family) -> Option<String> {
     let sign = sign(failure, family);
     let unread = facts.gap(eca::POLICIES) || (sign == Some(Sign::Scope) && facts.gap(eca::SCOPES));
     if !unread {
-        return String::new();
+        return None;
     }
     let what = match sign {
         Some(Sign::PluginOff) => "that its OAuth plugin is on",
@@ -75,12 +76,36 @@ pub(super) fn unchecked(facts: &Facts, failure: &Failure, family: Family) -> Str
             "that its client credentials flow is enabled and Run As names an active, API-enabled user"
         }
         Some(Sign::Scope) => "that its scopes include api",
-        _ => return String::new(),
+        _ => return None,
     };
-    format!(
-        "; if the integration logs in through an External Client App, check {what} by hand \
-         ({MANAGER} > the app > Edit Policies): its policies could not be read (see evidence)"
-    )
+    Some(format!(
+        "check {what} by hand ({MANAGER} > the app > Edit Policies)"
+    ))
+}
+
+/// The check by hand ([`unread_check`]) when the policies went unread for
+/// want of a permission (Modify Metadata): a cause of its own in the
+/// diagnosis. `None` when they were read, or a read failed for another
+/// reason (the quota, the network: nothing to grant).
+pub(super) fn refused_check(facts: &Facts, failure: &Failure, family: Family) -> Option<String> {
+    let refused = facts.gaps.iter().any(|g| {
+        g.object == eca::POLICIES && crate::salesforce::error::cannot_read_setup(&g.failure.code)
+    });
+    refused
+        .then(|| unread_check(facts, failure, family))
+        .flatten()
+}
+
+/// `; ...` naming what to check by hand in an External Client App when the
+/// failure points at its policies and they could not be read; else empty.
+pub(super) fn unchecked(facts: &Facts, failure: &Failure, family: Family) -> String {
+    match unread_check(facts, failure, family) {
+        Some(check) => format!(
+            "; if the integration logs in through an External Client App, {check}: its policies \
+             could not be read (see evidence)"
+        ),
+        None => String::new(),
+    }
 }
 
 /// True for `INVALID_SESSION_ID` "This session is not valid for use with
@@ -683,6 +708,7 @@ mod tests {
     use crate::audit::access::{EcaSnapshot, OrgSnapshot};
     use crate::audit::facts::{gather, Target};
     use crate::diagnose::reason::reason;
+    use crate::diagnose::Flow;
     use crate::salesforce::error::Origin;
     use crate::salesforce::metadata::Record;
     use serde_json::json;
@@ -916,7 +942,7 @@ mod tests {
         let facts = facts_of(&org).await;
         assert_eq!(facts.eca.metadata_calls, 1, "one try");
         assert!(facts.gap(eca::POLICIES));
-        let d = reason(&facts, &app_access(), None, "62.0", true);
+        let d = reason(&facts, &app_access(), None, "62.0", Flow::password(true));
         assert_eq!(d.cause, Cause::EcaNotPreAuthorized, "{d}");
         assert!(
             d.explanation
@@ -1014,7 +1040,7 @@ mod tests {
         )
         .with_status(400);
         let facts = gather(&org, &Target::default(), &objects(), true, now()).await;
-        let d = reason(&facts, &f, Some(&good), "62.0", true);
+        let d = reason(&facts, &f, Some(&good), "62.0", Flow::password(true));
         assert_eq!(d.cause, Cause::EcaClientCredentials, "{d}");
         assert!(
             d.explanation
@@ -1183,7 +1209,7 @@ mod tests {
         )
         .with_status(400);
         let facts = gather(&org, &Target::default(), &objects(), true, now()).await;
-        let d = reason(&facts, &f, None, "62.0", true);
+        let d = reason(&facts, &f, None, "62.0", Flow::password(true));
         assert_eq!(d.cause, Cause::EcaClientCredentials, "{d}");
         assert!(d.explanation.starts_with("External Client App 'Nightly Export' (Nightly_Export) has the client credentials flow disabled"), "{d}");
         assert!(!d.explanation.contains("Warehouse"), "{d}");
@@ -1206,7 +1232,7 @@ mod tests {
                 "TotalRequests Limit exceeded.",
             );
         }
-        let d = reason(&facts, &app_access(), None, "62.0", true);
+        let d = reason(&facts, &app_access(), None, "62.0", Flow::password(true));
         let line = d
             .evidence
             .iter()
@@ -1214,6 +1240,70 @@ mod tests {
             .expect("line");
         assert!(!line.contains("Modify"), "{line}");
         assert!(line.contains("unchecked this run"), "{line}");
+    }
+
+    /// A read-only auditor (no Modify Metadata) and a failure that points
+    /// at an External Client App (plugin off, scopes without api): the
+    /// cause is "not confirmed", the app check leads the fix, and a JWT,
+    /// client credentials or access token login is never sent to its
+    /// password and security token.
+    #[tokio::test]
+    async fn unread_policies_lead_with_the_app_check_and_no_password_for_a_keyless_flow() {
+        let mut org = eca_org();
+        org.metadata = None;
+        let facts = facts_of(&org).await;
+        assert!(facts.gap(eca::POLICIES));
+        let plugin = Failure::new(
+            Origin::OAuth,
+            "invalid_client_id",
+            "client identifier invalid",
+        )
+        .with_status(400);
+        let scope = Failure::new(
+            Origin::Rest,
+            "INVALID_SESSION_ID",
+            "This session is not valid for use with the REST API",
+        )
+        .with_status(401);
+        let jwt = Flow {
+            uses_connected_app: true,
+            password: false,
+        };
+        for (f, what) in [
+            (&plugin, "that its OAuth plugin is on"),
+            (&scope, "that its scopes include api"),
+        ] {
+            let d = reason(&facts, f, None, "62.0", jwt);
+            assert_eq!(d.cause, Cause::EcaUnread, "{d}");
+            assert!(d.to_string().starts_with(
+                "diagnosis: cause not confirmed: External Client App policies unreadable (needs Modify Metadata)"
+            ), "{d}");
+            assert!(
+                d.fix.starts_with(&format!(
+                    "if the integration logs in through an External Client App, check {what} by hand"
+                )),
+                "{d}"
+            );
+            assert!(!d.to_string().contains("no known cause holds"), "{d}");
+            assert!(!d.fix.contains("password"), "{d}");
+        }
+        // A password login keeps its password among the other causes.
+        let d = reason(&facts, &plugin, None, "62.0", Flow::password(true));
+        assert_eq!(d.cause, Cause::EcaUnread, "{d}");
+        assert!(d.fix.contains("the password and security token"), "{d}");
+        // Policies read, nothing found: a credentials failure of a JWT login
+        // names no password either.
+        let read = facts_of(&eca_org()).await;
+        let bad_client = Failure::new(
+            Origin::OAuth,
+            "invalid_client",
+            "invalid client credentials",
+        )
+        .with_status(400);
+        let d = reason(&read, &bad_client, None, "62.0", jwt);
+        assert!(!d.fix.contains("password"), "{d}");
+        let d = reason(&read, &bad_client, None, "62.0", Flow::password(true));
+        assert!(d.fix.contains("password"), "{d}");
     }
 
     /// An auditor with Modify Metadata refused ExtlClntAppOauthSettings
@@ -1241,7 +1331,7 @@ mod tests {
             "client identifier invalid",
         )
         .with_status(400);
-        let d = reason(&facts, &f, None, "62.0", true);
+        let d = reason(&facts, &f, None, "62.0", Flow::password(true));
         assert_eq!(d.cause, Cause::EcaPluginOff, "{d}");
         let line = d
             .evidence
@@ -1264,7 +1354,7 @@ mod tests {
             "This session is not valid for use with the REST API",
         )
         .with_status(401);
-        let d = reason(&facts, &scope, None, "62.0", true);
+        let d = reason(&facts, &scope, None, "62.0", Flow::password(true));
         assert_ne!(d.cause, Cause::EcaScopeWithoutApi, "{d}");
         assert!(
             d.to_string()
@@ -1288,7 +1378,7 @@ mod tests {
             Some(&["Api".to_string(), "RefreshToken".to_string()][..])
         );
         assert_eq!(p.oauth_plugin_enabled, None);
-        let d = reason(&facts, &app_access(), None, "62.0", true);
+        let d = reason(&facts, &app_access(), None, "62.0", Flow::password(true));
         let line = d
             .evidence
             .iter()
@@ -1313,7 +1403,7 @@ mod tests {
         assert_eq!(facts.eca.metadata_calls, 0);
         assert!(facts.eca.apps.is_empty());
         assert!(facts.gap(eca::OBJECT) && facts.gap(eca::POLICIES));
-        let d = reason(&facts, &app_access(), None, "58.0", true);
+        let d = reason(&facts, &app_access(), None, "58.0", Flow::password(true));
         assert_ne!(d.cause, Cause::EcaNotPreAuthorized, "{d}");
         let lines: Vec<&String> = d
             .evidence
@@ -1334,7 +1424,7 @@ mod tests {
         let p = facts.eca.apps[0].policies.as_ref().expect("read");
         assert_eq!(p.admin_approved, Some(true));
         assert_eq!(p.oauth_plugin_enabled, None);
-        let d = reason(&facts, &app_access(), None, "59.0", true);
+        let d = reason(&facts, &app_access(), None, "59.0", Flow::password(true));
         assert!(
             d.evidence.iter().any(|e| e.contains("read at API v59.0")
                 && e.contains("the plugin switch and the client credentials flow are unchecked")),

@@ -24,7 +24,7 @@ pub mod trail;
 
 pub use crate::audit::facts::uses_connected_app;
 pub use manual::{manual_checks, Why};
-pub use reason::{org_refuses_everyone, reason, Family};
+pub use reason::{org_refuses_everyone, reason, Family, Flow};
 
 use crate::audit::access::OrgSnapshot;
 use crate::audit::round::Round;
@@ -92,6 +92,12 @@ pub enum Cause {
     NoMatchingData,
     /// The auditor could not read the setup objects it needs.
     AuditorCannotSee,
+    /// The failure points at an External Client App whose policies the
+    /// auditor could not read (the Metadata API needs Modify Metadata).
+    EcaUnread,
+    /// The auditor could not count the check's rows (no Read on the
+    /// object): sharing and missing data cannot be told apart.
+    AuditorCannotCount,
     /// Every checked setting is in order.
     NoneFound,
 }
@@ -121,12 +127,16 @@ impl Cause {
             Cause::RecordsHidden => "records hidden by sharing",
             Cause::NoMatchingData => "no data matches the query",
             Cause::AuditorCannotSee => "auditor cannot read setup objects",
+            Cause::EcaUnread => {
+                "cause not confirmed: External Client App policies unreadable (needs Modify Metadata)"
+            }
+            Cause::AuditorCannotCount => "auditor cannot count the check's rows",
             Cause::NoneFound => "no access problem found",
         }
     }
 
     /// Every cause, for docs and tests.
-    pub const ALL: [Cause; 22] = [
+    pub const ALL: [Cause; 24] = [
         Cause::UserNotFound,
         Cause::UserUnknown,
         Cause::UserInactive,
@@ -148,6 +158,8 @@ impl Cause {
         Cause::RecordsHidden,
         Cause::NoMatchingData,
         Cause::AuditorCannotSee,
+        Cause::EcaUnread,
+        Cause::AuditorCannotCount,
         Cause::NoneFound,
     ];
 }
@@ -210,7 +222,7 @@ pub fn diagnose(
             failure,
             known_good,
             &org.api_version,
-            uses_connected_app(&org.auth),
+            Flow::of(&org.auth),
         )),
         // An auditor refused with `API_DISABLED_FOR_ORG` does say something:
         // the whole org is refused.

@@ -95,6 +95,33 @@ pub(super) struct Finding {
     pub(super) fix: String,
 }
 
+/// What a diagnosis needs of the org's auth flow: whether a Connected App
+/// (or External Client App) is involved, and whether a password is (only
+/// then is "check the password and security token" advice).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Flow {
+    pub uses_connected_app: bool,
+    pub password: bool,
+}
+
+impl Flow {
+    pub fn of(auth: &crate::config::Auth) -> Flow {
+        use crate::config::Auth;
+        Flow {
+            uses_connected_app: crate::audit::facts::uses_connected_app(auth),
+            password: matches!(auth, Auth::SoapPassword { .. } | Auth::OAuthPassword { .. }),
+        }
+    }
+
+    /// A username-password login, through an app (OAuth) or not (SOAP).
+    pub fn password(uses_connected_app: bool) -> Flow {
+        Flow {
+            uses_connected_app,
+            password: true,
+        }
+    }
+}
+
 /// Name the cause of `failure` from `facts`; `known_good` is the org's entry
 /// in smoke.lock, when there is one ("was granted by X").
 pub fn reason(
@@ -102,8 +129,9 @@ pub fn reason(
     failure: &Failure,
     known_good: Option<&OrgSnapshot>,
     requested_version: &str,
-    uses_connected_app: bool,
+    flow: Flow,
 ) -> Diagnosis {
+    let uses_connected_app = flow.uses_connected_app;
     let family = Family::of(failure);
     let mut evidence = evidence(facts, requested_version);
     // External Client Apps are shown when the app can be the cause: a
@@ -402,7 +430,7 @@ pub fn reason(
                 evidence,
             }
         }
-        None => nothing_found(facts, failure, family, uses_connected_app, evidence),
+        None => nothing_found(facts, failure, family, flow, evidence),
     }
 }
 
@@ -718,7 +746,7 @@ fn nothing_found(
     facts: &Facts,
     failure: &Failure,
     family: Family,
-    uses_connected_app: bool,
+    flow: Flow,
     evidence: Vec<String>,
 ) -> Diagnosis {
     // What "no known cause holds" would claim without having seen it.
@@ -730,7 +758,7 @@ fn nothing_found(
         "PermissionSet",
         "Organization",
     ];
-    if family == Family::App || uses_connected_app {
+    if family == Family::App || flow.uses_connected_app {
         needed.extend(["ConnectedApplication", "SetupEntityAccess"]);
     }
     match family {
@@ -763,7 +791,34 @@ fn nothing_found(
             evidence,
         };
     }
-    if facts.user.is_none() && facts.target.username.is_none() && facts.target.user_id.is_none() {
+    let user_unknown =
+        facts.user.is_none() && facts.target.username.is_none() && facts.target.user_id.is_none();
+    if let Some(check) = super::eca::refused_check(facts, failure, family) {
+        return Diagnosis {
+            changes: Vec::new(),
+            cause: Cause::EcaUnread,
+            explanation: format!(
+                "{}: {} points at an External Client App, but the auditor could not read External \
+                 Client Apps' policies (the Metadata API needs \"Modify Metadata Through Metadata \
+                 API Functions\"; see evidence), so that cause is neither confirmed nor ruled out; {}",
+                failure.code,
+                failure.message.trim_end_matches('.'),
+                if user_unknown {
+                    "this auth flow names no user, so its access was not checked"
+                } else {
+                    "the user's own access is in order"
+                }
+            ),
+            fix: format!(
+                "if the integration logs in through an External Client App, {check}; if not, \
+                 check {}; `sfsmoke explain {}` lists the other causes",
+                credentials_to_check(flow),
+                failure.code
+            ),
+            evidence,
+        };
+    }
+    if user_unknown {
         return Diagnosis {
             changes: Vec::new(),
             cause: Cause::UserUnknown,
@@ -860,19 +915,22 @@ fn nothing_found(
     }
     let fix = match family {
         Family::Credentials => format!(
-            "the user's access is in order, so {} is about the credentials: check the password and \
-             security token (Setup > My Personal Information > Reset My Security Token), the consumer \
-             key/secret, and the user's Login History{}",
+            "the user's access is in order, so {} is about the credentials: check {}{}",
             failure.code,
+            credentials_to_check(flow),
             super::eca::unchecked(facts, failure, family)
         ),
-        Family::Object => "the user's API access is in order: give it Read on the object (a permission \
+        Family::Object => {
+            "the user's API access is in order: give it Read on the object (a permission \
                            set with the object's Read permission) or check the object's API name"
-            .into(),
-        Family::Field => "the user's API access is in order and the auditor sees Read on the field: \
+                .into()
+        }
+        Family::Field => {
+            "the user's API access is in order and the auditor sees Read on the field: \
                           check the field's API name in the check's soql against Setup > Object \
                           Manager > the object > Fields & Relationships (custom fields end in __c)"
-            .into(),
+                .into()
+        }
         _ => "the checked settings are in order: check login IP ranges and Login History \
               (Setup > Users > Users > user > Login History), then open a case with Salesforce"
             .into(),
@@ -885,6 +943,18 @@ fn nothing_found(
             .into(),
         fix,
         evidence,
+    }
+}
+
+/// The credentials a login with `flow` depends on: the password and token
+/// only when it sends one.
+fn credentials_to_check(flow: Flow) -> &'static str {
+    if flow.password {
+        "the password and security token (Setup > My Personal Information > Reset My Security \
+         Token), the consumer key/secret, and the user's Login History"
+    } else {
+        "the consumer key, the certificate or client secret the flow signs with, and the user's \
+         Login History (Setup > Users > Users > the user > Login History)"
     }
 }
 

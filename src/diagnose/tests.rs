@@ -439,7 +439,7 @@ pub(super) async fn diagnose_canned(
     version: &str,
 ) -> Diagnosis {
     let facts = facts_of(org).await;
-    reason(&facts, failure, snap, version, true)
+    reason(&facts, failure, snap, version, Flow::password(true))
 }
 
 fn set(org: &mut Canned, object: &str, id: &str, field: &str, value: Value) {
@@ -782,7 +782,7 @@ async fn api_enabled_through_a_group() {
         f.api_sources(),
         vec!["permission set group 'Finance Integrations'".to_string()]
     );
-    let d = reason(&f, &api_disabled(), None, "62.0", true);
+    let d = reason(&f, &api_disabled(), None, "62.0", Flow::password(true));
     assert_eq!(d.cause, Cause::NoneFound, "{d}");
 }
 
@@ -931,7 +931,7 @@ async fn soap_login_ignores_connected_apps() {
     remove(&mut org, "SetupEntityAccess", "0J0000000000001");
     let facts = gather(&org, &target(), &objects(), false, now()).await;
     assert!(facts.apps.is_empty());
-    let d = reason(&facts, &api_disabled(), None, "62.0", false);
+    let d = reason(&facts, &api_disabled(), None, "62.0", Flow::password(false));
     assert_eq!(d.cause, Cause::NoneFound, "{d}");
 }
 
@@ -1199,10 +1199,10 @@ async fn flows_without_a_username_check_the_org_only() {
     );
     let facts = gather(&org, &Target::default(), &objects(), true, now()).await;
     assert!(facts.user.is_none());
-    let d = reason(&facts, &api_disabled(), None, "62.0", true);
+    let d = reason(&facts, &api_disabled(), None, "62.0", Flow::password(true));
     assert_eq!(d.cause, Cause::EditionWithoutApi, "{d}");
     let facts = gather(&healthy(), &Target::default(), &objects(), true, now()).await;
-    let d = reason(&facts, &api_disabled(), None, "62.0", true);
+    let d = reason(&facts, &api_disabled(), None, "62.0", Flow::password(true));
     // Not "no access problem found": the user's access was never looked at.
     assert_eq!(d.cause, Cause::UserUnknown, "{d}");
     assert!(d.explanation.contains("names no user"), "{d}");
@@ -1221,7 +1221,7 @@ async fn flows_without_a_username_check_the_org_only() {
         "user is not admin approved to access this app",
     )
     .with_status(400);
-    let d = reason(&facts, &refused, None, "62.0", true);
+    let d = reason(&facts, &refused, None, "62.0", Flow::password(true));
     assert_eq!(d.cause, Cause::ConnectedAppNotPreAuthorized, "{d}");
     assert!(d.explanation.contains("'sfsmoke CI'"), "{d}");
     assert!(
@@ -1238,7 +1238,7 @@ async fn flows_without_a_username_check_the_org_only() {
         json!(false),
     );
     let facts = gather(&selfauth, &Target::default(), &objects(), true, now()).await;
-    let d = reason(&facts, &refused, None, "62.0", true);
+    let d = reason(&facts, &refused, None, "62.0", Flow::password(true));
     assert_eq!(d.cause, Cause::UserUnknown, "{d}");
     // the Run As user lives in either kind of app: both paths are named
     for path in [
@@ -1613,7 +1613,7 @@ async fn the_audit_trail_names_who_changed_it_and_when() {
         q.contains("WHERE CreatedDate >= 2026-11-22T03:00:00Z ORDER BY CreatedDate DESC"),
         "{q}"
     );
-    let d = reason(&facts, &api_disabled(), None, "62.0", true);
+    let d = reason(&facts, &api_disabled(), None, "62.0", Flow::password(true));
     assert_eq!(d.cause, Cause::ApiNotEnabled, "{d}");
     assert_eq!(
         d.changes,
@@ -1643,7 +1643,7 @@ async fn the_audit_trail_names_who_changed_it_and_when() {
         .unwrap()
         .entries
         .retain(|e| e.display.contains("picklist"));
-    let d = reason(&facts, &api_disabled(), None, "62.0", true);
+    let d = reason(&facts, &api_disabled(), None, "62.0", Flow::password(true));
     assert_eq!(d.changes.len(), 1);
     assert!(
         d.changes[0].starts_with(
@@ -1658,7 +1658,7 @@ async fn the_audit_trail_names_who_changed_it_and_when() {
     let gap = read_trail(&org, since).await.unwrap_err();
     facts.trail = None;
     facts.gaps.push(gap);
-    let d = reason(&facts, &api_disabled(), None, "62.0", true);
+    let d = reason(&facts, &api_disabled(), None, "62.0", Flow::password(true));
     assert!(
         d.changes[0]
             .contains("give the auditor \"View Setup and Configuration\" to see who changed it"),
@@ -1666,7 +1666,7 @@ async fn the_audit_trail_names_who_changed_it_and_when() {
     );
     // A hidden field is the same missing permission (one list of codes).
     facts.gaps.last_mut().unwrap().failure.code = "INVALID_FIELD".into();
-    let d = reason(&facts, &api_disabled(), None, "62.0", true);
+    let d = reason(&facts, &api_disabled(), None, "62.0", Flow::password(true));
     assert!(
         d.changes[0].contains("give the auditor \"View Setup"),
         "{d}"

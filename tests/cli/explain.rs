@@ -108,7 +108,9 @@ fn explain_invalid_client_id_names_the_eca_plugin_and_no_retry() {
         .find("OAuth plugin was switched off (isOauthPluginEnabled)")
         .unwrap_or_else(|| panic!("no ECA plugin cause:\n{text}"));
     let wrong = text.find("client_id is wrong").expect("wrong key cause");
-    let fresh = text.find("the app was just created").expect("new app cause");
+    let fresh = text
+        .find("the app was just created")
+        .expect("new app cause");
     assert!(wrong < fresh && plugin < fresh, "{text}");
     assert!(text.contains("a retry will not help"), "{text}");
 }
