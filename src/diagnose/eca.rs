@@ -1077,6 +1077,91 @@ mod tests {
         );
     }
 
+    /// A client credentials login now runs as another user than
+    /// smoke.lock's, and the policies were not read (a read-only auditor):
+    /// the fix leads with setting Run As back, not with granting the new
+    /// user API access (which would only lead to its next missing grant).
+    #[tokio::test]
+    async fn a_changed_user_of_a_flow_that_names_none_leads_with_run_as_back() {
+        let org = eca_org();
+        let mut good = lock_of(&org).await;
+        good.username = "integration@acme.example".into();
+        let mut broken = eca_org();
+        broken.metadata = None;
+        broken
+            .records
+            .get_mut("PermissionSetAssignment")
+            .unwrap()
+            .clear();
+        let id = Target {
+            username: None,
+            user_id: Some("005000000000001".into()),
+        };
+        let facts = gather(&broken, &id, &objects(), true, now()).await;
+        assert!(facts.gap(eca::POLICIES));
+        let d = reason(
+            &facts,
+            &api_disabled(),
+            Some(&good),
+            "62.0",
+            Flow {
+                uses_connected_app: true,
+                password: false,
+            },
+        );
+        assert_eq!(d.cause, Cause::PermissionSetLost, "{d}");
+        assert!(
+            d.fix.starts_with(
+                "set the app's Run As back to 'integration@acme.example' (Setup > External Client \
+                 App Manager > the app > Edit Policies > OAuth Policies > Run As"
+            ),
+            "{d}"
+        );
+        assert!(
+            d.fix.contains(&format!("only to keep '{USER}': assign")),
+            "{d}"
+        );
+        assert!(
+            d.explanation.contains(&format!(
+                "the flow now runs as '{USER}', smoke.lock recorded 'integration@acme.example'"
+            )),
+            "{d}"
+        );
+        // The same user as recorded, or a flow that names its user: no
+        // Run As advice.
+        let same = lock_of(&org).await;
+        let d = reason(
+            &facts,
+            &api_disabled(),
+            Some(&same),
+            "62.0",
+            Flow {
+                uses_connected_app: true,
+                password: false,
+            },
+        );
+        assert!(!d.fix.contains("Run As"), "{d}");
+        let named = gather(
+            &broken,
+            &super::super::tests::target(),
+            &objects(),
+            true,
+            now(),
+        )
+        .await;
+        let d = reason(
+            &named,
+            &api_disabled(),
+            Some(&good),
+            "62.0",
+            Flow {
+                uses_connected_app: true,
+                password: false,
+            },
+        );
+        assert!(!d.fix.contains("Run As back"), "{d}");
+    }
+
     /// `clientCredentialsFlowUser` may hold the user's Id instead of its
     /// username: the same user either way.
     #[tokio::test]

@@ -422,16 +422,43 @@ pub fn reason(
                 explanation.push_str("; also: ");
                 explanation.push_str(&also.join("; "));
             }
+            let fix = match run_as_changed(facts, known_good) {
+                Some((old, new)) if first.cause != Cause::EcaClientCredentials => {
+                    explanation.push_str(&format!(
+                        "; the flow now runs as '{new}', smoke.lock recorded '{old}'"
+                    ));
+                    format!(
+                        "set the app's Run As back to '{old}' (Setup > External Client App \
+                         Manager > the app > Edit Policies > OAuth Policies > Run As; a Connected \
+                         App: Setup > App Manager > the app > Manage > Edit Policies > Client \
+                         Credentials Flow > Run As); only to keep '{new}': {}",
+                        first.fix
+                    )
+                }
+                _ => first.fix,
+            };
             Diagnosis {
                 cause: first.cause,
                 explanation,
                 changes,
-                fix: first.fix,
+                fix,
                 evidence,
             }
         }
         None => nothing_found(facts, failure, family, flow, evidence),
     }
+}
+
+/// `(recorded, now)` when the flow names no user (client credentials: the
+/// app's Run As picks it) and the user it logged in as is not the one
+/// smoke.lock recorded: fixing the new user's access would only lead to
+/// its next missing grant, setting Run As back restores what worked.
+fn run_as_changed(facts: &Facts, known_good: Option<&OrgSnapshot>) -> Option<(String, String)> {
+    if facts.target.username.is_some() {
+        return None;
+    }
+    let (old, new) = (&known_good?.username, &facts.user.as_ref()?.username);
+    (!old.is_empty() && !old.eq_ignore_ascii_case(new)).then(|| (old.clone(), new.clone()))
 }
 
 /// True when the grants to the user could not be read (`permissions`:
