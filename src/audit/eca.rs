@@ -157,7 +157,8 @@ pub struct Known {
     pub label: String,
 }
 
-/// Appended to a refusal not sent again ([`Refusals`]).
+/// Appended to a refusal not sent again ([`Refusals`]), for the reader;
+/// the code reads [`Failure::asked_before`].
 pub const ASKED_BEFORE: &str = "refused earlier in this run: not asked again";
 
 /// The Metadata API refusals for lack of permission met in one run, by
@@ -174,7 +175,8 @@ type Slot = Arc<tokio::sync::Mutex<Option<Failure>>>;
 
 impl Refusals {
     /// `ask()` unless `reader` was refused before in this run: then that
-    /// refusal again (marked [`ASKED_BEFORE`]), nothing sent.
+    /// refusal again (flagged [`Failure::asked_before`], its message
+    /// ending in [`ASKED_BEFORE`]), nothing sent.
     pub async fn ask<T, F, Fut>(&self, reader: &str, ask: F) -> Result<T, Failure>
     where
         F: FnOnce() -> Fut,
@@ -188,6 +190,7 @@ impl Refusals {
         if let Some(f) = refused.as_ref() {
             let mut f = f.clone();
             f.message = format!("{}; {ASKED_BEFORE}", f.message.trim_end_matches('.'));
+            f.asked_before = true;
             return Err(f);
         }
         let answer = ask().await;
@@ -731,7 +734,7 @@ async fn read_policies<Q: SetupQuery>(
     let mut listed = match g.q.list_metadata(&policy_types).await {
         Ok(l) => l,
         Err(failure) => {
-            if failure.message.ends_with(ASKED_BEFORE) {
+            if failure.asked_before {
                 calls = 0;
             }
             g.gaps.push(Gap {
@@ -771,7 +774,7 @@ async fn read_policies<Q: SetupQuery>(
                 l
             })),
             Err(failure) => {
-                if failure.message.ends_with(ASKED_BEFORE) {
+                if failure.asked_before {
                     calls -= 1;
                 }
                 g.gaps.push(Gap {

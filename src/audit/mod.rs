@@ -573,16 +573,18 @@ mod tests {
             "insufficient access rights on ExtlClntAppOauthSettings",
         );
         let f = refused.clone();
-        assert!(r
+        let first = r
             .ask(&settings, || async { Err::<u8, _>(f) })
             .await
-            .is_err());
+            .unwrap_err();
+        assert!(!first.asked_before, "sent: {first:?}");
         let asked = r.ask(&policies, || async { Ok::<u8, Failure>(1) }).await;
         assert_eq!(asked.ok(), Some(1));
         let again = r
             .ask(&settings, || async { Ok::<u8, Failure>(2) })
             .await
             .unwrap_err();
+        assert!(again.asked_before, "{again:?}");
         assert!(again.message.ends_with(eca::ASKED_BEFORE), "{again:?}");
     }
 

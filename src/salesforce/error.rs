@@ -65,6 +65,10 @@ pub struct Failure {
     /// Picks its own triage entry; the message says so in words too.
     #[serde(skip)]
     pub again_after_login: bool,
+    /// A Metadata API refusal repeated from earlier in this run, nothing
+    /// sent ([`crate::audit::eca::Refusals`]): not an API call to count.
+    #[serde(skip)]
+    pub asked_before: bool,
 }
 
 impl Failure {
@@ -75,6 +79,7 @@ impl Failure {
             message: message.into(),
             http_status: None,
             again_after_login: false,
+            asked_before: false,
         }
     }
 
