@@ -26,3 +26,7 @@ pub const INCOMPLETE: &str = "INCOMPLETE";
 /// A query ran but returned fewer rows than its `min_rows` (`totalSize`):
 /// sharing, a filter or missing data hides them.
 pub const TOO_FEW_ROWS: &str = "TOO_FEW_ROWS";
+/// A setup read not sent: the API version the audit reads at predates
+/// what it reads (External Client Apps below 59.0/60.0). Not a config
+/// error: the check ran; only the diagnosis knows less.
+pub const VERSION_TOO_OLD: &str = "VERSION_TOO_OLD";

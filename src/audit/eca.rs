@@ -113,7 +113,7 @@ fn too_old(object: &str, version: &str, what: &str) -> Gap {
         object: object.into(),
         failure: Failure::new(
             crate::salesforce::error::Origin::Sfsmoke,
-            crate::codes::CONFIG_ERROR,
+            crate::codes::VERSION_TOO_OLD,
             format!("not sent at API v{version}: {what}"),
         ),
     }

@@ -550,7 +550,7 @@ pub(super) fn evidence(
     let read = &facts.eca;
     // A read the API version predates is told once, in the version line.
     let skipped = |g: &&crate::audit::facts::Gap| {
-        read.too_old.is_some() && g.failure.code == crate::codes::CONFIG_ERROR
+        g.failure.code == crate::codes::VERSION_TOO_OLD
     };
     let unread_object = facts
         .gaps
@@ -1488,6 +1488,16 @@ mod tests {
         assert_eq!(facts.eca.metadata_calls, 0);
         assert!(facts.eca.apps.is_empty());
         assert!(facts.gap(eca::OBJECT) && facts.gap(eca::POLICIES));
+        // Its own code: CONFIG_ERROR means an unusable config (exit 2).
+        assert!(
+            facts
+                .gaps
+                .iter()
+                .filter(|g| g.object == eca::OBJECT || g.object == eca::POLICIES)
+                .all(|g| g.failure.code == crate::codes::VERSION_TOO_OLD),
+            "{:?}",
+            facts.gaps
+        );
         let d = reason(&facts, &app_access(), None, "58.0", Flow::password(true));
         assert_ne!(d.cause, Cause::EcaNotPreAuthorized, "{d}");
         let lines: Vec<&String> = d

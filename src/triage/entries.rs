@@ -981,6 +981,26 @@ pub(super) static ENTRIES: &[Entry] = &[
         sources: &[],
     },
     Entry {
+        codes: &["VERSION_TOO_OLD"],
+        when_message: &[],
+        variant: None,
+        title: "a setup read was not sent: the API version predates it",
+        category: Category::DataConfig,
+        retry: Retry::No,
+        meaning: "sfsmoke's own note in a diagnosis, not a failed check: the audit reads setup at an API version older than the objects or Metadata API types it wanted (External Client Apps need 60.0, part of them 59.0), so it did not ask, and what those reads would show is unchecked. The checks themselves ran.",
+        causes: &[
+            "the org's api_version in smoke.toml is older than 60.0 and the org serves nothing newer",
+            "an old sandbox or a Government Cloud instance still on an older release",
+        ],
+        checks: &[
+            Check { what: "the versions the org serves (the newest is used when the configured one is older than the reads need)", setup: "GET /services/data/ on the instance" },
+            Check { what: "the api_version of the org", setup: "smoke.toml: [orgs.NAME] api_version" },
+        ],
+        fix: "Raise api_version in smoke.toml to 60.0 or newer once the org serves it; until then the External Client App policies are unchecked.",
+        see_also: &["UNSUPPORTED_API_VERSION"],
+        sources: &[],
+    },
+    Entry {
         codes: &["INSUFFICIENT_ACCESS"],
         when_message: &[],
         variant: None,

@@ -29,6 +29,7 @@ const REQUIRED: &[(&str, &str)] = &[
     ("API_QUOTA_LOW", "500 of 15000 daily API requests remain (3.3%; api-usage=14500/15000), below min_api_remaining = 1000 (1000 required)"),
     ("TOO_FEW_ROWS", "expected at least 1 row, got 0: the query ran, so login and object Read are fine; sharing, a filter or missing data hides the rows"),
     ("CONFIG_ERROR", "smoke.toml:3:1: unknown key `objets`"),
+    ("VERSION_TOO_OLD", "not sent at API v58.0: the Metadata API serves ExtlClntAppOauthConfigurablePolicies from 59.0"),
 ];
 
 /// (code, message, expected variant)
