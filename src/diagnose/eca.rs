@@ -117,6 +117,8 @@ pub fn scope_refusal(failure: &Failure) -> bool {
 /// One app showing the sign: why, and the fix.
 struct Candidate {
     label: String,
+    /// The app's API name: the finding names its apps by it.
+    app: String,
     why: String,
     fix: String,
     relevant: bool,
@@ -162,6 +164,7 @@ pub(super) fn finding(
             cause,
             explanation: format!("{} ({refusal})", one.why),
             fix: one.fix.clone(),
+            apps: vec![one.app.clone()],
         }),
         several => {
             let names: Vec<String> = several.iter().map(|c| c.label.clone()).collect();
@@ -188,36 +191,36 @@ pub(super) fn finding(
                     names.join(", "),
                     fixes.join("; ")
                 ),
+                apps: several.iter().map(|c| c.app.clone()).collect(),
             })
         }
     }
 }
 
-/// The names the Setup Audit Trail would mention for the apps the
-/// finding's `explanation` names: label, API name, and the policy
+/// The names the Setup Audit Trail would mention for `apps` (a finding's
+/// [`Finding::apps`], by API name): label, API name, and the policy
 /// components' fullNames (`Warehouse_Sync_oauthPlcy`: an entry about a
 /// component names it, not the app); when the components were not read,
 /// the names Salesforce gives them when the app is created.
-pub fn implicated(
+pub fn trail_names(
     facts: &Facts,
     known_good: Option<&OrgSnapshot>,
-    explanation: &str,
+    apps: &[String],
 ) -> Vec<String> {
     let mut names = Vec::new();
-    for app in &facts.eca.apps {
-        let (label, app_label) = name_of(app, known_good);
-        if !explanation.contains(&label) {
-            continue;
-        }
+    for app in facts.eca.apps.iter().filter(|a| apps.contains(&a.api_name)) {
+        let (_, app_label) = name_of(app, known_good);
         names.extend([app_label, app.api_name.clone()]);
         match &app.policies {
             Some(p) => names.extend(p.components.iter().cloned()),
             None => names.extend(usual_components(&app.api_name)),
         }
     }
+    // Apps only smoke.lock still knows.
     if let Some(k) = known_good {
         for (api, e) in &k.external_client_apps {
-            if explanation.contains(&format!("'{}' ({api})", e.label)) {
+            let seen = facts.eca.apps.iter().any(|a| &a.api_name == api);
+            if apps.contains(api) && !seen {
                 names.extend([api.clone(), e.label.clone()]);
                 names.extend(usual_components(api));
             }
@@ -338,6 +341,7 @@ fn not_preauthorized(facts: &Facts, known_good: Option<&OrgSnapshot>) -> Option<
             fix: preauthorize_fix(facts, &app_label, &was),
             relevant: !was.is_empty(),
             label,
+            app: app.api_name.clone(),
         });
     }
     // Apps smoke.lock recorded that no longer show at all (no permission
@@ -358,6 +362,7 @@ fn not_preauthorized(facts: &Facts, known_good: Option<&OrgSnapshot>) -> Option<
                 fix: preauthorize_fix(facts, &e.label, &e.preauthorized_via),
                 relevant: true,
                 label,
+                app: api.clone(),
             });
         }
     }
@@ -411,6 +416,7 @@ fn plugin_off(facts: &Facts, known_good: Option<&OrgSnapshot>) -> Vec<Candidate>
                 ),
                 relevant: relevant(app, facts, known_good),
                 label,
+                app: app.api_name.clone(),
             }
         })
         .collect()
@@ -496,6 +502,7 @@ fn client_credentials(
             // (a JWT-only app has the flow off and no run-as user).
             relevant: was.is_some() || p.run_as.is_some() || relevant(app, facts, known_good),
             label,
+            app: app.api_name.clone(),
         });
     }
     out
@@ -532,6 +539,7 @@ fn scopes(facts: &Facts, known_good: Option<&OrgSnapshot>) -> Vec<Candidate> {
                 ),
                 relevant: relevant(app, facts, known_good),
                 label,
+                app: app.api_name.clone(),
             }
         })
         .collect()
@@ -549,9 +557,7 @@ pub(super) fn evidence(
 ) -> Vec<String> {
     let read = &facts.eca;
     // A read the API version predates is told once, in the version line.
-    let skipped = |g: &&crate::audit::facts::Gap| {
-        g.failure.code == crate::codes::VERSION_TOO_OLD
-    };
+    let skipped = |g: &&crate::audit::facts::Gap| g.failure.code == crate::codes::VERSION_TOO_OLD;
     let unread_object = facts
         .gaps
         .iter()
@@ -1001,6 +1007,47 @@ mod tests {
         assert_eq!(
             lines,
             ["External Client App 'Warehouse Sync': OAuth plugin switched off"]
+        );
+    }
+
+    /// The finding names its apps by API name: an app labelled 'Sync'
+    /// is not implicated by a finding about 'Sync' (Sync_Old), whose
+    /// explanation contains its label.
+    #[tokio::test]
+    async fn the_trail_shows_the_implicated_app_only_not_one_whose_label_it_contains() {
+        let mut facts = facts_of(&eca_org()).await;
+        let app = |api: &str, plugin_on: bool| {
+            let mut a = facts.eca.apps[0].clone();
+            a.api_name = api.into();
+            a.label = "Sync".into();
+            let p = a.policies.as_mut().expect("read");
+            p.oauth_plugin_enabled = Some(plugin_on);
+            p.components = vec![format!("{api}_oauthPlcy"), format!("{api}_plcy")];
+            a
+        };
+        facts.eca.apps = vec![app("Sync", true), app("Sync_Old", false)];
+        let f = Failure::new(
+            Origin::OAuth,
+            "invalid_client_id",
+            "client identifier invalid",
+        )
+        .with_status(400);
+        let found = finding(&facts, &f, Family::of(&f), None).expect("a finding");
+        assert!(
+            found.explanation.contains("'Sync' (Sync_Old)"),
+            "{}",
+            found.explanation
+        );
+        assert_eq!(found.apps, ["Sync_Old"]);
+        let names = trail_names(&facts, None, &found.apps);
+        // Its label ('Sync') is a name the trail may use; the other app's
+        // components are not.
+        assert!(names.contains(&"Sync_Old_plcy".to_string()), "{names:?}");
+        assert!(
+            !names
+                .iter()
+                .any(|n| n == "Sync_oauthPlcy" || n == "Sync_plcy"),
+            "{names:?}"
         );
     }
 

@@ -93,6 +93,9 @@ pub(super) struct Finding {
     pub(super) cause: Cause,
     pub(super) explanation: String,
     pub(super) fix: String,
+    /// The External Client Apps (API names) the finding implicates: their
+    /// Setup Audit Trail entries are shown. Empty for other causes.
+    pub(super) apps: Vec<String>,
 }
 
 /// What a diagnosis needs of the org's auth flow: whether a Connected App
@@ -149,6 +152,7 @@ pub fn reason(
     if let Some(org) = &facts.org {
         if let Some(t) = org.trial_expires.filter(|t| *t <= now) {
             found.push(Finding {
+                apps: Vec::new(),
                 cause: Cause::TrialExpired,
                 explanation: format!(
                     "the org's trial ({}) expired on {}; an expired trial has no API access",
@@ -161,6 +165,7 @@ pub fn reason(
             });
         } else if edition_without_api(&org.edition) {
             found.push(Finding {
+                apps: Vec::new(),
                 cause: Cause::EditionWithoutApi,
                 explanation: format!("the org is {}, which has no API access", org.edition),
                 fix: "buy the API add-on or upgrade to Enterprise, Unlimited or Performance \
@@ -193,6 +198,7 @@ pub fn reason(
             .collect();
         if let Some(first) = blocked.first() {
             found.push(Finding {
+                apps: Vec::new(),
                 cause: Cause::ConnectedAppNotPreAuthorized,
                 explanation: format!(
                     "Connected App {} allows admin-approved users only, and the token endpoint \
@@ -218,6 +224,7 @@ pub fn reason(
         None if facts.target.username.is_none() && facts.target.user_id.is_none() => {}
         None if user_unreadable => {}
         None => found.push(Finding {
+            apps: Vec::new(),
             cause: Cause::UserNotFound,
             explanation: format!("no user matches {} in this org", facts.target.describe()),
             fix: "check the username in smoke.toml (sandbox usernames end in the sandbox name, \
@@ -227,6 +234,7 @@ pub fn reason(
         Some(u) => {
             if !u.active {
                 found.push(Finding {
+                    apps: Vec::new(),
                     cause: Cause::UserInactive,
                     explanation: format!("user '{}' is deactivated (IsActive = false)", u.username),
                     fix: format!(
@@ -251,6 +259,7 @@ pub fn reason(
                         ));
                     }
                     found.push(Finding {
+                        apps: Vec::new(),
                         cause: Cause::LicenseWithoutApi,
                         explanation,
                         fix:
@@ -287,6 +296,7 @@ pub fn reason(
                 .unwrap_or("?");
             if facts.object_exists.get(&obj) == Some(&false) {
                 found.push(Finding {
+                    apps: Vec::new(),
                     cause: Cause::ObjectNotFound,
                     explanation: format!(
                         "no object with the API name '{obj}' exists in this org (EntityDefinition, \
@@ -322,6 +332,7 @@ pub fn reason(
                     ),
                 };
                 found.push(Finding {
+                    apps: Vec::new(),
                     cause: Cause::ObjectNotReadable,
                     explanation,
                     fix,
@@ -349,6 +360,7 @@ pub fn reason(
         let k = version_key(requested_version);
         if k < version_key(oldest) || k > version_key(newest) {
             found.push(Finding {
+                apps: Vec::new(),
                 cause: Cause::ApiVersionUnsupported,
                 explanation: format!(
                     "API version {requested_version} is outside what the org supports ({oldest} to {newest})"
@@ -367,6 +379,7 @@ pub fn reason(
             .filter(|o| o.edition.to_ascii_lowercase().contains("professional"))
         {
             found.push(Finding {
+                apps: Vec::new(),
                 cause: Cause::EditionWithoutApi,
                 explanation: format!(
                     "the org is {}, which has API access only with the API add-on, and the user's \
@@ -411,7 +424,7 @@ pub fn reason(
                 evidence.extend(eca_evidence);
             }
             let changes = if super::eca::CAUSES.contains(&first.cause) {
-                let names = super::eca::implicated(facts, known_good, &first.explanation);
+                let names = super::eca::trail_names(facts, known_good, &first.apps);
                 super::trail::naming(names, facts)
             } else {
                 super::trail::lines(first.cause, facts, known_good)
@@ -483,6 +496,7 @@ fn field_finding(
     let fields_page = format!("Setup > Object Manager > {object} > Fields & Relationships");
     match facts.field_exists.get(field) {
         Some(false) => Some(Finding {
+            apps: Vec::new(),
             cause: Cause::FieldNotFound,
             explanation: format!(
                 "{object} has no field with the API name '{name}' in this org (FieldDefinition, \
@@ -516,6 +530,7 @@ fn field_finding(
                 ),
             };
             Some(Finding {
+                apps: Vec::new(),
                 cause: Cause::FieldNotReadable,
                 explanation,
                 fix,
@@ -580,6 +595,7 @@ fn api_enabled_finding(
         .collect();
     if !lapsed.is_empty() {
         return Some(Finding {
+            apps: Vec::new(),
             cause: Cause::PermissionSetLost,
             explanation: format!(
                 "API Enabled was granted by {}; profile '{profile}' has API Enabled off and no \
@@ -611,6 +627,7 @@ fn api_enabled_finding(
                 None => "Setup > Users > Permission Sets".to_string(),
             };
             return Some(Finding {
+                apps: Vec::new(),
                 cause: Cause::PermissionSetLost,
                 explanation: format!(
                     "API Enabled was granted by {} (smoke.lock), which is no longer assigned to \
@@ -644,6 +661,7 @@ fn api_enabled_finding(
                 " (smoke.lock recorded it on)".to_string()
             };
             return Some(Finding {
+                apps: Vec::new(),
                 cause: Cause::ApiNotEnabled,
                 explanation: format!(
                     "profile '{profile}' has API Enabled off{was} and no assigned permission set grants it"
@@ -654,6 +672,7 @@ fn api_enabled_finding(
     }
 
     Some(Finding {
+        apps: Vec::new(),
         cause: Cause::ApiNotEnabled,
         explanation: format!(
             "profile '{profile}' has API Enabled off and no assigned permission set grants it"
@@ -754,6 +773,7 @@ fn app_finding(facts: &Facts, family: Family, username: &str) -> Option<Finding>
         .map(|p| p.name.clone())
         .unwrap_or_else(|| "(unknown)".into());
     Some(Finding {
+        apps: Vec::new(),
         cause: Cause::ConnectedAppNotPreAuthorized,
         explanation: format!(
             "Connected App {} allows admin-approved users only, and neither profile '{profile}' \
