@@ -531,34 +531,112 @@ fn with_version(org: &OrgConfig, version: &str) -> OrgConfig {
 mod tests {
     use super::*;
 
+    /// The non-test code of every `.rs` file under `src/<dir>` (walked, so
+    /// a new file cannot be forgotten): each file is cut at its first
+    /// `#[cfg(test)]`, and `tests.rs` files are skipped.
+    fn production_code(dir: &str) -> Vec<(String, String)> {
+        fn walk(dir: &std::path::Path, out: &mut Vec<(String, String)>) {
+            for entry in std::fs::read_dir(dir).expect("read_dir") {
+                let path = entry.expect("dir entry").path();
+                if path.is_dir() {
+                    walk(&path, out);
+                } else if path.extension().is_some_and(|e| e == "rs")
+                    && path.file_name().is_some_and(|n| n != "tests.rs")
+                {
+                    let text = std::fs::read_to_string(&path).expect("read");
+                    let cut = text.find("#[cfg(test)]").unwrap_or(text.len());
+                    out.push((path.display().to_string(), text[..cut].to_string()));
+                }
+            }
+        }
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("src")
+            .join(dir);
+        let mut out = Vec::new();
+        walk(&root, &mut out);
+        assert!(!out.is_empty(), "no sources under {}", root.display());
+        out
+    }
+
+    /// What `text` names of `forbidden`.
+    fn uses_of<'a>(text: &str, forbidden: &[&'a str]) -> Vec<&'a str> {
+        forbidden
+            .iter()
+            .copied()
+            .filter(|f| text.contains(f))
+            .collect()
+    }
+
+    /// The `crate::` paths in `text` other than the simulated org's own
+    /// and the neutral `text::line_col` (the README's promise for `src/sim`).
+    fn gate_imports(text: &str) -> Vec<String> {
+        text.match_indices("crate::")
+            .map(|(at, _)| &text[at + "crate::".len()..])
+            .filter(|rest| !rest.starts_with("sim::") && !rest.starts_with("text::line_col"))
+            .map(|rest| {
+                let end = rest
+                    .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == ':'))
+                    .unwrap_or(rest.len());
+                format!("crate::{}", &rest[..end])
+            })
+            .collect()
+    }
+
+    const NETWORK: [&str; 7] = [
+        "reqwest",
+        "crate::auth",
+        "salesforce::client",
+        "audit::read",
+        "audit::connect",
+        "audit::{",
+        "tokio",
+    ];
+
     /// The reasoning and the lock/drift code work on facts only: no
     /// network, no login, and neither imports the other.
     #[test]
     fn diagnose_and_the_lock_stay_pure_and_apart() {
-        let diagnose = [
-            include_str!("../diagnose/mod.rs"),
-            include_str!("../diagnose/reason.rs"),
-            include_str!("../diagnose/manual.rs"),
-            include_str!("../diagnose/trail.rs"),
-            include_str!("../diagnose/grants.rs"),
-        ]
-        .concat();
-        let lock = include_str!("../snapshot/mod.rs");
-        for (room, text) in [("diagnose", diagnose.as_str()), ("snapshot", lock)] {
-            for network in [
-                "reqwest",
-                "crate::auth",
-                "salesforce::client",
-                "audit::read",
-                "audit::connect",
-                "audit::{",
-                "tokio",
-            ] {
-                assert!(!text.contains(network), "{room} uses {network}");
+        for (room, other) in [
+            ("diagnose", "crate::snapshot"),
+            ("snapshot", "crate::diagnose"),
+        ] {
+            for (file, text) in production_code(room) {
+                let used = uses_of(&text, &NETWORK);
+                assert!(used.is_empty(), "{file} uses {used:?}");
+                assert!(!text.contains(other), "{file} uses {other}");
             }
         }
-        assert!(!diagnose.contains("crate::snapshot"));
-        assert!(!lock.contains("crate::diagnose"));
+    }
+
+    /// `src/sim` imports nothing of the gate but `text::line_col`, so a
+    /// gate bug cannot hide on both sides of the wire.
+    #[test]
+    fn the_simulated_org_imports_nothing_of_the_gate() {
+        for (file, text) in production_code("sim") {
+            let foreign = gate_imports(&text);
+            assert!(foreign.is_empty(), "{file} imports {foreign:?}");
+        }
+    }
+
+    /// The scans above can fail: they see a forbidden `use`, and the cut at
+    /// `#[cfg(test)]` is what lets test code reach across.
+    #[test]
+    fn the_purity_scans_catch_a_forbidden_use() {
+        let src = "use crate::sim::model::Org;\nuse crate::text::line_col;\nuse crate::auth::rs256;\nuse reqwest::Client;\n";
+        assert_eq!(gate_imports(src), ["crate::auth::rs256"]);
+        assert_eq!(uses_of(src, &NETWORK), ["reqwest", "crate::auth"]);
+        assert!(gate_imports("use crate::sim::x;\nuse crate::text::line_col;").is_empty());
+        let files = production_code("sim");
+        let oauth = files
+            .iter()
+            .find(|(f, _)| f.ends_with("oauth.rs"))
+            .expect("sim/oauth.rs");
+        let whole = std::fs::read_to_string(&oauth.0).unwrap();
+        assert!(
+            !gate_imports(&whole).is_empty(),
+            "oauth.rs tests sign with the gate's signer"
+        );
+        assert!(gate_imports(&oauth.1).is_empty());
     }
 
     #[tokio::test]
