@@ -110,11 +110,50 @@ fn passed(case: &Planned, r: &QueryResult, note: &str, redactor: &Redactor) -> O
         let detail = Some(format!("{}{note}", r.detail()));
         return Outcome::Passed { detail };
     }
-    let (want, got) = (case.min_rows, r.total_size);
-    let rows = |n: u64| if n == 1 { "row" } else { "rows" };
-    let message = format!("expected at least {want} {}, got {got}{note}: the query ran, so login and object Read are fine; sharing, a filter or missing data hides the rows", rows(want));
-    let failure = Failure::new(Origin::Sfsmoke, crate::codes::TOO_FEW_ROWS, message);
-    problem(failure, redactor)
+    let short = RowsShort {
+        want: case.min_rows,
+        got: r.total_size,
+    };
+    problem(short.failure(note), redactor)
+}
+
+/// A check that returned `got` rows where its `min_rows` asked for `want`:
+/// [`RowsShort::failure`] writes the `TOO_FEW_ROWS` message and
+/// [`RowsShort::of`] reads the counts back (the diagnosis needs them), so
+/// the format lives in one place.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RowsShort {
+    pub want: u64,
+    pub got: u64,
+}
+
+impl RowsShort {
+    const EXPECTED: &'static str = "expected at least ";
+    const GOT: &'static str = ", got ";
+
+    /// The `TOO_FEW_ROWS` failure; `note` follows the count.
+    pub fn failure(self, note: &str) -> Failure {
+        let RowsShort { want, got } = self;
+        let rows = if want == 1 { "row" } else { "rows" };
+        let message = format!("{}{want} {rows}{}{got}{note}: the query ran, so login and object Read are fine; sharing, a filter or missing data hides the rows", Self::EXPECTED, Self::GOT);
+        Failure::new(Origin::Sfsmoke, crate::codes::TOO_FEW_ROWS, message)
+    }
+
+    /// The counts of a failure [`RowsShort::failure`] made; `None` for any
+    /// other (the diagnosis then lists the checks to do by hand).
+    pub fn of(failure: &Failure) -> Option<RowsShort> {
+        if failure.code != crate::codes::TOO_FEW_ROWS {
+            return None;
+        }
+        let number = |s: &str| -> Option<u64> {
+            let digits: String = s.chars().take_while(char::is_ascii_digit).collect();
+            digits.parse().ok()
+        };
+        let rest = failure.message.strip_prefix(Self::EXPECTED)?;
+        let want = number(rest)?;
+        let got = number(&rest[rest.find(Self::GOT)? + Self::GOT.len()..])?;
+        Some(RowsShort { want, got })
+    }
 }
 
 /// The number after a query's last `LIMIT` (none: `None`): a check whose

@@ -72,6 +72,9 @@ pub enum Why<'a> {
     AuditorLoginFailed(&'a Failure),
     /// The diagnosis did not finish before the run's deadline.
     CutShort(&'a Failure),
+    /// A `TOO_FEW_ROWS` without both counts: the auditor did not run the
+    /// check's query, or the failure carries no count of sfsmoke's.
+    RowsNotCounted,
 }
 
 /// The checks to do by hand for `failure` of org `org` (its key in
@@ -125,6 +128,14 @@ pub fn manual_checks(org: &str, failure: &Failure, why: Why<'_>) -> String {
                 f.message.trim_end_matches('.')
             ),
             "raise deadline_secs at the top of smoke.toml so the auditor has time to answer"
+                .to_string(),
+        ),
+        Why::RowsNotCounted => (
+            "the auditor did not count the check's rows, so hidden records and missing data \
+             cannot be told apart; check by hand:"
+                .to_string(),
+            "sfsmoke runs a TOO_FEW_ROWS check's query as the auditor: ending here is a bug \
+             in sfsmoke, please report it with this output"
                 .to_string(),
         ),
     };

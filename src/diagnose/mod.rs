@@ -248,7 +248,10 @@ pub fn explain(
         return manual_checks(&org.name, failure, Why::NoAuditor);
     };
     if let (Family::Rows, Some(soql), Round::Gathered(facts)) = (Family::of(failure), soql, round) {
-        return rows::diagnose(soql, failure, facts).to_string();
+        return match rows::diagnose(soql, failure, facts) {
+            Some(d) => d.to_string(),
+            None => manual_checks(&org.name, failure, Why::RowsNotCounted),
+        };
     }
     if let Some(d) = diagnose(org, failure, round, known_good) {
         return d.to_string();

@@ -7,17 +7,21 @@
 //! its sharing, and a fix that exists in this org: re-create the sharing
 //! rule, or a permission set that grants View All on the object. Sharing
 //! rules are metadata, not SOQL: where to look is named instead. Pure: the
-//! facts come from [`crate::audit`] ([`Facts::rows_seen`]).
+//! facts come from [`crate::audit`] ([`Facts::rows_seen`]). Without both
+//! counts (the check's, the auditor's) it concludes nothing: `None`, and the
+//! caller lists the checks to do by hand.
 
 use super::{trail, Cause, Diagnosis};
 use crate::audit::facts::{set_label, Facts, VIEW_ALL_GRANTORS};
+use crate::checks::RowsShort;
 use crate::salesforce::error::Failure;
 
 /// The diagnosis of `failure`, a `TOO_FEW_ROWS` of the check whose query
-/// is `soql`.
-pub fn diagnose(soql: &str, failure: &Failure, facts: &Facts) -> Diagnosis {
+/// is `soql`; `None` when the check's count is not in `failure` or the
+/// auditor never ran the query (no count is no evidence of "0 rows").
+pub fn diagnose(soql: &str, failure: &Failure, facts: &Facts) -> Option<Diagnosis> {
     let object = crate::audit::fields::object_of(soql).unwrap_or_else(|| "the object".into());
-    let got = rows_got(&failure.message).unwrap_or(0);
+    let RowsShort { want, got } = RowsShort::of(failure)?;
     let user = facts
         .target
         .username
@@ -43,11 +47,11 @@ pub fn diagnose(soql: &str, failure: &Failure, facts: &Facts) -> Diagnosis {
         .rows_seen
         .iter()
         .find(|(q, _)| q.as_str() == soql)
-        .map(|(_, r)| r);
+        .map(|(_, r)| r)?;
     let seen = match seen {
-        Some(Ok(n)) => *n,
-        Some(Err(f)) => {
-            return Diagnosis {
+        Ok(n) => *n,
+        Err(f) => {
+            return Some(Diagnosis {
                 cause: Cause::AuditorCannotSee,
                 explanation: format!(
                     "the auditor could not run the check's query ({}: {}), so hidden records \
@@ -62,20 +66,22 @@ pub fn diagnose(soql: &str, failure: &Failure, facts: &Facts) -> Diagnosis {
                     where_sharing(&object)
                 ),
                 evidence,
-            };
+            });
         }
-        None => 0,
     };
     evidence.push(format!(
-        "the auditor counts {seen} {}, {user} {got}",
+        "the auditor counts {seen} {}, {user} {got}, min_rows {want}",
         rows(seen)
     ));
     if seen <= got {
-        return Diagnosis {
+        let matching = match seen {
+            0 => "no data matches the query".to_string(),
+            n => format!("only {n} {} the query, below min_rows {want}", matches(n)),
+        };
+        return Some(Diagnosis {
             cause: Cause::NoMatchingData,
             explanation: format!(
-                "the auditor sees {seen} {} too: no data matches the query (not an access \
-                 problem){}",
+                "the auditor sees {seen} {} too: {matching} (not an access problem){}",
                 rows(seen),
                 match &view_all {
                     Ok(_) => String::new(),
@@ -91,7 +97,7 @@ pub fn diagnose(soql: &str, failure: &Failure, facts: &Facts) -> Diagnosis {
                  min_rows in smoke.toml (a sandbox refreshed without data is a common cause)"
             ),
             evidence,
-        };
+        });
     }
     let mut explanation = format!(
         "the auditor sees {seen} {}, '{user}' {got}: sharing hides them",
@@ -123,13 +129,13 @@ pub fn diagnose(soql: &str, failure: &Failure, facts: &Facts) -> Diagnosis {
         "re-create the sharing rule that opened {object} to '{user}' ({}), or {grant}",
         where_sharing(&object)
     );
-    Diagnosis {
+    Some(Diagnosis {
         cause: Cause::RecordsHidden,
         explanation,
         changes,
         fix,
         evidence,
-    }
+    })
 }
 
 /// Where an admin sees and edits the sharing of `object`.
@@ -149,11 +155,12 @@ fn view_all_sources(facts: &Facts, object: &str) -> Result<Vec<String>, String> 
     Ok(found.map(|(_, v)| v.clone()).unwrap_or_default())
 }
 
-/// The `got N` of our own `TOO_FEW_ROWS` message.
-fn rows_got(message: &str) -> Option<u64> {
-    let rest = &message[message.find(", got ")? + ", got ".len()..];
-    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
-    digits.parse().ok()
+fn matches(n: u64) -> &'static str {
+    if n == 1 {
+        "row matches"
+    } else {
+        "rows match"
+    }
 }
 
 fn rows(n: u64) -> &'static str {
@@ -183,9 +190,9 @@ mod tests {
     use super::*;
     use crate::salesforce::error::Origin;
 
-    fn too_few(got: u64) -> Failure {
-        let message = format!("expected at least 1 row, got {got}: the query ran, so login and object Read are fine; sharing, a filter or missing data hides the rows");
-        Failure::new(Origin::Sfsmoke, crate::codes::TOO_FEW_ROWS, message)
+    /// The failure the check itself makes (same constructor).
+    fn too_few(want: u64, got: u64) -> Failure {
+        RowsShort { want, got }.failure("")
     }
 
     const Q: &str = "SELECT Id FROM Opportunity WHERE IsClosed = false";
@@ -206,7 +213,7 @@ mod tests {
 
     #[test]
     fn more_rows_for_the_auditor_is_sharing_and_the_fix_names_a_set_that_exists() {
-        let d = diagnose(Q, &too_few(0), &facts(Ok(12)));
+        let d = diagnose(Q, &too_few(1, 0), &facts(Ok(12))).expect("counted");
         assert_eq!(d.cause, Cause::RecordsHidden);
         assert!(d.explanation.starts_with("the auditor sees 12 rows, 'integration@acme.example' 0: sharing hides them (Opportunity's org-wide default is Private"), "{}", d.explanation);
         assert!(
@@ -229,7 +236,7 @@ mod tests {
 
     #[test]
     fn as_many_rows_for_the_auditor_is_no_data() {
-        let d = diagnose(Q, &too_few(0), &facts(Ok(0)));
+        let d = diagnose(Q, &too_few(1, 0), &facts(Ok(0))).expect("counted");
         assert_eq!(d.cause, Cause::NoMatchingData);
         assert!(
             d.explanation
@@ -246,15 +253,54 @@ mod tests {
             "INVALID_TYPE",
             "sObject type 'Opportunity' is not supported.",
         );
-        let d = diagnose(Q, &too_few(0), &facts(Err(refused)));
+        let d = diagnose(Q, &too_few(1, 0), &facts(Err(refused))).expect("answered");
         assert_eq!(d.cause, Cause::AuditorCannotSee);
         assert!(d.explanation.contains("INVALID_TYPE"), "{}", d.explanation);
         assert!(d.fix.contains("View All on Opportunity"), "{}", d.fix);
     }
 
+    /// min_rows 10, 5 returned, 5 for the auditor too: the data is short,
+    /// nothing hides it (a count read as 0 made this "hidden by sharing").
     #[test]
-    fn the_count_comes_from_our_message() {
-        assert_eq!(rows_got(&too_few(3).message), Some(3));
-        assert_eq!(rows_got("anything else"), None);
+    fn some_rows_for_both_below_min_rows_is_missing_data_not_sharing() {
+        let d = diagnose(Q, &too_few(10, 5), &facts(Ok(5))).expect("counted");
+        assert_eq!(d.cause, Cause::NoMatchingData, "{}", d.explanation);
+        assert!(
+            d.explanation
+                .contains("only 5 rows match the query, below min_rows 10"),
+            "{}",
+            d.explanation
+        );
+        let d = diagnose(Q, &too_few(10, 5), &facts(Ok(7))).expect("counted");
+        assert_eq!(d.cause, Cause::RecordsHidden, "{}", d.explanation);
+    }
+
+    /// No count is no conclusion: the auditor never ran the query, or the
+    /// failure is not the check's own.
+    #[test]
+    fn without_both_counts_there_is_no_diagnosis() {
+        let mut unrun = facts(Ok(0));
+        unrun.rows_seen.clear();
+        assert!(diagnose(Q, &too_few(1, 0), &unrun).is_none());
+        let foreign = Failure::new(
+            Origin::Sfsmoke,
+            crate::codes::TOO_FEW_ROWS,
+            "the gate's message changed",
+        );
+        assert!(diagnose(Q, &foreign, &facts(Ok(0))).is_none());
+    }
+
+    #[test]
+    fn the_counts_read_back_what_the_check_wrote() {
+        let f = RowsShort { want: 10, got: 3 }.failure(" (2 pages)");
+        assert_eq!(RowsShort::of(&f), Some(RowsShort { want: 10, got: 3 }));
+        let f = RowsShort { want: 1, got: 0 }.failure("");
+        assert_eq!(RowsShort::of(&f), Some(RowsShort { want: 1, got: 0 }));
+        let other = Failure::new(
+            Origin::Rest,
+            "INVALID_TYPE",
+            "expected at least 1 row, got 0",
+        );
+        assert_eq!(RowsShort::of(&other), None);
     }
 }

@@ -1698,3 +1698,39 @@ fn names_match_whole() {
     assert_eq!(ago(chrono::Duration::hours(7)), "7 h ago");
     assert_eq!(ago(chrono::Duration::days(3)), "3 days ago");
 }
+
+/// A TOO_FEW_ROWS whose query the auditor never ran gets the checks to do by
+/// hand (it read as "the auditor sees 0 rows too: no data").
+#[test]
+fn rows_the_auditor_never_counted_are_checked_by_hand() {
+    use crate::checks::RowsShort;
+    use crate::config::{Auth, OrgConfig};
+    let org = OrgConfig {
+        name: "prod".into(),
+        login_url: url::Url::parse("https://login.example").unwrap(),
+        api_version: "62.0".into(),
+        auth: Auth::SoapPassword {
+            username: "integration@acme.example".into(),
+            password: crate::secret::Secret::new("pw"),
+            security_token: None,
+        },
+        objects: vec![],
+        checks: vec![],
+        min_rows: 0,
+        ca_file: None,
+        diagnose: None,
+    };
+    let failure = RowsShort { want: 10, got: 5 }.failure("");
+    let soql = "SELECT Id FROM Opportunity";
+    let round = Round::Gathered(Box::default());
+    let text = explain(&org, &failure, Some(soql), Some(&round), None);
+    assert!(
+        text.starts_with("the auditor did not count the check's rows"),
+        "{text}"
+    );
+    assert!(
+        text.contains("1. run the check's query as an admin"),
+        "{text}"
+    );
+    assert!(!text.contains("the auditor sees"), "{text}");
+}
