@@ -106,6 +106,10 @@ pub async fn after_checks(
         _ => None,
     };
 
+    let login_failed = match own {
+        Own::Failed(f) => Some(f.code.clone()),
+        _ => None,
+    };
     // One audit for everything that needs it.
     let diagnosing = !wanted.is_empty() && org.diagnose.is_some();
     let drifting = matches!(baseline, Some(Ok(_)));
@@ -151,6 +155,9 @@ pub async fn after_checks(
                 .filter_map(|c| c.soql.clone())
                 .filter(|_| diagnosing)
                 .collect(),
+            recorded_user: known_good
+                .map(|k| k.username.clone())
+                .filter(|u| !u.is_empty()),
         };
         let reading = audit::Reading::new(settings.batch, &settings.retry_policy());
         let read = async { Ok(audit::read_in(&reading, http, org, own, redactor, &extra).await) };
@@ -181,6 +188,22 @@ pub async fn after_checks(
                 checks::deadline_failure(settings, "the access drift check"),
                 elapsed,
             ),
+            (Ok(_), Some(Round::Gathered(facts)))
+                if facts.user.is_none()
+                    && login_failed.is_some()
+                    && facts.target.username.is_none()
+                    && facts.target.user_id.is_none() =>
+            {
+                snapshot::case(
+                    Outcome::Skipped {
+                        reason: format!(
+                            "not run: the login failed ({}) and this flow names no user",
+                            login_failed.unwrap_or_default()
+                        ),
+                    },
+                    elapsed,
+                )
+            }
             (Ok(old), Some(round)) => snapshot::drift_case(org, &old, current(round), elapsed),
             (Ok(_), None) => unreachable!("the drift check reads the access"),
         };

@@ -310,6 +310,10 @@ pub struct Extra {
     /// (`TOO_FEW_ROWS`): how many rows the auditor counts, and the sharing
     /// of their objects ([`Facts::rows_seen`]).
     pub rows: Vec<String>,
+    /// smoke.lock's username for the org: the user to read when the flow
+    /// names none and its login reported no id (a failed client
+    /// credentials login), so the drift case still compares that user.
+    pub recorded_user: Option<String>,
 }
 
 /// `(is a group, label)` of `permission set 'S'` / `permission set group

@@ -323,9 +323,15 @@ pub async fn read_in(
     redactor: &Redactor,
     extra: &facts::Extra,
 ) -> Round {
+    let user_id = own.user_id();
+    let recorded = user_id.is_none().then(|| extra.recorded_user.clone());
     let target = Target {
-        username: org.auth.username().map(str::to_string),
-        user_id: own.user_id(),
+        username: org
+            .auth
+            .username()
+            .map(str::to_string)
+            .or(recorded.flatten()),
+        user_id,
     };
     let mut source = if org.diagnose.is_some() {
         match connect_auditor(http, org, redactor, reading).await {

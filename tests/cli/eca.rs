@@ -603,3 +603,60 @@ async fn a_connected_app_org_diagnoses_as_before() {
     );
     assert!(!d.contains("  - External Client App"), "{d}");
 }
+
+/// A client credentials login that failed (the app's OAuth plugin off)
+/// identifies no user: the drift case reads smoke.lock's recorded user
+/// instead of saying "no the integration user (unknown ...) in the org",
+/// and with a read-only auditor the diagnosis says the app's policies went
+/// unread, leads with the plugin check and names no password. With no
+/// recorded username either, the drift case is skipped saying why.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_client_credentials_login_still_checks_the_recorded_user() {
+    let w = recorded_world(Flow::ClientCredentials, false).await;
+    break_it(&w, "eca-cc-plugin-disabled");
+    let run = w.smoke(&[]).await;
+    run.expect_code(1);
+    let (failed, _) = diagnoses(&run);
+    let d = &failed[0];
+    assert!(
+        d.starts_with("diagnosis: cause not confirmed: External Client App policies unreadable (needs Modify Metadata)"),
+        "{d}"
+    );
+    assert!(
+        d.contains("fix: if the integration logs in through an External Client App, check that its OAuth plugin is on by hand"),
+        "{d}"
+    );
+    assert!(!d.contains("password"), "{d}");
+    let drift_case = |run: &crate::support::Run| {
+        let json = run.json();
+        json["orgs"][0]["cases"]
+            .as_array()
+            .expect("cases")
+            .iter()
+            .find(|c| c["name"] == "access drift")
+            .expect("drift case")
+            .clone()
+    };
+    let c = drift_case(&run);
+    assert_eq!(c["status"], "passed", "{c}");
+    assert!(!c.to_string().contains("unknown: this auth flow"), "{c}");
+
+    // smoke.lock without the username: nothing to read, said so.
+    let lock = std::fs::read_to_string(w.path("smoke.lock")).expect("smoke.lock");
+    let recorded = format!("username = \"{}\"", demo::USERNAME);
+    assert!(lock.contains(&recorded), "{lock}");
+    std::fs::write(
+        w.path("smoke.lock"),
+        lock.replace(&recorded, "username = \"\""),
+    )
+    .expect("write smoke.lock");
+    let run = w.smoke(&[]).await;
+    run.expect_code(1);
+    let c = drift_case(&run);
+    assert_eq!(c["status"], "skipped", "{c}");
+    assert_eq!(
+        c["skip_reason"],
+        "not run: the login failed (invalid_client_id) and this flow names no user",
+        "{c}"
+    );
+}
