@@ -287,6 +287,16 @@ async fn the_readme_cost_table_holds() {
         ),
         row(true, true, false, Some("eca-not-preauthorized"), 2 + 1 + 1),
         row(true, true, true, Some("eca-not-preauthorized"), 2 + 1 + 5),
+        // An External Client App still pre-authorizes the user (its plugin
+        // is off): the diagnosis retrieves its name, one composite more.
+        row(
+            true,
+            true,
+            false,
+            Some("eca-plugin-disabled"),
+            2 + 1 + 1 + 1,
+        ),
+        row(true, true, true, Some("eca-plugin-disabled"), 2 + 1 + 1 + 5),
     ];
     let mut measured = Vec::new();
     for r in &rows {
