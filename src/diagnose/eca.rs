@@ -20,7 +20,7 @@ use crate::audit::eca::{self, EcaFacts, POLICIES_COST, SCOPES_COST};
 use crate::audit::facts::Facts;
 use crate::salesforce::error::Failure;
 
-const MANAGER: &str = "Setup > External Client App Manager";
+const MANAGER: &str = crate::triage::ECA_MANAGER;
 
 /// The causes this module names.
 pub const CAUSES: [Cause; 4] = [
@@ -533,9 +533,10 @@ fn scopes(facts: &Facts, known_good: Option<&OrgSnapshot>) -> Vec<Candidate> {
                 ),
                 fix: format!(
                     "add the scope \"Manage user data via APIs (api)\" to External Client App \
-                     '{}': {MANAGER} > {} > Edit Settings > OAuth Settings > OAuth Scopes, then \
-                     log in again for a token with it",
-                    app_label, app_label
+                     '{}': {MANAGER} > {} > {}, then log in again for a token with it",
+                    app_label,
+                    app_label,
+                    crate::triage::ECA_SCOPES
                 ),
                 relevant: relevant(app, facts, known_good),
                 label,

@@ -27,13 +27,18 @@ const APP: &str = "the app's policy. Connected App: Setup > App Manager > the ap
                    listed under Manage Profiles / Manage Permission Sets. External Client App: \
                    Setup > External Client App Manager > the app > Edit Policies > OAuth \
                    Policies > Permitted Users; admin-approved admits only the permission sets \
-                   listed there, and its OAuth plugin must be on (ExtlClntAppConfigurablePolicies \
+                   and profiles listed there, and its OAuth plugin must be on (ExtlClntAppConfigurablePolicies \
                    isOauthPluginEnabled)";
-const SCOPE: &str = "the app's OAuth scopes: one must be \"Manage user data via APIs (api)\" \
-                     (or full access). Connected App: Setup > App Manager > the app > Edit > \
-                     Selected OAuth Scopes. External Client App: Setup > External Client App \
-                     Manager > the app > Edit Settings > OAuth Settings > OAuth Scopes. Then log \
-                     in again: a token keeps the scopes it was issued with";
+const SCOPE: &str = concat!(
+    "the app's OAuth scopes: one must be \"Manage user data via APIs (api)\" (or full access). \
+     Connected App: ",
+    crate::triage::connected_app_manager!(),
+    " > the app > Edit > Selected OAuth Scopes. External Client App: ",
+    crate::triage::eca_manager!(),
+    " > the app > ",
+    crate::triage::eca_scopes!(),
+    ". Then log in again: a token keeps the scopes it was issued with"
+);
 const VERSION: &str = "the API version: GET /services/data/ on the instance lists the supported \
                        versions; set api_version in smoke.toml to one of them (retired versions \
                        answer 410 or UNSUPPORTED_API_VERSION)";

@@ -926,11 +926,14 @@ fn nothing_found(
                     "no External Client App's scopes lack api"
                 }
             ),
-            fix: "give the app the scope \"Manage user data via APIs (api)\": Connected App: \
-                  Setup > App Manager > the app > Edit > Selected OAuth Scopes; External Client \
-                  App: Setup > External Client App Manager > the app > Edit Settings > OAuth \
-                  Settings > OAuth Scopes; then log in again"
-                .into(),
+            fix: format!(
+                "give the app the scope \"Manage user data via APIs (api)\": Connected App: \
+                 {} > the app > Edit > Selected OAuth Scopes; External Client App: {} > the app \
+                 > {}; then log in again",
+                crate::triage::CONNECTED_APP_MANAGER,
+                crate::triage::ECA_MANAGER,
+                crate::triage::ECA_SCOPES
+            ),
             evidence,
         };
     }

@@ -50,11 +50,15 @@ const SETUP_LOGIN_HISTORY: &str =
 /// every integration set up since Spring '26 gets. The person on call does
 /// not know which kind the org uses, so every app check names both.
 macro_rules! app_setup {
-    ($connected:literal, $external:literal) => {
+    ($connected:expr, $external:expr) => {
         concat!(
-            "Connected App: Setup > Apps > App Manager > (the app) > ",
+            "Connected App: ",
+            connected_app_manager!(),
+            " > (the app) > ",
             $connected,
-            "; External Client App: Setup > External Client App Manager > (the app) > ",
+            "; External Client App: ",
+            eca_manager!(),
+            " > (the app) > ",
             $external
         )
     };
@@ -671,7 +675,7 @@ pub(super) static ENTRIES: &[Entry] = &[
             "the user lost API access between login and query",
         ],
         checks: &[
-            Check { what: "the app's Selected OAuth Scopes include api", setup: app_setup!("Edit > Selected OAuth Scopes", "Settings > OAuth Settings > Selected OAuth Scopes") },
+            Check { what: "the app's Selected OAuth Scopes include api", setup: app_setup!("Edit > Selected OAuth Scopes", eca_scopes!()) },
             Check { what: "the user still has API Enabled", setup: SETUP_PROFILE_API },
         ],
         fix: "Add the api scope to the app (and re-authorize for refresh tokens), or use a proper API login; do not retry in a loop.",

@@ -11,6 +11,33 @@
 //! This module does not diagnose (that is `diagnose`, with an auditor
 //! connection); it only knows what a code can mean.
 
+/// One Setup path per place, spelled the same in every hint, diagnosis and
+/// template, so the person on call never wonders whether two texts mean two
+/// screens. Macros, so that `concat!` can build constant texts from them.
+macro_rules! connected_app_manager {
+    () => {
+        "Setup > App Manager"
+    };
+}
+macro_rules! eca_manager {
+    () => {
+        "Setup > External Client App Manager"
+    };
+}
+/// Below [`ECA_MANAGER`] > the app.
+macro_rules! eca_scopes {
+    () => {
+        "Edit Settings > OAuth Settings > Selected OAuth Scopes"
+    };
+}
+pub(crate) use {connected_app_manager, eca_manager, eca_scopes};
+/// Where Connected Apps are listed (Quick Find "App Manager").
+pub const CONNECTED_APP_MANAGER: &str = connected_app_manager!();
+/// Where External Client Apps are listed.
+pub const ECA_MANAGER: &str = eca_manager!();
+/// An External Client App's OAuth scopes, below [`ECA_MANAGER`] > the app.
+pub const ECA_SCOPES: &str = eca_scopes!();
+
 mod entries;
 
 use crate::salesforce::error::Failure;

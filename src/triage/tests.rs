@@ -365,14 +365,17 @@ fn every_app_setting_names_the_connected_app_and_the_external_client_app_path() 
     let mut app_checks = 0;
     for e in entries() {
         for c in e.checks {
-            if c.setup.contains("Apps > App Manager") {
+            if c.setup.contains(super::CONNECTED_APP_MANAGER) {
                 app_checks += 1;
                 for path in [
-                    "Connected App: Setup > Apps > App Manager > (the app) > ",
-                    "External Client App: Setup > External Client App Manager > (the app) > ",
+                    format!(
+                        "Connected App: {} > (the app) > ",
+                        super::CONNECTED_APP_MANAGER
+                    ),
+                    format!("External Client App: {} > (the app) > ", super::ECA_MANAGER),
                 ] {
                     assert!(
-                        c.setup.contains(path),
+                        c.setup.contains(&path),
                         "{}: {:?} lacks {path}",
                         e.label(),
                         c.setup
