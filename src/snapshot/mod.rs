@@ -612,6 +612,8 @@ pub fn drift_outcome(org: &str, old: &OrgSnapshot, new: &OrgSnapshot) -> Outcome
     for l in &lines {
         body.push_str(&format!("  - {l}\n"));
     }
+    // Otherwise the ACCESS_DRIFT hint's Fix (revert, or refresh smoke.lock)
+    // says it all; a second hint line would repeat it.
     if drifts.iter().all(|d| d.kind == DriftKind::ApiVersion) {
         // Salesforce retires versions; nobody can undo that in Setup.
         body.push_str(
@@ -619,12 +621,8 @@ pub fn drift_outcome(org: &str, old: &OrgSnapshot, new: &OrgSnapshot) -> Outcome
              of this org) uses one of them, move it to a supported version; then run `sfsmoke \
              snapshot` and commit smoke.lock)",
         );
-    } else {
-        body.push_str(
-            "(hint: if the change is intended, run `sfsmoke snapshot` (or `sfsmoke smoke \
-             --update-snapshot`) and commit smoke.lock; otherwise undo it in Setup)",
-        );
     }
+    let body = body.trim_end().to_string();
     failed(failure, Some(body))
 }
 

@@ -165,7 +165,7 @@ pub(super) static ENTRIES: &[Entry] = &[
         title: "the integration user's access differs from the committed snapshot",
         category: Category::Access,
         retry: Retry::No,
-        meaning: "sfsmoke compared the user's effective access (license, profile, permission sets and groups, where API Enabled comes from, object permissions, edition, API versions) with smoke.lock and found differences. The API may still work today; this is the warning before it breaks.",
+        meaning: "sfsmoke compared the user's effective access (license, profile, permission sets and groups, where API Enabled comes from, object and field permissions, the External Client Apps that pre-authorize it or run as it, edition, API versions) with smoke.lock and found differences. The API may still work today; this is the warning before it breaks.",
         causes: &[
             "an admin unassigned or changed a permission set or group (e.g. a clean-up, or a cloned profile swapped in)",
             "the user's license or profile was changed",
