@@ -27,8 +27,12 @@ use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
 
-/// Read access to an org's setup objects: one SOQL query (all pages) and the
-/// list of API versions (`GET /services/data/`).
+/// Read access to an org's setup, everything the audit asks an org: SOQL
+/// (one query with all its pages, a batch of them, a count), the API
+/// versions the org serves and the one this source reads at, REST retrieves,
+/// and the Metadata API's list and read. Only batching has a default (none:
+/// each query on its own); the rest is required, so a new source cannot skip
+/// a read or a version check without a word.
 pub trait SetupQuery {
     /// The `records` of every page of `GET .../query?q=<soql>`, each still
     /// shaped as Salesforce sends it (with `attributes`).
@@ -52,11 +56,9 @@ pub trait SetupQuery {
         &self,
         paths: &[String],
     ) -> impl Future<Output = Vec<Result<Value, Failure>>> + Send;
-    /// The API version this source reads at (`None`: unknown, nothing is
-    /// skipped for it).
-    fn api_version(&self) -> Option<String> {
-        None
-    }
+    /// The API version this source reads at (`None`: unknown, then nothing
+    /// is skipped for being newer than it).
+    fn api_version(&self) -> Option<String>;
     /// `totalSize` of `soql`'s first page: how many rows match, in one
     /// call whatever the count.
     fn count(&self, soql: &str) -> impl Future<Output = Result<u64, Failure>> + Send;

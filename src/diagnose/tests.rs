@@ -22,7 +22,26 @@ fn documented(object: &str) -> &'static [&'static str] {
             "UserType",
             "ProfileId",
         ],
-        "EntityDefinition" => &["QualifiedApiName"],
+        "EntityDefinition" => &[
+            "QualifiedApiName",
+            "InternalSharingModel",
+            "ExternalSharingModel",
+        ],
+        "FieldDefinition" => &["QualifiedApiName"],
+        "FieldPermissions" => &[
+            "Id",
+            "ParentId",
+            "SobjectType",
+            "Field",
+            "PermissionsRead",
+            "Parent.Label",
+            "Parent.IsOwnedByProfile",
+            "Parent.Profile.Name",
+            "Parent.PermissionSetGroupId",
+            "Parent.PermissionSetGroup.MasterLabel",
+        ],
+        // A check's own query, counted for `min_rows` (Extra::rows).
+        "Opportunity" => &["Id"],
         "SetupAuditTrail" => &[
             "Id",
             "Action",
@@ -1733,4 +1752,121 @@ fn rows_the_auditor_never_counted_are_checked_by_hand() {
         "{text}"
     );
     assert!(!text.contains("the auditor sees"), "{text}");
+}
+
+/// The healthy org with `extra` asked for, on Account and Opportunity (both
+/// readable).
+async fn gather_extra(org: &Canned, extra: &Extra) -> Facts {
+    let objects = vec!["Account".to_string(), "Opportunity".to_string()];
+    gather_with(org, &target(), &objects, false, now(), extra).await
+}
+
+/// Extra::fields: the checks' fields and what in force grants Read on each
+/// (FieldPermissions of the user's sets).
+#[tokio::test]
+async fn extra_fields_reads_who_grants_read_on_each_field() {
+    let mut org = healthy();
+    org.records.insert(
+        "FieldPermissions",
+        vec![
+            rec("FieldPermissions", "01k000000000001", json!({"ParentId": "0PS00000000grp1", "SobjectType": "Opportunity", "Field": "Opportunity.Amount", "PermissionsRead": true})),
+            rec("FieldPermissions", "01k000000000002", json!({"ParentId": "0PS000000000002", "SobjectType": "Opportunity", "Field": "Opportunity.StageName", "PermissionsRead": false})),
+        ],
+    );
+    let extra = Extra {
+        fields: vec!["Opportunity.Amount".into(), "Opportunity.StageName".into()],
+        ..Extra::default()
+    };
+    let f = gather_extra(&org, &extra).await;
+    assert_eq!(
+        f.field_read["Opportunity.Amount"],
+        vec!["permission set group 'Finance Integrations'"]
+    );
+    assert!(
+        f.field_read["Opportunity.StageName"].is_empty(),
+        "{:?}",
+        f.field_read
+    );
+    // Named by the checks, not refused: no FieldDefinition look-up.
+    assert!(f.field_exists.is_empty(), "{:?}", f.field_exists);
+    assert!(f.gaps.is_empty(), "{:?}", f.gaps);
+}
+
+/// Extra::lookup: an unreadable object makes the audit ask whether the sets
+/// smoke.lock names still exist.
+#[tokio::test]
+async fn extra_lookup_says_which_recorded_sets_still_exist() {
+    let extra = Extra {
+        lookup: vec![
+            "permission set 'Stripe Integration Access'".into(),
+            "permission set 'Deleted Read Access'".into(),
+            "permission set group 'Finance Integrations'".into(),
+            "profile 'System Administrator'".into(),
+        ],
+        ..Extra::default()
+    };
+    // Case: nothing grants Read on it.
+    let f = gather_with(&healthy(), &target(), &objects(), false, now(), &extra).await;
+    let exists = |src: &str| f.grants_exist.get(src).copied();
+    assert_eq!(
+        exists("permission set 'Stripe Integration Access'"),
+        Some(true)
+    );
+    assert_eq!(exists("permission set 'Deleted Read Access'"), Some(false));
+    assert_eq!(
+        exists("permission set group 'Finance Integrations'"),
+        Some(true)
+    );
+    assert_eq!(
+        exists("profile 'System Administrator'"),
+        None,
+        "a profile is not looked up"
+    );
+    // Everything readable and no hidden field: nothing to ask.
+    let f = gather_extra(&healthy(), &extra).await;
+    assert!(f.grants_exist.is_empty(), "{:?}", f.grants_exist);
+}
+
+/// Extra::rows: the auditor's count of each short check's query, the
+/// object's org-wide default and what grants View All on it.
+#[tokio::test]
+async fn extra_rows_counts_the_query_and_reads_the_sharing() {
+    let mut org = healthy();
+    org.records.insert(
+        "Opportunity",
+        ["006000000000001", "006000000000002", "006000000000003"]
+            .iter()
+            .map(|id| rec("Opportunity", id, json!({})))
+            .collect(),
+    );
+    org.records.insert(
+        "EntityDefinition",
+        vec![rec("EntityDefinition", "Opportunity", json!({"QualifiedApiName": "Opportunity", "InternalSharingModel": "Private", "ExternalSharingModel": "Private"}))],
+    );
+    org.records.get_mut("ObjectPermissions").unwrap().push(rec(
+        "ObjectPermissions",
+        "110000000000009",
+        json!({"ParentId": "0PS000000000009", "SobjectType": "Opportunity", "Parent": {"Label": "Sales Ops Read All", "IsOwnedByProfile": false, "PermissionSetGroupId": null}}),
+    ));
+    let soql = "SELECT Id FROM Opportunity WHERE StageName = 'Open'";
+    let extra = Extra {
+        rows: vec![soql.into()],
+        ..Extra::default()
+    };
+    let f = gather_extra(&org, &extra).await;
+    assert_eq!(
+        f.rows_seen.get(soql).map(|r| r.as_ref().ok()),
+        Some(Some(&3))
+    );
+    assert_eq!(
+        f.sharing_model.get("Opportunity").map(String::as_str),
+        Some("Private")
+    );
+    assert_eq!(
+        f.view_all_grantors["Opportunity"],
+        vec!["permission set 'Sales Ops Read All'"]
+    );
+    // Without short checks none of it is read.
+    let f = gather_extra(&org, &Extra::default()).await;
+    assert!(f.rows_seen.is_empty() && f.sharing_model.is_empty());
 }
