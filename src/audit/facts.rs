@@ -297,8 +297,9 @@ pub struct Extra {
     /// Read the Setup Audit Trail since then (who changed what).
     pub trail_since: Option<DateTime<Utc>>,
     /// Sources (`permission set 'S'`, `permission set group 'G'`) whose
-    /// existence to check when a configured object is unreadable: what
-    /// smoke.lock says granted Read ([`Facts::grants_exist`]).
+    /// existence to check when a configured object is unreadable or a
+    /// refused field hidden: what smoke.lock says granted Read on objects
+    /// and fields ([`Facts::grants_exist`]).
     pub lookup: Vec<String>,
     /// `Object.Field`s whose Read grants to read ([`Facts::field_read`]):
     /// the fields the configured checks name.
@@ -380,8 +381,8 @@ pub struct Facts {
     /// For the same fields: every grant of Read on them in this org.
     pub field_grantors: BTreeMap<String, Vec<String>>,
     /// Permission sets and groups looked up by source ([`Extra::lookup`]:
-    /// smoke.lock's grants of an object the user cannot read now): whether
-    /// this org still has one of that label. Absent when unread.
+    /// smoke.lock's grants of an object or field the user cannot read now):
+    /// whether this org still has one of that label. Absent when unread.
     pub grants_exist: BTreeMap<String, bool>,
     /// When nothing in force grants API Enabled: the org's permission sets
     /// and groups that do, by label (empty with a [`GRANTORS`] gap when the
@@ -1374,14 +1375,33 @@ pub async fn gather_with<Q: SetupQuery>(
         .filter(|f| facts.field_read.get(*f).is_some_and(Vec::is_empty))
         .cloned()
         .collect();
-    if !hidden.is_empty() && !g.gaps.iter().any(|x| x.object == "FieldPermissions") {
+    // Objects nothing grants Read on: do they exist in this org at all? (A
+    // query on an object without Read fails with INVALID_TYPE, as on one
+    // that does not exist.) Asked only then, so a healthy org pays nothing.
+    let unreadable: BTreeSet<String> = facts
+        .object_read
+        .iter()
+        .filter(|(_, by)| by.is_empty())
+        .map(|(o, _)| o.clone())
+        .collect();
+    let fields_hidden =
+        !hidden.is_empty() && !g.gaps.iter().any(|x| x.object == "FieldPermissions");
+    let objects_unreadable =
+        !unreadable.is_empty() && !g.gaps.iter().any(|x| x.object == "ObjectPermissions");
+    // What smoke.lock says granted Read on either: does it still exist?
+    let (sets_q, groups_q) = if fields_hidden || objects_unreadable {
+        lookup_soqls(&extra.lookup)
+    } else {
+        (None, None)
+    };
+    if fields_hidden {
         let defs = field_definition_soqls(&hidden);
         let grantors_q = read_grantors_soql("FieldPermissions", "Field", &hidden);
-        g.prefetch(
-            defs.iter()
-                .map(|(_, q)| Some(q.clone()))
-                .chain([Some(grantors_q.clone())]),
-        )
+        g.prefetch(defs.iter().map(|(_, q)| Some(q.clone())).chain([
+            Some(grantors_q.clone()),
+            sets_q.clone(),
+            groups_q.clone(),
+        ]))
         .await;
         if let Some(rows) = g.run(READ_GRANTORS, grantors_q).await {
             facts.field_grantors = read_grantors(&rows, &hidden, "Field");
@@ -1403,22 +1423,12 @@ pub async fn gather_with<Q: SetupQuery>(
         }
     }
 
-    // Objects nothing grants Read on: do they exist in this org at all? (A
-    // query on an object without Read fails with INVALID_TYPE, as on one
-    // that does not exist.) Asked only then, so a healthy org pays nothing.
-    let unreadable: BTreeSet<String> = facts
-        .object_read
-        .iter()
-        .filter(|(_, by)| by.is_empty())
-        .map(|(o, _)| o.clone())
-        .collect();
-    if !unreadable.is_empty() && !g.gaps.iter().any(|x| x.object == "ObjectPermissions") {
+    if objects_unreadable {
         let soql = format!(
             "SELECT QualifiedApiName FROM EntityDefinition WHERE QualifiedApiName IN {}",
             soql_in(&unreadable)
         );
         let grantors_q = read_grantors_soql("ObjectPermissions", "SobjectType", &unreadable);
-        let (sets_q, groups_q) = lookup_soqls(&extra.lookup);
         g.prefetch([
             Some(soql.clone()),
             Some(grantors_q.clone()),
@@ -1429,7 +1439,6 @@ pub async fn gather_with<Q: SetupQuery>(
         if let Some(rows) = g.run(READ_GRANTORS, grantors_q).await {
             facts.object_grantors = read_grantors(&rows, &unreadable, "SobjectType");
         }
-        facts.grants_exist = looked_up(&mut g, &extra.lookup, sets_q, groups_q).await;
         if let Some(rows) = g.run("EntityDefinition", soql).await {
             let found: BTreeSet<String> = rows
                 .iter()
@@ -1441,6 +1450,10 @@ pub async fn gather_with<Q: SetupQuery>(
                 facts.object_exists.insert(o.clone(), exists);
             }
         }
+    }
+
+    if fields_hidden || objects_unreadable {
+        facts.grants_exist = looked_up(&mut g, &extra.lookup, sets_q, groups_q).await;
     }
 
     // Connected Apps: the permitted-users policy and who is pre-authorized.

@@ -1870,3 +1870,41 @@ async fn extra_rows_counts_the_query_and_reads_the_sharing() {
     let f = gather_extra(&org, &Extra::default()).await;
     assert!(f.rows_seen.is_empty() && f.sharing_model.is_empty());
 }
+
+/// A refused field nothing grants Read on, its object readable: the sets
+/// smoke.lock says granted Read on the field are looked up too, so a deleted
+/// one reads as deleted (the look-up ran only for an unreadable object).
+#[tokio::test]
+async fn a_hidden_field_looks_up_the_sets_smoke_lock_recorded_for_it() {
+    let mut org = healthy();
+    org.records.insert(
+        "FieldDefinition",
+        vec![rec(
+            "FieldDefinition",
+            "Opportunity.Amount",
+            json!({"QualifiedApiName": "Amount"}),
+        )],
+    );
+    let extra = Extra {
+        refused_fields: vec!["Opportunity.Amount".into()],
+        lookup: vec![
+            "permission set 'Amount Readers'".into(),
+            "permission set 'Stripe Integration Access'".into(),
+        ],
+        ..Extra::default()
+    };
+    let f = gather_extra(&org, &extra).await;
+    assert!(f.field_read["Opportunity.Amount"].is_empty());
+    assert_eq!(f.field_exists.get("Opportunity.Amount"), Some(&true));
+    let exists = |src: &str| f.grants_exist.get(src).copied();
+    assert_eq!(
+        exists("permission set 'Amount Readers'"),
+        Some(false),
+        "{:?}",
+        f.grants_exist
+    );
+    assert_eq!(
+        exists("permission set 'Stripe Integration Access'"),
+        Some(true)
+    );
+}
