@@ -51,18 +51,25 @@ pub fn diagnose(soql: &str, failure: &Failure, facts: &Facts) -> Option<Diagnosi
     let seen = match seen {
         Ok(n) => *n,
         Err(f) => {
+            // A multi-line Salesforce error (the query, a caret, the row
+            // and column) says what matters on its last line.
+            let said = f.message.trim().lines().last().unwrap_or_default().trim();
+            let why = if crate::salesforce::error::cannot_read_setup(&f.code) {
+                format!("no Read on it: {}: {}", f.code, said.trim_end_matches('.'))
+            } else {
+                format!("{}: {}", f.code, said.trim_end_matches('.'))
+            };
             return Some(Diagnosis {
-                cause: Cause::AuditorCannotSee,
+                cause: Cause::AuditorCannotCount,
                 explanation: format!(
-                    "the auditor could not run the check's query ({}: {}), so hidden records \
-                     and missing data cannot be told apart",
-                    f.code,
-                    f.message.trim_end_matches('.')
+                    "the auditor cannot count {object} rows ({why}), so records hidden by \
+                     sharing and missing data cannot be told apart"
                 ),
-                changes: Vec::new(),
+                changes: trail::sharing(&object, facts),
                 fix: format!(
                     "give the auditor Read and View All on {object} (a permission set: Object \
-                     Settings > {object} > View All), or run the query as an admin by hand; {}",
+                     Settings > {object} > Read, View All) to tell sharing from missing data, \
+                     or run the query as an admin by hand; {}",
                     where_sharing(&object)
                 ),
                 evidence,
@@ -246,17 +253,53 @@ mod tests {
         );
     }
 
+    /// The read-only auditor has no Read on the object: its count fails
+    /// with Salesforce's multi-line caret error. The cause says the auditor
+    /// cannot count (not "cannot read setup objects"), quotes only the
+    /// error's last line, and keeps the trail entry that changed sharing.
     #[test]
     fn an_auditor_refused_the_query_cannot_tell() {
         let refused = Failure::new(
             Origin::Rest,
             "INVALID_TYPE",
-            "sObject type 'Opportunity' is not supported.",
+            "\nSELECT COUNT() FROM Opportunity WHERE IsClosed = false\n                     ^\nERROR at Row:1:Column:22\nsObject type 'Opportunity' is not supported.",
         );
-        let d = diagnose(Q, &too_few(1, 0), &facts(Err(refused))).expect("answered");
-        assert_eq!(d.cause, Cause::AuditorCannotSee);
-        assert!(d.explanation.contains("INVALID_TYPE"), "{}", d.explanation);
-        assert!(d.fix.contains("View All on Opportunity"), "{}", d.fix);
+        let mut f = facts(Err(refused));
+        let at = chrono::Utc::now();
+        f.trail = Some(crate::audit::facts::Trail {
+            since: at - chrono::Duration::days(1),
+            entries: vec![crate::audit::facts::TrailEntry {
+                action: "deletedSharingRule".into(),
+                section: "Sharing Rules".into(),
+                display: "Deleted Opportunity sharing rule Sales team sees open deals".into(),
+                at,
+                by_name: Some("Ada Admin".into()),
+                by_username: Some("admin@acme.example".into()),
+                delegate: None,
+            }],
+        });
+        let d = diagnose(Q, &too_few(1, 0), &f).expect("answered");
+        assert_eq!(d.cause, Cause::AuditorCannotCount);
+        assert_eq!(
+            d.explanation,
+            "the auditor cannot count Opportunity rows (no Read on it: INVALID_TYPE: sObject \
+             type 'Opportunity' is not supported), so records hidden by sharing and missing \
+             data cannot be told apart"
+        );
+        assert!(!d.to_string().contains("setup objects"), "{d}");
+        assert!(!d.explanation.contains('^'), "{}", d.explanation);
+        assert!(
+            d.fix
+                .starts_with("give the auditor Read and View All on Opportunity"),
+            "{}",
+            d.fix
+        );
+        assert_eq!(d.changes.len(), 1, "{:?}", d.changes);
+        assert!(
+            d.changes[0].contains("Deleted Opportunity sharing rule Sales team sees open deals"),
+            "{:?}",
+            d.changes
+        );
     }
 
     /// min_rows 10, 5 returned, 5 for the auditor too: the data is short,
