@@ -55,9 +55,12 @@ pub struct Source {
     /// Fetch independent queries in one `POST /composite` (`batch`);
     /// cleared once a composite is refused, so the rest go one by one.
     batch: std::sync::atomic::AtomicBool,
-    /// The run's Metadata API refusals, and who reads here (login URL and
-    /// user, no secret): a reader refused once is not asked again.
-    refusals: Option<(eca::Refusals, String)>,
+    /// The run's Metadata API refusals: a reader refused once is not
+    /// asked again.
+    refusals: eca::Refusals,
+    /// Who reads here, for [`Self::refusals`] ([`reader_key`]: login URL
+    /// and user, no secret).
+    reader: String,
 }
 
 impl Source {
@@ -66,6 +69,8 @@ impl Source {
         http: &reqwest::Client,
         redactor: &Redactor,
         reading: &Reading,
+        refusals: &eca::Refusals,
+        reader: String,
     ) -> Self {
         Source {
             conn,
@@ -73,7 +78,8 @@ impl Source {
             redactor: redactor.clone(),
             reading: reading.clone(),
             batch: std::sync::atomic::AtomicBool::new(reading.batch),
-            refusals: None,
+            refusals: refusals.clone(),
+            reader,
         }
     }
 }
@@ -193,17 +199,12 @@ impl SetupQuery for Source {
     }
 
     async fn list_metadata(&self, types: &[&str]) -> Result<Vec<Listed>, Failure> {
-        match &self.refusals {
-            // Per reader and types: a refusal of the OAuth settings alone
-            // (consumer-secrets access) says nothing about the policies.
-            Some((refusals, reader)) => {
-                let key = refusal_key(reader, types);
-                refusals
-                    .ask(&key, || metadata::list(&self.conn, types))
-                    .await
-            }
-            None => metadata::list(&self.conn, types).await,
-        }
+        // Per reader and types: a refusal of the OAuth settings alone
+        // (consumer-secrets access) says nothing about the policies.
+        let key = refusal_key(&self.reader, types);
+        self.refusals
+            .ask(&key, || metadata::list(&self.conn, types))
+            .await
     }
 
     async fn read_metadata(
@@ -333,8 +334,8 @@ pub async fn read_in(
             .or(recorded.flatten()),
         user_id,
     };
-    let mut source = if org.diagnose.is_some() {
-        match connect_auditor(http, org, redactor, reading).await {
+    let source = if org.diagnose.is_some() {
+        match connect_auditor(http, org, redactor, reading, &extra.eca.refusals).await {
             Ok(source) => source,
             Err(f) => return Round::AuditorLoginFailed(f),
         }
@@ -346,7 +347,15 @@ pub async fn read_in(
                 let base = &conn.instance_url();
                 let version =
                     supported_version(http, base, &org.api_version, needs, redactor, reading).await;
-                Source::new(conn.at_version(&version), http, redactor, reading)
+                let reader = reader_key(&org.login_url, &org.auth);
+                Source::new(
+                    conn.at_version(&version),
+                    http,
+                    redactor,
+                    reading,
+                    &extra.eca.refusals,
+                    reader,
+                )
             }
             Own::Failed(f) => return Round::LoginFailed(f.clone()),
             Own::Unused => {
@@ -358,11 +367,6 @@ pub async fn read_in(
             }
         }
     };
-    let reader = match &org.diagnose {
-        Some(d) => reader_key(&d.login_url, &d.auth),
-        None => reader_key(&org.login_url, &org.auth),
-    };
-    source.refusals = Some((extra.eca.refusals.clone(), reader));
     // The fields the checks name: who grants Read on them (smoke.lock).
     let extra = facts::Extra {
         fields: fields::of_checks(org),
@@ -432,12 +436,14 @@ pub async fn take_all(
 }
 
 /// Log in as the org's auditor (`[orgs.<name>.diagnose]`), at a version the
-/// org supports; its requests follow `reading`'s retry policy.
+/// org supports; its requests follow `reading`'s retry policy, its Metadata
+/// API calls the run's `refusals`.
 pub async fn connect_auditor(
     http: &reqwest::Client,
     org: &OrgConfig,
     redactor: &Redactor,
     reading: &Reading,
+    refusals: &eca::Refusals,
 ) -> Result<Source, Failure> {
     let Some(d) = &org.diagnose else {
         return Err(Failure::new(
@@ -476,6 +482,8 @@ pub async fn connect_auditor(
         http,
         redactor,
         reading,
+        refusals,
+        reader_key(&d.login_url, &d.auth),
     ))
 }
 
