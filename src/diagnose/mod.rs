@@ -210,20 +210,27 @@ pub fn applies_to(failure: &Failure) -> bool {
 /// The diagnosis of `failure` from what the auditor's `round` gave, or
 /// `None` when there is nothing to reason over (the auditor could not log
 /// in for a reason that says nothing about the org, or was cut short).
+/// `soql` is the failed case's query: a `TOO_FEW_ROWS` is diagnosed by
+/// running it as the auditor ([`rows`]; `None` when the rows could not be
+/// counted).
 pub fn diagnose(
     org: &OrgConfig,
     failure: &Failure,
+    soql: Option<&str>,
     round: &Round,
     known_good: Option<&OrgSnapshot>,
 ) -> Option<Diagnosis> {
     match round {
-        Round::Gathered(facts) => Some(reason(
-            facts,
-            failure,
-            known_good,
-            &org.api_version,
-            Flow::of(&org.auth),
-        )),
+        Round::Gathered(facts) => match (Family::of(failure), soql) {
+            (Family::Rows, Some(soql)) => rows::diagnose(soql, failure, facts),
+            _ => Some(reason(
+                facts,
+                failure,
+                known_good,
+                &org.api_version,
+                Flow::of(&org.auth),
+            )),
+        },
         // An auditor refused with `API_DISABLED_FOR_ORG` does say something:
         // the whole org is refused.
         Round::AuditorLoginFailed(f) => org_refuses_everyone(failure, f, known_good),
@@ -235,8 +242,7 @@ pub fn diagnose(
 /// diagnosis [`applies_to`]: the named cause ([`Diagnosis`]'s `Display`),
 /// else the checks to do by hand, saying why (`round` is `None` without an
 /// auditor). `known_good` (the org's smoke.lock entry) lets it say "was
-/// granted by X"; `soql` is the failed case's query (a `TOO_FEW_ROWS` is
-/// diagnosed by running it as the auditor, [`rows`]).
+/// granted by X"; `soql` is the failed case's query ([`diagnose`]).
 pub fn explain(
     org: &OrgConfig,
     failure: &Failure,
@@ -247,16 +253,13 @@ pub fn explain(
     let Some(round) = round else {
         return manual_checks(&org.name, failure, Why::NoAuditor);
     };
-    if let (Family::Rows, Some(soql), Round::Gathered(facts)) = (Family::of(failure), soql, round) {
-        return match rows::diagnose(soql, failure, facts) {
-            Some(d) => d.to_string(),
-            None => manual_checks(&org.name, failure, Why::RowsNotCounted),
-        };
-    }
-    if let Some(d) = diagnose(org, failure, round, known_good) {
+    if let Some(d) = diagnose(org, failure, soql, round, known_good) {
         return d.to_string();
     }
     let why = match round {
+        Round::Gathered(_) if matches!(Family::of(failure), Family::Rows) && soql.is_some() => {
+            Why::RowsNotCounted
+        }
         Round::AuditorLoginFailed(f) => Why::AuditorLoginFailed(f),
         Round::CutShort(f) => Why::CutShort(f),
         Round::Gathered(_) | Round::LoginFailed(_) => Why::NoAuditor,

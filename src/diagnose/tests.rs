@@ -1718,13 +1718,10 @@ fn names_match_whole() {
     assert_eq!(ago(chrono::Duration::days(3)), "3 days ago");
 }
 
-/// A TOO_FEW_ROWS whose query the auditor never ran gets the checks to do by
-/// hand (it read as "the auditor sees 0 rows too: no data").
-#[test]
-fn rows_the_auditor_never_counted_are_checked_by_hand() {
-    use crate::checks::RowsShort;
+/// `prod`, password login, no auditor: what `explain` needs of an org.
+fn org_without_auditor() -> crate::config::OrgConfig {
     use crate::config::{Auth, OrgConfig};
-    let org = OrgConfig {
+    OrgConfig {
         name: "prod".into(),
         login_url: url::Url::parse("https://login.example").unwrap(),
         api_version: "62.0".into(),
@@ -1738,7 +1735,15 @@ fn rows_the_auditor_never_counted_are_checked_by_hand() {
         min_rows: 0,
         ca_file: None,
         diagnose: None,
-    };
+    }
+}
+
+/// A TOO_FEW_ROWS whose query the auditor never ran gets the checks to do by
+/// hand (it read as "the auditor sees 0 rows too: no data").
+#[test]
+fn rows_the_auditor_never_counted_are_checked_by_hand() {
+    use crate::checks::RowsShort;
+    let org = org_without_auditor();
     let failure = RowsShort { want: 10, got: 5 }.failure("");
     let soql = "SELECT Id FROM Opportunity";
     let round = Round::Gathered(Box::default());
@@ -1906,5 +1911,27 @@ async fn a_hidden_field_looks_up_the_sets_smoke_lock_recorded_for_it() {
     assert_eq!(
         exists("permission set 'Stripe Integration Access'"),
         Some(true)
+    );
+}
+
+/// `diagnose()` and `explain()` agree on a `TOO_FEW_ROWS`: both run the
+/// check's query as the auditor ([`super::rows`]).
+#[test]
+fn diagnose_and_explain_agree_on_too_few_rows() {
+    let org = org_without_auditor();
+    let q = "SELECT Id FROM Opportunity";
+    let failure = Failure::new(
+        Origin::Sfsmoke,
+        crate::codes::TOO_FEW_ROWS,
+        "expected at least 1 row, got 0: the query ran",
+    );
+    let mut facts = Facts::default();
+    facts.rows_seen.insert(q.into(), Ok(12));
+    let round = Round::Gathered(Box::new(facts));
+    let d = diagnose(&org, &failure, Some(q), &round, None).expect("gathered");
+    assert_eq!(d.cause, Cause::RecordsHidden, "{d}");
+    assert_eq!(
+        explain(&org, &failure, Some(q), Some(&round), None),
+        d.to_string()
     );
 }

@@ -243,8 +243,8 @@ async fn today(env: &Env, org: &OrgConfig, cause: Cause) -> OrgReport {
         let own = sfsmoke::audit::Own::Unused;
         sfsmoke::audit::read(&env.http, org, own, &Redactor::new(), true, &extra).await
     };
-    let d =
-        diagnose::diagnose(org, failed[0].1, &round, known_good.as_ref()).expect("auditor login");
+    let d = diagnose::diagnose(org, failed[0].1, None, &round, known_good.as_ref())
+        .expect("auditor login");
     assert_eq!(d.cause, cause, "{d}");
     report
 }
