@@ -141,7 +141,7 @@ pub async fn after_checks(
                 .filter_map(|i| report.cases[*i].outcome.problem())
                 .filter_map(|p| crate::audit::fields::refused(&p.failure.message))
                 .collect(),
-            fields: Vec::new(),
+            // `fields` (the checks' fields) is audit::read_in's to fill.
             eca: eca_needs(plan, &report.cases, &wanted, diagnosing, known_good),
             // Checks with too few rows: the auditor runs the same query.
             rows: wanted
@@ -158,6 +158,7 @@ pub async fn after_checks(
             recorded_user: known_good
                 .map(|k| k.username.clone())
                 .filter(|u| !u.is_empty()),
+            ..Default::default()
         };
         let reading = audit::Reading::new(settings.batch, &settings.retry_policy());
         let read = async { Ok(audit::read_in(&reading, http, org, own, redactor, &extra).await) };

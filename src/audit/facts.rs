@@ -302,7 +302,9 @@ pub struct Extra {
     /// and fields ([`Facts::grants_exist`]).
     pub lookup: Vec<String>,
     /// `Object.Field`s whose Read grants to read ([`Facts::field_read`]):
-    /// the fields the configured checks name.
+    /// the fields the org's checks name. [`crate::audit::read_in`] fills it
+    /// from the org ([`super::fields::of_checks`]), replacing what a
+    /// caller put here; [`gather_with`] callers set it themselves.
     pub fields: Vec<String>,
     /// `Object.Field`s a query was refused for (`INVALID_FIELD`): whether
     /// they exist and what grants Read on them in this org too.

@@ -368,6 +368,7 @@ pub async fn read_in(
         }
     };
     // The fields the checks name: who grants Read on them (smoke.lock).
+    // Set here only: every reading of the org reads them.
     let extra = facts::Extra {
         fields: fields::of_checks(org),
         ..extra.clone()
