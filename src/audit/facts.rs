@@ -1059,7 +1059,10 @@ pub async fn gather<Q: SetupQuery>(
 
 /// [`gather`], plus what `extra` asks for: the Setup Audit Trail since
 /// `trail_since` (for a diagnosis: who changed what), fetched with the
-/// first round, and whether the sets in `lookup` still exist.
+/// first round; whether the sets in `lookup` still exist; who grants Read
+/// on `fields` and `refused_fields` (and whether the refused ones exist);
+/// the External Client Apps as `eca` needs them; and the auditor's row
+/// count and the sharing of each query in `rows`.
 pub async fn gather_with<Q: SetupQuery>(
     q: &Q,
     target: &Target,

@@ -44,8 +44,11 @@ use std::time::Duration;
 /// only guards against a server that never says `done`).
 const MAX_PAGES: usize = 50;
 
-/// A logged-in reader of setup objects: one REST connection, plus the
-/// unauthenticated version list of its instance.
+/// A logged-in reader of setup objects: one REST connection (SOQL,
+/// composite retrieves, and the Metadata API for External Client App
+/// policies, asked through the run's [`eca::Refusals`] so a refused reader
+/// is not asked again), plus the unauthenticated version list of its
+/// instance.
 pub struct Source {
     conn: Connection,
     http: reqwest::Client,
@@ -315,7 +318,9 @@ impl Reading {
 /// login reported (flows that name no user: client credentials, refresh
 /// token, sfdx URL).
 /// `extra` adds what a diagnosis needs (the Setup Audit Trail, the sets
-/// smoke.lock names).
+/// smoke.lock names, the fields a query was refused for, what to read of
+/// the External Client Apps, the queries of checks with too few rows);
+/// the fields the org's checks name are added here ([`facts::Extra::fields`]).
 pub async fn read_in(
     reading: &Reading,
     http: &reqwest::Client,

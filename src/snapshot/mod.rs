@@ -260,8 +260,11 @@ fn set_diff<'a>(old: &'a [String], new: &'a [String]) -> (Vec<&'a String>, Vec<&
 }
 
 /// Every difference between the known-good `old` and the current `new`, in
-/// a fixed order (user, license, profile, edition, API Enabled, permission
-/// sets, groups, apps, versions, objects).
+/// a fixed order: user (name, active), license, profile, edition, API
+/// Enabled, permission sets, groups, Connected Apps, External Client Apps
+/// (pre-authorizations, policies), the parts not checked (unread now or
+/// never recorded), API versions, objects, fields, then Read grantors
+/// (informational).
 pub fn compare(old: &OrgSnapshot, new: &OrgSnapshot) -> Vec<Drift> {
     let mut out = Vec::new();
     let mut push = |kind, line: String| out.push(Drift { kind, line });
