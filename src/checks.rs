@@ -66,6 +66,10 @@ impl Settings {
 /// one API call.
 pub const QUERIES_PER_COMPOSITE: usize = 5;
 
+/// Subrequests in one `POST /composite` other than queries (the audit's
+/// REST retrieves): Salesforce's limit of 25, still one API call.
+pub const RETRIEVES_PER_COMPOSITE: usize = 25;
+
 /// A composite's referenceId for the `i`-th query of a chunk on `target`:
 /// letters, digits and underscores, starting with a letter, unique in the
 /// chunk (`q0_Account`, `q1_Invoice__c`, `q2_todays_opportunities`).

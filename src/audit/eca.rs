@@ -64,14 +64,16 @@ pub const SCOPES: &str = "External Client App OAuth settings";
 /// The OAuth settings type (scopes), read apart from the policies.
 pub const OAUTH_SETTINGS: &str = "ExtlClntAppOauthSettings";
 
-/// OAuth policies, plugin policies (listed together), then the OAuth
-/// settings (scopes; listed on their own); never the global OAuth
-/// settings, which hold the consumer secret.
-pub const POLICY_TYPES: [&str; 3] = [
+/// The OAuth policies and the plugin policies: listed together, in one
+/// `listMetadata` (a refusal of one is a refusal of both).
+pub const LISTED_TOGETHER: [&str; 2] = [
     "ExtlClntAppOauthConfigurablePolicies",
     "ExtlClntAppConfigurablePolicies",
-    OAUTH_SETTINGS,
 ];
+
+/// [`LISTED_TOGETHER`], then the OAuth settings (scopes; listed on their
+/// own); never the global OAuth settings, which hold the consumer secret.
+pub const POLICY_TYPES: [&str; 3] = [LISTED_TOGETHER[0], LISTED_TOGETHER[1], OAUTH_SETTINGS];
 
 /// Two `listMetadata` (the policies; the OAuth settings), one
 /// `readMetadata` per type, and one of `ExternalClientApplication` for the
@@ -550,16 +552,20 @@ fn parents_of(rows: &[Value]) -> BTreeMap<String, Vec<String>> {
     out
 }
 
+/// The keys of apps still keyed by their id: no name from the retrieve
+/// (nor, yet, from a list).
+fn unnamed_keys(apps: &BTreeMap<String, EcaFacts>) -> Vec<String> {
+    apps.iter()
+        .filter(|(key, a)| a.id.as_deref() == Some(key.as_str()))
+        .map(|(key, _)| key.clone())
+        .collect()
+}
+
 /// An app whose retrieve failed is keyed by its id: the
 /// `ExternalClientApplication` components `listMetadata` gave (`ids`: id,
 /// fullName) name it, so its policies find it.
 fn name_by_list(apps: &mut BTreeMap<String, EcaFacts>, ids: &[(String, String)]) {
-    let unnamed: Vec<String> = apps
-        .iter()
-        .filter(|(key, a)| a.id.as_deref() == Some(key.as_str()))
-        .map(|(key, _)| key.clone())
-        .collect();
-    for key in unnamed {
+    for key in unnamed_keys(apps) {
         let Some((_, name)) = ids.iter().find(|(id, _)| same_id(id, &key)) else {
             continue;
         };
@@ -579,12 +585,7 @@ fn name_by_list(apps: &mut BTreeMap<String, EcaFacts>, ids: &[(String, String)])
 /// listing one of the sets SetupEntityAccess names for it when both lists
 /// are known. Several candidates: both stay, none is guessed.
 fn merge_unnamed(apps: &mut BTreeMap<String, EcaFacts>, parents: &BTreeMap<String, Vec<String>>) {
-    let unnamed: Vec<String> = apps
-        .iter()
-        .filter(|(key, a)| a.id.as_deref() == Some(key.as_str()))
-        .map(|(key, _)| key.clone())
-        .collect();
-    for key in unnamed {
+    for key in unnamed_keys(apps) {
         let sets = parents
             .iter()
             .find(|(id, _)| same_id(id, &key))
@@ -719,11 +720,7 @@ async fn read_policies<Q: SetupQuery>(
             ),
         ));
     }
-    let mut policy_types: Vec<&str> = POLICY_TYPES[..2]
-        .iter()
-        .copied()
-        .filter(|t| served(t))
-        .collect();
+    let mut policy_types: Vec<&str> = LISTED_TOGETHER.into_iter().filter(|t| served(t)).collect();
     if policy_types.is_empty() {
         return PolicyRead::default();
     }
@@ -901,20 +898,10 @@ fn listed_sets(p: &EcaPolicies, sets: &[ActingSet], profile: Option<&ProfileFact
 mod tests {
     use super::*;
 
-    fn rec(t: &str, fields: &[(&str, &str)]) -> Record {
-        Record {
-            metadata_type: t.into(),
-            fields: fields
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-        }
-    }
-
     #[test]
     fn the_three_types_fold_into_one_app() {
         let f = fold(&[
-            rec(
+            Record::of(
                 "ExtlClntAppOauthConfigurablePolicies",
                 &[
                     ("externalClientApplication", "Warehouse_Sync"),
@@ -927,7 +914,7 @@ mod tests {
                     ("clientCredentialsFlowUser", "int@acme.example"),
                 ],
             ),
-            rec(
+            Record::of(
                 "ExtlClntAppConfigurablePolicies",
                 &[
                     ("externalClientApplication", "Warehouse_Sync"),
@@ -935,7 +922,7 @@ mod tests {
                     ("isOauthPluginEnabled", "false"),
                 ],
             ),
-            rec(
+            Record::of(
                 "ExtlClntAppOauthSettings",
                 &[
                     ("externalClientApplication", "Warehouse_Sync"),
@@ -1093,33 +1080,5 @@ mod tests {
         let distinct: BTreeSet<_> = ids.iter().map(|i| &i[..15]).collect();
         assert_eq!(distinct.len(), ids.len());
         assert!(ids.iter().all(|i| via.contains_key(i)));
-    }
-
-    #[test]
-    fn a_hundred_thousand_rows_are_read_in_one_pass() {
-        // A hostile answer's worth of distinct apps: the deadline cannot
-        // cut this synchronous loop, so it must stay linear.
-        let sets = [ActingSet {
-            id: "0PS000000000001AAA".into(),
-            source: "permission set 'Warehouse Integration'".into(),
-            api_name: "Warehouse_Integration".into(),
-        }];
-        let rows: Vec<Value> = (0..100_000)
-            .map(|i| {
-                eca_row(
-                    if i % 2 == 0 {
-                        "0PS000000000001AAA"
-                    } else {
-                        "0PS000000000009AAA"
-                    },
-                    i,
-                )
-            })
-            .collect();
-        // No timing assertion (speed goals are checked by benchmarks): the
-        // old quadratic dedup made this test run for minutes, the linear
-        // one takes milliseconds.
-        let (ids, _) = preauthorizations(&rows, &sets);
-        assert_eq!(ids.len(), MAX_APPS);
     }
 }

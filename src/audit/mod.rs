@@ -163,13 +163,14 @@ impl SetupQuery for Source {
         self.conn.query(soql).await.map(|r| r.total_size)
     }
 
-    /// One composite per 25 retrieves when batching, else one by one.
+    /// One composite per [`crate::checks::RETRIEVES_PER_COMPOSITE`]
+    /// retrieves when batching, else one by one.
     async fn get_many(&self, paths: &[String]) -> Vec<Result<Value, Failure>> {
         use std::sync::atomic::Ordering;
         let base = format!("/services/data/v{}/", self.conn.api_version());
         let full: Vec<String> = paths.iter().map(|p| format!("{base}{p}")).collect();
         let mut out = Vec::with_capacity(full.len());
-        for chunk in full.chunks(25) {
+        for chunk in full.chunks(crate::checks::RETRIEVES_PER_COMPOSITE) {
             if self.batch.load(Ordering::SeqCst) {
                 let subrequests: Vec<(String, String)> = chunk
                     .iter()
@@ -664,7 +665,7 @@ mod tests {
         let r = eca::Refusals::default();
         let reader = "https://login.example|auditor@acme.example";
         let settings = refusal_key(reader, &[eca::OAUTH_SETTINGS]);
-        let policies = refusal_key(reader, &eca::POLICY_TYPES[..2]);
+        let policies = refusal_key(reader, &eca::LISTED_TOGETHER);
         let refused = Failure::new(
             Origin::Soap,
             "INSUFFICIENT_ACCESS",

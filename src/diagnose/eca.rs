@@ -723,16 +723,6 @@ mod tests {
     const PATH: &str =
         "sobjects/ExternalClientApplication/0xR000000000001?fields=Id,DeveloperName,MasterLabel";
 
-    fn md(t: &str, fields: &[(&str, &str)]) -> Record {
-        Record {
-            metadata_type: t.into(),
-            fields: fields
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-        }
-    }
-
     /// The healthy org plus External Client App 'Warehouse Sync',
     /// admin-approved, pre-authorized through 'Stripe Integration Access'
     /// (SetupEntityAccess and its policy list), plugin on, scopes api.
@@ -748,7 +738,7 @@ mod tests {
             json!({"Id": "0xR000000000001", "DeveloperName": "Warehouse_Sync", "MasterLabel": "Warehouse Sync"}),
         );
         org.metadata = Some(vec![
-            md(
+            Record::of(
                 "ExtlClntAppOauthConfigurablePolicies",
                 &[
                     ("fullName", "Warehouse_Sync_oauthPlcy"),
@@ -758,7 +748,7 @@ mod tests {
                     ("isClientCredentialsFlowEnabled", "false"),
                 ],
             ),
-            md(
+            Record::of(
                 "ExtlClntAppConfigurablePolicies",
                 &[
                     ("fullName", "Warehouse_Sync_plcy"),
@@ -767,7 +757,7 @@ mod tests {
                     ("isOauthPluginEnabled", "true"),
                 ],
             ),
-            md(
+            Record::of(
                 "ExtlClntAppOauthSettings",
                 &[
                     ("fullName", "Warehouse_Sync_oauth"),
@@ -1274,7 +1264,7 @@ mod tests {
             "false",
         );
         let mut more = org.metadata.clone().unwrap();
-        more.push(md(
+        more.push(Record::of(
             "ExtlClntAppConfigurablePolicies",
             &[
                 ("fullName", "Billing_Bridge_plcy"),
@@ -1320,7 +1310,7 @@ mod tests {
     async fn the_app_set_up_for_client_credentials_is_the_candidate() {
         let mut org = eca_org();
         let mut more = org.metadata.clone().unwrap();
-        more.push(md(
+        more.push(Record::of(
             "ExtlClntAppOauthConfigurablePolicies",
             &[
                 ("fullName", "Nightly_Export_oauthPlcy"),
@@ -1330,7 +1320,7 @@ mod tests {
                 ("clientCredentialsFlowUser", USER),
             ],
         ));
-        more.push(md(
+        more.push(Record::of(
             "ExternalClientApplication",
             &[("fullName", "Nightly_Export"), ("label", "Nightly Export")],
         ));
@@ -1590,7 +1580,7 @@ mod tests {
         let mut org = eca_org();
         org.retrieves.clear();
         let mut listed = org.clone_metadata();
-        listed.push(md(
+        listed.push(Record::of(
             "ExternalClientApplication",
             &[
                 ("fullName", "Warehouse_Sync"),
@@ -1619,7 +1609,7 @@ mod tests {
         let mut two = eca_org();
         two.retrieves.clear();
         let mut more = two.clone_metadata();
-        more.push(md(
+        more.push(Record::of(
             "ExtlClntAppOauthConfigurablePolicies",
             &[
                 ("fullName", "Other_oauthPlcy"),

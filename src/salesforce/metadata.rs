@@ -48,6 +48,18 @@ pub struct Record {
 }
 
 impl Record {
+    /// A record of type `t` with `fields`: the tests' canned answers.
+    #[cfg(test)]
+    pub fn of(t: &str, fields: &[(&str, &str)]) -> Record {
+        Record {
+            metadata_type: t.into(),
+            fields: fields
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        }
+    }
+
     pub fn get(&self, field: &str) -> Option<&str> {
         self.fields
             .get(field)
