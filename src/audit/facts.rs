@@ -700,7 +700,7 @@ async fn rows_read<Q: SetupQuery>(g: &mut Gatherer<'_, Q>, extra: &Extra, facts:
     let objects: BTreeSet<String> = extra
         .rows
         .iter()
-        .filter_map(|q| super::fields::object_of(q))
+        .filter_map(|q| super::fields::soql_object(q))
         .collect();
     if objects.is_empty() {
         return;
@@ -798,7 +798,7 @@ fn add_grants(
 }
 
 /// The part of `Object.Field` before the dot.
-pub fn object_of(field: &str) -> &str {
+pub fn field_object(field: &str) -> &str {
     field.split_once('.').map_or(field, |(o, _)| o)
 }
 
@@ -1420,7 +1420,7 @@ pub async fn gather_with<Q: SetupQuery>(
                 .filter_map(|r| s(r, "QualifiedApiName"))
                 .map(|n| format!("{object}.{n}").to_ascii_lowercase())
                 .collect();
-            for f in hidden.iter().filter(|f| object_of(f) == object) {
+            for f in hidden.iter().filter(|f| field_object(f) == object) {
                 facts
                     .field_exists
                     .insert(f.clone(), found.contains(&f.to_ascii_lowercase()));

@@ -28,7 +28,7 @@ pub fn selected(soql: &str) -> Vec<String> {
 
 /// The object of `soql`'s outer FROM (`Opportunity` in `SELECT Id, (SELECT
 /// Id FROM Contacts) FROM Opportunity WHERE ...`).
-pub fn object_of(soql: &str) -> Option<String> {
+pub fn soql_object(soql: &str) -> Option<String> {
     outer(soql).map(|(_, _, object)| object)
 }
 

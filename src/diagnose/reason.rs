@@ -1282,7 +1282,7 @@ pub fn evidence(facts: &Facts, requested_version: &str) -> Vec<String> {
         } else {
             format!(
                 "field {f}: not defined on {} (no FieldDefinition)",
-                crate::audit::facts::object_of(f)
+                crate::audit::facts::field_object(f)
             )
         });
     }

@@ -20,7 +20,7 @@ use crate::salesforce::error::Failure;
 /// is `soql`; `None` when the check's count is not in `failure` or the
 /// auditor never ran the query (no count is no evidence of "0 rows").
 pub fn diagnose(soql: &str, failure: &Failure, facts: &Facts) -> Option<Diagnosis> {
-    let object = crate::audit::fields::object_of(soql).unwrap_or_else(|| "the object".into());
+    let object = crate::audit::fields::soql_object(soql).unwrap_or_else(|| "the object".into());
     let RowsShort { want, got } = RowsShort::of(failure)?;
     let user = facts
         .target
