@@ -121,45 +121,7 @@ pub async fn after_checks(
         } else {
             "the access snapshot"
         };
-        let extra = audit::Extra {
-            trail_since: diagnosing
-                .then(|| trail_since(org, plan.parsed(), lock_path, chrono::Utc::now())),
-            // What granted Read per smoke.lock: does the org still have it?
-            lookup: known_good
-                .filter(|_| diagnosing)
-                .map(|k| {
-                    let objects = k.objects_read_by.values().flatten();
-                    objects
-                        .chain(k.fields_read_by.values().flatten())
-                        .cloned()
-                        .collect()
-                })
-                .unwrap_or_default(),
-            // The fields a query was refused for (INVALID_FIELD).
-            refused_fields: wanted
-                .iter()
-                .filter_map(|i| report.cases[*i].outcome.problem())
-                .filter_map(|p| crate::audit::fields::refused(&p.failure.message))
-                .collect(),
-            // `fields` (the checks' fields) is audit::read_in's to fill.
-            eca: eca_needs(plan, &report.cases, &wanted, diagnosing, known_good),
-            // Checks with too few rows: the auditor runs the same query.
-            rows: wanted
-                .iter()
-                .map(|i| &report.cases[*i])
-                .filter(|c| {
-                    c.outcome
-                        .problem()
-                        .is_some_and(|p| p.failure.code == crate::codes::TOO_FEW_ROWS)
-                })
-                .filter_map(|c| c.soql.clone())
-                .filter(|_| diagnosing)
-                .collect(),
-            recorded_user: known_good
-                .map(|k| k.username.clone())
-                .filter(|u| !u.is_empty()),
-            ..Default::default()
-        };
+        let extra = extra_for(org, plan, &report.cases, &wanted, diagnosing, known_good);
         let reading = audit::Reading::new(settings.batch, &settings.retry_policy());
         let read = async { Ok(audit::read_in(&reading, http, org, own, redactor, &extra).await) };
         Some(
@@ -221,6 +183,62 @@ pub async fn after_checks(
     }
     let took = started.elapsed();
     round.filter(|_| plan.snapshot).map(|r| (r, took))
+}
+
+/// What the follow-up's audit of `org` reads beyond the access itself,
+/// for the failed cases `wanted` (indices into `cases`) when `diagnosing`:
+/// the Setup Audit Trail, the sets smoke.lock (`known_good`) says granted
+/// Read, the fields a query was refused for, the External Client Apps, the
+/// queries of checks with too few rows. Public so a test reads as the gate
+/// does.
+pub fn extra_for(
+    org: &OrgConfig,
+    plan: &Plan,
+    cases: &[crate::report::CaseReport],
+    wanted: &[usize],
+    diagnosing: bool,
+    known_good: Option<&Entry>,
+) -> audit::Extra {
+    let lock_path = plan.lock_path.as_deref();
+    audit::Extra {
+        trail_since: diagnosing
+            .then(|| trail_since(org, plan.parsed(), lock_path, chrono::Utc::now())),
+        // What granted Read per smoke.lock: does the org still have it?
+        lookup: known_good
+            .filter(|_| diagnosing)
+            .map(|k| {
+                let objects = k.objects_read_by.values().flatten();
+                objects
+                    .chain(k.fields_read_by.values().flatten())
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default(),
+        // The fields a query was refused for (INVALID_FIELD).
+        refused_fields: wanted
+            .iter()
+            .filter_map(|i| cases[*i].outcome.problem())
+            .filter_map(|p| crate::audit::fields::refused(&p.failure.message))
+            .collect(),
+        // `fields` (the checks' fields) is audit::read_in's to fill.
+        eca: eca_needs(plan, cases, wanted, diagnosing, known_good),
+        // Checks with too few rows: the auditor runs the same query.
+        rows: wanted
+            .iter()
+            .map(|i| &cases[*i])
+            .filter(|c| {
+                c.outcome
+                    .problem()
+                    .is_some_and(|p| p.failure.code == crate::codes::TOO_FEW_ROWS)
+            })
+            .filter_map(|c| c.soql.clone())
+            .filter(|_| diagnosing)
+            .collect(),
+        recorded_user: known_good
+            .map(|k| k.username.clone())
+            .filter(|u| !u.is_empty()),
+        ..Default::default()
+    }
 }
 
 /// What the audit reads of the External Client Apps, so a passing run pays

@@ -227,15 +227,28 @@ async fn today(env: &Env, org: &OrgConfig, cause: Cause) -> OrgReport {
         .ok()
         .flatten()
         .and_then(|l| l.orgs.get("prod").cloned());
-    // As the gate's follow-up reads it: with the fields a query was
-    // refused for.
-    let extra = sfsmoke::audit::Extra {
-        refused_fields: failed
-            .iter()
-            .filter_map(|(_, f, _)| sfsmoke::audit::fields::refused(&f.message))
-            .collect(),
-        ..Default::default()
-    };
+    // As the gate's follow-up reads it (followup::extra_for): the fields a
+    // query was refused for, the Setup Audit Trail, smoke.lock's grants.
+    let wanted: Vec<usize> = report
+        .cases
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| {
+            c.outcome
+                .problem()
+                .is_some_and(|p| diagnose::applies_to(&p.failure))
+        })
+        .map(|(i, _)| i)
+        .collect();
+    let plan = Plan::for_run(env.lock(), false);
+    let extra = followup::extra_for(
+        org,
+        &plan,
+        &report.cases,
+        &wanted,
+        org.diagnose.is_some(),
+        known_good.as_ref(),
+    );
     let round = if extra.refused_fields.is_empty() {
         // Flows that name no user find it through their own login.
         sfsmoke::audit::read_alone(&env.http, org, &Redactor::new(), true, &extra).await
