@@ -1341,7 +1341,7 @@ mod tests {
         // eca::MAX_METADATA_CALLS allows, as the server counted them.
         assert_eq!(facts.eca.metadata_calls, eca::MAX_METADATA_CALLS);
         let sent = *org.metadata_calls.lock().unwrap();
-        assert_eq!(sent as u32, eca::MAX_METADATA_CALLS);
+        assert_eq!(sent, eca::MAX_METADATA_CALLS);
     }
 
     /// A policy read that failed for another reason than a missing

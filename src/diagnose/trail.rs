@@ -60,7 +60,7 @@ pub fn implicated(cause: Cause, facts: &Facts, known_good: Option<&OrgSnapshot>)
             );
         }
         // External Client Apps: the apps the finding names
-        // (super::eca::implicated).
+        // (super::eca::trail_names).
         Cause::ObjectNotReadable | Cause::FieldNotReadable => {
             profile(&mut names);
             names.extend(facts.in_force().map(|a| a.permission_set.clone()));
