@@ -24,7 +24,21 @@ struct Env {
     http: reqwest::Client,
 }
 
+/// The integration user's profile no longer grants API Enabled (what it
+/// gets must then come from an assignment).
+fn without_api(o: &mut Org) {
+    o.profile_mut(scenarios::INTEGRATION_PROFILE)
+        .unwrap()
+        .permissions
+        .api_enabled = false;
+}
+
 impl Env {
+    /// See [`without_api`].
+    fn profile_without_api(&self) {
+        self.sim.update(without_api);
+    }
+
     async fn healthy() -> Env {
         let org = scenarios::build("healthy").expect("healthy scenario");
         Env::with(org).await
@@ -355,10 +369,7 @@ async fn permission_set_unassigned() {
     let env = Env::healthy().await;
     // Yesterday: API Enabled came from the permission set, not the profile.
     env.sim.update(|o| {
-        o.profile_mut(scenarios::INTEGRATION_PROFILE)
-            .unwrap()
-            .permissions
-            .api_enabled = false;
+        without_api(o);
         o.user_mut(demo::USERNAME).unwrap().assignments.push(
             sfsmoke::sim::model::Assignment::permission_set(scenarios::API_PERMSET),
         );
@@ -406,12 +417,7 @@ async fn permission_set_unassigned() {
 #[tokio::test]
 async fn the_fix_names_the_sets_this_org_has() {
     let env = Env::healthy().await;
-    env.sim.update(|o| {
-        o.profile_mut(scenarios::INTEGRATION_PROFILE)
-            .unwrap()
-            .permissions
-            .api_enabled = false;
-    });
+    env.profile_without_api();
     let org = env.soap("62.0");
     let report = today(&env, &org, Cause::ApiNotEnabled).await;
     let d = first_diagnosis(&report);
@@ -537,10 +543,7 @@ async fn permission_set_group_lost() {
     let env = Env::healthy().await;
     // Yesterday: API Enabled came only from a permission set group.
     env.sim.update(|o| {
-        o.profile_mut(scenarios::INTEGRATION_PROFILE)
-            .unwrap()
-            .permissions
-            .api_enabled = false;
+        without_api(o);
         o.permission_set_groups
             .push(sfsmoke::sim::model::PermissionSetGroup {
                 name: API_GROUP.into(),
