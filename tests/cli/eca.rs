@@ -65,9 +65,7 @@ async fn recorded_world(flow: Flow, metadata: bool) -> World {
     if metadata {
         w.sim.update(|o| {
             let p = &mut o
-                .profiles
-                .iter_mut()
-                .find(|p| p.name == AUDITOR_PROFILE)
+                .profile_mut(AUDITOR_PROFILE)
                 .expect("auditor profile")
                 .permissions;
             p.modify_metadata = true;
@@ -295,9 +293,7 @@ async fn without_modify_metadata_the_diagnosis_degrades_honestly() {
 async fn oauth_settings_refused_alone_keep_the_other_policies() {
     let w = healthy_world(Flow::Jwt, true).await;
     w.sim.update(|o| {
-        o.profiles
-            .iter_mut()
-            .find(|p| p.name == AUDITOR_PROFILE)
+        o.profile_mut(AUDITOR_PROFILE)
             .expect("auditor profile")
             .permissions
             .view_eca_secrets_in_metadata = false;
@@ -429,9 +425,7 @@ async fn a_refused_oauth_settings_list_does_not_stop_the_policies() {
     w.env
         .insert("SF_CLIENT_ID".into(), demo::ECA_JWT_CLIENT_ID.into());
     w.sim.update(|o| {
-        o.profiles
-            .iter_mut()
-            .find(|p| p.name == AUDITOR_PROFILE)
+        o.profile_mut(AUDITOR_PROFILE)
             .expect("auditor profile")
             .permissions
             .modify_metadata = true;
