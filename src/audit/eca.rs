@@ -33,7 +33,7 @@
 use super::facts::{Gap, Gatherer, ProfileFacts, SetupQuery, UserFacts};
 use crate::salesforce::error::{cannot_read_setup, Failure};
 use crate::salesforce::metadata::{Record, READ_BATCH};
-use crate::salesforce::names::is_record_id;
+use crate::salesforce::names::{id15, is_record_id};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::future::Future;
@@ -442,8 +442,7 @@ fn sorted(mut v: Vec<String>) -> Vec<String> {
 
 /// Salesforce ids compare on their case-sensitive 15-character form.
 pub fn same_id(a: &str, b: &str) -> bool {
-    let short = |s: &str| s.chars().take(15).collect::<String>();
-    a.len() >= 15 && b.len() >= 15 && short(a) == short(b)
+    id15(a).is_some_and(|x| id15(b) == Some(x))
 }
 
 /// `clientCredentialsFlowUser` names `user`: by username (any case) or by
@@ -472,7 +471,7 @@ fn preauthorizations(
     rows: &[Value],
     sets: &[ActingSet],
 ) -> (Vec<String>, BTreeMap<String, Vec<String>>) {
-    let short = |id: &str| id.get(..15).filter(|_| id.len() >= 15).map(str::to_string);
+    let short = |id: &str| id15(id).map(str::to_string);
     let mut sources: HashMap<String, Vec<&str>> = HashMap::new();
     for s in sets {
         if let Some(k) = short(&s.id) {

@@ -91,6 +91,13 @@ pub(crate) fn is_record_id(id: &str) -> bool {
     matches!(id.len(), 15 | 18) && id.bytes().all(|b| b.is_ascii_alphanumeric())
 }
 
+/// An id's case-sensitive 15-character form, the one two ids compare on
+/// (the 18-character form only adds a case-insensitive checksum); `None`
+/// when shorter.
+pub(crate) fn id15(id: &str) -> Option<&str> {
+    id.get(..15).filter(|_| id.len() >= 15)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
